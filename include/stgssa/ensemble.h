@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  StgssaEnsemble: the `simulate` mode. N trajectories with global indices 0..N-1 are split in
+  contiguous blocks over the ranks of a communicator; each rank simulates its block into exact
+  integer histograms (one per sample time and observed species); one reduction combines them.
+  Results are bitwise independent of the number of ranks.
+*/
+#ifndef STGSSA_ENSEMBLE_H
+#define STGSSA_ENSEMBLE_H
+
+#include <stgssa/model.h>
+#include <stgssa/histogram.h>
+#include <stgssa/output.h>
+
+typedef struct _p_StgssaEnsemble *StgssaEnsemble;
+
+PETSC_EXTERN PetscErrorCode StgssaEnsembleCreate(MPI_Comm, StgssaEnsemble *);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetModel(StgssaEnsemble, StgssaModel);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetNumTrajectories(StgssaEnsemble, PetscInt);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSeed(StgssaEnsemble, PetscInt);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble, PetscReal tfinal, PetscInt nsample, const PetscReal sample_times[]);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt nobs, const char *const names[]);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleRun(StgssaEnsemble);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleView(StgssaEnsemble, PetscViewer);
+/* Moments (mean, variance, third central moment) of observed species o at sample i. */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetMoments(StgssaEnsemble, PetscInt i, PetscInt o, PetscReal moments[3]);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetHistogram(StgssaEnsemble, PetscInt i, PetscInt o, PetscInt64 *nbins, const int64_t **counts);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetEventCount(StgssaEnsemble, PetscInt64 *);
+/* Write /run attributes specific to the ensemble and the /simulate group (rank 0 only, inside StgssaOutputWrite). */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble, hid_t file);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  StgssaModel: a reaction network read from a `.model` file (DESIGN.md section 4), with
+  parameter overrides from -stgssa_parameters, compiled into a StgssaNetwork for the engine.
+*/
+#ifndef STGSSA_MODEL_H
+#define STGSSA_MODEL_H
+
+#include <petscsys.h>
+#include <petscviewer.h>
+#include <stgssa/modeldef.h>
+
+/* Mass-action network in compressed form, the engine's read-only input. */
+typedef struct {
+  PetscInt  S, R;                          /* species, reactions */
+  int64_t  *x0;                            /* [S] initial counts */
+  double   *k;                             /* [R] rate constants */
+  PetscInt *react_ptr;                     /* [R+1] reactant terms of reaction j: react_ptr[j]..react_ptr[j+1]-1 */
+  PetscInt *react_species, *react_coef;    /* species index and coefficient of each reactant term */
+  PetscInt *nu_ptr;                        /* [R+1] nonzero net changes of reaction j */
+  PetscInt *nu_species;                    /* species index of each net change */
+  int64_t  *nu_delta;                      /* nu_j for that species (p_j - r_j), nonzero */
+} StgssaNetwork;
+
+typedef struct _p_StgssaModel *StgssaModel;
+
+PETSC_EXTERN PetscErrorCode StgssaModelCreate(MPI_Comm, StgssaModel *);
+PETSC_EXTERN PetscErrorCode StgssaModelLoad(StgssaModel, const char[]);
+PETSC_EXTERN PetscErrorCode StgssaModelLoadFromString(StgssaModel, const char[], const char[]);
+PETSC_EXTERN PetscErrorCode StgssaModelSetParameters(StgssaModel, const char[], const char[]);
+PETSC_EXTERN PetscErrorCode StgssaModelSetFromOptions(StgssaModel);
+PETSC_EXTERN PetscErrorCode StgssaModelView(StgssaModel, PetscViewer);
+PETSC_EXTERN PetscErrorCode StgssaModelGetDef(StgssaModel, const StgssaModelDef **);
+PETSC_EXTERN PetscErrorCode StgssaModelGetNetwork(StgssaModel, const StgssaNetwork **);
+PETSC_EXTERN PetscErrorCode StgssaModelFindSpecies(StgssaModel, const char[], PetscInt *);
+PETSC_EXTERN PetscErrorCode StgssaModelDestroy(StgssaModel *);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  Plain-data description of a reaction network as read from a `.model` file
+  (DESIGN.md section 4). The parser is pure C (no PETSc, no MPI) so that it can be
+  unit-tested and fuzzed on its own; StgssaModel (model.h) wraps it as a PETSc-style
+  object and compiles it for the SSA engine.
+*/
+#ifndef STGSSA_MODELDEF_H
+#define STGSSA_MODELDEF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest accepted name (parameter, species, label), in bytes, without the NUL. */
+#define STGSSA_NAME_MAX 63
+/* Largest stoichiometric coefficient accepted on one side of a reaction. */
+#define STGSSA_STOICH_MAX 1000
+
+typedef struct {
+  char  *name;
+  double value; /* rate constant, finite and >= 0 */
+  int    line;  /* line of the definition in the model file (0 if set programmatically) */
+} StgssaParamDef;
+
+typedef struct {
+  char   *name;
+  int64_t initial; /* initial copy number, >= 0 */
+  int     line;
+} StgssaSpeciesDef;
+
+typedef struct {
+  int species; /* index into StgssaModelDef.species */
+  int coef;    /* stoichiometric coefficient, 1..STGSSA_STOICH_MAX */
+} StgssaStoichTerm;
+
+typedef struct {
+  char             *label;    /* optional label (NULL if none); both directions of a <-> pair carry it */
+  int               nreact;   /* number of distinct reactant species */
+  StgssaStoichTerm *react;    /* reactants, each species at most once (coefficients merged) */
+  int               nprod;
+  StgssaStoichTerm *prod;
+  double            factor;   /* rate = factor * parameter value (param >= 0) or rate = factor (param < 0) */
+  int               param;    /* index into StgssaModelDef.params, or -1 for a numeric rate */
+  int               reverse;  /* index of the paired reaction of a <-> line, or -1 */
+  int               line;     /* line of the reaction in the model file */
+} StgssaReactionDef;
+
+typedef struct {
+  char              *filename; /* name used in messages */
+  char              *text;     /* the whole model file as read (stored in the output) */
+  int                nparams, nspecies, nreactions;
+  StgssaParamDef    *params;
+  StgssaSpeciesDef  *species;
+  StgssaReactionDef *reactions;
+} StgssaModelDef;
+
+/* Return codes of the functions below; err receives "file:line:column: message". */
+enum {
+  STGSSA_PARSE_OK     = 0,
+  STGSSA_PARSE_ESYNTAX = 1, /* malformed input */
+  STGSSA_PARSE_EIO    = 2,  /* missing or unreadable file */
+  STGSSA_PARSE_ENOMEM = 3
+};
+
+/* Parse a model from text (len bytes, need not be NUL-terminated). filename is used in messages. */
+int StgssaModelDefParse(const char *text, size_t len, const char *filename, StgssaModelDef **def, char *err, size_t errlen);
+/* Read and parse a model file. */
+int StgssaModelDefParseFile(const char *path, StgssaModelDef **def, char *err, size_t errlen);
+/* Apply overrides "name=value,name=value" (the -stgssa_parameters option); origin names the option in messages. */
+int StgssaModelDefSetParameters(StgssaModelDef *def, const char *assignments, const char *origin, char *err, size_t errlen);
+/* Index of a species / parameter by name, or -1. */
+int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name);
+int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name);
+/* Rate constant k_j of reaction j with the current parameter values. */
+double StgssaModelDefRate(const StgssaModelDef *def, int j);
+void StgssaModelDefFree(StgssaModelDef **def);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

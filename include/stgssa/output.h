@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  Atomic HDF5 output (DESIGN.md section 6). Rank 0 writes everything into a temporary file
+  beside the target, flushes it to disk and renames it over the target only when every write
+  succeeded; on any failure the temporary file is removed and the previous output stays intact.
+  The verdict is broadcast, so every rank returns the same error code.
+*/
+#ifndef STGSSA_OUTPUT_H
+#define STGSSA_OUTPUT_H
+
+#include <petscsys.h>
+#include <hdf5.h>
+
+/* Check an HDF5 return value (negative means failure) and raise a PETSc error naming the call. */
+#define PetscCallHDF5(...) \
+  do { \
+    if (PetscUnlikely((__VA_ARGS__) < 0)) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #__VA_ARGS__); \
+  } while (0)
+
+typedef PetscErrorCode (*StgssaOutputWriter)(hid_t file, void *ctx);
+
+/* Collective: fail early (before any work) unless the directory of path exists and is writable. */
+PETSC_EXTERN PetscErrorCode StgssaOutputCheckPath(MPI_Comm, const char path[]);
+/* Collective: write path atomically; writer(file, ctx) is called on rank 0 only. */
+PETSC_EXTERN PetscErrorCode StgssaOutputWrite(MPI_Comm, const char path[], StgssaOutputWriter writer, void *ctx);
+
+/* Helpers for writers. Intermediate groups in name are created. */
+PETSC_EXTERN PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, const hsize_t dims[], const double data[]);
+PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrString(hid_t loc, const char name[], const char value[]);
+PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrInt64(hid_t loc, const char name[], int64_t value);
+PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrDouble(hid_t loc, const char name[], double value);
+PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrDoubles(hid_t loc, const char name[], hsize_t n, const double value[]);
+/* Write the /run attributes common to all modes: version, ranks, command_line, options, model_text. */
+PETSC_EXTERN PetscErrorCode StgssaH5WriteRunInfo(hid_t file, MPI_Comm comm, const char model_text[]);
+
+#endif

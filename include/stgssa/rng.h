@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  Counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel random
+  numbers: as easy as 1, 2, 3", SC'11). A block of four 32-bit words is a pure function of a
+  128-bit counter and a 64-bit key, so any draw of any trajectory can be regenerated alone.
+
+  Layout used by stgssa (DESIGN.md section 3):
+    key     = { trajectory index (global, < 2^32), seed }
+    counter = { block within the event, event low 32 bits, event high 32 bits, iteration }
+  Block 0 of an event drives the forward SSA step; blocks >= 1 are reserved for draws that only
+  derivative estimators need, so that the forward path never depends on the estimator.
+*/
+#ifndef STGSSA_RNG_H
+#define STGSSA_RNG_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  uint32_t v[4];
+} StgssaPhiloxCtr;
+
+typedef struct {
+  uint32_t v[2];
+} StgssaPhiloxKey;
+
+#define STGSSA_PHILOX_M0 0xD2511F53u
+#define STGSSA_PHILOX_M1 0xCD9E8D57u
+#define STGSSA_PHILOX_W0 0x9E3779B9u /* golden ratio */
+#define STGSSA_PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
+
+static inline void StgssaPhiloxRound(uint32_t c[4], const uint32_t k[2])
+{
+  const uint64_t p0 = (uint64_t)STGSSA_PHILOX_M0 * c[0];
+  const uint64_t p1 = (uint64_t)STGSSA_PHILOX_M1 * c[2];
+  const uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+  const uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+  c[0] = hi1 ^ c[1] ^ k[0];
+  c[1] = lo1;
+  c[2] = hi0 ^ c[3] ^ k[1];
+  c[3] = lo0;
+}
+
+/* Philox4x32 with 10 rounds: the 4 output words for counter ctr under key key. */
+static inline StgssaPhiloxCtr StgssaPhilox4x32_10(StgssaPhiloxCtr ctr, StgssaPhiloxKey key)
+{
+  uint32_t c[4] = {ctr.v[0], ctr.v[1], ctr.v[2], ctr.v[3]};
+  uint32_t k[2] = {key.v[0], key.v[1]};
+  for (int r = 0; r < 10; r++) {
+    if (r > 0) {
+      k[0] += STGSSA_PHILOX_W0;
+      k[1] += STGSSA_PHILOX_W1;
+    }
+    StgssaPhiloxRound(c, k);
+  }
+  StgssaPhiloxCtr out = {{c[0], c[1], c[2], c[3]}};
+  return out;
+}
+
+/* Uniform double in the open interval (0, 1) from two words: the top 52 bits b give
+   (b + 1/2) 2^-52, exact in double, within [2^-53, 1 - 2^-53], so log(u) and log(-log(u))
+   are always finite. */
+static inline double StgssaUniformOpen(uint32_t hi, uint32_t lo)
+{
+  const uint64_t bits = (((uint64_t)hi << 32) | lo) >> 12; /* 52 bits */
+  return ((double)bits + 0.5) * 0x1.0p-52;
+}
+
+static inline StgssaPhiloxKey StgssaRngKey(uint32_t seed, uint64_t trajectory)
+{
+  StgssaPhiloxKey key = {{(uint32_t)trajectory, seed}};
+  return key;
+}
+
+static inline StgssaPhiloxCtr StgssaRngCounter(uint32_t iteration, uint64_t event, uint32_t block)
+{
+  StgssaPhiloxCtr ctr = {{block, (uint32_t)event, (uint32_t)(event >> 32), iteration}};
+  return ctr;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

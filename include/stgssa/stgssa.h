@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* libstgssa: exact stochastic simulation with gradients, distributed with MPI (umbrella header). */
+#ifndef STGSSA_H
+#define STGSSA_H
+
+#include <petscsys.h>
+#include <petscviewer.h>
+
+#define STGSSA_VERSION "0.1.0"
+
+/* Log events (registered by StgssaInitializePackage), so -log_view shows where time goes. */
+PETSC_EXTERN PetscLogEvent STGSSA_Simulate, STGSSA_Reduce, STGSSA_Output, STGSSA_ModelLoad;
+PETSC_EXTERN PetscClassId  STGSSA_CLASSID;
+
+PETSC_EXTERN PetscErrorCode StgssaInitializePackage(void);
+PETSC_EXTERN PetscErrorCode StgssaFinalizePackage(void);
+
+#include <stgssa/modeldef.h>
+#include <stgssa/rng.h>
+#include <stgssa/model.h>
+#include <stgssa/ssa.h>
+#include <stgssa/histogram.h>
+#include <stgssa/ensemble.h>
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+static const char help[] = "stgssa_hpc: exact stochastic simulation of reaction networks, distributed with MPI.\n\n"
+                           "Usage: mpirun -n P stgssa_hpc -stgssa_model FILE [-stgssa_mode simulate] [options]\n"
+                           "       stgssa_hpc -options_file run.opts\n"
+                           "Every option with its default: stgssa_hpc -help\n\n";
+
+/*
+  The driver only assembles library objects: model -> ensemble -> output.
+*/
+#include <stgssa/stgssa.h>
+
+typedef enum {
+  STGSSA_MODE_SIMULATE
+} StgssaMode;
+static const char *const StgssaModes[] = {"simulate", "StgssaMode", "STGSSA_MODE_", NULL};
+
+typedef struct {
+  char       model[PETSC_MAX_PATH_LEN];  /* -stgssa_model: model file (required) */
+  char       output[PETSC_MAX_PATH_LEN]; /* -stgssa_output: HDF5 result file */
+  StgssaMode mode;                       /* -stgssa_mode */
+  PetscBool  view_model;                 /* -stgssa_view_model: print the parsed model */
+} AppCtx;
+
+static PetscErrorCode AppSetFromOptions(AppCtx *app, PetscBool *have_model)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(app->output, "stgssa_out.h5", sizeof(app->output)));
+  app->model[0]   = 0;
+  app->mode       = STGSSA_MODE_SIMULATE;
+  app->view_model = PETSC_FALSE;
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stgssa_hpc driver options", NULL);
+  PetscCall(PetscOptionsString("-stgssa_model", "Model file (.model, see README)", NULL, app->model, app->model, sizeof(app->model), have_model));
+  PetscCall(PetscOptionsEnum("-stgssa_mode", "What to run", NULL, StgssaModes, (PetscEnum)app->mode, (PetscEnum *)&app->mode, NULL));
+  PetscCall(PetscOptionsString("-stgssa_output", "HDF5 output file (written atomically)", NULL, app->output, app->output, sizeof(app->output), NULL));
+  PetscCall(PetscOptionsBool("-stgssa_view_model", "Print the model as parsed", NULL, app->view_model, &app->view_model, NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteSimulate(hid_t file, void *ctx)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleWriteHDF5((StgssaEnsemble)ctx, file));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  AppCtx         app;
+  StgssaModel    model;
+  StgssaEnsemble ens;
+  PetscBool      have_model = PETSC_FALSE, has_help = PETSC_FALSE;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(StgssaInitializePackage());
+  PetscCall(PetscOptionsHasHelp(NULL, &has_help));
+  PetscCall(AppSetFromOptions(&app, &have_model));
+
+  PetscCall(StgssaModelCreate(PETSC_COMM_WORLD, &model));
+  PetscCall(StgssaEnsembleCreate(PETSC_COMM_WORLD, &ens));
+  if (has_help) { /* list every option with its default, then stop */
+    PetscCall(StgssaModelSetFromOptions(model));
+    PetscCall(StgssaEnsembleSetFromOptions(ens));
+  } else {
+    PetscCheck(have_model && app.model[0], PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
+    /* validate everything before any work, so bad input writes nothing */
+    PetscCall(StgssaOutputCheckPath(PETSC_COMM_WORLD, app.output));
+    PetscCall(StgssaModelLoad(model, app.model));
+    PetscCall(StgssaModelSetFromOptions(model));
+    if (app.view_model) PetscCall(StgssaModelView(model, NULL));
+    PetscCall(StgssaEnsembleSetModel(ens, model));
+    PetscCall(StgssaEnsembleSetFromOptions(ens));
+    PetscCall(StgssaEnsembleSetUp(ens));
+    PetscCall(StgssaEnsembleRun(ens));
+    PetscCall(StgssaEnsembleView(ens, NULL));
+    PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteSimulate, ens));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Wrote %s\n", app.output));
+  }
+  PetscCall(StgssaEnsembleDestroy(&ens));
+  PetscCall(StgssaModelDestroy(&model));
+  PetscCall(PetscFinalize());
+  return 0;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Atomic HDF5 output: temporary file, fsync, rename (DESIGN.md section 6). */
+#include <stgssa/stgssa.h>
+#include <stgssa/output.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <unistd.h>
+
+/* Directory part of path into dir (size n). */
+static PetscErrorCode StgssaPathDir(const char path[], char dir[], size_t n)
+{
+  char tmp[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(tmp, path, sizeof(tmp)));
+  PetscCall(PetscStrncpy(dir, dirname(tmp), n));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOutputCheckPath(MPI_Comm comm, const char path[])
+{
+  PetscMPIInt rank;
+  char        reason[PETSC_MAX_PATH_LEN + 256] = "";
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    char dir[PETSC_MAX_PATH_LEN];
+    PetscCall(StgssaPathDir(path, dir, sizeof(dir)));
+    if (!path[0] || path[strlen(path) - 1] == '/') PetscCall(PetscSNPrintf(reason, sizeof(reason), "output '%s': expected a file name, not a directory", path));
+    else if (strlen(path) + 32 >= PETSC_MAX_PATH_LEN) PetscCall(PetscSNPrintf(reason, sizeof(reason), "output '%s': path too long", path));
+    else if (access(dir, F_OK)) PetscCall(PetscSNPrintf(reason, sizeof(reason), "output '%s': directory '%s' does not exist", path, dir));
+    else if (access(dir, W_OK | X_OK)) PetscCall(PetscSNPrintf(reason, sizeof(reason), "output '%s': directory '%s' is not writable: %s", path, dir, strerror(errno)));
+  }
+  PetscCallMPI(MPI_Bcast(reason, sizeof(reason), MPI_CHAR, 0, comm));
+  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_OPEN, "%s", reason);
+  PetscFunctionReturn(0);
+}
+
+/* Make the renamed file durable: fsync the file, then its directory. */
+static int StgssaFsyncPath(const char path[], int directory)
+{
+  int fd = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  int rc;
+  if (fd < 0) return -1;
+  rc = fsync(fd);
+  if (close(fd)) rc = -1;
+  return rc;
+}
+
+/* Rank 0: create tmp, run the writer, close, fsync, rename. On failure remove tmp. */
+static PetscErrorCode StgssaOutputWrite_Root(const char path[], StgssaOutputWriter writer, void *ctx)
+{
+  char  tmp[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
+  hid_t file;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()));
+  file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create output file '%s'", tmp);
+  {
+    PetscErrorCode ierr = writer(file, ctx);
+    herr_t         hc   = H5Fclose(file);
+    if (ierr || hc < 0) {
+      (void)unlink(tmp);
+      PetscCheck(!ierr, PETSC_COMM_SELF, ierr, "Writing '%s' failed; previous contents of '%s' left untouched", tmp, path);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Closing '%s' failed (disk full?); previous contents of '%s' left untouched", tmp, path);
+    }
+  }
+  if (StgssaFsyncPath(tmp, 0) || rename(tmp, path)) {
+    const int e = errno;
+    (void)unlink(tmp);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot move '%s' into place as '%s': %s", tmp, path, strerror(e));
+  }
+  PetscCall(StgssaPathDir(path, dir, sizeof(dir)));
+  (void)StgssaFsyncPath(dir, 1); /* best effort: some file systems refuse fsync on directories */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOutputWrite(MPI_Comm comm, const char path[], StgssaOutputWriter writer, void *ctx)
+{
+  PetscMPIInt    rank;
+  PetscErrorCode ierr = 0;
+  int            status;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(STGSSA_Output, 0, 0, 0, 0));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) ierr = StgssaOutputWrite_Root(path, writer, ctx); /* error already reported with its trace on rank 0 */
+  status = (int)ierr;
+  PetscCallMPI(MPI_Bcast(&status, 1, MPI_INT, 0, comm));
+  PetscCheck(!status, comm, PETSC_ERR_FILE_WRITE, "Output '%s' was not written", path);
+  PetscCall(PetscLogEventEnd(STGSSA_Output, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Create the groups on the way to name (like mkdir -p) via a link-creation property list. */
+static hid_t StgssaH5LinkPlist(void)
+{
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  if (lcpl >= 0 && H5Pset_create_intermediate_group(lcpl, 1) < 0) {
+    (void)H5Pclose(lcpl);
+    return -1;
+  }
+  return lcpl;
+}
+
+PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, const hsize_t dims[], const double data[])
+{
+  hid_t space, lcpl, dset;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(space = H5Screate_simple(rank, dims, NULL));
+  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
+  dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCallHDF5(H5Pclose(lcpl));
+  PetscCallHDF5(H5Sclose(space));
+  PetscCheck(dset >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Cannot create dataset '%s'", name);
+  if (H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    (void)H5Dclose(dset);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write dataset '%s'", name);
+  }
+  PetscCallHDF5(H5Dclose(dset));
+  PetscFunctionReturn(0);
+}
+
+/* Create attribute name of type/space on loc and write value. */
+static PetscErrorCode StgssaH5WriteAttr(hid_t loc, const char name[], hid_t ftype, hid_t mtype, hid_t space, const void *value)
+{
+  hid_t attr;
+
+  PetscFunctionBegin;
+  if (H5Aexists(loc, name) > 0) PetscCallHDF5(H5Adelete(loc, name));
+  attr = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCheck(attr >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Cannot create attribute '%s'", name);
+  if (H5Awrite(attr, mtype, value) < 0) {
+    (void)H5Aclose(attr);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write attribute '%s'", name);
+  }
+  PetscCallHDF5(H5Aclose(attr));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaH5WriteAttrString(hid_t loc, const char name[], const char value[])
+{
+  hid_t type, space;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(type = H5Tcopy(H5T_C_S1));
+  PetscCallHDF5(H5Tset_size(type, strlen(value) + 1));
+  PetscCallHDF5(H5Tset_cset(type, H5T_CSET_UTF8));
+  PetscCallHDF5(space = H5Screate(H5S_SCALAR));
+  PetscCall(StgssaH5WriteAttr(loc, name, type, type, space, value));
+  PetscCallHDF5(H5Sclose(space));
+  PetscCallHDF5(H5Tclose(type));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaH5WriteAttrInt64(hid_t loc, const char name[], int64_t value)
+{
+  hid_t space;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(space = H5Screate(H5S_SCALAR));
+  PetscCall(StgssaH5WriteAttr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, space, &value));
+  PetscCallHDF5(H5Sclose(space));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaH5WriteAttrDouble(hid_t loc, const char name[], double value)
+{
+  hid_t space;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(space = H5Screate(H5S_SCALAR));
+  PetscCall(StgssaH5WriteAttr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value));
+  PetscCallHDF5(H5Sclose(space));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaH5WriteAttrDoubles(hid_t loc, const char name[], hsize_t n, const double value[])
+{
+  hid_t space;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(space = H5Screate_simple(1, &n, NULL));
+  PetscCall(StgssaH5WriteAttr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, value));
+  PetscCallHDF5(H5Sclose(space));
+  PetscFunctionReturn(0);
+}
+
+/* The command line as one string, arguments separated by spaces. */
+static PetscErrorCode StgssaCommandLine(char **line)
+{
+  int    argc;
+  char **argv;
+  size_t len = 1;
+
+  PetscFunctionBegin;
+  PetscCall(PetscGetArgs(&argc, &argv));
+  for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+  PetscCall(PetscCalloc1(len, line));
+  for (int i = 0; i < argc; i++) {
+    if (i) PetscCall(PetscStrlcat(*line, " ", len));
+    PetscCall(PetscStrlcat(*line, argv[i], len));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaH5WriteRunInfo(hid_t file, MPI_Comm comm, const char model_text[])
+{
+  hid_t       run;
+  PetscMPIInt size;
+  char       *cmd, *opts;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallHDF5(run = H5Gcreate2(file, "run", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrString(run, "version", STGSSA_VERSION));
+  PetscCall(StgssaH5WriteAttrInt64(run, "ranks", size));
+  PetscCall(StgssaCommandLine(&cmd));
+  PetscCall(StgssaH5WriteAttrString(run, "command_line", cmd));
+  PetscCall(PetscFree(cmd));
+  PetscCall(PetscOptionsGetAll(NULL, &opts));
+  PetscCall(StgssaH5WriteAttrString(run, "options", opts));
+  PetscCall(PetscFree(opts));
+  PetscCall(StgssaH5WriteAttrString(run, "model_text", model_text ? model_text : ""));
+  PetscCallHDF5(H5Gclose(run));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  StgssaModel: load a `.model` file collectively (rank 0 reads, every rank parses the same
+  bytes, so every rank reaches the same verdict), apply -stgssa_parameters overrides and
+  compile the mass-action network for the engine.
+*/
+#include <stgssa/stgssa.h>
+#include "model_impl.h"
+#include <errno.h>
+
+PetscErrorCode StgssaModelCreate(MPI_Comm comm, StgssaModel *model)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaInitializePackage());
+  PetscCall(PetscNew(model));
+  (*model)->comm = comm;
+  PetscFunctionReturn(0);
+}
+
+/* Raise a parser failure as a PETSc error with the parser's file:line:column message. */
+static PetscErrorCode StgssaModelCheckParse(MPI_Comm comm, int rc, const char *err)
+{
+  PetscFunctionBegin;
+  PetscCheck(rc != STGSSA_PARSE_EIO, comm, PETSC_ERR_FILE_OPEN, "%s", err);
+  PetscCheck(rc != STGSSA_PARSE_ENOMEM, comm, PETSC_ERR_MEM, "%s", err);
+  PetscCheck(rc == STGSSA_PARSE_OK, comm, PETSC_ERR_FILE_UNEXPECTED, "%s", err);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelLoadFromString(StgssaModel model, const char text[], const char filename[])
+{
+  char err[1024];
+  int  rc;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(STGSSA_ModelLoad, 0, 0, 0, 0));
+  StgssaModelDefFree(&model->def);
+  rc = StgssaModelDefParse(text, strlen(text), filename, &model->def, err, sizeof(err));
+  PetscCall(StgssaModelCheckParse(model->comm, rc, err));
+  PetscCall(StgssaNetworkBuild_Private(model->def, &model->net));
+  PetscCall(PetscLogEventEnd(STGSSA_ModelLoad, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0 reads the file; its bytes (or the reason it could not) are broadcast. */
+PetscErrorCode StgssaModelLoad(StgssaModel model, const char path[])
+{
+  PetscMPIInt rank;
+  long        len = 0; /* -1: cannot read */
+  char       *text = NULL, reason[512] = "";
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(model->comm, &rank));
+  if (rank == 0) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+      PetscCall(PetscSNPrintf(reason, sizeof(reason), "%s: cannot open model file: %s", path, strerror(errno)));
+      len = -1;
+    } else {
+      size_t cap = 4096, got = 0, r;
+      PetscCall(PetscMalloc1(cap, &text));
+      while ((r = fread(text + got, 1, cap - got - 1, fp)) > 0) {
+        got += r;
+        if (got + 1 == cap) {
+          char *bigger;
+          PetscCall(PetscMalloc1(2 * cap, &bigger));
+          PetscCall(PetscArraycpy(bigger, text, got));
+          PetscCall(PetscFree(text));
+          text = bigger;
+          cap *= 2;
+        }
+      }
+      if (ferror(fp)) {
+        PetscCall(PetscSNPrintf(reason, sizeof(reason), "%s: cannot read model file: %s", path, strerror(errno)));
+        len = -1;
+      } else len = (long)got;
+      text[got] = 0;
+      (void)fclose(fp);
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&len, 1, MPI_LONG, 0, model->comm));
+  if (len < 0) {
+    PetscCallMPI(MPI_Bcast(reason, sizeof(reason), MPI_CHAR, 0, model->comm));
+    PetscCall(PetscFree(text));
+    SETERRQ(model->comm, PETSC_ERR_FILE_OPEN, "%s", reason);
+  }
+  if (rank) PetscCall(PetscMalloc1((size_t)len + 1, &text));
+  PetscCallMPI(MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, model->comm));
+  PetscCheck(strlen(text) == (size_t)len, model->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: model file contains a NUL byte; expected a text file", path);
+  PetscCall(StgssaModelLoadFromString(model, text, path));
+  PetscCall(PetscFree(text));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelSetParameters(StgssaModel model, const char assignments[], const char origin[])
+{
+  char err[1024];
+  int  rc;
+
+  PetscFunctionBegin;
+  PetscCheck(model->def, model->comm, PETSC_ERR_ORDER, "Load the model before setting parameters");
+  rc = StgssaModelDefSetParameters(model->def, assignments, origin, err, sizeof(err));
+  PetscCheck(rc == STGSSA_PARSE_OK, model->comm, PETSC_ERR_ARG_WRONG, "%s", err);
+  for (PetscInt j = 0; j < model->net.R; j++) model->net.k[j] = StgssaModelDefRate(model->def, (int)j);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelSetFromOptions(StgssaModel model)
+{
+  char      assign[4096] = "";
+  PetscBool set          = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(model->comm, NULL, "Model options", "StgssaModel");
+  PetscCall(PetscOptionsString("-stgssa_parameters", "Override parameter values: name=value,name=value", "StgssaModelSetParameters", assign, assign, sizeof(assign), &set));
+  PetscOptionsEnd();
+  if (set && assign[0] && model->def) PetscCall(StgssaModelSetParameters(model, assign, "-stgssa_parameters"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelView(StgssaModel model, PetscViewer viewer)
+{
+  const StgssaModelDef *d = model->def;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(model->comm, &viewer));
+  if (!d) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaModel: (not loaded)\n"));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaModel %s: %d species, %d reactions, %d parameters\n", d->filename, d->nspecies, d->nreactions, d->nparams));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  for (int i = 0; i < d->nparams; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "parameter %-12s = %g\n", d->params[i].name, d->params[i].value));
+  for (int i = 0; i < d->nspecies; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "species   %-12s x0 = %" PRId64 "\n", d->species[i].name, d->species[i].initial));
+  for (int j = 0; j < d->nreactions; j++) PetscCall(PetscViewerASCIIPrintf(viewer, "reaction %d (line %d): k = %g\n", j, d->reactions[j].line, StgssaModelDefRate(d, j)));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelGetDef(StgssaModel model, const StgssaModelDef **def)
+{
+  PetscFunctionBegin;
+  PetscCheck(model->def, model->comm, PETSC_ERR_ORDER, "Model not loaded");
+  *def = model->def;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelGetNetwork(StgssaModel model, const StgssaNetwork **net)
+{
+  PetscFunctionBegin;
+  PetscCheck(model->def, model->comm, PETSC_ERR_ORDER, "Model not loaded");
+  *net = &model->net;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelFindSpecies(StgssaModel model, const char name[], PetscInt *idx)
+{
+  PetscFunctionBegin;
+  PetscCheck(model->def, model->comm, PETSC_ERR_ORDER, "Model not loaded");
+  *idx = StgssaModelDefFindSpecies(model->def, name);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelDestroy(StgssaModel *model)
+{
+  PetscFunctionBegin;
+  if (!*model) PetscFunctionReturn(0);
+  PetscCall(StgssaNetworkDestroy_Private(&(*model)->net));
+  StgssaModelDefFree(&(*model)->def);
+  PetscCall(PetscFree(*model));
+  PetscFunctionReturn(0);
+}

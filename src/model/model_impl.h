@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef STGSSA_MODEL_IMPL_H
+#define STGSSA_MODEL_IMPL_H
+
+#include <stgssa/model.h>
+
+struct _p_StgssaModel {
+  MPI_Comm        comm;
+  StgssaModelDef *def; /* parsed model, NULL until loaded */
+  StgssaNetwork   net; /* compiled from def */
+};
+
+PETSC_INTERN PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *, StgssaNetwork *);
+PETSC_INTERN PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *);
+
+#endif

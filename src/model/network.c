@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Compile a parsed model into the compressed mass-action network the engine reads. */
+#include "model_impl.h"
+
+PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *net)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree2(net->x0, net->k));
+  PetscCall(PetscFree3(net->react_ptr, net->react_species, net->react_coef));
+  PetscCall(PetscFree3(net->nu_ptr, net->nu_species, net->nu_delta));
+  PetscCall(PetscMemzero(net, sizeof(*net)));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *d, StgssaNetwork *net)
+{
+  PetscInt nreact = 0, nnu = 0, *delta_of;
+  int64_t *delta;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaNetworkDestroy_Private(net));
+  net->S = d->nspecies;
+  net->R = d->nreactions;
+  for (int j = 0; j < d->nreactions; j++) nreact += d->reactions[j].nreact;
+  /* net changes: at most nreact + nprod nonzeros per reaction */
+  for (int j = 0; j < d->nreactions; j++) nnu += d->reactions[j].nreact + d->reactions[j].nprod;
+  PetscCall(PetscMalloc2(net->S, &net->x0, net->R, &net->k));
+  PetscCall(PetscMalloc3(net->R + 1, &net->react_ptr, nreact, &net->react_species, nreact, &net->react_coef));
+  PetscCall(PetscMalloc3(net->R + 1, &net->nu_ptr, nnu, &net->nu_species, nnu, &net->nu_delta));
+  PetscCall(PetscCalloc2(net->S, &delta, net->S, &delta_of));
+  for (PetscInt s = 0; s < net->S; s++) net->x0[s] = d->species[s].initial;
+  net->react_ptr[0] = 0;
+  net->nu_ptr[0]    = 0;
+  for (PetscInt j = 0; j < net->R; j++) {
+    const StgssaReactionDef *r = &d->reactions[j];
+    PetscInt                 t = net->react_ptr[j], u = net->nu_ptr[j];
+
+    net->k[j] = StgssaModelDefRate(d, (int)j);
+    for (int i = 0; i < r->nreact; i++) {
+      net->react_species[t] = r->react[i].species;
+      net->react_coef[t++]  = r->react[i].coef;
+      delta[r->react[i].species] -= r->react[i].coef;
+    }
+    for (int i = 0; i < r->nprod; i++) delta[r->prod[i].species] += r->prod[i].coef;
+    /* nu_j = p_j - r_j, keeping only the species that change, in the order they appear */
+    for (int i = 0; i < r->nreact + r->nprod; i++) {
+      const int s = i < r->nreact ? r->react[i].species : r->prod[i - r->nreact].species;
+      if (delta[s] != 0 && !delta_of[s]) {
+        net->nu_species[u] = s;
+        net->nu_delta[u++] = delta[s];
+        delta_of[s]        = 1;
+      }
+    }
+    for (int i = 0; i < r->nreact + r->nprod; i++) {
+      const int s = i < r->nreact ? r->react[i].species : r->prod[i - r->nreact].species;
+      delta[s]    = 0;
+      delta_of[s] = 0;
+    }
+    net->react_ptr[j + 1] = t;
+    net->nu_ptr[j + 1]    = u;
+  }
+  PetscCall(PetscFree2(delta, delta_of));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* StgssaEnsemble: simulate mode (trajectory ensemble -> exact histograms and moments). */
+#include <stgssa/stgssa.h>
+
+#define STGSSA_MAX_SAMPLES  65536
+#define STGSSA_MAX_OBSERVED 4096
+
+struct _p_StgssaEnsemble {
+  MPI_Comm    comm;
+  StgssaModel model;
+  /* configuration */
+  PetscInt   ntraj;          /* global number of trajectories */
+  PetscInt   seed;           /* RNG seed, 0..2^31-1 */
+  PetscReal  tfinal;         /* end time */
+  PetscInt   nsample;        /* number of sample times */
+  PetscReal *sample_times;   /* [nsample] ascending in [0, tfinal] */
+  PetscInt   nobs;           /* observed species (0: all) */
+  char     **obs_names;      /* [nobs] names as given */
+  PetscInt  *obs;            /* [nobs] species indices (after SetUp) */
+  PetscInt   hist_bins;      /* bins written per histogram; 0: max count + 1 over all sample times */
+  PetscInt   max_events;     /* per-trajectory event cap */
+  PetscBool  setup;
+  /* results (global after Run) */
+  StgssaCountHist hist;      /* set i*nobs + o: sample i, observed species o */
+  PetscInt64      events;    /* total SSA events */
+  PetscInt64      nabsorbed; /* trajectories that ended in an absorbing state */
+  PetscInt64      ncapped;   /* trajectories stopped by the event cap */
+  PetscLogDouble  wall;      /* seconds in Run (max over ranks) */
+  PetscBool       done;
+};
+
+PetscErrorCode StgssaEnsembleCreate(MPI_Comm comm, StgssaEnsemble *ens)
+{
+  StgssaEnsemble e;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaInitializePackage());
+  PetscCall(PetscNew(&e));
+  e->comm       = comm;
+  e->ntraj      = 10000;
+  e->seed       = 1;
+  e->tfinal     = 10.0;
+  e->max_events = 100000000;
+  *ens          = e;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetModel(StgssaEnsemble e, StgssaModel model)
+{
+  PetscFunctionBegin;
+  e->model = model;
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetNumTrajectories(StgssaEnsemble e, PetscInt ntraj)
+{
+  PetscFunctionBegin;
+  PetscCheck(ntraj > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be positive, got %" PetscInt_FMT, ntraj);
+  e->ntraj = ntraj;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetSeed(StgssaEnsemble e, PetscInt seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_seed must be nonnegative, got %" PetscInt_FMT, seed);
+  e->seed = seed;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble e, PetscReal tfinal, PetscInt nsample, const PetscReal times[])
+{
+  PetscFunctionBegin;
+  PetscCheck(PetscIsNormalReal(tfinal) && tfinal > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal must be positive and finite, got %g", (double)tfinal);
+  for (PetscInt i = 0; i < nsample; i++) {
+    PetscCheck(PetscIsNormalReal(times[i]) || times[i] == 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " is not a finite number", i + 1);
+    PetscCheck(times[i] >= 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " = %g is negative", i + 1, (double)times[i]);
+    PetscCheck(times[i] <= tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " = %g is beyond -stgssa_tfinal %g", i + 1, (double)times[i], (double)tfinal);
+    PetscCheck(i == 0 || times[i] > times[i - 1], e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: expected strictly increasing times, entry %" PetscInt_FMT " = %g follows %g", i + 1, (double)times[i], (double)times[i - 1]);
+  }
+  PetscCall(PetscFree(e->sample_times));
+  e->tfinal  = tfinal;
+  e->nsample = nsample ? nsample : 1;
+  PetscCall(PetscMalloc1(e->nsample, &e->sample_times));
+  if (nsample) PetscCall(PetscArraycpy(e->sample_times, times, nsample));
+  else e->sample_times[0] = tfinal; /* default: the end time only */
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble e, PetscInt nobs, const char *const names[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < e->nobs; i++) PetscCall(PetscFree(e->obs_names[i]));
+  PetscCall(PetscFree(e->obs_names));
+  e->nobs = nobs;
+  PetscCall(PetscMalloc1(nobs, &e->obs_names));
+  for (PetscInt i = 0; i < nobs; i++) PetscCall(PetscStrallocpy(names[i], &e->obs_names[i]));
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
+{
+  PetscReal *times, tfinal = e->tfinal;
+  PetscInt   ntimes = STGSSA_MAX_SAMPLES, nobs = STGSSA_MAX_OBSERVED, ntraj = e->ntraj, seed = e->seed;
+  char     **names;
+  PetscBool  set_times, set_obs, set_tf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(ntimes, &times));
+  PetscCall(PetscCalloc1(nobs, &names));
+  PetscOptionsBegin(e->comm, NULL, "Trajectory ensemble (simulate mode) options", "StgssaEnsemble");
+  PetscCall(PetscOptionsInt("-stgssa_ntraj", "Number of trajectories (global, split over ranks)", "StgssaEnsembleSetNumTrajectories", ntraj, &ntraj, NULL));
+  PetscCall(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
+  PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
+  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species S1,S2,... (default: all)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
+  PetscOptionsEnd();
+  PetscCall(StgssaEnsembleSetNumTrajectories(e, ntraj));
+  PetscCall(StgssaEnsembleSetSeed(e, seed));
+  if (set_times || set_tf || !e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, tfinal, set_times ? ntimes : 0, times));
+  if (set_obs) {
+    PetscCheck(nobs > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: expected a comma-separated list of species names");
+    PetscCall(StgssaEnsembleSetObserved(e, nobs, (const char *const *)names));
+  }
+  for (PetscInt i = 0; i < STGSSA_MAX_OBSERVED; i++) PetscCall(PetscFree(names[i]));
+  PetscCall(PetscFree(names));
+  PetscCall(PetscFree(times));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
+{
+  const StgssaModelDef *def;
+
+  PetscFunctionBegin;
+  if (e->setup) PetscFunctionReturn(0);
+  PetscCheck(e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleSetModel() first");
+  PetscCall(StgssaModelGetDef(e->model, &def));
+  if (!e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, e->tfinal, 0, NULL));
+  PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");
+  PetscCall(PetscFree(e->obs));
+  if (!e->nobs) { /* default: every species */
+    const char **all;
+    PetscCall(PetscMalloc1(def->nspecies, &all));
+    for (int s = 0; s < def->nspecies; s++) all[s] = def->species[s].name;
+    PetscCall(StgssaEnsembleSetObserved(e, def->nspecies, all));
+    PetscCall(PetscFree(all));
+  }
+  PetscCall(PetscMalloc1(e->nobs, &e->obs));
+  for (PetscInt o = 0; o < e->nobs; o++) {
+    PetscCall(StgssaModelFindSpecies(e->model, e->obs_names[o], &e->obs[o]));
+    if (e->obs[o] < 0) {
+      char known[2048] = "";
+      for (int s = 0; s < def->nspecies; s++) {
+        if (s) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
+        PetscCall(PetscStrlcat(known, def->species[s].name, sizeof(known)));
+      }
+      SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: unknown species '%s'; model %s defines: %s", e->obs_names[o], def->filename, known);
+    }
+    for (PetscInt p = 0; p < o; p++) PetscCheck(e->obs[p] != e->obs[o], e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: species '%s' listed twice", e->obs_names[o]);
+  }
+  e->setup = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* Contiguous block [start, end) of the global trajectory indices owned by this rank. */
+static PetscErrorCode StgssaEnsembleOwnership(StgssaEnsemble e, PetscInt64 *start, PetscInt64 *end)
+{
+  PetscMPIInt rank, size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(e->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(e->comm, &size));
+  {
+    const PetscInt64 n = e->ntraj, q = n / size, r = n % size;
+    *start = rank * q + PetscMin(rank, r);
+    *end   = *start + q + (rank < r ? 1 : 0);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
+{
+  const StgssaNetwork *net;
+  StgssaSSAConfig      cfg;
+  StgssaSSAWork        work;
+  int64_t             *samples;
+  PetscInt64           start = 0, end = 0, local[3] = {0, 0, 0}, global[3];
+  PetscLogDouble       t0, t1;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleSetUp(e));
+  PetscCall(StgssaModelGetNetwork(e->model, &net));
+  PetscCall(StgssaCountHistDestroy(&e->hist));
+  PetscCall(StgssaCountHistCreate(e->nsample * e->nobs, &e->hist));
+  PetscCall(StgssaEnsembleOwnership(e, &start, &end));
+  cfg.net          = net;
+  cfg.seed         = (uint32_t)e->seed;
+  cfg.iteration    = 0;
+  cfg.tfinal       = e->tfinal;
+  cfg.max_events   = e->max_events;
+  cfg.nsample      = e->nsample;
+  cfg.sample_times = e->sample_times;
+  PetscCall(StgssaSSAWorkCreate(net, &work));
+  PetscCall(PetscMalloc1(e->nsample * net->S, &samples));
+  PetscCall(PetscTime(&t0));
+  PetscCall(PetscLogEventBegin(STGSSA_Simulate, 0, 0, 0, 0));
+  for (PetscInt64 i = start; i < end; i++) {
+    StgssaTrajInfo info;
+    PetscCall(StgssaSSARun(&cfg, (uint64_t)i, &work, samples, &info));
+    local[0] += info.events;
+    local[1] += info.end == STGSSA_TRAJ_ABSORBED;
+    local[2] += info.end == STGSSA_TRAJ_CAPPED;
+    for (PetscInt k = 0; k < e->nsample; k++)
+      for (PetscInt o = 0; o < e->nobs; o++) PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, samples[k * net->S + e->obs[o]]));
+  }
+  PetscCall(PetscLogEventEnd(STGSSA_Simulate, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
+  PetscCall(StgssaCountHistAllreduce(&e->hist, e->comm));
+  PetscCallMPI(MPI_Allreduce(local, global, 3, MPIU_INT64, MPI_SUM, e->comm));
+  PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
+  PetscCall(PetscTime(&t1));
+  t1 -= t0;
+  PetscCallMPI(MPI_Allreduce(&t1, &e->wall, 1, MPI_DOUBLE, MPI_MAX, e->comm));
+  e->events    = global[0];
+  e->nabsorbed = global[1];
+  e->ncapped   = global[2];
+  e->done      = PETSC_TRUE;
+  if (e->ncapped)
+    PetscCall(PetscPrintf(e->comm,
+                          "WARNING: %" PetscInt64_FMT " of %" PetscInt_FMT " trajectories hit -stgssa_max_events %" PetscInt_FMT " before t = %g; their later samples hold the last state, so statistics are biased. "
+                          "The model may be explosive; raise the cap or shorten -stgssa_tfinal.\n",
+                          e->ncapped, e->ntraj, e->max_events, (double)e->tfinal));
+  PetscCall(PetscFree(samples));
+  PetscCall(StgssaSSAWorkDestroy(&work));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleGetMoments(StgssaEnsemble e, PetscInt i, PetscInt o, PetscReal moments[3])
+{
+  int64_t n;
+  double  m[3];
+
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleRun() first");
+  PetscCheck(i >= 0 && i < e->nsample && o >= 0 && o < e->nobs, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Sample %" PetscInt_FMT " / observed species %" PetscInt_FMT " out of range", i, o);
+  PetscCall(StgssaCountHistMoments(&e->hist, i * e->nobs + o, &n, m));
+  for (int k = 0; k < 3; k++) moments[k] = m[k];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleGetHistogram(StgssaEnsemble e, PetscInt i, PetscInt o, PetscInt64 *nbins, const int64_t **counts)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleRun() first");
+  PetscCheck(i >= 0 && i < e->nsample && o >= 0 && o < e->nobs, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Sample %" PetscInt_FMT " / observed species %" PetscInt_FMT " out of range", i, o);
+  *nbins  = e->hist.max[i * e->nobs + o] + 1;
+  *counts = e->hist.counts[i * e->nobs + o];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleGetEventCount(StgssaEnsemble e, PetscInt64 *events)
+{
+  PetscFunctionBegin;
+  *events = e->events;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleView(StgssaEnsemble e, PetscViewer viewer)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
+  PetscCallMPI(MPI_Comm_size(e->comm, &size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEnsemble: %" PetscInt_FMT " trajectories on %d ranks, seed %" PetscInt_FMT ", tfinal %g, %" PetscInt_FMT " sample times\n", e->ntraj, size, e->seed, (double)e->tfinal, e->nsample));
+  if (!e->done) PetscFunctionReturn(0);
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s (%.3g events/s); %" PetscInt64_FMT " absorbed, %" PetscInt64_FMT " capped\n", e->events, e->wall, e->wall > 0 ? (double)e->events / e->wall : 0.0, e->nabsorbed, e->ncapped));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s %10s %14s %14s %10s\n", "species", "time", "mean", "variance", "Fano"));
+  for (PetscInt o = 0; o < e->nobs; o++) {
+    for (PetscInt i = 0; i < e->nsample; i++) {
+      PetscReal m[3];
+      PetscCall(StgssaEnsembleGetMoments(e, i, o, m));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s %10.4g %14.6g %14.6g %10.4g\n", e->obs_names[o], (double)e->sample_times[i], (double)m[0], (double)m[1], m[0] > 0 ? (double)(m[1] / m[0]) : (double)NAN));
+    }
+  }
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+/* /run attributes of this run and /simulate: times [T], moments/<species> [T x 3],
+   histograms/<species> [T x B] (probabilities of counts 0..B-1, attribute tail_mass [T] = P(count >= B)). */
+PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble e, hid_t file)
+{
+  const StgssaModelDef *def;
+  hid_t                 run, sim;
+  const PetscInt        T = e->nsample;
+  double               *buf, *tail;
+
+  PetscFunctionBegin;
+  PetscCheck(e->done, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Call StgssaEnsembleRun() first");
+  PetscCall(StgssaModelGetDef(e->model, &def));
+  PetscCall(StgssaH5WriteRunInfo(file, e->comm, def->text));
+  PetscCallHDF5(run = H5Gopen2(file, "run", H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrInt64(run, "seed", e->seed));
+  PetscCall(StgssaH5WriteAttrInt64(run, "ntraj", e->ntraj));
+  PetscCall(StgssaH5WriteAttrInt64(run, "events", e->events));
+  PetscCall(StgssaH5WriteAttrInt64(run, "absorbed_trajectories", e->nabsorbed));
+  PetscCall(StgssaH5WriteAttrInt64(run, "capped_trajectories", e->ncapped));
+  PetscCall(StgssaH5WriteAttrDouble(run, "wall_seconds", e->wall));
+  PetscCall(StgssaH5WriteAttrDouble(run, "tfinal", e->tfinal));
+  PetscCallHDF5(H5Gclose(run));
+
+  PetscCallHDF5(sim = H5Gcreate2(file, "simulate", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  {
+    hsize_t dims[1] = {(hsize_t)T};
+    PetscCall(StgssaH5WriteDoubles(sim, "times", 1, dims, e->sample_times));
+  }
+  PetscCall(PetscMalloc1(T, &tail));
+  for (PetscInt o = 0; o < e->nobs; o++) {
+    char    name[STGSSA_NAME_MAX + 32];
+    int64_t B = e->hist_bins;
+    if (!B)
+      for (PetscInt i = 0; i < T; i++) B = PetscMax(B, e->hist.max[i * e->nobs + o] + 1);
+    PetscCall(PetscMalloc1((size_t)(T * PetscMax(B, 3)), &buf));
+    for (PetscInt i = 0; i < T; i++) PetscCall(StgssaEnsembleGetMoments(e, i, o, &buf[3 * i]));
+    {
+      hsize_t dims[2] = {(hsize_t)T, 3};
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", e->obs_names[o]));
+      PetscCall(StgssaH5WriteDoubles(sim, name, 2, dims, buf));
+    }
+    for (PetscInt i = 0; i < T; i++) {
+      const PetscInt set = i * e->nobs + o;
+      int64_t        n = 0, above = 0;
+      for (int64_t x = 0; x <= e->hist.max[set]; x++) {
+        n += e->hist.counts[set][x];
+        if (x >= B) above += e->hist.counts[set][x];
+      }
+      for (int64_t x = 0; x < B; x++) buf[i * B + x] = x <= e->hist.max[set] ? (double)e->hist.counts[set][x] / (double)n : 0.0;
+      tail[i] = (double)above / (double)n;
+    }
+    {
+      hsize_t dims[2] = {(hsize_t)T, (hsize_t)B};
+      hid_t   dset;
+      PetscCall(PetscSNPrintf(name, sizeof(name), "histograms/%s", e->obs_names[o]));
+      PetscCall(StgssaH5WriteDoubles(sim, name, 2, dims, buf));
+      PetscCallHDF5(dset = H5Dopen2(sim, name, H5P_DEFAULT));
+      PetscCall(StgssaH5WriteAttrDoubles(dset, "tail_mass", (hsize_t)T, tail));
+      PetscCallHDF5(H5Dclose(dset));
+    }
+    PetscCall(PetscFree(buf));
+  }
+  PetscCall(PetscFree(tail));
+  PetscCallHDF5(H5Gclose(sim));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *ens)
+{
+  StgssaEnsemble e = *ens;
+
+  PetscFunctionBegin;
+  if (!e) PetscFunctionReturn(0);
+  PetscCall(StgssaCountHistDestroy(&e->hist));
+  for (PetscInt i = 0; i < e->nobs; i++) PetscCall(PetscFree(e->obs_names[i]));
+  PetscCall(PetscFree(e->obs_names));
+  PetscCall(PetscFree(e->obs));
+  PetscCall(PetscFree(e->sample_times));
+  PetscCall(PetscFree(*ens));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Package initialization: log events and class id, registered once. */
+#include <stgssa/stgssa.h>
+#include <hdf5.h>
+
+PetscClassId  STGSSA_CLASSID;
+PetscLogEvent STGSSA_Simulate, STGSSA_Reduce, STGSSA_Output, STGSSA_ModelLoad;
+
+static PetscBool StgssaPackageInitialized = PETSC_FALSE;
+
+PetscErrorCode StgssaFinalizePackage(void)
+{
+  PetscFunctionBegin;
+  StgssaPackageInitialized = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaInitializePackage(void)
+{
+  PetscFunctionBegin;
+  if (StgssaPackageInitialized) PetscFunctionReturn(0);
+  StgssaPackageInitialized = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("Stgssa", &STGSSA_CLASSID));
+  PetscCall(PetscLogEventRegister("StgssaModelLoad", STGSSA_CLASSID, &STGSSA_ModelLoad));
+  PetscCall(PetscLogEventRegister("StgssaSimulate", STGSSA_CLASSID, &STGSSA_Simulate));
+  PetscCall(PetscLogEventRegister("StgssaReduce", STGSSA_CLASSID, &STGSSA_Reduce));
+  PetscCall(PetscLogEventRegister("StgssaOutput", STGSSA_CLASSID, &STGSSA_Output));
+  /* HDF5 failures are reported through PETSc errors naming the call; silence HDF5's own stack dump */
+  PetscCheck(H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "H5Eset_auto2 failed");
+  PetscCall(PetscRegisterFinalize(StgssaFinalizePackage));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Bad input and bad options: non-zero exit, a message saying what was expected, nothing written.
+# usage: cli_errors.sh STGSSA_HPC SOURCE_ROOT
+set -u
+exe=$1
+root=$2
+fail=0
+pass=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$root/input/telegraph.model" "$work/telegraph.model"
+printf 'begin species\n  M 0\nend species\nbegin reactions\n  M => 0  1\nend reactions\n' > "$work/bad.model"
+
+# expect_fail NAME PHRASE ARGS...: run in $work, expect exit != 0, PHRASE in the output, no new files
+expect_fail() {
+  name=$1; phrase=$2; shift 2
+  before=$(ls -A "$work" | sort)
+  (cd "$work" && timeout 120 "$@") > "$work/../cli_$$.log" 2>&1
+  rc=$?
+  after=$(ls -A "$work" | sort)
+  if [ $rc -eq 0 ]; then
+    echo "FAIL $name: exit 0, expected failure"; fail=$((fail + 1))
+  elif [ $rc -eq 124 ]; then
+    echo "FAIL $name: timed out (hang?)"; fail=$((fail + 1))
+  elif ! grep -qF -- "$phrase" "$work/../cli_$$.log"; then
+    echo "FAIL $name: message lacks '$phrase':"; sed 's/^/    /' "$work/../cli_$$.log" | head -20; fail=$((fail + 1))
+  elif [ "$before" != "$after" ]; then
+    echo "FAIL $name: files were written: $(echo "$after" | tr '\n' ' ')"; fail=$((fail + 1))
+  else
+    echo "ok   $name"; pass=$((pass + 1))
+  fi
+  rm -f "$work/../cli_$$.log"
+}
+
+M="-stgssa_model telegraph.model -stgssa_mode simulate -stgssa_ntraj 50 -stgssa_tfinal 2 -stgssa_output out.h5"
+expect_fail ntraj_zero       "-stgssa_ntraj must be positive"   "$exe" $M -stgssa_ntraj 0
+expect_fail ntraj_negative   "-stgssa_ntraj must be positive"   "$exe" $M -stgssa_ntraj -5
+expect_fail unknown_observed "unknown species 'X'"              "$exe" $M -stgssa_observe M,X
+expect_fail sample_after_end "is beyond -stgssa_tfinal"         "$exe" $M -stgssa_sample_times 1,3
+expect_fail sample_unsorted  "expected strictly increasing"     "$exe" $M -stgssa_sample_times 1,0.5
+expect_fail tfinal_negative  "-stgssa_tfinal must be positive"  "$exe" $M -stgssa_tfinal -1
+expect_fail missing_dir      "does not exist"                   "$exe" $M -stgssa_output nodir/out.h5
+expect_fail missing_model    "nofile.model: cannot open"        "$exe" $M -stgssa_model nofile.model
+expect_fail malformed_model  "bad.model:5:"                     "$exe" $M -stgssa_model bad.model
+expect_fail no_model         "expected -stgssa_model FILE"      "$exe" -stgssa_mode simulate -stgssa_output out.h5
+expect_fail unknown_param    "unknown parameter 'k_x'"          "$exe" $M -stgssa_parameters k_x=1
+expect_fail negative_param   "k_on"                             "$exe" $M -stgssa_parameters k_on=-1
+expect_fail nan_param        "k_on"                             "$exe" $M -stgssa_parameters k_on=nan
+expect_fail unknown_mode     "stgssa_mode"                      "$exe" $M -stgssa_mode fly
+# collective failure on 2 ranks: both exit, no hang
+expect_fail mpi_bad_observed "unknown species 'X'"              mpirun -n 2 --oversubscribe "$exe" $M -stgssa_observe X
+
+# and a good run writes exactly out.h5, no temporary left behind
+(cd "$work" && timeout 120 "$exe" $M > /dev/null 2>&1)
+if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model out.h5 telegraph.model " ]; then
+  echo "ok   good_run_writes_output"; pass=$((pass + 1))
+else
+  echo "FAIL good_run_writes_output: $(ls -A "$work" | tr '\n' ' ')"; fail=$((fail + 1))
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
