@@ -20,6 +20,8 @@ typedef struct {
   PetscInt *nu_ptr;                        /* [R+1] nonzero net changes of reaction j */
   PetscInt *nu_species;                    /* species index of each net change */
   int64_t  *nu_delta;                      /* nu_j for that species (p_j - r_j), nonzero */
+  PetscInt *order1;                        /* [R] species s if a_j = k_j x_s (one reactant, coefficient 1), -1 if a_j = k_j, -2 otherwise */
+  PetscInt *dep_ptr, *dep;                 /* [R+1], reactions whose propensity changes when reaction j fires: dep[dep_ptr[j]..dep_ptr[j+1]-1] */
 } StgssaNetwork;
 
 typedef struct _p_StgssaModel *StgssaModel;

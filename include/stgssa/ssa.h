@@ -46,6 +46,8 @@ PETSC_EXTERN PetscErrorCode StgssaSSARun(const StgssaSSAConfig *, uint64_t traj,
 static inline double StgssaPropensity(const StgssaNetwork *net, PetscInt j, const int64_t *x)
 {
   double a = net->k[j];
+  if (net->order1[j] >= 0) return a * (double)x[net->order1[j]]; /* fast paths: first and zeroth order */
+  if (net->order1[j] == -1) return a;
   for (PetscInt t = net->react_ptr[j]; t < net->react_ptr[j + 1]; t++) {
     const int64_t n = x[net->react_species[t]];
     const PetscInt c = net->react_coef[t];

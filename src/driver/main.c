@@ -37,6 +37,35 @@ static PetscErrorCode AppSetFromOptions(AppCtx *app, PetscBool *have_model)
   PetscFunctionReturn(0);
 }
 
+/* Load the model and apply every option. All checks of user input happen here, collectively
+   (every rank sees the same files and options and reaches the same verdict), before any work. */
+static PetscErrorCode SetUpRun(AppCtx *app, PetscBool have_model, StgssaModel model, StgssaEnsemble ens)
+{
+  PetscFunctionBegin;
+  PetscCheck(have_model && app->model[0], PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
+  PetscCall(StgssaOutputCheckPath(PETSC_COMM_WORLD, app->output));
+  PetscCall(StgssaModelLoad(model, app->model));
+  PetscCall(StgssaModelSetFromOptions(model));
+  if (app->view_model) PetscCall(StgssaModelView(model, NULL));
+  PetscCall(StgssaEnsembleSetModel(ens, model));
+  PetscCall(StgssaEnsembleSetFromOptions(ens));
+  PetscCall(StgssaEnsembleSetUp(ens));
+  PetscFunctionReturn(0);
+}
+
+/* Report a user-input error in one line on rank 0 ("stgssa_hpc: error: file:line:col: ..."),
+   without PETSc's developer traceback. */
+static PetscErrorCode ReportInputError(PetscErrorCode ierr)
+{
+  const char *text;
+  char       *specific;
+
+  PetscFunctionBegin;
+  PetscCall(PetscErrorMessage(ierr, &text, &specific));
+  PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "stgssa_hpc: error: %s\n", specific && specific[0] ? specific : (text ? text : "unknown error")));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteSimulate(hid_t file, void *ctx)
 {
   PetscFunctionBegin;
@@ -62,15 +91,18 @@ int main(int argc, char **argv)
     PetscCall(StgssaModelSetFromOptions(model));
     PetscCall(StgssaEnsembleSetFromOptions(ens));
   } else {
-    PetscCheck(have_model && app.model[0], PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
-    /* validate everything before any work, so bad input writes nothing */
-    PetscCall(StgssaOutputCheckPath(PETSC_COMM_WORLD, app.output));
-    PetscCall(StgssaModelLoad(model, app.model));
-    PetscCall(StgssaModelSetFromOptions(model));
-    if (app.view_model) PetscCall(StgssaModelView(model, NULL));
-    PetscCall(StgssaEnsembleSetModel(ens, model));
-    PetscCall(StgssaEnsembleSetFromOptions(ens));
-    PetscCall(StgssaEnsembleSetUp(ens));
+    PetscErrorCode ierr;
+    /* bad input: one clear line and exit status 1, nothing written */
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = SetUpRun(&app, have_model, model, ens);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      PetscCall(ReportInputError(ierr));
+      PetscCall(StgssaEnsembleDestroy(&ens));
+      PetscCall(StgssaModelDestroy(&model));
+      PetscCall(PetscFinalize());
+      return 1;
+    }
     PetscCall(StgssaEnsembleRun(ens));
     PetscCall(StgssaEnsembleView(ens, NULL));
     PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteSimulate, ens));

@@ -8,7 +8,48 @@ PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *net)
   PetscCall(PetscFree2(net->x0, net->k));
   PetscCall(PetscFree3(net->react_ptr, net->react_species, net->react_coef));
   PetscCall(PetscFree3(net->nu_ptr, net->nu_species, net->nu_delta));
+  PetscCall(PetscFree(net->order1));
+  PetscCall(PetscFree2(net->dep_ptr, net->dep));
   PetscCall(PetscMemzero(net, sizeof(*net)));
+  PetscFunctionReturn(0);
+}
+
+/* Fast-path kind of each propensity, and the dependency graph: reaction i depends on reaction j
+   when j changes the count of a reactant of i (then a_i must be recomputed after j fires). */
+static PetscErrorCode StgssaNetworkBuildDependencies(StgssaNetwork *net)
+{
+  PetscInt  R = net->R, n = 0;
+  PetscBool *changed;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(R, &net->order1));
+  for (PetscInt j = 0; j < R; j++) {
+    const PetscInt nr = net->react_ptr[j + 1] - net->react_ptr[j];
+    if (nr == 0) net->order1[j] = -1;
+    else if (nr == 1 && net->react_coef[net->react_ptr[j]] == 1) net->order1[j] = net->react_species[net->react_ptr[j]];
+    else net->order1[j] = -2;
+  }
+  PetscCall(PetscCalloc1(net->S, &changed));
+  /* two passes: count, then fill */
+  for (int pass = 0; pass < 2; pass++) {
+    n = 0;
+    for (PetscInt j = 0; j < R; j++) {
+      if (pass) net->dep_ptr[j] = n;
+      for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) changed[net->nu_species[u]] = PETSC_TRUE;
+      for (PetscInt i = 0; i < R; i++) {
+        PetscBool hit = PETSC_FALSE;
+        for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++) hit = (PetscBool)(hit || changed[net->react_species[t]]);
+        if (hit) {
+          if (pass) net->dep[n] = i;
+          n++;
+        }
+      }
+      for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) changed[net->nu_species[u]] = PETSC_FALSE;
+    }
+    if (!pass) PetscCall(PetscMalloc2(R + 1, &net->dep_ptr, n, &net->dep));
+  }
+  net->dep_ptr[R] = n;
+  PetscCall(PetscFree(changed));
   PetscFunctionReturn(0);
 }
 
@@ -60,5 +101,6 @@ PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *d, StgssaNetwork
     net->nu_ptr[j + 1]    = u;
   }
   PetscCall(PetscFree2(delta, delta_of));
+  PetscCall(StgssaNetworkBuildDependencies(net));
   PetscFunctionReturn(0);
 }

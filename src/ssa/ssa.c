@@ -98,11 +98,15 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
       {
         const PetscInt j = StgssaSelectReaction(net->R, a, u1 * a0);
         for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] += net->nu_delta[i];
+        /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
+           in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
+        for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) a[net->dep[d]] = StgssaPropensity(net, net->dep[d], x);
+        a0 = 0.0;
+        for (PetscInt i = 0; i < net->R; i++) a0 += a[i];
       }
     }
     t = tnext;
     n++;
-    a0 = StgssaPropensitiesAll(net, x, a);
   }
   /* absorbed or capped: the remaining sample times hold the last state */
   for (; next < ns; next++)

@@ -1,0 +1,968 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  Parser of the `.model` text format (DESIGN.md section 4) into a StgssaModelDef.
+  Pure C11: no PETSc, no MPI, so that it can be unit-tested and fuzzed on its own.
+
+  Layout of this file: error messages, a line-oriented lexer, a table of defined names,
+  the parsers of the three sections, then the public functions.
+
+  Choices made here (the design leaves them open):
+  - Sections may appear in any order. The first pass over the file checks the section
+    structure and reads the parameters and species sections; the second pass parses the
+    lines of the reactions section, so a reaction may use a name defined further down.
+    Hence errors of the first pass are reported before errors inside the reactions section.
+  - `begin` and `end` are keywords when they start a line.
+  - A coefficient is separated from its species by white space: `2 M` is accepted, `2M` is
+    rejected as a malformed number (so is `1.5e3x`, `1.2.3`).
+  - A `0` at the start of a side is always the empty side (a coefficient 0 is never valid).
+  - A reaction `0 -> 0` (no species at all) and an empty species section are rejected.
+  - Labels need not be unique; they share no namespace with parameters or species.
+  - Columns count bytes from 1; a `\r` before the `\n` is ignored (CRLF files).
+  - Every syntax error reads "FILE:LINE:COL: found X; expected Y"; the model is freed.
+*/
+#include <stgssa/modeldef.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+  #define STGSSA_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+  #define STGSSA_PRINTF(f, a)
+#endif
+
+/* Longest token text quoted in a message. */
+#define QUOTE_MAX 40
+#define STR_(x)   #x
+#define STR(x)    STR_(x)
+
+/* ---------------------------------------------------------------- characters */
+
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static int is_name_start(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+static int is_name_char(int c) { return is_name_start(c) || is_digit(c); }
+static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static int is_arrow_char(int c) { return c == '-' || c == '<' || c == '>' || c == '='; }
+static int is_print(int c) { return c >= 0x20 && c < 0x7f; }
+
+static int uc(const char *s, size_t i) { return (unsigned char)s[i]; }
+
+/* Precision argument for "%.*s": lengths of quoted text are capped. */
+static int prec(size_t n) { return n > QUOTE_MAX ? QUOTE_MAX : (int)n; }
+
+static size_t scan_digits(const char *s, size_t n, size_t i)
+{
+  while (i < n && is_digit(uc(s, i))) i++;
+  return i;
+}
+
+/* Length of the longest prefix of s[0..n) of the form -?(D+(.D*)?|.D+)([eE][+-]?D+)?, or 0. */
+static size_t scan_number(const char *s, size_t n)
+{
+  size_t i = 0, j;
+  int    mantissa;
+
+  if (i < n && s[i] == '-') i++;
+  j        = scan_digits(s, n, i);
+  mantissa = j > i;
+  i        = j;
+  if (i < n && s[i] == '.') {
+    j = scan_digits(s, n, i + 1);
+    if (j > i + 1) mantissa = 1;
+    i = j;
+  }
+  if (!mantissa) return 0;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    size_t k = i + 1;
+    if (k < n && (s[k] == '+' || s[k] == '-')) k++;
+    j = scan_digits(s, n, k);
+    if (j > k) i = j;
+  }
+  return i;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+  char *d = malloc(n + 1);
+  if (d) {
+    memcpy(d, s, n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+STGSSA_PRINTF(3, 0)
+static void vappend(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+  size_t used;
+  if (!err || !errlen) return;
+  used = strlen(err);
+  if (used + 1 < errlen) vsnprintf(err + used, errlen - used, fmt, ap);
+}
+
+STGSSA_PRINTF(3, 4)
+static void append(char *err, size_t errlen, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vappend(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+STGSSA_PRINTF(4, 5)
+static int set_error(int code, char *err, size_t errlen, const char *fmt, ...)
+{
+  va_list ap;
+  if (err && errlen) err[0] = '\0';
+  va_start(ap, fmt);
+  vappend(err, errlen, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+/* ---------------------------------------------------------------- lexer */
+
+typedef enum { TOK_END, TOK_NAME, TOK_NUMBER, TOK_BADNUMBER, TOK_ARROW, TOK_BIARROW, TOK_PLUS, TOK_COLON, TOK_COMMA, TOK_STAR, TOK_BAD } TokKind;
+
+typedef struct {
+  TokKind     kind;
+  const char *s; /* text of the token (not NUL-terminated) */
+  size_t      n;
+  int         line, col;
+} Token;
+
+/* Lexer over one line (without its newline); copying the struct saves its state. */
+typedef struct {
+  const char *s;
+  size_t      n;
+  size_t      pos;
+  int         line;
+} Lexer;
+
+static void lex_next(Lexer *lx, Token *t)
+{
+  const char *s = lx->s;
+  size_t      n = lx->n, i = lx->pos, m;
+
+  while (i < n && is_space(uc(s, i))) i++;
+  t->s    = s + i;
+  t->line = lx->line;
+  t->col  = (int)i + 1;
+  if (i >= n || s[i] == '#') { /* end of line or comment: stay here */
+    t->kind = TOK_END;
+    t->n    = 0;
+    lx->pos = i;
+    return;
+  }
+  m = i + 1;
+  if (is_name_start(uc(s, i))) {
+    t->kind = TOK_NAME;
+    while (m < n && is_name_char(uc(s, m))) m++;
+  } else if (is_digit(uc(s, i)) || s[i] == '.' || (s[i] == '-' && scan_number(s + i, n - i) > 0)) {
+    size_t k = scan_number(s + i, n - i);
+    t->kind  = k > 0 ? TOK_NUMBER : TOK_BADNUMBER;
+    m        = k > 0 ? i + k : i + 1;
+    if (m < n && (is_name_char(uc(s, m)) || s[m] == '.')) { /* 2M, 1.2.3, 1e5x */
+      t->kind = TOK_BADNUMBER;
+      while (m < n && (is_name_char(uc(s, m)) || s[m] == '.')) m++;
+    }
+  } else if (is_arrow_char(uc(s, i))) {
+    while (m < n && is_arrow_char(uc(s, m))) m++;
+    if (m - i == 2 && !memcmp(s + i, "->", 2)) t->kind = TOK_ARROW;
+    else if (m - i == 3 && !memcmp(s + i, "<->", 3)) t->kind = TOK_BIARROW;
+    else t->kind = TOK_BAD;
+  } else if (s[i] == '+') t->kind = TOK_PLUS;
+  else if (s[i] == ':') t->kind = TOK_COLON;
+  else if (s[i] == ',') t->kind = TOK_COMMA;
+  else if (s[i] == '*') t->kind = TOK_STAR;
+  else t->kind = TOK_BAD;
+  t->n    = m - i;
+  lx->pos = m;
+}
+
+static int tok_is(const Token *t, const char *word) { return t->kind == TOK_NAME && t->n == strlen(word) && !memcmp(t->s, word, t->n); }
+
+/* How a token is named after "found ". */
+static void describe(const Token *t, char *buf, size_t len)
+{
+  if (t->kind == TOK_END) snprintf(buf, len, "end of line");
+  else if (t->kind == TOK_BAD && t->n == 1 && !is_print(uc(t->s, 0))) snprintf(buf, len, "byte 0x%02x", (unsigned)uc(t->s, 0));
+  else
+    snprintf(buf, len, "%s'%.*s%s'", t->kind == TOK_BADNUMBER ? "malformed number " : "", prec(t->n), t->s, t->n > QUOTE_MAX ? "..." : "");
+}
+
+/* Iterates over the lines of a text; loads each into a Lexer. */
+typedef struct {
+  const char *text;
+  size_t      len, pos;
+  int         line; /* number of the line last returned */
+} LineIter;
+
+static int next_line(LineIter *it, Lexer *lx)
+{
+  const char *s, *nl;
+  size_t      n;
+
+  if (it->pos >= it->len) return 0;
+  s  = it->text + it->pos;
+  nl = memchr(s, '\n', it->len - it->pos);
+  n  = nl ? (size_t)(nl - s) : it->len - it->pos;
+  it->pos += n + (nl ? 1 : 0);
+  it->line++;
+  if (n > 0 && s[n - 1] == '\r') n--;
+  lx->s    = s;
+  lx->n    = n;
+  lx->pos  = 0;
+  lx->line = it->line;
+  return 1;
+}
+
+/* ---------------------------------------------------------------- parser state */
+
+enum { SEC_PARAMETERS, SEC_SPECIES, SEC_REACTIONS, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"parameters", "species", "reactions"};
+
+typedef struct {
+  int    seen;
+  int    line, col;  /* of its `begin` */
+  size_t body;       /* offset of the line after `begin` */
+  int    body_line;  /* its number */
+  int    end_line;   /* line of its `end` */
+} Section;
+
+enum { NAME_PARAM = 1, NAME_SPECIES = 2 };
+
+typedef struct {
+  const char *name; /* owned by the model; NULL marks a free slot */
+  size_t      len;
+  int         kind, index;
+} NameSlot;
+
+typedef struct {
+  const char       *file;
+  char             *err;
+  size_t            errlen;
+  StgssaModelDef   *def;
+  int               cap_params, cap_species, cap_reactions;
+  NameSlot         *names; /* open addressing, size a power of 2, at most half full */
+  size_t            names_cap, names_used;
+  StgssaStoichTerm *side[2]; /* scratch for the two sides of a reaction, nspecies each */
+  Section           sec[SEC_COUNT];
+  int               cur; /* open section, or -1 */
+  Lexer             lx;
+  Token             tok; /* current token */
+} Parser;
+
+typedef struct {
+  int               n;
+  StgssaStoichTerm *t;
+} Side;
+
+typedef struct {
+  double factor;
+  int    param;
+} Rate;
+
+static void advance(Parser *P) { lex_next(&P->lx, &P->tok); }
+
+static TokKind peek(const Parser *P)
+{
+  Lexer lx = P->lx;
+  Token t;
+  lex_next(&lx, &t);
+  return t.kind;
+}
+
+STGSSA_PRINTF(4, 5)
+static int fail_at(Parser *P, int line, int col, const char *fmt, ...)
+{
+  va_list ap;
+  set_error(0, P->err, P->errlen, "%s:%d:%d: ", P->file, line, col);
+  va_start(ap, fmt);
+  vappend(P->err, P->errlen, fmt, ap);
+  va_end(ap);
+  return STGSSA_PARSE_ESYNTAX;
+}
+
+/* "found <what><token>; expected <expected>" at the token. */
+static int fail_tok(Parser *P, const Token *t, const char *what, const char *expected)
+{
+  char d[2 * QUOTE_MAX];
+  describe(t, d, sizeof d);
+  return fail_at(P, t->line, t->col, "found %s%s; expected %s", what, d, expected);
+}
+
+static int fail_nomem(Parser *P) { return set_error(STGSSA_PARSE_ENOMEM, P->err, P->errlen, "%s: out of memory", P->file); }
+
+static int expect_end(Parser *P) { return P->tok.kind == TOK_END ? 0 : fail_tok(P, &P->tok, "", "end of line"); }
+
+/* Makes room for element number count (count + 1 elements); NULL if out of memory. */
+static void *grow_array(void *p, int *cap, int count, size_t elsize)
+{
+  int   newcap;
+  void *q;
+
+  if (count < *cap) return p;
+  if (count == INT_MAX) return NULL;
+  newcap = *cap < 8 ? 8 : (*cap > INT_MAX / 2 ? INT_MAX : *cap * 2);
+  if ((size_t)newcap > SIZE_MAX / elsize) return NULL;
+  q = realloc(p, (size_t)newcap * elsize);
+  if (q) *cap = newcap;
+  return q;
+}
+
+/* ---------------------------------------------------------------- names */
+
+static size_t hash_bytes(const char *s, size_t n)
+{
+  uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+  size_t   i;
+  for (i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= UINT64_C(1099511628211);
+  }
+  return (size_t)h;
+}
+
+static const NameSlot *names_find(const Parser *P, const char *s, size_t n)
+{
+  size_t mask = P->names_cap - 1, i;
+  if (!P->names_cap) return NULL;
+  for (i = hash_bytes(s, n) & mask; P->names[i].name; i = (i + 1) & mask)
+    if (P->names[i].len == n && !memcmp(P->names[i].name, s, n)) return &P->names[i];
+  return NULL;
+}
+
+static void names_insert(NameSlot *tab, size_t cap, NameSlot e)
+{
+  size_t i;
+  for (i = hash_bytes(e.name, e.len) & (cap - 1); tab[i].name; i = (i + 1) & (cap - 1)) {}
+  tab[i] = e;
+}
+
+static int names_add(Parser *P, const char *name, size_t len, int kind, int index)
+{
+  NameSlot e;
+  if ((P->names_used + 1) * 2 > P->names_cap) {
+    size_t    cap = P->names_cap ? 2 * P->names_cap : 64, i;
+    NameSlot *tab = calloc(cap, sizeof *tab);
+    if (!tab) return fail_nomem(P);
+    for (i = 0; i < P->names_cap; i++)
+      if (P->names[i].name) names_insert(tab, cap, P->names[i]);
+    free(P->names);
+    P->names     = tab;
+    P->names_cap = cap;
+  }
+  e.name  = name;
+  e.len   = len;
+  e.kind  = kind;
+  e.index = index;
+  names_insert(P->names, P->names_cap, e);
+  P->names_used++;
+  return 0;
+}
+
+static int check_name_length(Parser *P, const Token *t)
+{
+  if (t->n <= STGSSA_NAME_MAX) return 0;
+  return fail_at(P, t->line, t->col, "found a name of %zu bytes '%.*s...'; expected at most %d bytes", t->n, prec(t->n), t->s, STGSSA_NAME_MAX);
+}
+
+/* The current token must be a name not defined yet. */
+static int check_new_name(Parser *P, const char *expected)
+{
+  const Token    *t = &P->tok;
+  const NameSlot *e;
+  int             rc;
+
+  if (t->kind != TOK_NAME) return fail_tok(P, t, "", expected);
+  if ((rc = check_name_length(P, t))) return rc;
+  if (!(e = names_find(P, t->s, t->n))) return 0;
+  return fail_at(P, t->line, t->col, "found duplicate name '%.*s' (already defined as a %s at line %d); expected a new name", prec(t->n), t->s,
+                 e->kind == NAME_PARAM ? "parameter" : "species", e->kind == NAME_PARAM ? P->def->params[e->index].line : P->def->species[e->index].line);
+}
+
+static int resolve_species(Parser *P, const Token *t, int *index)
+{
+  const NameSlot *e = names_find(P, t->s, t->n);
+  if (e && e->kind == NAME_SPECIES) {
+    *index = e->index;
+    return 0;
+  }
+  if (e) return fail_at(P, t->line, t->col, "found parameter '%.*s' in a reaction side; expected a species name", prec(t->n), t->s);
+  return fail_at(P, t->line, t->col, "found unknown species '%.*s'; expected a species defined in the species section", prec(t->n), t->s);
+}
+
+static int resolve_param(Parser *P, const Token *t, int *index)
+{
+  const NameSlot *e = names_find(P, t->s, t->n);
+  if (e && e->kind == NAME_PARAM) {
+    *index = e->index;
+    return 0;
+  }
+  if (e) return fail_at(P, t->line, t->col, "found species '%.*s' as a rate; expected a parameter name", prec(t->n), t->s);
+  return fail_at(P, t->line, t->col, "found undefined parameter '%.*s'; expected a parameter defined in the parameters section", prec(t->n), t->s);
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+/* A finite nonnegative real (parameter value, numeric rate, factor). */
+static int number_value(Parser *P, const Token *t, double *out)
+{
+  static const char expected[] = "a nonnegative finite number";
+  char             *end;
+  double            v;
+
+  if (t->kind != TOK_NUMBER) return fail_tok(P, t, "", expected);
+  v = strtod(t->s, &end); /* the model text is NUL-terminated, and the token ends at a non-number character */
+  if (end != t->s + t->n) return fail_tok(P, t, "unparsable number ", expected);
+  if (!isfinite(v)) return fail_tok(P, t, "out-of-range number ", expected);
+  if (v < 0) return fail_tok(P, t, "negative number ", expected);
+  *out = v + 0.0; /* -0 becomes +0 */
+  return 0;
+}
+
+/* An integer 0..max written with digits only (initial count, coefficient). */
+static int integer_value(Parser *P, const Token *t, int64_t max, const char *expected, int64_t *out)
+{
+  int64_t v = 0;
+  size_t  i;
+
+  if (t->kind == TOK_NUMBER && t->s[0] == '-') return fail_tok(P, t, "negative number ", expected);
+  if (t->kind != TOK_NUMBER || scan_digits(t->s, t->n, 0) != t->n) return fail_tok(P, t, "", expected);
+  for (i = 0; i < t->n; i++) {
+    int d = t->s[i] - '0';
+    if (v > (max - d) / 10) return fail_tok(P, t, "too large number ", expected);
+    v = 10 * v + d;
+  }
+  *out = v;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- parameters and species */
+
+static int parse_parameter_line(Parser *P)
+{
+  StgssaModelDef *d    = P->def;
+  Token           name = P->tok;
+  double          v    = 0;
+  char           *s;
+  void           *tmp;
+  int             rc;
+
+  if ((rc = check_new_name(P, "a parameter name"))) return rc;
+  advance(P);
+  if ((rc = number_value(P, &P->tok, &v))) return rc;
+  advance(P);
+  if ((rc = expect_end(P))) return rc;
+
+  if (!(tmp = grow_array(d->params, &P->cap_params, d->nparams, sizeof *d->params))) return fail_nomem(P);
+  d->params = tmp;
+  if (!(s = dup_n(name.s, name.n))) return fail_nomem(P);
+  if ((rc = names_add(P, s, name.n, NAME_PARAM, d->nparams))) {
+    free(s);
+    return rc;
+  }
+  d->params[d->nparams].name  = s;
+  d->params[d->nparams].value = v;
+  d->params[d->nparams].line  = name.line;
+  d->nparams++;
+  return 0;
+}
+
+static int parse_species_line(Parser *P)
+{
+  StgssaModelDef *d    = P->def;
+  Token           name = P->tok;
+  int64_t         v    = 0;
+  char           *s;
+  void           *tmp;
+  int             rc;
+
+  if ((rc = check_new_name(P, "a species name"))) return rc;
+  advance(P);
+  if ((rc = integer_value(P, &P->tok, INT64_MAX, "a nonnegative integer initial count", &v))) return rc;
+  advance(P);
+  if ((rc = expect_end(P))) return rc;
+
+  if (!(tmp = grow_array(d->species, &P->cap_species, d->nspecies, sizeof *d->species))) return fail_nomem(P);
+  d->species = tmp;
+  if (!(s = dup_n(name.s, name.n))) return fail_nomem(P);
+  if ((rc = names_add(P, s, name.n, NAME_SPECIES, d->nspecies))) {
+    free(s);
+    return rc;
+  }
+  d->species[d->nspecies].name    = s;
+  d->species[d->nspecies].initial = v;
+  d->species[d->nspecies].line    = name.line;
+  d->nspecies++;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- reactions */
+
+/* SIDE := '0' | TERM ('+' TERM)*,  TERM := [COEF] NAME.  Repeated species are merged. */
+static int parse_side(Parser *P, int which, Side *side)
+{
+  side->n = 0;
+  side->t = P->side[which];
+  if (P->tok.kind == TOK_NUMBER && P->tok.n == 1 && P->tok.s[0] == '0') {
+    advance(P);
+    return 0;
+  }
+  for (;;) {
+    int64_t coef = 1;
+    int     sp = -1, rc, i;
+    if (P->tok.kind == TOK_NUMBER) {
+      if ((rc = integer_value(P, &P->tok, STGSSA_STOICH_MAX, "a coefficient from 1 to " STR(STGSSA_STOICH_MAX), &coef))) return rc;
+      if (coef == 0) return fail_tok(P, &P->tok, "coefficient ", "a coefficient from 1 to " STR(STGSSA_STOICH_MAX));
+      advance(P);
+      if (P->tok.kind != TOK_NAME) return fail_tok(P, &P->tok, "", "a species name after the coefficient");
+    } else if (P->tok.kind != TOK_NAME)
+      return fail_tok(P, &P->tok, "", "a species, '2 M' (coefficient, space, species) or '0' (no species)");
+    if ((rc = resolve_species(P, &P->tok, &sp))) return rc;
+    for (i = 0; i < side->n && side->t[i].species != sp; i++) {}
+    if (i == side->n) {
+      side->t[i].species = sp;
+      side->t[i].coef    = 0;
+      side->n++;
+    }
+    if (side->t[i].coef + coef > STGSSA_STOICH_MAX)
+      return fail_at(P, P->tok.line, P->tok.col, "found coefficients of '%.*s' adding up to %lld; expected at most %d", prec(P->tok.n), P->tok.s,
+                     (long long)(side->t[i].coef + coef), STGSSA_STOICH_MAX);
+    side->t[i].coef += (int)coef;
+    advance(P);
+    if (P->tok.kind != TOK_PLUS) return 0;
+    advance(P);
+  }
+}
+
+/* RATE := NAME | NUMBER | NUMBER '*' NAME.
+   All rate syntax lives in this function: it is to become the expression parser (DESIGN.md section 4). */
+static int parse_rate(Parser *P, Rate *r)
+{
+  int rc;
+  r->factor = 1.0;
+  r->param  = -1;
+  if (P->tok.kind == TOK_NUMBER) {
+    if ((rc = number_value(P, &P->tok, &r->factor))) return rc;
+    advance(P);
+    if (P->tok.kind != TOK_STAR) return 0;
+    advance(P);
+    if (P->tok.kind != TOK_NAME) return fail_tok(P, &P->tok, "", "a parameter name after '*'");
+  } else if (P->tok.kind != TOK_NAME) return fail_tok(P, &P->tok, "", "a rate: a parameter name, a number or NUMBER*NAME");
+  if ((rc = resolve_param(P, &P->tok, &r->param))) return rc;
+  advance(P);
+  return 0;
+}
+
+static StgssaStoichTerm *copy_terms(const Side *s, int *ok)
+{
+  StgssaStoichTerm *t;
+  if (s->n == 0) return NULL;
+  if (!(t = malloc((size_t)s->n * sizeof *t))) *ok = 0;
+  else memcpy(t, s->t, (size_t)s->n * sizeof *t);
+  return t;
+}
+
+static int push_reaction(Parser *P, const Token *label, const Side *react, const Side *prod, Rate rate, int line, int reverse)
+{
+  StgssaModelDef   *d = P->def;
+  StgssaReactionDef r;
+  void             *tmp;
+  int               ok = 1;
+
+  r.label   = label ? dup_n(label->s, label->n) : NULL;
+  r.nreact  = react->n;
+  r.react   = copy_terms(react, &ok);
+  r.nprod   = prod->n;
+  r.prod    = copy_terms(prod, &ok);
+  r.factor  = rate.factor;
+  r.param   = rate.param;
+  r.reverse = reverse;
+  r.line    = line;
+  tmp       = grow_array(d->reactions, &P->cap_reactions, d->nreactions, sizeof *d->reactions);
+  if (tmp) d->reactions = tmp;
+  if (!tmp || !ok || (label && !r.label)) {
+    free(r.label);
+    free(r.react);
+    free(r.prod);
+    return fail_nomem(P);
+  }
+  d->reactions[d->nreactions++] = r;
+  return 0;
+}
+
+/* [LABEL ':'] SIDE ('->' SIDE RATE | '<->' SIDE RATE ',' RATE) */
+static int parse_reaction_line(Parser *P)
+{
+  Token  label = {TOK_END, NULL, 0, 0, 0}, first, arrow;
+  Side   lhs, rhs;
+  Rate   fwd, bwd = {1.0, -1};
+  int    has_label = 0, rc, j;
+
+  if (P->tok.kind == TOK_NAME && peek(P) == TOK_COLON) {
+    label = P->tok;
+    if ((rc = check_name_length(P, &label))) return rc;
+    has_label = 1;
+    advance(P);
+    advance(P);
+  }
+  first = P->tok;
+  if ((rc = parse_side(P, 0, &lhs))) return rc;
+  arrow = P->tok;
+  if (arrow.kind != TOK_ARROW && arrow.kind != TOK_BIARROW) return fail_tok(P, &arrow, "", "'->' or '<->'");
+  advance(P);
+  if ((rc = parse_side(P, 1, &rhs))) return rc;
+  if (lhs.n == 0 && rhs.n == 0) return fail_at(P, first.line, first.col, "found a reaction '0 -> 0' without species; expected at least one reactant or product");
+  if ((rc = parse_rate(P, &fwd))) return rc;
+  if (arrow.kind == TOK_BIARROW) {
+    if (P->tok.kind != TOK_COMMA) return fail_tok(P, &P->tok, "", "',' and the backward rate (a '<->' reaction takes two rates)");
+    advance(P);
+    if ((rc = parse_rate(P, &bwd))) return rc;
+  } else if (P->tok.kind == TOK_COMMA) return fail_tok(P, &P->tok, "", "end of line (only a '<->' reaction takes a second rate)");
+  if ((rc = expect_end(P))) return rc;
+
+  j = P->def->nreactions;
+  if (arrow.kind == TOK_ARROW) return push_reaction(P, has_label ? &label : NULL, &lhs, &rhs, fwd, first.line, -1);
+  if ((rc = push_reaction(P, has_label ? &label : NULL, &lhs, &rhs, fwd, first.line, j + 1))) return rc;
+  return push_reaction(P, has_label ? &label : NULL, &rhs, &lhs, bwd, first.line, j);
+}
+
+/* ---------------------------------------------------------------- sections */
+
+static int section_index(const Token *t)
+{
+  int k;
+  for (k = 0; k < SEC_COUNT; k++)
+    if (tok_is(t, section_names[k])) return k;
+  return -1;
+}
+
+static int parse_begin(Parser *P, const LineIter *it)
+{
+  Token kw = P->tok, name;
+  int   k, rc;
+
+  if (P->cur >= 0)
+    return fail_at(P, kw.line, kw.col, "found 'begin' inside section '%s' (opened at line %d); expected 'end %s'", section_names[P->cur], P->sec[P->cur].line,
+                   section_names[P->cur]);
+  advance(P);
+  name = P->tok;
+  if (name.kind != TOK_NAME) return fail_tok(P, &name, "", "a section name: 'parameters', 'species' or 'reactions'");
+  if ((k = section_index(&name)) < 0) return fail_tok(P, &name, "unknown section ", "'parameters', 'species' or 'reactions'");
+  if (P->sec[k].seen)
+    return fail_at(P, name.line, name.col, "found a second '%s' section (the first begins at line %d); expected each section at most once", section_names[k],
+                   P->sec[k].line);
+  advance(P);
+  if ((rc = expect_end(P))) return rc;
+  P->sec[k].seen      = 1;
+  P->sec[k].line      = kw.line;
+  P->sec[k].col       = kw.col;
+  P->sec[k].body      = it->pos;
+  P->sec[k].body_line = it->line + 1;
+  P->cur              = k;
+  return 0;
+}
+
+static int parse_end(Parser *P)
+{
+  Token kw = P->tok;
+  int   rc;
+
+  if (P->cur < 0) return fail_at(P, kw.line, kw.col, "found 'end' outside any section; expected 'begin parameters', 'begin species' or 'begin reactions'");
+  advance(P);
+  if (!tok_is(&P->tok, section_names[P->cur])) {
+    char d[2 * QUOTE_MAX];
+    describe(&P->tok, d, sizeof d);
+    return fail_at(P, P->tok.line, P->tok.col, "found %s after 'end'; expected '%s' to close the section opened at line %d", d, section_names[P->cur],
+                   P->sec[P->cur].line);
+  }
+  advance(P);
+  if ((rc = expect_end(P))) return rc;
+  P->sec[P->cur].end_line = kw.line;
+  P->cur                  = -1;
+  return 0;
+}
+
+/* First pass: section structure, parameters and species. */
+static int parse_sections(Parser *P, const char *text, size_t len)
+{
+  LineIter it = {text, len, 0, 0};
+  int      rc;
+
+  P->cur = -1;
+  while (next_line(&it, &P->lx)) {
+    advance(P);
+    if (P->tok.kind == TOK_END) continue;
+    if (tok_is(&P->tok, "begin")) rc = parse_begin(P, &it);
+    else if (tok_is(&P->tok, "end")) rc = parse_end(P);
+    else if (P->cur < 0) rc = fail_tok(P, &P->tok, "text outside any section: ", "'begin parameters', 'begin species' or 'begin reactions'");
+    else if (P->cur == SEC_PARAMETERS) rc = parse_parameter_line(P);
+    else if (P->cur == SEC_SPECIES) rc = parse_species_line(P);
+    else rc = 0; /* reaction lines: second pass */
+    if (rc) return rc;
+  }
+  if (P->cur >= 0) {
+    const Section *s = &P->sec[P->cur];
+    return fail_at(P, s->line, s->col, "found end of file in the section '%s' opened here; expected 'end %s'", section_names[P->cur], section_names[P->cur]);
+  }
+  return 0;
+}
+
+/* Second pass: the lines of the reactions section. */
+static int parse_reactions(Parser *P, const char *text, size_t len)
+{
+  const Section *s  = &P->sec[SEC_REACTIONS];
+  LineIter       it = {text, len, s->body, s->body_line - 1};
+  int            rc;
+
+  P->side[0] = malloc((size_t)P->def->nspecies * sizeof *P->side[0]);
+  P->side[1] = malloc((size_t)P->def->nspecies * sizeof *P->side[1]);
+  if (!P->side[0] || !P->side[1]) return fail_nomem(P);
+  while (next_line(&it, &P->lx) && it.line < s->end_line) {
+    advance(P);
+    if (P->tok.kind == TOK_END) continue;
+    if ((rc = parse_reaction_line(P))) return rc;
+  }
+  return 0;
+}
+
+static int parse_model(Parser *P, const char *text, size_t len)
+{
+  const Section *sp = &P->sec[SEC_SPECIES], *rx = &P->sec[SEC_REACTIONS];
+  int            rc, eof_line = 1, eof_col = 1;
+  size_t         i;
+
+  if (len > INT_MAX / 2) return fail_at(P, 1, 1, "found a file of %zu bytes; expected at most %d bytes", len, INT_MAX / 2);
+  if ((rc = parse_sections(P, text, len))) return rc;
+  for (i = 0; i < len; i++) {
+    eof_col++;
+    if (text[i] == '\n') {
+      eof_line++;
+      eof_col = 1;
+    }
+  }
+  if (!rx->seen) return fail_at(P, eof_line, eof_col, "found end of file with no reactions; expected a 'begin reactions' section");
+  if (!sp->seen) return fail_at(P, eof_line, eof_col, "found end of file with no species section; expected a 'begin species' section");
+  if (P->def->nspecies == 0) return fail_at(P, sp->line, sp->col, "found an empty species section; expected at least one line 'name initial_count'");
+  if ((rc = parse_reactions(P, text, len))) return rc;
+  if (P->def->nreactions == 0) return fail_at(P, rx->line, rx->col, "found a reactions section with no reactions; expected at least one reaction");
+  return 0;
+}
+
+/* Parses text[0..len), text[len] == '\0'; takes ownership of text in all cases. */
+static int parse_owned(char *text, size_t len, const char *filename, StgssaModelDef **out, char *err, size_t errlen)
+{
+  StgssaModelDef *def;
+  Parser          P;
+  int             rc;
+
+  memset(&P, 0, sizeof P);
+  P.err    = err;
+  P.errlen = errlen;
+  P.file   = filename ? filename : "<input>";
+  if (!(def = calloc(1, sizeof *def))) {
+    free(text);
+    return fail_nomem(&P);
+  }
+  def->text = text;
+  if (!(def->filename = dup_n(P.file, strlen(P.file)))) {
+    StgssaModelDefFree(&def);
+    return fail_nomem(&P);
+  }
+  P.def = def;
+  rc    = parse_model(&P, text, len);
+  free(P.names);
+  free(P.side[0]);
+  free(P.side[1]);
+  if (rc) {
+    StgssaModelDefFree(&def);
+    return rc;
+  }
+  *out = def;
+  return STGSSA_PARSE_OK;
+}
+
+/* ---------------------------------------------------------------- public functions */
+
+int StgssaModelDefParse(const char *text, size_t len, const char *filename, StgssaModelDef **def, char *err, size_t errlen)
+{
+  char *copy;
+
+  if (err && errlen) err[0] = '\0';
+  if (!def) return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "StgssaModelDefParse: no output argument");
+  *def = NULL;
+  if (!text && len) return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "StgssaModelDefParse: no text");
+  if (len == SIZE_MAX || !(copy = malloc(len + 1))) return set_error(STGSSA_PARSE_ENOMEM, err, errlen, "%s: out of memory", filename ? filename : "<input>");
+  if (len) memcpy(copy, text, len);
+  copy[len] = '\0';
+  return parse_owned(copy, len, filename, def, err, errlen);
+}
+
+int StgssaModelDefParseFile(const char *path, StgssaModelDef **def, char *err, size_t errlen)
+{
+  FILE  *f;
+  char  *buf = NULL;
+  size_t len = 0, cap = 0, got;
+
+  if (err && errlen) err[0] = '\0';
+  if (!def || !path) return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "StgssaModelDefParseFile: no path or output argument");
+  *def = NULL;
+  if (!(f = fopen(path, "rb"))) return set_error(STGSSA_PARSE_EIO, err, errlen, "%s: cannot open: %s", path, strerror(errno));
+  do {
+    if (cap - len < 2) { /* room for at least one byte and the NUL */
+      char  *tmp;
+      size_t ncap = cap ? 2 * cap : 4096;
+      if (ncap < cap || !(tmp = realloc(buf, ncap))) {
+        free(buf);
+        fclose(f);
+        return set_error(STGSSA_PARSE_ENOMEM, err, errlen, "%s: out of memory", path);
+      }
+      buf = tmp;
+      cap = ncap;
+    }
+    got = fread(buf + len, 1, cap - len - 1, f);
+    len += got;
+  } while (got > 0);
+  if (ferror(f)) {
+    int e = errno;
+    free(buf);
+    fclose(f);
+    return set_error(STGSSA_PARSE_EIO, err, errlen, "%s: cannot read: %s", path, strerror(e));
+  }
+  fclose(f);
+  buf[len] = '\0';
+  return parse_owned(buf, len, path, def, err, errlen);
+}
+
+static int find_param_n(const StgssaModelDef *def, const char *s, size_t n)
+{
+  int i;
+  for (i = 0; i < def->nparams; i++)
+    if (strlen(def->params[i].name) == n && !memcmp(def->params[i].name, s, n)) return i;
+  return -1;
+}
+
+int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name)
+{
+  int i;
+  if (!def || !name) return -1;
+  for (i = 0; i < def->nspecies; i++)
+    if (!strcmp(def->species[i].name, name)) return i;
+  return -1;
+}
+
+int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name)
+{
+  if (!def || !name) return -1;
+  return find_param_n(def, name, strlen(name));
+}
+
+static const char *trim_left(const char *a, const char *b)
+{
+  while (a < b && is_space(uc(a, 0))) a++;
+  return a;
+}
+
+static const char *trim_right(const char *a, const char *b)
+{
+  while (b > a && is_space(uc(b - 1, 0))) b--;
+  return b;
+}
+
+/* Checks (apply = 0) or applies (apply = 1) "name=value[,name=value...]". */
+static int assign_parameters(StgssaModelDef *def, const char *s, const char *origin, int apply, char *err, size_t errlen)
+{
+  const char *p = s;
+
+  if (trim_left(s, s + strlen(s)) == s + strlen(s)) return STGSSA_PARSE_OK; /* nothing to do */
+  for (;;) {
+    const char *b = p + strcspn(p, ","), *ia = trim_left(p, b), *ib = trim_right(ia, b), *eq, *na, *nb, *va, *vb;
+    char       *end = NULL;
+    double      v;
+    int         k, i;
+
+    if (ia == ib) return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found an empty assignment in '%s'; expected name=value", origin, s);
+    if (!(eq = memchr(ia, '=', (size_t)(ib - ia))))
+      return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found '%.*s'; expected name=value", origin, prec((size_t)(ib - ia)), ia);
+    na = ia;
+    nb = trim_right(na, eq);
+    va = trim_left(eq + 1, ib);
+    vb = ib;
+    if (na == nb || !is_name_start(uc(na, 0)) || (size_t)(nb - na) > STGSSA_NAME_MAX)
+      return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found '%.*s'; expected name=value with a parameter name", origin, prec((size_t)(ib - ia)), ia);
+    for (i = 1; i < nb - na; i++)
+      if (!is_name_char(uc(na, (size_t)i)))
+        return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found '%.*s'; expected name=value with a parameter name", origin, prec((size_t)(ib - ia)), ia);
+    if ((k = find_param_n(def, na, (size_t)(nb - na))) < 0) {
+      set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: unknown parameter '%.*s' (model defines", origin, prec((size_t)(nb - na)), na);
+      if (!def->nparams) append(err, errlen, " no parameters");
+      for (i = 0; i < def->nparams; i++) append(err, errlen, "%s %s", i ? "," : ":", def->params[i].name);
+      append(err, errlen, ")");
+      return STGSSA_PARSE_ESYNTAX;
+    }
+    v = va == vb || scan_number(va, (size_t)(vb - va)) != (size_t)(vb - va) ? (double)NAN : strtod(va, &end);
+    if (isnan(v) || end != vb)
+      return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found '%.*s' as value of '%s'; expected a nonnegative finite number", origin,
+                       prec((size_t)(vb - va)), va, def->params[k].name);
+    if (!isfinite(v))
+      return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found out-of-range number '%.*s' as value of '%s'; expected a nonnegative finite number", origin,
+                       prec((size_t)(vb - va)), va, def->params[k].name);
+    if (v < 0)
+      return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found negative number '%.*s' as value of '%s'; expected a nonnegative finite number", origin,
+                       prec((size_t)(vb - va)), va, def->params[k].name);
+    if (apply) def->params[k].value = v + 0.0;
+    if (!*b) return STGSSA_PARSE_OK;
+    p = b + 1;
+  }
+}
+
+int StgssaModelDefSetParameters(StgssaModelDef *def, const char *assignments, const char *origin, char *err, size_t errlen)
+{
+  int rc;
+  if (err && errlen) err[0] = '\0';
+  if (!origin) origin = "parameters";
+  if (!def) return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: no model", origin);
+  if (!assignments) return STGSSA_PARSE_OK;
+  if ((rc = assign_parameters(def, assignments, origin, 0, err, errlen))) return rc; /* validate all first: def unchanged on error */
+  return assign_parameters(def, assignments, origin, 1, err, errlen);
+}
+
+double StgssaModelDefRate(const StgssaModelDef *def, int j)
+{
+  const StgssaReactionDef *r;
+  if (!def || j < 0 || j >= def->nreactions) return (double)NAN;
+  r = &def->reactions[j];
+  return r->param >= 0 ? r->factor * def->params[r->param].value : r->factor;
+}
+
+void StgssaModelDefFree(StgssaModelDef **def)
+{
+  StgssaModelDef *d;
+  int             i;
+
+  if (!def || !*def) return;
+  d = *def;
+  for (i = 0; i < d->nparams; i++) free(d->params[i].name);
+  for (i = 0; i < d->nspecies; i++) free(d->species[i].name);
+  for (i = 0; i < d->nreactions; i++) {
+    free(d->reactions[i].label);
+    free(d->reactions[i].react);
+    free(d->reactions[i].prod);
+  }
+  free(d->params);
+  free(d->species);
+  free(d->reactions);
+  free(d->filename);
+  free(d->text);
+  free(d);
+  *def = NULL;
+}
