@@ -109,7 +109,8 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscBool  set_times, set_obs, set_tf;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(ntimes, &times));
+  PetscCall(PetscCalloc1(ntimes, &times));
+  times[0] = e->tfinal; /* shown by -help as the default */
   PetscCall(PetscCalloc1(nobs, &names));
   PetscOptionsBegin(e->comm, NULL, "Trajectory ensemble (simulate mode) options", "StgssaEnsemble");
   PetscCall(PetscOptionsInt("-stgssa_ntraj", "Number of trajectories (global, split over ranks)", "StgssaEnsembleSetNumTrajectories", ntraj, &ntraj, NULL));
