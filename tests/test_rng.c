@@ -44,6 +44,22 @@ START_TEST(test_avalanche)
 }
 END_TEST
 
+/* The 8-lane batch is bitwise the scalar generator on each lane, across the 2^32 event boundary too. */
+START_TEST(test_batch_matches_scalar)
+{
+  const uint64_t  starts[3] = {0, 8 * 12345, ((uint64_t)1 << 32) - 8};
+  StgssaPhiloxKey key       = StgssaRngKey(99u, 123456u);
+  for (int s = 0; s < 3; s++) {
+    uint32_t out[4][STGSSA_PHILOX_LANES];
+    StgssaPhiloxEvents8(5u, starts[s], 2u, key, out);
+    for (int i = 0; i < STGSSA_PHILOX_LANES; i++) {
+      StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(5u, starts[s] + (uint64_t)i, 2u), key);
+      for (int w = 0; w < 4; w++) ck_assert_uint_eq(out[w][i], r.v[w]);
+    }
+  }
+}
+END_TEST
+
 /* Determinism and the open interval of the uniform map. */
 START_TEST(test_uniform_map)
 {
@@ -99,6 +115,7 @@ int main(void)
   int      failed;
   tcase_add_test(tc, test_known_answers);
   tcase_add_test(tc, test_avalanche);
+  tcase_add_test(tc, test_batch_matches_scalar);
   tcase_add_test(tc, test_uniform_map);
   tcase_add_test(tc, test_uniformity);
   tcase_add_test(tc, test_chi2_helper);

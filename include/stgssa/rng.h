@@ -81,6 +81,67 @@ static inline StgssaPhiloxCtr StgssaRngCounter(uint32_t iteration, uint64_t even
   return ctr;
 }
 
+/* Eight Philox4x32-10 blocks at once, for counters {block, event0 + i, event_hi, iteration},
+   i = 0..7 (the forward blocks of 8 consecutive events); lane i is bitwise StgssaPhilox4x32_10
+   of that counter. Requires event0 + 7 not to carry into the high word (the caller aligns
+   event0 to 8). With SSE2 (every x86-64) four lanes share each vector instruction. */
+#define STGSSA_PHILOX_LANES 8
+#if defined(__SSE2__)
+  #include <emmintrin.h>
+/* lo and hi 32-bit halves of the lane-wise products m * a, for four lanes */
+static inline void StgssaMulHiLo4(__m128i a, __m128i m, __m128i *hi, __m128i *lo)
+{
+  const __m128i p02 = _mm_shuffle_epi32(_mm_mul_epu32(a, m), _MM_SHUFFLE(3, 1, 2, 0));                     /* lo0 lo2 hi0 hi2 */
+  const __m128i p13 = _mm_shuffle_epi32(_mm_mul_epu32(_mm_srli_epi64(a, 32), m), _MM_SHUFFLE(3, 1, 2, 0)); /* lo1 lo3 hi1 hi3 */
+  *lo               = _mm_unpacklo_epi32(p02, p13);
+  *hi               = _mm_unpackhi_epi32(p02, p13);
+}
+
+static inline void StgssaPhiloxEvents8(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
+{
+  const __m128i m0 = _mm_set1_epi32((int)STGSSA_PHILOX_M0), m1 = _mm_set1_epi32((int)STGSSA_PHILOX_M1);
+  __m128i       c0[2], c1[2], c2[2], c3[2];
+  uint32_t      k0 = key.v[0], k1 = key.v[1];
+  for (int h = 0; h < 2; h++) {
+    const uint32_t e = (uint32_t)event0 + 4u * (uint32_t)h;
+    c0[h]            = _mm_set1_epi32((int)block);
+    c1[h]            = _mm_setr_epi32((int)e, (int)(e + 1), (int)(e + 2), (int)(e + 3));
+    c2[h]            = _mm_set1_epi32((int)(uint32_t)(event0 >> 32));
+    c3[h]            = _mm_set1_epi32((int)iteration);
+  }
+  for (int r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 += STGSSA_PHILOX_W0;
+      k1 += STGSSA_PHILOX_W1;
+    }
+    const __m128i kk0 = _mm_set1_epi32((int)k0), kk1 = _mm_set1_epi32((int)k1);
+    for (int h = 0; h < 2; h++) {
+      __m128i hi0, lo0, hi1, lo1;
+      StgssaMulHiLo4(c0[h], m0, &hi0, &lo0);
+      StgssaMulHiLo4(c2[h], m1, &hi1, &lo1);
+      c0[h] = _mm_xor_si128(_mm_xor_si128(hi1, c1[h]), kk0);
+      c2[h] = _mm_xor_si128(_mm_xor_si128(hi0, c3[h]), kk1);
+      c1[h] = lo1;
+      c3[h] = lo0;
+    }
+  }
+  for (int h = 0; h < 2; h++) {
+    _mm_storeu_si128((__m128i *)&out[0][4 * h], c0[h]);
+    _mm_storeu_si128((__m128i *)&out[1][4 * h], c1[h]);
+    _mm_storeu_si128((__m128i *)&out[2][4 * h], c2[h]);
+    _mm_storeu_si128((__m128i *)&out[3][4 * h], c3[h]);
+  }
+}
+#else
+static inline void StgssaPhiloxEvents8(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
+{
+  for (int i = 0; i < STGSSA_PHILOX_LANES; i++) {
+    const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(iteration, event0 + (uint64_t)i, block), key);
+    for (int w = 0; w < 4; w++) out[w][i] = r.v[w];
+  }
+}
+#endif
+
 #ifdef __cplusplus
 }
 #endif
