@@ -4,7 +4,7 @@
 #include <hdf5.h>
 
 PetscClassId  STGSSA_CLASSID;
-PetscLogEvent STGSSA_Simulate, STGSSA_Reduce, STGSSA_Output, STGSSA_ModelLoad;
+PetscLogEvent STGSSA_Simulate, STGSSA_Tangents, STGSSA_Reduce, STGSSA_Loss, STGSSA_Output, STGSSA_ModelLoad;
 
 static PetscBool StgssaPackageInitialized = PETSC_FALSE;
 
@@ -23,7 +23,9 @@ PetscErrorCode StgssaInitializePackage(void)
   PetscCall(PetscClassIdRegister("Stgssa", &STGSSA_CLASSID));
   PetscCall(PetscLogEventRegister("StgssaModelLoad", STGSSA_CLASSID, &STGSSA_ModelLoad));
   PetscCall(PetscLogEventRegister("StgssaSimulate", STGSSA_CLASSID, &STGSSA_Simulate));
+  PetscCall(PetscLogEventRegister("StgssaTangents", STGSSA_CLASSID, &STGSSA_Tangents));
   PetscCall(PetscLogEventRegister("StgssaReduce", STGSSA_CLASSID, &STGSSA_Reduce));
+  PetscCall(PetscLogEventRegister("StgssaLoss", STGSSA_CLASSID, &STGSSA_Loss));
   PetscCall(PetscLogEventRegister("StgssaOutput", STGSSA_CLASSID, &STGSSA_Output));
   /* HDF5 failures are reported through PETSc errors naming the call; silence HDF5's own stack dump */
   PetscCheck(H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "H5Eset_auto2 failed");

@@ -14,6 +14,18 @@
 
 typedef struct _p_StgssaEnsemble *StgssaEnsemble;
 
+/* The sampling design of an ensemble (after SetUp): which trajectories, when, what is observed.
+   Derivative evaluations (StgssaEvaluator) simulate the same design. */
+typedef struct {
+  PetscInt         ntraj, seed, max_events;
+  PetscReal        tfinal;
+  PetscInt         nsample;
+  const PetscReal *sample_times;
+  PetscInt         nobs;
+  const PetscInt  *obs;       /* species indices */
+  const char *const *obs_names;
+} StgssaSampling;
+
 PETSC_EXTERN PetscErrorCode StgssaEnsembleCreate(MPI_Comm, StgssaEnsemble *);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetModel(StgssaEnsemble, StgssaModel);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetNumTrajectories(StgssaEnsemble, PetscInt);
@@ -23,6 +35,9 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt n
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleRun(StgssaEnsemble);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble, StgssaSampling *);
+/* Contiguous block [start, end) of global trajectory indices 0..n-1 owned by this rank of comm. */
+PETSC_EXTERN PetscErrorCode StgssaOwnershipRange(MPI_Comm, PetscInt64 n, PetscInt64 *start, PetscInt64 *end);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleView(StgssaEnsemble, PetscViewer);
 /* Moments (mean, variance, third central moment) of observed species o at sample i. */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleGetMoments(StgssaEnsemble, PetscInt i, PetscInt o, PetscReal moments[3]);

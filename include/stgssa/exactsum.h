@@ -19,8 +19,8 @@
      only rounding before StgssaExactSumValue();
    - |x| >= 2^255 sets STGSSA_EXACTSUM_OVERFLOW, NaN and +-Inf set STGSSA_EXACTSUM_NONFINITE;
      the flags are sticky and make StgssaExactSumValue()/StgssaExactSumAllreduce() fail;
-   - the total (and every partial sum at a normalization) must satisfy |S| < 2^287
-     (top limb |limb[16]| < 2^31), else STGSSA_EXACTSUM_OVERFLOW. Reaching it takes > 2^32
+   - the total (and every partial sum when it is normalized) must satisfy -2^287 <= S < 2^287,
+     i.e. top limb in [-2^31, 2^31), else STGSSA_EXACTSUM_OVERFLOW. Reaching that takes > 2^32
      additions of values near 2^255.
 
   Carry headroom: after normalization limb[0..15] are digits in [0, 2^32); one addition
@@ -40,7 +40,7 @@
 #define STGSSA_EXACTSUM_OFFSET 8                   /* limb i has weight 2^(32 (i - 8))        */
 #define STGSSA_EXACTSUM_MAXADD (INT32_C(1) << 30) /* additions between normalizations        */
 
-#define STGSSA_EXACTSUM_OVERFLOW  1 /* |x| >= 2^255 added, or |total| >= 2^287 */
+#define STGSSA_EXACTSUM_OVERFLOW  1 /* |x| >= 2^255 added, or total outside [-2^287, 2^287) */
 #define STGSSA_EXACTSUM_NONFINITE 2 /* NaN or Inf added */
 
 typedef struct {
@@ -55,7 +55,8 @@ static inline void StgssaExactSumZero(StgssaExactSum *s)
 }
 
 /* Carry propagation: limb[i] = d_i + 2^32 c_i with d_i in [0, 2^32) and c_i = floor(limb[i] / 2^32);
-   d_i stays, c_i moves up. S is unchanged; the top limb keeps the sign. */
+   d_i stays, c_i moves up. S is unchanged; the top limb keeps the sign and must stay in
+   [-2^31, 2^31) so that sums over up to 2^31 ranks fit in int64_t. */
 static inline void StgssaExactSumNormalize(StgssaExactSum *s)
 {
   for (int i = 0; i < STGSSA_EXACTSUM_LIMBS - 1; i++) {
@@ -65,7 +66,7 @@ static inline void StgssaExactSumNormalize(StgssaExactSum *s)
   }
   {
     const int64_t top = s->limb[STGSSA_EXACTSUM_LIMBS - 1];
-    if (top >= (INT64_C(1) << 31) || top <= -(INT64_C(1) << 31)) s->flags |= STGSSA_EXACTSUM_OVERFLOW;
+    if (top >= (INT64_C(1) << 31) || top < -(INT64_C(1) << 31)) s->flags |= STGSSA_EXACTSUM_OVERFLOW;
   }
   s->nadd = 0;
 }
@@ -76,6 +77,7 @@ static inline void StgssaExactSumNormalize(StgssaExactSum *s)
 static inline void StgssaExactSumAdd(StgssaExactSum *s, double x)
 {
   uint64_t bits, m, hi;
+  int64_t  neg;
   int      e, b, k, r;
 
   memcpy(&bits, &x, sizeof(bits));
@@ -91,25 +93,22 @@ static inline void StgssaExactSumAdd(StgssaExactSum *s, double x)
     m >>= -b;
     b = 0;
   }
-  k  = b >> 5;
-  r  = b & 31;
-  hi = m >> (32 - r); /* bits 32.. of m 2^r (at most 53 bits) */
-  if (bits >> 63) {
-    s->limb[k] -= (int64_t)((m << r) & 0xffffffff);
-    s->limb[k + 1] -= (int64_t)(hi & 0xffffffff);
-    s->limb[k + 2] -= (int64_t)(hi >> 32);
-  } else {
-    s->limb[k] += (int64_t)((m << r) & 0xffffffff);
-    s->limb[k + 1] += (int64_t)(hi & 0xffffffff);
-    s->limb[k + 2] += (int64_t)(hi >> 32);
-  }
+  k   = b >> 5;
+  r   = b & 31;
+  hi  = m >> (32 - r);          /* bits 32.. of m 2^r (at most 53 bits) */
+  neg = -(int64_t)(bits >> 63); /* 0 or -1: d -> (d ^ neg) - neg is d or -d, no branch */
+  s->limb[k] += ((int64_t)((m << r) & 0xffffffff) ^ neg) - neg;
+  s->limb[k + 1] += ((int64_t)(hi & 0xffffffff) ^ neg) - neg;
+  s->limb[k + 2] += ((int64_t)(hi >> 32) ^ neg) - neg;
   if (PetscUnlikely(++s->nadd >= STGSSA_EXACTSUM_MAXADD)) StgssaExactSumNormalize(s);
 }
 
 /* into += from, exactly; flags are or-ed. */
 PETSC_EXTERN PetscErrorCode StgssaExactSumMerge(StgssaExactSum *into, const StgssaExactSum *from);
-/* Collective: sum n accumulators (same n on every rank) over comm in one MPI_Allreduce of integers;
-   afterwards every rank holds the same normalized totals. Fails on every rank if any flag is set. */
+/* Collective: sum n accumulators (same n on every rank) over comm in one MPI_Allreduce(MPI_SUM) of
+   int64 (limbs, then per flag the number of ranks that set it); afterwards every rank holds the
+   same normalized totals. Fails on every rank (PETSC_ERR_FP for NaN/Inf, PETSC_ERR_ARG_OUTOFRANGE
+   for overflow) if any rank had a flag set. */
 PETSC_EXTERN PetscErrorCode StgssaExactSumAllreduce(StgssaExactSum *sums, PetscInt n, MPI_Comm comm);
 /* The double nearest to S (round to nearest, ties to even); S = 0 gives +0.0. Fails if a flag is set. */
 PETSC_EXTERN PetscErrorCode StgssaExactSumValue(const StgssaExactSum *s, double *value);

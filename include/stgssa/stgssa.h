@@ -9,7 +9,7 @@
 #define STGSSA_VERSION "0.1.0"
 
 /* Log events (registered by StgssaInitializePackage), so -log_view shows where time goes. */
-PETSC_EXTERN PetscLogEvent STGSSA_Simulate, STGSSA_Reduce, STGSSA_Output, STGSSA_ModelLoad;
+PETSC_EXTERN PetscLogEvent STGSSA_Simulate, STGSSA_Tangents, STGSSA_Reduce, STGSSA_Loss, STGSSA_Output, STGSSA_ModelLoad;
 PETSC_EXTERN PetscClassId  STGSSA_CLASSID;
 
 PETSC_EXTERN PetscErrorCode StgssaInitializePackage(void);
@@ -21,5 +21,10 @@ PETSC_EXTERN PetscErrorCode StgssaFinalizePackage(void);
 #include <stgssa/ssa.h>
 #include <stgssa/histogram.h>
 #include <stgssa/ensemble.h>
+#include <stgssa/exactsum.h>
+#include <stgssa/tangent.h>
+#include <stgssa/lossfn.h>
+#include <stgssa/evaluator.h>
+#include <stgssa/data.h>
 
 #endif

@@ -10,9 +10,10 @@ static const char help[] = "stgssa_hpc: exact stochastic simulation of reaction 
 #include <stgssa/stgssa.h>
 
 typedef enum {
-  STGSSA_MODE_SIMULATE
+  STGSSA_MODE_SIMULATE,
+  STGSSA_MODE_GRADIENT
 } StgssaMode;
-static const char *const StgssaModes[] = {"simulate", "StgssaMode", "STGSSA_MODE_", NULL};
+static const char *const StgssaModes[] = {"simulate", "gradient", "StgssaMode", "STGSSA_MODE_", NULL};
 
 typedef struct {
   char       model[PETSC_MAX_PATH_LEN];  /* -stgssa_model: model file (required) */
@@ -39,7 +40,7 @@ static PetscErrorCode AppSetFromOptions(AppCtx *app, PetscBool *have_model)
 
 /* Load the model and apply every option. All checks of user input happen here, collectively
    (every rank sees the same files and options and reaches the same verdict), before any work. */
-static PetscErrorCode SetUpRun(AppCtx *app, PetscBool have_model, StgssaModel model, StgssaEnsemble ens)
+static PetscErrorCode SetUpRun(AppCtx *app, PetscBool have_model, StgssaModel model, StgssaEnsemble ens, StgssaEvaluator ev)
 {
   PetscFunctionBegin;
   PetscCheck(have_model && app->model[0], PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
@@ -50,6 +51,11 @@ static PetscErrorCode SetUpRun(AppCtx *app, PetscBool have_model, StgssaModel mo
   PetscCall(StgssaEnsembleSetModel(ens, model));
   PetscCall(StgssaEnsembleSetFromOptions(ens));
   PetscCall(StgssaEnsembleSetUp(ens));
+  if (app->mode == STGSSA_MODE_GRADIENT) {
+    PetscCall(StgssaEvaluatorSetEnsemble(ev, ens, model));
+    PetscCall(StgssaEvaluatorSetFromOptions(ev));
+    PetscCall(StgssaEvaluatorSetUp(ev));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -73,11 +79,40 @@ static PetscErrorCode WriteSimulate(hid_t file, void *ctx)
   PetscFunctionReturn(0);
 }
 
+typedef struct {
+  StgssaModel     model;
+  StgssaEnsemble  ens;
+  StgssaEvaluator ev;
+} GradientOutput;
+
+static PetscErrorCode WriteGradient(hid_t file, void *ctx)
+{
+  GradientOutput       *g = (GradientOutput *)ctx;
+  const StgssaModelDef *def;
+  StgssaSampling        smp;
+  PetscInt64            events;
+  hid_t                 run;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetDef(g->model, &def));
+  PetscCall(StgssaEnsembleGetSampling(g->ens, &smp));
+  PetscCall(StgssaEvaluatorGetEventCount(g->ev, &events));
+  PetscCall(StgssaH5WriteRunInfo(file, PETSC_COMM_WORLD, def->text));
+  PetscCallHDF5(run = H5Gopen2(file, "run", H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrInt64(run, "seed", smp.seed));
+  PetscCall(StgssaH5WriteAttrInt64(run, "ntraj", smp.ntraj));
+  PetscCall(StgssaH5WriteAttrInt64(run, "events", events));
+  PetscCallHDF5(H5Gclose(run));
+  PetscCall(StgssaEvaluatorWriteHDF5(g->ev, file));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   AppCtx         app;
   StgssaModel    model;
   StgssaEnsemble ens;
+  StgssaEvaluator ev;
   PetscBool      have_model = PETSC_FALSE, has_help = PETSC_FALSE;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -87,27 +122,38 @@ int main(int argc, char **argv)
 
   PetscCall(StgssaModelCreate(PETSC_COMM_WORLD, &model));
   PetscCall(StgssaEnsembleCreate(PETSC_COMM_WORLD, &ens));
+  PetscCall(StgssaEvaluatorCreate(PETSC_COMM_WORLD, &ev));
   if (has_help) { /* list every option with its default, then stop */
     PetscCall(StgssaModelSetFromOptions(model));
     PetscCall(StgssaEnsembleSetFromOptions(ens));
+    PetscCall(StgssaEvaluatorSetFromOptions(ev));
   } else {
     PetscErrorCode ierr;
     /* bad input: one clear line and exit status 1, nothing written */
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = SetUpRun(&app, have_model, model, ens);
+    ierr = SetUpRun(&app, have_model, model, ens, ev);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       PetscCall(ReportInputError(ierr));
+      PetscCall(StgssaEvaluatorDestroy(&ev));
       PetscCall(StgssaEnsembleDestroy(&ens));
       PetscCall(StgssaModelDestroy(&model));
       PetscCall(PetscFinalize());
       return 1;
     }
-    PetscCall(StgssaEnsembleRun(ens));
-    PetscCall(StgssaEnsembleView(ens, NULL));
-    PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteSimulate, ens));
+    if (app.mode == STGSSA_MODE_SIMULATE) {
+      PetscCall(StgssaEnsembleRun(ens));
+      PetscCall(StgssaEnsembleView(ens, NULL));
+      PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteSimulate, ens));
+    } else {
+      GradientOutput g = {model, ens, ev};
+      PetscCall(StgssaEvaluatorEvaluate(ev));
+      PetscCall(StgssaEvaluatorView(ev, NULL));
+      PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteGradient, &g));
+    }
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Wrote %s\n", app.output));
   }
+  PetscCall(StgssaEvaluatorDestroy(&ev));
   PetscCall(StgssaEnsembleDestroy(&ens));
   PetscCall(StgssaModelDestroy(&model));
   PetscCall(PetscFinalize());

@@ -169,19 +169,34 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   PetscFunctionReturn(0);
 }
 
-/* Contiguous block [start, end) of the global trajectory indices owned by this rank. */
-static PetscErrorCode StgssaEnsembleOwnership(StgssaEnsemble e, PetscInt64 *start, PetscInt64 *end)
+PetscErrorCode StgssaOwnershipRange(MPI_Comm comm, PetscInt64 n, PetscInt64 *start, PetscInt64 *end)
 {
   PetscMPIInt rank, size;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(e->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(e->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
   {
-    const PetscInt64 n = e->ntraj, q = n / size, r = n % size;
+    const PetscInt64 q = n / size, r = n % size;
     *start = rank * q + PetscMin(rank, r);
     *end   = *start + q + (rank < r ? 1 : 0);
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleSetUp(e));
+  s->ntraj        = e->ntraj;
+  s->seed         = e->seed;
+  s->max_events   = e->max_events;
+  s->tfinal       = e->tfinal;
+  s->nsample      = e->nsample;
+  s->sample_times = e->sample_times;
+  s->nobs         = e->nobs;
+  s->obs          = e->obs;
+  s->obs_names    = (const char *const *)e->obs_names;
   PetscFunctionReturn(0);
 }
 
@@ -199,7 +214,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscCall(StgssaModelGetNetwork(e->model, &net));
   PetscCall(StgssaCountHistDestroy(&e->hist));
   PetscCall(StgssaCountHistCreate(e->nsample * e->nobs, &e->hist));
-  PetscCall(StgssaEnsembleOwnership(e, &start, &end));
+  PetscCall(StgssaOwnershipRange(e->comm, e->ntraj, &start, &end));
   cfg.net          = net;
   cfg.seed         = (uint32_t)e->seed;
   cfg.iteration    = 0;

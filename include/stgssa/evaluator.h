@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  StgssaEvaluator: one evaluation of ensemble means of trajectory observables and of their
+  derivatives with respect to the fitted log-rates theta_p = log k_p (DESIGN.md §2-3).
+
+  Every trajectory contributes a vector o of M observables (layout below) and its derivative
+  estimate do/dtheta (M x P). Sums go into exact accumulators per batch of trajectories (batches
+  are ranges of global trajectory indices, independent of the rank count), and ONE integer
+  MPI_Allreduce combines them, so means and derivatives are bitwise identical on any number of
+  ranks. Batch means give standard errors of anything computed from the means.
+*/
+#ifndef STGSSA_EVALUATOR_H
+#define STGSSA_EVALUATOR_H
+
+#include <stgssa/ensemble.h>
+#include <stgssa/tangent.h>
+#include <stgssa/lossfn.h>
+
+/* Index ranges of the observable vector o. */
+typedef struct {
+  PetscInt M;        /* total */
+  PetscInt off_pow;  /* x^k of observed species o at sample i: off_pow + (i*nobs + o)*3 + (k-1), k = 1,2,3 */
+  PetscInt B;        /* soft-histogram bins (0: none) */
+  PetscInt off_hist; /* soft histogram p_b(x) at sample i, species o: off_hist + (i*nobs + o)*B + b */
+  PetscInt nwin;     /* 3*nobs if a window is set, else 0 */
+  PetscInt off_win;  /* (time average over the window)^k: off_win + o*3 + (k-1) */
+  PetscInt npairs;   /* labelled <-> pairs (currents) */
+  PetscInt off_cur;  /* J, J^2 of pair c: off_cur + 2c + {0,1}; J = (#forward - #backward)/tfinal */
+  PetscInt off_act;  /* activity A = events/tfinal and A^2: off_act + {0,1} */
+  PetscInt nsig;     /* 2 if entropy production is recorded, else 0 */
+  PetscInt off_sig;  /* Sigma, Sigma^2: off_sig + {0,1} */
+  PetscInt off_rxn;  /* count of reaction j: off_rxn + j */
+} StgssaObsLayout;
+
+typedef struct _p_StgssaEvaluator *StgssaEvaluator;
+
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorCreate(MPI_Comm, StgssaEvaluator *);
+/* The ensemble gives the model and the sampling design (trajectories, seed, times, species). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEnsemble(StgssaEvaluator, StgssaEnsemble, StgssaModel);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator, PetscInt P, const char *const names[]);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator, StgssaGradientType);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator, PetscInt B, StgssaKernel, PetscReal bandwidth);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator, PetscBool);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetLayout(StgssaEvaluator, const StgssaObsLayout **);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetFit(StgssaEvaluator, PetscInt *P, const char *const **names);
+/* theta = log-rates of the fitted parameters (length P). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetTheta(StgssaEvaluator, const PetscReal theta[]);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTheta(StgssaEvaluator, PetscReal theta[]);
+/* Iteration number: part of the random-number counter (fresh numbers per iteration unless fixed). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetIteration(StgssaEvaluator, PetscInt);
+/* Collective: simulate and reduce. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator);
+/* Global means mu [M] and derivatives dmu [M*P] (d mu_m / d theta_p at m*P + p). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator, const PetscReal **mu, const PetscReal **dmu);
+/* Per-batch derivative estimates [nbatch][M*P] (for standard errors of derived quantities). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetBatchDerivatives(StgssaEvaluator, PetscInt *nbatch, const PetscReal **dmu_batch);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetEventCount(StgssaEvaluator, PetscInt64 *);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorView(StgssaEvaluator, PetscViewer);
+/* /gradient: fit_names, moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P] (rank 0, inside StgssaOutputWrite). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator, hid_t file);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorDestroy(StgssaEvaluator *);
+
+/* Central moments (mean, variance, third central moment) of observed species o at sample i and
+   their derivatives dc[3*P] (row k: d c_k / d theta), from the raw-moment means. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMoments(StgssaEvaluator, PetscInt i, PetscInt o, PetscReal c[3], PetscReal dc[]);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  Derivatives along exact SSA trajectories (DESIGN.md §2), forward mode: tangents carried
+  along each trajectory, memory O((S+1) P) per trajectory whatever its length.
+
+  Estimators:
+    STGS   straight-through Gumbel-Softmax pathwise tangents (biased, low variance);
+    SCORE  likelihood-ratio score d log P(path)/d theta (unbiased);
+  The forward path of a trajectory is bitwise the one StgssaSSARun produces for the same seed:
+  derivative draws come from counter blocks >= 1 only.
+  Parameters theta_p = log k_p; reaction j depends on theta through k_j = factor_j k_{param(j)}.
+*/
+#ifndef STGSSA_TANGENT_H
+#define STGSSA_TANGENT_H
+
+#include <stgssa/ssa.h>
+
+typedef enum {
+  STGSSA_GRADIENT_STGS  = 0,
+  STGSSA_GRADIENT_SCORE = 1,
+  STGSSA_GRADIENT_FD    = 2
+} StgssaGradientType;
+PETSC_EXTERN const char *const StgssaGradientTypes[];
+
+/* What a derivative run records, beyond the plain samples. */
+typedef struct {
+  StgssaGradientType type;
+  PetscInt           P;          /* number of fitted log-rates */
+  const PetscInt    *rxn_param;  /* [R] fitted parameter index of reaction j, or -1: d log a_j / d theta_p = [p == rxn_param[j]] */
+  double             lambda;     /* ST-GS temperature */
+  PetscInt           nobs;       /* observed species */
+  const PetscInt    *obs;        /* [nobs] species indices */
+  PetscBool          window;     /* record time averages over [w0, w1] */
+  double             w0, w1;
+  const PetscInt    *rev;        /* [R] reverse reaction of j or -1; NULL: no entropy production */
+} StgssaTangentConfig;
+
+/* Per-trajectory record. All arrays are sized by StgssaTangentRecordCreate. Tangent layout:
+   value index m, parameter p -> [m * P + p]. */
+typedef struct {
+  PetscInt nsample, nobs, R, P;
+  double  *x, *xdot;          /* [nsample*nobs], [nsample*nobs*P]: observed counts at sample times and tangents */
+  double  *wavg, *wavgdot;    /* [nobs], [nobs*P]: (1/(w1-w0)) int_{w0}^{w1} x dt and tangents */
+  double  *nrx, *nrxdot;      /* [R], [R*P]: reaction counts and tangents */
+  double   sigma, *sigmadot;  /* stochastic entropy production sum_n log(a_{j_n}(x_n)/a_{rev j_n}(x_{n+1})), [P] */
+  double  *score_sample;      /* [nsample*P]: score d log P(path up to t_i)/d theta (SCORE only) */
+  double  *score_end;         /* [P]: score of the whole path up to tfinal (SCORE only) */
+  int64_t  events;
+} StgssaTangentRecord;
+
+typedef struct {
+  int64_t *x;      /* [S] */
+  double  *a;      /* [R] propensities */
+  double  *xdot;   /* [S*P] state tangent */
+  double  *tdot;   /* [P] time tangent t_n-dot */
+  double  *ldot;   /* [R*P] log-propensity tangents */
+  double  *pidot;  /* [R*P] softmax tangents */
+  double  *pi;     /* [R] relaxed choice probabilities */
+  double  *arrive; /* [R] conditioned race times T_i */
+  double  *dtau;   /* [P] */
+  double  *da0;    /* [P] d a_0 / d theta */
+} StgssaTangentWork;
+
+PETSC_EXTERN PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *);
+PETSC_EXTERN PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *);
+PETSC_EXTERN PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *, PetscInt P, StgssaTangentWork *);
+PETSC_EXTERN PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *);
+
+/* Simulate trajectory traj with derivatives of the kind tcfg->type (STGS or SCORE). */
+PETSC_EXTERN PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *, const StgssaTangentConfig *, uint64_t traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
+
+#endif

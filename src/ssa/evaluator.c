@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  StgssaEvaluator: ensemble means of trajectory observables and their derivatives per log-rate.
+
+  Estimators of d mu_m / d theta_p, mu_m = E[o_m]:
+    stgs   mean over trajectories of the ST-GS pathwise tangent of o_m;
+    score  Ng/(Ng-1) [mean(o_m S_p(t_m)) - mean(o_m) mean(S_p(t_m))]: the likelihood ratio with the
+           ensemble mean as baseline; E[S] = 0 makes this the unbiased sample covariance;
+           S_p(t_m) is the score of the path up to the time of the observable (causality);
+    fd     mean of (o_m(theta + h e_p) - o_m(theta - h e_p)) / 2h along the same random numbers
+           (common random numbers: counter-based Philox gives each trajectory the same draws).
+  Values come from ntraj trajectories (indices 0..ntraj-1); derivatives from the first
+  ntraj_grad of them (the forward path of a trajectory does not depend on whether it carries
+  derivatives).
+*/
+#include <stgssa/stgssa.h>
+
+struct _p_StgssaEvaluator {
+  MPI_Comm             comm;
+  StgssaEnsemble       ens;
+  StgssaModel          model;
+  StgssaSampling       smp;
+  const StgssaNetwork *net0;
+  /* fit */
+  PetscInt  P;
+  char    **fit_names;
+  PetscInt *fit_param;   /* [P] model parameter index */
+  PetscInt *rxn_param;   /* [R] fitted parameter of reaction j or -1 */
+  PetscReal *theta;      /* [P] current log-rates */
+  /* derivative estimator */
+  StgssaGradientType type;
+  PetscReal          lambda, fd_h;
+  PetscInt           ntraj_grad, nbatch, iteration;
+  /* observables */
+  PetscBool    window;
+  PetscReal    w0, w1;
+  PetscInt     B;
+  StgssaKernel kernel;
+  PetscReal    bandwidth;
+  PetscBool    entropy;
+  PetscInt    *rev;      /* [R] reverse reactions (entropy) */
+  PetscInt    *pairs;    /* [2*npairs] forward, backward reaction of labelled pairs */
+  StgssaObsLayout lay;
+  PetscBool    setup;
+  /* networks: rates at theta, and at theta +- h e_p for fd */
+  StgssaNetwork  net;    /* shallow copy of net0 with its own k */
+  StgssaNetwork *net_fd; /* [2P]: +h e_p at 2p, -h e_p at 2p+1 */
+  /* results */
+  PetscReal  *mu, *dmu;  /* [M], [M*P] */
+  PetscReal  *dmu_batch; /* [nbatch*M*P] */
+  PetscInt64  events;
+  PetscLogDouble wall;
+  PetscBool   done;
+};
+
+PetscErrorCode StgssaEvaluatorCreate(MPI_Comm comm, StgssaEvaluator *ev)
+{
+  StgssaEvaluator e;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaInitializePackage());
+  PetscCall(PetscNew(&e));
+  e->comm       = comm;
+  e->type       = STGSSA_GRADIENT_STGS;
+  e->lambda     = 1.0;
+  e->fd_h       = 0.05;
+  e->nbatch     = 16;
+  e->ntraj_grad = -1; /* all */
+  e->kernel     = STGSSA_KERNEL_WENDLAND;
+  e->bandwidth  = 1.5;
+  *ev           = e;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetEnsemble(StgssaEvaluator e, StgssaEnsemble ens, StgssaModel model)
+{
+  PetscFunctionBegin;
+  e->ens   = ens;
+  e->model = model;
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator e, PetscInt P, const char *const names[])
+{
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < e->P; p++) PetscCall(PetscFree(e->fit_names[p]));
+  PetscCall(PetscFree(e->fit_names));
+  e->P = P;
+  PetscCall(PetscMalloc1(P, &e->fit_names));
+  for (PetscInt p = 0; p < P; p++) PetscCall(PetscStrallocpy(names[p], &e->fit_names[p]));
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator e, StgssaGradientType type)
+{
+  PetscFunctionBegin;
+  e->type  = type;
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator e, PetscInt B, StgssaKernel kernel, PetscReal bandwidth)
+{
+  PetscFunctionBegin;
+  PetscCheck(B >= 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Number of histogram bins must be nonnegative");
+  PetscCheck(bandwidth > 0 && PetscIsNormalReal(bandwidth), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_bandwidth must be positive, got %g", (double)bandwidth);
+  e->B         = B;
+  e->kernel    = kernel;
+  e->bandwidth = bandwidth;
+  e->setup     = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator e, PetscBool flg)
+{
+  PetscFunctionBegin;
+  e->entropy = flg;
+  e->setup   = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
+{
+  char     **names;
+  PetscInt   nfit = 256, type = (PetscInt)e->type, kernel = (PetscInt)e->kernel, nwin = 2;
+  PetscReal  win[2] = {0, 0};
+  PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc1(nfit, &names));
+  PetscOptionsBegin(e->comm, NULL, "Derivative evaluation options", "StgssaEvaluator");
+  PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate / fit, e.g. k_on,k_off (default: all)", "StgssaEvaluatorSetFit", names, &nfit, &set_fit));
+  PetscCall(PetscOptionsEList("-stgssa_gradient", "Derivative estimator", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 3, StgssaGradientTypes[type], &type, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_temperature", "ST-GS softmax temperature lambda", "StgssaEvaluator", e->lambda, &e->lambda, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_fd_h", "Step in log-rate of central finite differences", "StgssaEvaluator", e->fd_h, &e->fd_h, NULL));
+  PetscCall(PetscOptionsInt("-stgssa_ntraj_grad", "Trajectories that carry derivatives (-1: all of -stgssa_ntraj)", "StgssaEvaluator", e->ntraj_grad, &e->ntraj_grad, NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_batches", "Batches of trajectories for standard errors", "StgssaEvaluator", e->nbatch, &e->nbatch, NULL, 2));
+  PetscCall(PetscOptionsRealArray("-stgssa_window", "Time-average window t0,t1 (default: none)", "StgssaEvaluator", win, &nwin, &set_win));
+  PetscCall(PetscOptionsEList("-stgssa_kernel", "Soft-histogram kernel", "StgssaEvaluatorSetHistogram", StgssaKernelNames, 3, StgssaKernelNames[kernel], &kernel, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_bandwidth", "Soft-histogram bandwidth h (counts)", "StgssaEvaluatorSetHistogram", e->bandwidth, &e->bandwidth, NULL));
+  PetscCall(PetscOptionsBool("-stgssa_entropy", "Record stochastic entropy production (every reaction needs a reverse)", "StgssaEvaluatorSetEntropy", e->entropy, &e->entropy, NULL));
+  PetscOptionsEnd();
+  e->type   = (StgssaGradientType)type;
+  e->kernel = (StgssaKernel)kernel;
+  if (set_fit) {
+    PetscCheck(nfit > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: expected a comma-separated list of parameter names");
+    PetscCall(StgssaEvaluatorSetFit(e, nfit, (const char *const *)names));
+  }
+  if (set_win) {
+    PetscCheck(nwin == 2, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_window: expected two times t0,t1");
+    PetscCheck(win[0] >= 0 && win[1] > win[0], e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window: expected 0 <= t0 < t1, got %g,%g", (double)win[0], (double)win[1]);
+    e->window = PETSC_TRUE;
+    e->w0     = win[0];
+    e->w1     = win[1];
+  }
+  PetscCheck(e->lambda > 0 && PetscIsNormalReal(e->lambda), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_temperature must be positive, got %g", (double)e->lambda);
+  PetscCheck(e->fd_h > 0 && PetscIsNormalReal(e->fd_h), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fd_h must be positive, got %g", (double)e->fd_h);
+  PetscCheck(e->bandwidth > 0 && PetscIsNormalReal(e->bandwidth), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_bandwidth must be positive, got %g", (double)e->bandwidth);
+  for (PetscInt i = 0; i < 256; i++) PetscCall(PetscFree(names[i]));
+  PetscCall(PetscFree(names));
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree3(e->fit_param, e->theta, e->net.k));
+  PetscCall(PetscFree3(e->rxn_param, e->rev, e->pairs));
+  if (e->net_fd)
+    for (PetscInt i = 0; i < 2 * e->P; i++) PetscCall(PetscFree(e->net_fd[i].k));
+  PetscCall(PetscFree(e->net_fd));
+  PetscCall(PetscFree3(e->mu, e->dmu, e->dmu_batch));
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Rates of network n at log-rates theta (+ shift on parameter q, if q >= 0). */
+static void StgssaEvaluatorRates(StgssaEvaluator e, const PetscReal *theta, PetscInt q, PetscReal shift, StgssaNetwork *n)
+{
+  const StgssaModelDef *d = NULL;
+  (void)StgssaModelGetDef(e->model, &d);
+  for (PetscInt j = 0; j < e->net0->R; j++) {
+    const PetscInt p = e->rxn_param[j];
+    if (p < 0) n->k[j] = e->net0->k[j];
+    else n->k[j] = d->reactions[j].factor * PetscExpReal(theta[p] + (p == q ? shift : 0.0));
+  }
+}
+
+PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
+{
+  const StgssaModelDef *d;
+  PetscInt              R, no, ns, npairs = 0;
+
+  PetscFunctionBegin;
+  if (e->setup) PetscFunctionReturn(0);
+  PetscCheck(e->ens && e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorSetEnsemble() first");
+  PetscCall(StgssaEvaluatorFreeSetUp(e));
+  PetscCall(StgssaEnsembleGetSampling(e->ens, &e->smp));
+  PetscCall(StgssaModelGetDef(e->model, &d));
+  PetscCall(StgssaModelGetNetwork(e->model, &e->net0));
+  R  = e->net0->R;
+  no = e->smp.nobs;
+  ns = e->smp.nsample;
+  if (!e->fit_names) { /* default: every parameter */
+    const char **all;
+    PetscCall(PetscMalloc1(d->nparams, &all));
+    for (int p = 0; p < d->nparams; p++) all[p] = d->params[p].name;
+    PetscCall(StgssaEvaluatorSetFit(e, d->nparams, all));
+    PetscCall(PetscFree(all));
+  }
+  PetscCheck(e->P > 0, e->comm, PETSC_ERR_ARG_WRONG, "Nothing to differentiate: the model %s has no parameters (rates given as numbers); name some in the parameters section", d->filename);
+  PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
+  PetscCall(PetscMalloc3(e->P, &e->fit_param, e->P, &e->theta, R, &e->net.k));
+  PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
+  for (PetscInt p = 0; p < e->P; p++) {
+    const int idx = StgssaModelDefFindParam(d, e->fit_names[p]);
+    if (idx < 0) {
+      char known[2048] = "";
+      for (int i = 0; i < d->nparams; i++) {
+        if (i) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
+        PetscCall(PetscStrlcat(known, d->params[i].name, sizeof(known)));
+      }
+      SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: unknown parameter '%s'; model %s defines: %s", e->fit_names[p], d->filename, known);
+    }
+    for (PetscInt q = 0; q < p; q++) PetscCheck(e->fit_param[q] != idx, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", e->fit_names[p]);
+    PetscCheck(d->params[idx].value > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: parameter '%s' is %g; log-rates need a positive value", e->fit_names[p], d->params[idx].value);
+    e->fit_param[p] = idx;
+    e->theta[p]     = PetscLogReal(d->params[idx].value);
+  }
+  for (PetscInt j = 0; j < R; j++) {
+    e->rxn_param[j] = -1;
+    for (PetscInt p = 0; p < e->P; p++)
+      if (d->reactions[j].param == e->fit_param[p]) e->rxn_param[j] = p;
+    e->rev[j] = d->reactions[j].reverse;
+    if (d->reactions[j].reverse > j && d->reactions[j].label) { /* a labelled <-> pair: its net current */
+      e->pairs[2 * npairs]     = j;
+      e->pairs[2 * npairs + 1] = d->reactions[j].reverse;
+      npairs++;
+    }
+  }
+  if (e->entropy)
+    for (PetscInt j = 0; j < R; j++)
+      PetscCheck(e->rev[j] >= 0, e->comm, PETSC_ERR_ARG_WRONG, "Entropy production needs every reaction reversible; reaction at %s:%d has no reverse (write it with <->)", d->filename, d->reactions[j].line);
+  if (e->ntraj_grad < 0 || e->ntraj_grad > e->smp.ntraj) e->ntraj_grad = e->smp.ntraj;
+  PetscCheck(e->ntraj_grad >= 2, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj_grad must be at least 2 (or -1 for all)");
+  if (e->nbatch > e->ntraj_grad) e->nbatch = e->ntraj_grad;
+  if (e->window) PetscCheck(e->w1 <= e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window end %g is beyond -stgssa_tfinal %g", (double)e->w1, (double)e->smp.tfinal);
+  /* layout of the observable vector */
+  e->lay.off_pow  = 0;
+  e->lay.B        = e->B;
+  e->lay.off_hist = ns * no * 3;
+  e->lay.nwin     = e->window ? 3 * no : 0;
+  e->lay.off_win  = e->lay.off_hist + ns * no * e->B;
+  e->lay.npairs   = npairs;
+  e->lay.off_cur  = e->lay.off_win + e->lay.nwin;
+  e->lay.off_act  = e->lay.off_cur + 2 * npairs;
+  e->lay.nsig     = e->entropy ? 2 : 0;
+  e->lay.off_sig  = e->lay.off_act + 2;
+  e->lay.off_rxn  = e->lay.off_sig + e->lay.nsig;
+  e->lay.M        = e->lay.off_rxn + R;
+  /* networks */
+  {
+    double *k = e->net.k; /* own rate array, allocated above */
+    e->net    = *e->net0;
+    e->net.k  = k;
+  }
+  PetscCall(PetscMalloc1(2 * e->P, &e->net_fd));
+  for (PetscInt i = 0; i < 2 * e->P; i++) {
+    e->net_fd[i] = *e->net0;
+    PetscCall(PetscMalloc1(R, &e->net_fd[i].k));
+  }
+  PetscCall(PetscCalloc3(e->lay.M, &e->mu, e->lay.M * e->P, &e->dmu, e->nbatch * e->lay.M * e->P, &e->dmu_batch));
+  e->setup = PETSC_TRUE;
+  PetscCall(StgssaEvaluatorSetTheta(e, e->theta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetTheta(StgssaEvaluator e, const PetscReal theta[])
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  for (PetscInt p = 0; p < e->P; p++) PetscCheck(PetscIsNormalReal(theta[p]) || theta[p] == 0, e->comm, PETSC_ERR_FP, "Log-rate of '%s' is not finite (%g)", e->fit_names[p], (double)theta[p]);
+  if (theta != e->theta) PetscCall(PetscArraycpy(e->theta, theta, e->P));
+  StgssaEvaluatorRates(e, e->theta, -1, 0.0, &e->net);
+  for (PetscInt p = 0; p < e->P; p++) {
+    StgssaEvaluatorRates(e, e->theta, p, +e->fd_h, &e->net_fd[2 * p]);
+    StgssaEvaluatorRates(e, e->theta, p, -e->fd_h, &e->net_fd[2 * p + 1]);
+  }
+  e->done = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetTheta(StgssaEvaluator e, PetscReal theta[])
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  PetscCall(PetscArraycpy(theta, e->theta, e->P));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetIteration(StgssaEvaluator e, PetscInt it)
+{
+  PetscFunctionBegin;
+  PetscCheck(it >= 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Iteration must be nonnegative");
+  e->iteration = it;
+  PetscFunctionReturn(0);
+}
+
+/* Observable values o[M] of one trajectory record, and (if od) the pathwise derivatives od[M*P]
+   from its tangents (STGS), or o_m S_p(t_m) and S_p(t_m) (SCORE, into od and sc). */
+static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRecord *rec, double *o, double *od, double *sc, double *hp, double *hdp)
+{
+  const StgssaObsLayout *L  = &e->lay;
+  const PetscInt         P  = od ? e->P : 0, no = e->smp.nobs, ns = e->smp.nsample;
+  const PetscBool        tg = (PetscBool)(od && e->type == STGSSA_GRADIENT_STGS);
+  const double           T  = e->smp.tfinal;
+
+  /* powers x^k, tangent k x^(k-1) xdot */
+  for (PetscInt i = 0; i < ns * no; i++) {
+    const double x = rec->x[i];
+    o[L->off_pow + 3 * i]     = x;
+    o[L->off_pow + 3 * i + 1] = x * x;
+    o[L->off_pow + 3 * i + 2] = x * x * x;
+    if (tg)
+      for (PetscInt p = 0; p < P; p++) {
+        const double xd                          = rec->xdot[i * P + p];
+        od[(L->off_pow + 3 * i) * P + p]     = xd;
+        od[(L->off_pow + 3 * i + 1) * P + p] = 2 * x * xd;
+        od[(L->off_pow + 3 * i + 2) * P + p] = 3 * x * x * xd;
+      }
+  }
+  /* soft histograms p_b(x), tangent p_b'(x) xdot */
+  if (L->B)
+    for (PetscInt i = 0; i < ns * no; i++) {
+      StgssaSoftHistogram(e->kernel, e->bandwidth, rec->x[i], (int)L->B, hp, hdp);
+      for (PetscInt b = 0; b < L->B; b++) {
+        o[L->off_hist + i * L->B + b] = hp[b];
+        if (tg)
+          for (PetscInt p = 0; p < P; p++) od[(L->off_hist + i * L->B + b) * P + p] = hdp[b] * rec->xdot[i * P + p];
+      }
+    }
+  /* window averages A^k */
+  if (L->nwin)
+    for (PetscInt s = 0; s < no; s++) {
+      const double A = rec->wavg[s];
+      for (PetscInt k = 0; k < 3; k++) o[L->off_win + 3 * s + k] = k == 0 ? A : (k == 1 ? A * A : A * A * A);
+      if (tg)
+        for (PetscInt p = 0; p < P; p++) {
+          const double Ad                         = rec->wavgdot[s * P + p];
+          od[(L->off_win + 3 * s) * P + p]     = Ad;
+          od[(L->off_win + 3 * s + 1) * P + p] = 2 * A * Ad;
+          od[(L->off_win + 3 * s + 2) * P + p] = 3 * A * A * Ad;
+        }
+    }
+  /* currents J = (#f - #b)/T and J^2 */
+  for (PetscInt c = 0; c < L->npairs; c++) {
+    const PetscInt f = e->pairs[2 * c], b = e->pairs[2 * c + 1];
+    const double   J = (rec->nrx[f] - rec->nrx[b]) / T;
+    o[L->off_cur + 2 * c]     = J;
+    o[L->off_cur + 2 * c + 1] = J * J;
+    if (tg)
+      for (PetscInt p = 0; p < P; p++) {
+        const double Jd                      = (rec->nrxdot[f * P + p] - rec->nrxdot[b * P + p]) / T;
+        od[(L->off_cur + 2 * c) * P + p]     = Jd;
+        od[(L->off_cur + 2 * c + 1) * P + p] = 2 * J * Jd;
+      }
+  }
+  /* activity: straight-through relaxes which reaction fires, not how many fire: tangent 0 */
+  {
+    const double A = (double)rec->events / T;
+    o[L->off_act]     = A;
+    o[L->off_act + 1] = A * A;
+    if (tg)
+      for (PetscInt p = 0; p < P; p++) od[L->off_act * P + p] = od[(L->off_act + 1) * P + p] = 0.0;
+  }
+  if (L->nsig) {
+    o[L->off_sig]     = rec->sigma;
+    o[L->off_sig + 1] = rec->sigma * rec->sigma;
+    if (tg)
+      for (PetscInt p = 0; p < P; p++) {
+        od[L->off_sig * P + p]       = rec->sigmadot[p];
+        od[(L->off_sig + 1) * P + p] = 2 * rec->sigma * rec->sigmadot[p];
+      }
+  }
+  for (PetscInt j = 0; j < e->net0->R; j++) {
+    o[L->off_rxn + j] = rec->nrx[j];
+    if (tg)
+      for (PetscInt p = 0; p < P; p++) od[(L->off_rxn + j) * P + p] = rec->nrxdot[j * P + p];
+  }
+  if (od && e->type == STGSSA_GRADIENT_SCORE) { /* score of the path up to the observable's time */
+    for (PetscInt m = 0; m < L->M; m++) {
+      PetscInt i = -1; /* sample index of observable m, -1 for whole-path observables */
+      if (m < L->off_hist) i = (m - L->off_pow) / (3 * no);
+      else if (m < L->off_win) i = (m - L->off_hist) / (L->B * no);
+      for (PetscInt p = 0; p < P; p++) {
+        const double S     = i >= 0 ? rec->score_sample[i * P + p] : rec->score_end[p];
+        od[m * P + p] = o[m] * S;
+        sc[m * P + p] = S;
+      }
+    }
+  }
+}
+
+/* Add a vector into exact accumulators, skipping exact zeros (most soft-histogram bins). */
+static inline void StgssaAccumulate(StgssaExactSum *acc, const double *v, PetscInt n)
+{
+  for (PetscInt i = 0; i < n; i++)
+    if (v[i] != 0.0) StgssaExactSumAdd(&acc[i], v[i]);
+}
+
+/* Batch of global trajectory index i among n (ranges of indices, independent of the rank count). */
+static inline PetscInt StgssaBatchOf(PetscInt64 i, PetscInt64 n, PetscInt nbatch)
+{
+  return (PetscInt)((i * nbatch) / n);
+}
+
+/* Derivative estimates d[M*P] from the sums v = [values (all) | values (grad) | derivatives | scores]
+   over n gradient trajectories. Score: unbiased sample covariance of o_m and S_p(t_m). */
+static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, PetscInt64 n, double *d)
+{
+  const PetscInt M = e->lay.M, P = e->P;
+  const double   dn = (double)n;
+  for (PetscInt m = 0; m < M; m++)
+    for (PetscInt p = 0; p < P; p++) {
+      const double md = v[2 * M + m * P + p] / dn;
+      if (e->type == STGSSA_GRADIENT_SCORE) {
+        const double mo = v[M + m] / dn, ms = v[2 * M + M * P + m * P + p] / dn;
+        d[m * P + p]    = n > 1 ? (md - mo * ms) * dn / (dn - 1) : 0.0;
+      } else d[m * P + p] = md;
+    }
+}
+
+PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
+{
+  const StgssaObsLayout *L = &e->lay;
+  const PetscInt         M = L->M, P = e->P, K = e->nbatch, R = e->net0->R;
+  const PetscInt64       N = e->smp.ntraj, Ng = e->ntraj_grad;
+  StgssaSSAConfig        cfg;
+  StgssaTangentConfig    tc;
+  StgssaTangentWork      work;
+  StgssaTangentRecord    rec;
+  StgssaExactSum        *acc;     /* [K][4] blocks: values (all), values (grad), derivatives, scores */
+  const PetscInt         blk = M + M + M * P + M * P;
+  double                *o, *od, *sc, *o2, *hp, *hdp;
+  PetscInt64             start, end, events = 0, gevents;
+  PetscLogDouble         t0, t1;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  PetscCall(PetscTime(&t0));
+  PetscCall(StgssaOwnershipRange(e->comm, N, &start, &end));
+  cfg.net          = &e->net;
+  cfg.seed         = (uint32_t)e->smp.seed;
+  cfg.iteration    = (uint32_t)e->iteration;
+  cfg.tfinal       = e->smp.tfinal;
+  cfg.max_events   = e->smp.max_events;
+  cfg.nsample      = e->smp.nsample;
+  cfg.sample_times = e->smp.sample_times;
+  tc.type          = e->type;
+  tc.P             = P;
+  tc.rxn_param     = e->rxn_param;
+  tc.lambda        = e->lambda;
+  tc.nobs          = e->smp.nobs;
+  tc.obs           = e->smp.obs;
+  tc.window        = e->window;
+  tc.w0            = e->w0;
+  tc.w1            = e->w1;
+  tc.rev           = e->entropy ? e->rev : NULL;
+  PetscCall(StgssaTangentWorkCreate(&e->net, P, &work));
+  PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec));
+  PetscCall(PetscMalloc6(M, &o, M * P, &od, M * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));
+  PetscCall(PetscMalloc1((size_t)K * blk, &acc));
+  for (PetscInt i = 0; i < K * blk; i++) StgssaExactSumZero(&acc[i]);
+  PetscCall(PetscArrayzero(sc, M * P));
+
+  PetscCall(PetscLogEventBegin(STGSSA_Tangents, 0, 0, 0, 0));
+  for (PetscInt64 i = start; i < end; i++) {
+    StgssaTrajInfo       info;
+    const PetscBool      grad = (PetscBool)(i < Ng);
+    StgssaTangentConfig  tcv  = tc;
+    if (!grad || e->type == STGSSA_GRADIENT_FD) tcv.P = 0, tcv.type = STGSSA_GRADIENT_FD; /* values only */
+    rec.P = tcv.P;
+    cfg.net = &e->net;
+    PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
+    events += info.events;
+    StgssaEvaluatorObservables(e, &rec, o, grad && e->type != STGSSA_GRADIENT_FD ? od : NULL, sc, hp, hdp);
+    StgssaAccumulate(&acc[StgssaBatchOf(i, N, K) * blk], o, M);
+    if (!grad) continue;
+    if (e->type == STGSSA_GRADIENT_FD) { /* central differences along the same random numbers */
+      for (PetscInt p = 0; p < P; p++) {
+        cfg.net = &e->net_fd[2 * p];
+        PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
+        events += info.events;
+        StgssaEvaluatorObservables(e, &rec, o2, NULL, NULL, hp, hdp);
+        for (PetscInt m = 0; m < M; m++) od[m * P + p] = o2[m];
+        cfg.net = &e->net_fd[2 * p + 1];
+        PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
+        events += info.events;
+        StgssaEvaluatorObservables(e, &rec, o2, NULL, NULL, hp, hdp);
+        for (PetscInt m = 0; m < M; m++) od[m * P + p] = (od[m * P + p] - o2[m]) / (2 * e->fd_h);
+      }
+    }
+    {
+      StgssaExactSum *a = &acc[StgssaBatchOf(i, Ng, K) * blk];
+      StgssaAccumulate(a + M, o, M);
+      StgssaAccumulate(a + 2 * M, od, M * P);
+      if (e->type == STGSSA_GRADIENT_SCORE) StgssaAccumulate(a + 2 * M + M * P, sc, M * P);
+    }
+  }
+  PetscCall(PetscLogEventEnd(STGSSA_Tangents, 0, 0, 0, 0));
+  rec.P = P;
+
+  /* one reduction of every exact sum, then the event count */
+  PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
+  PetscCall(StgssaExactSumAllreduce(acc, K * blk, e->comm));
+  PetscCallMPI(MPI_Allreduce(&events, &gevents, 1, MPIU_INT64, MPI_SUM, e->comm));
+  PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
+
+  /* means: values over all N; derivatives over the Ng gradient trajectories, per batch and in total */
+  {
+    StgssaExactSum *tot;
+    double         *vb;
+    PetscCall(PetscMalloc1(blk, &tot));
+    PetscCall(PetscMalloc1(blk, &vb));
+    for (PetscInt m = 0; m < blk; m++) StgssaExactSumZero(&tot[m]);
+    for (PetscInt b = 0; b < K; b++) {
+      /* batch size among the gradient trajectories: indices i with floor(i K / Ng) = b */
+      const PetscInt64 nb = (((PetscInt64)(b + 1) * Ng + K - 1) / K) - (((PetscInt64)b * Ng + K - 1) / K);
+      double          *d  = &e->dmu_batch[(size_t)b * M * P];
+      for (PetscInt m = 0; m < blk; m++) {
+        PetscCall(StgssaExactSumMerge(&tot[m], &acc[b * blk + m]));
+        PetscCall(StgssaExactSumValue(&acc[b * blk + m], &vb[m]));
+      }
+      StgssaEvaluatorDerivatives(e, vb, nb, d);
+    }
+    for (PetscInt m = 0; m < blk; m++) PetscCall(StgssaExactSumValue(&tot[m], &vb[m]));
+    for (PetscInt m = 0; m < M; m++) e->mu[m] = vb[m] / (double)N;
+    StgssaEvaluatorDerivatives(e, vb, Ng, e->dmu);
+    PetscCall(PetscFree(vb));
+    PetscCall(PetscFree(tot));
+  }
+  PetscCall(PetscFree(acc));
+  PetscCall(PetscFree6(o, od, sc, o2, hp, hdp));
+  PetscCall(StgssaTangentRecordDestroy(&rec));
+  PetscCall(StgssaTangentWorkDestroy(&work));
+  PetscCall(PetscTime(&t1));
+  t1 -= t0;
+  PetscCallMPI(MPI_Allreduce(&t1, &e->wall, 1, MPI_DOUBLE, MPI_MAX, e->comm));
+  e->events = gevents;
+  e->done   = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetLayout(StgssaEvaluator e, const StgssaObsLayout **lay)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  *lay = &e->lay;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetFit(StgssaEvaluator e, PetscInt *P, const char *const **names)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  if (P) *P = e->P;
+  if (names) *names = (const char *const *)e->fit_names;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator e, const PetscReal **mu, const PetscReal **dmu)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  if (mu) *mu = e->mu;
+  if (dmu) *dmu = e->dmu;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetBatchDerivatives(StgssaEvaluator e, PetscInt *nbatch, const PetscReal **dmu_batch)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  *nbatch    = e->nbatch;
+  *dmu_batch = e->dmu_batch;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetEventCount(StgssaEvaluator e, PetscInt64 *events)
+{
+  PetscFunctionBegin;
+  *events = e->events;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetMoments(StgssaEvaluator e, PetscInt i, PetscInt o, PetscReal c[3], PetscReal dc[])
+{
+  const PetscInt P = e->P;
+  double         raw[3], jac[9], cen[3];
+
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  PetscCheck(i >= 0 && i < e->smp.nsample && o >= 0 && o < e->smp.nobs, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Sample or species index out of range");
+  {
+    const PetscInt m0 = e->lay.off_pow + (i * e->smp.nobs + o) * 3;
+    for (int k = 0; k < 3; k++) raw[k] = e->mu[m0 + k];
+    StgssaCentralMoments(raw, cen, jac);
+    for (int k = 0; k < 3; k++) c[k] = cen[k];
+    if (dc)
+      for (int k = 0; k < 3; k++)
+        for (PetscInt p = 0; p < P; p++) {
+          double v = 0.0;
+          for (int l = 0; l < 3; l++) v += jac[3 * k + l] * e->dmu[(m0 + l) * P + p];
+          dc[k * P + p] = v;
+        }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
+{
+  PetscReal *dc;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
+  PetscCall(StgssaEvaluatorSetUp(e));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEvaluator: %s derivatives of %" PetscInt_FMT " observables w.r.t. %" PetscInt_FMT " log-rates; %" PetscInt_FMT " trajectories (%" PetscInt_FMT " with derivatives), %" PetscInt_FMT " batches", StgssaGradientTypes[e->type], e->lay.M, e->P, e->smp.ntraj, e->ntraj_grad, e->nbatch));
+  if (e->type == STGSSA_GRADIENT_STGS) PetscCall(PetscViewerASCIIPrintf(viewer, ", temperature %g", (double)e->lambda));
+  if (e->type == STGSSA_GRADIENT_FD) PetscCall(PetscViewerASCIIPrintf(viewer, ", h %g", (double)e->fd_h));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  if (!e->done) PetscFunctionReturn(0);
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s\n", e->events, e->wall));
+  PetscCall(PetscMalloc1(3 * e->P, &dc));
+  for (PetscInt o = 0; o < e->smp.nobs; o++)
+    for (PetscInt i = 0; i < e->smp.nsample; i++) {
+      PetscReal c[3];
+      PetscCall(StgssaEvaluatorGetMoments(e, i, o, c, dc));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s at t = %g: mean %.6g  d mean/d log k:", e->smp.obs_names[o], (double)e->smp.sample_times[i], (double)c[0]));
+      for (PetscInt p = 0; p < e->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, " %s %.5g", e->fit_names[p], (double)dc[p]));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+    }
+  PetscCall(PetscFree(dc));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+/* Variable-length string array attribute of the fitted names. */
+static PetscErrorCode StgssaH5WriteAttrStrings(hid_t loc, const char name[], PetscInt n, char *const strs[])
+{
+  hid_t   type, space, attr;
+  hsize_t dim = (hsize_t)n;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(type = H5Tcopy(H5T_C_S1));
+  PetscCallHDF5(H5Tset_size(type, H5T_VARIABLE));
+  PetscCallHDF5(H5Tset_cset(type, H5T_CSET_UTF8));
+  PetscCallHDF5(space = H5Screate_simple(1, &dim, NULL));
+  PetscCallHDF5(attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCallHDF5(H5Awrite(attr, type, strs));
+  PetscCallHDF5(H5Aclose(attr));
+  PetscCallHDF5(H5Sclose(space));
+  PetscCallHDF5(H5Tclose(type));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
+{
+  const PetscInt T = e->smp.nsample, P = e->P;
+  hid_t          g;
+  double        *mom, *dmom, *dc;
+
+  PetscFunctionBegin;
+  PetscCheck(e->done, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  PetscCallHDF5(g = H5Gcreate2(file, "gradient", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, e->fit_names));
+  PetscCall(StgssaH5WriteAttrString(g, "estimator", StgssaGradientTypes[e->type]));
+  PetscCall(StgssaH5WriteAttrDouble(g, "temperature", e->lambda));
+  PetscCall(StgssaH5WriteAttrInt64(g, "ntraj_grad", e->ntraj_grad));
+  PetscCall(StgssaH5WriteAttrInt64(g, "events", e->events));
+  {
+    hsize_t dims[1] = {(hsize_t)P};
+    PetscCall(StgssaH5WriteDoubles(g, "theta", 1, dims, e->theta));
+    dims[0] = (hsize_t)T;
+    PetscCall(StgssaH5WriteDoubles(g, "times", 1, dims, e->smp.sample_times));
+  }
+  PetscCall(PetscMalloc3(T * 3, &mom, T * 3 * P, &dmom, 3 * P, &dc));
+  for (PetscInt o = 0; o < e->smp.nobs; o++) {
+    char name[STGSSA_NAME_MAX + 32];
+    for (PetscInt i = 0; i < T; i++) {
+      PetscCall(StgssaEvaluatorGetMoments(e, i, o, &mom[3 * i], dc));
+      PetscCall(PetscArraycpy(&dmom[i * 3 * P], dc, 3 * P));
+    }
+    {
+      hsize_t dims[3] = {(hsize_t)T, 3, (hsize_t)P};
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", e->smp.obs_names[o]));
+      PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, mom));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", e->smp.obs_names[o]));
+      PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, dmom));
+    }
+  }
+  PetscCall(PetscFree3(mom, dmom, dc));
+  PetscCallHDF5(H5Gclose(g));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorDestroy(StgssaEvaluator *ev)
+{
+  StgssaEvaluator e = *ev;
+
+  PetscFunctionBegin;
+  if (!e) PetscFunctionReturn(0);
+  PetscCall(StgssaEvaluatorFreeSetUp(e));
+  for (PetscInt p = 0; p < e->P; p++) PetscCall(PetscFree(e->fit_names[p]));
+  PetscCall(PetscFree(e->fit_names));
+  PetscCall(PetscFree(*ev));
+  PetscFunctionReturn(0);
+}
