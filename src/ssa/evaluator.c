@@ -433,7 +433,18 @@ static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, Petsc
     }
 }
 
+/* Simulate this rank's trajectories and reduce: see the file comment. */
+static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e);
+
 PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  PetscCall(StgssaEvaluatorEvaluate_Private(e));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
 {
   const StgssaObsLayout *L = &e->lay;
   const PetscInt         M = L->M, P = e->P, K = e->nbatch, R = e->net0->R;
@@ -449,7 +460,6 @@ PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
   PetscLogDouble         t0, t1;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEvaluatorSetUp(e));
   PetscCall(PetscTime(&t0));
   PetscCall(StgssaOwnershipRange(e->comm, N, &start, &end));
   cfg.net          = &e->net;
