@@ -43,6 +43,9 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator, PetscIn
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator, PetscBool);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator);
+/* The sampling design (from the ensemble); valid before SetUp. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetSampling(StgssaEvaluator, StgssaSampling *);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetModel(StgssaEvaluator, StgssaModel *);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetLayout(StgssaEvaluator, const StgssaObsLayout **);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetFit(StgssaEvaluator, PetscInt *P, const char *const **names);
 /* theta = log-rates of the fitted parameters (length P). */

@@ -26,5 +26,6 @@ PETSC_EXTERN PetscErrorCode StgssaFinalizePackage(void);
 #include <stgssa/lossfn.h>
 #include <stgssa/evaluator.h>
 #include <stgssa/data.h>
+#include <stgssa/objective.h>
 
 #endif

@@ -18,11 +18,7 @@
 /* Longest message carried from rank 0 to the other ranks. */
 #define STGSSA_DATA_MSG_LEN 2048
 
-typedef enum {
-  STGSSA_DATA_NONE,
-  STGSSA_DATA_CSV,
-  STGSSA_DATA_HDF5
-} StgssaDataFormat;
+typedef enum { STGSSA_DATA_NONE, STGSSA_DATA_CSV, STGSSA_DATA_HDF5 } StgssaDataFormat;
 
 typedef char StgssaDataName[STGSSA_NAME_MAX + 1];
 
@@ -34,13 +30,13 @@ struct _p_StgssaData {
   PetscBool        has_time; /* CSV: a time column was present */
   PetscInt64       nobs;     /* HDF5: /run ntraj; CSV: number of data rows (cells) */
   PetscInt         ntimes, nspecies;
-  PetscReal       *times;    /* [ntimes] ascending; {-1} for a CSV without a time column */
-  StgssaDataName  *names;    /* [nspecies] */
-  PetscInt        *nbins;    /* [nsets] */
-  PetscInt64      *offset;   /* [nsets + 1] start of set k in counts */
-  PetscReal       *counts;   /* [offset[nsets]] concatenated histograms (integer values) */
-  PetscReal       *total;    /* [nsets] sum of the histogram */
-  PetscReal       *moments;  /* [3 * nsets] mean, variance, third central moment */
+  PetscReal       *times;   /* [ntimes] ascending; {-1} for a CSV without a time column */
+  StgssaDataName  *names;   /* [nspecies] */
+  PetscInt        *nbins;   /* [nsets] */
+  PetscInt64      *offset;  /* [nsets + 1] start of set k in counts */
+  PetscReal       *counts;  /* [offset[nsets]] concatenated histograms (integer values) */
+  PetscReal       *total;   /* [nsets] sum of the histogram */
+  PetscReal       *moments; /* [3 * nsets] mean, variance, third central moment */
 };
 
 PetscErrorCode StgssaDataCreate(MPI_Comm comm, StgssaData *data)
@@ -87,7 +83,8 @@ static PetscBool StgssaDataValidName(const char *s, size_t n)
 static void StgssaDataExcerpt(const char *s, size_t n, char out[48])
 {
   size_t m = n > 40 ? 40 : n;
-  for (size_t i = 0; i < m; i++) out[i] = (unsigned char)s[i] < 32 || (unsigned char)s[i] == 127 ? '?' : s[i];
+  for (size_t i = 0; i < m; i++)
+    out[i] = (unsigned char)s[i] < 32 || (unsigned char)s[i] == 127 ? '?' : s[i];
   if (n > m) {
     out[m++] = '.';
     out[m++] = '.';
@@ -161,7 +158,7 @@ static PetscErrorCode StgssaDataReadStream(FILE *fp, const char path[], char **b
   }
   PetscCheck(*hdf5 || !ferror(fp), PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read data file: %s", path, strerror(errno));
   (*buf)[got] = 0;
-  *len = got;
+  *len        = got;
   PetscFunctionReturn(0);
 }
 
@@ -212,14 +209,16 @@ static PetscBool StgssaDataNextLine(const char *text, size_t len, size_t *pos, c
 static PetscBool StgssaDataSkipLine(const char *s, size_t n)
 {
   size_t i = 0;
-  while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+  while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    i++;
   return (PetscBool)(i == n || s[i] == '#');
 }
 
 static size_t StgssaDataCountFields(const char *s, size_t n)
 {
   size_t k = 1;
-  for (size_t i = 0; i < n; i++) k += s[i] == ',';
+  for (size_t i = 0; i < n; i++)
+    k += s[i] == ',';
   return k;
 }
 
@@ -229,10 +228,13 @@ static void StgssaDataSplit(const char *s, size_t n, StgssaDataField f[])
   size_t i = 0, k = 0;
   for (;;) {
     size_t start = i, end;
-    while (i < n && s[i] != ',') i++;
+    while (i < n && s[i] != ',')
+      i++;
     end = i;
-    while (start < end && (s[start] == ' ' || s[start] == '\t')) start++;
-    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t')) end--;
+    while (start < end && (s[start] == ' ' || s[start] == '\t'))
+      start++;
+    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+      end--;
     f[k].s = s + start;
     f[k].n = end - start;
     k++;
@@ -288,8 +290,10 @@ static PetscInt StgssaDataFindTime(PetscInt n, const PetscReal v[], PetscReal t)
   PetscInt lo = 0, hi = n - 1;
   while (lo < hi) {
     const PetscInt mid = lo + (hi - lo) / 2;
-    if (v[mid] < t) lo = mid + 1;
-    else hi = mid;
+    if (v[mid] < t)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -305,7 +309,8 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
   PetscFunctionBegin;
   PetscCheck(len > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:1: found an empty file; expected a CSV header line of species names (or an HDF5 file written by simulate mode)", path);
   if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) pos = 3; /* UTF-8 byte order mark */
-  for (size_t i = pos; i < len; i++) maxrows += text[i] == '\n';
+  for (size_t i = pos; i < len; i++)
+    maxrows += text[i] == '\n';
 
   /* header */
   while (StgssaDataNextLine(text, len, &pos, &line, &n)) {
@@ -326,9 +331,11 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
     StgssaDataExcerpt(f->s, f->n, ex);
     PetscCheck(f->n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found an empty column name (column %d); expected a header line of species names, optionally with a 'time' column", path, header_line, (int)j + 1);
     PetscCheck(f->n <= STGSSA_NAME_MAX, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found column name '%s' of %d bytes (column %d); expected at most %d bytes", path, header_line, ex, (int)f->n, (int)j + 1, STGSSA_NAME_MAX);
-    PetscCheck(StgssaDataValidName(f->s, f->n), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found column name '%s' (column %d); expected a header line of species names [A-Za-z_][A-Za-z0-9_]*, optionally with a 'time' column", path, header_line, ex, (int)j + 1);
+    PetscCheck(StgssaDataValidName(f->s, f->n), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found column name '%s' (column %d); expected a header line of species names [A-Za-z_][A-Za-z0-9_]*, optionally with a 'time' column",
+               path, header_line, ex, (int)j + 1);
     for (size_t i = 0; i < j; i++)
-      PetscCheck(f->n != c->fields[i].n || memcmp(f->s, c->fields[i].s, f->n), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found column '%s' twice (columns %d and %d); expected distinct column names", path, header_line, ex, (int)i + 1, (int)j + 1);
+      PetscCheck(f->n != c->fields[i].n || memcmp(f->s, c->fields[i].s, f->n), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found column '%s' twice (columns %d and %d); expected distinct column names", path, header_line, ex,
+                 (int)i + 1, (int)j + 1);
     if (f->n == 4 && !memcmp(f->s, "time", 4)) {
       tcol      = (PetscInt)j;
       c->col[j] = -1;
@@ -351,7 +358,8 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
     PetscCheck(!memchr(line, 0, n), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found a NUL byte; expected a text file (CSV) or an HDF5 file", path, lineno);
     if (StgssaDataSkipLine(line, n)) continue;
     nf = StgssaDataCountFields(line, n);
-    PetscCheck(nf == ncols, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found %d field%s; expected %d, one per column of the header on line %" PetscInt64_FMT, path, lineno, (int)PetscMin(nf, (size_t)PETSC_MAX_INT), nf == 1 ? "" : "s", (int)ncols, header_line);
+    PetscCheck(nf == ncols, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found %d field%s; expected %d, one per column of the header on line %" PetscInt64_FMT, path, lineno, (int)PetscMin(nf, (size_t)PETSC_MAX_INT),
+               nf == 1 ? "" : "s", (int)ncols, header_line);
     PetscCheck(nrows < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s:%" PetscInt64_FMT ": found more than %d data rows; expected fewer", path, lineno, (int)PETSC_MAX_INT);
     StgssaDataSplit(line, n, c->fields);
     c->rowtime[nrows] = -1;
@@ -386,12 +394,14 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
     PetscCall(PetscArraycpy(d->times, c->rowtime, nrows));
     PetscCall(PetscSortRemoveDupsReal(&nt, d->times));
     d->ntimes = nt;
-    for (PetscInt64 r = 0; r < nrows; r++) c->rowtidx[r] = StgssaDataFindTime(nt, d->times, c->rowtime[r]);
+    for (PetscInt64 r = 0; r < nrows; r++)
+      c->rowtidx[r] = StgssaDataFindTime(nt, d->times, c->rowtime[r]);
   } else {
     PetscCall(PetscMalloc1(1, &d->times));
     d->times[0] = -1;
     d->ntimes   = 1;
-    for (PetscInt64 r = 0; r < nrows; r++) c->rowtidx[r] = 0;
+    for (PetscInt64 r = 0; r < nrows; r++)
+      c->rowtidx[r] = 0;
   }
 
   /* exact integer histograms, set k = s * ntimes + itime */
@@ -399,7 +409,8 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
     const PetscInt T = d->ntimes, nsets = T * ns;
     PetscCall(StgssaDataAllocSets(d));
     PetscCall(PetscMalloc1(nsets, &c->hmax));
-    for (PetscInt k = 0; k < nsets; k++) c->hmax[k] = -1;
+    for (PetscInt k = 0; k < nsets; k++)
+      c->hmax[k] = -1;
     for (PetscInt64 r = 0; r < nrows; r++) {
       for (PetscInt s = 0; s < ns; s++) {
         const PetscInt k = s * T + c->rowtidx[r];
@@ -407,10 +418,11 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
       }
     }
     for (PetscInt k = 0; k < nsets; k++) {
-      d->nbins[k]         = c->hmax[k] + 1; /* every time has at least one row */
-      d->offset[k + 1]    = d->offset[k] + d->nbins[k];
+      d->nbins[k]      = c->hmax[k] + 1; /* every time has at least one row */
+      d->offset[k + 1] = d->offset[k] + d->nbins[k];
     }
-    PetscCheck(d->offset[nsets] <= PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: the histograms need %" PetscInt64_FMT " bins in all; expected at most %d (counts too large for dense histograms)", path, d->offset[nsets], (int)PETSC_MPI_INT_MAX);
+    PetscCheck(d->offset[nsets] <= PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: the histograms need %" PetscInt64_FMT " bins in all; expected at most %d (counts too large for dense histograms)", path, d->offset[nsets],
+               (int)PETSC_MPI_INT_MAX);
     PetscCall(PetscCalloc1((size_t)PetscMax(d->offset[nsets], 1), &d->counts));
     for (PetscInt64 r = 0; r < nrows; r++) {
       for (PetscInt s = 0; s < ns; s++) {
@@ -419,7 +431,8 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
         d->total[k] += 1;
       }
     }
-    for (PetscInt k = 0; k < nsets; k++) StgssaDataHistMoments(d->nbins[k], d->counts + d->offset[k], d->moments + 3 * k);
+    for (PetscInt k = 0; k < nsets; k++)
+      StgssaDataHistMoments(d->nbins[k], d->counts + d->offset[k], d->moments + 3 * k);
   }
   PetscFunctionReturn(0);
 }
@@ -540,16 +553,17 @@ static PetscErrorCode StgssaDataH5ReadDataset(StgssaDataH5 *h, hid_t loc, const 
   PetscCall(PetscFree(*data));
   PetscCall(PetscMalloc1((size_t)n, data));
   PetscCallHDF5(H5Dread(h->obj, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *data));
-  for (hsize_t i = 0; i < n; i++) PetscCheck(isfinite((*data)[i]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: found %g at element %d; expected finite numbers", h->path, full, (*data)[i], (int)i);
+  for (hsize_t i = 0; i < n; i++)
+    PetscCheck(isfinite((*data)[i]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: found %.6g at element %d; expected finite numbers", h->path, full, (*data)[i], (int)i);
   PetscFunctionReturn(0);
 }
 
 /* Read the numeric attribute `name` of loc (shown as `full`) with n elements into v. */
 static PetscErrorCode StgssaDataH5ReadAttr(StgssaDataH5 *h, hid_t loc, const char name[], const char full[], hsize_t n, const char expect[], double v[])
 {
-  htri_t   exists;
-  hssize_t np;
-  hid_t    type;
+  htri_t      exists;
+  hssize_t    np;
+  hid_t       type;
   H5T_class_t cls;
 
   PetscFunctionBegin;
@@ -566,7 +580,8 @@ static PetscErrorCode StgssaDataH5ReadAttr(StgssaDataH5 *h, hid_t loc, const cha
   PetscCheck((hsize_t)np == n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s: attribute %s has %d element%s; expected %s", h->path, full, name, (int)np, np == 1 ? "" : "s", expect);
   PetscCallHDF5(H5Aread(h->attr, H5T_NATIVE_DOUBLE, v));
   PetscCallHDF5(StgssaDataH5Close(&h->attr));
-  for (hsize_t i = 0; i < n; i++) PetscCheck(isfinite(v[i]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s: attribute %s: found %g at element %d; expected %s", h->path, full, name, v[i], (int)i, expect);
+  for (hsize_t i = 0; i < n; i++)
+    PetscCheck(isfinite(v[i]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s: attribute %s: found %.6g at element %d; expected %s", h->path, full, name, v[i], (int)i, expect);
   PetscFunctionReturn(0);
 }
 
@@ -582,7 +597,8 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
   PetscFunctionBegin;
   d->format = STGSSA_DATA_HDF5;
   h->file   = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  PetscCheck(h->file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: found the HDF5 signature but the HDF5 library cannot open the file (truncated, corrupt or locked by a running writer?); expected an HDF5 file written by stgssa_hpc -stgssa_mode simulate", path);
+  PetscCheck(h->file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN,
+             "%s: found the HDF5 signature but the HDF5 library cannot open the file (truncated, corrupt or locked by a running writer?); expected an HDF5 file written by stgssa_hpc -stgssa_mode simulate", path);
   {
     htri_t exists;
     PetscCallHDF5(exists = H5Lexists(h->file, "simulate", H5P_DEFAULT));
@@ -593,7 +609,7 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
   /* number of trajectories */
   PetscCall(StgssaDataH5OpenGroup(h, h->file, "run", "/run", "the /run group with attribute ntraj written by simulate mode", &h->run));
   PetscCall(StgssaDataH5ReadAttr(h, h->run, "ntraj", "/run", 1, "the number of trajectories (one positive integer)", &ntraj));
-  PetscCheck(ntraj >= 1 && ntraj == floor(ntraj) && ntraj < 9007199254740992.0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /run: attribute ntraj = %g; expected the number of trajectories (a positive integer)", path, ntraj);
+  PetscCheck(ntraj >= 1 && ntraj == floor(ntraj) && ntraj < 9007199254740992.0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /run: attribute ntraj = %.6g; expected the number of trajectories (a positive integer)", path, ntraj);
   PetscCallHDF5(StgssaDataH5Close(&h->run));
   d->nobs = (PetscInt64)ntraj;
 
@@ -602,12 +618,14 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
   PetscCallHDF5(StgssaDataH5Close(&h->obj));
   T = (PetscInt)dims[0];
   for (PetscInt i = 0; i < T; i++) {
-    PetscCheck(h->times[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /simulate/times: found %g at element %" PetscInt_FMT "; expected nonnegative times", path, h->times[i], i);
-    PetscCheck(i == 0 || h->times[i] > h->times[i - 1], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /simulate/times: found %g after %g at element %" PetscInt_FMT "; expected strictly increasing times", path, h->times[i], h->times[i - 1], i);
+    PetscCheck(h->times[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /simulate/times: found %.6g at element %" PetscInt_FMT "; expected nonnegative times", path, h->times[i], i);
+    PetscCheck(i == 0 || h->times[i] > h->times[i - 1], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /simulate/times: found %.6g after %.6g at element %" PetscInt_FMT "; expected strictly increasing times", path, h->times[i],
+               h->times[i - 1], i);
   }
   d->ntimes = T;
   PetscCall(PetscMalloc1(T, &d->times));
-  for (PetscInt i = 0; i < T; i++) d->times[i] = h->times[i];
+  for (PetscInt i = 0; i < T; i++)
+    d->times[i] = h->times[i];
 
   /* species: the datasets under /simulate/histograms, in name order */
   PetscCall(StgssaDataH5OpenGroup(h, h->sim, "histograms", "/simulate/histograms", "one histogram dataset per observed species", &h->hgrp));
@@ -639,10 +657,11 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
     PetscCall(StgssaDataH5ReadAttr(h, h->obj, "tail_mass", full, (hsize_t)T, "tail_mass [T] = P(count >= B) per time, as written by simulate mode", h->tail));
     PetscCallHDF5(StgssaDataH5Close(&h->obj));
     for (PetscInt i = 0; i < T; i++) {
-      PetscCheck(h->tail[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: attribute tail_mass = %g at time index %" PetscInt_FMT "; expected a probability", path, full, h->tail[i], i);
+      PetscCheck(h->tail[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: attribute tail_mass = %.6g at time index %" PetscInt_FMT "; expected a probability", path, full, h->tail[i], i);
       PetscCheck(h->tail[i] == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-                 "%s: dataset %s: tail_mass = %g at time index %" PetscInt_FMT " (t = %g): counts >= %" PetscInt64_FMT " are not stored, so the distribution is incomplete; expected tail_mass 0: rerun simulate with a larger -stgssa_hist_bins, or 0 to keep every count", path, full, h->tail[i], i,
-                 h->times[i], B);
+                 "%s: dataset %s: tail_mass = %.6g at time index %" PetscInt_FMT " (t = %.6g): counts >= %" PetscInt64_FMT
+                 " are not stored, so the distribution is incomplete; expected tail_mass 0: rerun simulate with a larger -stgssa_hist_bins, or 0 to keep every count",
+                 path, full, h->tail[i], i, h->times[i], B);
     }
     /* probabilities -> integer counts; trailing empty bins are dropped */
     for (PetscInt i = 0; i < T; i++) {
@@ -652,9 +671,11 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
       PetscInt64     last = -1;
       for (PetscInt64 b = 0; b < B; b++) {
         const double c = row[b] * ntraj, r = nearbyint(c);
-        PetscCheck(row[b] >= 0 && row[b] <= 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: found probability %g of count %" PetscInt64_FMT " at time index %" PetscInt_FMT "; expected a probability in [0, 1]", path, full, row[b], b, i);
+        PetscCheck(row[b] >= 0 && row[b] <= 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: found probability %.6g of count %" PetscInt64_FMT " at time index %" PetscInt_FMT "; expected a probability in [0, 1]", path, full, row[b], b,
+                   i);
         PetscCheck(fabs(c - r) <= 1e-6, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-                   "%s: dataset %s: probability %.17g of count %" PetscInt64_FMT " at time index %" PetscInt_FMT " times ntraj = %.0f is %.9g, not an integer; expected probabilities count/ntraj as written by simulate mode", path, full, row[b], b, i, ntraj, c);
+                   "%s: dataset %s: probability %.10g of count %" PetscInt64_FMT " at time index %" PetscInt_FMT " times ntraj = %.0f is %.9g, not an integer; expected probabilities count/ntraj as written by simulate mode", path, full, row[b], b, i,
+                   ntraj, c);
         row[b] = r;
         sum += r;
         if (r > 0) last = b;
@@ -676,16 +697,19 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
       for (PetscInt i = 0; i < T; i++) {
         const PetscInt k = s * T + i;
         d->offset[k + 1] = d->offset[k] + d->nbins[k];
-        for (PetscInt b = 0; b < d->nbins[k]; b++) d->counts[d->offset[k] + b] = h->hist[i * B + b];
+        for (PetscInt b = 0; b < d->nbins[k]; b++)
+          d->counts[d->offset[k] + b] = h->hist[i * B + b];
       }
     }
     /* moments: exact, from the file */
     PetscCall(PetscSNPrintf(full, sizeof(full), "/simulate/moments/%s", d->names[s]));
     PetscCall(StgssaDataH5ReadDataset(h, h->mgrp, d->names[s], full, 2, "[T x 3] mean, variance, third central moment for every species in /simulate/histograms", dims, &h->mom));
     PetscCallHDF5(StgssaDataH5Close(&h->obj));
-    PetscCheck(dims[0] == (hsize_t)T && dims[1] == 3, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: found shape [%d x %d]; expected [%" PetscInt_FMT " x 3], mean, variance and third central moment per entry of /simulate/times", path, full, (int)dims[0], (int)dims[1], T);
+    PetscCheck(dims[0] == (hsize_t)T && dims[1] == 3, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s: found shape [%d x %d]; expected [%" PetscInt_FMT " x 3], mean, variance and third central moment per entry of /simulate/times", path,
+               full, (int)dims[0], (int)dims[1], T);
     for (PetscInt i = 0; i < T; i++)
-      for (int m = 0; m < 3; m++) d->moments[3 * (s * T + i) + m] = h->mom[3 * i + m];
+      for (int m = 0; m < 3; m++)
+        d->moments[3 * (s * T + i) + m] = h->mom[3 * i + m];
   }
   PetscCallHDF5(StgssaDataH5Close(&h->mgrp));
   PetscCallHDF5(StgssaDataH5Close(&h->hgrp));
@@ -731,7 +755,8 @@ static PetscErrorCode StgssaDataRead_Root(StgssaData d, const char path[])
     if (hdf5) {
       PetscCall(PetscFree(buf));
       PetscCall(StgssaDataReadHDF5(d, path));
-    } else ierr = StgssaDataParseCSV(d, path, buf, len);
+    } else
+      ierr = StgssaDataParseCSV(d, path, buf, len);
   }
   PetscCall(PetscFree(buf));
   PetscCall(ierr);
@@ -776,7 +801,8 @@ static PetscErrorCode StgssaDataBcast(StgssaData d)
   PetscCallMPI(MPI_Bcast(d->total, (PetscMPIInt)nsets, MPIU_REAL, 0, d->comm));
   PetscCallMPI(MPI_Bcast(d->moments, (PetscMPIInt)(3 * nsets), MPIU_REAL, 0, d->comm));
   PetscCallMPI(MPI_Bcast(d->counts, (PetscMPIInt)hdr[5], MPIU_REAL, 0, d->comm));
-  for (PetscInt k = 0; k < nsets; k++) d->offset[k + 1] = d->offset[k] + d->nbins[k];
+  for (PetscInt k = 0; k < nsets; k++)
+    d->offset[k + 1] = d->offset[k] + d->nbins[k];
   PetscFunctionReturn(0);
 }
 
@@ -808,8 +834,10 @@ PetscErrorCode StgssaDataLoad(StgssaData d, const char path[])
       if (!specific || !specific[0]) specific = (char *)"unknown error";
       PetscCall(PetscStrlen(path, &plen));
       PetscCall(PetscStrncmp(specific, path, plen, &named));
-      if (named) PetscCall(PetscStrncpy(msg, specific, STGSSA_DATA_MSG_LEN));
-      else PetscCall(PetscSNPrintf(msg, STGSSA_DATA_MSG_LEN, "%s: %s", path, specific));
+      if (named)
+        PetscCall(PetscStrncpy(msg, specific, STGSSA_DATA_MSG_LEN));
+      else
+        PetscCall(PetscSNPrintf(msg, STGSSA_DATA_MSG_LEN, "%s: %s", path, specific));
     }
   }
   PetscCallMPI(MPI_Bcast(&status, 1, MPI_INT, 0, d->comm));
@@ -887,7 +915,8 @@ PetscErrorCode StgssaDataHasSpecies(StgssaData d, const char name[], PetscBool *
   PetscFunctionBegin;
   PetscCheck(d->format != STGSSA_DATA_NONE, d->comm, PETSC_ERR_ORDER, "Call StgssaDataLoad() first");
   *has = PETSC_FALSE;
-  for (PetscInt s = 0; s < d->nspecies && !*has; s++) PetscCall(PetscStrcmp(d->names[s], name, has));
+  for (PetscInt s = 0; s < d->nspecies && !*has; s++)
+    PetscCall(PetscStrcmp(d->names[s], name, has));
   PetscFunctionReturn(0);
 }
 
@@ -909,7 +938,8 @@ PetscErrorCode StgssaDataGetMoments(StgssaData d, PetscInt itime, const char spe
 
   PetscFunctionBegin;
   PetscCall(StgssaDataFindSet(d, itime, species, &k));
-  for (int m = 0; m < 3; m++) moments[m] = d->moments[3 * k + m];
+  for (int m = 0; m < 3; m++)
+    moments[m] = d->moments[3 * k + m];
   PetscFunctionReturn(0);
 }
 
@@ -926,19 +956,24 @@ PetscErrorCode StgssaDataView(StgssaData d, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaData: (not loaded)\n"));
     PetscFunctionReturn(0);
   }
-  if (d->format == STGSSA_DATA_HDF5) PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaData %s: HDF5 written by simulate mode, ntraj %" PetscInt64_FMT "\n", d->path, d->nobs));
-  else PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaData %s: CSV of per-cell counts, %" PetscInt64_FMT " cells, %s\n", d->path, d->nobs, d->has_time ? "with a time column" : "no time column (stationary / last sample time)"));
+  if (d->format == STGSSA_DATA_HDF5)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaData %s: HDF5 written by simulate mode, ntraj %" PetscInt64_FMT "\n", d->path, d->nobs));
+  else
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaData %s: CSV of per-cell counts, %" PetscInt64_FMT " cells, %s\n", d->path, d->nobs, d->has_time ? "with a time column" : "no time column (stationary / last sample time)"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " species:", d->nspecies));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
-  for (PetscInt s = 0; s < d->nspecies; s++) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", d->names[s]));
+  for (PetscInt s = 0; s < d->nspecies; s++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, " %s", d->names[s]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " time%s:\n", d->ntimes, d->ntimes == 1 ? "" : "s"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt i = 0; i < d->ntimes; i++) {
-    if (d->times[i] < 0) PetscCall(PetscViewerASCIIPrintf(viewer, "stationary: %.0f %s\n", (double)d->total[i], unit));
-    else PetscCall(PetscViewerASCIIPrintf(viewer, "t = %g: %.0f %s\n", (double)d->times[i], (double)d->total[i], unit));
+    if (d->times[i] < 0)
+      PetscCall(PetscViewerASCIIPrintf(viewer, "stationary: %.0f %s\n", (double)d->total[i], unit));
+    else
+      PetscCall(PetscViewerASCIIPrintf(viewer, "t = %.6g: %.0f %s\n", (double)d->times[i], (double)d->total[i], unit));
   }
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscCall(PetscViewerASCIIPopTab(viewer));

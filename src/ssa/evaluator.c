@@ -564,6 +564,22 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEvaluatorGetSampling(StgssaEvaluator e, StgssaSampling *smp)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->ens, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorSetEnsemble() first");
+  PetscCall(StgssaEnsembleGetSampling(e->ens, smp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetModel(StgssaEvaluator e, StgssaModel *model)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorSetEnsemble() first");
+  *model = e->model;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorGetLayout(StgssaEvaluator e, const StgssaObsLayout **lay)
 {
   PetscFunctionBegin;
