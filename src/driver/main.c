@@ -40,7 +40,7 @@ static PetscErrorCode AppSetFromOptions(AppCtx *app, PetscBool *have_model)
 
 /* Load the model and apply every option. All checks of user input happen here, collectively
    (every rank sees the same files and options and reaches the same verdict), before any work. */
-static PetscErrorCode SetUpRun(AppCtx *app, PetscBool have_model, StgssaModel model, StgssaEnsemble ens, StgssaEvaluator ev)
+static PetscErrorCode SetUpRun(AppCtx *app, PetscBool have_model, StgssaModel model, StgssaEnsemble ens, StgssaEvaluator ev, StgssaObjective obj)
 {
   PetscFunctionBegin;
   PetscCheck(have_model && app->model[0], PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
@@ -54,6 +54,8 @@ static PetscErrorCode SetUpRun(AppCtx *app, PetscBool have_model, StgssaModel mo
   if (app->mode == STGSSA_MODE_GRADIENT) {
     PetscCall(StgssaEvaluatorSetEnsemble(ev, ens, model));
     PetscCall(StgssaEvaluatorSetFromOptions(ev));
+    PetscCall(StgssaObjectiveSetFromOptions(obj));
+    PetscCall(StgssaObjectiveSetUp(obj, ev));
     PetscCall(StgssaEvaluatorSetUp(ev));
   }
   PetscFunctionReturn(0);
@@ -83,6 +85,9 @@ typedef struct {
   StgssaModel     model;
   StgssaEnsemble  ens;
   StgssaEvaluator ev;
+  StgssaObjective obj;
+  PetscBool       has_loss;  /* loss, gradient [P], gradient_stderr [P] below are set */
+  PetscReal       loss, *grad, *stderr_;
 } GradientOutput;
 
 static PetscErrorCode WriteGradient(hid_t file, void *ctx)
@@ -104,6 +109,18 @@ static PetscErrorCode WriteGradient(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteAttrInt64(run, "events", events));
   PetscCallHDF5(H5Gclose(run));
   PetscCall(StgssaEvaluatorWriteHDF5(g->ev, file));
+  if (g->has_loss) {
+    hid_t    grp;
+    PetscInt P;
+    hsize_t  dims[1];
+    PetscCall(StgssaEvaluatorGetFit(g->ev, &P, NULL));
+    dims[0] = (hsize_t)P;
+    PetscCallHDF5(grp = H5Gopen2(file, "gradient", H5P_DEFAULT));
+    PetscCall(StgssaH5WriteDoubles(grp, "loss", 0, dims, &g->loss));
+    PetscCall(StgssaH5WriteDoubles(grp, "gradient", 1, dims, g->grad));
+    PetscCall(StgssaH5WriteDoubles(grp, "gradient_stderr", 1, dims, g->stderr_));
+    PetscCallHDF5(H5Gclose(grp));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -113,6 +130,7 @@ int main(int argc, char **argv)
   StgssaModel    model;
   StgssaEnsemble ens;
   StgssaEvaluator ev;
+  StgssaObjective obj;
   PetscBool      have_model = PETSC_FALSE, has_help = PETSC_FALSE;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -123,18 +141,21 @@ int main(int argc, char **argv)
   PetscCall(StgssaModelCreate(PETSC_COMM_WORLD, &model));
   PetscCall(StgssaEnsembleCreate(PETSC_COMM_WORLD, &ens));
   PetscCall(StgssaEvaluatorCreate(PETSC_COMM_WORLD, &ev));
+  PetscCall(StgssaObjectiveCreate(PETSC_COMM_WORLD, &obj));
   if (has_help) { /* list every option with its default, then stop */
     PetscCall(StgssaModelSetFromOptions(model));
     PetscCall(StgssaEnsembleSetFromOptions(ens));
     PetscCall(StgssaEvaluatorSetFromOptions(ev));
+    PetscCall(StgssaObjectiveSetFromOptions(obj));
   } else {
     PetscErrorCode ierr;
     /* bad input: one clear line and exit status 1, nothing written */
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = SetUpRun(&app, have_model, model, ens, ev);
+    ierr = SetUpRun(&app, have_model, model, ens, ev, obj);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       PetscCall(ReportInputError(ierr));
+      PetscCall(StgssaObjectiveDestroy(&obj));
       PetscCall(StgssaEvaluatorDestroy(&ev));
       PetscCall(StgssaEnsembleDestroy(&ens));
       PetscCall(StgssaModelDestroy(&model));
@@ -146,13 +167,27 @@ int main(int argc, char **argv)
       PetscCall(StgssaEnsembleView(ens, NULL));
       PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteSimulate, ens));
     } else {
-      GradientOutput g = {model, ens, ev};
+      GradientOutput g = {model, ens, ev, obj, PETSC_FALSE, 0.0, NULL, NULL};
+      PetscInt       P;
       PetscCall(StgssaEvaluatorEvaluate(ev));
       PetscCall(StgssaEvaluatorView(ev, NULL));
+      PetscCall(StgssaObjectiveIsActive(obj, &g.has_loss));
+      PetscCall(StgssaEvaluatorGetFit(ev, &P, NULL));
+      PetscCall(PetscMalloc2(P, &g.grad, P, &g.stderr_));
+      if (g.has_loss) {
+        const char *const *names;
+        PetscCall(StgssaObjectiveCompute(obj, ev, &g.loss, g.grad, g.stderr_));
+        PetscCall(StgssaObjectiveView(obj, NULL));
+        PetscCall(StgssaEvaluatorGetFit(ev, NULL, &names));
+        PetscCall(PetscPrintf(PETSC_COMM_WORLD, "loss %.6g\n%-12s %14s %14s\n", (double)g.loss, "parameter", "dL/dlog k", "std. error"));
+        for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-12s %14.6g %14.6g\n", names[p], (double)g.grad[p], (double)g.stderr_[p]));
+      }
       PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteGradient, &g));
+      PetscCall(PetscFree2(g.grad, g.stderr_));
     }
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Wrote %s\n", app.output));
   }
+  PetscCall(StgssaObjectiveDestroy(&obj));
   PetscCall(StgssaEvaluatorDestroy(&ev));
   PetscCall(StgssaEnsembleDestroy(&ens));
   PetscCall(StgssaModelDestroy(&model));
