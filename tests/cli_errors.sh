@@ -48,12 +48,29 @@ expect_fail unknown_param    "unknown parameter 'k_x'"          "$exe" $M -stgss
 expect_fail negative_param   "k_on"                             "$exe" $M -stgssa_parameters k_on=-1
 expect_fail nan_param        "k_on"                             "$exe" $M -stgssa_parameters k_on=nan
 expect_fail unknown_mode     "stgssa_mode"                      "$exe" $M -stgssa_mode fly
+G="-stgssa_model telegraph.model -stgssa_mode gradient -stgssa_ntraj 50 -stgssa_tfinal 2 -stgssa_output out.h5"
+printf 'M\n1\n2,3\n' > "$work/cells.csv"
+printf 'time,M\n1,3\n1.5,4\n' > "$work/timed.csv"
+expect_fail fit_unknown      "-stgssa_fit: unknown parameter 'k_x'"  "$exe" $G -stgssa_fit k_on,k_x
+expect_fail fit_twice        "listed twice"                          "$exe" $G -stgssa_fit k_on,k_on
+expect_fail temperature      "-stgssa_temperature must be positive"  "$exe" $G -stgssa_temperature 0
+expect_fail fd_step          "-stgssa_fd_h must be positive"         "$exe" $G -stgssa_fd_h -1
+expect_fail window_order     "-stgssa_window: expected 0 <= t0 < t1" "$exe" $G -stgssa_window 2,1
+expect_fail window_after_end "is beyond -stgssa_tfinal"              "$exe" $G -stgssa_window 1,3
+expect_fail unknown_gradient "stgssa_gradient"                       "$exe" $G -stgssa_gradient magic
+expect_fail loss_needs_data  "needs -stgssa_data FILE"               "$exe" $G -stgssa_loss moments
+expect_fail data_missing     "nodata.csv: cannot open"               "$exe" $G -stgssa_data nodata.csv
+expect_fail data_bad_line    "cells.csv:3:"                          "$exe" $G -stgssa_data cells.csv
+expect_fail data_time        "not among -stgssa_sample_times"        "$exe" $G -stgssa_data timed.csv -stgssa_sample_times 1,2
+expect_fail entropy_irrev    "has no reverse"                        "$exe" $G -stgssa_entropy
+expect_fail fit_zero_rate    "log-rates need a positive value"       "$exe" $G -stgssa_parameters k_on=0
+
 # collective failure on 2 ranks: both exit, no hang
 expect_fail mpi_bad_observed "unknown species 'X'"              mpirun -n 2 --oversubscribe "$exe" $M -stgssa_observe X
 
 # and a good run writes exactly out.h5, no temporary left behind
 (cd "$work" && timeout 120 "$exe" $M > /dev/null 2>&1)
-if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model out.h5 telegraph.model " ]; then
+if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model cells.csv out.h5 telegraph.model timed.csv " ]; then
   echo "ok   good_run_writes_output"; pass=$((pass + 1))
 else
   echo "FAIL good_run_writes_output: $(ls -A "$work" | tr '\n' ' ')"; fail=$((fail + 1))

@@ -31,5 +31,31 @@ for n in 2 3; do
   else echo "FAIL events or h5diff differ between 1 and $n ranks"; fail=$((fail + 1)); fi
 done
 [ -s "$work/all1" ] || { echo "FAIL nothing compared"; fail=$((fail + 1)); }
+
+# gradient mode with a loss on data: loss, gradient and its standard errors, moments and their
+# derivatives, for each estimator, identical on 1, 2 and 3 ranks
+if ! timeout 300 "$exe" $args -stgssa_ntraj 2000 -stgssa_output "$work/data.h5" > "$work/logd" 2>&1; then
+  echo "FAIL data run:"; cat "$work/logd"; exit 1
+fi
+for est in stgs score fd; do
+  gargs="-stgssa_model $root/input/telegraph.model -stgssa_mode gradient -stgssa_gradient $est -stgssa_ntraj 1001
+         -stgssa_seed 5 -stgssa_tfinal 20 -stgssa_sample_times 0.1,1,5,20 -stgssa_observe M,G_on -stgssa_data $work/data.h5
+         -stgssa_loss timecourse -stgssa_parameters k_on=0.7 -stgssa_fit k_on,k_off,k_tx -stgssa_window 5,20"
+  for n in 1 2 3; do
+    rm -f "$work/g$n"
+    if ! timeout 300 mpirun -n $n --oversubscribe "$exe" $gargs -stgssa_output "$work/grad$n.h5" > "$work/glog$n" 2>&1; then
+      echo "FAIL gradient ($est) on $n ranks:"; cat "$work/glog$n"; exit 1
+    fi
+    for d in loss gradient gradient_stderr moments/M moments_gradient/M moments_gradient/G_on; do
+      h5dump -b LE -d "/gradient/$d" -o "$work/gbin" "$work/grad$n.h5" > /dev/null 2>&1 || { echo "FAIL h5dump /gradient/$d"; exit 1; }
+      cat "$work/gbin" >> "$work/g$n"
+    done
+  done
+  [ -s "$work/g1" ] || { echo "FAIL nothing compared ($est)"; fail=$((fail + 1)); }
+  for n in 2 3; do
+    if cmp -s "$work/g1" "$work/g$n"; then echo "ok   /gradient ($est) bytes identical, 1 vs $n ranks"; pass=$((pass + 1))
+    else echo "FAIL /gradient ($est) differs between 1 and $n ranks"; fail=$((fail + 1)); fi
+  done
+done
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -183,6 +183,31 @@ static const DenseModel decay = {
   .times   = {0.0, 1.0, 2.0, 4.0},
 };
 
+/* A -> B, A -> C: absorbed when A = 0, with B, C and their tangents nonzero there */
+static const DenseModel branch = {
+  .name    = "branching",
+  .text    = "begin parameters\n  k1 1\n  k2 0.5\nend parameters\n"
+             "begin species\n  A 10\n  B 0\n  C 0\nend species\n"
+             "begin reactions\n  A -> B  k1\n  A -> C  k2\nend reactions\n",
+  .S       = 3,
+  .R       = 2,
+  .P       = 2,
+  .x0      = {10, 0, 0},
+  .react   = {{1, 0, 0}, {1, 0, 0}},
+  .prod    = {{0, 1, 0}, {0, 0, 1}},
+  .par     = {1.0, 0.5},
+  .factor  = {1, 1},
+  .param   = {0, 1},
+  .has_rev = 0,
+  .nobs    = 3,
+  .obs     = {0, 1, 2},
+  .tfinal  = 6.0,
+  .w0      = 1.0,
+  .w1      = 5.0, /* most trajectories are absorbed inside the window */
+  .nsample = 4,
+  .times   = {0.0, 1.0, 3.0, 6.0},
+};
+
 static const DenseModel birth = {
   .name    = "pure birth",
   .text    = "begin parameters\n  k 3\nend parameters\n"
@@ -523,7 +548,7 @@ typedef struct {
   double            lambda;
 } Case;
 
-static const DenseModel *const models[] = {&telegraph, &dimer, &birthdeath, &decay, &birth};
+static const DenseModel *const models[] = {&telegraph, &dimer, &birthdeath, &decay, &branch, &birth};
 #define NMODEL ((int)(sizeof(models) / sizeof(models[0])))
 static const double lambdas[] = {1.0, 0.3};
 
@@ -590,6 +615,7 @@ static void compare_stgs(const DenseModel *m, double lambda)
   /* the cases are not vacuous */
   ck_assert_msg(nev >= 5 * NTRAJ, "%s: only %lld events in %d trajectories", m->name, (long long)nev, NTRAJ);
   if (m == &decay) ck_assert_msg(nabsorbed > 0 && nabsorbed < NTRAJ, "pure decay: %d of %d absorbed; want both kinds", nabsorbed, NTRAJ);
+  if (m == &branch) ck_assert_msg(nabsorbed >= NTRAJ / 2, "branching: only %d of %d absorbed", nabsorbed, NTRAJ);
   if (verbose) printf("  %-13s lambda %.1f: %lld events, %d absorbed, max relative difference so far %.3g\n", m->name, lambda, (long long)nev, nabsorbed, max_rel_seen);
   free(plain);
   ref_free(&r);

@@ -62,12 +62,12 @@ PetscErrorCode StgssaObjectiveCreate(MPI_Comm comm, StgssaObjective *obj)
 PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective o)
 {
   PetscInt  type = (PetscInt)o->type, dist = (PetscInt)o->distance, goal = (PetscInt)o->goal;
-  PetscBool set_data = PETSC_FALSE;
+  PetscBool set_data = PETSC_FALSE, set_loss = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscOptionsBegin(o->comm, NULL, "Loss options", "StgssaObjective");
   PetscCall(PetscOptionsString("-stgssa_data", "Data: HDF5 written by simulate mode, or CSV of per-cell counts", "StgssaObjective", o->datafile, o->datafile, sizeof(o->datafile), &set_data));
-  PetscCall(PetscOptionsEList("-stgssa_loss", "Loss", "StgssaObjective", StgssaLossTypes, 4, StgssaLossTypes[type], &type, NULL));
+  PetscCall(PetscOptionsEList("-stgssa_loss", "Loss", "StgssaObjective", StgssaLossTypes, 4, StgssaLossTypes[type], &type, &set_loss));
   PetscCall(PetscOptionsBoundedInt("-stgssa_moment_orders", "Central moments compared by the moments loss (1: mean, 2: +variance, 3: +third)", "StgssaObjective", o->norders, &o->norders, NULL, 1));
   PetscCall(PetscOptionsReal("-stgssa_moment_floor", "Smallest scale of a relative moment error (guards data moments near 0)", "StgssaObjective", o->floor, &o->floor, NULL));
   PetscCall(PetscOptionsEList("-stgssa_distance", "Distance of distributions", "StgssaObjective", StgssaDistanceNames, 3, StgssaDistanceNames[dist], &dist, NULL));
@@ -87,7 +87,7 @@ PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective o)
   PetscCheck(o->penalty >= 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_penalty must be nonnegative");
   PetscCheck(!(o->type == STGSSA_LOSS_DISTRIBUTION && o->distance == STGSSA_DIST_KL && o->alpha == 0), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_distance kl needs -stgssa_alpha > 0 (model bins without mass make KL infinite)");
   o->active = (PetscBool)((set_data && o->datafile[0]) || o->type == STGSSA_LOSS_DESIGN);
-  PetscCheck(o->type == STGSSA_LOSS_DESIGN || !o->active || o->datafile[0], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_loss %s needs -stgssa_data FILE", StgssaLossTypes[o->type]);
+  PetscCheck(o->type == STGSSA_LOSS_DESIGN || !set_loss || o->datafile[0], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_loss %s needs -stgssa_data FILE", StgssaLossTypes[o->type]);
   PetscFunctionReturn(0);
 }
 
