@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <stgssa/rng.h>
+#include <stgssa/fastlog.h>
 #include "stat_util.h"
 
 /* Known-answer vectors of Philox4x32-10 from the Random123 distribution (kat_vectors):
@@ -98,6 +99,34 @@ START_TEST(test_uniformity)
 }
 END_TEST
 
+/* StgssaFastLog against libm over 2^22 Philox uniforms, values near 1, and tiny values:
+   at most 4 ulp where |log x| > 1e-3 and 4e-15 absolute everywhere (the bound in fastlog.h). */
+START_TEST(test_fastlog)
+{
+  StgssaPhiloxKey key = StgssaRngKey(3u, 4u);
+  double          maxulp = 0, maxabs = 0;
+  for (int i = 0; i < (1 << 20); i++) {
+    StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(0, (uint64_t)i, 0), key);
+    double          u[4];
+    u[0] = StgssaUniformOpen(r.v[0], r.v[1]);
+    u[1] = StgssaUniformOpen(r.v[2], r.v[3]);
+    u[2] = 1.0 - 1e-3 * u[0];      /* log near 0 */
+    u[3] = exp(-700.0 * u[1]);     /* down to 1e-304 */
+    for (int k = 0; k < 4; k++) {
+      const double a = StgssaFastLog(u[k]), b = log(u[k]), err = fabs(a - b);
+      if (err > maxabs) maxabs = err;
+      if (fabs(b) > 1e-3) {
+        const double ulp = err / (nextafter(fabs(b), INFINITY) - fabs(b));
+        if (ulp > maxulp) maxulp = ulp;
+      }
+    }
+  }
+  ck_assert_msg(maxulp <= 4 && maxabs <= 4e-15, "fast log: %g ulp, %g absolute", maxulp, maxabs);
+  ck_assert(StgssaFastLog(1.0) == 0.0);
+  ck_assert(fabs(StgssaFastLog(0x1.0p-52) + 52 * log(2.0)) < 1e-13);
+}
+END_TEST
+
 /* The chi-square helper itself: Q(1/2 dof, x/2) against known quantiles. */
 START_TEST(test_chi2_helper)
 {
@@ -119,6 +148,7 @@ int main(void)
   tcase_add_test(tc, test_uniform_map);
   tcase_add_test(tc, test_uniformity);
   tcase_add_test(tc, test_chi2_helper);
+  tcase_add_test(tc, test_fastlog);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -41,6 +41,14 @@
     as xdot are sums of O(1) terms of both signs and can cancel to nearly zero, where a purely
     relative comparison of two rounding-level results is meaningless.
   - Finite differences (one-reaction models, see test_fd_*): RTOL_FD = 1e-5, see there.
+
+  Models (dense here, text for the library): telegraph (first order, inactive reactions), a
+  dimerization 0 <-> A, 2 A <-> B (binomial propensity; a parameter shared by two reactions with
+  a factor, P < R; entropy production), birth-death (entropy production; window = whole run),
+  pure decay and a branching decay A -> B, A -> C (absorbing states inside the window), a
+  19-reaction chain (derivative draws from counter blocks 1..10, odd R), pure birth. Each with
+  NTRAJ = 50 trajectories at lambda = 1 and 0.3 (ST-GS), and at lambda = 1 with the score.
+  TEST_TANGENT_VERBOSE=1 prints the largest differences seen.
 */
 #include <check.h>
 #include <math.h>
@@ -56,9 +64,9 @@
 #define RTOL    1e-10
 #define RTOL_FD 1e-5
 #define NTRAJ   50
-#define MAXS    4
-#define MAXR    6
-#define MAXP    6
+#define MAXS    10
+#define MAXR    20
+#define MAXP    20
 #define MAXT    8
 
 /* ------------------------------------------------------------------------------------------ */
@@ -206,6 +214,74 @@ static const DenseModel branch = {
   .w1      = 5.0, /* most trajectories are absorbed inside the window */
   .nsample = 4,
   .times   = {0.0, 1.0, 3.0, 6.0},
+};
+
+/* a linear chain X0 <-> X1 <-> ... <-> X9 -> 0: R = 19 (odd) reactions, so the derivative draws
+   use counter blocks 1..10, more than the library batches (it batches the first 8) */
+static const DenseModel chain = {
+  .name    = "chain",
+  .text    = "begin parameters\n"
+             "  f0 1\n"
+             "  b0 0.5\n"
+             "  f1 1.25\n"
+             "  b1 0.625\n"
+             "  f2 1.5\n"
+             "  b2 0.75\n"
+             "  f3 1.75\n"
+             "  b3 0.875\n"
+             "  f4 2\n"
+             "  b4 1\n"
+             "  f5 2.25\n"
+             "  b5 1.125\n"
+             "  f6 2.5\n"
+             "  b6 1.25\n"
+             "  f7 2.75\n"
+             "  b7 1.375\n"
+             "  f8 3\n"
+             "  b8 1.5\n"
+             "  d 0.75\n"
+             "end parameters\n"
+             "begin species\n"
+             "  X0 30\n"
+             "  X1 0\n"
+             "  X2 0\n"
+             "  X3 0\n"
+             "  X4 0\n"
+             "  X5 0\n"
+             "  X6 0\n"
+             "  X7 0\n"
+             "  X8 0\n"
+             "  X9 0\n"
+             "end species\n"
+             "begin reactions\n"
+             "  X0 <-> X1  f0, b0\n"
+             "  X1 <-> X2  f1, b1\n"
+             "  X2 <-> X3  f2, b2\n"
+             "  X3 <-> X4  f3, b3\n"
+             "  X4 <-> X5  f4, b4\n"
+             "  X5 <-> X6  f5, b5\n"
+             "  X6 <-> X7  f6, b6\n"
+             "  X7 <-> X8  f7, b7\n"
+             "  X8 <-> X9  f8, b8\n"
+             "  X9 -> 0  d\n"
+             "end reactions\n",
+  .S       = 10,
+  .R       = 19,
+  .P       = 19,
+  .x0      = {30},
+  .react   = {{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
+  .prod    = {{0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, {0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+  .par     = {1, 0.5, 1.25, 0.625, 1.5, 0.75, 1.75, 0.875, 2, 1, 2.25, 1.125, 2.5, 1.25, 2.75, 1.375, 3, 1.5, 0.75},
+  .factor  = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+  .param   = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18},
+  .has_rev = 0,
+  .nobs    = 3,
+  .obs     = {0, 4, 9},
+  .tfinal  = 3.0,
+  .w0      = 0.5,
+  .w1      = 2.5,
+  .nsample = 4,
+  .times   = {0.0, 0.7, 1.9, 3.0},
 };
 
 static const DenseModel birth = {
@@ -543,12 +619,7 @@ static int    verbose      = 0;
     } \
   } while (0)
 
-typedef struct {
-  const DenseModel *m;
-  double            lambda;
-} Case;
-
-static const DenseModel *const models[] = {&telegraph, &dimer, &birthdeath, &decay, &branch, &birth};
+static const DenseModel *const models[] = {&telegraph, &dimer, &birthdeath, &decay, &branch, &chain, &birth};
 #define NMODEL ((int)(sizeof(models) / sizeof(models[0])))
 static const double lambdas[] = {1.0, 0.3};
 
@@ -717,16 +788,21 @@ static void check_fd(const DenseModel *m, const char *fmt)
 {
   const double h = 1e-6, k = m->par[0];
   int          nonzero = 0;
+  double       worst   = 0.0;
   for (uint64_t traj = 0; traj < NTRAJ; traj++) {
     double w, wd, wp, wm;
     wavg_at(fmt, k, m, traj, &w, &wd);
     wavg_at(fmt, k * exp(h), m, traj, &wp, NULL);
     wavg_at(fmt, k * exp(-h), m, traj, &wm, NULL);
     const double fd = (wp - wm) / (2.0 * h), sc = fmax(fabs(fd), fabs(wd));
-    if (sc > 0.0) nonzero++;
+    if (sc > 0.0) {
+      nonzero++;
+      worst = fmax(worst, fabs(wd - fd) / sc);
+    }
     ck_assert_msg(fabs(wd - fd) <= RTOL_FD * sc, "%s traj %d: ST-GS d(window average)/d log k = %.12g, central difference %.12g", m->name, (int)traj, wd, fd);
   }
   ck_assert_msg(nonzero >= NTRAJ / 2, "%s: only %d nonzero derivatives", m->name, nonzero);
+  if (verbose) printf("  %-13s finite differences: %d nonzero, largest relative difference %.3g (tolerance %g)\n", m->name, nonzero, worst, RTOL_FD);
 }
 
 START_TEST(test_fd_pure_birth)

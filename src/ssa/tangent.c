@@ -10,7 +10,8 @@
   reaction method: j_n = argmin_i T_i. Given the winner j_n (drawn by the forward pass), the race
   is completed exactly by memorylessness:
       T_{j_n} = E_0 / a_0,     T_i = T_{j_n} + E_i / a_i  (i != j_n, a_i > 0),
-  with fresh E's from counter blocks >= 1. Then (ℓ + G)_i = -log T_i and
+  with fresh E's from counter blocks >= 1 (E = -log u with StgssaFastLog: these draws feed only
+  derivatives). Then (ℓ + G)_i = -log T_i and
       pi_i    = softmax_i(-log T_i / lambda)      (at lambda = 1: pi_i ∝ 1/T_i)
       ldot_i  = d_theta log a_i + sum_s (d log a_i / d x_s) xdot_s,
                 d log C(x, c)/dx = sum_{q<c} 1/(x - q)
@@ -22,7 +23,12 @@
 */
 #include <stgssa/tangent.h>
 #include <stgssa/rng.h>
+#include <stgssa/fastlog.h>
 #include <math.h>
+
+/* Derivative counter blocks 1..STGSSA_TANGENT_BLOCKS (2 uniforms each, reactions 0..15) are
+   generated eight events at a time; further blocks (R > 16) one at a time. Same numbers. */
+#define STGSSA_TANGENT_BLOCKS 8
 
 const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
 
@@ -130,10 +136,14 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   int64_t               n = 0;
   PetscInt              next = 0;
   uint32_t              rbuf[4][STGSSA_PHILOX_LANES];
+  uint32_t              dbuf[STGSSA_TANGENT_BLOCKS][4][STGSSA_PHILOX_LANES]; /* derivative draws of the next events */
+  PetscBool             dbuf_ready[STGSSA_TANGENT_BLOCKS] = {PETSC_FALSE};
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   PetscCheck(rec->P == P && rec->nobs == no && rec->nsample == ns && rec->R == R, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Record sized for another configuration");
+  if (tc->rev)
+    for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
   PetscCall(PetscArrayzero(xdot, S * P));
   PetscCall(PetscArrayzero(tdot, P));
@@ -196,34 +206,58 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     if (stgs) {
       /* complete the exponential race given the winner j (blocks >= 1 of this event) */
       const double invlam = 1.0 / tc->lambda;
+      PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "ST-GS tangents support at most 64 parameters");
       double       psum = 0.0, amin = 0.0;
+      const int lane = (int)(n % STGSSA_PHILOX_LANES);
       for (PetscInt i = 0; i < R; i += 2) {
-        const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)n, (uint32_t)(1 + i / 2)), key);
-        w->arrive[i]            = -log(StgssaUniformOpen(r.v[0], r.v[1]));
-        if (i + 1 < R) w->arrive[i + 1] = -log(StgssaUniformOpen(r.v[2], r.v[3]));
+        const PetscInt blk = i / 2;
+        if (blk < STGSSA_TANGENT_BLOCKS) { /* blocks 1..STGSSA_TANGENT_BLOCKS, eight events at a time */
+          if (lane == 0 || !dbuf_ready[blk]) {
+            StgssaPhiloxEvents8(cfg->iteration, (uint64_t)(n - lane), (uint32_t)(1 + blk), key, dbuf[blk]);
+            dbuf_ready[blk] = PETSC_TRUE;
+          }
+          w->arrive[i] = -StgssaFastLog(StgssaUniformOpen(dbuf[blk][0][lane], dbuf[blk][1][lane]));
+          if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(dbuf[blk][2][lane], dbuf[blk][3][lane]));
+        } else {
+          const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)n, (uint32_t)(1 + blk)), key);
+          w->arrive[i]            = -StgssaFastLog(StgssaUniformOpen(r.v[0], r.v[1]));
+          if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(r.v[2], r.v[3]));
+        }
       }
       amin = w->arrive[j] / a0; /* T_j = E_0 / a_0 */
-      for (PetscInt i = 0; i < R; i++) {
-        if (a[i] <= 0.0) {
-          w->pi[i] = 0.0;
-          continue;
-        }
-        const double Ti = i == j ? amin : amin + w->arrive[i] / a[i];
-        /* pi_i ∝ exp(-log(T_i)/lambda) = (T_j / T_i)^(1/lambda), scaled by the winner's weight */
-        w->pi[i] = tc->lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
-        psum += w->pi[i];
-        StgssaLogPropensityTangent(net, tc, i, x, xdot, &w->ldot[i * P]);
-      }
-      for (PetscInt i = 0; i < R; i++) w->pi[i] /= psum;
-      for (PetscInt p = 0; p < P; p++) {
-        double mean = 0.0, adot = 0.0;
-        for (PetscInt i = 0; i < R; i++)
-          if (a[i] > 0.0) {
-            mean += w->pi[i] * w->ldot[i * P + p];
-            adot += a[i] * w->ldot[i * P + p];
+      {
+        double *restrict pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
+        double           mean[64], adot[64];
+        for (PetscInt p = 0; p < P; p++) mean[p] = adot[p] = 0.0;
+        for (PetscInt i = 0; i < R; i++) {
+          if (a[i] <= 0.0) {
+            pi[i] = 0.0;
+            continue;
           }
-        for (PetscInt i = 0; i < R; i++) w->pidot[i * P + p] = a[i] > 0.0 ? w->pi[i] * (w->ldot[i * P + p] - mean) * invlam : 0.0;
-        w->dtau[p] = -tau * adot / a0;
+          const double Ti = i == j ? amin : amin + w->arrive[i] / a[i];
+          /* pi_i ∝ exp(-log(T_i)/lambda) = (T_j / T_i)^(1/lambda), scaled by the winner's weight */
+          pi[i] = tc->lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
+          psum += pi[i];
+          StgssaLogPropensityTangent(net, tc, i, x, xdot, &ldot[i * P]);
+        }
+        const double inv = 1.0 / psum;
+        for (PetscInt i = 0; i < R; i++) {
+          if (a[i] <= 0.0) continue;
+          pi[i] *= inv;
+          for (PetscInt p = 0; p < P; p++) {
+            mean[p] += pi[i] * ldot[i * P + p];
+            adot[p] += a[i] * ldot[i * P + p];
+          }
+        }
+        for (PetscInt i = 0; i < R; i++) {
+          if (a[i] <= 0.0) {
+            for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = 0.0;
+            continue;
+          }
+          const double c = pi[i] * invlam;
+          for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = c * (ldot[i * P + p] - mean[p]);
+        }
+        for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
       }
     }
     if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, tnext, tdot, w->dtau, PETSC_TRUE);
@@ -251,11 +285,18 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         StgssaLogPropensityTangent(net, tc, tc->rev[j], x, xdot, lrev);
         for (PetscInt p = 0; p < P; p++) rec->sigmadot[p] += w->ldot[j * P + p] - lrev[p];
       }
-      for (PetscInt i = 0; i < R; i++) {
-        if (a[i] <= 0.0) continue;
-        for (PetscInt u = net->nu_ptr[i]; u < net->nu_ptr[i + 1]; u++)
-          for (PetscInt p = 0; p < P; p++) xdot[net->nu_species[u] * P + p] += (double)net->nu_delta[u] * w->pidot[i * P + p];
-        for (PetscInt p = 0; p < P; p++) rec->nrxdot[i * P + p] += w->pidot[i * P + p];
+      {
+        const double *restrict pidot = w->pidot;
+        double *restrict       xd = xdot, *restrict nd = rec->nrxdot;
+        for (PetscInt i = 0; i < R; i++) {
+          if (a[i] <= 0.0) continue;
+          for (PetscInt u = net->nu_ptr[i]; u < net->nu_ptr[i + 1]; u++) {
+            const double   delta = (double)net->nu_delta[u];
+            const PetscInt s0    = net->nu_species[u] * P;
+            for (PetscInt p = 0; p < P; p++) xd[s0 + p] += delta * pidot[i * P + p];
+          }
+          for (PetscInt p = 0; p < P; p++) nd[i * P + p] += pidot[i * P + p];
+        }
       }
       for (PetscInt p = 0; p < P; p++) tdot[p] += w->dtau[p];
     }

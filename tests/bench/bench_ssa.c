@@ -6,7 +6,8 @@
               propensities recomputed every event, no sampling), compiled with the same flags;
     engine    StgssaSSARun (Philox counter-based RNG, general mass-action network);
     simulate  the whole simulate mode (StgssaEnsembleRun: engine + exact histograms + reduction);
-  and the ratios engine/baseline and simulate/baseline (target: >= 0.5).
+  and the ratios engine/baseline and simulate/baseline (target: >= 0.5); then the engine with
+  ST-GS tangents (P = 3 and 4 log-rates) and its ratio to the plain engine (target: >= 0.3).
   usage: bench_ssa [-bench_seconds 2] [-bench_tfinal 1000]
 */
 #include <stgssa/stgssa.h>
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
   StgssaSSAWork        work;
   StgssaSSAConfig      cfg;
   PetscLogDouble       t0, t1;
-  double               rate_base, rate_engine, rate_sim;
+  double               rate_base, rate_engine, rate_sim, rate_grad[3];
   int64_t              sink = 0;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, "SSA events/s benchmark\n"));
@@ -124,10 +125,40 @@ int main(int argc, char **argv)
     rate_sim = (double)events / (t1 - t0);
     PetscCall(StgssaEnsembleDestroy(&ens));
   }
+  /* ST-GS tangents with P = 3 (k_on, k_off, k_tx) and P = 4 (all rates), same trajectories */
+  for (PetscInt P = 0; P <= 4; P++) {
+    if (P == 1 || P == 2) continue; /* P = 0: the derivative engine recording values only */
+    StgssaTangentConfig tc;
+    StgssaTangentWork   tw;
+    StgssaTangentRecord rec;
+    PetscInt            rxn_param[4] = {0, 1, 2, P == 4 ? 3 : -1}, obs[1] = {2};
+    int64_t             events = 0;
+    uint64_t            traj   = 0;
+    double              ts     = tfinal;
+    cfg.net = net, cfg.seed = 1, cfg.iteration = 0, cfg.tfinal = tfinal, cfg.max_events = INT64_MAX, cfg.nsample = 1, cfg.sample_times = &ts;
+    tc.type = P ? STGSSA_GRADIENT_STGS : STGSSA_GRADIENT_FD, tc.P = P, tc.rxn_param = rxn_param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs;
+    tc.window = PETSC_FALSE, tc.w0 = tc.w1 = 0, tc.rev = NULL;
+    PetscCall(StgssaTangentWorkCreate(net, P, &tw));
+    PetscCall(StgssaTangentRecordCreate(1, 1, net->R, P, &rec));
+    PetscCall(PetscTime(&t0));
+    do {
+      StgssaTrajInfo info;
+      PetscCall(StgssaSSARunTangent(&cfg, &tc, traj++, &tw, &rec, &info));
+      events += info.events;
+      sink += (int64_t)rec.x[0];
+      PetscCall(PetscTime(&t1));
+    } while (t1 - t0 < seconds);
+    rate_grad[P ? P - 2 : 0] = (double)events / (t1 - t0);
+    PetscCall(StgssaTangentRecordDestroy(&rec));
+    PetscCall(StgssaTangentWorkDestroy(&tw));
+  }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "telegraph model, tfinal %g, >= %g s per measurement (checksum %" PRId64 ")\n", (double)tfinal, (double)seconds, sink));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  baseline (minimal direct method)  %12.4g events/s\n", rate_base));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  engine   (StgssaSSARun)           %12.4g events/s   ratio %.3f\n", rate_engine, rate_engine / rate_base));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  simulate (StgssaEnsembleRun)      %12.4g events/s   ratio %.3f  (target >= 0.5)\n", rate_sim, rate_sim / rate_base));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  derivative engine, values only     %12.4g events/s   ratio to engine %.3f\n", rate_grad[0], rate_grad[0] / rate_engine));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  ST-GS tangents, P = 3               %12.4g events/s   ratio to engine %.3f (target >= 0.3)\n", rate_grad[1], rate_grad[1] / rate_engine));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  ST-GS tangents, P = 4               %12.4g events/s   ratio to engine %.3f\n", rate_grad[2], rate_grad[2] / rate_engine));
   PetscCall(StgssaModelDestroy(&model));
   PetscCall(PetscFinalize());
   return 0;
