@@ -261,6 +261,30 @@ START_TEST(test_forward_unchanged)
 }
 END_TEST
 
+/* -stgssa_ntraj_grad n: values from all N trajectories, derivatives from the first n, bitwise
+   those of a run with N = n (the batches are ranges of indices among the n). */
+START_TEST(test_ntraj_grad_subset)
+{
+  const PetscReal  times[1] = {3.0};
+  Run              small, big;
+  const PetscReal *mu_s, *dmu_s, *mu_b, *dmu_b;
+  const StgssaObsLayout *L;
+  PetscInt         P;
+  small = run_gradient(telegraph, STGSSA_GRADIENT_STGS, 1000, 9, 3.0, 1, times, 1.0);
+  ck_assert(!PetscOptionsSetValue(NULL, "-stgssa_ntraj_grad", "1000"));
+  big = run_gradient(telegraph, STGSSA_GRADIENT_STGS, 4000, 9, 3.0, 1, times, 1.0);
+  ck_assert(!PetscOptionsClearValue(NULL, "-stgssa_ntraj_grad"));
+  ck_assert(!StgssaEvaluatorGetMeans(small.ev, &mu_s, &dmu_s));
+  ck_assert(!StgssaEvaluatorGetMeans(big.ev, &mu_b, &dmu_b));
+  ck_assert(!StgssaEvaluatorGetLayout(big.ev, &L));
+  ck_assert(!StgssaEvaluatorGetFit(big.ev, &P, NULL));
+  ck_assert(!memcmp(dmu_s, dmu_b, sizeof(PetscReal) * (size_t)(L->M * P)));
+  ck_assert(mu_s[L->off_pow] != mu_b[L->off_pow]); /* values do use all 4000 */
+  run_destroy(&small);
+  run_destroy(&big);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s  = suite_create("gradient");
@@ -274,6 +298,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_telegraph_unbiased);
   tcase_add_test(tc, test_telegraph_stgs_bias);
   tcase_add_test(tc, test_forward_unchanged);
+  tcase_add_test(tc, test_ntraj_grad_subset);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
