@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Package initialization: log events and class id, registered once. */
 #include <stgssa/stgssa.h>
+#include <stgssa/adam.h>
 #include <hdf5.h>
 
 PetscClassId  STGSSA_CLASSID;
@@ -27,6 +28,8 @@ PetscErrorCode StgssaInitializePackage(void)
   PetscCall(PetscLogEventRegister("StgssaReduce", STGSSA_CLASSID, &STGSSA_Reduce));
   PetscCall(PetscLogEventRegister("StgssaLoss", STGSSA_CLASSID, &STGSSA_Loss));
   PetscCall(PetscLogEventRegister("StgssaOutput", STGSSA_CLASSID, &STGSSA_Output));
+  /* the stochastic-optimization TAO type: -tao_type adam */
+  PetscCall(TaoRegister("adam", TaoCreate_ADAM));
   /* HDF5 failures are reported through PETSc errors naming the call; silence HDF5's own stack dump */
   PetscCheck(H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "H5Eset_auto2 failed");
   PetscCall(PetscRegisterFinalize(StgssaFinalizePackage));

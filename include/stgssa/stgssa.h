@@ -27,5 +27,6 @@ PETSC_EXTERN PetscErrorCode StgssaFinalizePackage(void);
 #include <stgssa/evaluator.h>
 #include <stgssa/data.h>
 #include <stgssa/objective.h>
+#include <stgssa/optimizer.h>
 
 #endif

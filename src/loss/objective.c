@@ -111,7 +111,7 @@ static PetscErrorCode StgssaObjectiveMatchTime(StgssaObjective o, const StgssaSa
       *i = k;
       PetscFunctionReturn(0);
     }
-  SETERRQ(o->comm, PETSC_ERR_ARG_INCOMP, "%s: data at time %g, but %g is not among -stgssa_sample_times (add it)", o->datafile, (double)td, (double)td);
+  SETERRQ(o->comm, PETSC_ERR_ARG_INCOMP, "%s: data at time %.6g, but %.6g is not among -stgssa_sample_times (add it)", o->datafile, (double)td, (double)td);
 }
 
 static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluator ev)

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* StgssaOptimizer: TAO over the log-rates, history, checkpoints and restart. */
+#include <stgssa/stgssa.h>
+#include <stgssa/optimizer.h>
+#include <stgssa/adam.h>
+
+struct _p_StgssaOptimizer {
+  MPI_Comm        comm;
+  StgssaModel     model;
+  StgssaEnsemble  ens;
+  StgssaEvaluator ev;
+  StgssaObjective obj;
+  Tao             tao;
+  Vec             X, G, XL, XU; /* theta and its gradient: all P entries on rank 0 */
+  PetscInt        P;
+  PetscBool       crn;           /* common random numbers: the same draws every evaluation */
+  PetscInt        nevals;        /* objective evaluations so far: the Philox iteration counter */
+  PetscInt        ckpt_interval; /* iterations between checkpoints (0: none) */
+  char            output[PETSC_MAX_PATH_LEN];
+  char            restart[PETSC_MAX_PATH_LEN];
+  char            bounds[4096];
+  PetscBool       setup;
+  /* last evaluation (every rank) */
+  PetscReal *theta_eval, *grad_eval, *se_eval, loss_eval;
+  PetscInt   eval_index; /* evaluation index (random-number iteration) that produced them */
+  /* history, one entry per TAO iteration (every rank) */
+  PetscInt   nhist, cap;
+  PetscReal *h_loss, *h_theta, *h_grad, *h_se;
+  /* restart state read from a checkpoint */
+  PetscBool  restarted;
+  PetscInt   restart_step;
+  PetscReal *restart_m, *restart_v;
+  /* result */
+  PetscReal *rates;
+  PetscBool  solved;
+};
+
+PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
+{
+  StgssaOptimizer o;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaInitializePackage());
+  PetscCall(PetscNew(&o));
+  o->comm = comm;
+  PetscCall(PetscStrncpy(o->output, "stgssa_out.h5", sizeof(o->output)));
+  *opt = o;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerSetProblem(StgssaOptimizer o, StgssaModel model, StgssaEnsemble ens, StgssaEvaluator ev, StgssaObjective obj)
+{
+  PetscFunctionBegin;
+  o->model = model;
+  o->ens   = ens;
+  o->ev    = ev;
+  o->obj   = obj;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerSetOutput(StgssaOptimizer o, const char path[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(o->output, path, sizeof(o->output)));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
+{
+  PetscFunctionBegin;
+  PetscOptionsBegin(o->comm, NULL, "Optimization options", "StgssaOptimizer");
+  PetscCall(PetscOptionsBool("-stgssa_crn", "Common random numbers: the same draws at every evaluation (deterministic objective)", "StgssaOptimizer", o->crn, &o->crn, NULL));
+  PetscCall(PetscOptionsString("-stgssa_bounds", "Bounds on fitted rates: name=lo:hi,... (either side may be empty)", "StgssaOptimizer", o->bounds, o->bounds, sizeof(o->bounds), NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
+  PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+/* Parse -stgssa_bounds "k_on=1e-3:1e2,k_off=:10" into log-bounds lo/hi (length P). */
+static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *const *names, PetscReal *lo, PetscReal *hi)
+{
+  char *copy, *item, *save = NULL;
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < o->P; p++) {
+    lo[p] = PETSC_NINFINITY;
+    hi[p] = PETSC_INFINITY;
+  }
+  if (!o->bounds[0]) PetscFunctionReturn(0);
+  PetscCall(PetscStrallocpy(o->bounds, &copy));
+  for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    char    *eq = strchr(item, '='), *colon, *end;
+    PetscInt p;
+    double   v;
+    PetscCheck(eq && (colon = strchr(eq, ':')), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: found '%s'; expected name=lo:hi", item);
+    *eq    = 0;
+    *colon = 0;
+    for (p = 0; p < o->P; p++)
+      if (!strcmp(names[p], item)) break;
+    PetscCheck(p < o->P, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is not a fitted parameter (-stgssa_fit)", item);
+    if (eq[1]) {
+      v = strtod(eq + 1, &end);
+      PetscCheck(*end == 0 && v > 0 && PetscIsNormalReal(v), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: lower bound '%s' of %s is not a positive number", eq + 1, item);
+      lo[p] = PetscLogReal(v);
+    }
+    if (colon[1]) {
+      v = strtod(colon + 1, &end);
+      PetscCheck(*end == 0 && v > 0 && PetscIsNormalReal(v), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: upper bound '%s' of %s is not a positive number", colon + 1, item);
+      hi[p] = PetscLogReal(v);
+    }
+    PetscCheck(lo[p] < hi[p], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: empty interval for %s", item);
+  }
+  PetscCall(PetscFree(copy));
+  PetscFunctionReturn(0);
+}
+
+/* Copy a rank-0-owned Vec to every rank (buf, length P). */
+static PetscErrorCode StgssaOptimizerBcastVec(StgssaOptimizer o, Vec v, PetscReal *buf)
+{
+  PetscMPIInt        rank;
+  const PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
+  PetscCall(VecGetArrayRead(v, &a));
+  if (rank == 0)
+    for (PetscInt p = 0; p < o->P; p++) buf[p] = PetscRealPart(a[p]);
+  PetscCall(VecRestoreArrayRead(v, &a));
+  PetscCallMPI(MPI_Bcast(buf, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  PetscFunctionReturn(0);
+}
+
+/* Set a rank-0-owned Vec from buf (identical on every rank). */
+static PetscErrorCode StgssaOptimizerSetVec(StgssaOptimizer o, const PetscReal *buf, Vec v)
+{
+  PetscMPIInt  rank;
+  PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
+  PetscCall(VecGetArray(v, &a));
+  if (rank == 0)
+    for (PetscInt p = 0; p < o->P; p++) a[p] = buf[p];
+  PetscCall(VecRestoreArray(v, &a));
+  PetscFunctionReturn(0);
+}
+
+/* TAO callback: one ensemble evaluation at theta = X. */
+static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx)
+{
+  StgssaOptimizer o = (StgssaOptimizer)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaOptimizerBcastVec(o, X, o->theta_eval));
+  PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_eval));
+  o->eval_index = o->crn ? 0 : o->nevals;
+  PetscCall(StgssaEvaluatorSetIteration(o->ev, o->eval_index));
+  PetscCall(StgssaEvaluatorEvaluate(o->ev));
+  PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
+  o->nevals++;
+  *f = o->loss_eval;
+  PetscCall(StgssaOptimizerSetVec(o, o->grad_eval, G));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerWriteFile(StgssaOptimizer o, PetscBool final);
+
+/* TAO monitor: one history entry per iteration (the last evaluation is at the current iterate
+   for adam), and a checkpoint every ckpt_interval iterations. */
+static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
+{
+  StgssaOptimizer o = (StgssaOptimizer)ctx;
+  PetscInt        its;
+
+  PetscFunctionBegin;
+  PetscCall(TaoGetSolutionStatus(tao, &its, NULL, NULL, NULL, NULL, NULL));
+  if (o->nhist == o->cap) {
+    PetscReal *l, *t, *g, *s;
+    o->cap = o->cap ? 2 * o->cap : 64;
+    PetscCall(PetscMalloc4(o->cap, &l, o->cap * o->P, &t, o->cap * o->P, &g, o->cap * o->P, &s));
+    if (o->nhist) {
+      PetscCall(PetscArraycpy(l, o->h_loss, o->nhist));
+      PetscCall(PetscArraycpy(t, o->h_theta, o->nhist * o->P));
+      PetscCall(PetscArraycpy(g, o->h_grad, o->nhist * o->P));
+      PetscCall(PetscArraycpy(s, o->h_se, o->nhist * o->P));
+    }
+    PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+    o->h_loss  = l;
+    o->h_theta = t;
+    o->h_grad  = g;
+    o->h_se    = s;
+  }
+  o->h_loss[o->nhist] = o->loss_eval;
+  PetscCall(PetscArraycpy(&o->h_theta[o->nhist * o->P], o->theta_eval, o->P));
+  PetscCall(PetscArraycpy(&o->h_grad[o->nhist * o->P], o->grad_eval, o->P));
+  PetscCall(PetscArraycpy(&o->h_se[o->nhist * o->P], o->se_eval, o->P));
+  o->nhist++;
+  if (o->ckpt_interval > 0 && its > 0 && its % o->ckpt_interval == 0) PetscCall(StgssaOptimizerWriteFile(o, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+/* Read a dataset of doubles of known size n from an open file (rank 0). */
+static PetscErrorCode StgssaH5ReadDoubles(hid_t file, const char *name, hsize_t n, PetscReal *buf, const char *path)
+{
+  hid_t   d, sp;
+  hssize_t npts;
+
+  PetscFunctionBegin;
+  d = H5Dopen2(file, name, H5P_DEFAULT);
+  PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no dataset %s; expected an output file with a checkpoint (-stgssa_checkpoint_interval)", path, name);
+  PetscCallHDF5(sp = H5Dget_space(d));
+  PetscCallHDF5(npts = H5Sget_simple_extent_npoints(sp));
+  PetscCallHDF5(H5Sclose(sp));
+  if ((hsize_t)npts != n) {
+    (void)H5Dclose(d);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s has %lld values; expected %llu (same -stgssa_fit as the run that wrote it)", path, name, (long long)npts, (unsigned long long)n);
+  }
+  if (n) PetscCallHDF5(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+  PetscCallHDF5(H5Dclose(d));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaH5ReadAttrInt64(hid_t loc, const char *name, int64_t *v, const char *path)
+{
+  hid_t a;
+
+  PetscFunctionBegin;
+  a = H5Aopen(loc, name, H5P_DEFAULT);
+  PetscCheck(a >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /checkpoint has no attribute %s", path, name);
+  if (H5Aread(a, H5T_NATIVE_INT64, v) < 0) {
+    (void)H5Aclose(a);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read attribute %s", path, name);
+  }
+  PetscCallHDF5(H5Aclose(a));
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0: read the checkpoint (state[0..3] = step, nevals(index of the evaluation at theta), seed, nhist). */
+static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int64_t state[4], PetscReal *theta, PetscReal *m, PetscReal *v)
+{
+  hid_t file = -1, ck;
+
+  PetscFunctionBegin;
+  file = H5Fopen(o->restart, H5F_ACC_RDONLY, H5P_DEFAULT);
+  PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open as HDF5 (missing, truncated or not an output of stgssa_hpc)", o->restart);
+  ck = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
+  if (ck < 0) {
+    (void)H5Fclose(file);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no /checkpoint group; expected the output of an optimize run", o->restart);
+  }
+  PetscCall(StgssaH5ReadAttrInt64(ck, "adam_step", &state[0], o->restart));
+  PetscCall(StgssaH5ReadAttrInt64(ck, "evaluation", &state[1], o->restart));
+  PetscCall(StgssaH5ReadAttrInt64(ck, "seed", &state[2], o->restart));
+  PetscCall(StgssaH5ReadAttrInt64(ck, "history_length", &state[3], o->restart));
+  PetscCall(StgssaH5ReadDoubles(ck, "theta", (hsize_t)o->P, theta, o->restart));
+  PetscCall(StgssaH5ReadDoubles(ck, "adam_m", (hsize_t)o->P, m, o->restart));
+  PetscCall(StgssaH5ReadDoubles(ck, "adam_v", (hsize_t)o->P, v, o->restart));
+  PetscCallHDF5(H5Gclose(ck));
+  PetscCheck(state[3] >= 0 && state[3] < 100000000, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt history length %lld", o->restart, (long long)state[3]);
+  o->cap   = (PetscInt)state[3] + 64;
+  o->nhist = (PetscInt)state[3];
+  PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
+  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_loss", (hsize_t)o->nhist, o->h_loss, o->restart));
+  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_theta", (hsize_t)(o->nhist * o->P), o->h_theta, o->restart));
+  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient", (hsize_t)(o->nhist * o->P), o->h_grad, o->restart));
+  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(o->nhist * o->P), o->h_se, o->restart));
+  PetscCallHDF5(H5Fclose(file));
+  PetscFunctionReturn(0);
+}
+
+/* Collective: read the checkpoint on rank 0, check it, broadcast it. */
+static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal *theta)
+{
+  PetscMPIInt    rank;
+  PetscErrorCode ierr = 0;
+  int64_t        state[4] = {0, 0, 0, 0};
+  StgssaSampling smp;
+  int            status;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
+  PetscCall(PetscMalloc2(o->P, &o->restart_m, o->P, &o->restart_v));
+  if (rank == 0) {
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = StgssaOptimizerReadCheckpoint_Root(o, state, theta, o->restart_m, o->restart_v);
+    PetscCall(PetscPopErrorHandler());
+  }
+  status = (int)ierr;
+  PetscCallMPI(MPI_Bcast(&status, 1, MPI_INT, 0, o->comm));
+  if (status) {
+    char msg[1024] = "";
+    if (rank == 0) {
+      const char *text;
+      char       *specific;
+      PetscCall(PetscErrorMessage(ierr, &text, &specific));
+      PetscCall(PetscStrncpy(msg, specific ? specific : "", sizeof(msg)));
+    }
+    PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, o->comm));
+    SETERRQ(o->comm, PETSC_ERR_FILE_UNEXPECTED, "-stgssa_restart: %s", msg);
+  }
+  PetscCallMPI(MPI_Bcast(state, 4, MPI_INT64_T, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(theta, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->restart_m, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->restart_v, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  if (rank) {
+    o->nhist = (PetscInt)state[3];
+    o->cap   = o->nhist + 64;
+    PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
+  }
+  PetscCallMPI(MPI_Bcast(o->h_loss, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
+  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+  PetscCheck(state[2] == smp.seed, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s was run with -stgssa_seed %lld, this run has %" PetscInt_FMT, o->restart, (long long)state[2], smp.seed);
+  for (PetscInt p = 0; p < o->P; p++) PetscCheck(PetscIsNormalReal(theta[p]) || theta[p] == 0, o->comm, PETSC_ERR_FILE_UNEXPECTED, "-stgssa_restart: %s holds a non-finite theta", o->restart);
+  o->restarted    = PETSC_TRUE;
+  o->restart_step = (PetscInt)state[0];
+  o->nevals       = (PetscInt)state[1]; /* re-evaluate theta with the draws that produced its gradient */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
+{
+  PetscMPIInt         rank;
+  const char *const  *names;
+  PetscReal          *theta, *lo, *hi;
+  PetscBool           bounded = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (o->setup) PetscFunctionReturn(0);
+  PetscCheck(o->ev && o->obj, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSetProblem() first");
+  {
+    PetscBool active;
+    PetscCall(StgssaObjectiveIsActive(o->obj, &active));
+    PetscCheck(active, o->comm, PETSC_ERR_ARG_WRONG, "optimize mode needs a loss: give -stgssa_data FILE (or -stgssa_loss design)");
+  }
+  PetscCall(StgssaEvaluatorGetFit(o->ev, &o->P, &names));
+  PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
+  PetscCall(VecCreateMPI(o->comm, rank == 0 ? o->P : 0, o->P, &o->X));
+  PetscCall(VecDuplicate(o->X, &o->G));
+  PetscCall(PetscMalloc4(o->P, &o->theta_eval, o->P, &o->grad_eval, o->P, &o->se_eval, o->P, &o->rates));
+  PetscCall(PetscMalloc3(o->P, &theta, o->P, &lo, o->P, &hi));
+  PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
+  PetscCall(StgssaOptimizerParseBounds(o, names, lo, hi));
+  if (o->restart[0]) PetscCall(StgssaOptimizerReadCheckpoint(o, theta));
+  for (PetscInt p = 0; p < o->P; p++) {
+    if (lo[p] > PETSC_NINFINITY || hi[p] < PETSC_INFINITY) bounded = PETSC_TRUE;
+    PetscCheck(theta[p] >= lo[p] && theta[p] <= hi[p], o->comm, PETSC_ERR_ARG_OUTOFRANGE, "Start value %g of %s is outside -stgssa_bounds [%g, %g]", (double)PetscExpReal(theta[p]), names[p], (double)PetscExpReal(lo[p]), (double)PetscExpReal(hi[p]));
+  }
+  PetscCall(StgssaOptimizerSetVec(o, theta, o->X));
+  PetscCall(TaoCreate(o->comm, &o->tao));
+  PetscCall(TaoSetType(o->tao, "adam"));
+  PetscCall(TaoSetSolution(o->tao, o->X));
+  PetscCall(TaoSetObjectiveAndGradient(o->tao, o->G, StgssaOptimizerObjective, o));
+  if (bounded) {
+    PetscCall(VecDuplicate(o->X, &o->XL));
+    PetscCall(VecDuplicate(o->X, &o->XU));
+    PetscCall(StgssaOptimizerSetVec(o, lo, o->XL));
+    PetscCall(StgssaOptimizerSetVec(o, hi, o->XU));
+    PetscCall(TaoSetVariableBounds(o->tao, o->XL, o->XU));
+  }
+  PetscCall(TaoSetMonitor(o->tao, StgssaOptimizerMonitor, o, NULL));
+  PetscCall(TaoSetFromOptions(o->tao));
+  PetscCall(TaoSetUp(o->tao));
+  if (o->restarted) {
+    PetscBool isadam;
+    PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
+    if (isadam) {
+      Vec m, v;
+      PetscCall(VecDuplicate(o->X, &m));
+      PetscCall(VecDuplicate(o->X, &v));
+      PetscCall(StgssaOptimizerSetVec(o, o->restart_m, m));
+      PetscCall(StgssaOptimizerSetVec(o, o->restart_v, v));
+      PetscCall(TaoAdamSetState(o->tao, m, v, o->restart_step));
+      PetscCall(VecDestroy(&m));
+      PetscCall(VecDestroy(&v));
+    } else {
+      TaoType type;
+      PetscCall(TaoGetType(o->tao, &type));
+      PetscCall(PetscPrintf(o->comm, "Note: restarting %s from theta only; the optimizer's own state is rebuilt (bitwise continuation needs -tao_type adam)\n", type));
+    }
+  }
+  PetscCall(PetscFree3(theta, lo, hi));
+  o->setup = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaOptimizerSetUp(o));
+  PetscCall(TaoSolve(o->tao));
+  PetscCall(StgssaOptimizerBcastVec(o, o->X, o->theta_eval));
+  for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_eval[p]);
+  o->solved = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerGetTao(StgssaOptimizer o, Tao *tao)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaOptimizerSetUp(o));
+  *tao = o->tao;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerGetResult(StgssaOptimizer o, const PetscReal **rates, PetscReal *loss)
+{
+  PetscFunctionBegin;
+  PetscCheck(o->solved, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSolve() first");
+  if (rates) *rates = o->rates;
+  if (loss) *loss = o->nhist ? o->h_loss[o->nhist - 1] : o->loss_eval;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
+{
+  const char *const *names;
+  TaoConvergedReason reason;
+  PetscInt           its;
+  TaoType            type;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(o->comm, &viewer));
+  PetscCheck(o->solved, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSolve() first");
+  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  PetscCall(TaoGetSolutionStatus(o->tao, &its, NULL, NULL, NULL, NULL, &reason));
+  PetscCall(TaoGetType(o->tao, &type));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, o->crn ? "common random numbers" : "fresh random numbers each", TaoConvergedReasons[reason]));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
+  for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  StgssaOptimizer o;
+  PetscBool       final;
+  PetscReal      *m, *v; /* adam moments (every rank) or NULL */
+  PetscInt        step;
+} StgssaOptimizerWriteCtx;
+
+/* Variable-length string array attribute. */
+static PetscErrorCode StgssaH5WriteAttrNames(hid_t loc, const char name[], PetscInt n, const char *const strs[])
+{
+  hid_t   type, space, attr;
+  hsize_t dim = (hsize_t)n;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(type = H5Tcopy(H5T_C_S1));
+  PetscCallHDF5(H5Tset_size(type, H5T_VARIABLE));
+  PetscCallHDF5(space = H5Screate_simple(1, &dim, NULL));
+  PetscCallHDF5(attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCallHDF5(H5Awrite(attr, type, strs));
+  PetscCallHDF5(H5Aclose(attr));
+  PetscCallHDF5(H5Sclose(space));
+  PetscCallHDF5(H5Tclose(type));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
+{
+  StgssaOptimizerWriteCtx *w = (StgssaOptimizerWriteCtx *)ctx;
+  StgssaOptimizer          o = w->o;
+  const StgssaModelDef    *def;
+  const char *const       *names;
+  StgssaSampling           smp;
+  hid_t                    g;
+  const PetscInt           P = o->P, nh = o->nhist;
+  hsize_t                  d1[1] = {(hsize_t)nh}, d2[2] = {(hsize_t)nh, (hsize_t)P}, dp[1] = {(hsize_t)P};
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetDef(o->model, &def));
+  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+  PetscCall(StgssaH5WriteRunInfo(file, o->comm, def->text));
+  PetscCallHDF5(g = H5Gopen2(file, "run", H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrInt64(g, "seed", smp.seed));
+  PetscCall(StgssaH5WriteAttrInt64(g, "ntraj", smp.ntraj));
+  PetscCall(StgssaH5WriteAttrInt64(g, "evaluations", o->nevals));
+  {
+    TaoType type;
+    PetscCall(TaoGetType(o->tao, &type));
+    PetscCall(StgssaH5WriteAttrString(g, "tao_type", type));
+  }
+  PetscCallHDF5(H5Gclose(g));
+
+  PetscCallHDF5(g = H5Gcreate2(file, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrNames(g, "fit_names", P, names));
+  PetscCall(StgssaH5WriteDoubles(g, "loss", 1, d1, o->h_loss));
+  PetscCall(StgssaH5WriteDoubles(g, "theta", 2, d2, o->h_theta));
+  PetscCall(StgssaH5WriteDoubles(g, "gradient", 2, d2, o->h_grad));
+  PetscCall(StgssaH5WriteDoubles(g, "gradient_stderr", 2, d2, o->h_se));
+  PetscCallHDF5(H5Gclose(g));
+
+  if (w->final) {
+    PetscCallHDF5(g = H5Gcreate2(file, "result", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    PetscCall(StgssaH5WriteDoubles(g, "parameters", 1, dp, o->rates));
+    {
+      hid_t ds;
+      PetscCallHDF5(ds = H5Dopen2(g, "parameters", H5P_DEFAULT));
+      PetscCall(StgssaH5WriteAttrNames(ds, "names", P, names));
+      PetscCallHDF5(H5Dclose(ds));
+    }
+    PetscCall(StgssaH5WriteAttrDouble(g, "loss", nh ? o->h_loss[nh - 1] : o->loss_eval));
+    PetscCallHDF5(H5Gclose(g));
+  }
+  /* everything a restart needs: theta of the last iterate, the optimizer state after it, and
+     the index of the evaluation that produced its gradient (re-done on restart) */
+  PetscCallHDF5(g = H5Gcreate2(file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrNames(g, "fit_names", P, names));
+  PetscCall(StgssaH5WriteAttrInt64(g, "seed", smp.seed));
+  PetscCall(StgssaH5WriteAttrInt64(g, "adam_step", w->step));
+  PetscCall(StgssaH5WriteAttrInt64(g, "evaluation", o->eval_index));
+  PetscCall(StgssaH5WriteAttrInt64(g, "history_length", nh > 0 ? nh - 1 : 0));
+  PetscCall(StgssaH5WriteDoubles(g, "theta", 1, dp, o->theta_eval));
+  PetscCall(StgssaH5WriteDoubles(g, "adam_m", 1, dp, w->m));
+  PetscCall(StgssaH5WriteDoubles(g, "adam_v", 1, dp, w->v));
+  d1[0] = d2[0] = (hsize_t)(nh > 0 ? nh - 1 : 0);
+  PetscCall(StgssaH5WriteDoubles(g, "history_loss", 1, d1, o->h_loss));
+  PetscCall(StgssaH5WriteDoubles(g, "history_theta", 2, d2, o->h_theta));
+  PetscCall(StgssaH5WriteDoubles(g, "history_gradient", 2, d2, o->h_grad));
+  PetscCall(StgssaH5WriteDoubles(g, "history_gradient_stderr", 2, d2, o->h_se));
+  PetscCallHDF5(H5Gclose(g));
+  PetscFunctionReturn(0);
+}
+
+/* Collective: the whole output file, atomically. The checkpoint describes the last monitored
+   iterate: theta_eval is that iterate (adam evaluates exactly once per iterate). */
+static PetscErrorCode StgssaOptimizerWriteFile(StgssaOptimizer o, PetscBool final)
+{
+  StgssaOptimizerWriteCtx w = {o, final, NULL, NULL, 0};
+  PetscBool               isadam;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(o->P, &w.m, o->P, &w.v));
+  PetscCall(PetscArrayzero(w.m, o->P));
+  PetscCall(PetscArrayzero(w.v, o->P));
+  PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
+  if (isadam) {
+    Vec m, v;
+    PetscCall(TaoAdamGetState(o->tao, &m, &v, &w.step));
+    PetscCall(StgssaOptimizerBcastVec(o, m, w.m));
+    PetscCall(StgssaOptimizerBcastVec(o, v, w.v));
+  } else PetscCall(TaoGetSolutionStatus(o->tao, &w.step, NULL, NULL, NULL, NULL, NULL));
+  PetscCall(StgssaOutputWrite(o->comm, o->output, StgssaOptimizerWriter, &w));
+  PetscCall(PetscFree2(w.m, w.v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerWrite(StgssaOptimizer o)
+{
+  PetscFunctionBegin;
+  PetscCheck(o->solved, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSolve() first");
+  PetscCall(StgssaOptimizerWriteFile(o, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
+{
+  StgssaOptimizer o = *opt;
+
+  PetscFunctionBegin;
+  if (!o) PetscFunctionReturn(0);
+  PetscCall(TaoDestroy(&o->tao));
+  PetscCall(VecDestroy(&o->X));
+  PetscCall(VecDestroy(&o->G));
+  PetscCall(VecDestroy(&o->XL));
+  PetscCall(VecDestroy(&o->XU));
+  PetscCall(PetscFree4(o->theta_eval, o->grad_eval, o->se_eval, o->rates));
+  PetscCall(PetscFree2(o->restart_m, o->restart_v));
+  PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+  PetscCall(PetscFree(*opt));
+  PetscFunctionReturn(0);
+}
