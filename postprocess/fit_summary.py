@@ -53,7 +53,7 @@ def main():
         start = parameters(f["run"].attrs)
         ranks, evals = int(f["run"].attrs["ranks"]), int(f["run"].attrs["evaluations"])
         tao = text(f["run"].attrs["tao_type"])
-    print(f"{args.fit}: {tao}, {len(loss)} iterations, {evals} evaluations on {ranks} ranks; "
+    print(f"{args.fit}: {tao}, {len(loss) - 1} iterations, {evals} evaluations on {ranks} ranks; "
           f"loss {loss[0]:.4g} -> {loss[-1]:.4g}")
     print(f"{'parameter':<10} {'true':>10} {'start':>10} {'recovered':>10} {'rel. error':>11}")
     for name, value in zip(names, rates):

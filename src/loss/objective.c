@@ -125,6 +125,19 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
   PetscCall(StgssaDataCreate(o->comm, &o->data));
   PetscCall(StgssaDataLoad(o->data, o->datafile));
   PetscCall(StgssaEvaluatorGetSampling(ev, &smp));
+  { /* every species column of the data must be a species of the model */
+    StgssaModel           model;
+    const StgssaModelDef *d;
+    PetscInt              nds;
+    PetscCall(StgssaEvaluatorGetModel(ev, &model));
+    PetscCall(StgssaModelGetDef(model, &d));
+    PetscCall(StgssaDataGetNumSpecies(o->data, &nds));
+    for (PetscInt k = 0; k < nds; k++) {
+      const char *name;
+      PetscCall(StgssaDataGetSpeciesName(o->data, k, &name));
+      PetscCheck(StgssaModelDefFindSpecies(d, name) >= 0, o->comm, PETSC_ERR_ARG_INCOMP, "%s: column '%s' is not a species of the model %s", o->datafile, name, d->filename);
+    }
+  }
   PetscCall(StgssaDataGetTimes(o->data, &nt, &dt));
   /* distribution: the last data time only; moments and time course: every data time */
   t0 = o->type == STGSSA_LOSS_DISTRIBUTION ? nt - 1 : 0;
