@@ -65,12 +65,30 @@ expect_fail data_time        "not among -stgssa_sample_times"        "$exe" $G -
 expect_fail entropy_irrev    "has no reverse"                        "$exe" $G -stgssa_entropy
 expect_fail fit_zero_rate    "log-rates need a positive value"       "$exe" $G -stgssa_parameters k_on=0
 
+O="-stgssa_model telegraph.model -stgssa_mode optimize -stgssa_ntraj 50 -stgssa_tfinal 2 -stgssa_output out.h5 -tao_max_it 2"
+printf 'M,Z\n1,2\n' > "$work/unknown.csv"
+printf 'M\n1\n-2\n' > "$work/negative.csv"
+printf 'M\n1\nabc\n' > "$work/text.csv"
+: > "$work/empty.csv"
+expect_fail opt_no_data       "optimize mode needs a loss"           "$exe" $O
+expect_fail opt_unknown_col   "column 'Z' is not a species"          "$exe" $O -stgssa_data unknown.csv
+expect_fail opt_negative      "negative.csv:3:"                      "$exe" $O -stgssa_data negative.csv
+expect_fail opt_non_numeric   "text.csv:3:"                          "$exe" $O -stgssa_data text.csv
+expect_fail opt_empty_data    "empty.csv"                            "$exe" $O -stgssa_data empty.csv
+expect_fail opt_fit_unknown   "unknown parameter 'k_x'"              "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_fit k_x
+expect_fail opt_bounds_empty  "empty interval for k_on"              "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on=2:1
+expect_fail opt_bounds_start  "outside -stgssa_bounds"               "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on=1:2
+expect_fail opt_bounds_syntax "expected name=lo:hi"                  "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on
+expect_fail opt_bounds_notfit "is not a fitted parameter"            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_fit k_on -stgssa_bounds k_off=1:2
+expect_fail opt_restart_none  "nofile.h5"                            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_restart nofile.h5
+expect_fail opt_adam_beta     "beta"                                 "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -tao_adam_beta1 1.5
+
 # collective failure on 2 ranks: both exit, no hang
 expect_fail mpi_bad_observed "unknown species 'X'"              mpirun -n 2 --oversubscribe "$exe" $M -stgssa_observe X
 
 # and a good run writes exactly out.h5, no temporary left behind
 (cd "$work" && timeout 120 "$exe" $M > /dev/null 2>&1)
-if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model cells.csv out.h5 telegraph.model timed.csv " ]; then
+if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model cells.csv empty.csv negative.csv out.h5 telegraph.model text.csv timed.csv unknown.csv " ]; then
   echo "ok   good_run_writes_output"; pass=$((pass + 1))
 else
   echo "FAIL good_run_writes_output: $(ls -A "$work" | tr '\n' ' ')"; fail=$((fail + 1))
