@@ -74,6 +74,17 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
   PetscOptionsEnd();
+  { /* -help: list the TAO options too (with the default type adam), before any Tao exists */
+    PetscBool help;
+    PetscCall(PetscOptionsHasHelp(NULL, &help));
+    if (help) {
+      Tao tao;
+      PetscCall(TaoCreate(o->comm, &tao));
+      PetscCall(TaoSetType(tao, "adam"));
+      PetscCall(TaoSetFromOptions(tao));
+      PetscCall(TaoDestroy(&tao));
+    }
+  }
   PetscFunctionReturn(0);
 }
 
