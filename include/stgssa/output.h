@@ -28,6 +28,8 @@ PETSC_EXTERN PetscErrorCode StgssaOutputWrite(MPI_Comm, const char path[], Stgss
 PETSC_EXTERN PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, const hsize_t dims[], const double data[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrString(hid_t loc, const char name[], const char value[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrInt64(hid_t loc, const char name[], int64_t value);
+/* A 1-D attribute of n variable-length UTF-8 strings (e.g. parameter names). */
+PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrStrings(hid_t loc, const char name[], PetscInt n, const char *const strs[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrDouble(hid_t loc, const char name[], double value);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrDoubles(hid_t loc, const char name[], hsize_t n, const double value[]);
 /* Write the /run attributes common to all modes: version, ranks, command_line, options, model_text. */

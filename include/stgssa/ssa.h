@@ -60,4 +60,31 @@ static inline double StgssaPropensity(const StgssaNetwork *net, PetscInt j, cons
   return a;
 }
 
+/* Index j with cumulative propensity first exceeding target = U a_0 (reactions with a_j = 0 can
+   never be the first to exceed it). Rounding can leave target at or above the last partial sum:
+   then the last reaction with a_j > 0 is chosen. Shared by every engine so that forward paths
+   agree to the bit. */
+static inline PetscInt StgssaSelectReaction(PetscInt R, const double *a, double target)
+{
+  double cum = 0.0;
+  for (PetscInt j = 0; j < R; j++) {
+    cum += a[j];
+    if (cum > target) return j;
+  }
+  for (PetscInt j = R - 1; j > 0; j--)
+    if (a[j] > 0.0) return j;
+  return 0;
+}
+
+/* a_0 = sum_j a_j in index order, recomputing every propensity. */
+static inline double StgssaPropensitiesAll(const StgssaNetwork *net, const int64_t *x, double *a)
+{
+  double a0 = 0.0;
+  for (PetscInt j = 0; j < net->R; j++) {
+    a[j] = StgssaPropensity(net, j, x);
+    a0 += a[j];
+  }
+  return a0;
+}
+
 #endif

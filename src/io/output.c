@@ -168,6 +168,22 @@ PetscErrorCode StgssaH5WriteAttrInt64(hid_t loc, const char name[], int64_t valu
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaH5WriteAttrStrings(hid_t loc, const char name[], PetscInt n, const char *const strs[])
+{
+  hid_t   type, space;
+  hsize_t dim = (hsize_t)n;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(type = H5Tcopy(H5T_C_S1));
+  PetscCallHDF5(H5Tset_size(type, H5T_VARIABLE));
+  PetscCallHDF5(H5Tset_cset(type, H5T_CSET_UTF8));
+  PetscCallHDF5(space = H5Screate_simple(1, &dim, NULL));
+  PetscCall(StgssaH5WriteAttr(loc, name, type, type, space, strs));
+  PetscCallHDF5(H5Sclose(space));
+  PetscCallHDF5(H5Tclose(type));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaH5WriteAttrDouble(hid_t loc, const char name[], double value)
 {
   hid_t space;

@@ -454,24 +454,6 @@ typedef struct {
   PetscInt        step;
 } StgssaOptimizerWriteCtx;
 
-/* Variable-length string array attribute. */
-static PetscErrorCode StgssaH5WriteAttrNames(hid_t loc, const char name[], PetscInt n, const char *const strs[])
-{
-  hid_t   type, space, attr;
-  hsize_t dim = (hsize_t)n;
-
-  PetscFunctionBegin;
-  PetscCallHDF5(type = H5Tcopy(H5T_C_S1));
-  PetscCallHDF5(H5Tset_size(type, H5T_VARIABLE));
-  PetscCallHDF5(space = H5Screate_simple(1, &dim, NULL));
-  PetscCallHDF5(attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-  PetscCallHDF5(H5Awrite(attr, type, strs));
-  PetscCallHDF5(H5Aclose(attr));
-  PetscCallHDF5(H5Sclose(space));
-  PetscCallHDF5(H5Tclose(type));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
 {
   StgssaOptimizerWriteCtx *w = (StgssaOptimizerWriteCtx *)ctx;
@@ -500,7 +482,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCallHDF5(H5Gclose(g));
 
   PetscCallHDF5(g = H5Gcreate2(file, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  PetscCall(StgssaH5WriteAttrNames(g, "fit_names", P, names));
+  PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, names));
   PetscCall(StgssaH5WriteDoubles(g, "loss", 1, d1, o->h_loss));
   PetscCall(StgssaH5WriteDoubles(g, "theta", 2, d2, o->h_theta));
   PetscCall(StgssaH5WriteDoubles(g, "gradient", 2, d2, o->h_grad));
@@ -513,7 +495,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
     {
       hid_t ds;
       PetscCallHDF5(ds = H5Dopen2(g, "parameters", H5P_DEFAULT));
-      PetscCall(StgssaH5WriteAttrNames(ds, "names", P, names));
+      PetscCall(StgssaH5WriteAttrStrings(ds, "names", P, names));
       PetscCallHDF5(H5Dclose(ds));
     }
     PetscCall(StgssaH5WriteAttrDouble(g, "loss", nh ? o->h_loss[nh - 1] : o->loss_eval));
@@ -522,7 +504,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   /* everything a restart needs: theta of the last iterate, the optimizer state after it, and
      the index of the evaluation that produced its gradient (re-done on restart) */
   PetscCallHDF5(g = H5Gcreate2(file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  PetscCall(StgssaH5WriteAttrNames(g, "fit_names", P, names));
+  PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, names));
   PetscCall(StgssaH5WriteAttrInt64(g, "seed", smp.seed));
   PetscCall(StgssaH5WriteAttrInt64(g, "adam_step", w->step));
   PetscCall(StgssaH5WriteAttrInt64(g, "evaluation", o->eval_index));

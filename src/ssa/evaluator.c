@@ -674,25 +674,6 @@ PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
-/* Variable-length string array attribute of the fitted names. */
-static PetscErrorCode StgssaH5WriteAttrStrings(hid_t loc, const char name[], PetscInt n, char *const strs[])
-{
-  hid_t   type, space, attr;
-  hsize_t dim = (hsize_t)n;
-
-  PetscFunctionBegin;
-  PetscCallHDF5(type = H5Tcopy(H5T_C_S1));
-  PetscCallHDF5(H5Tset_size(type, H5T_VARIABLE));
-  PetscCallHDF5(H5Tset_cset(type, H5T_CSET_UTF8));
-  PetscCallHDF5(space = H5Screate_simple(1, &dim, NULL));
-  PetscCallHDF5(attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-  PetscCallHDF5(H5Awrite(attr, type, strs));
-  PetscCallHDF5(H5Aclose(attr));
-  PetscCallHDF5(H5Sclose(space));
-  PetscCallHDF5(H5Tclose(type));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
 {
   const PetscInt T = e->smp.nsample, P = e->P;
@@ -702,7 +683,7 @@ PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
   PetscFunctionBegin;
   PetscCheck(e->done, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
   PetscCallHDF5(g = H5Gcreate2(file, "gradient", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, e->fit_names));
+  PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, (const char *const *)e->fit_names));
   PetscCall(StgssaH5WriteAttrString(g, "estimator", StgssaGradientTypes[e->type]));
   PetscCall(StgssaH5WriteAttrDouble(g, "temperature", e->lambda));
   PetscCall(StgssaH5WriteAttrInt64(g, "ntraj_grad", e->ntraj_grad));

@@ -32,32 +32,6 @@ PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *w)
   PetscFunctionReturn(0);
 }
 
-/* a_0 = sum_j a_j, recomputing every propensity (R is small on this path). */
-static inline double StgssaPropensitiesAll(const StgssaNetwork *net, const int64_t *x, double *a)
-{
-  double a0 = 0.0;
-  for (PetscInt j = 0; j < net->R; j++) {
-    a[j] = StgssaPropensity(net, j, x);
-    a0 += a[j];
-  }
-  return a0;
-}
-
-/* Index j with cumulative propensity first exceeding target = U a_0 (reactions with a_j = 0 can
-   never be the first to exceed it). Rounding can leave target at or above the last partial sum:
-   then the last reaction with a_j > 0 is chosen. */
-static inline PetscInt StgssaSelectReaction(PetscInt R, const double *a, double target)
-{
-  double cum = 0.0;
-  for (PetscInt j = 0; j < R; j++) {
-    cum += a[j];
-    if (cum > target) return j;
-  }
-  for (PetscInt j = R - 1; j > 0; j--)
-    if (a[j] > 0.0) return j;
-  return 0;
-}
-
 PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
 {
   const StgssaNetwork  *net = cfg->net;

@@ -83,19 +83,6 @@ static inline void StgssaLogPropensityTangent(const StgssaNetwork *net, const St
   }
 }
 
-/* Same as in ssa.c: the forward path must not differ by one bit. */
-static inline PetscInt StgssaSelectReactionT(PetscInt R, const double *a, double target)
-{
-  double cum = 0.0;
-  for (PetscInt j = 0; j < R; j++) {
-    cum += a[j];
-    if (cum > target) return j;
-  }
-  for (PetscInt j = R - 1; j > 0; j--)
-    if (a[j] > 0.0) return j;
-  return 0;
-}
-
 /* log a_j(x) - log a_{rev j}(x + nu_j): entropy produced by firing j at x. x is restored. */
 static inline double StgssaEntropyOfJump(const StgssaNetwork *net, const PetscInt *rev, PetscInt j, int64_t *x, double aj)
 {
@@ -155,11 +142,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
-  a0         = 0.0;
-  for (PetscInt j = 0; j < R; j++) {
-    a[j] = StgssaPropensity(net, j, x);
-    a0 += a[j];
-  }
+  a0         = StgssaPropensitiesAll(net, x, a);
   for (;;) {
     double   tnext, tau = 0.0;
     PetscInt j;
@@ -178,7 +161,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       const double u2 = StgssaUniformOpen(rbuf[2][lane], rbuf[3][lane]);
       tau             = -log(u2) / a0;
       tnext           = t + tau;
-      j               = tnext > cfg->tfinal ? -1 : StgssaSelectReactionT(R, a, u1 * a0);
+      j               = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1 * a0);
     }
     if (score) /* d a_0 / d theta_p = sum_{i: param(i) = p} a_i */
       for (PetscInt p = 0; p < P; p++) w->da0[p] = 0.0;
