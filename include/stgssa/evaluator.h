@@ -15,6 +15,7 @@
 #include <stgssa/ensemble.h>
 #include <stgssa/tangent.h>
 #include <stgssa/lossfn.h>
+#include <stgssa/fsp.h>
 
 /* Index ranges of the observable vector o. */
 typedef struct {
@@ -39,6 +40,7 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorCreate(MPI_Comm, StgssaEvaluator *);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEnsemble(StgssaEvaluator, StgssaEnsemble, StgssaModel);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator, PetscInt P, const char *const names[]);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator, StgssaGradientType);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetTemperature(StgssaEvaluator, PetscReal);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator, PetscInt B, StgssaKernel, PetscReal bandwidth);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator, PetscBool);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator);
@@ -46,6 +48,9 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator);
 /* The sampling design (from the ensemble); valid before SetUp. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetSampling(StgssaEvaluator, StgssaSampling *);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetModel(StgssaEvaluator, StgssaModel *);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetGradientType(StgssaEvaluator, StgssaGradientType *);
+/* The finite-state-projection solver behind -stgssa_gradient fsp (NULL for the other estimators). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetFSP(StgssaEvaluator, StgssaFSP *);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetLayout(StgssaEvaluator, const StgssaObsLayout **);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetFit(StgssaEvaluator, PetscInt *P, const char *const **names);
 /* theta = log-rates of the fitted parameters (length P). */

@@ -18,7 +18,8 @@
 typedef enum {
   STGSSA_GRADIENT_STGS  = 0,
   STGSSA_GRADIENT_SCORE = 1,
-  STGSSA_GRADIENT_FD    = 2
+  STGSSA_GRADIENT_FD    = 2,
+  STGSSA_GRADIENT_FSP   = 3 /* exact: means and derivatives from the finite state projection (StgssaEvaluator only) */
 } StgssaGradientType;
 PETSC_EXTERN const char *const StgssaGradientTypes[];
 

@@ -9,15 +9,18 @@ static const char help[] = "stgssa_hpc: fit and simulate exact stochastic kineti
     simulate   model -> ensemble -> output
     gradient   model -> ensemble -> evaluator (+ objective with data) -> output
     optimize   model -> ensemble -> evaluator -> objective -> optimizer (TAO) -> output
+    fsp        model -> finite state projection (exact distributions, sensitivities) -> output
 */
 #include <stgssa/stgssa.h>
+#include <stgssa/fsp.h>
 
 typedef enum {
   STGSSA_MODE_SIMULATE,
   STGSSA_MODE_GRADIENT,
-  STGSSA_MODE_OPTIMIZE
+  STGSSA_MODE_OPTIMIZE,
+  STGSSA_MODE_FSP
 } StgssaMode;
-static const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "StgssaMode", "STGSSA_MODE_", NULL};
+static const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "fsp", "StgssaMode", "STGSSA_MODE_", NULL};
 
 typedef struct {
   char       model[PETSC_MAX_PATH_LEN];  /* -stgssa_model: model file (required) */
@@ -31,6 +34,7 @@ typedef struct {
   StgssaEvaluator ev;
   StgssaObjective obj;
   StgssaOptimizer opt;
+  StgssaFSP       fsp;
   /* gradient mode with a loss */
   PetscBool  has_loss;
   PetscReal  loss, *grad, *stderr_;
@@ -66,6 +70,15 @@ static PetscErrorCode SetUpRun(AppCtx *app)
   PetscCall(StgssaEnsembleSetFromOptions(app->ens));
   PetscCall(StgssaEnsembleSetUp(app->ens));
   if (app->mode == STGSSA_MODE_SIMULATE) PetscFunctionReturn(0);
+  if (app->mode == STGSSA_MODE_FSP) { /* exact distributions at the sample times of the ensemble options */
+    StgssaSampling smp;
+    PetscCall(StgssaEnsembleGetSampling(app->ens, &smp));
+    PetscCall(StgssaFSPSetModel(app->fsp, app->model_obj));
+    PetscCall(StgssaFSPSetTimes(app->fsp, smp.nsample, smp.sample_times));
+    PetscCall(StgssaFSPSetFromOptions(app->fsp));
+    PetscCall(StgssaFSPSetUp(app->fsp));
+    PetscFunctionReturn(0);
+  }
   PetscCall(StgssaEvaluatorSetEnsemble(app->ev, app->ens, app->model_obj));
   PetscCall(StgssaEvaluatorSetFromOptions(app->ev));
   PetscCall(StgssaObjectiveSetFromOptions(app->obj));
@@ -97,6 +110,18 @@ static PetscErrorCode WriteSimulate(hid_t file, void *ctx)
 {
   PetscFunctionBegin;
   PetscCall(StgssaEnsembleWriteHDF5(((AppCtx *)ctx)->ens, file));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteFSP(hid_t file, void *ctx)
+{
+  AppCtx               *app = (AppCtx *)ctx;
+  const StgssaModelDef *def;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetDef(app->model_obj, &def));
+  PetscCall(StgssaH5WriteRunInfo(file, PETSC_COMM_WORLD, def->text));
+  PetscCall(StgssaFSPWriteHDF5(app->fsp, file));
   PetscFunctionReturn(0);
 }
 
@@ -174,12 +199,14 @@ int main(int argc, char **argv)
   PetscCall(StgssaEvaluatorCreate(PETSC_COMM_WORLD, &app.ev));
   PetscCall(StgssaObjectiveCreate(PETSC_COMM_WORLD, &app.obj));
   PetscCall(StgssaOptimizerCreate(PETSC_COMM_WORLD, &app.opt));
+  PetscCall(StgssaFSPCreate(PETSC_COMM_WORLD, &app.fsp));
   if (has_help) { /* list every option with its default, then stop */
     PetscCall(StgssaModelSetFromOptions(app.model_obj));
     PetscCall(StgssaEnsembleSetFromOptions(app.ens));
     PetscCall(StgssaEvaluatorSetFromOptions(app.ev));
     PetscCall(StgssaObjectiveSetFromOptions(app.obj));
     PetscCall(StgssaOptimizerSetFromOptions(app.opt));
+    PetscCall(StgssaFSPSetFromOptions(app.fsp));
   } else {
     /* bad input: one clear line and exit status 1, nothing written */
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
@@ -191,6 +218,11 @@ int main(int argc, char **argv)
       PetscCall(StgssaEnsembleView(app.ens, NULL));
       PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteSimulate, &app));
     } else if (app.mode == STGSSA_MODE_GRADIENT) PetscCall(RunGradient(&app));
+    else if (app.mode == STGSSA_MODE_FSP) {
+      PetscCall(StgssaFSPSolve(app.fsp));
+      PetscCall(StgssaFSPView(app.fsp, NULL));
+      PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteFSP, &app));
+    }
     else {
       PetscCall(StgssaOptimizerSolve(app.opt));
       PetscCall(StgssaOptimizerView(app.opt, NULL));
@@ -198,6 +230,7 @@ int main(int argc, char **argv)
     }
     if (!ierr) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Wrote %s\n", app.output));
   }
+  PetscCall(StgssaFSPDestroy(&app.fsp));
   PetscCall(StgssaOptimizerDestroy(&app.opt));
   PetscCall(StgssaObjectiveDestroy(&app.obj));
   PetscCall(StgssaEvaluatorDestroy(&app.ev));

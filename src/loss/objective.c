@@ -190,6 +190,9 @@ PetscErrorCode StgssaObjectiveSetUp(StgssaObjective o, StgssaEvaluator ev)
   if (!o->active) PetscFunctionReturn(0);
   if (o->type == STGSSA_LOSS_DESIGN) {
     StgssaModel           model;
+    StgssaGradientType    gt;
+    PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
+    PetscCheck(gt != STGSSA_GRADIENT_FSP, o->comm, PETSC_ERR_SUP, "-stgssa_loss design needs path observables (currents, entropy production): use -stgssa_gradient stgs, score or fd, not fsp");
     const StgssaModelDef *d;
     PetscInt              npairs = 0;
     PetscCall(StgssaEvaluatorGetModel(ev, &model));
@@ -280,18 +283,20 @@ PetscErrorCode StgssaObjectiveCompute(StgssaObjective o, StgssaEvaluator ev, Pet
   PetscCall(StgssaObjectiveLoss(o, ev, mu, loss));
   /* chain rule, and the same contraction per batch for the standard error */
   for (PetscInt p = 0; p < P; p++) {
-    double g = 0.0, s1 = 0.0, s2 = 0.0;
+    double g = 0.0, mean = 0.0, ss = 0.0, *gb;
     for (PetscInt m = 0; m < lay->M; m++)
       if (o->dLdmu[m] != 0.0) g += o->dLdmu[m] * dmu[m * P + p];
     grad[p] = g;
+    PetscCall(PetscMalloc1(K, &gb));
     for (PetscInt b = 0; b < K; b++) {
-      double gb = 0.0;
+      gb[b] = 0.0;
       for (PetscInt m = 0; m < lay->M; m++)
-        if (o->dLdmu[m] != 0.0) gb += o->dLdmu[m] * db[((size_t)b * lay->M + m) * P + p];
-      s1 += gb;
-      s2 += gb * gb;
+        if (o->dLdmu[m] != 0.0) gb[b] += o->dLdmu[m] * db[((size_t)b * lay->M + m) * P + p];
+      mean += gb[b] / K;
     }
-    if (se) se[p] = PetscSqrtReal(PetscMax(0.0, (s2 / K - (s1 / K) * (s1 / K)) / (K - 1)));
+    for (PetscInt b = 0; b < K; b++) ss += (gb[b] - mean) * (gb[b] - mean); /* two-pass: exact 0 for identical batches */
+    PetscCall(PetscFree(gb));
+    if (se) se[p] = PetscSqrtReal(ss / ((double)K * (K - 1)));
   }
   PetscCall(PetscLogEventEnd(STGSSA_Loss, 0, 0, 0, 0));
   PetscFunctionReturn(0);

@@ -8,12 +8,15 @@
            ensemble mean as baseline; E[S] = 0 makes this the unbiased sample covariance;
            S_p(t_m) is the score of the path up to the time of the observable (causality);
     fd     mean of (o_m(theta + h e_p) - o_m(theta - h e_p)) / 2h along the same random numbers
-           (common random numbers: counter-based Philox gives each trajectory the same draws).
+           (common random numbers: counter-based Philox gives each trajectory the same draws);
+    fsp    exact: mu_m = sum_x P(x, t_m) o_m(x) and its derivative from the finite state projection
+           of the master equation (state observables only: powers and soft histograms).
   Values come from ntraj trajectories (indices 0..ntraj-1); derivatives from the first
   ntraj_grad of them (the forward path of a trajectory does not depend on whether it carries
   derivatives).
 */
 #include <stgssa/stgssa.h>
+#include <stgssa/fsp.h>
 
 struct _p_StgssaEvaluator {
   MPI_Comm             comm;
@@ -45,6 +48,7 @@ struct _p_StgssaEvaluator {
   /* networks: rates at theta, and at theta +- h e_p for fd */
   StgssaNetwork  net;    /* shallow copy of net0 with its own k */
   StgssaNetwork *net_fd; /* [2P]: +h e_p at 2p, -h e_p at 2p+1 */
+  StgssaFSP  fsp;         /* exact evaluation (type fsp) */
   /* results */
   PetscReal  *mu, *dmu;  /* [M], [M*P] */
   PetscReal  *dmu_batch; /* [nbatch*M*P] */
@@ -101,6 +105,14 @@ PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator e, StgssaGradientT
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEvaluatorSetTemperature(StgssaEvaluator e, PetscReal lambda)
+{
+  PetscFunctionBegin;
+  PetscCheck(lambda > 0 && PetscIsNormalReal(lambda), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_temperature must be positive, got %g", (double)lambda);
+  e->lambda = lambda;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator e, PetscInt B, StgssaKernel kernel, PetscReal bandwidth)
 {
   PetscFunctionBegin;
@@ -132,7 +144,7 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscCall(PetscCalloc1(nfit, &names));
   PetscOptionsBegin(e->comm, NULL, "Derivative evaluation options", "StgssaEvaluator");
   PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate / fit, e.g. k_on,k_off (default: all)", "StgssaEvaluatorSetFit", names, &nfit, &set_fit));
-  PetscCall(PetscOptionsEList("-stgssa_gradient", "Derivative estimator", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 3, StgssaGradientTypes[type], &type, NULL));
+  PetscCall(PetscOptionsEList("-stgssa_gradient", "Derivative estimator (fsp: exact, small models)", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 4, StgssaGradientTypes[type], &type, NULL));
   PetscCall(PetscOptionsReal("-stgssa_temperature", "ST-GS softmax temperature lambda", "StgssaEvaluator", e->lambda, &e->lambda, NULL));
   PetscCall(PetscOptionsReal("-stgssa_fd_h", "Step in log-rate of central finite differences", "StgssaEvaluator", e->fd_h, &e->fd_h, NULL));
   PetscCall(PetscOptionsInt("-stgssa_ntraj_grad", "Trajectories that carry derivatives (-1: all of -stgssa_ntraj)", "StgssaEvaluator", e->ntraj_grad, &e->ntraj_grad, NULL));
@@ -173,6 +185,7 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
     for (PetscInt i = 0; i < 2 * e->P; i++) PetscCall(PetscFree(e->net_fd[i].k));
   PetscCall(PetscFree(e->net_fd));
   PetscCall(PetscFree3(e->mu, e->dmu, e->dmu_batch));
+  PetscCall(StgssaFSPDestroy(&e->fsp));
   e->setup = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -247,6 +260,14 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->ntraj_grad < 0 || e->ntraj_grad > e->smp.ntraj) e->ntraj_grad = e->smp.ntraj;
   PetscCheck(e->ntraj_grad >= 2, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj_grad must be at least 2 (or -1 for all)");
   if (e->nbatch > e->ntraj_grad) e->nbatch = e->ntraj_grad;
+  if (e->type == STGSSA_GRADIENT_FSP) {
+    PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp gives state observables only (counts, moments, distributions): drop -stgssa_window and -stgssa_entropy");
+    PetscCall(StgssaFSPCreate(e->comm, &e->fsp));
+    PetscCall(StgssaFSPSetModel(e->fsp, e->model));
+    PetscCall(StgssaFSPSetFit(e->fsp, e->P, (const char *const *)e->fit_names));
+    PetscCall(StgssaFSPSetTimes(e->fsp, e->smp.nsample, e->smp.sample_times));
+    PetscCall(StgssaFSPSetFromOptions(e->fsp));
+  }
   if (e->window) PetscCheck(e->w1 <= e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window end %g is beyond -stgssa_tfinal %g", (double)e->w1, (double)e->smp.tfinal);
   /* layout of the observable vector */
   e->lay.off_pow  = 0;
@@ -436,11 +457,94 @@ static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, Petsc
 /* Simulate this rank's trajectories and reduce: see the file comment. */
 static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e);
 
+/* Exact means from the finite state projection at the current theta: the model's fitted
+   parameters are set to exp(theta) (round-trip exact), the projection is solved, and
+     mu_m = sum_x P(x, t_m) o_m(x),   dmu_m/dtheta_p = sum_x dP(x, t_m)/dtheta_p o_m(x)
+   for the powers and soft histograms of the observed species. Path observables (currents,
+   activity, reaction counts) are NaN. Every batch holds the exact derivative (standard error 0). */
+static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
+{
+  const StgssaObsLayout *L = &e->lay;
+  const PetscInt         P = e->P, no = e->smp.nobs;
+  char                   assign[4096] = "";
+  double                *hp = NULL, *hdp = NULL;
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < P; p++) {
+    char item[256];
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", p ? "," : "", e->fit_names[p], (double)PetscExpReal(e->theta[p])));
+    PetscCall(PetscStrlcat(assign, item, sizeof(assign)));
+  }
+  PetscCall(StgssaModelSetParameters(e->model, assign, "-stgssa_gradient fsp"));
+  PetscCall(StgssaFSPSolve(e->fsp));
+  for (PetscInt m = 0; m < L->M; m++) {
+    e->mu[m] = NAN;
+    for (PetscInt p = 0; p < P; p++) e->dmu[m * P + p] = NAN;
+  }
+  PetscCall(PetscMalloc2(L->B + 1, &hp, L->B + 1, &hdp));
+  for (PetscInt i = 0; i < e->smp.nsample; i++)
+    for (PetscInt o = 0; o < no; o++) {
+      PetscInt         nb, m0 = L->off_pow + (i * no + o) * 3, h0 = L->off_hist + (i * no + o) * L->B;
+      const PetscReal *pr, *dp;
+      PetscCall(StgssaFSPGetMarginal(e->fsp, i, e->smp.obs[o], &nb, &pr, &dp));
+      for (PetscInt k = 0; k < 3; k++) {
+        e->mu[m0 + k] = 0.0;
+        for (PetscInt p = 0; p < P; p++) e->dmu[(m0 + k) * P + p] = 0.0;
+      }
+      for (PetscInt b = 0; b < L->B; b++) {
+        e->mu[h0 + b] = 0.0;
+        for (PetscInt p = 0; p < P; p++) e->dmu[(h0 + b) * P + p] = 0.0;
+      }
+      for (PetscInt x = 0; x < nb; x++) {
+        const double xk[3] = {(double)x, (double)x * x, (double)x * x * x};
+        for (PetscInt k = 0; k < 3; k++) {
+          e->mu[m0 + k] += xk[k] * pr[x];
+          for (PetscInt p = 0; p < P; p++) e->dmu[(m0 + k) * P + p] += xk[k] * dp[x * P + p];
+        }
+        if (L->B) {
+          StgssaSoftHistogram(e->kernel, e->bandwidth, (double)x, (int)L->B, hp, NULL);
+          for (PetscInt b = 0; b < L->B; b++) {
+            if (hp[b] == 0.0) continue;
+            e->mu[h0 + b] += hp[b] * pr[x];
+            for (PetscInt p = 0; p < P; p++) e->dmu[(h0 + b) * P + p] += hp[b] * dp[x * P + p];
+          }
+        }
+      }
+    }
+  PetscCall(PetscFree2(hp, hdp));
+  for (PetscInt b = 0; b < e->nbatch; b++) PetscCall(PetscArraycpy(&e->dmu_batch[(size_t)b * L->M * P], e->dmu, L->M * P));
+  e->events = 0;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
+{
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  if (e->type == STGSSA_GRADIENT_FSP) {
+    PetscCall(PetscTime(&t0));
+    PetscCall(StgssaEvaluatorEvaluate_FSP(e));
+    PetscCall(PetscTime(&t1));
+    e->wall = t1 - t0;
+    e->done = PETSC_TRUE;
+  } else PetscCall(StgssaEvaluatorEvaluate_Private(e));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetGradientType(StgssaEvaluator e, StgssaGradientType *type)
+{
+  PetscFunctionBegin;
+  *type = e->type;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetFSP(StgssaEvaluator e, StgssaFSP *fsp)
 {
   PetscFunctionBegin;
   PetscCall(StgssaEvaluatorSetUp(e));
-  PetscCall(StgssaEvaluatorEvaluate_Private(e));
+  *fsp = e->fsp;
   PetscFunctionReturn(0);
 }
 

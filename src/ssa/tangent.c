@@ -30,7 +30,7 @@
    generated eight events at a time; further blocks (R > 16) one at a time. Same numbers. */
 #define STGSSA_TANGENT_BLOCKS 8
 
-const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
+const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "fsp", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
 
 PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *rec)
 {

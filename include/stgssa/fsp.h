@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  StgssaFSP: the exact distribution of a small network by the finite state projection of the
+  chemical master equation (FSP-CME, DESIGN.md section 2), with its sensitivities to the
+  log-rates theta_p = log k_p.
+
+  The projection holds the states reachable from x0 (breadth-first over the reactions) with
+  every species s at most its bound (-stgssa_fsp_max S=N). On it
+      dp/dt = A p,   A[i][j] = sum of a_r(x_j) over reactions r taking x_j to x_i,
+                     A[j][j] = -sum_r a_r(x_j)   (including jumps out of the projection),
+  so probability leaving the projection is lost and measured. dA_p = dA/dtheta_p holds the
+  entries of the reactions whose rate parameter is p (a_r is linear in k_r).
+
+  Transient (sample times t >= 0, from the point mass at x0): the augmented linear ODE
+      dp/dt = A p,  ds_p/dt = A s_p + dA_p p,  p(0) = e_x0,  s_p(0) = 0
+  integrated with PETSc TS (prefix fsp_); lost mass = 1 - sum_i p_i(t).
+  Steady state (negative sample time, no times, or -stgssa_fsp_steady): A with the row of x0
+  replaced by ones,  [A; 1^T] p = [0; 1],  which is the stationary law of the projection whose
+  outflow re-enters at x0; sensitivities from the same matrix: [A; 1^T] s_p = -[dA_p p; 0].
+  Solved with KSP (prefix fsp_). Lost mass (an estimate) = the stationary probability of the
+  boundary states, those from which some reaction leaves the projection.
+
+  Results (marginals of every species over counts 0..bound and their derivatives, moments, lost
+  mass) are held by every rank after StgssaFSPSolve().
+*/
+#ifndef STGSSA_FSP_H
+#define STGSSA_FSP_H
+
+#include <petscsys.h>
+#include <petscviewer.h>
+#include <petscmat.h>
+#include <hdf5.h>
+#include <stgssa/model.h>
+
+typedef struct _p_StgssaFSP *StgssaFSP;
+
+PETSC_EXTERN PetscErrorCode StgssaFSPCreate(MPI_Comm, StgssaFSP *);
+PETSC_EXTERN PetscErrorCode StgssaFSPSetModel(StgssaFSP, StgssaModel);
+/* Parameters to differentiate by (log-rates); default: every parameter of the model. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetFit(StgssaFSP, PetscInt P, const char *const names[]);
+/* Sample times: t >= 0 transient from x0 (ascending), t < 0 the steady state; nsample = 0: steady state only. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetTimes(StgssaFSP, PetscInt nsample, const PetscReal times[]);
+/* Upper bound of the count of one species (-stgssa_fsp_max name=bound); bound < 0 removes it. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetBound(StgssaFSP, const char species[], PetscInt bound);
+/* Largest acceptable lost probability mass (-stgssa_fsp_tol). */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetTolerance(StgssaFSP, PetscReal);
+PETSC_EXTERN PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP);
+/* Collective: enumerate the projection, build the generator and its derivatives. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetUp(StgssaFSP);
+/* Collective: solve at the model's current parameter values (re-assembles A, so parameters may
+   change between solves). Raises an error if the lost mass exceeds the tolerance (the results
+   are kept, so they can still be viewed). */
+PETSC_EXTERN PetscErrorCode StgssaFSPSolve(StgssaFSP);
+
+PETSC_EXTERN PetscErrorCode StgssaFSPGetNumStates(StgssaFSP, PetscInt *);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetTimes(StgssaFSP, PetscInt *nsample, const PetscReal **times);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetFit(StgssaFSP, PetscInt *P, const char *const **names);
+/* The generator A and dA/dtheta_p (after SetUp; values of the last solve). */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetOperators(StgssaFSP, Mat *A, const Mat **dA);
+/* Marginal of species at sample itime: p[b] = P(x_species = b), b = 0..nbins-1; dp[b*P + q] = dp[b]/dtheta_q. */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetMarginal(StgssaFSP, PetscInt itime, PetscInt species, PetscInt *nbins, const PetscReal **p, const PetscReal **dp);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetLostMass(StgssaFSP, PetscInt itime, PetscReal *);
+/* Mean, variance, third central moment of the distribution in the projection (normalized by its
+   mass) and their derivatives dm[k*P + q] by theta_q. */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetMoments(StgssaFSP, PetscInt itime, PetscInt species, PetscReal m[3], PetscReal dm[]);
+/* The full distribution (only with -stgssa_fsp_full): states[i*S + s], p[i], dp[i*P + q]. */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetFull(StgssaFSP, PetscInt itime, PetscInt *nstates, const int64_t **states, const PetscReal **p, const PetscReal **dp);
+PETSC_EXTERN PetscErrorCode StgssaFSPView(StgssaFSP, PetscViewer);
+/* Write the /fsp group (rank 0 only, inside StgssaOutputWrite). */
+PETSC_EXTERN PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP, hid_t file);
+PETSC_EXTERN PetscErrorCode StgssaFSPDestroy(StgssaFSP *);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The FSP unit tests on 1, 2 and 3 ranks: the same exact answers whatever the row distribution
+# of the CME generator (serial LU on one rank, a parallel direct solver on more), and every rank
+# holding the same results.
+# usage: test_fsp_mpi.sh TEST_FSP
+set -u
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+  echo "usage: $0 TEST_FSP_BINARY" >&2
+  exit 2
+fi
+exe=$1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fail=0
+pass=0
+for n in 1 2 3; do
+  log=$(mktemp)
+  if [ $n -eq 1 ]; then
+    timeout 300 mpirun -n 1 "$exe" > "$log" 2>&1
+  else
+    timeout 300 mpirun -n $n --oversubscribe "$exe" > "$log" 2>&1
+  fi
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    echo "ok   fsp on $n rank(s)"; pass=$((pass + 1))
+  else
+    echo "FAIL fsp on $n rank(s) (exit $rc):"; sed 's/^/    /' "$log" | head -40; fail=$((fail + 1))
+  fi
+  rm -f "$log"
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
