@@ -83,6 +83,13 @@ expect_fail opt_bounds_notfit "is not a fitted parameter"            "$exe" $O -
 expect_fail opt_restart_none  "nofile.h5"                            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_restart nofile.h5
 expect_fail opt_adam_beta     "beta"                                 "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -tao_adam_beta1 1.5
 
+F="-stgssa_model telegraph.model -stgssa_mode fsp -stgssa_tfinal 2 -stgssa_output out.h5"
+expect_fail fsp_no_bound      "Give -stgssa_fsp_max SPECIES=BOUND"   "$exe" $F -stgssa_fsp_max_states 5000
+expect_fail fsp_small_bound   "FSP truncation: lost mass"            "$exe" $F -stgssa_fsp_max M=5,G_on=1,G_off=1
+expect_fail fsp_unknown_sp    "X"                                    "$exe" $F -stgssa_fsp_max X=5
+expect_fail fsp_design        "not fsp"                              "$exe" $G -stgssa_gradient fsp -stgssa_fsp_max M=60,G_on=1,G_off=1 -stgssa_loss design
+expect_fail fsp_window        "drop -stgssa_window"                  "$exe" $G -stgssa_gradient fsp -stgssa_fsp_max M=60,G_on=1,G_off=1 -stgssa_window 0,1
+
 # collective failure on 2 ranks: both exit, no hang
 expect_fail mpi_bad_observed "unknown species 'X'"              mpirun -n 2 --oversubscribe "$exe" $M -stgssa_observe X
 

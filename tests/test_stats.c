@@ -9,6 +9,7 @@
 */
 #include <check.h>
 #include <stgssa/stgssa.h>
+#include <stgssa/fsp.h>
 #include "stat_util.h"
 
 static const char *birth_death_model = "begin parameters\n  k 10\n  g 1\nend parameters\n"
@@ -159,6 +160,50 @@ START_TEST(test_binomial_propensity)
 }
 END_TEST
 
+/* Bimolecular association A + B <-> C (A0 = 10, B0 = 8): SSA histograms of C at t = 0.5 and 5
+   against the exact FSP distribution (9 states, no truncation). 20000 trajectories, Pearson
+   chi-square p > 1e-3 at each time, and the mean within 4 exact standard deviations. */
+START_TEST(test_bimolecular_vs_fsp)
+{
+  const char     *text     = "begin parameters\n k_f 0.1\n k_b 1\nend parameters\nbegin species\n A 10\n B 8\n C 0\nend species\n"
+                             "begin reactions\n bind: A + B <-> C  k_f, k_b\nend reactions\n";
+  const PetscReal times[2] = {0.5, 5.0};
+  const PetscInt  N        = 20000;
+  StgssaEnsemble  ens      = run_ensemble(text, "C", N, 21, 5.0, 2, times);
+  StgssaFSP       fsp;
+  ck_assert(!StgssaFSPCreate(PETSC_COMM_SELF, &fsp));
+  ck_assert(!StgssaFSPSetModel(fsp, model));
+  ck_assert(!StgssaFSPSetTimes(fsp, 2, times));
+  ck_assert(!StgssaFSPSolve(fsp));
+  for (PetscInt i = 0; i < 2; i++) {
+    PetscInt         nb, cidx;
+    PetscInt64       hb;
+    const PetscReal *p, *dp;
+    const int64_t   *counts;
+    double           q[64], stat, mean = 0, var = 0;
+    int              dof;
+    PetscReal        m[3];
+    ck_assert(!StgssaModelFindSpecies(model, "C", &cidx));
+    ck_assert(!StgssaFSPGetMarginal(fsp, i, cidx, &nb, &p, &dp));
+    ck_assert(nb <= 64);
+    for (PetscInt b = 0; b < nb; b++) {
+      q[b] = p[b];
+      mean += b * p[b];
+    }
+    for (PetscInt b = 0; b < nb; b++) var += (b - mean) * (b - mean) * p[b];
+    ck_assert(!StgssaEnsembleGetHistogram(ens, i, 0, &hb, &counts));
+    ck_assert(hb <= nb);
+    const double pv = hist_pvalue(counts, hb, q, (int)nb, N, &stat, &dof);
+    ck_assert_msg(pv > 1e-3, "t=%g: chi2 = %g, dof = %d, p = %g", times[i], stat, dof, pv);
+    ck_assert(!StgssaEnsembleGetMoments(ens, i, 0, m));
+    ck_assert_msg(fabs(m[0] - mean) < 4 * sqrt(var / N), "t=%g: mean %g vs FSP %g", times[i], m[0], mean);
+  }
+  ck_assert(!StgssaFSPDestroy(&fsp));
+  ck_assert(!StgssaEnsembleDestroy(&ens));
+  ck_assert(!StgssaModelDestroy(&model));
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s  = suite_create("stats");
@@ -171,6 +216,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_telegraph_stationary);
   tcase_add_test(tc, test_absorbing);
   tcase_add_test(tc, test_binomial_propensity);
+  tcase_add_test(tc, test_bimolecular_vs_fsp);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */

@@ -219,9 +219,15 @@ int main(int argc, char **argv)
       PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteSimulate, &app));
     } else if (app.mode == STGSSA_MODE_GRADIENT) PetscCall(RunGradient(&app));
     else if (app.mode == STGSSA_MODE_FSP) {
-      PetscCall(StgssaFSPSolve(app.fsp));
-      PetscCall(StgssaFSPView(app.fsp, NULL));
-      PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteFSP, &app));
+      /* a projection too small for -stgssa_fsp_tol shows only after the solve: report it like bad input */
+      PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = StgssaFSPSolve(app.fsp);
+      PetscCall(PetscPopErrorHandler());
+      if (ierr) PetscCall(ReportInputError(ierr));
+      else {
+        PetscCall(StgssaFSPView(app.fsp, NULL));
+        PetscCall(StgssaOutputWrite(PETSC_COMM_WORLD, app.output, WriteFSP, &app));
+      }
     }
     else {
       PetscCall(StgssaOptimizerSolve(app.opt));
