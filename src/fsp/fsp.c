@@ -54,6 +54,8 @@ struct _p_StgssaFSP {
   Mat        A, *dA;                  /* generator and dA/dtheta_q */
   Mat        Mss;                     /* steady state: A with the row of x0 replaced by ones */
   Mat        J;                       /* transient: augmented [A 0; dA_q A] on y = (p, s_1..s_P) interleaved per state */
+  Mat        Jshift;                  /* transient: shift I - J, the implicit stages' operator */
+  PetscReal  shift;                   /* shift of Jshift (PETSC_MAX_REAL: not formed) */
   KSP        ksp;                     /* steady-state solver (prefix fsp_) */
   TS         ts;                      /* transient integrator (prefix fsp_) */
   PetscInt   ts_steps;                /* steps of the last transient solve */
@@ -504,6 +506,7 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->dA));
   PetscCall(MatDestroy(&f->Mss));
   PetscCall(MatDestroy(&f->J));
+  PetscCall(MatDestroy(&f->Jshift));
   PetscCall(KSPDestroy(&f->ksp));
   PetscCall(TSDestroy(&f->ts));
   PetscCall(PetscFree4(f->marg, f->dmarg, f->lost, f->flux));
@@ -627,7 +630,7 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   PetscCall(PetscMalloc1(f->P + 1, &f->dA));
   for (PetscInt q = 0; q < f->P; q++) PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->dA[q]));
   if (f->any_steady) PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_TRUE, &f->Mss));
-  if (f->any_transient) PetscCall(StgssaFSPCreateMat(f, PETSC_TRUE, PETSC_FALSE, &f->J));
+  if (f->any_transient) PetscCall(StgssaFSPCreateMat(f, PETSC_TRUE, PETSC_FALSE, &f->J)); /* Jshift: its duplicate, once assembled */
 
   PetscCall(PetscCalloc4(f->nsample * f->btot, &f->marg, f->nsample * f->btot * f->P + 1, &f->dmarg, f->nsample, &f->lost, f->nsample * f->S, &f->flux));
   if (f->full) PetscCall(PetscCalloc2(f->nsample * f->n, &f->fullp, f->nsample * f->n * f->P + 1, &f->fulldp));
@@ -702,6 +705,7 @@ static PetscErrorCode StgssaFSPAssemble(StgssaFSP f)
   if (f->J) {
     PetscCall(MatAssemblyBegin(f->J, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(f->J, MAT_FINAL_ASSEMBLY));
+    if (!f->Jshift) PetscCall(MatDuplicate(f->J, MAT_DO_NOT_COPY_VALUES, &f->Jshift));
   }
   PetscCall(PetscFree2(ones, ones_cols));
   PetscCall(PetscFree2(acols, vals));
@@ -881,6 +885,33 @@ static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f)
   PetscFunctionReturn(0);
 }
 
+/* Implicit form of dy/dt = J y:  F(t, y, ydot) = ydot - J y = 0. */
+static PetscErrorCode StgssaFSPIFunction(TS ts, PetscReal t, Vec y, Vec ydot, Vec F, void *ctx)
+{
+  StgssaFSP f = (StgssaFSP)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(MatMult(f->J, y, F));
+  PetscCall(VecAYPX(F, -1.0, ydot));
+  PetscFunctionReturn(0);
+}
+
+/* dF/dy + shift dF/dydot = shift I - J. J is constant, so the operator changes only with the
+   shift (the step size): left untouched otherwise, its factorization is reused across the
+   stages of a step (SDIRK stages share one diagonal coefficient) and across equal steps. */
+static PetscErrorCode StgssaFSPIJacobian(TS ts, PetscReal t, Vec y, Vec ydot, PetscReal shift, Mat A, Mat B, void *ctx)
+{
+  StgssaFSP f = (StgssaFSP)ctx;
+
+  PetscFunctionBegin;
+  if (shift == f->shift) PetscFunctionReturn(0);
+  PetscCall(MatCopy(f->J, B, SAME_NONZERO_PATTERN));
+  PetscCall(MatScale(B, -1.0));
+  PetscCall(MatShift(B, shift));
+  f->shift = shift;
+  PetscFunctionReturn(0);
+}
+
 /* Transient: y = (p, s_1..s_P) interleaved per state, dy/dt = J y with
    dp/dt = A p, ds_q/dt = A s_q + dA_q p; y(0) = (e_x0, 0). One TSSolve per sample time, each
    ending exactly on it (TS_EXACTFINALTIME_MATCHSTEP). */
@@ -902,8 +933,9 @@ static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f)
   PetscCall(TSCreate(f->comm, &f->ts));
   PetscCall(TSSetOptionsPrefix(f->ts, "fsp_"));
   PetscCall(TSSetProblemType(f->ts, TS_LINEAR));
-  PetscCall(TSSetRHSFunction(f->ts, NULL, TSComputeRHSFunctionLinear, NULL));
-  PetscCall(TSSetRHSJacobian(f->ts, f->J, f->J, TSComputeRHSJacobianConstant, NULL));
+  PetscCall(TSSetIFunction(f->ts, NULL, StgssaFSPIFunction, f));
+  PetscCall(TSSetIJacobian(f->ts, f->Jshift, f->Jshift, StgssaFSPIJacobian, f));
+  f->shift = PETSC_MAX_REAL; /* J has new values: form shift I - J at the first stage */
   /* default: ARK5(4)8L[2]SA treated fully implicitly (L-stable SDIRK, order 5), tight tolerances */
   PetscCall(TSSetType(f->ts, TSARKIMEX));
   PetscCall(TSARKIMEXSetType(f->ts, TSARKIMEX5));
