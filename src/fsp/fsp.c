@@ -44,6 +44,7 @@ struct _p_StgssaFSP {
   PetscInt      *lk_state, *lk_rxn, *lk_species; /* [nleak] (first species whose bound is exceeded) */
   PetscReal     *lk_h;      /* [nleak] combinatorial factor h_r(x) = a_r(x)/k_r */
   PetscInt      *nbins, *boff, btot; /* marginal of species s: counts 0..nbins[s]-1 at boff[s] */
+  PetscReal     *kunit;     /* [R] unit rates: StgssaPropensity with them gives h_r(x) */
   PetscBool      any_steady, any_transient;
   /* owned rows [rstart, rend) of A: unique columns, and the transitions (jumps) that fill them */
   PetscInt   rstart, rend;
@@ -497,6 +498,7 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->x));
   PetscCall(PetscFree4(f->lk_state, f->lk_rxn, f->lk_species, f->lk_h));
   PetscCall(PetscFree2(f->nbins, f->boff));
+  PetscCall(PetscFree(f->kunit));
   PetscCall(PetscFree2(f->tr_ptr, f->row_ptr));
   PetscCall(PetscFree3(f->tr_pos, f->tr_rxn, f->tr_h));
   PetscCall(PetscFree(f->row_col));
@@ -542,7 +544,6 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   const StgssaModelDef *def;
   const StgssaNetwork  *net;
   StgssaNetwork         unit;
-  PetscReal            *ones;
   PetscInt              nloc = PETSC_DECIDE;
 
   PetscFunctionBegin;
@@ -603,10 +604,10 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   }
 
   /* the projection: propensities with unit rates give the structure, independent of k */
-  PetscCall(PetscMalloc1(f->R, &ones));
-  for (PetscInt r = 0; r < f->R; r++) ones[r] = 1.0;
+  PetscCall(PetscMalloc1(f->R, &f->kunit));
+  for (PetscInt r = 0; r < f->R; r++) f->kunit[r] = 1.0;
   unit   = *net;
-  unit.k = ones;
+  unit.k = f->kunit;
   for (PetscInt s = 0; s < f->S; s++) PetscCheck(net->x0[s] >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: negative initial count of species '%s'", def->species[s].name);
   PetscCall(StgssaFSPEnumerate(f, net, &unit));
   PetscCall(PetscMalloc2(f->S, &f->nbins, f->S, &f->boff));
@@ -624,7 +625,6 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   PetscCallMPI(MPI_Scan(&nloc, &f->rend, 1, MPIU_INT, MPI_SUM, f->comm));
   f->rstart = f->rend - nloc;
   PetscCall(StgssaFSPBuildRows(f, net, &unit));
-  PetscCall(PetscFree(ones));
 
   PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->A));
   PetscCall(PetscMalloc1(f->P + 1, &f->dA));
@@ -713,36 +713,39 @@ static PetscErrorCode StgssaFSPAssemble(StgssaFSP f)
   PetscFunctionReturn(0);
 }
 
-/* Default linear solver: a direct LU (PETSc's own in serial, MUMPS or SuperLU_DIST in parallel);
-   without a parallel direct solver, GMRES with block Jacobi/ILU and tight tolerances. */
-static PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp)
+/* Default linear solvers (each overridable with -fsp_ksp_* / -fsp_pc_*):
+   - one rank: direct LU (PETSc's own), for the steady state and the implicit stages;
+   - several ranks, steady state: direct LU with MUMPS (or SuperLU_DIST); [A; 1^T] has a dense
+     row and is as singular as the chain is slow to mix, so an iterative solver is not robust;
+   - several ranks, transient: GMRES with block Jacobi (ILU(0) per rank), relative tolerance
+     1e-13. The stage operator shift I - J is diagonally dominant by columns (shift + exit rates),
+     so a few iterations suffice, while a parallel direct solve costs ~1 ms of latency per stage. */
+static PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transient)
 {
   PC          pc;
   PetscMPIInt size;
+  PetscBool   direct = PETSC_TRUE;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(f->comm, &size));
   PetscCall(KSPGetPC(ksp, &pc));
-#if defined(PETSC_HAVE_MUMPS) || defined(PETSC_HAVE_SUPERLU_DIST)
-  PetscCall(KSPSetType(ksp, KSPPREONLY));
-  PetscCall(PCSetType(pc, PCLU));
-  if (size > 1) {
-  #if defined(PETSC_HAVE_MUMPS)
-    PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
-  #else
-    PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERSUPERLU_DIST));
-  #endif
-  }
-#else
-  if (size == 1) {
+#if !defined(PETSC_HAVE_MUMPS) && !defined(PETSC_HAVE_SUPERLU_DIST)
+  if (size > 1) direct = PETSC_FALSE;
+#endif
+  if (size > 1 && transient) direct = PETSC_FALSE;
+  if (direct) {
     PetscCall(KSPSetType(ksp, KSPPREONLY));
     PetscCall(PCSetType(pc, PCLU));
+#if defined(PETSC_HAVE_MUMPS)
+    if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+#elif defined(PETSC_HAVE_SUPERLU_DIST)
+    if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERSUPERLU_DIST));
+#endif
   } else {
     PetscCall(KSPSetType(ksp, KSPGMRES));
     PetscCall(PCSetType(pc, PCBJACOBI));
     PetscCall(KSPSetTolerances(ksp, 1e-13, 1e-50, PETSC_DEFAULT, 10000));
   }
-#endif
   PetscFunctionReturn(0);
 }
 
@@ -832,7 +835,7 @@ static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f)
   if (!f->ksp) {
     PetscCall(KSPCreate(f->comm, &f->ksp));
     PetscCall(KSPSetOptionsPrefix(f->ksp, "fsp_"));
-    PetscCall(StgssaFSPDefaultKSP(f, f->ksp));
+    PetscCall(StgssaFSPDefaultKSP(f, f->ksp, PETSC_FALSE));
     PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss));
     PetscCall(KSPSetFromOptions(f->ksp));
   } else PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss)); /* new values: refactor */
@@ -951,7 +954,7 @@ static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f)
     PetscCall(TSGetSNES(f->ts, &snes));
     PetscCall(SNESSetType(snes, SNESKSPONLY));
     PetscCall(SNESGetKSP(snes, &ksp));
-    PetscCall(StgssaFSPDefaultKSP(f, ksp));
+    PetscCall(StgssaFSPDefaultKSP(f, ksp, PETSC_TRUE));
   }
   PetscCall(TSSetFromOptions(f->ts));
   PetscCall(MatCreateVecs(f->J, &y, NULL));
