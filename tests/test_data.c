@@ -483,9 +483,8 @@ int main(int argc, char **argv)
   suite_add_tcase(s, h5);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */
-  srunner_run_all(sr, CK_SILENT);
+  srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY: the suite sets normal, so the Checks line shows */
   failed = srunner_ntests_failed(sr);
-  if (failed) srunner_print(sr, CK_NORMAL);
   srunner_free(sr);
   if (PetscFinalize()) return EXIT_FAILURE;
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -498,9 +498,8 @@ int main(void)
   suite_add_tcase(s, td);
   suite_add_tcase(s, tt);
   sr = srunner_create(s);
-  srunner_run_all(sr, CK_SILENT);
+  srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY: the suite sets normal, so the Checks line shows */
   failed = srunner_ntests_failed(sr);
-  if (failed) srunner_print(sr, CK_NORMAL); /* quiet unless failing */
   srunner_free(sr);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -811,9 +811,8 @@ int main(void)
   SRunner *sr = srunner_create(parse_suite());
   int      failed;
 
-  srunner_run_all(sr, CK_SILENT);
+  srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY: the suite sets normal, so the Checks line shows */
   failed = srunner_ntests_failed(sr);
-  if (failed) srunner_print(sr, CK_NORMAL); /* quiet unless failing */
   srunner_free(sr);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -865,7 +865,7 @@ int main(int argc, char **argv)
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */
-  srunner_run_all(sr, getenv("CK_VERBOSITY") ? CK_ENV : CK_SILENT);
+  srunner_run_all(sr, CK_ENV);
   failed = srunner_ntests_failed(sr);
   if (failed && !getenv("CK_VERBOSITY")) { /* quiet unless failing: then say what failed */
     TestResult **f = srunner_failures(sr);
