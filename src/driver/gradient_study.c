@@ -220,7 +220,7 @@ int main(int argc, char **argv)
   st.nest = st.ntemps + 2;
   PetscCall(PetscCalloc1(st.nest, &st.est));
   for (PetscInt t = 0; t < st.ntemps; t++) {
-    PetscCall(PetscSNPrintf(st.est[t].name, sizeof(st.est[t].name), "stgs(%g)", (double)st.temps[t]));
+    (void)snprintf(st.est[t].name, sizeof(st.est[t].name), "stgs(%g)", (double)st.temps[t]); /* plain %g: "stgs(1)" */
     PetscCall(RunEstimator(&st, &st.est[t], STGSSA_GRADIENT_STGS, st.temps[t]));
   }
   PetscCall(PetscStrncpy(st.est[st.ntemps].name, "score", sizeof(st.est[0].name)));
