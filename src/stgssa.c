@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Package initialization: log events and class id, registered once. */
 #include <stgssa/stgssa.h>
+#include "stgssa_impl.h"
 #include <stgssa/adam.h>
 #include <hdf5.h>
 
@@ -33,5 +34,24 @@ PetscErrorCode StgssaInitializePackage(void)
   /* HDF5 failures are reported through PETSc errors naming the call; silence HDF5's own stack dump */
   PetscCheck(H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "H5Eset_auto2 failed");
   PetscCall(PetscRegisterFinalize(StgssaFinalizePackage));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaStringListFree(PetscInt *n, char ***list)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < *n; i++) PetscCall(PetscFree((*list)[i]));
+  PetscCall(PetscFree(*list));
+  *n = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaStringListSet(PetscInt m, const char *const names[], PetscInt *n, char ***list)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaStringListFree(n, list));
+  PetscCall(PetscMalloc1(m, list));
+  for (PetscInt i = 0; i < m; i++) PetscCall(PetscStrallocpy(names[i], &(*list)[i]));
+  *n = m;
   PetscFunctionReturn(0);
 }

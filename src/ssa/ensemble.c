@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* StgssaEnsemble: simulate mode (trajectory ensemble -> exact histograms and moments). */
 #include <stgssa/stgssa.h>
+#include "../stgssa_impl.h"
 
 #define STGSSA_MAX_SAMPLES  65536
 #define STGSSA_MAX_OBSERVED 4096
@@ -92,11 +93,7 @@ PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble e, PetscReal tfinal, PetscI
 PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble e, PetscInt nobs, const char *const names[])
 {
   PetscFunctionBegin;
-  for (PetscInt i = 0; i < e->nobs; i++) PetscCall(PetscFree(e->obs_names[i]));
-  PetscCall(PetscFree(e->obs_names));
-  e->nobs = nobs;
-  PetscCall(PetscMalloc1(nobs, &e->obs_names));
-  for (PetscInt i = 0; i < nobs; i++) PetscCall(PetscStrallocpy(names[i], &e->obs_names[i]));
+  PetscCall(StgssaStringListSet(nobs, names, &e->nobs, &e->obs_names));
   e->setup = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -384,8 +381,7 @@ PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *ens)
   PetscFunctionBegin;
   if (!e) PetscFunctionReturn(0);
   PetscCall(StgssaCountHistDestroy(&e->hist));
-  for (PetscInt i = 0; i < e->nobs; i++) PetscCall(PetscFree(e->obs_names[i]));
-  PetscCall(PetscFree(e->obs_names));
+  PetscCall(StgssaStringListFree(&e->nobs, &e->obs_names));
   PetscCall(PetscFree(e->obs));
   PetscCall(PetscFree(e->sample_times));
   PetscCall(PetscFree(*ens));

@@ -17,6 +17,7 @@
 */
 #include <stgssa/stgssa.h>
 #include <stgssa/fsp.h>
+#include "../stgssa_impl.h"
 
 struct _p_StgssaEvaluator {
   MPI_Comm             comm;
@@ -48,6 +49,7 @@ struct _p_StgssaEvaluator {
   /* networks: rates at theta, and at theta +- h e_p for fd */
   StgssaNetwork  net;    /* shallow copy of net0 with its own k */
   StgssaNetwork *net_fd; /* [2P]: +h e_p at 2p, -h e_p at 2p+1 */
+  PetscInt       nfd;    /* networks allocated in net_fd (2P at SetUp; P may change later) */
   StgssaFSP  fsp;         /* exact evaluation (type fsp) */
   /* results */
   PetscReal  *mu, *dmu;  /* [M], [M*P] */
@@ -88,11 +90,7 @@ PetscErrorCode StgssaEvaluatorSetEnsemble(StgssaEvaluator e, StgssaEnsemble ens,
 PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator e, PetscInt P, const char *const names[])
 {
   PetscFunctionBegin;
-  for (PetscInt p = 0; p < e->P; p++) PetscCall(PetscFree(e->fit_names[p]));
-  PetscCall(PetscFree(e->fit_names));
-  e->P = P;
-  PetscCall(PetscMalloc1(P, &e->fit_names));
-  for (PetscInt p = 0; p < P; p++) PetscCall(PetscStrallocpy(names[p], &e->fit_names[p]));
+  PetscCall(StgssaStringListSet(P, names, &e->P, &e->fit_names));
   e->setup = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -181,9 +179,9 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
   PetscFunctionBegin;
   PetscCall(PetscFree3(e->fit_param, e->theta, e->net.k));
   PetscCall(PetscFree3(e->rxn_param, e->rev, e->pairs));
-  if (e->net_fd)
-    for (PetscInt i = 0; i < 2 * e->P; i++) PetscCall(PetscFree(e->net_fd[i].k));
+  for (PetscInt i = 0; i < e->nfd; i++) PetscCall(PetscFree(e->net_fd[i].k));
   PetscCall(PetscFree(e->net_fd));
+  e->nfd = 0;
   PetscCall(PetscFree3(e->mu, e->dmu, e->dmu_batch));
   PetscCall(StgssaFSPDestroy(&e->fsp));
   e->setup = PETSC_FALSE;
@@ -289,6 +287,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
     e->net.k  = k;
   }
   PetscCall(PetscMalloc1(2 * e->P, &e->net_fd));
+  e->nfd = 2 * e->P;
   for (PetscInt i = 0; i < 2 * e->P; i++) {
     e->net_fd[i] = *e->net0;
     PetscCall(PetscMalloc1(R, &e->net_fd[i].k));
@@ -825,8 +824,7 @@ PetscErrorCode StgssaEvaluatorDestroy(StgssaEvaluator *ev)
   PetscFunctionBegin;
   if (!e) PetscFunctionReturn(0);
   PetscCall(StgssaEvaluatorFreeSetUp(e));
-  for (PetscInt p = 0; p < e->P; p++) PetscCall(PetscFree(e->fit_names[p]));
-  PetscCall(PetscFree(e->fit_names));
+  PetscCall(StgssaStringListFree(&e->P, &e->fit_names));
   PetscCall(PetscFree(*ev));
   PetscFunctionReturn(0);
 }
