@@ -57,6 +57,9 @@ struct _p_StgssaFSP {
   Mat        J;                       /* transient: augmented [A 0; dA_q A] on y = (p, s_1..s_P) interleaved per state */
   Mat        Jshift;                  /* transient: shift I - J, the implicit stages' operator */
   PetscReal  shift;                   /* shift of Jshift (PETSC_MAX_REAL: not formed) */
+  Mat        K;                       /* transient: shift I - A, the diagonal block of Jshift */
+  KSP        kstage;                  /* transient: solver for K (prefix fsp_stage_) */
+  Vec        u, v, w;                 /* transient: work vectors of one block (state layout) */
   KSP        ksp;                     /* steady-state solver (prefix fsp_) */
   TS         ts;                      /* transient integrator (prefix fsp_) */
   PetscInt   ts_steps;                /* steps of the last transient solve */
@@ -481,6 +484,7 @@ static PetscErrorCode StgssaFSPCreateMat(StgssaFSP f, PetscBool aug, PetscBool d
   }
   PetscCall(MatCreate(f->comm, mat));
   PetscCall(MatSetSizes(*mat, nloc * B, nloc * B, f->n * B, f->n * B));
+  PetscCall(MatSetBlockSize(*mat, B)); /* vectors interleave (p_i, s_1i..s_Pi): VecStride* picks a block */
   PetscCall(MatSetType(*mat, MATAIJ));
   PetscCall(MatSeqAIJSetPreallocation(*mat, 0, dnnz));
   PetscCall(MatMPIAIJSetPreallocation(*mat, 0, dnnz, 0, onnz));
@@ -509,6 +513,11 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(MatDestroy(&f->Mss));
   PetscCall(MatDestroy(&f->J));
   PetscCall(MatDestroy(&f->Jshift));
+  PetscCall(MatDestroy(&f->K));
+  PetscCall(KSPDestroy(&f->kstage));
+  PetscCall(VecDestroy(&f->u));
+  PetscCall(VecDestroy(&f->v));
+  PetscCall(VecDestroy(&f->w));
   PetscCall(KSPDestroy(&f->ksp));
   PetscCall(TSDestroy(&f->ts));
   PetscCall(PetscFree4(f->marg, f->dmarg, f->lost, f->flux));
@@ -915,6 +924,52 @@ static PetscErrorCode StgssaFSPIJacobian(TS ts, PetscReal t, Vec y, Vec ydot, Pe
   PetscFunctionReturn(0);
 }
 
+/* The stage operator shift I - J is block lower triangular in (p, s_1..s_P):
+     (shift I - A) y_0 = x_0,   (shift I - A) y_q = x_q + dA_q y_0,
+   so its exact inverse needs one factorization of K = shift I - A (n x n) instead of one of
+   the (1+P)n x (1+P)n operator: the default preconditioner (with KSPPREONLY) of the stages. */
+static PetscErrorCode StgssaFSPStageSetUp(PC pc)
+{
+  StgssaFSP f;
+
+  PetscFunctionBegin;
+  PetscCall(PCShellGetContext(pc, &f));
+  PetscCall(MatCopy(f->A, f->K, SAME_NONZERO_PATTERN));
+  PetscCall(MatScale(f->K, -1.0));
+  PetscCall(MatShift(f->K, f->shift));
+  PetscCall(KSPSetOperators(f->kstage, f->K, f->K));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaFSPStageSolve(StgssaFSP f, Vec rhs, Vec sol)
+{
+  KSPConvergedReason reason;
+
+  PetscFunctionBegin;
+  PetscCall(KSPSolve(f->kstage, rhs, sol));
+  PetscCall(KSPGetConvergedReason(f->kstage, &reason));
+  PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the stage solve with shift I - A failed (%s); try other -fsp_stage_ksp_type / -fsp_stage_pc_type", KSPConvergedReasons[reason]);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaFSPStageApply(PC pc, Vec x, Vec y)
+{
+  StgssaFSP f;
+
+  PetscFunctionBegin;
+  PetscCall(PCShellGetContext(pc, &f));
+  PetscCall(VecStrideGather(x, 0, f->u, INSERT_VALUES));
+  PetscCall(StgssaFSPStageSolve(f, f->u, f->v)); /* y_0 = K^-1 x_0 */
+  PetscCall(VecStrideScatter(f->v, 0, y, INSERT_VALUES));
+  for (PetscInt q = 0; q < f->P; q++) {
+    PetscCall(VecStrideGather(x, 1 + q, f->u, INSERT_VALUES));
+    PetscCall(MatMultAdd(f->dA[q], f->v, f->u, f->u)); /* x_q + dA_q y_0 */
+    PetscCall(StgssaFSPStageSolve(f, f->u, f->w));
+    PetscCall(VecStrideScatter(f->w, 1 + q, y, INSERT_VALUES));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Transient: y = (p, s_1..s_P) interleaved per state, dy/dt = J y with
    dp/dt = A p, ds_q/dt = A s_q + dA_q p; y(0) = (e_x0, 0). One TSSolve per sample time, each
    ending exactly on it (TS_EXACTFINALTIME_MATCHSTEP). */
@@ -948,13 +1003,30 @@ static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f)
   PetscCall(TSSetMaxSteps(f->ts, PETSC_MAX_INT / 2));
   dt0 = 1e-3 / (1.0 + maxexit);
   PetscCall(TSSetTimeStep(f->ts, dt0));
-  {
+  { /* stages: one exact block-triangular solve (KSPPREONLY + the PCSHELL above) */
     SNES snes;
     KSP  ksp;
+    PC   pc;
     PetscCall(TSGetSNES(f->ts, &snes));
     PetscCall(SNESSetType(snes, SNESKSPONLY));
     PetscCall(SNESGetKSP(snes, &ksp));
-    PetscCall(StgssaFSPDefaultKSP(f, ksp, PETSC_TRUE));
+    PetscCall(KSPSetType(ksp, KSPPREONLY));
+    PetscCall(KSPGetPC(ksp, &pc));
+    PetscCall(PCSetType(pc, PCSHELL));
+    PetscCall(PCShellSetContext(pc, f));
+    PetscCall(PCShellSetSetUp(pc, StgssaFSPStageSetUp));
+    PetscCall(PCShellSetApply(pc, StgssaFSPStageApply));
+    PetscCall(PCShellSetName(pc, "FSP stages: block triangular, (shift I - A)^-1 per block"));
+  }
+  PetscCall(KSPDestroy(&f->kstage));
+  PetscCall(KSPCreate(f->comm, &f->kstage));
+  PetscCall(KSPSetOptionsPrefix(f->kstage, "fsp_stage_"));
+  PetscCall(StgssaFSPDefaultKSP(f, f->kstage, PETSC_TRUE));
+  PetscCall(KSPSetFromOptions(f->kstage));
+  if (!f->K) PetscCall(MatDuplicate(f->A, MAT_DO_NOT_COPY_VALUES, &f->K));
+  if (!f->u) {
+    PetscCall(MatCreateVecs(f->A, &f->u, &f->v));
+    PetscCall(VecDuplicate(f->v, &f->w));
   }
   PetscCall(TSSetFromOptions(f->ts));
   PetscCall(MatCreateVecs(f->J, &y, NULL));
