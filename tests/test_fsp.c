@@ -24,6 +24,7 @@
 #include <check.h>
 #include <stgssa/stgssa.h>
 #include <stgssa/output.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "stat_util.h"
@@ -43,22 +44,28 @@ static const char *bimolecular_model = "begin parameters\n  k_f 0.1\n  k_b 1\nen
 
 static int verbose;
 
-#define SAY(...) \
-  do { \
-    PetscMPIInt rank_; \
-    MPI_Comm_rank(PETSC_COMM_WORLD, &rank_); \
-    if (verbose && !rank_) printf(__VA_ARGS__); \
-  } while (0)
+/* printf on rank 0 when STGSSA_TEST_VERBOSE is set: the measured errors. */
+static void say(const char *fmt, ...)
+{
+  PetscMPIInt rank;
+  va_list     ap;
+  if (!verbose || MPI_Comm_rank(PETSC_COMM_WORLD, &rank) || rank) return;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+}
 
 /* Options as "-name", "value" pairs, NULL-terminated; set for one FSP and cleared after. */
 static void set_options(const char *const opts[])
 {
-  for (int i = 0; opts && opts[i]; i += 2) ck_assert(!PetscOptionsSetValue(NULL, opts[i], opts[i + 1]));
+  for (int i = 0; opts && opts[i]; i += 2)
+    ck_assert(!PetscOptionsSetValue(NULL, opts[i], opts[i + 1]));
 }
 
 static void clear_options(const char *const opts[])
 {
-  for (int i = 0; opts && opts[i]; i += 2) ck_assert(!PetscOptionsClearValue(NULL, opts[i]));
+  for (int i = 0; opts && opts[i]; i += 2)
+    ck_assert(!PetscOptionsClearValue(NULL, opts[i]));
 }
 
 static StgssaModel load_model(const char *text)
@@ -118,7 +125,7 @@ START_TEST(test_telegraph_steady)
     err = PetscMax(err, PetscAbsReal(p[b] - exact[b]));
     sum += p[b];
   }
-  SAY("telegraph steady state: %d states, max |p - Peccoud-Ycart| = %.3e, 1 - sum = %.1e\n", (int)n, err, 1 - sum);
+  say("telegraph steady state: %d states, max |p - Peccoud-Ycart| = %.3e, 1 - sum = %.1e\n", (int)n, err, 1 - sum);
   ck_assert_msg(err < 1e-8, "telegraph steady state: max abs error %g", err);
   ck_assert(!StgssaFSPGetMarginal(f, 0, species_index(m, "G_on"), &nb, &p, NULL));
   ck_assert_int_eq(nb, 2);
@@ -147,9 +154,10 @@ START_TEST(test_birth_death_transient)
     ck_assert(!StgssaFSPGetMarginal(f, i, 0, &nb, &p, NULL));
     ck_assert_int_eq(nb, 101);
     test_poisson_pmf(10 * (1 - exp(-times[i])), 101, exact);
-    for (int b = 0; b < 101; b++) err = PetscMax(err, PetscAbsReal(p[b] - exact[b]));
+    for (int b = 0; b < 101; b++)
+      err = PetscMax(err, PetscAbsReal(p[b] - exact[b]));
     ck_assert(!StgssaFSPGetLostMass(f, i, &lost));
-    SAY("birth-death t = %g: max |p - Poisson| = %.3e, lost mass %.1e\n", times[i], err, lost);
+    say("birth-death t = %g: max |p - Poisson| = %.3e, lost mass %.1e\n", times[i], err, lost);
     ck_assert_msg(err < 1e-6, "t = %g: max abs error %g", times[i], err);
     ck_assert_msg(PetscAbsReal(lost) < 1e-9, "t = %g: lost mass %g", times[i], lost);
     check_same_on_all_ranks(p[10], "P(M = 10)");
@@ -163,12 +171,12 @@ END_TEST
    d/dlog g = -(k/g)(1 - e^{-gt}) + k t e^{-gt}; at steady state lambda = k/g, d/dlog g = -k/g. */
 START_TEST(test_birth_death_moments)
 {
-  const char *const opts[]   = {"-stgssa_fsp_max", "M=100", NULL};
-  const PetscReal   times[4] = {0.5, 1, 5, -1}; /* -1: the steady state */
-  const double      k = 10, g = 1;
-  StgssaModel       m = load_model(birth_death_model);
-  StgssaFSP         f = make_fsp(m, 4, times, opts);
-  PetscInt          P;
+  const char *const  opts[]   = {"-stgssa_fsp_max", "M=100", NULL};
+  const PetscReal    times[4] = {0.5, 1, 5, -1}; /* -1: the steady state */
+  const double       k = 10, g = 1;
+  StgssaModel        m = load_model(birth_death_model);
+  StgssaFSP          f = make_fsp(m, 4, times, opts);
+  PetscInt           P;
   const char *const *names;
   ck_assert(!StgssaFSPSolve(f));
   ck_assert(!StgssaFSPGetFit(f, &P, &names));
@@ -185,7 +193,7 @@ START_TEST(test_birth_death_moments)
       derr = PetscMax(derr, PetscAbsReal(dm[2 * j] - dk) / PetscAbsReal(dk));
       derr = PetscMax(derr, PetscAbsReal(dm[2 * j + 1] - dg) / PetscAbsReal(dg));
     }
-    SAY("birth-death moments t = %g: rel err moments %.2e, derivatives %.2e\n", t, err, derr);
+    say("birth-death moments t = %g: rel err moments %.2e, derivatives %.2e\n", t, err, derr);
     ck_assert_msg(err < 1e-7, "t = %g: moments %.12g %.12g %.12g vs %.12g", t, mo[0], mo[1], mo[2], lam);
     ck_assert_msg(derr < 1e-7, "t = %g: d mean/dlog k %.12g (%.12g), d/dlog g %.12g (%.12g); d var %.12g %.12g; d mu3 %.12g %.12g", t, dm[0], dk, dm[1], dg, dm[2], dm[3], dm[4], dm[5]);
   }
@@ -265,7 +273,7 @@ static double check_fd(const char *text, const char *bounds, PetscInt ntimes, co
       ck_assert_msg(rel < 1e-5, "%s: sample %d species %s: d/dlog %s norm-wise relative error %g (max |dp| %g)", label, (int)(c / def->nspecies), def->species[c % def->nspecies].name, names[q], rel, dmax);
     }
   }
-  SAY("%s: sensitivities vs central differences (h = 1e-4), worst norm-wise relative error %.2e\n", label, worst);
+  say("%s: sensitivities vs central differences (h = 1e-4), worst norm-wise relative error %.2e\n", label, worst);
   ck_assert(!PetscFree3(dp0, pp, pm));
   ck_assert(!PetscFree(off));
   ck_assert(!StgssaFSPDestroy(&f));
@@ -310,7 +318,7 @@ START_TEST(test_truncation_error)
   PetscReal         lost;
   ck_assert_msg(solve_error(f, msg, sizeof msg) == PETSC_ERR_NOT_CONVERGED, "expected a truncation error, got '%s'", msg);
   ck_assert(!StgssaFSPGetLostMass(f, 0, &lost)); /* results are kept */
-  SAY("bound 8, t = 5: lost mass %.4f; message: %s\n", lost, msg);
+  say("bound 8, t = 5: lost mass %.4f; message: %s\n", lost, msg);
   ck_assert_msg(lost > 0.1 && lost < 1, "lost mass %g", lost);
   ck_assert_msg(strstr(msg, "lost mass") && strstr(msg, "-stgssa_fsp_max M=") && strstr(msg, "now 8") && strstr(msg, "t = 5"), "message: %s", msg);
   {
@@ -322,7 +330,7 @@ START_TEST(test_truncation_error)
   f = make_fsp(m, 0, NULL, opts); /* steady state: mass on the boundary M = 8 */
   ck_assert(solve_error(f, msg, sizeof msg) == PETSC_ERR_NOT_CONVERGED);
   ck_assert(!StgssaFSPGetLostMass(f, 0, &lost));
-  SAY("bound 8, steady state: boundary mass %.4f; message: %s\n", lost, msg);
+  say("bound 8, steady state: boundary mass %.4f; message: %s\n", lost, msg);
   ck_assert_msg(strstr(msg, "steady state") && strstr(msg, "-stgssa_fsp_max M="), "message: %s", msg);
   ck_assert(!StgssaFSPDestroy(&f));
   /* no bound on a species that grows without limit: the state cap names it */
@@ -379,16 +387,53 @@ START_TEST(test_bimolecular)
       ck_assert_msg(PetscAbsReal(sum - 1) < 1e-12, "sample %d species %d: sum %.17g", i, s, sum);
       ck_assert_msg(PetscAbsReal(dsum[0]) < 1e-12 && PetscAbsReal(dsum[1]) < 1e-12, "sample %d species %d: sensitivities sum to %g, %g", i, s, dsum[0], dsum[1]);
     }
-    SAY("bimolecular sample %d: lost mass %.1e, max |sum - 1| = %.1e\n", i, lost, worst);
+    say("bimolecular sample %d: lost mass %.1e, max |sum - 1| = %.1e\n", i, lost, worst);
   }
   {
     const PetscReal *p;
     PetscInt         nb;
     ck_assert(!StgssaFSPGetMarginal(f, 2, 2, &nb, &p, NULL));
-    for (int c = 0; c < 8; c++) db = PetscMax(db, PetscAbsReal(p[c + 1] * (c + 1) - 0.1 * (10 - c) * (8 - c) * p[c]));
-    SAY("bimolecular steady state: detailed balance residual %.1e\n", db);
+    for (int c = 0; c < 8; c++)
+      db = PetscMax(db, PetscAbsReal(p[c + 1] * (c + 1) - 0.1 * (10 - c) * (8 - c) * p[c]));
+    say("bimolecular steady state: detailed balance residual %.1e\n", db);
     ck_assert_msg(db < 1e-13, "detailed balance residual %g", db);
   }
+  ck_assert(!StgssaFSPDestroy(&f));
+  ck_assert(!StgssaModelDestroy(&m));
+}
+END_TEST
+
+/* A -> B from A = 5: A(t) ~ Binomial(5, e^{-kt}); the steady state is the absorbing state A = 0
+   (a zero diagonal in the steady-state matrix: needs a pivoting LU). A -> B, A -> C from A = 1
+   has two absorbing states: no unique steady state, a clear error. */
+START_TEST(test_absorbing)
+{
+  const PetscReal  times[2] = {1, -1};
+  StgssaModel      m        = load_model("begin parameters\n  k 1\nend parameters\nbegin species\n  A 5\n  B 0\nend species\n"
+                                                     "begin reactions\n  A -> B  k\nend reactions\n");
+  StgssaFSP        f        = make_fsp(m, 2, times, NULL);
+  const PetscReal *p;
+  PetscInt         nb;
+  double           err = 0, q = exp(-1.0);
+  char             msg[4096];
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetMarginal(f, 0, 0, &nb, &p, NULL));
+  ck_assert_int_eq(nb, 6);
+  for (int a = 0; a <= 5; a++) {
+    const double binom[6] = {1, 5, 10, 10, 5, 1};
+    err                   = PetscMax(err, PetscAbsReal(p[a] - binom[a] * pow(q, a) * pow(1 - q, 5 - a)));
+  }
+  ck_assert(!StgssaFSPGetMarginal(f, 1, 0, &nb, &p, NULL));
+  say("absorbing: transient max |p - Binomial| = %.2e, steady P(A = 0) - 1 = %.1e\n", err, p[0] - 1);
+  ck_assert_msg(err < 1e-8, "A -> B at t = 1: max abs error %g", err);
+  ck_assert_msg(PetscAbsReal(p[0] - 1) < 1e-12, "A -> B steady state: P(A = 0) = %.17g", p[0]);
+  ck_assert(!StgssaFSPDestroy(&f));
+  ck_assert(!StgssaModelDestroy(&m));
+  m = load_model("begin parameters\n  k1 1\n  k2 2\nend parameters\nbegin species\n  A 1\n  B 0\n  C 0\nend species\n"
+                 "begin reactions\n  A -> B  k1\n  A -> C  k2\nend reactions\n");
+  f = make_fsp(m, 0, NULL, NULL);
+  ck_assert(solve_error(f, msg, sizeof msg) == PETSC_ERR_NOT_CONVERGED);
+  ck_assert_msg(strstr(msg, "steady state") && strstr(msg, "not be unique"), "message: %s", msg);
   ck_assert(!StgssaFSPDestroy(&f));
   ck_assert(!StgssaModelDestroy(&m));
 }
@@ -447,7 +492,8 @@ START_TEST(test_output)
       H5Sclose(sp);
       H5Dclose(d);
       ck_assert(!StgssaFSPGetMarginal(f, 1, 0, &nb, &p, &dp));
-      for (int b = 0; b < 101; b++) ck_assert(dist[101 + b] == p[b] && sens[2 * 101 + 2 * b + 1] == dp[2 * b + 1]);
+      for (int b = 0; b < 101; b++)
+        ck_assert(dist[101 + b] == p[b] && sens[2 * 101 + 2 * b + 1] == dp[2 * b + 1]);
       ck_assert((a = H5Aopen_by_name(file, "fsp", "lost_mass", H5P_DEFAULT, H5P_DEFAULT)) >= 0);
       ck_assert(H5Aread(a, H5T_NATIVE_DOUBLE, lost) >= 0);
       H5Aclose(a);
@@ -479,11 +525,12 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_sensitivity_fd);
   tcase_add_test(tc, test_truncation_error);
   tcase_add_test(tc, test_bimolecular);
+  tcase_add_test(tc, test_absorbing);
   tcase_add_test(tc, test_output);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */
-  srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY: the suite sets normal, so the Checks line shows */
+  srunner_run_all(sr, CK_ENV);            /* CK_VERBOSITY: the suite sets normal, so the Checks line shows */
   failed = srunner_ntests_failed(sr);
   srunner_free(sr);
   if (PetscFinalize()) return EXIT_FAILURE;

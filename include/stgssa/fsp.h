@@ -13,12 +13,17 @@
 
   Transient (sample times t >= 0, from the point mass at x0): the augmented linear ODE
       dp/dt = A p,  ds_p/dt = A s_p + dA_p p,  p(0) = e_x0,  s_p(0) = 0
-  integrated with PETSc TS (prefix fsp_); lost mass = 1 - sum_i p_i(t).
+  integrated with PETSc TS (prefix fsp_; default ARKIMEX 5 fully implicit, rtol 1e-10,
+  atol 1e-14), stopping exactly at each sample time. The implicit stages solve the block lower
+  triangular (shift I - J) exactly with 1+P solves of K = shift I - A (prefix fsp_stage_; LU on
+  one rank, GMRES + block Jacobi to 1e-13 on several). Lost mass = 1 - sum_i p_i(t), exact.
   Steady state (negative sample time, no times, or -stgssa_fsp_steady): A with the row of x0
   replaced by ones,  [A; 1^T] p = [0; 1],  which is the stationary law of the projection whose
-  outflow re-enters at x0; sensitivities from the same matrix: [A; 1^T] s_p = -[dA_p p; 0].
-  Solved with KSP (prefix fsp_). Lost mass (an estimate) = the stationary probability of the
-  boundary states, those from which some reaction leaves the projection.
+  outflow re-enters at x0; sensitivities from the same factorization: [A; 1^T] s_p = -[dA_p p; 0].
+  Solved with KSP (prefix fsp_; default LU with MUMPS, which pivots: absorbing states put zeros
+  on the diagonal). Lost mass (an estimate) = the stationary probability of the boundary
+  states, those from which some reaction leaves the projection: for tails that decay at least
+  geometrically with ratio r <= 1/2 it bounds the mass beyond the bounds within a factor r/(1-r).
 
   Results (marginals of every species over counts 0..bound and their derivatives, moments, lost
   mass) are held by every rank after StgssaFSPSolve().

@@ -15,59 +15,59 @@
 #include <petscts.h>
 
 #define STGSSA_FSP_MAX_SAMPLES 65536
-#define STGSSA_FSP_MAX_ITEMS   4096
+#define STGSSA_FSP_MAX_ITEMS 4096
 
 struct _p_StgssaFSP {
   MPI_Comm    comm;
   StgssaModel model;
   /* configuration */
-  PetscInt   nbnd;        /* bounds as given */
-  char     **bnd_names;   /* [nbnd] species names */
-  PetscInt  *bnd_values;  /* [nbnd] upper bounds, -1: none */
-  PetscInt   P;           /* fitted parameters */
-  char     **fit_names;   /* [P], NULL: every parameter of the model */
-  PetscInt   nsample;     /* sample times (0 until set: steady state) */
-  PetscReal *times;       /* [nsample]; t >= 0 transient (ascending), t < 0 steady state */
-  PetscReal  tol;         /* largest acceptable lost mass */
-  PetscInt   max_states;  /* cap on the projection size */
-  PetscBool  full;        /* keep the full distribution */
+  PetscInt   nbnd;       /* bounds as given */
+  char     **bnd_names;  /* [nbnd] species names */
+  PetscInt  *bnd_values; /* [nbnd] upper bounds, -1: none */
+  PetscInt   P;          /* fitted parameters */
+  char     **fit_names;  /* [P], NULL: every parameter of the model */
+  PetscInt   nsample;    /* sample times (0 until set: steady state) */
+  PetscReal *times;      /* [nsample]; t >= 0 transient (ascending), t < 0 steady state */
+  PetscReal  tol;        /* largest acceptable lost mass */
+  PetscInt   max_states; /* cap on the projection size */
+  PetscBool  full;       /* keep the full distribution */
   PetscBool  setup;
   /* projection (after SetUp; the same on every rank) */
-  PetscInt       S, R;
-  PetscInt      *bound;     /* [S] upper bound of species s, -1: bounded by reachability */
-  int64_t       *maxcount;  /* [S] largest count in the projection */
-  PetscInt      *fit_param; /* [P] model parameter index of fitted parameter q */
-  PetscInt      *rxn_fit;   /* [R] fitted parameter q of reaction r (its rate is factor*k_q), -1: none */
-  PetscInt       n;         /* number of states */
-  int64_t       *x;         /* [n*S] states in breadth-first order; state 0 is x0 */
-  PetscInt       nleak;     /* jumps out of the projection: state lk_state[l] by reaction lk_rxn[l] */
-  PetscInt      *lk_state, *lk_rxn, *lk_species; /* [nleak] (first species whose bound is exceeded) */
-  PetscReal     *lk_h;      /* [nleak] combinatorial factor h_r(x) = a_r(x)/k_r */
-  PetscInt      *nbins, *boff, btot; /* marginal of species s: counts 0..nbins[s]-1 at boff[s] */
-  PetscReal     *kunit;     /* [R] unit rates: StgssaPropensity with them gives h_r(x) */
-  PetscBool      any_steady, any_transient;
+  PetscInt   S, R;
+  PetscInt  *bound;                          /* [S] upper bound of species s, -1: bounded by reachability */
+  int64_t   *maxcount;                       /* [S] largest count in the projection */
+  PetscInt  *fit_param;                      /* [P] model parameter index of fitted parameter q */
+  PetscInt  *rxn_fit;                        /* [R] fitted parameter q of reaction r (its rate is factor*k_q), -1: none */
+  PetscInt   n;                              /* number of states */
+  int64_t   *x;                              /* [n*S] states in breadth-first order; state 0 is x0 */
+  PetscInt   nleak;                          /* jumps out of the projection: state lk_state[l] by reaction lk_rxn[l] */
+  PetscInt  *lk_state, *lk_rxn, *lk_species; /* [nleak] (first species whose bound is exceeded) */
+  PetscReal *lk_h;                           /* [nleak] combinatorial factor h_r(x) = a_r(x)/k_r */
+  PetscInt  *nbins, *boff, btot;             /* marginal of species s: counts 0..nbins[s]-1 at boff[s] */
+  PetscReal *kunit;                          /* [R] unit rates: StgssaPropensity with them gives h_r(x) */
+  PetscBool  any_steady, any_transient;
   /* owned rows [rstart, rend) of A: unique columns, and the transitions (jumps) that fill them */
   PetscInt   rstart, rend;
-  PetscInt  *row_ptr, *row_col;       /* [nloc+1], columns (global state indices) */
+  PetscInt  *row_ptr, *row_col;        /* [nloc+1], columns (global state indices) */
   PetscInt  *tr_ptr, *tr_pos, *tr_rxn; /* [nloc+1]; entry position in row_col; reaction */
-  PetscReal *tr_h;                    /* signed factor: +h_r(x_j) into row i, -h_r(x_i) on the diagonal */
-  PetscInt   maxcols;                 /* longest row */
-  Mat        A, *dA;                  /* generator and dA/dtheta_q */
-  Mat        Mss;                     /* steady state: A with the row of x0 replaced by ones */
-  Mat        J;                       /* transient: augmented [A 0; dA_q A] on y = (p, s_1..s_P) interleaved per state */
-  Mat        Jshift;                  /* transient: shift I - J, the implicit stages' operator */
-  PetscReal  shift;                   /* shift of Jshift (PETSC_MAX_REAL: not formed) */
-  Mat        K;                       /* transient: shift I - A, the diagonal block of Jshift */
-  KSP        kstage;                  /* transient: solver for K (prefix fsp_stage_) */
-  Vec        u, v, w;                 /* transient: work vectors of one block (state layout) */
-  KSP        ksp;                     /* steady-state solver (prefix fsp_) */
-  TS         ts;                      /* transient integrator (prefix fsp_) */
-  PetscInt   ts_steps;                /* steps of the last transient solve */
+  PetscReal *tr_h;                     /* signed factor: +h_r(x_j) into row i, -h_r(x_i) on the diagonal */
+  PetscInt   maxcols;                  /* longest row */
+  Mat        A, *dA;                   /* generator and dA/dtheta_q */
+  Mat        Mss;                      /* steady state: A with the row of x0 replaced by ones */
+  Mat        J;                        /* transient: augmented [A 0; dA_q A] on y = (p, s_1..s_P) interleaved per state */
+  Mat        Jshift;                   /* transient: shift I - J, the implicit stages' operator */
+  PetscReal  shift;                    /* shift of Jshift (PETSC_MAX_REAL: not formed) */
+  Mat        K;                        /* transient: shift I - A, the diagonal block of Jshift */
+  KSP        kstage;                   /* transient: solver for K (prefix fsp_stage_) */
+  Vec        u, v, w;                  /* transient: work vectors of one block (state layout) */
+  KSP        ksp;                      /* steady-state solver (prefix fsp_) */
+  TS         ts;                       /* transient integrator (prefix fsp_) */
+  PetscInt   ts_steps;                 /* steps of the last transient solve */
   /* results (every rank, after Solve) */
-  PetscReal *marg;  /* [nsample*btot] */
-  PetscReal *dmarg; /* [nsample*btot*P] */
-  PetscReal *lost;  /* [nsample] */
-  PetscReal *flux;  /* [nsample*S] probability flux out of the projection through the bound of s */
+  PetscReal *marg;           /* [nsample*btot] */
+  PetscReal *dmarg;          /* [nsample*btot*P] */
+  PetscReal *lost;           /* [nsample] */
+  PetscReal *flux;           /* [nsample*S] probability flux out of the projection through the bound of s */
   PetscReal *fullp, *fulldp; /* [nsample*n], [nsample*n*P] with -stgssa_fsp_full */
   PetscBool  done;
 };
@@ -103,11 +103,13 @@ PetscErrorCode StgssaFSPSetFit(StgssaFSP f, PetscInt P, const char *const names[
 {
   PetscFunctionBegin;
   PetscCheck(P >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "StgssaFSPSetFit: expected P >= 0, got %" PetscInt_FMT, P);
-  for (PetscInt q = 0; q < f->P && f->fit_names; q++) PetscCall(PetscFree(f->fit_names[q]));
+  for (PetscInt q = 0; q < f->P && f->fit_names; q++)
+    PetscCall(PetscFree(f->fit_names[q]));
   PetscCall(PetscFree(f->fit_names));
   f->P = P;
   PetscCall(PetscMalloc1(P + 1, &f->fit_names)); /* non-NULL even for P = 0: "no parameters" */
-  for (PetscInt q = 0; q < P; q++) PetscCall(PetscStrallocpy(names[q], &f->fit_names[q]));
+  for (PetscInt q = 0; q < P; q++)
+    PetscCall(PetscStrallocpy(names[q], &f->fit_names[q]));
   PetscCall(StgssaFSPReset(f));
   PetscFunctionReturn(0);
 }
@@ -127,8 +129,10 @@ PetscErrorCode StgssaFSPSetTimes(StgssaFSP f, PetscInt nsample, const PetscReal 
   PetscCall(PetscFree(f->times));
   f->nsample = nsample ? nsample : 1;
   PetscCall(PetscMalloc1(f->nsample, &f->times));
-  if (nsample) PetscCall(PetscArraycpy(f->times, times, nsample));
-  else f->times[0] = -1; /* steady state */
+  if (nsample)
+    PetscCall(PetscArraycpy(f->times, times, nsample));
+  else
+    f->times[0] = -1; /* steady state */
   PetscCall(StgssaFSPReset(f));
   PetscFunctionReturn(0);
 }
@@ -209,8 +213,10 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
     PetscCheck(nfit > 0, f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: expected a comma-separated list of parameter names");
     PetscCall(StgssaFSPSetFit(f, nfit, (const char *const *)fit));
   }
-  if (steady) PetscCall(StgssaFSPSetTimes(f, 0, NULL));
-  else if (set_times) PetscCall(StgssaFSPSetTimes(f, ntimes, times));
+  if (steady)
+    PetscCall(StgssaFSPSetTimes(f, 0, NULL));
+  else if (set_times)
+    PetscCall(StgssaFSPSetTimes(f, ntimes, times));
   else if (set_tf) {
     PetscCheck(tfinal >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal must be nonnegative, got %g", (double)tfinal);
     PetscCall(StgssaFSPSetTimes(f, 1, &tfinal));
@@ -229,7 +235,7 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
 
 /* Open-addressing hash map: state vector -> index into the state list. */
 typedef struct {
-  PetscInt  cap; /* power of two */
+  PetscInt  cap;  /* power of two */
   PetscInt *slot; /* state index or -1 */
 } StgssaStateMap;
 
@@ -243,7 +249,8 @@ static inline uint64_t StgssaMix64(uint64_t z)
 static inline uint64_t StgssaStateHash(const int64_t *x, PetscInt S)
 {
   uint64_t h = UINT64_C(0x9e3779b97f4a7c15);
-  for (PetscInt s = 0; s < S; s++) h = StgssaMix64(h ^ (uint64_t)x[s]);
+  for (PetscInt s = 0; s < S; s++)
+    h = StgssaMix64(h ^ (uint64_t)x[s]);
   return h;
 }
 
@@ -261,7 +268,8 @@ static PetscInt StgssaStateMapFind(const StgssaStateMap *m, const int64_t *x, Pe
 static void StgssaStateMapInsert(StgssaStateMap *m, const int64_t *x, PetscInt S, PetscInt k)
 {
   PetscInt i = (PetscInt)(StgssaStateHash(&x[k * S], S) & (uint64_t)(m->cap - 1));
-  while (m->slot[i] >= 0) i = (i + 1) & (m->cap - 1);
+  while (m->slot[i] >= 0)
+    i = (i + 1) & (m->cap - 1);
   m->slot[i] = k;
 }
 
@@ -271,8 +279,10 @@ static PetscErrorCode StgssaStateMapResize(StgssaStateMap *m, const int64_t *x, 
   PetscCall(PetscFree(m->slot));
   m->cap = cap;
   PetscCall(PetscMalloc1(cap, &m->slot));
-  for (PetscInt i = 0; i < cap; i++) m->slot[i] = -1;
-  for (PetscInt k = 0; k < n; k++) StgssaStateMapInsert(m, x, S, k);
+  for (PetscInt i = 0; i < cap; i++)
+    m->slot[i] = -1;
+  for (PetscInt k = 0; k < n; k++)
+    StgssaStateMapInsert(m, x, S, k);
   PetscFunctionReturn(0);
 }
 
@@ -286,7 +296,7 @@ static inline PetscReal StgssaFSPFactor(const StgssaNetwork *unit, PetscInt r, c
    unless it takes a bounded species above its bound; those jumps are recorded as leaks. */
 static PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const StgssaNetwork *unit)
 {
-  const PetscInt S = f->S;
+  const PetscInt S   = f->S;
   PetscInt       cap = 1024, lcap = 256;
   StgssaStateMap map = {0, NULL};
   int64_t       *y;
@@ -334,21 +344,23 @@ static PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, 
       }
       if (StgssaStateMapFind(&map, f->x, S, y) >= 0) continue;
       if (f->n == f->max_states) { /* the same verdict on every rank: the enumeration is deterministic */
-        char            msg[4096] = "";
+        char                  msg[4096] = "";
         const StgssaModelDef *def;
         PetscCall(StgssaModelGetDef(f->model, &def));
         for (PetscInt s = 0; s < S; s++) {
           int64_t mx = 0;
           char    item[128];
           if (f->bound[s] >= 0) continue;
-          for (PetscInt k = 0; k < f->n; k++) mx = PetscMax(mx, f->x[k * S + s]);
+          for (PetscInt k = 0; k < f->n; k++)
+            mx = PetscMax(mx, f->x[k * S + s]);
           PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s (count %" PRId64 ")", msg[0] ? ", " : "", def->species[s].name, mx));
           PetscCall(PetscStrlcat(msg, item, sizeof(msg)));
         }
         PetscCall(PetscFree(y));
         PetscCall(PetscFree(map.slot));
         SETERRQ(f->comm, PETSC_ERR_ARG_OUTOFRANGE,
-                "FSP: the projection reached -stgssa_fsp_max_states %" PetscInt_FMT " states. Species without a bound reached: %s. Give -stgssa_fsp_max SPECIES=BOUND for every species whose count can grow without limit (or lower the bounds, or raise -stgssa_fsp_max_states)",
+                "FSP: the projection reached -stgssa_fsp_max_states %" PetscInt_FMT
+                " states. Species without a bound reached: %s. Give -stgssa_fsp_max SPECIES=BOUND for every species whose count can grow without limit (or lower the bounds, or raise -stgssa_fsp_max_states)",
                 f->max_states, msg[0] ? msg : "(none; every species is bounded)");
       }
       if (f->n == cap) {
@@ -382,7 +394,8 @@ static PetscErrorCode StgssaFSPBuildRows(StgssaFSP f, const StgssaNetwork *net, 
   PetscFunctionBegin;
   {
     PetscInt cap = 16;
-    while (cap < 2 * f->n) cap *= 2;
+    while (cap < 2 * f->n)
+      cap *= 2;
     PetscCall(StgssaStateMapResize(&map, f->x, S, f->n, cap));
   }
   PetscCall(PetscMalloc1(S, &y));
@@ -393,9 +406,9 @@ static PetscErrorCode StgssaFSPBuildRows(StgssaFSP f, const StgssaNetwork *net, 
     ntr = ncol = 0;
     f->maxcols = 0;
     for (PetscInt li = 0; li < nloc; li++) {
-      const PetscInt  i  = f->rstart + li;
-      const int64_t  *xi = &f->x[i * S];
-      PetscInt        nc = 0, t0 = ntr;
+      const PetscInt i  = f->rstart + li;
+      const int64_t *xi = &f->x[i * S];
+      PetscInt       nc = 0, t0 = ntr;
       f->tr_ptr[li]  = ntr;
       f->row_ptr[li] = ncol;
       for (PetscInt r = 0; r < f->R; r++) {
@@ -470,8 +483,10 @@ static PetscErrorCode StgssaFSPCreateMat(StgssaFSP f, PetscBool aug, PetscBool d
   for (PetscInt li = 0; li < nloc; li++) {
     PetscInt d = 0, o = 0;
     for (PetscInt c = f->row_ptr[li]; c < f->row_ptr[li + 1]; c++) {
-      if (f->row_col[c] >= f->rstart && f->row_col[c] < f->rend) d++;
-      else o++;
+      if (f->row_col[c] >= f->rstart && f->row_col[c] < f->rend)
+        d++;
+      else
+        o++;
     }
     for (PetscInt b = 0; b < B; b++) { /* block row b >= 1: columns (j,0) and (j,b) */
       dnnz[li * B + b] = b ? 2 * d : d;
@@ -508,7 +523,8 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->row_col));
   PetscCall(MatDestroy(&f->A));
   if (f->dA)
-    for (PetscInt q = 0; q < f->P; q++) PetscCall(MatDestroy(&f->dA[q]));
+    for (PetscInt q = 0; q < f->P; q++)
+      PetscCall(MatDestroy(&f->dA[q]));
   PetscCall(PetscFree(f->dA));
   PetscCall(MatDestroy(&f->Mss));
   PetscCall(MatDestroy(&f->J));
@@ -566,13 +582,16 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   if (!f->times) PetscCall(StgssaFSPSetTimes(f, 0, NULL));
   f->any_steady = f->any_transient = PETSC_FALSE;
   for (PetscInt k = 0; k < f->nsample; k++) {
-    if (f->times[k] < 0) f->any_steady = PETSC_TRUE;
-    else f->any_transient = PETSC_TRUE;
+    if (f->times[k] < 0)
+      f->any_steady = PETSC_TRUE;
+    else
+      f->any_transient = PETSC_TRUE;
   }
 
   /* bounds */
   PetscCall(PetscMalloc2(f->S, &f->bound, f->S, &f->maxcount));
-  for (PetscInt s = 0; s < f->S; s++) f->bound[s] = -1;
+  for (PetscInt s = 0; s < f->S; s++)
+    f->bound[s] = -1;
   for (PetscInt i = 0; i < f->nbnd; i++) {
     const int s = StgssaModelDefFindSpecies(def, f->bnd_names[i]);
     if (s < 0) {
@@ -589,7 +608,8 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   if (!f->fit_names) {
     const char **all;
     PetscCall(PetscMalloc1(def->nparams + 1, &all));
-    for (int p = 0; p < def->nparams; p++) all[p] = def->params[p].name;
+    for (int p = 0; p < def->nparams; p++)
+      all[p] = def->params[p].name;
     PetscCall(StgssaFSPSetFit(f, def->nparams, all));
     PetscCall(PetscFree(all));
   }
@@ -602,7 +622,8 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
       PetscCall(StgssaFSPKnownNames(def, PETSC_TRUE, known, sizeof(known)));
       SETERRQ(f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: unknown parameter '%s'; model %s defines: %s", f->fit_names[q], def->filename, known);
     }
-    for (PetscInt p = 0; p < q; p++) PetscCheck(f->fit_param[p] != idx, f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", f->fit_names[q]);
+    for (PetscInt p = 0; p < q; p++)
+      PetscCheck(f->fit_param[p] != idx, f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", f->fit_names[q]);
     PetscCheck(def->params[idx].value > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: parameter '%s' is %g; log-rates need a positive value", f->fit_names[q], def->params[idx].value);
     f->fit_param[q] = idx;
   }
@@ -614,16 +635,19 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
 
   /* the projection: propensities with unit rates give the structure, independent of k */
   PetscCall(PetscMalloc1(f->R, &f->kunit));
-  for (PetscInt r = 0; r < f->R; r++) f->kunit[r] = 1.0;
+  for (PetscInt r = 0; r < f->R; r++)
+    f->kunit[r] = 1.0;
   unit   = *net;
   unit.k = f->kunit;
-  for (PetscInt s = 0; s < f->S; s++) PetscCheck(net->x0[s] >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: negative initial count of species '%s'", def->species[s].name);
+  for (PetscInt s = 0; s < f->S; s++)
+    PetscCheck(net->x0[s] >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: negative initial count of species '%s'", def->species[s].name);
   PetscCall(StgssaFSPEnumerate(f, net, &unit));
   PetscCall(PetscMalloc2(f->S, &f->nbins, f->S, &f->boff));
   f->btot = 0;
   for (PetscInt s = 0; s < f->S; s++) {
     f->maxcount[s] = 0;
-    for (PetscInt i = 0; i < f->n; i++) f->maxcount[s] = PetscMax(f->maxcount[s], f->x[i * f->S + s]);
+    for (PetscInt i = 0; i < f->n; i++)
+      f->maxcount[s] = PetscMax(f->maxcount[s], f->x[i * f->S + s]);
     f->nbins[s] = (f->bound[s] >= 0 ? f->bound[s] : (PetscInt)f->maxcount[s]) + 1;
     f->boff[s]  = f->btot;
     f->btot += f->nbins[s];
@@ -637,7 +661,8 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
 
   PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->A));
   PetscCall(PetscMalloc1(f->P + 1, &f->dA));
-  for (PetscInt q = 0; q < f->P; q++) PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->dA[q]));
+  for (PetscInt q = 0; q < f->P; q++)
+    PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->dA[q]));
   if (f->any_steady) PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_TRUE, &f->Mss));
   if (f->any_transient) PetscCall(StgssaFSPCreateMat(f, PETSC_TRUE, PETSC_FALSE, &f->J)); /* Jshift: its duplicate, once assembled */
 
@@ -654,8 +679,9 @@ static PetscErrorCode StgssaFSPAssemble(StgssaFSP f)
 {
   const StgssaNetwork *net;
   const PetscInt       nloc = f->rend - f->rstart, P = f->P, B = 1 + P;
-  PetscReal           *a, *da, *ones = NULL, *vals;
-  PetscInt            *acols, *ones_cols = NULL;
+  PetscReal           *a, *da, *vals;
+  PetscReal           *ones      = NULL; /* row 0 of the steady-state matrix: sum p = 1 */
+  PetscInt            *ones_cols = NULL, *acols;
 
   PetscFunctionBegin;
   PetscCall(StgssaModelGetNetwork(f->model, &net));
@@ -680,10 +706,13 @@ static PetscErrorCode StgssaFSPAssemble(StgssaFSP f)
       if (f->rxn_fit[r] >= 0) da[f->rxn_fit[r] * nc + c] += v;
     }
     PetscCall(MatSetValues(f->A, 1, &i, nc, cols, a, INSERT_VALUES));
-    for (PetscInt q = 0; q < P; q++) PetscCall(MatSetValues(f->dA[q], 1, &i, nc, cols, &da[q * nc], INSERT_VALUES));
+    for (PetscInt q = 0; q < P; q++)
+      PetscCall(MatSetValues(f->dA[q], 1, &i, nc, cols, &da[q * nc], INSERT_VALUES));
     if (f->Mss) {
-      if (i == 0) PetscCall(MatSetValues(f->Mss, 1, &i, f->n, ones_cols, ones, INSERT_VALUES)); /* sum p = 1 */
-      else PetscCall(MatSetValues(f->Mss, 1, &i, nc, cols, a, INSERT_VALUES));
+      if (i == 0)
+        PetscCall(MatSetValues(f->Mss, 1, &i, f->n, ones_cols, ones, INSERT_VALUES)); /* sum p = 1 */
+      else
+        PetscCall(MatSetValues(f->Mss, 1, &i, nc, cols, a, INSERT_VALUES));
     }
     if (f->J) { /* row (i,0): A p;  row (i,b): dA_{b-1} p + A s_{b-1} */
       for (PetscInt b = 0; b < B; b++) {
@@ -722,13 +751,14 @@ static PetscErrorCode StgssaFSPAssemble(StgssaFSP f)
   PetscFunctionReturn(0);
 }
 
-/* Default linear solvers (each overridable with -fsp_ksp_* / -fsp_pc_*):
-   - one rank: direct LU (PETSc's own), for the steady state and the implicit stages;
-   - several ranks, steady state: direct LU with MUMPS (or SuperLU_DIST); [A; 1^T] has a dense
-     row and is as singular as the chain is slow to mix, so an iterative solver is not robust;
-   - several ranks, transient: GMRES with block Jacobi (ILU(0) per rank), relative tolerance
-     1e-13. The stage operator shift I - J is diagonally dominant by columns (shift + exit rates),
-     so a few iterations suffice, while a parallel direct solve costs ~1 ms of latency per stage. */
+/* Default linear solvers (each overridable with -fsp_ksp_* / -fsp_pc_*, -fsp_stage_ksp_* / ...):
+   - steady state: direct LU with pivoting, MUMPS (else SuperLU_DIST, else PETSc's own LU).
+     [A; 1^T] has a dense row and a zero diagonal at every absorbing state, so LU without
+     pivoting (PETSc's own) can meet a zero pivot, and iterative solvers are not robust on it;
+   - transient stages, K = shift I - A: column diagonally dominant (shift + exit rates > sum of
+     the column), so LU without pivoting is stable: PETSc's own LU on one rank; on several,
+     GMRES with block Jacobi (ILU(0) per rank) to relative tolerance 1e-13, which converges in
+     a few iterations while a parallel direct solve costs ~1 ms of latency per stage. */
 static PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transient)
 {
   PC          pc;
@@ -738,18 +768,21 @@ static PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transi
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(f->comm, &size));
   PetscCall(KSPGetPC(ksp, &pc));
+  if (transient) direct = (PetscBool)(size == 1);
 #if !defined(PETSC_HAVE_MUMPS) && !defined(PETSC_HAVE_SUPERLU_DIST)
-  if (size > 1) direct = PETSC_FALSE;
+  else
+    direct = (PetscBool)(size == 1);
 #endif
-  if (size > 1 && transient) direct = PETSC_FALSE;
   if (direct) {
     PetscCall(KSPSetType(ksp, KSPPREONLY));
     PetscCall(PCSetType(pc, PCLU));
+    if (!transient) {
 #if defined(PETSC_HAVE_MUMPS)
-    if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+      PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
 #elif defined(PETSC_HAVE_SUPERLU_DIST)
-    if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERSUPERLU_DIST));
+      PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERSUPERLU_DIST));
 #endif
+    }
   } else {
     PetscCall(KSPSetType(ksp, KSPGMRES));
     PetscCall(PCSetType(pc, PCBJACOBI));
@@ -758,15 +791,11 @@ static PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transi
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode StgssaFSPCheckKSP(StgssaFSP f, KSP ksp, const char what[])
+static PetscErrorCode StgssaFSPCheckReason(StgssaFSP f, KSPConvergedReason reason, const char what[])
 {
-  KSPConvergedReason reason;
-
   PetscFunctionBegin;
-  PetscCall(KSPGetConvergedReason(ksp, &reason));
   PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED,
-             "FSP %s: the linear solve failed (%s). The steady state on the projection may not be unique (more than one closed class of states reachable from x0), or try other -fsp_ksp_type / -fsp_pc_type",
-             what, KSPConvergedReasons[reason]);
+             "FSP %s: the linear solve failed (%s). The steady state on the projection may not be unique (more than one closed class of states reachable from x0), or try other -fsp_ksp_type / -fsp_pc_type", what, KSPConvergedReasons[reason]);
   PetscFunctionReturn(0);
 }
 
@@ -789,11 +818,13 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
     for (PetscInt s = 0; s < S; s++) {
       const PetscInt b = f->boff[s] + (PetscInt)f->x[i * S + s];
       marg[b] += yi[0];
-      for (PetscInt q = 0; q < P; q++) dmarg[b * P + q] += yi[1 + q];
+      for (PetscInt q = 0; q < P; q++)
+        dmarg[b * P + q] += yi[1 + q];
     }
   }
   /* outflow per bound: sum over leaking jumps of p_j a_r(x_j); boundary mass: p of their states */
-  for (PetscInt s = 0; s < S; s++) f->flux[k * S + s] = 0;
+  for (PetscInt s = 0; s < S; s++)
+    f->flux[k * S + s] = 0;
   for (PetscInt l = 0; l < f->nleak; l++) {
     const PetscReal a = net->k[f->lk_rxn[l]] * f->lk_h[l], pj = y[f->lk_state[l] * B];
     if (a <= 0) continue;
@@ -806,7 +837,8 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
   if (f->full) {
     for (PetscInt i = 0; i < f->n; i++) {
       f->fullp[k * f->n + i] = y[i * B];
-      for (PetscInt q = 0; q < P; q++) f->fulldp[(k * f->n + i) * P + q] = y[i * B + 1 + q];
+      for (PetscInt q = 0; q < P; q++)
+        f->fulldp[(k * f->n + i) * P + q] = y[i * B + 1 + q];
     }
   }
   PetscFunctionReturn(0);
@@ -824,7 +856,8 @@ static PetscErrorCode StgssaFSPGatherRecord(StgssaFSP f, Vec y, PetscInt nk, con
   PetscCall(VecScatterBegin(scat, y, yall, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterEnd(scat, y, yall, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecGetArrayRead(yall, &ya));
-  for (PetscInt i = 0; i < nk; i++) PetscCall(StgssaFSPRecord(f, ks[i], ya, steady));
+  for (PetscInt i = 0; i < nk; i++)
+    PetscCall(StgssaFSPRecord(f, ks[i], ya, steady));
   PetscCall(VecRestoreArrayRead(yall, &ya));
   PetscCall(VecDestroy(&yall));
   PetscCall(VecScatterDestroy(&scat));
@@ -836,9 +869,10 @@ static PetscErrorCode StgssaFSPGatherRecord(StgssaFSP f, Vec y, PetscInt nk, con
    factorization: M s_q = -(dA_q p) with row 0 set to 0 (sum s_q = 0). */
 static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f)
 {
-  Vec          p, rhs, s, y;
-  PetscInt     nk = 0, *ks;
-  const PetscInt nloc = f->rend - f->rstart, B = 1 + f->P;
+  Vec                p, rhs, s, y;
+  PetscInt           nk   = 0, *ks;
+  const PetscInt     nloc = f->rend - f->rstart, B = 1 + f->P;
+  KSPConvergedReason reason;
 
   PetscFunctionBegin;
   if (!f->ksp) {
@@ -847,53 +881,45 @@ static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f)
     PetscCall(StgssaFSPDefaultKSP(f, f->ksp, PETSC_FALSE));
     PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss));
     PetscCall(KSPSetFromOptions(f->ksp));
-  } else PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss)); /* new values: refactor */
+  } else
+    PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss)); /* new values: refactor */
   PetscCall(MatCreateVecs(f->A, &p, &rhs));
   PetscCall(VecDuplicate(p, &s));
-  PetscCall(VecZeroEntries(rhs));
-  if (f->rstart == 0 && nloc > 0) PetscCall(VecSetValue(rhs, 0, 1.0, INSERT_VALUES));
-  PetscCall(VecAssemblyBegin(rhs));
-  PetscCall(VecAssemblyEnd(rhs));
-  PetscCall(KSPSolve(f->ksp, rhs, p));
-  PetscCall(StgssaFSPCheckKSP(f, f->ksp, "steady state"));
-  /* augmented vector, interleaved per state like the transient one */
-  PetscCall(VecCreateMPI(f->comm, nloc * B, f->n * B, &y));
-  {
-    const PetscScalar *pa;
+  PetscCall(VecCreateMPI(f->comm, nloc * B, f->n * B, &y)); /* (p, s_1..s_P) interleaved per state, as in the transient */
+  for (PetscInt q = -1; q < f->P; q++) {                    /* q = -1: p; then s_q */
+    const PetscScalar *xa;
     PetscScalar       *ya;
-    PetscCall(VecGetArrayRead(p, &pa));
-    PetscCall(VecGetArray(y, &ya));
-    for (PetscInt li = 0; li < nloc; li++) ya[li * B] = pa[li];
-    PetscCall(VecRestoreArray(y, &ya));
-    PetscCall(VecRestoreArrayRead(p, &pa));
-  }
-  for (PetscInt q = 0; q < f->P; q++) {
-    PetscCall(MatMult(f->dA[q], p, rhs));
-    PetscCall(VecScale(rhs, -1.0));
-    if (f->rstart == 0 && nloc > 0) PetscCall(VecSetValue(rhs, 0, 0.0, INSERT_VALUES));
+    if (q < 0)
+      PetscCall(VecZeroEntries(rhs));
+    else {
+      PetscCall(MatMult(f->dA[q], p, rhs));
+      PetscCall(VecScale(rhs, -1.0));
+    }
+    if (f->rstart == 0 && nloc > 0) PetscCall(VecSetValue(rhs, 0, q < 0 ? 1.0 : 0.0, INSERT_VALUES)); /* row 0: sum p = 1, sum s_q = 0 */
     PetscCall(VecAssemblyBegin(rhs));
     PetscCall(VecAssemblyEnd(rhs));
-    PetscCall(KSPSolve(f->ksp, rhs, s));
-    PetscCall(StgssaFSPCheckKSP(f, f->ksp, "steady-state sensitivity"));
-    {
-      const PetscScalar *sa;
-      PetscScalar       *ya;
-      PetscCall(VecGetArrayRead(s, &sa));
-      PetscCall(VecGetArray(y, &ya));
-      for (PetscInt li = 0; li < nloc; li++) ya[li * B + 1 + q] = sa[li];
-      PetscCall(VecRestoreArray(y, &ya));
-      PetscCall(VecRestoreArrayRead(s, &sa));
-    }
+    PetscCall(KSPSolve(f->ksp, rhs, q < 0 ? p : s));
+    PetscCall(KSPGetConvergedReason(f->ksp, &reason));
+    if (reason < 0) break;
+    PetscCall(VecGetArrayRead(q < 0 ? p : s, &xa));
+    PetscCall(VecGetArray(y, &ya));
+    for (PetscInt li = 0; li < nloc; li++)
+      ya[li * B + 1 + q] = xa[li];
+    PetscCall(VecRestoreArray(y, &ya));
+    PetscCall(VecRestoreArrayRead(q < 0 ? p : s, &xa));
   }
-  PetscCall(PetscMalloc1(f->nsample, &ks));
-  for (PetscInt k = 0; k < f->nsample; k++)
-    if (f->times[k] < 0) ks[nk++] = k;
-  PetscCall(StgssaFSPGatherRecord(f, y, nk, ks, PETSC_TRUE));
-  PetscCall(PetscFree(ks));
+  if (reason > 0) {
+    PetscCall(PetscMalloc1(f->nsample, &ks));
+    for (PetscInt k = 0; k < f->nsample; k++)
+      if (f->times[k] < 0) ks[nk++] = k;
+    PetscCall(StgssaFSPGatherRecord(f, y, nk, ks, PETSC_TRUE));
+    PetscCall(PetscFree(ks));
+  }
   PetscCall(VecDestroy(&y));
   PetscCall(VecDestroy(&s));
   PetscCall(VecDestroy(&rhs));
   PetscCall(VecDestroy(&p));
+  PetscCall(StgssaFSPCheckReason(f, reason, "steady state"));
   PetscFunctionReturn(0);
 }
 
@@ -941,30 +967,33 @@ static PetscErrorCode StgssaFSPStageSetUp(PC pc)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode StgssaFSPStageSolve(StgssaFSP f, Vec rhs, Vec sol)
+/* K^-1 rhs; a failed solve marks the PC failed (the integrator then rejects the step) */
+static PetscErrorCode StgssaFSPStageSolve(PC pc, StgssaFSP f, Vec rhs, Vec sol, PetscBool *ok)
 {
   KSPConvergedReason reason;
 
   PetscFunctionBegin;
   PetscCall(KSPSolve(f->kstage, rhs, sol));
   PetscCall(KSPGetConvergedReason(f->kstage, &reason));
-  PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the stage solve with shift I - A failed (%s); try other -fsp_stage_ksp_type / -fsp_stage_pc_type", KSPConvergedReasons[reason]);
+  *ok = (PetscBool)(reason > 0);
+  if (!*ok) PetscCall(PCSetFailedReason(pc, PC_SUBPC_ERROR));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode StgssaFSPStageApply(PC pc, Vec x, Vec y)
 {
   StgssaFSP f;
+  PetscBool ok;
 
   PetscFunctionBegin;
   PetscCall(PCShellGetContext(pc, &f));
   PetscCall(VecStrideGather(x, 0, f->u, INSERT_VALUES));
-  PetscCall(StgssaFSPStageSolve(f, f->u, f->v)); /* y_0 = K^-1 x_0 */
+  PetscCall(StgssaFSPStageSolve(pc, f, f->u, f->v, &ok)); /* y_0 = K^-1 x_0 */
   PetscCall(VecStrideScatter(f->v, 0, y, INSERT_VALUES));
-  for (PetscInt q = 0; q < f->P; q++) {
+  for (PetscInt q = 0; q < f->P && ok; q++) {
     PetscCall(VecStrideGather(x, 1 + q, f->u, INSERT_VALUES));
     PetscCall(MatMultAdd(f->dA[q], f->v, f->u, f->u)); /* x_q + dA_q y_0 */
-    PetscCall(StgssaFSPStageSolve(f, f->u, f->w));
+    PetscCall(StgssaFSPStageSolve(pc, f, f->u, f->w, &ok));
     PetscCall(VecStrideScatter(f->w, 1 + q, y, INSERT_VALUES));
   }
   PetscFunctionReturn(0);
@@ -1001,6 +1030,8 @@ static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f)
   PetscCall(TSSetTolerances(f->ts, 1e-14, NULL, 1e-10, NULL));
   PetscCall(TSSetExactFinalTime(f->ts, TS_EXACTFINALTIME_MATCHSTEP));
   PetscCall(TSSetMaxSteps(f->ts, PETSC_MAX_INT / 2));
+  PetscCall(TSSetMaxSNESFailures(f->ts, 10));           /* a failed stage solve: retry with a smaller step */
+  PetscCall(TSSetErrorIfStepFails(f->ts, PETSC_FALSE)); /* and report failure below, with advice */
   dt0 = 1e-3 / (1.0 + maxexit);
   PetscCall(TSSetTimeStep(f->ts, dt0));
   { /* stages: one exact block-triangular solve (KSPPREONLY + the PCSHELL above) */
@@ -1043,7 +1074,9 @@ static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f)
       PetscCall(TSSetMaxTime(f->ts, f->times[k]));
       PetscCall(TSSolve(f->ts, y));
       PetscCall(TSGetConvergedReason(f->ts, &reason));
-      PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the integrator stopped before t = %g (%s); try -fsp_ts_type bdf or looser -fsp_ts_rtol", (double)f->times[k], TSConvergedReasons[reason]);
+      if (reason < 0) PetscCall(VecDestroy(&y));
+      PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
+                 (double)f->times[k], TSConvergedReasons[reason]);
       PetscCall(TSGetSolveTime(f->ts, &t));
     }
     PetscCall(StgssaFSPGatherRecord(f, y, 1, &k, PETSC_FALSE));
@@ -1065,7 +1098,8 @@ static PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], 
   PetscCall(StgssaModelGetDef(f->model, &def));
   PetscCall(PetscCalloc1(f->S, &used));
   msg[0] = 0;
-  for (PetscInt s = 0; s < f->S; s++) total += f->flux[k * f->S + s];
+  for (PetscInt s = 0; s < f->S; s++)
+    total += f->flux[k * f->S + s];
   for (;;) {
     PetscInt best = -1;
     char     item[256];
@@ -1073,11 +1107,13 @@ static PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], 
       if (!used[s] && f->bound[s] >= 0 && f->flux[k * f->S + s] > 0 && (best < 0 || f->flux[k * f->S + s] > f->flux[k * f->S + best])) best = s;
     if (best < 0) break;
     used[best] = PETSC_TRUE;
-    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt_FMT " (now %" PetscInt_FMT ", %.3g%% of the outflow)", msg[0] ? ", " : "", def->species[best].name, 2 * f->bound[best] + 1, f->bound[best], 100.0 * (double)(f->flux[k * f->S + best] / total)));
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt_FMT " (now %" PetscInt_FMT ", %.3g%% of the outflow)", msg[0] ? ", " : "", def->species[best].name, 2 * f->bound[best] + 1, f->bound[best],
+                            100.0 * (double)(f->flux[k * f->S + best] / total)));
     PetscCall(PetscStrlcat(msg, item, len));
   }
   if (!msg[0]) { /* no outflow at this time: name every bound that leaks somewhere */
-    for (PetscInt l = 0; l < f->nleak; l++) used[f->lk_species[l]] = PETSC_TRUE;
+    for (PetscInt l = 0; l < f->nleak; l++)
+      used[f->lk_species[l]] = PETSC_TRUE;
     for (PetscInt s = 0; s < f->S; s++) {
       char item[256];
       if (!used[s]) continue;
@@ -1107,8 +1143,10 @@ PetscErrorCode StgssaFSPSolve(StgssaFSP f)
     char msg[4096];
     PetscCall(StgssaFSPLeakMessage(f, worst, msg, sizeof(msg)));
     if (f->times[worst] < 0)
-      SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: the steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->tol, msg);
-    SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: lost mass %.3g (probability that left the projection by t = %g) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->times[worst], (double)f->tol, msg);
+      SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: the steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s",
+              (double)f->lost[worst], (double)f->tol, msg);
+    SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: lost mass %.3g (probability that left the projection by t = %g) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->times[worst],
+            (double)f->tol, msg);
   }
   PetscFunctionReturn(0);
 }
@@ -1218,10 +1256,10 @@ PetscErrorCode StgssaFSPGetMoments(StgssaFSP f, PetscInt k, PetscInt s, PetscRea
       d2 += d * d * v;
       d3 += d * d * d * v;
     }
-    dmean             = (d1 - m1 * dZ) / Z;
-    dm[0 * P + q]     = dmean;
-    dm[1 * P + q]     = (d2 - m2 * dZ) / Z;
-    dm[2 * P + q]     = (d3 - 3 * m2 * Z * dmean - m3 * dZ) / Z;
+    dmean         = (d1 - m1 * dZ) / Z;
+    dm[0 * P + q] = dmean;
+    dm[1 * P + q] = (d2 - m2 * dZ) / Z;
+    dm[2 * P + q] = (d3 - 3 * m2 * Z * dmean - m3 * dZ) / Z;
   }
   PetscFunctionReturn(0);
 }
@@ -1235,6 +1273,25 @@ PetscErrorCode StgssaFSPGetFull(StgssaFSP f, PetscInt k, PetscInt *nstates, cons
   if (states) *states = f->x;
   if (p) *p = &f->fullp[k * f->n];
   if (dp) *dp = &f->fulldp[k * f->n * f->P];
+  PetscFunctionReturn(0);
+}
+
+/* One line: what, KSP type, PC type (and the factorization package). */
+static PetscErrorCode StgssaFSPViewKSP(PetscViewer viewer, const char what[], KSP ksp)
+{
+  KSPType       kt;
+  PCType        pt;
+  PC            pc;
+  MatSolverType st = NULL;
+  PetscBool     lu;
+
+  PetscFunctionBegin;
+  PetscCall(KSPGetType(ksp, &kt));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCGetType(pc, &pt));
+  PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCLU, &lu));
+  if (lu) PetscCall(PCFactorGetMatSolverType(pc, &st));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s KSP %s, PC %s%s%s%s\n", what, kt, pt, st ? " (" : "", st ? st : "", st ? ")" : ""));
   PetscFunctionReturn(0);
 }
 
@@ -1256,40 +1313,46 @@ PetscErrorCode StgssaFSPView(StgssaFSP f, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaFSP: %" PetscInt_FMT " states, %.0f nonzeros in A, %" PetscInt_FMT " jumps out of the projection, on %d ranks\n", f->n, info.nz_used, f->nleak, size));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt s = 0; s < f->S; s++) {
-    if (f->bound[s] >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PetscInt_FMT " (bound)\n", def->species[s].name, f->bound[s]));
-    else PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PRId64 " (reachable from x0)\n", def->species[s].name, f->maxcount[s]));
+    if (f->bound[s] >= 0)
+      PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PetscInt_FMT " (bound)\n", def->species[s].name, f->bound[s]));
+    else
+      PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PRId64 " (reachable from x0)\n", def->species[s].name, f->maxcount[s]));
   }
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " fitted log-rates:", f->P));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
-  for (PetscInt q = 0; q < f->P; q++) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", f->fit_names[q]));
+  for (PetscInt q = 0; q < f->P; q++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, " %s", f->fit_names[q]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   PetscCall(PetscViewerASCIIPrintf(viewer, "tolerance on lost mass %g\n", (double)f->tol));
-  if (f->ksp) {
-    KSPType         kt;
-    PCType          pt;
-    PC              pc;
-    MatSolverType   st = NULL;
-    PetscBool       lu;
-    PetscCall(KSPGetType(f->ksp, &kt));
-    PetscCall(KSPGetPC(f->ksp, &pc));
-    PetscCall(PCGetType(pc, &pt));
-    PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCLU, &lu));
-    if (lu) PetscCall(PCFactorGetMatSolverType(pc, &st));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "steady state: [A with row x0 := 1^T] p = e_x0, KSP %s, PC %s%s%s%s\n", kt, pt, st ? " (" : "", st ? st : "", st ? ")" : ""));
-  }
+  if (f->ksp) PetscCall(StgssaFSPViewKSP(viewer, "steady state: [A with row x0 := 1^T] p = e_x0,", f->ksp));
   if (f->ts) {
     TSType    tt;
     PetscReal atol, rtol;
+    SNES      snes;
+    KSP       ksp;
+    PC        pc;
+    PetscBool shell;
     PetscCall(TSGetType(f->ts, &tt));
     PetscCall(TSGetTolerances(f->ts, &atol, NULL, &rtol, NULL));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "transient: TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps; system of %" PetscInt_FMT " unknowns (p and %" PetscInt_FMT " sensitivities)\n", tt, (double)rtol, (double)atol, f->ts_steps, f->n * (1 + f->P), f->P));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "transient: TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps; system of %" PetscInt_FMT " unknowns (p and %" PetscInt_FMT " sensitivities)\n", tt, (double)rtol, (double)atol, f->ts_steps,
+                                     f->n * (1 + f->P), f->P));
+    PetscCall(TSGetSNES(f->ts, &snes));
+    PetscCall(SNESGetKSP(snes, &ksp));
+    PetscCall(KSPGetPC(ksp, &pc));
+    PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &shell));
+    if (shell && f->kstage)
+      PetscCall(StgssaFSPViewKSP(viewer, "  stages: block triangular, 1+P solves with shift I - A:", f->kstage));
+    else
+      PetscCall(StgssaFSPViewKSP(viewer, "  stages: shift I - J:", ksp));
   }
   if (f->done) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "%12s %14s\n", "time", "lost mass"));
     for (PetscInt k = 0; k < f->nsample; k++) {
-      if (f->times[k] < 0) PetscCall(PetscViewerASCIIPrintf(viewer, "%12s %14.3e (mass on the boundary states)\n", "steady", (double)f->lost[k]));
-      else PetscCall(PetscViewerASCIIPrintf(viewer, "%12.5g %14.3e\n", (double)f->times[k], (double)f->lost[k]));
+      if (f->times[k] < 0)
+        PetscCall(PetscViewerASCIIPrintf(viewer, "%12s %14.3e (mass on the boundary states)\n", "steady", (double)f->lost[k]));
+      else
+        PetscCall(PetscViewerASCIIPrintf(viewer, "%12.5g %14.3e\n", (double)f->times[k], (double)f->lost[k]));
     }
   }
   PetscCall(PetscViewerASCIIPopTab(viewer));
@@ -1321,13 +1384,15 @@ PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
   PetscCall(StgssaH5WriteAttrDouble(g, "tol", f->tol));
   {
     PetscInt mx = 3;
-    for (PetscInt s = 0; s < f->S; s++) mx = PetscMax(mx, f->nbins[s]);
+    for (PetscInt s = 0; s < f->S; s++)
+      mx = PetscMax(mx, f->nbins[s]);
     PetscCall(PetscMalloc1(T * mx * (P + 1), &buf));
   }
   for (PetscInt s = 0; s < f->S; s++) {
     const PetscInt B = f->nbins[s];
     char           name[STGSSA_NAME_MAX + 32];
-    for (PetscInt k = 0; k < T; k++) PetscCall(PetscArraycpy(&buf[k * B], &f->marg[k * f->btot + f->boff[s]], B));
+    for (PetscInt k = 0; k < T; k++)
+      PetscCall(PetscArraycpy(&buf[k * B], &f->marg[k * f->btot + f->boff[s]], B));
     {
       hsize_t dims[2] = {(hsize_t)T, (hsize_t)B};
       PetscCall(PetscSNPrintf(name, sizeof(name), "distribution/%s", def->species[s].name));
@@ -1335,20 +1400,23 @@ PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
     }
     if (P) {
       hsize_t dims[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)P};
-      for (PetscInt k = 0; k < T; k++) PetscCall(PetscArraycpy(&buf[k * B * P], &f->dmarg[(k * f->btot + f->boff[s]) * P], B * P));
+      for (PetscInt k = 0; k < T; k++)
+        PetscCall(PetscArraycpy(&buf[k * B * P], &f->dmarg[(k * f->btot + f->boff[s]) * P], B * P));
       PetscCall(PetscSNPrintf(name, sizeof(name), "sensitivity/%s", def->species[s].name));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
     }
     {
       hsize_t dims[2] = {(hsize_t)T, 3};
-      for (PetscInt k = 0; k < T; k++) PetscCall(StgssaFSPGetMoments(f, k, s, &buf[3 * k], NULL));
+      for (PetscInt k = 0; k < T; k++)
+        PetscCall(StgssaFSPGetMoments(f, k, s, &buf[3 * k], NULL));
       PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", def->species[s].name));
       PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, buf));
     }
     if (P) {
       hsize_t   dims[3] = {(hsize_t)T, 3, (hsize_t)P};
       PetscReal m[3];
-      for (PetscInt k = 0; k < T; k++) PetscCall(StgssaFSPGetMoments(f, k, s, m, &buf[3 * P * k]));
+      for (PetscInt k = 0; k < T; k++)
+        PetscCall(StgssaFSPGetMoments(f, k, s, m, &buf[3 * P * k]));
       PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", def->species[s].name));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
     }
@@ -1357,7 +1425,8 @@ PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
   if (f->full) {
     hsize_t dims[3] = {(hsize_t)f->n, (hsize_t)f->S, 0};
     PetscCall(PetscMalloc1(f->n * f->S, &buf));
-    for (PetscInt i = 0; i < f->n * f->S; i++) buf[i] = (double)f->x[i];
+    for (PetscInt i = 0; i < f->n * f->S; i++)
+      buf[i] = (double)f->x[i];
     PetscCall(StgssaH5WriteDoubles(g, "full/states", 2, dims, buf));
     PetscCall(PetscFree(buf));
     dims[0] = (hsize_t)T;
@@ -1377,10 +1446,12 @@ PetscErrorCode StgssaFSPDestroy(StgssaFSP *fsp)
   PetscFunctionBegin;
   if (!f) PetscFunctionReturn(0);
   PetscCall(StgssaFSPFreeSetUp(f));
-  for (PetscInt i = 0; i < f->nbnd; i++) PetscCall(PetscFree(f->bnd_names[i]));
+  for (PetscInt i = 0; i < f->nbnd; i++)
+    PetscCall(PetscFree(f->bnd_names[i]));
   PetscCall(PetscFree2(f->bnd_names, f->bnd_values));
   if (f->fit_names)
-    for (PetscInt q = 0; q < f->P; q++) PetscCall(PetscFree(f->fit_names[q]));
+    for (PetscInt q = 0; q < f->P; q++)
+      PetscCall(PetscFree(f->fit_names[q]));
   PetscCall(PetscFree(f->fit_names));
   PetscCall(PetscFree(f->times));
   PetscCall(PetscFree(*fsp));
