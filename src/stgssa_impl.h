@@ -9,4 +9,7 @@
 PETSC_INTERN PetscErrorCode StgssaStringListSet(PetscInt m, const char *const names[], PetscInt *n, char ***list);
 PETSC_INTERN PetscErrorCode StgssaStringListFree(PetscInt *n, char ***list);
 
+/* Collective: rank 0 reads the whole text file path (what: "model file", ...), every rank gets it. */
+PETSC_INTERN PetscErrorCode StgssaReadTextFile(MPI_Comm comm, const char path[], const char what[], char **text);
+
 #endif

@@ -28,5 +28,6 @@ PETSC_EXTERN PetscErrorCode StgssaFinalizePackage(void);
 #include <stgssa/data.h>
 #include <stgssa/objective.h>
 #include <stgssa/optimizer.h>
+#include <stgssa/output.h>
 
 #endif

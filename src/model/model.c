@@ -6,6 +6,7 @@
 */
 #include <stgssa/stgssa.h>
 #include "model_impl.h"
+#include "../stgssa_impl.h"
 #include <errno.h>
 
 PetscErrorCode StgssaModelCreate(MPI_Comm comm, StgssaModel *model)
@@ -45,48 +46,10 @@ PetscErrorCode StgssaModelLoadFromString(StgssaModel model, const char text[], c
 /* Rank 0 reads the file; its bytes (or the reason it could not) are broadcast. */
 PetscErrorCode StgssaModelLoad(StgssaModel model, const char path[])
 {
-  PetscMPIInt rank;
-  long        len = 0; /* -1: cannot read */
-  char       *text = NULL, reason[512] = "";
+  char *text;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(model->comm, &rank));
-  if (rank == 0) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-      PetscCall(PetscSNPrintf(reason, sizeof(reason), "%s: cannot open model file: %s", path, strerror(errno)));
-      len = -1;
-    } else {
-      size_t cap = 4096, got = 0, r;
-      PetscCall(PetscMalloc1(cap, &text));
-      while ((r = fread(text + got, 1, cap - got - 1, fp)) > 0) {
-        got += r;
-        if (got + 1 == cap) {
-          char *bigger;
-          PetscCall(PetscMalloc1(2 * cap, &bigger));
-          PetscCall(PetscArraycpy(bigger, text, got));
-          PetscCall(PetscFree(text));
-          text = bigger;
-          cap *= 2;
-        }
-      }
-      if (ferror(fp)) {
-        PetscCall(PetscSNPrintf(reason, sizeof(reason), "%s: cannot read model file: %s", path, strerror(errno)));
-        len = -1;
-      } else len = (long)got;
-      text[got] = 0;
-      (void)fclose(fp);
-    }
-  }
-  PetscCallMPI(MPI_Bcast(&len, 1, MPI_LONG, 0, model->comm));
-  if (len < 0) {
-    PetscCallMPI(MPI_Bcast(reason, sizeof(reason), MPI_CHAR, 0, model->comm));
-    PetscCall(PetscFree(text));
-    SETERRQ(model->comm, PETSC_ERR_FILE_OPEN, "%s", reason);
-  }
-  if (rank) PetscCall(PetscMalloc1((size_t)len + 1, &text));
-  PetscCallMPI(MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, model->comm));
-  PetscCheck(strlen(text) == (size_t)len, model->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: model file contains a NUL byte; expected a text file", path);
+  PetscCall(StgssaReadTextFile(model->comm, path, "model file", &text));
   PetscCall(StgssaModelLoadFromString(model, text, path));
   PetscCall(PetscFree(text));
   PetscFunctionReturn(0);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  StgssaRun: one complete run of the application on a communicator, as the options describe it
+  (-stgssa_model, -stgssa_mode, -stgssa_output and the options of every object it assembles):
+    simulate   model -> ensemble -> output
+    gradient   model -> ensemble -> evaluator (+ objective with data) -> output
+    optimize   model -> ensemble -> evaluator -> objective -> optimizer (TAO) -> output
+    fsp        model -> finite state projection (exact distributions, sensitivities) -> output
+  The driver runs one on PETSC_COMM_WORLD; a parameter study (StgssaStudy) runs one per member on
+  its group's communicator. Options are read from the default options database when
+  SetFromOptions is called (a study pushes each member's database first).
+*/
+#ifndef STGSSA_RUN_H
+#define STGSSA_RUN_H
+
+#include <petscsys.h>
+
+typedef enum {
+  STGSSA_MODE_SIMULATE,
+  STGSSA_MODE_GRADIENT,
+  STGSSA_MODE_OPTIMIZE,
+  STGSSA_MODE_FSP
+} StgssaMode;
+PETSC_EXTERN const char *const StgssaModes[];
+
+typedef struct _p_StgssaRun *StgssaRun;
+
+PETSC_EXTERN PetscErrorCode StgssaRunCreate(MPI_Comm, StgssaRun *);
+/* Read the run's options; with -help, let every object list its options (with defaults). */
+PETSC_EXTERN PetscErrorCode StgssaRunSetFromOptions(StgssaRun);
+/* Override -stgssa_output (after SetFromOptions). */
+PETSC_EXTERN PetscErrorCode StgssaRunSetOutput(StgssaRun, const char[]);
+PETSC_EXTERN PetscErrorCode StgssaRunGetMode(StgssaRun, StgssaMode *);
+/* Collective: load the model and set up every object; all checks of user input happen here,
+   before any work (every rank sees the same files and options and reaches the same verdict). */
+PETSC_EXTERN PetscErrorCode StgssaRunSetUp(StgssaRun);
+/* Collective: do the work of the mode and write the output file atomically. */
+PETSC_EXTERN PetscErrorCode StgssaRunExecute(StgssaRun);
+/* Final loss of an optimize or gradient-with-data run (NaN otherwise). */
+PETSC_EXTERN PetscErrorCode StgssaRunGetLoss(StgssaRun, PetscReal *);
+PETSC_EXTERN PetscErrorCode StgssaRunDestroy(StgssaRun *);
+
+/* The one-line message of a PETSc error (for "stgssa_hpc: error: ..." reports). */
+PETSC_EXTERN PetscErrorCode StgssaErrorText(PetscErrorCode, char[], size_t);
+
+#endif

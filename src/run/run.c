@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* StgssaRun: one run (simulate | gradient | optimize | fsp) assembled from library objects. */
+#include <stgssa/stgssa.h>
+#include <stgssa/fsp.h>
+#include <stgssa/run.h>
+#include <math.h>
+
+const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "fsp", "StgssaMode", "STGSSA_MODE_", NULL};
+
+struct _p_StgssaRun {
+  MPI_Comm   comm;
+  char       model[PETSC_MAX_PATH_LEN];  /* -stgssa_model: model file (required) */
+  PetscBool  have_model;                 /* -stgssa_model was given */
+  char       output[PETSC_MAX_PATH_LEN]; /* -stgssa_output: HDF5 result file */
+  StgssaMode mode;                       /* -stgssa_mode */
+  PetscBool  view_model;                 /* -stgssa_view_model: print the parsed model */
+  PetscBool  setup;
+  /* objects; those a mode does not use stay unused */
+  StgssaModel     model_obj;
+  StgssaEnsemble  ens;
+  StgssaEvaluator ev;
+  StgssaObjective obj;
+  StgssaOptimizer opt;
+  StgssaFSP       fsp;
+  /* gradient mode with a loss; optimize mode */
+  PetscBool  has_loss;
+  PetscReal  loss, *grad, *stderr_;
+};
+
+PetscErrorCode StgssaRunCreate(MPI_Comm comm, StgssaRun *run)
+{
+  StgssaRun r;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaInitializePackage());
+  PetscCall(PetscNew(&r));
+  r->comm = comm;
+  r->mode = STGSSA_MODE_OPTIMIZE;
+  r->loss = (PetscReal)NAN;
+  PetscCall(PetscStrncpy(r->output, "stgssa_out.h5", sizeof(r->output)));
+  PetscCall(StgssaModelCreate(comm, &r->model_obj));
+  PetscCall(StgssaEnsembleCreate(comm, &r->ens));
+  PetscCall(StgssaEvaluatorCreate(comm, &r->ev));
+  PetscCall(StgssaObjectiveCreate(comm, &r->obj));
+  PetscCall(StgssaOptimizerCreate(comm, &r->opt));
+  PetscCall(StgssaFSPCreate(comm, &r->fsp));
+  *run = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaRunSetFromOptions(StgssaRun r)
+{
+  PetscBool help = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(r->comm, NULL, "stgssa_hpc run options", "StgssaRun");
+  PetscCall(PetscOptionsString("-stgssa_model", "Model file (.model, see README)", "StgssaRun", r->model, r->model, sizeof(r->model), &r->have_model));
+  PetscCall(PetscOptionsEnum("-stgssa_mode", "What to run", "StgssaRun", StgssaModes, (PetscEnum)r->mode, (PetscEnum *)&r->mode, NULL));
+  PetscCall(PetscOptionsString("-stgssa_output", "HDF5 output file (written atomically)", "StgssaRun", r->output, r->output, sizeof(r->output), NULL));
+  PetscCall(PetscOptionsBool("-stgssa_view_model", "Print the model as parsed", "StgssaRun", r->view_model, &r->view_model, NULL));
+  PetscOptionsEnd();
+  PetscCall(PetscOptionsHasHelp(NULL, &help));
+  if (help) { /* list every option with its default */
+    PetscCall(StgssaModelSetFromOptions(r->model_obj));
+    PetscCall(StgssaEnsembleSetFromOptions(r->ens));
+    PetscCall(StgssaEvaluatorSetFromOptions(r->ev));
+    PetscCall(StgssaObjectiveSetFromOptions(r->obj));
+    PetscCall(StgssaOptimizerSetFromOptions(r->opt));
+    PetscCall(StgssaFSPSetFromOptions(r->fsp));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaRunSetOutput(StgssaRun r, const char path[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(r->output, path, sizeof(r->output)));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaRunGetMode(StgssaRun r, StgssaMode *mode)
+{
+  PetscFunctionBegin;
+  *mode = r->mode;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaRunGetLoss(StgssaRun r, PetscReal *loss)
+{
+  PetscFunctionBegin;
+  *loss = r->loss;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaRunSetUp(StgssaRun r)
+{
+  PetscFunctionBegin;
+  if (r->setup) PetscFunctionReturn(0);
+  PetscCheck(r->have_model && r->model[0], r->comm, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
+  PetscCall(StgssaOutputCheckPath(r->comm, r->output));
+  PetscCall(StgssaModelLoad(r->model_obj, r->model));
+  PetscCall(StgssaModelSetFromOptions(r->model_obj));
+  if (r->view_model) PetscCall(StgssaModelView(r->model_obj, NULL));
+  PetscCall(StgssaEnsembleSetModel(r->ens, r->model_obj));
+  PetscCall(StgssaEnsembleSetFromOptions(r->ens));
+  PetscCall(StgssaEnsembleSetUp(r->ens));
+  if (r->mode == STGSSA_MODE_FSP) { /* exact distributions at the sample times of the ensemble options */
+    StgssaSampling smp;
+    PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));
+    PetscCall(StgssaFSPSetModel(r->fsp, r->model_obj));
+    PetscCall(StgssaFSPSetTimes(r->fsp, smp.nsample, smp.sample_times));
+    PetscCall(StgssaFSPSetFromOptions(r->fsp));
+    PetscCall(StgssaFSPSetUp(r->fsp));
+  } else if (r->mode != STGSSA_MODE_SIMULATE) {
+    PetscCall(StgssaEvaluatorSetEnsemble(r->ev, r->ens, r->model_obj));
+    PetscCall(StgssaEvaluatorSetFromOptions(r->ev));
+    PetscCall(StgssaObjectiveSetFromOptions(r->obj));
+    PetscCall(StgssaObjectiveSetUp(r->obj, r->ev));
+    PetscCall(StgssaEvaluatorSetUp(r->ev));
+    if (r->mode == STGSSA_MODE_OPTIMIZE) {
+      PetscCall(StgssaOptimizerSetProblem(r->opt, r->model_obj, r->ens, r->ev, r->obj));
+      PetscCall(StgssaOptimizerSetOutput(r->opt, r->output));
+      PetscCall(StgssaOptimizerSetFromOptions(r->opt));
+      PetscCall(StgssaOptimizerSetUp(r->opt));
+    }
+  }
+  r->setup = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteSimulate(hid_t file, void *ctx)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleWriteHDF5(((StgssaRun)ctx)->ens, file));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteFSP(hid_t file, void *ctx)
+{
+  StgssaRun             r = (StgssaRun)ctx;
+  const StgssaModelDef *def;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetDef(r->model_obj, &def));
+  PetscCall(StgssaH5WriteRunInfo(file, r->comm, def->text));
+  PetscCall(StgssaFSPWriteHDF5(r->fsp, file));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteGradient(hid_t file, void *ctx)
+{
+  StgssaRun             r = (StgssaRun)ctx;
+  const StgssaModelDef *def;
+  StgssaSampling        smp;
+  PetscInt64            events;
+  hid_t                 run;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetDef(r->model_obj, &def));
+  PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));
+  PetscCall(StgssaEvaluatorGetEventCount(r->ev, &events));
+  PetscCall(StgssaH5WriteRunInfo(file, r->comm, def->text));
+  PetscCallHDF5(run = H5Gopen2(file, "run", H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrInt64(run, "seed", smp.seed));
+  PetscCall(StgssaH5WriteAttrInt64(run, "ntraj", smp.ntraj));
+  PetscCall(StgssaH5WriteAttrInt64(run, "events", events));
+  PetscCallHDF5(H5Gclose(run));
+  PetscCall(StgssaEvaluatorWriteHDF5(r->ev, file));
+  if (r->has_loss) {
+    hid_t    grp;
+    PetscInt P;
+    hsize_t  dims[1];
+    PetscCall(StgssaEvaluatorGetFit(r->ev, &P, NULL));
+    dims[0] = (hsize_t)P;
+    PetscCallHDF5(grp = H5Gopen2(file, "gradient", H5P_DEFAULT));
+    PetscCall(StgssaH5WriteDoubles(grp, "loss", 0, dims, &r->loss));
+    PetscCall(StgssaH5WriteDoubles(grp, "gradient", 1, dims, r->grad));
+    PetscCall(StgssaH5WriteDoubles(grp, "gradient_stderr", 1, dims, r->stderr_));
+    PetscCallHDF5(H5Gclose(grp));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* One evaluation of moments and their derivatives (and loss, gradient, standard errors with data). */
+static PetscErrorCode StgssaRunGradient(StgssaRun r)
+{
+  PetscInt P;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorEvaluate(r->ev));
+  PetscCall(StgssaEvaluatorView(r->ev, NULL));
+  PetscCall(StgssaObjectiveIsActive(r->obj, &r->has_loss));
+  PetscCall(StgssaEvaluatorGetFit(r->ev, &P, NULL));
+  PetscCall(PetscMalloc2(P, &r->grad, P, &r->stderr_));
+  if (r->has_loss) {
+    const char *const *names;
+    PetscCall(StgssaObjectiveCompute(r->obj, r->ev, &r->loss, r->grad, r->stderr_));
+    PetscCall(StgssaObjectiveView(r->obj, NULL));
+    PetscCall(StgssaEvaluatorGetFit(r->ev, NULL, &names));
+    PetscCall(PetscPrintf(r->comm, "loss %.6g\n%-12s %14s %14s\n", (double)r->loss, "parameter", "dL/dlog k", "std. error"));
+    for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
+  }
+  PetscCall(StgssaOutputWrite(r->comm, r->output, WriteGradient, r));
+  PetscCall(PetscFree2(r->grad, r->stderr_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaRunExecute(StgssaRun r)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaRunSetUp(r));
+  switch (r->mode) {
+  case STGSSA_MODE_SIMULATE:
+    PetscCall(StgssaEnsembleRun(r->ens));
+    PetscCall(StgssaEnsembleView(r->ens, NULL));
+    PetscCall(StgssaOutputWrite(r->comm, r->output, WriteSimulate, r));
+    break;
+  case STGSSA_MODE_GRADIENT:
+    PetscCall(StgssaRunGradient(r));
+    break;
+  case STGSSA_MODE_FSP:
+    PetscCall(StgssaFSPSolve(r->fsp));
+    PetscCall(StgssaFSPView(r->fsp, NULL));
+    PetscCall(StgssaOutputWrite(r->comm, r->output, WriteFSP, r));
+    break;
+  case STGSSA_MODE_OPTIMIZE:
+    PetscCall(StgssaOptimizerSolve(r->opt));
+    PetscCall(StgssaOptimizerView(r->opt, NULL));
+    PetscCall(StgssaOptimizerWrite(r->opt));
+    PetscCall(StgssaOptimizerGetResult(r->opt, NULL, &r->loss));
+    break;
+  }
+  PetscCall(PetscPrintf(r->comm, "Wrote %s\n", r->output));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaRunDestroy(StgssaRun *run)
+{
+  StgssaRun r = *run;
+
+  PetscFunctionBegin;
+  if (!r) PetscFunctionReturn(0);
+  PetscCall(StgssaFSPDestroy(&r->fsp));
+  PetscCall(StgssaOptimizerDestroy(&r->opt));
+  PetscCall(StgssaObjectiveDestroy(&r->obj));
+  PetscCall(StgssaEvaluatorDestroy(&r->ev));
+  PetscCall(StgssaEnsembleDestroy(&r->ens));
+  PetscCall(StgssaModelDestroy(&r->model_obj));
+  PetscCall(PetscFree(*run));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaErrorText(PetscErrorCode ierr, char buf[], size_t len)
+{
+  const char *text;
+  char       *specific;
+
+  PetscFunctionBegin;
+  PetscCall(PetscErrorMessage(ierr, &text, &specific));
+  PetscCall(PetscStrncpy(buf, specific && specific[0] ? specific : (text ? text : "unknown error"), len));
+  PetscFunctionReturn(0);
+}
