@@ -81,6 +81,16 @@ expect_fail opt_bounds_start  "outside -stgssa_bounds"               "$exe" $O -
 expect_fail opt_bounds_syntax "expected name=lo:hi"                  "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on
 expect_fail opt_bounds_notfit "is not a fitted parameter"            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_fit k_on -stgssa_bounds k_off=1:2
 expect_fail opt_restart_none  "nofile.h5"                            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_restart nofile.h5
+C="$O -stgssa_data timed.csv -stgssa_sample_times 1,1.5"
+expect_fail lc_unknown_name   "unknown parameter 'k_x'"              "$exe" $C -stgssa_log_constraint "k_tx=k_on+k_x"
+expect_fail lc_dep_not_fitted "dependent 'k_tx' is not a fitted parameter" "$exe" $C -stgssa_fit k_on,k_off -stgssa_log_constraint "k_tx=k_on"
+expect_fail lc_term_not_fit   "term 'k_deg' is not a fitted parameter" "$exe" $C -stgssa_fit k_on,k_off,k_tx -stgssa_log_constraint "k_tx=k_deg"
+expect_fail lc_malformed      "malformed term '2*+k_on'"             "$exe" $C -stgssa_log_constraint "k_tx=2*+k_on"
+expect_fail lc_malformed_num  "expected NAME, NUMBER*NAME or NUMBER" "$exe" $C -stgssa_log_constraint "k_tx=k_on+3x"
+expect_fail lc_no_equals      "expected DEP=TERM"                    "$exe" $C -stgssa_log_constraint "k_tx"
+expect_fail lc_dep_on_rhs     "'k_tx' is a dependent and appears on the right-hand side" "$exe" $C -stgssa_log_constraint "k_tx=k_on;k_off=k_tx"
+expect_fail lc_dep_twice      "the dependent of two constraints"     "$exe" $C -stgssa_log_constraint "k_tx=k_on;k_tx=k_off"
+expect_fail lc_bounds_dep     "is set by -stgssa_log_constraint"     "$exe" $C -stgssa_log_constraint "k_tx=k_on+1" -stgssa_bounds k_tx=1:100
 expect_fail opt_adam_beta     "beta"                                 "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -tao_adam_beta1 1.5
 
 F="-stgssa_model telegraph.model -stgssa_mode fsp -stgssa_tfinal 2 -stgssa_output out.h5"

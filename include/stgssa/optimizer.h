@@ -6,6 +6,13 @@
   one reduction. Fresh random numbers each evaluation (the evaluation count is part of the
   Philox counter) unless -stgssa_crn fixes them, which makes the objective deterministic for
   TAO's deterministic methods (blmvm, nm, ...).
+  Affine constraints between log-rates (-stgssa_log_constraint "DEP=TERM+TERM-...;..."): each
+  constraint makes log k_DEP = c0 + sum_j c_j log k_j (TERM: NAME, NUMBER*NAME or NUMBER; DEP and
+  every NAME fitted; no dependent on a right-hand side). TAO then sees only the Q = P - #dependents
+  free log-rates phi: theta = B phi + c (B is P x Q), and its gradient is B^T dL/dtheta (chain
+  rule), so the constraints hold exactly at every iterate. Dependents start at the value the
+  constraint gives them and cannot be bounded. /history, /result and /checkpoint/theta stay in the
+  P fitted log-rates; the TAO state (X, G, bounds, /checkpoint/adam_m, adam_v) has Q entries.
   Checkpoints (-stgssa_checkpoint_interval K) rewrite the whole output file atomically with a
   /checkpoint group; -stgssa_restart FILE continues from it, bitwise identically with adam.
 */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* StgssaOptimizer: TAO over the log-rates, history, checkpoints and restart. */
+/* StgssaOptimizer: TAO over the log-rates, history, checkpoints and restart; affine constraints
+   between log-rates (-stgssa_log_constraint). */
 #include <stgssa/stgssa.h>
 #include <stgssa/optimizer.h>
 #include <stgssa/adam.h>
+#include <ctype.h>
 
 struct _p_StgssaOptimizer {
   MPI_Comm        comm;
@@ -11,8 +13,20 @@ struct _p_StgssaOptimizer {
   StgssaEvaluator ev;
   StgssaObjective obj;
   Tao             tao;
-  Vec             X, G, XL, XU; /* theta and its gradient: all P entries on rank 0 */
-  PetscInt        P;
+  Vec             X, G, XL, XU; /* free log-rates phi and their gradient: all Q entries on rank 0 */
+  PetscInt        P;             /* fitted log-rates theta */
+  PetscInt        Q;             /* free log-rates phi: P minus the dependents of -stgssa_log_constraint */
+  /* theta = B phi + c: free theta entries are phi entries (B row = unit vector, c = 0); a
+     dependent d has theta_d = c_d + sum_j coef_j phi_j over its terms (rows dep_start[i]..) */
+  char            constraint[4096];
+  PetscInt       *free_p;   /* [Q] theta index of free entry q */
+  PetscInt       *dep_p;    /* [ndep] theta index of dependent i */
+  PetscInt        ndep;
+  PetscInt       *dep_start; /* [ndep+1] offsets into term_q, term_c */
+  PetscInt       *term_q;    /* free index of each term */
+  PetscReal      *term_c;    /* coefficient of each term */
+  PetscReal      *dep_c0;    /* [ndep] constant of dependent i */
+  PetscReal      *phi_eval, *gphi_eval; /* [Q] last evaluation in free coordinates */
   PetscBool       crn;           /* common random numbers: the same draws every evaluation */
   PetscInt        nevals;        /* objective evaluations so far: the Philox iteration counter */
   PetscInt        ckpt_interval; /* iterations between checkpoints (0: none) */
@@ -70,6 +84,7 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscFunctionBegin;
   PetscOptionsBegin(o->comm, NULL, "Optimization options", "StgssaOptimizer");
   PetscCall(PetscOptionsBool("-stgssa_crn", "Common random numbers: the same draws at every evaluation (deterministic objective)", "StgssaOptimizer", o->crn, &o->crn, NULL));
+  PetscCall(PetscOptionsString("-stgssa_log_constraint", "Affine constraints between fitted log-rates: DEP=TERM+TERM-...;... with TERM = NAME, NUMBER*NAME or NUMBER (log k_DEP = c0 + sum c_j log k_j)", "StgssaOptimizer", o->constraint, o->constraint, sizeof(o->constraint), NULL));
   PetscCall(PetscOptionsString("-stgssa_bounds", "Bounds on fitted rates: name=lo:hi,... (either side may be empty)", "StgssaOptimizer", o->bounds, o->bounds, sizeof(o->bounds), NULL));
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
@@ -110,6 +125,7 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     for (p = 0; p < o->P; p++)
       if (!strcmp(names[p], item)) break;
     PetscCheck(p < o->P, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is not a fitted parameter (-stgssa_fit)", item);
+    for (PetscInt i = 0; i < o->ndep; i++) PetscCheck(o->dep_p[i] != p, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is set by -stgssa_log_constraint; bound the free parameters of its constraint instead", item);
     if (eq[1]) {
       v = strtod(eq + 1, &end);
       PetscCheck(*end == 0 && v > 0 && PetscIsNormalReal(v), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: lower bound '%s' of %s is not a positive number", eq + 1, item);
@@ -126,7 +142,7 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
   PetscFunctionReturn(0);
 }
 
-/* Copy a rank-0-owned Vec to every rank (buf, length P). */
+/* Copy a rank-0-owned Vec of free coordinates to every rank (buf, length Q). */
 static PetscErrorCode StgssaOptimizerBcastVec(StgssaOptimizer o, Vec v, PetscReal *buf)
 {
   PetscMPIInt        rank;
@@ -136,13 +152,13 @@ static PetscErrorCode StgssaOptimizerBcastVec(StgssaOptimizer o, Vec v, PetscRea
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
   PetscCall(VecGetArrayRead(v, &a));
   if (rank == 0)
-    for (PetscInt p = 0; p < o->P; p++) buf[p] = PetscRealPart(a[p]);
+    for (PetscInt q = 0; q < o->Q; q++) buf[q] = PetscRealPart(a[q]);
   PetscCall(VecRestoreArrayRead(v, &a));
-  PetscCallMPI(MPI_Bcast(buf, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(buf, (PetscMPIInt)o->Q, MPIU_REAL, 0, o->comm));
   PetscFunctionReturn(0);
 }
 
-/* Set a rank-0-owned Vec from buf (identical on every rank). */
+/* Set a rank-0-owned Vec of free coordinates from buf (length Q, identical on every rank). */
 static PetscErrorCode StgssaOptimizerSetVec(StgssaOptimizer o, const PetscReal *buf, Vec v)
 {
   PetscMPIInt  rank;
@@ -152,18 +168,170 @@ static PetscErrorCode StgssaOptimizerSetVec(StgssaOptimizer o, const PetscReal *
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
   PetscCall(VecGetArray(v, &a));
   if (rank == 0)
-    for (PetscInt p = 0; p < o->P; p++) a[p] = buf[p];
+    for (PetscInt q = 0; q < o->Q; q++) a[q] = buf[q];
   PetscCall(VecRestoreArray(v, &a));
   PetscFunctionReturn(0);
 }
 
-/* TAO callback: one ensemble evaluation at theta = X. */
+/* theta = B phi + c (every rank). */
+static void StgssaOptimizerExpand(StgssaOptimizer o, const PetscReal *phi, PetscReal *theta)
+{
+  for (PetscInt q = 0; q < o->Q; q++) theta[o->free_p[q]] = phi[q];
+  for (PetscInt i = 0; i < o->ndep; i++) {
+    PetscReal t = o->dep_c0[i];
+    for (PetscInt k = o->dep_start[i]; k < o->dep_start[i + 1]; k++) t += o->term_c[k] * phi[o->term_q[k]];
+    theta[o->dep_p[i]] = t;
+  }
+}
+
+/* gphi = B^T gtheta: a free entry collects its own derivative plus coef_j times the derivative of
+   every dependent that has it as a term (chain rule). Without constraints gphi = gtheta exactly. */
+static void StgssaOptimizerReduceGradient(StgssaOptimizer o, const PetscReal *gtheta, PetscReal *gphi)
+{
+  for (PetscInt q = 0; q < o->Q; q++) gphi[q] = gtheta[o->free_p[q]];
+  for (PetscInt i = 0; i < o->ndep; i++)
+    for (PetscInt k = o->dep_start[i]; k < o->dep_start[i + 1]; k++) gphi[o->term_q[k]] += o->term_c[k] * gtheta[o->dep_p[i]];
+}
+
+/* Index of a fitted name, or -1. */
+static PetscInt StgssaOptimizerFindFit(StgssaOptimizer o, const char *const *names, const char *name)
+{
+  for (PetscInt p = 0; p < o->P; p++)
+    if (!strcmp(names[p], name)) return p;
+  return -1;
+}
+
+/* A name of -stgssa_log_constraint that must be a fitted parameter: its index, or a clear error
+   (unknown to the model, or a model parameter that is not fitted). */
+static PetscErrorCode StgssaOptimizerConstraintName(StgssaOptimizer o, const char *const *names, const char *name, const char *what, const char *dep, const char *rhs, PetscInt *p)
+{
+  const StgssaModelDef *def;
+
+  PetscFunctionBegin;
+  *p = StgssaOptimizerFindFit(o, names, name);
+  if (*p >= 0) PetscFunctionReturn(0);
+  PetscCall(StgssaModelGetDef(o->model, &def));
+  PetscCheck(StgssaModelDefFindParam(def, name) >= 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: unknown parameter '%s' in '%s=%s'", name, dep, rhs);
+  SETERRQ(o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: %s '%s' of '%s=%s' is not a fitted parameter (-stgssa_fit)", what, name, dep, rhs);
+}
+
+/* Parse -stgssa_log_constraint "DEP=TERM+TERM-...;..." into the affine map theta = B phi + c.
+   Every rank parses the same string, so every rank holds the map. Whitespace is ignored. A TERM
+   is NAME (coefficient 1), NUMBER*NAME or NUMBER (added to the constant); repeated names add up.
+   DEP and every NAME must be fitted; a dependent may not be a term of any constraint. */
+static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const char *const *names)
+{
+  char      *copy, *item, *save = NULL;
+  PetscInt  *dep_of, *q_of, nterm = 0, cap;
+  PetscReal *coef; /* [ndep x P] dense coefficients while parsing */
+  PetscInt   ndep = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(o->P, &dep_of, o->P, &q_of));
+  PetscCall(PetscCalloc1(o->P * o->P, &coef));
+  PetscCall(PetscMalloc2(o->P, &o->dep_p, o->P, &o->dep_c0));
+  for (PetscInt p = 0; p < o->P; p++) dep_of[p] = -1;
+  /* strip whitespace, but not between two parts of names or numbers ("k1 k2" is an error) */
+  PetscCall(PetscStrallocpy(o->constraint, &copy));
+  {
+    size_t j = 0;
+    for (size_t i = 0; copy[i]; i++) {
+      if (isspace((unsigned char)copy[i])) {
+        size_t k = i;
+        while (isspace((unsigned char)copy[k])) k++;
+        PetscCheck(!(j > 0 && (isalnum((unsigned char)copy[j - 1]) || copy[j - 1] == '_' || copy[j - 1] == '.') && (isalnum((unsigned char)copy[k]) || copy[k] == '_' || copy[k] == '.')), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: malformed term at '%s'; expected '+', '-', '*', '=' or ';' between names and numbers", copy + i);
+        continue;
+      }
+      copy[j++] = copy[i];
+    }
+    copy[j] = 0;
+  }
+  for (item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+    char    *eq = strchr(item, '='), *s;
+    PetscInt d;
+
+    PetscCheck(eq && eq != item && eq[1], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: found '%s'; expected DEP=TERM+TERM-... (TERM: NAME, NUMBER*NAME or NUMBER)", item);
+    *eq = 0;
+    PetscCheck(!strchr(eq + 1, '='), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s=%s' has more than one '='; separate constraints with ';'", item, eq + 1);
+    PetscCall(StgssaOptimizerConstraintName(o, names, item, "dependent", item, eq + 1, &d));
+    PetscCheck(dep_of[d] < 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s' is the dependent of two constraints", item);
+    dep_of[d]         = ndep;
+    o->dep_p[ndep]    = d;
+    o->dep_c0[ndep]   = 0;
+    for (s = eq + 1; *s;) {
+      char      *start = s, *end, name[STGSSA_NAME_MAX + 1];
+      PetscReal  sign = 1, c = 1;
+      PetscBool  hasnum = PETSC_FALSE;
+      size_t     len;
+      PetscInt   j;
+
+      if (*s == '+' || *s == '-') {
+        sign = *s == '-' ? -1 : 1;
+        s++;
+      } else PetscCheck(s == eq + 1, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: malformed term at '%s' in '%s=%s'; expected '+' or '-' between terms", s, item, eq + 1);
+      if (isdigit((unsigned char)*s) || *s == '.') {
+        c = strtod(s, &end);
+        PetscCheck(end != s && (PetscIsNormalReal(c) || c == 0), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: malformed term '%s' in '%s=%s'; expected NAME, NUMBER*NAME or NUMBER", start, item, eq + 1);
+        hasnum = PETSC_TRUE;
+        s      = end;
+        if (*s == '*') s++;
+        else {
+          PetscCheck(*s == 0 || *s == '+' || *s == '-', o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: malformed term '%s' in '%s=%s'; expected NAME, NUMBER*NAME or NUMBER", start, item, eq + 1);
+          o->dep_c0[ndep] += sign * c;
+          continue;
+        }
+      }
+      for (len = 0; isalnum((unsigned char)s[len]) || s[len] == '_'; len++) {}
+      PetscCheck(len > 0 && !isdigit((unsigned char)s[0]) && len <= STGSSA_NAME_MAX && (s[len] == 0 || s[len] == '+' || s[len] == '-'), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: malformed term '%s' in '%s=%s'; expected NAME, NUMBER*NAME or NUMBER%s", start, item, eq + 1, hasnum ? " (a name after '*')" : "");
+      PetscCall(PetscStrncpy(name, s, len + 1));
+      s += len;
+      PetscCall(StgssaOptimizerConstraintName(o, names, name, "term", item, eq + 1, &j));
+      coef[ndep * o->P + j] += sign * c;
+    }
+    ndep++;
+  }
+  PetscCall(PetscFree(copy));
+  /* no dependent on a right-hand side; the free coordinates are the fitted names that are not dependents */
+  for (PetscInt i = 0; i < ndep; i++)
+    for (PetscInt p = 0; p < o->P; p++) PetscCheck(coef[i * o->P + p] == 0 || dep_of[p] < 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s' is a dependent and appears on the right-hand side of the constraint of '%s'", names[p], names[o->dep_p[i]]);
+  o->ndep = ndep;
+  o->Q    = o->P - ndep;
+  PetscCheck(o->Q > 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint leaves no free fitted parameter");
+  PetscCall(PetscMalloc1(o->Q, &o->free_p));
+  for (PetscInt p = 0, q = 0; p < o->P; p++) {
+    q_of[p] = -1;
+    if (dep_of[p] < 0) {
+      q_of[p]       = q;
+      o->free_p[q++] = p;
+    }
+  }
+  for (PetscInt i = 0; i < ndep * o->P; i++) nterm += coef[i] != 0;
+  cap = nterm ? nterm : 1;
+  PetscCall(PetscMalloc3(ndep + 1, &o->dep_start, cap, &o->term_q, cap, &o->term_c));
+  nterm = 0;
+  for (PetscInt i = 0; i < ndep; i++) {
+    o->dep_start[i] = nterm;
+    for (PetscInt p = 0; p < o->P; p++)
+      if (coef[i * o->P + p] != 0) {
+        o->term_q[nterm]   = q_of[p];
+        o->term_c[nterm++] = coef[i * o->P + p];
+      }
+  }
+  o->dep_start[ndep] = nterm;
+  PetscCall(PetscFree(coef));
+  PetscCall(PetscFree2(dep_of, q_of));
+  PetscFunctionReturn(0);
+}
+
+/* TAO callback: one ensemble evaluation at theta = B X + c; the gradient handed to TAO is
+   dL/dphi = B^T dL/dtheta (chain rule through the affine map). */
 static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx)
 {
   StgssaOptimizer o = (StgssaOptimizer)ctx;
 
   PetscFunctionBegin;
-  PetscCall(StgssaOptimizerBcastVec(o, X, o->theta_eval));
+  PetscCall(StgssaOptimizerBcastVec(o, X, o->phi_eval));
+  StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
   PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_eval));
   o->eval_index = o->crn ? 0 : o->nevals;
   PetscCall(StgssaEvaluatorSetIteration(o->ev, o->eval_index));
@@ -171,7 +339,8 @@ static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec
   PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
   o->nevals++;
   *f = o->loss_eval;
-  PetscCall(StgssaOptimizerSetVec(o, o->grad_eval, G));
+  StgssaOptimizerReduceGradient(o, o->grad_eval, o->gphi_eval);
+  PetscCall(StgssaOptimizerSetVec(o, o->gphi_eval, G));
   PetscFunctionReturn(0);
 }
 
@@ -265,8 +434,8 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   PetscCall(StgssaH5ReadAttrInt64(ck, "seed", &state[2], o->restart));
   PetscCall(StgssaH5ReadAttrInt64(ck, "history_length", &state[3], o->restart));
   PetscCall(StgssaH5ReadDoubles(ck, "theta", (hsize_t)o->P, theta, o->restart));
-  PetscCall(StgssaH5ReadDoubles(ck, "adam_m", (hsize_t)o->P, m, o->restart));
-  PetscCall(StgssaH5ReadDoubles(ck, "adam_v", (hsize_t)o->P, v, o->restart));
+  PetscCall(StgssaH5ReadDoubles(ck, "adam_m", (hsize_t)o->Q, m, o->restart));
+  PetscCall(StgssaH5ReadDoubles(ck, "adam_v", (hsize_t)o->Q, v, o->restart));
   PetscCallHDF5(H5Gclose(ck));
   PetscCheck(state[3] >= 0 && state[3] < 100000000, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt history length %lld", o->restart, (long long)state[3]);
   o->cap   = (PetscInt)state[3] + 64;
@@ -291,7 +460,7 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
-  PetscCall(PetscMalloc2(o->P, &o->restart_m, o->P, &o->restart_v));
+  PetscCall(PetscMalloc2(o->Q, &o->restart_m, o->Q, &o->restart_v));
   if (rank == 0) {
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = StgssaOptimizerReadCheckpoint_Root(o, state, theta, o->restart_m, o->restart_v);
@@ -312,8 +481,8 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   }
   PetscCallMPI(MPI_Bcast(state, 4, MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(theta, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->restart_m, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->restart_v, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->restart_m, (PetscMPIInt)o->Q, MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->restart_v, (PetscMPIInt)o->Q, MPIU_REAL, 0, o->comm));
   if (rank) {
     o->nhist = (PetscInt)state[3];
     o->cap   = o->nhist + 64;
@@ -336,7 +505,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
 {
   PetscMPIInt         rank;
   const char *const  *names;
-  PetscReal          *theta, *lo, *hi;
+  PetscReal          *theta, *lo, *hi, *phi;
   PetscBool           bounded = PETSC_FALSE;
 
   PetscFunctionBegin;
@@ -348,19 +517,42 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     PetscCheck(active, o->comm, PETSC_ERR_ARG_WRONG, "optimize mode needs a loss: give -stgssa_data FILE (or -stgssa_loss design)");
   }
   PetscCall(StgssaEvaluatorGetFit(o->ev, &o->P, &names));
+  PetscCall(StgssaOptimizerParseConstraints(o, names));
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
-  PetscCall(VecCreateMPI(o->comm, rank == 0 ? o->P : 0, o->P, &o->X));
+  PetscCall(VecCreateMPI(o->comm, rank == 0 ? o->Q : 0, o->Q, &o->X));
   PetscCall(VecDuplicate(o->X, &o->G));
   PetscCall(PetscMalloc4(o->P, &o->theta_eval, o->P, &o->grad_eval, o->P, &o->se_eval, o->P, &o->rates));
-  PetscCall(PetscMalloc3(o->P, &theta, o->P, &lo, o->P, &hi));
+  PetscCall(PetscMalloc2(o->Q, &o->phi_eval, o->Q, &o->gphi_eval));
+  PetscCall(PetscMalloc4(o->P, &theta, o->P, &lo, o->P, &hi, o->Q, &phi));
   PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
   PetscCall(StgssaOptimizerParseBounds(o, names, lo, hi));
   if (o->restart[0]) PetscCall(StgssaOptimizerReadCheckpoint(o, theta));
+  /* start: the free entries as given, the dependents computed from them */
+  for (PetscInt q = 0; q < o->Q; q++) phi[q] = theta[o->free_p[q]];
+  if (o->ndep) {
+    PetscReal *given;
+    PetscCall(PetscMalloc1(o->P, &given));
+    PetscCall(PetscArraycpy(given, theta, o->P));
+    StgssaOptimizerExpand(o, phi, theta);
+    for (PetscInt i = 0; i < o->ndep; i++) {
+      const PetscInt d = o->dep_p[i];
+      PetscCheck(PetscIsNormalReal(theta[d]) || theta[d] == 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_log_constraint gives %s a non-finite log-rate %g", names[d], (double)theta[d]);
+      if (!o->restarted && PetscAbsReal(theta[d] - given[d]) > 1e-12 * PetscMax(1.0, PetscAbsReal(given[d])))
+        PetscCall(PetscPrintf(o->comm, "Note: -stgssa_log_constraint sets the start value of %s to %g (model value %g)\n", names[d], (double)PetscExpReal(theta[d]), (double)PetscExpReal(given[d])));
+    }
+    PetscCall(PetscFree(given));
+    PetscCall(StgssaEvaluatorSetTheta(o->ev, theta));
+  }
   for (PetscInt p = 0; p < o->P; p++) {
     if (lo[p] > PETSC_NINFINITY || hi[p] < PETSC_INFINITY) bounded = PETSC_TRUE;
     PetscCheck(theta[p] >= lo[p] && theta[p] <= hi[p], o->comm, PETSC_ERR_ARG_OUTOFRANGE, "Start value %g of %s is outside -stgssa_bounds [%g, %g]", (double)PetscExpReal(theta[p]), names[p], (double)PetscExpReal(lo[p]), (double)PetscExpReal(hi[p]));
   }
-  PetscCall(StgssaOptimizerSetVec(o, theta, o->X));
+  /* bounds of the free coordinates (dependents cannot be bounded) */
+  for (PetscInt q = 0; q < o->Q; q++) {
+    lo[q] = lo[o->free_p[q]];
+    hi[q] = hi[o->free_p[q]];
+  }
+  PetscCall(StgssaOptimizerSetVec(o, phi, o->X));
   PetscCall(TaoCreate(o->comm, &o->tao));
   PetscCall(TaoSetType(o->tao, "adam"));
   PetscCall(TaoSetSolution(o->tao, o->X));
@@ -393,7 +585,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
       PetscCall(PetscPrintf(o->comm, "Note: restarting %s from theta only; the optimizer's own state is rebuilt (bitwise continuation needs -tao_type adam)\n", type));
     }
   }
-  PetscCall(PetscFree3(theta, lo, hi));
+  PetscCall(PetscFree4(theta, lo, hi, phi));
   o->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -403,7 +595,8 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscFunctionBegin;
   PetscCall(StgssaOptimizerSetUp(o));
   PetscCall(TaoSolve(o->tao));
-  PetscCall(StgssaOptimizerBcastVec(o, o->X, o->theta_eval));
+  PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
+  StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
   for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_eval[p]);
   o->solved = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -441,6 +634,7 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   PetscCall(TaoGetType(o->tao, &type));
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, o->crn ? "common random numbers" : "fresh random numbers each", TaoConvergedReasons[reason]));
   PetscCall(PetscViewerASCIIPushTab(viewer));
+  if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
   PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
   for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
   PetscCall(PetscViewerASCIIPopTab(viewer));
@@ -463,7 +657,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   StgssaSampling           smp;
   hid_t                    g;
   const PetscInt           P = o->P, nh = o->nhist;
-  hsize_t                  d1[1] = {(hsize_t)nh}, d2[2] = {(hsize_t)nh, (hsize_t)P}, dp[1] = {(hsize_t)P};
+  hsize_t                  d1[1] = {(hsize_t)nh}, d2[2] = {(hsize_t)nh, (hsize_t)P}, dp[1] = {(hsize_t)P}, dq[1] = {(hsize_t)o->Q};
 
   PetscFunctionBegin;
   PetscCall(StgssaModelGetDef(o->model, &def));
@@ -510,8 +704,9 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteAttrInt64(g, "evaluation", o->eval_index));
   PetscCall(StgssaH5WriteAttrInt64(g, "history_length", nh > 0 ? nh - 1 : 0));
   PetscCall(StgssaH5WriteDoubles(g, "theta", 1, dp, o->theta_eval));
-  PetscCall(StgssaH5WriteDoubles(g, "adam_m", 1, dp, w->m));
-  PetscCall(StgssaH5WriteDoubles(g, "adam_v", 1, dp, w->v));
+  PetscCall(StgssaH5WriteDoubles(g, "adam_m", 1, dq, w->m)); /* free coordinates (Q entries) */
+  PetscCall(StgssaH5WriteDoubles(g, "adam_v", 1, dq, w->v));
+  if (o->constraint[0]) PetscCall(StgssaH5WriteAttrString(g, "log_constraint", o->constraint));
   d1[0] = d2[0] = (hsize_t)(nh > 0 ? nh - 1 : 0);
   PetscCall(StgssaH5WriteDoubles(g, "history_loss", 1, d1, o->h_loss));
   PetscCall(StgssaH5WriteDoubles(g, "history_theta", 2, d2, o->h_theta));
@@ -529,9 +724,9 @@ static PetscErrorCode StgssaOptimizerWriteFile(StgssaOptimizer o, PetscBool fina
   PetscBool               isadam;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc2(o->P, &w.m, o->P, &w.v));
-  PetscCall(PetscArrayzero(w.m, o->P));
-  PetscCall(PetscArrayzero(w.v, o->P));
+  PetscCall(PetscMalloc2(o->Q, &w.m, o->Q, &w.v));
+  PetscCall(PetscArrayzero(w.m, o->Q));
+  PetscCall(PetscArrayzero(w.v, o->Q));
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
   if (isadam) {
     Vec m, v;
@@ -564,6 +759,10 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(VecDestroy(&o->XL));
   PetscCall(VecDestroy(&o->XU));
   PetscCall(PetscFree4(o->theta_eval, o->grad_eval, o->se_eval, o->rates));
+  PetscCall(PetscFree2(o->phi_eval, o->gphi_eval));
+  PetscCall(PetscFree(o->free_p));
+  PetscCall(PetscFree2(o->dep_p, o->dep_c0));
+  PetscCall(PetscFree3(o->dep_start, o->term_q, o->term_c));
   PetscCall(PetscFree2(o->restart_m, o->restart_v));
   PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
   PetscCall(PetscFree(*opt));
