@@ -83,8 +83,8 @@ expect_fail opt_bounds_notfit "is not a fitted parameter"            "$exe" $O -
 expect_fail opt_restart_none  "nofile.h5"                            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_restart nofile.h5
 C="$O -stgssa_data timed.csv -stgssa_sample_times 1,1.5"
 expect_fail lc_unknown_name   "unknown parameter 'k_x'"              "$exe" $C -stgssa_log_constraint "k_tx=k_on+k_x"
-expect_fail lc_dep_not_fitted "dependent 'k_tx' is not a fitted parameter" "$exe" $C -stgssa_fit k_on,k_off -stgssa_log_constraint "k_tx=k_on"
-expect_fail lc_term_not_fit   "term 'k_deg' is not a fitted parameter" "$exe" $C -stgssa_fit k_on,k_off,k_tx -stgssa_log_constraint "k_tx=k_deg"
+expect_fail lc_dep_not_fitted "dependent 'k_tx' of 'k_tx=k_on' is not a fitted parameter" "$exe" $C -stgssa_fit k_on,k_off -stgssa_log_constraint "k_tx=k_on"
+expect_fail lc_term_not_fit   "term 'k_deg' of 'k_tx=k_deg' is not a fitted parameter" "$exe" $C -stgssa_fit k_on,k_off,k_tx -stgssa_log_constraint "k_tx=k_deg"
 expect_fail lc_malformed      "malformed term '2*+k_on'"             "$exe" $C -stgssa_log_constraint "k_tx=2*+k_on"
 expect_fail lc_malformed_num  "expected NAME, NUMBER*NAME or NUMBER" "$exe" $C -stgssa_log_constraint "k_tx=k_on+3x"
 expect_fail lc_no_equals      "expected DEP=TERM"                    "$exe" $C -stgssa_log_constraint "k_tx"
