@@ -87,6 +87,13 @@ timeout 300 mpirun -n 2 "$exe" -options_file fit.opts -stgssa_study fit.csv -stg
 grep -q "0 to run (3 complete" rerun.log && ok "rerun reused the 3 finished members" || { bad "rerun recomputed members:"; head -3 rerun.log; }
 dump fit.h5 /members/long rerun_long.bin && cmp -s alone_long.bin rerun_long.bin && ok "rerun study file holds the same results" || bad "rerun study file differs"
 
+sed 's/^short2,"data_members\/fast.h5",13,/short2,"data_members\/fast.h5",14,/' fit.csv > changed.csv
+if timeout 300 mpirun -n 2 "$exe" -options_file fit.opts -stgssa_study changed.csv -stgssa_output fit.h5 > changed.log 2>&1; then
+  bad "a member file computed with another seed was reused"
+elif grep -q "changed.csv:4: member short2: fit_members/short2.h5 exists but was computed with other options" changed.log; then
+  ok "member file computed with other options refused: $(grep -m1 error changed.log | cut -c1-120)..."
+else bad "changed member options: unclear message:"; cat changed.log; fi
+
 # (3) kill inside member long (1 group), rerun: long resumes from its checkpoint
 "$exe" -options_file fit.opts -stgssa_study fit.csv -stgssa_checkpoint_interval 5 -stgssa_output killed.h5 > killed.log 2>&1 &
 pid=$!

@@ -192,31 +192,18 @@ static PetscErrorCode StgssaStudySignature(char **sig)
 }
 
 /* ---------------------------------------------------------------------------------------------
-   The plan file <dir>/study_plan.txt: "name<TAB>signature" per member whose file may exist, so a
-   rerun never mixes results computed with other options.
+   Each member's signature is kept beside its output as <dir>/<name>.options, so a rerun never
+   mixes in results computed with other options. One small file per member (not one shared
+   file): separate jobs (e.g. a Slurm array, one member each) never write the same file.
    --------------------------------------------------------------------------------------------- */
-static PetscErrorCode StgssaStudyPlanPath(StgssaStudy s, char path[], size_t len)
+static PetscErrorCode StgssaStudySignaturePath(StgssaStudy s, PetscInt m, char path[], size_t len)
 {
   PetscFunctionBegin;
-  PetscCall(PetscSNPrintf(path, len, "%s/study_plan.txt", s->dir));
+  PetscCall(PetscSNPrintf(path, len, "%s/%s.options", s->dir, s->tab.names[s->rows[m]]));
   PetscFunctionReturn(0);
 }
 
-/* Rank 0: the signature recorded for name in the plan text (NULL if none); points into a copy. */
-static const char *StgssaStudyPlanFind(char *plan, const char *name, char **copyp)
-{
-  char  *save = NULL, *line;
-  size_t n    = strlen(name);
-
-  if (!plan) return NULL;
-  if (*copyp) free(*copyp);
-  *copyp = strdup(plan);
-  if (!*copyp) return NULL;
-  for (line = strtok_r(*copyp, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-    if (!strncmp(line, name, n) && line[n] == '\t') return line + n + 1;
-  return NULL;
-}
-
+/* Rank 0: the whole file as a string (NULL if it cannot be read). */
 static char *StgssaReadWholeFile(const char *path)
 {
   FILE  *fp = fopen(path, "rb");
@@ -232,50 +219,41 @@ static char *StgssaReadWholeFile(const char *path)
   got      = fread(buf, 1, (size_t)n, fp);
   buf[got] = 0;
   fclose(fp);
+  if (got && buf[got - 1] == '\n') buf[got - 1] = 0;
   return buf;
 }
 
-/* Rank 0: write the plan atomically: the old entries of members not in this run, then ours. */
-static PetscErrorCode StgssaStudyWritePlan_Root(StgssaStudy s, char *old)
+/* Rank 0: write the signatures of the members about to run, atomically (tmp + fsync + rename). */
+static PetscErrorCode StgssaStudyWriteSignatures_Root(StgssaStudy s)
 {
-  char  path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN];
-  FILE *fp;
-  int   bad = 0;
-
   PetscFunctionBegin;
-  PetscCall(StgssaStudyPlanPath(s, path, sizeof(path)));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()));
-  fp = fopen(tmp, "wb");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create '%s': %s", tmp, strerror(errno));
-  if (old) {
-    char *save = NULL;
-    for (char *line = strtok_r(old, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-      char     *tab  = strchr(line, '\t');
-      PetscBool ours = PETSC_FALSE;
-      if (!tab) continue;
-      *tab = 0;
-      for (PetscInt m = 0; m < s->nm && !ours; m++) ours = (PetscBool)!strcmp(line, s->tab.names[s->rows[m]]);
-      if (!ours) bad |= fprintf(fp, "%s\t%s\n", line, tab + 1) < 0;
+  for (PetscInt m = 0; m < s->nm; m++) {
+    char  path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN];
+    FILE *fp;
+    int   bad = 0;
+    if (s->state[m] == MEMBER_DONE) continue;
+    PetscCall(StgssaStudySignaturePath(s, m, path, sizeof(path)));
+    PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()));
+    fp = fopen(tmp, "wb");
+    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create '%s': %s", tmp, strerror(errno));
+    bad |= fprintf(fp, "%s\n", s->sig[m]) < 0;
+    bad |= fflush(fp) != 0;
+    bad |= fsync(fileno(fp)) != 0;
+    bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, path)) {
+      (void)unlink(tmp);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write '%s'", path);
     }
-  }
-  for (PetscInt m = 0; m < s->nm; m++) bad |= fprintf(fp, "%s\t%s\n", s->tab.names[s->rows[m]], s->sig[m]) < 0;
-  bad |= fflush(fp) != 0;
-  bad |= fsync(fileno(fp)) != 0;
-  bad |= fclose(fp) != 0;
-  if (bad || rename(tmp, path)) {
-    (void)unlink(tmp);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write the study plan '%s'", path);
   }
   PetscFunctionReturn(0);
 }
 
 /* Rank 0: what member m needs, from its file: complete (the group of its mode is there), a
    checkpoint to resume (optimize), or nothing usable. */
-static PetscErrorCode StgssaStudyInspect_Root(StgssaStudy s, PetscInt m, StgssaMode mode, char *plan, PetscInt *state, char reason[], size_t rlen)
+static PetscErrorCode StgssaStudyInspect_Root(StgssaStudy s, PetscInt m, StgssaMode mode, PetscInt *state, char reason[], size_t rlen)
 {
   static const char *const complete[] = {"simulate", "gradient", "result", "fsp"};
-  char                     path[PETSC_MAX_PATH_LEN], *copy = NULL;
-  const char              *recorded;
+  char                     path[PETSC_MAX_PATH_LEN], sigpath[PETSC_MAX_PATH_LEN], *recorded;
   hid_t                    file;
   H5E_auto2_t              func;
   void                    *data;
@@ -284,13 +262,14 @@ static PetscErrorCode StgssaStudyInspect_Root(StgssaStudy s, PetscInt m, StgssaM
   *state = MEMBER_RUN;
   PetscCall(StgssaStudyMemberPath(s, m, path, sizeof(path)));
   if (access(path, F_OK)) PetscFunctionReturn(0);
-  recorded = StgssaStudyPlanFind(plan, s->tab.names[s->rows[m]], &copy);
+  PetscCall(StgssaStudySignaturePath(s, m, sigpath, sizeof(sigpath)));
+  recorded = StgssaReadWholeFile(sigpath);
   if (!recorded || strcmp(recorded, s->sig[m])) {
-    PetscCall(PetscSNPrintf(reason, rlen, "%s:%d: member %s: %s exists but was computed with other options (%s); remove it or choose another -stgssa_output", s->file, s->tab.line[s->rows[m]], s->tab.names[s->rows[m]], path, recorded ? "see study_plan.txt" : "no entry in study_plan.txt"));
-    free(copy);
+    PetscCall(PetscSNPrintf(reason, rlen, "%s:%d: member %s: %s exists but was computed with other options (%s %s); remove it or choose another -stgssa_output", s->file, s->tab.line[s->rows[m]], s->tab.names[s->rows[m]], path, recorded ? "see" : "no", sigpath));
+    free(recorded);
     PetscFunctionReturn(0);
   }
-  free(copy);
+  free(recorded);
   PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &func, &data));
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
   file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -305,7 +284,7 @@ static PetscErrorCode StgssaStudyInspect_Root(StgssaStudy s, PetscInt m, StgssaM
 }
 
 /* Collective on the world: configure member m, check its input and its file; restore options. */
-static PetscErrorCode StgssaStudyCheckMember(StgssaStudy s, PetscInt m, char *plan)
+static PetscErrorCode StgssaStudyCheckMember(StgssaStudy s, PetscInt m)
 {
   StgssaRun      run;
   StgssaMode     mode;
@@ -321,7 +300,7 @@ static PetscErrorCode StgssaStudyCheckMember(StgssaStudy s, PetscInt m, char *pl
   PetscCall(StgssaRunCreate(s->comm, &run));
   PetscCall(StgssaRunSetFromOptions(run));
   PetscCall(StgssaRunGetMode(run, &mode));
-  if (rank == 0) PetscCall(StgssaStudyInspect_Root(s, m, mode, plan, &state, reason, sizeof(reason)));
+  if (rank == 0) PetscCall(StgssaStudyInspect_Root(s, m, mode, &state, reason, sizeof(reason)));
   PetscCallMPI(MPI_Bcast(reason, sizeof(reason), MPI_CHAR, 0, s->comm));
   PetscCallMPI(MPI_Bcast(&state, 1, MPIU_INT, 0, s->comm));
   s->state[m] = state;
@@ -382,7 +361,7 @@ static PetscErrorCode StgssaStudySelect(StgssaStudy s)
 PetscErrorCode StgssaStudySetUp(StgssaStudy s)
 {
   PetscMPIInt size, rank;
-  char        err[PETSC_MAX_PATH_LEN + 512], *plan = NULL;
+  char        err[PETSC_MAX_PATH_LEN + 512];
   int         rc;
   PetscBool   created = PETSC_FALSE; /* the members' directory is new: removed again if the input is bad */
 
@@ -411,18 +390,12 @@ PetscErrorCode StgssaStudySetUp(StgssaStudy s)
   }
   /* every member once, before any work: bad input anywhere stops the study here */
   PetscCall(PetscCalloc2(s->nm, &s->state, s->nm, &s->sig));
-  if (rank == 0) {
-    char path[PETSC_MAX_PATH_LEN];
-    PetscCall(StgssaStudyPlanPath(s, path, sizeof(path)));
-    plan = StgssaReadWholeFile(path);
-  }
   for (PetscInt m = 0; m < s->nm; m++) {
     PetscErrorCode ierr;
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = StgssaStudyCheckMember(s, m, plan);
+    ierr = StgssaStudyCheckMember(s, m);
     PetscCall(PetscPopErrorHandler());
     if (ierr) { /* PetscCall keeps the member's message (the first error raised) */
-      free(plan);
       if (created) (void)rmdir(s->dir); /* nothing half-written */
       PetscCall(ierr);
     }
@@ -430,13 +403,12 @@ PetscErrorCode StgssaStudySetUp(StgssaStudy s)
   if (rank == 0) {
     PetscErrorCode ierr;
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = StgssaStudyWritePlan_Root(s, plan);
+    ierr = StgssaStudyWriteSignatures_Root(s);
     PetscCall(PetscPopErrorHandler());
     rc = (int)ierr;
   }
-  free(plan);
   PetscCallMPI(MPI_Bcast(&rc, 1, MPI_INT, 0, s->comm));
-  PetscCheck(!rc, s->comm, PETSC_ERR_FILE_WRITE, "Cannot write the study plan in '%s'", s->dir);
+  PetscCheck(!rc, s->comm, PETSC_ERR_FILE_WRITE, "Cannot write the members' option files in '%s'", s->dir);
 
   /* groups: contiguous blocks of ranks */
   s->group = (PetscInt)(((PetscInt64)rank * s->ngroups) / size);
