@@ -45,6 +45,7 @@ struct _p_StgssaOptimizer {
   PetscInt   restart_step;
   PetscReal *restart_m, *restart_v;
   /* result */
+  PetscReal  t_start; /* MPI_Wtime() when Solve began: /run wall_seconds */
   PetscReal *rates;
   PetscBool  solved;
 };
@@ -594,6 +595,7 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
 {
   PetscFunctionBegin;
   PetscCall(StgssaOptimizerSetUp(o));
+  o->t_start = MPI_Wtime();
   PetscCall(TaoSolve(o->tao));
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
@@ -668,6 +670,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteAttrInt64(g, "seed", smp.seed));
   PetscCall(StgssaH5WriteAttrInt64(g, "ntraj", smp.ntraj));
   PetscCall(StgssaH5WriteAttrInt64(g, "evaluations", o->nevals));
+  PetscCall(StgssaH5WriteAttrDouble(g, "wall_seconds", MPI_Wtime() - o->t_start)); /* of this run (since a restart) */
   {
     TaoType type;
     PetscCall(TaoGetType(o->tao, &type));

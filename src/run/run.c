@@ -15,6 +15,7 @@ struct _p_StgssaRun {
   StgssaMode mode;                       /* -stgssa_mode */
   PetscBool  view_model;                 /* -stgssa_view_model: print the parsed model */
   PetscBool  setup;
+  PetscReal  t0; /* MPI_Wtime() when Execute began: /run wall_seconds */
   /* objects; those a mode does not use stay unused */
   StgssaModel     model_obj;
   StgssaEnsemble  ens;
@@ -135,6 +136,17 @@ static PetscErrorCode WriteSimulate(hid_t file, void *ctx)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode StgssaRunWriteWallTime(StgssaRun r, hid_t file)
+{
+  hid_t run;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(run = H5Gopen2(file, "run", H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrDouble(run, "wall_seconds", MPI_Wtime() - r->t0));
+  PetscCallHDF5(H5Gclose(run));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteFSP(hid_t file, void *ctx)
 {
   StgssaRun             r = (StgssaRun)ctx;
@@ -143,6 +155,7 @@ static PetscErrorCode WriteFSP(hid_t file, void *ctx)
   PetscFunctionBegin;
   PetscCall(StgssaModelGetDef(r->model_obj, &def));
   PetscCall(StgssaH5WriteRunInfo(file, r->comm, def->text));
+  PetscCall(StgssaRunWriteWallTime(r, file));
   PetscCall(StgssaFSPWriteHDF5(r->fsp, file));
   PetscFunctionReturn(0);
 }
@@ -165,6 +178,7 @@ static PetscErrorCode WriteGradient(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteAttrInt64(run, "ntraj", smp.ntraj));
   PetscCall(StgssaH5WriteAttrInt64(run, "events", events));
   PetscCallHDF5(H5Gclose(run));
+  PetscCall(StgssaRunWriteWallTime(r, file));
   PetscCall(StgssaEvaluatorWriteHDF5(r->ev, file));
   if (r->has_loss) {
     hid_t    grp;
@@ -209,6 +223,7 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
 {
   PetscFunctionBegin;
   PetscCall(StgssaRunSetUp(r));
+  r->t0 = MPI_Wtime();
   switch (r->mode) {
   case STGSSA_MODE_SIMULATE:
     PetscCall(StgssaEnsembleRun(r->ens));
