@@ -9,7 +9,7 @@
 # a rerun in the same OUTDIR reuses finished members (see README "Parameter studies").
 # --ci runs the scaled-down version the test suite uses (fewer members, trajectories and
 # iterations; the options it adds are printed).
-# Environment: LAUNCH (default "mpirun -n 2"; on a cluster e.g. "srun"), GROUPS (study groups,
+# Environment: LAUNCH (default "mpirun -n 2"; on a cluster e.g. "srun"), STUDY_GROUPS (study groups,
 # default 2), STGSSA_HPC (default build/stgssa_hpc).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,7 @@ if [ "${1:-}" = "--ci" ]; then ci=1; shift; fi
 name=${1:?usage: run-study.sh [--ci] NAME [OUTDIR]}
 out=${2:-studies_out/$name}
 : "${LAUNCH:=mpirun -n 2}"
-: "${GROUPS:=2}"
+: "${STUDY_GROUPS:=2}"
 : "${STGSSA_HPC:=$root/build/stgssa_hpc}"
 PYTHON=/usr/bin/python3
 [ -f "$root/scripts/env.sh" ] && . "$root/scripts/env.sh"
@@ -31,8 +31,8 @@ cd "$out"
 study() {
   base=$1 table=$2 output=$3
   shift 3
-  echo "== $LAUNCH stgssa_hpc -options_file $base -stgssa_study $table -stgssa_study_groups $GROUPS -stgssa_output $output $*"
-  $LAUNCH "$STGSSA_HPC" -options_file "$base" -stgssa_study "$table" -stgssa_study_groups "$GROUPS" -stgssa_output "$output" "$@"
+  echo "== $LAUNCH stgssa_hpc -options_file $base -stgssa_study $table -stgssa_study_groups $STUDY_GROUPS -stgssa_output $output $*"
+  $LAUNCH "$STGSSA_HPC" -options_file "$base" -stgssa_study "$table" -stgssa_study_groups "$STUDY_GROUPS" -stgssa_output "$output" "$@"
 }
 # single BASE [extra options...]: one run
 single() {
@@ -48,6 +48,19 @@ exclusion)
   if [ $ci = 1 ]; then set -- -stgssa_study_members B04,B08 -tao_max_it 120; else set --; fi
   study input/studies/exclusion.opts input/studies/exclusion_pareto.csv exclusion_pareto.h5 "$@"
   $PYTHON "$root/postprocess/exclusion_pareto.py" exclusion_pareto.h5 --png exclusion_pareto.png
+  ;;
+promoter4)
+  # time courses after induction -> fit of 6 rates (score + Adam); the exact reference fit
+  # (FSP gradients + blmvm) and the Cramer-Rao bounds of the design at the truth
+  if [ $ci = 1 ]; then set -- -stgssa_ntraj 2000 -tao_max_it 300; else set --; fi
+  single input/studies/promoter4_data.opts
+  single input/studies/promoter4_fit.opts "$@"
+  single input/studies/promoter4_fit.opts -stgssa_gradient fsp -stgssa_fsp_max M=150 -tao_type blmvm -tao_max_it 60 \
+    -stgssa_output promoter4_fit_fsp.h5
+  single input/studies/promoter4_fit.opts -stgssa_mode fsp -stgssa_fsp_max M=80 -stgssa_parameters k12=1,k23=2,k34=2,k43=1,k_tx3=8,k_tx4=25 \
+    -stgssa_output promoter4_fsp_truth.h5
+  $PYTHON "$root/postprocess/promoter4_summary.py" promoter4_fit_fsp.h5 promoter4_data.h5 --crlb promoter4_fsp_truth.h5 --no-model
+  $PYTHON "$root/postprocess/promoter4_summary.py" promoter4_fit.h5 promoter4_data.h5 --crlb promoter4_fsp_truth.h5 --png promoter4_fit.png
   ;;
 *)
   echo "run-study.sh: unknown study '$name'; expected telegraph_regimes, promoter4, ring_tur or exclusion" >&2
