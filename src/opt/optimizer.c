@@ -538,7 +538,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     for (PetscInt i = 0; i < o->ndep; i++) {
       const PetscInt d = o->dep_p[i];
       PetscCheck(PetscIsNormalReal(theta[d]) || theta[d] == 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_log_constraint gives %s a non-finite log-rate %g", names[d], (double)theta[d]);
-      if (!o->restarted && PetscAbsReal(theta[d] - given[d]) > 1e-12 * PetscMax(1.0, PetscAbsReal(given[d])))
+      if (!o->restarted && PetscAbsReal(theta[d] - given[d]) > 1e-9) /* more than rounding of the given value */
         PetscCall(PetscPrintf(o->comm, "Note: -stgssa_log_constraint sets the start value of %s to %g (model value %g)\n", names[d], (double)PetscExpReal(theta[d]), (double)PetscExpReal(given[d])));
     }
     PetscCall(PetscFree(given));
