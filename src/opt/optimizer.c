@@ -634,7 +634,11 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
   PetscCall(TaoGetSolutionStatus(o->tao, &its, NULL, NULL, NULL, NULL, &reason));
   PetscCall(TaoGetType(o->tao, &type));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, o->crn ? "common random numbers" : "fresh random numbers each", TaoConvergedReasons[reason]));
+  {
+    StgssaGradientType gt;
+    PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, gt == STGSSA_GRADIENT_FSP ? "exact FSP objective" : (o->crn ? "common random numbers" : "fresh random numbers each"), TaoConvergedReasons[reason]));
+  }
   PetscCall(PetscViewerASCIIPushTab(viewer));
   if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
   PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
