@@ -71,6 +71,21 @@ ring_tur)
   study input/studies/ring_tur.opts input/studies/ring_tur.csv ring_tur.h5 "$@"
   $PYTHON "$root/postprocess/ring_tur.py" ring_tur.h5 --png ring_tur.png
   ;;
+telegraph_regimes)
+  # 27 truths: synthetic data, the exact FSP reference (identifiability: Cramer-Rao bounds of the
+  # design), and 54 fits (distributions, first three moments); CI: two regimes, distributions only
+  d="" f="" x=""
+  if [ $ci = 1 ]; then
+    d="-stgssa_study_members on0.1_off0.1_tx5,on1_off1_tx20"
+    f="-stgssa_study_members on0.1_off0.1_tx5_dist,on1_off1_tx20_dist"
+    x="-stgssa_ntraj 1000 -tao_max_it 150 -tao_adam_learning_rate 0.05"
+  fi
+  study input/studies/telegraph_regimes_data.opts input/studies/telegraph_regimes_data.csv telegraph_regimes_data.h5 $d
+  study input/studies/telegraph_regimes_fsp.opts input/studies/telegraph_regimes_fsp.csv telegraph_regimes_fsp.h5 $d
+  study input/studies/telegraph_regimes_fit.opts input/studies/telegraph_regimes_fit.csv telegraph_regimes_fit.h5 $f $x
+  $PYTHON "$root/postprocess/telegraph_regimes.py" telegraph_regimes_fit.h5 telegraph_regimes_fsp.h5 --data telegraph_regimes_data.h5 \
+    --png telegraph_regimes.png
+  ;;
 *)
   echo "run-study.sh: unknown study '$name'; expected telegraph_regimes, promoter4, ring_tur or exclusion" >&2
   exit 2
