@@ -33,10 +33,10 @@ promoter4)
     '/largest \|rel. error\| of the final iterate/ { v = $NF; sub(/%/, "", v); n++; if (v + 0 > 20) bad++ } END { exit !(n == 1 && bad == 0) }' ;;
 ring_tur)
   check "exact long-time Q of the optimized rates within 5% of tanh(A/2N)/(A/2N) (N = 4, A = 4, 8)" \
-    '$1 ~ /^N4_A[48]$/ { n++; e = $7; sub(/%/, "", e); if (e + 0 > 5 || e + 0 < -5) bad++ } END { exit !(n == 2 && bad == 0) }' ;;
+    '$1 ~ /^N4_A[48]$/ { n++; e = $8; sub(/%/, "", e); if (e + 0 > 5 || e + 0 < -5) bad++ } END { exit !(n == 2 && bad == 0) }' ;;
 telegraph_regimes)
   check "median relative error <= 10% over identifiable regimes (distribution fits)" \
-    '/^median over identifiable/ && /distribution/ { n++; v = $NF; sub(/%/, "", v); if (v + 0 > 10) bad++ } END { exit !(n >= 1 && bad == 0) }' ;;
+    '/^distributions: median \|rel. error\| over [0-9]+ identifiable fitted rates/ { n++; v = $10; sub(/%/, "", v); if ($6 + 0 < 4 || v + 0 > 10) bad++ } END { exit !(n == 1 && bad == 0) }' ;;
 esac
 [ -f "$work/out/$name.png" ] || ls "$work/out"/*.png > /dev/null 2>&1 && { echo "ok   $name: figure written"; pass=$((pass + 1)); } || { echo "FAIL $name: no figure"; fail=$((fail + 1)); }
 echo "$pass passed, $fail failed"
