@@ -42,6 +42,7 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator, PetscInt P, c
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator, StgssaGradientType);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetTemperature(StgssaEvaluator, PetscReal);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator, PetscInt B, StgssaKernel, PetscReal bandwidth);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetHistogram(StgssaEvaluator, PetscInt *B, StgssaKernel *, PetscReal *bandwidth);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator, PetscBool);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator);

@@ -167,9 +167,17 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
   PetscCheck(o->nmatch > 0, o->comm, PETSC_ERR_ARG_INCOMP, "%s: none of the observed species (-stgssa_observe) is in the data", o->datafile);
   if (o->type == STGSSA_LOSS_DISTRIBUTION || o->type == STGSSA_LOSS_TIMECOURSE) {
     /* bins 0..nmax-1 of the data, plus an overflow margin of two bandwidths; the last bin
-       collects the model (and data) mass at and above it */
-    PetscCall(PetscOptionsGetReal(NULL, NULL, "-stgssa_bandwidth", &h, NULL));
+       collects the model (and data) mass at and above it. The data histogram is smoothed with
+       the model's soft-histogram kernel: the model's p_b = sum_x p(x) w_b(x) is linear in the
+       distribution p (DESIGN.md §2, soft histograms), so comparing it with
+       q_b = sum_x q(x) w_b(x) puts the loss minimum at p = q; comparing with the raw q would
+       bias fitted rates towards wider distributions (measured: k_off -17% on a telegraph regime
+       at h = 1.5). With the Wendland kernel and h <= 1 the weights are one-hot (q unchanged). */
+    StgssaKernel kernel;
+    double      *w;
+    PetscCall(StgssaEvaluatorGetHistogram(ev, NULL, &kernel, &h));
     o->B = nmax + 1 + (PetscInt)PetscCeilReal(2 * h);
+    PetscCall(PetscMalloc1(o->B, &w));
     for (PetscInt k = 0; k < o->nmatch; k++) {
       StgssaMatch     *m = &o->match[k];
       PetscInt         nb;
@@ -177,9 +185,14 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
       PetscReal        tot;
       PetscCall(StgssaDataGetHistogram(o->data, m->id, smp.obs_names[m->o], &nb, &c, &tot));
       PetscCall(PetscCalloc1(o->B, &m->q));
-      for (PetscInt b = 0; b < nb; b++) m->q[PetscMin(b, o->B - 1)] += c[b] / tot;
+      for (PetscInt x = 0; x < nb; x++) {
+        if (c[x] == 0) continue;
+        StgssaSoftHistogram(kernel, h, (double)PetscMin(x, o->B - 1), (int)o->B, w, NULL);
+        for (PetscInt b = 0; b < o->B; b++) m->q[b] += (c[x] / tot) * w[b];
+      }
     }
-    PetscCall(StgssaEvaluatorSetHistogram(ev, o->B, STGSSA_KERNEL_WENDLAND, h));
+    PetscCall(PetscFree(w));
+    PetscCall(StgssaEvaluatorSetHistogram(ev, o->B, kernel, h));
   }
   PetscFunctionReturn(0);
 }

@@ -123,6 +123,15 @@ PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator e, PetscInt B, Stgssa
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEvaluatorGetHistogram(StgssaEvaluator e, PetscInt *B, StgssaKernel *kernel, PetscReal *bandwidth)
+{
+  PetscFunctionBegin;
+  if (B) *B = e->B;
+  if (kernel) *kernel = e->kernel;
+  if (bandwidth) *bandwidth = e->bandwidth;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator e, PetscBool flg)
 {
   PetscFunctionBegin;
