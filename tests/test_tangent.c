@@ -598,6 +598,7 @@ static void fill_configs(const DenseModel *m, const StgssaNetwork *net, StgssaGr
   tc->w0            = m->w0;
   tc->w1            = m->w1;
   tc->rev           = m->has_rev ? m->rev : NULL;
+  tc->count_from    = 0.0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

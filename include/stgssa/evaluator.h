@@ -42,6 +42,8 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator, PetscInt P, c
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator, StgssaGradientType);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetTemperature(StgssaEvaluator, PetscReal);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetHistogram(StgssaEvaluator, PetscInt B, StgssaKernel, PetscReal bandwidth);
+/* Duration over which the path observables count jumps: tfinal - (-stgssa_count_from). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetPathDuration(StgssaEvaluator, PetscReal *);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetHistogram(StgssaEvaluator, PetscInt *B, StgssaKernel *, PetscReal *bandwidth);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator, PetscBool);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator);

@@ -34,6 +34,8 @@ typedef struct {
   PetscBool          window;     /* record time averages over [w0, w1] */
   double             w0, w1;
   const PetscInt    *rev;        /* [R] reverse reaction of j or -1; NULL: no entropy production */
+  double             count_from; /* path observables (reaction counts, entropy production, counted
+                                    events) take only the jumps at times > count_from (burn-in) */
 } StgssaTangentConfig;
 
 /* Per-trajectory record. All arrays are sized by StgssaTangentRecordCreate. Tangent layout:
@@ -46,7 +48,8 @@ typedef struct {
   double   sigma, *sigmadot;  /* stochastic entropy production sum_n log(a_{j_n}(x_n)/a_{rev j_n}(x_{n+1})), [P] */
   double  *score_sample;      /* [nsample*P]: score d log P(path up to t_i)/d theta (SCORE only) */
   double  *score_end;         /* [P]: score of the whole path up to tfinal (SCORE only) */
-  int64_t  events;
+  int64_t  events;            /* all SSA events of the path */
+  int64_t  events_counted;    /* events at times > count_from (activity) */
 } StgssaTangentRecord;
 
 typedef struct {

@@ -235,7 +235,9 @@ static PetscErrorCode StgssaObjectiveLoss(StgssaObjective o, StgssaEvaluator ev,
   PetscCall(PetscArrayzero(o->dLdmu, lay->M));
   *L = 0.0;
   if (o->type == STGSSA_LOSS_DESIGN) {
-    const PetscReal T = smp.tfinal, *J = &mu[lay->off_cur + 2 * o->cur];
+    const PetscReal *J = &mu[lay->off_cur + 2 * o->cur];
+    PetscReal        T; /* duration of the path observables (after -stgssa_count_from) */
+    PetscCall(StgssaEvaluatorGetPathDuration(ev, &T));
     if (o->goal == STGSSA_DESIGN_CURRENT) { /* maximize <J> */
       *L                                 = -J[0];
       o->dLdmu[lay->off_cur + 2 * o->cur] = -1.0;

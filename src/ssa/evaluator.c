@@ -38,6 +38,7 @@ struct _p_StgssaEvaluator {
   /* observables */
   PetscBool    window;
   PetscReal    w0, w1;
+  PetscReal    count_from; /* burn-in of the path observables (currents, activity, entropy production) */
   PetscInt     B;
   StgssaKernel kernel;
   PetscReal    bandwidth;
@@ -132,6 +133,13 @@ PetscErrorCode StgssaEvaluatorGetHistogram(StgssaEvaluator e, PetscInt *B, Stgss
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEvaluatorGetPathDuration(StgssaEvaluator e, PetscReal *T)
+{
+  PetscFunctionBegin;
+  *T = e->smp.tfinal - e->count_from;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator e, PetscBool flg)
 {
   PetscFunctionBegin;
@@ -160,6 +168,7 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscCall(PetscOptionsEList("-stgssa_kernel", "Soft-histogram kernel", "StgssaEvaluatorSetHistogram", StgssaKernelNames, 3, StgssaKernelNames[kernel], &kernel, NULL));
   PetscCall(PetscOptionsReal("-stgssa_bandwidth", "Soft-histogram bandwidth h (counts)", "StgssaEvaluatorSetHistogram", e->bandwidth, &e->bandwidth, NULL));
   PetscCall(PetscOptionsBool("-stgssa_entropy", "Record stochastic entropy production (every reaction needs a reverse)", "StgssaEvaluatorSetEntropy", e->entropy, &e->entropy, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_count_from", "Burn-in: currents, activity, entropy production and reaction counts take only the jumps after this time", "StgssaEvaluator", e->count_from, &e->count_from, NULL));
   PetscOptionsEnd();
   e->type   = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
@@ -275,6 +284,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
     PetscCall(StgssaFSPSetTimes(e->fsp, e->smp.nsample, e->smp.sample_times));
     PetscCall(StgssaFSPSetFromOptions(e->fsp));
   }
+  PetscCheck(e->count_from >= 0 && e->count_from < e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_count_from %.6g: expected 0 <= t0 < -stgssa_tfinal %.6g", (double)e->count_from, (double)e->smp.tfinal);
   if (e->window) PetscCheck(e->w1 <= e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window end %g is beyond -stgssa_tfinal %g", (double)e->w1, (double)e->smp.tfinal);
   /* layout of the observable vector */
   e->lay.off_pow  = 0;
@@ -345,7 +355,7 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
   const StgssaObsLayout *L  = &e->lay;
   const PetscInt         P  = od ? e->P : 0, no = e->smp.nobs, ns = e->smp.nsample;
   const PetscBool        tg = (PetscBool)(od && e->type == STGSSA_GRADIENT_STGS);
-  const double           T  = e->smp.tfinal;
+  const double           T  = e->smp.tfinal - e->count_from; /* duration of the path observables */
 
   /* powers x^k, tangent k x^(k-1) xdot */
   for (PetscInt i = 0; i < ns * no; i++) {
@@ -399,7 +409,7 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
   }
   /* activity: straight-through relaxes which reaction fires, not how many fire: tangent 0 */
   {
-    const double A = (double)rec->events / T;
+    const double A = (double)rec->events_counted / T;
     o[L->off_act]     = A;
     o[L->off_act + 1] = A * A;
     if (tg)
@@ -591,6 +601,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.w0            = e->w0;
   tc.w1            = e->w1;
   tc.rev           = e->entropy ? e->rev : NULL;
+  tc.count_from    = e->count_from;
   PetscCall(StgssaTangentWorkCreate(&e->net, P, &work));
   PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec));
   PetscCall(PetscMalloc6(M, &o, M * P, &od, M * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));

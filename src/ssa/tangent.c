@@ -120,7 +120,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
   int64_t              *x = w->x;
   double               *a = w->a, *xdot = w->xdot, *tdot = w->tdot, *S_ = rec->score_end, t = 0.0, a0;
-  int64_t               n = 0;
+  int64_t               n = 0, nc = 0; /* events, events after the burn-in */
   PetscInt              next = 0;
   uint32_t              rbuf[4][STGSSA_PHILOX_LANES];
   uint32_t              dbuf[STGSSA_TANGENT_BLOCKS][4][STGSSA_PHILOX_LANES]; /* derivative draws of the next events */
@@ -144,8 +144,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   info->end  = STGSSA_TRAJ_TFINAL;
   a0         = StgssaPropensitiesAll(net, x, a);
   for (;;) {
-    double   tnext, tau = 0.0;
-    PetscInt j;
+    double    tnext, tau = 0.0;
+    PetscInt  j;
+    PetscBool counted;
     if (a0 <= 0.0) {
       info->end = STGSSA_TRAJ_ABSORBED;
       break;
@@ -244,7 +245,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       }
     }
     if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, tnext, tdot, w->dtau, PETSC_TRUE);
-    if (tc->rev) { /* entropy production: value, and its straight-through tangent sum_i pidot_i f_i + fdot_j */
+    counted = (PetscBool)(tnext > tc->count_from); /* path observables: only jumps after the burn-in */
+    if (counted) nc++;
+    if (tc->rev && counted) { /* entropy production: value, and its straight-through tangent sum_i pidot_i f_i + fdot_j */
       const double fj = StgssaEntropyOfJump(net, tc->rev, j, x, a[j]);
       rec->sigma += fj;
       if (stgs)
@@ -260,9 +263,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     }
     /* the exact jump; tangents move by the relaxed jump */
     for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] += net->nu_delta[i];
-    rec->nrx[j] += 1.0;
+    if (counted) rec->nrx[j] += 1.0;
     if (stgs) {
-      if (tc->rev) { /* fdot_j = d/dtheta [log a_j(x_n) - log a_rev(x_n + nu_j)] along the tangent xdot_n */
+      if (tc->rev && counted) { /* fdot_j = d/dtheta [log a_j(x_n) - log a_rev(x_n + nu_j)] along the tangent xdot_n */
         double lrev[64];
         PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Entropy tangents support at most 64 parameters");
         StgssaLogPropensityTangent(net, tc, tc->rev[j], x, xdot, lrev);
@@ -278,7 +281,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
             const PetscInt s0    = net->nu_species[u] * P;
             for (PetscInt p = 0; p < P; p++) xd[s0 + p] += delta * pidot[i * P + p];
           }
-          for (PetscInt p = 0; p < P; p++) nd[i * P + p] += pidot[i * P + p];
+          if (counted)
+            for (PetscInt p = 0; p < P; p++) nd[i * P + p] += pidot[i * P + p];
         }
       }
       for (PetscInt p = 0; p < P; p++) tdot[p] += w->dtau[p];
@@ -301,7 +305,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       if (score)
         for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p];
     }
-  rec->events  = n;
-  info->events = n;
+  rec->events         = n;
+  rec->events_counted = nc;
+  info->events        = n;
   PetscFunctionReturn(0);
 }
