@@ -386,6 +386,10 @@ static void ref_free(RefTraj *r)
   memset(r, 0, sizeof(*r));
 }
 
+/* Burn-in of the path observables: reaction counts and entropy production take only the jumps
+   at times > ref_count_from (the library's -stgssa_count_from). */
+static double ref_count_from = 0.0;
+
 static void ref_run(const DenseModel *m, double lambda, uint64_t traj, RefTraj *r)
 {
   const int             S = m->S, R = m->R, P = m->P;
@@ -453,7 +457,8 @@ static void ref_run(const DenseModel *m, double lambda, uint64_t traj, RefTraj *
     }
 
     /* entropy production and its straight-through tangent (xdot is still xdot_n) */
-    if (m->has_rev) {
+    const int counted = t + tau > ref_count_from;
+    if (m->has_rev && counted) {
       int64_t y[MAXS];
       double  lrev[MAXP];
       r->sigma += ref_entropy(m, j, x);
@@ -466,9 +471,11 @@ static void ref_run(const DenseModel *m, double lambda, uint64_t traj, RefTraj *
       ref_ldot(m, (int)m->rev[j], y, xdot, lrev); /* d(x + nu_j) = xdot_n */
       for (int p = 0; p < P; p++) r->sigmadot[p] += ld[j][p] - lrev[p];
     }
-    r->nrx[j] += 1.0;
-    for (int i = 0; i < R; i++)
-      for (int p = 0; p < P; p++) r->nrxdot[i * P + p] += pid[i][p];
+    if (counted) {
+      r->nrx[j] += 1.0;
+      for (int i = 0; i < R; i++)
+        for (int p = 0; p < P; p++) r->nrxdot[i * P + p] += pid[i][p];
+    }
     r->j[n]   = j;
     r->tau[n] = tau;
 
@@ -642,6 +649,7 @@ static void compare_stgs(const DenseModel *m, double lambda)
   lib_open(m->text, &L);
   check_network(m, L.net);
   fill_configs(m, L.net, STGSSA_GRADIENT_STGS, lambda, &cfg, &tc);
+  tc.count_from = ref_count_from;
   ck_assert(!StgssaTangentWorkCreate(L.net, P, &work));
   ck_assert(!StgssaTangentRecordCreate(m->nsample, no, m->R, P, &rec));
   ck_assert(!StgssaSSAWorkCreate(L.net, &swork));
@@ -701,6 +709,15 @@ static void compare_stgs(const DenseModel *m, double lambda)
 START_TEST(test_stgs_vs_reference)
 {
   compare_stgs(models[_i / 2], lambdas[_i % 2]);
+}
+END_TEST
+
+/* the same with a burn-in of the path observables at half the final time (lambda 1) */
+START_TEST(test_stgs_count_from_vs_reference)
+{
+  ref_count_from = 0.5 * models[_i]->tfinal;
+  compare_stgs(models[_i], 1.0);
+  ref_count_from = 0.0;
 }
 END_TEST
 
@@ -859,6 +876,7 @@ int main(int argc, char **argv)
   verbose = getenv("TEST_TANGENT_VERBOSE") != NULL;
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, test_stgs_vs_reference, 0, 2 * NMODEL);
+  tcase_add_loop_test(tc, test_stgs_count_from_vs_reference, 0, NMODEL);
   tcase_add_loop_test(tc, test_score_vs_reference, 0, NMODEL);
   tcase_add_test(tc, test_fd_models_consistent);
   tcase_add_test(tc, test_fd_pure_birth);
