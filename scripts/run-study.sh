@@ -67,7 +67,7 @@ promoter4)
 ring_tur)
   # maximize Q = 2<J>^2/(Var J <Sigma>) at fixed cycle affinity A, rings of N = 3..6 states;
   # CI: N = 4 at A = 4 and 8, fewer iterations
-  if [ $ci = 1 ]; then set -- -stgssa_study_members N4_A4,N4_A8 -stgssa_ntraj 1500 -tao_max_it 50; else set --; fi
+  if [ $ci = 1 ]; then set -- -stgssa_study_members N4_A4,N4_A8 -stgssa_ntraj 2500 -tao_max_it 120; else set --; fi
   study input/studies/ring_tur.opts input/studies/ring_tur.csv ring_tur.h5 "$@"
   $PYTHON "$root/postprocess/ring_tur.py" ring_tur.h5 --png ring_tur.png
   ;;
