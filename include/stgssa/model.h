@@ -26,6 +26,11 @@ typedef struct {
 
 typedef struct _p_StgssaModel *StgssaModel;
 
+/* Format of a model file: AUTO chooses by extension (`.net` is BioNetGen, anything else native). */
+typedef enum { STGSSA_MODEL_FORMAT_AUTO, STGSSA_MODEL_FORMAT_NATIVE, STGSSA_MODEL_FORMAT_NET } StgssaModelFormat;
+PETSC_EXTERN const char *const StgssaModelFormats[];
+PETSC_EXTERN PetscErrorCode    StgssaModelSetFormat(StgssaModel, StgssaModelFormat);
+
 PETSC_EXTERN PetscErrorCode StgssaModelCreate(MPI_Comm, StgssaModel *);
 PETSC_EXTERN PetscErrorCode StgssaModelLoad(StgssaModel, const char[]);
 PETSC_EXTERN PetscErrorCode StgssaModelLoadFromString(StgssaModel, const char[], const char[]);

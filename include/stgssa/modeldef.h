@@ -49,6 +49,15 @@ typedef struct {
   int               line;     /* line of the reaction in the model file */
 } StgssaReactionDef;
 
+/* A weighted sum of species (BioNetGen `.net` groups); parsed and stored, not yet observed. */
+typedef struct {
+  char   *name;
+  int     nterms;
+  int    *species; /* indices into StgssaModelDef.species */
+  double *weight;  /* weight of each term */
+  int     line;
+} StgssaGroupDef;
+
 typedef struct {
   char              *filename; /* name used in messages */
   char              *text;     /* the whole model file as read (stored in the output) */
@@ -56,6 +65,8 @@ typedef struct {
   StgssaParamDef    *params;
   StgssaSpeciesDef  *species;
   StgssaReactionDef *reactions;
+  int                ngroups; /* groups (`.net` files only; 0 for `.model` files) */
+  StgssaGroupDef    *groups;
 } StgssaModelDef;
 
 /* Return codes of the functions below; err receives "file:line:column: message". */
@@ -68,6 +79,8 @@ enum {
 
 /* Parse a model from text (len bytes, need not be NUL-terminated). filename is used in messages. */
 int StgssaModelDefParse(const char *text, size_t len, const char *filename, StgssaModelDef **def, char *err, size_t errlen);
+/* Parse a BioNetGen `.net` network file (mass-action subset; see src/model/netimport.c). */
+int StgssaModelDefParseNet(const char *text, size_t len, const char *filename, StgssaModelDef **def, char *err, size_t errlen);
 /* Read and parse a model file. */
 int StgssaModelDefParseFile(const char *path, StgssaModelDef **def, char *err, size_t errlen);
 /* Apply overrides "name=value,name=value" (the -stgssa_parameters option); origin names the option in messages. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
-  StgssaModel: load a `.model` file collectively (rank 0 reads, every rank parses the same
+  StgssaModel: load a `.model` or BioNetGen `.net` file collectively (rank 0 reads, every rank parses the same
   bytes, so every rank reaches the same verdict), apply -stgssa_parameters overrides and
   compile the mass-action network for the engine.
 */
@@ -8,6 +8,8 @@
 #include "model_impl.h"
 #include "../stgssa_impl.h"
 #include <errno.h>
+
+const char *const StgssaModelFormats[] = {"auto", "native", "net", "StgssaModelFormat", "STGSSA_MODEL_FORMAT_", NULL};
 
 PetscErrorCode StgssaModelCreate(MPI_Comm comm, StgssaModel *model)
 {
@@ -28,15 +30,44 @@ static PetscErrorCode StgssaModelCheckParse(MPI_Comm comm, int rc, const char *e
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaModelSetFormat(StgssaModel model, StgssaModelFormat format)
+{
+  PetscFunctionBegin;
+  model->format     = format;
+  model->format_set = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* -stgssa_model_format, read at load time (the model is loaded before StgssaModelSetFromOptions) */
+static PetscErrorCode StgssaModelFormatFromOptions(StgssaModel model)
+{
+  PetscFunctionBegin;
+  if (model->format_set) PetscFunctionReturn(0);
+  PetscOptionsBegin(model->comm, NULL, "Model file format", "StgssaModel");
+  PetscCall(PetscOptionsEnum("-stgssa_model_format", "Model file format: auto (by extension: .net is BioNetGen), native or net", "StgssaModelSetFormat", StgssaModelFormats,
+                             (PetscEnum)model->format, (PetscEnum *)&model->format, NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+static PetscBool StgssaModelIsNet(StgssaModelFormat format, const char filename[])
+{
+  size_t n = filename ? strlen(filename) : 0;
+  if (format != STGSSA_MODEL_FORMAT_AUTO) return format == STGSSA_MODEL_FORMAT_NET ? PETSC_TRUE : PETSC_FALSE;
+  return n >= 4 && !strcmp(filename + n - 4, ".net") ? PETSC_TRUE : PETSC_FALSE;
+}
+
 PetscErrorCode StgssaModelLoadFromString(StgssaModel model, const char text[], const char filename[])
 {
   char err[1024];
   int  rc;
 
   PetscFunctionBegin;
+  PetscCall(StgssaModelFormatFromOptions(model));
   PetscCall(PetscLogEventBegin(STGSSA_ModelLoad, 0, 0, 0, 0));
   StgssaModelDefFree(&model->def);
-  rc = StgssaModelDefParse(text, strlen(text), filename, &model->def, err, sizeof(err));
+  if (StgssaModelIsNet(model->format, filename)) rc = StgssaModelDefParseNet(text, strlen(text), filename, &model->def, err, sizeof(err));
+  else rc = StgssaModelDefParse(text, strlen(text), filename, &model->def, err, sizeof(err));
   PetscCall(StgssaModelCheckParse(model->comm, rc, err));
   PetscCall(StgssaNetworkBuild_Private(model->def, &model->net));
   PetscCall(PetscLogEventEnd(STGSSA_ModelLoad, 0, 0, 0, 0));
@@ -77,6 +108,7 @@ PetscErrorCode StgssaModelSetFromOptions(StgssaModel model)
   PetscOptionsBegin(model->comm, NULL, "Model options", "StgssaModel");
   PetscCall(PetscOptionsString("-stgssa_parameters", "Override parameter values: name=value,name=value", "StgssaModelSetParameters", assign, assign, sizeof(assign), &set));
   PetscOptionsEnd();
+  PetscCall(StgssaModelFormatFromOptions(model)); /* listed by -help */
   if (set && assign[0] && model->def) PetscCall(StgssaModelSetParameters(model, assign, "-stgssa_parameters"));
   PetscFunctionReturn(0);
 }

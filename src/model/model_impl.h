@@ -8,6 +8,8 @@ struct _p_StgssaModel {
   MPI_Comm        comm;
   StgssaModelDef *def; /* parsed model, NULL until loaded */
   StgssaNetwork   net; /* compiled from def */
+  StgssaModelFormat format;     /* file format (-stgssa_model_format) */
+  PetscBool         format_set; /* set by StgssaModelSetFormat: the option is not read */
 };
 
 PETSC_INTERN PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *, StgssaNetwork *);

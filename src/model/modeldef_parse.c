@@ -958,6 +958,12 @@ void StgssaModelDefFree(StgssaModelDef **def)
     free(d->reactions[i].react);
     free(d->reactions[i].prod);
   }
+  for (i = 0; i < d->ngroups; i++) {
+    free(d->groups[i].name);
+    free(d->groups[i].species);
+    free(d->groups[i].weight);
+  }
+  free(d->groups);
   free(d->params);
   free(d->species);
   free(d->reactions);

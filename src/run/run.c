@@ -55,7 +55,7 @@ PetscErrorCode StgssaRunSetFromOptions(StgssaRun r)
 
   PetscFunctionBegin;
   PetscOptionsBegin(r->comm, NULL, "stgssa_hpc run options", "StgssaRun");
-  PetscCall(PetscOptionsString("-stgssa_model", "Model file (.model, see README)", "StgssaRun", r->model, r->model, sizeof(r->model), &r->have_model));
+  PetscCall(PetscOptionsString("-stgssa_model", "Model file (.model, or BioNetGen .net; see README)", "StgssaRun", r->model, r->model, sizeof(r->model), &r->have_model));
   PetscCall(PetscOptionsEnum("-stgssa_mode", "What to run", "StgssaRun", StgssaModes, (PetscEnum)r->mode, (PetscEnum *)&r->mode, NULL));
   PetscCall(PetscOptionsString("-stgssa_output", "HDF5 output file (written atomically)", "StgssaRun", r->output, r->output, sizeof(r->output), NULL));
   PetscCall(PetscOptionsBool("-stgssa_view_model", "Print the model as parsed", "StgssaRun", r->view_model, &r->view_model, NULL));
