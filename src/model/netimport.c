@@ -352,6 +352,7 @@ static int eval_rest(Net *N, size_t pos, const char *what, double *v)
   Expr E = {N, N->ls, N->ln, pos};
   int  rc;
   eskip(&E);
+  pos = E.i;
   if (E.i >= E.n) return fail(N, N->ls + E.i, "found end of line; expected %s", what);
   if ((rc = esum(&E, v))) return rc;
   eskip(&E);
