@@ -724,56 +724,55 @@ int StgssaExprIsConstant(const StgssaExpr *e, double *value)
   return 1;
 }
 
-/* values: depth; gradients: depth * nvar */
-size_t StgssaExprWorkSize(const StgssaExpr *e) { return (size_t)e->depth * (size_t)(1 + e->nvar); }
+/* values: depth + 1 (the value-only evaluator pushes a dummy bottom); gradients: depth * nvar */
+size_t StgssaExprWorkSize(const StgssaExpr *e) { return (size_t)e->depth * (size_t)(1 + e->nvar) + 1; }
 
 /* ---------------------------------------------------------------- evaluation */
 
 double StgssaExprEvalWork(const StgssaExpr *e, const double *species, const double *params, const double *inputs, double t, double *v)
 {
   const Instr *c = e->code, *end = c + e->ncode;
-  int          sp = 0; /* v[sp-1] is the top */
-  double       a, b;
+  int          sp  = 0;   /* the top of the stack is kept in `top`; v[1..sp) holds the rest */
+  double       top = 0.0, a, ab[2];
 
   for (; c < end; c++) {
     switch (c->op) {
-    case OP_CONST: v[sp++] = c->c; break;
-    case OP_S: v[sp++] = species[c->arg]; break;
-    case OP_P: v[sp++] = params[c->arg]; break;
-    case OP_I: v[sp++] = inputs[c->arg]; break;
-    case OP_T: v[sp++] = t; break;
-    case OP_NEG: v[sp - 1] = -v[sp - 1]; break;
-    case OP_ADD: sp--; v[sp - 1] += v[sp]; break;
-    case OP_SUB: sp--; v[sp - 1] -= v[sp]; break;
-    case OP_MUL: sp--; v[sp - 1] *= v[sp]; break;
-    case OP_DIV: sp--; v[sp - 1] /= v[sp]; break;
-    case OP_POW: sp--; v[sp - 1] = pow(v[sp - 1], v[sp]); break;
-    case OP_POWI: v[sp - 1] = ipow(v[sp - 1], c->arg); break;
-    case OP_EXP: v[sp - 1] = exp(v[sp - 1]); break;
-    case OP_LOG: v[sp - 1] = log(v[sp - 1]); break;
-    case OP_SQRT: v[sp - 1] = sqrt(v[sp - 1]); break;
+    case OP_CONST: v[sp++] = top; top = c->c; break;
+    case OP_S: v[sp++] = top; top = species[c->arg]; break;
+    case OP_P: v[sp++] = top; top = params[c->arg]; break;
+    case OP_I: v[sp++] = top; top = inputs[c->arg]; break;
+    case OP_T: v[sp++] = top; top = t; break;
+    case OP_NEG: top = -top; break;
+    case OP_ADD: top = v[--sp] + top; break;
+    case OP_SUB: top = v[--sp] - top; break;
+    case OP_MUL: top = v[--sp] * top; break;
+    case OP_DIV: top = v[--sp] / top; break;
+    case OP_POW: top = pow(v[--sp], top); break;
+    case OP_POWI: top = ipow(top, c->arg); break;
+    case OP_EXP: top = exp(top); break;
+    case OP_LOG: top = log(top); break;
+    case OP_SQRT: top = sqrt(top); break;
     case OP_MIN:
-      sp--;
-      a = v[sp - 1], b = v[sp];
-      v[sp - 1] = (a <= b || isnan(a)) ? a : b;
+      a   = v[--sp];
+      top = (a <= top || isnan(a)) ? a : top;
       break;
     case OP_MAX:
-      sp--;
-      a = v[sp - 1], b = v[sp];
-      v[sp - 1] = (a >= b || isnan(a)) ? a : b;
+      a   = v[--sp];
+      top = (a >= top || isnan(a)) ? a : top;
       break;
     case OP_IF:
-      sp -= 2;
-      a = v[sp - 1];
-      v[sp - 1] = isnan(a) ? NAN : (a != 0 ? v[sp] : v[sp + 1]);
+      a   = v[--sp]; /* then-branch; top is the else-branch */
+      sp--;          /* condition */
+      top = isnan(v[sp]) ? NAN : (v[sp] != 0 ? a : top);
       break;
     default: /* comparisons */
-      sp--;
-      v[sp - 1] = apply(c->op, 0, &v[sp - 1]);
+      ab[0] = v[--sp];
+      ab[1] = top;
+      top   = apply(c->op, 0, ab);
       break;
     }
   }
-  return v[0];
+  return top;
 }
 
 double StgssaExprEval(const StgssaExpr *e, const double *species, const double *params, const double *inputs, double t)
@@ -786,7 +785,7 @@ double StgssaExprEvalGradWork(const StgssaExpr *e, const double *species, const 
 {
   const Instr *c = e->code, *end = c + e->ncode;
   const int    nv = e->nvar;
-  double      *v  = work, *G = work + e->depth; /* G + i*nv: gradient of v[i] */
+  double      *v  = work, *G = work + e->depth + 1; /* G + i*nv: gradient of v[i] */
   int          sp = 0, k;
   double       a, b, r, ca, cb;
   double      *ga, *gb, *gc;
