@@ -1,0 +1,1080 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+  Rate-law expressions: recursive-descent compiler to a flat postfix program with constant
+  folding, and a non-recursive stack evaluator with forward-mode derivatives (expr.h).
+  Pure C11: no PETSc, no MPI.
+
+  Layout of this file: the program representation, messages, the lexer, the parser (which
+  emits postfix code directly and folds constants as it goes), the evaluators, the printer.
+
+  Choices made here:
+  - The parser emits code as it recognises operators. An operand whose code ends with a
+    constant push is that single constant (postfix code of an operation ends with the
+    operation), so an operator whose last k instructions are all constants is folded on the
+    spot; the result is exact-same arithmetic as the evaluator's.
+  - Nesting (parentheses, unary signs, powers, function arguments) is limited to
+    EXPR_DEPTH_MAX levels so that compiling hostile input cannot overflow the C stack.
+  - Columns count bytes from 1 (col0 is the column of the first byte of the text).
+*/
+#include <stgssa/expr.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+  #define STGSSA_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+  #define STGSSA_PRINTF(f, a)
+#endif
+
+#define QUOTE_MAX      40  /* longest token text quoted in a message */
+#define EXPR_DEPTH_MAX 200 /* nesting levels accepted by the parser */
+#define POWI_MAX       64  /* x^k with constant integer |k| <= POWI_MAX uses multiplications */
+
+/* ---------------------------------------------------------------- program */
+
+typedef enum {
+  OP_CONST, /* push c */
+  OP_S,     /* push species[arg]  (slot: position in the used-variable vector) */
+  OP_P,     /* push params[arg] */
+  OP_I,     /* push inputs[arg] */
+  OP_T,     /* push t */
+  OP_NEG,
+  OP_ADD,
+  OP_SUB,
+  OP_MUL,
+  OP_DIV,
+  OP_POW,
+  OP_POWI, /* x^arg, arg a constant integer */
+  OP_EXP,
+  OP_LOG,
+  OP_SQRT,
+  OP_MIN,
+  OP_MAX,
+  OP_LT,
+  OP_LE,
+  OP_GT,
+  OP_GE,
+  OP_EQ,
+  OP_NE,
+  OP_IF,
+  OP_COUNT
+} Op;
+
+/* operands popped by each op (pushes are 1 for all) */
+static const int op_arity[OP_COUNT] = {0, 0, 0, 0, 0, 1, 2, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3};
+
+typedef struct {
+  int    op;
+  int    arg;  /* variable index, or the exponent of OP_POWI */
+  int    slot; /* OP_S/P/I/T: position in the compact used-variable vector */
+  double c;    /* OP_CONST: the value */
+} Instr;
+
+struct StgssaExpr_ {
+  int     ncode;
+  Instr  *code;
+  int     depth; /* largest stack size */
+  int     nvar;  /* nS + nP + nI + usesT: length of a gradient vector */
+  int     nS, nP, nI, usesT;
+  int    *usedS, *usedP, *usedI; /* point into one allocation */
+  double *work;                  /* StgssaExprWorkSize doubles */
+};
+
+/* ---------------------------------------------------------------- messages */
+
+STGSSA_PRINTF(3, 4)
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+  va_list ap;
+  if (!err || !errlen) return;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+/* ---------------------------------------------------------------- lexer */
+
+typedef enum {
+  T_END,
+  T_NUM,
+  T_BADNUM,
+  T_NAME,
+  T_PLUS,
+  T_MINUS,
+  T_STAR,
+  T_SLASH,
+  T_CARET,
+  T_LPAREN,
+  T_RPAREN,
+  T_COMMA,
+  T_LT,
+  T_LE,
+  T_GT,
+  T_GE,
+  T_EQ,
+  T_NE,
+  T_BAD
+} TokKind;
+
+typedef struct {
+  TokKind kind;
+  size_t  pos, n; /* offset and length in the text */
+} Tok;
+
+typedef struct {
+  const char        *s;
+  size_t             n, pos;
+  Tok                tok;
+  const char        *file;
+  int                line, col0;
+  StgssaExprResolver resolve;
+  void              *ctx;
+  Instr             *code;
+  int                ncode, cap;
+  int                depth;
+  char              *err;
+  size_t             errlen;
+} Parser;
+
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static int is_name_start(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+static int is_name_char(int c) { return is_name_start(c) || is_digit(c); }
+static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static int is_print(int c) { return c >= 0x20 && c < 0x7f; }
+static int ucat(const char *s, size_t i) { return (unsigned char)s[i]; }
+
+static size_t scan_digits(const char *s, size_t n, size_t i)
+{
+  while (i < n && is_digit(ucat(s, i))) i++;
+  return i;
+}
+
+/* End of the number starting at i: D+(.D*)?|.D+ then ([eE][+-]?D+)?; i itself if none. */
+static size_t scan_number(const char *s, size_t n, size_t i)
+{
+  size_t j = scan_digits(s, n, i);
+  int    mant = j > i;
+  if (j < n && s[j] == '.') {
+    size_t k = scan_digits(s, n, j + 1);
+    if (k > j + 1) mant = 1;
+    j = k;
+  }
+  if (!mant) return i;
+  if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+    size_t k = j + 1;
+    if (k < n && (s[k] == '+' || s[k] == '-')) k++;
+    size_t m = scan_digits(s, n, k);
+    if (m > k) j = m;
+  }
+  return j;
+}
+
+static void lex(Parser *P)
+{
+  const char *s = P->s;
+  size_t      n = P->n, i = P->pos, m;
+  Tok        *t = &P->tok;
+
+  while (i < n && is_space(ucat(s, i))) i++;
+  t->pos = i;
+  if (i >= n) {
+    t->kind = T_END;
+    t->n    = 0;
+    P->pos  = i;
+    return;
+  }
+  m = i + 1;
+  if (is_name_start(ucat(s, i))) {
+    t->kind = T_NAME;
+    while (m < n && is_name_char(ucat(s, m))) m++;
+  } else if (is_digit(ucat(s, i)) || (s[i] == '.' && i + 1 < n && is_digit(ucat(s, i + 1)))) {
+    m       = scan_number(s, n, i);
+    t->kind = T_NUM;
+    if (m < n && (is_name_char(ucat(s, m)) || s[m] == '.')) { /* 2M, 1.2.3, 1e, 1e5x */
+      t->kind = T_BADNUM;
+      while (m < n && (is_name_char(ucat(s, m)) || s[m] == '.')) m++;
+    }
+  } else {
+    int c2 = i + 1 < n ? s[i + 1] : 0;
+    switch (s[i]) {
+    case '+': t->kind = T_PLUS; break;
+    case '-': t->kind = T_MINUS; break;
+    case '*': t->kind = T_STAR; break;
+    case '/': t->kind = T_SLASH; break;
+    case '^': t->kind = T_CARET; break;
+    case '(': t->kind = T_LPAREN; break;
+    case ')': t->kind = T_RPAREN; break;
+    case ',': t->kind = T_COMMA; break;
+    case '<':
+      t->kind = c2 == '=' ? T_LE : T_LT;
+      m += c2 == '=';
+      break;
+    case '>':
+      t->kind = c2 == '=' ? T_GE : T_GT;
+      m += c2 == '=';
+      break;
+    case '=':
+      t->kind = c2 == '=' ? T_EQ : T_BAD;
+      m += c2 == '=';
+      break;
+    case '!':
+      t->kind = c2 == '=' ? T_NE : T_BAD;
+      m += c2 == '=';
+      break;
+    default: t->kind = T_BAD;
+    }
+  }
+  t->n   = m - i;
+  P->pos = m;
+}
+
+static Tok peek(const Parser *P)
+{
+  Parser Q = *P;
+  lex(&Q);
+  return Q.tok;
+}
+
+static void describe(const Parser *P, const Tok *t, char *buf, size_t len)
+{
+  int q = t->n > QUOTE_MAX ? QUOTE_MAX : (int)t->n;
+  if (t->kind == T_END) snprintf(buf, len, "end of expression");
+  else if (t->kind == T_BAD && !is_print(ucat(P->s, t->pos))) snprintf(buf, len, "byte 0x%02x", (unsigned)ucat(P->s, t->pos));
+  else snprintf(buf, len, "%s'%.*s%s'", t->kind == T_BADNUM ? "malformed number " : "", q, P->s + t->pos, t->n > QUOTE_MAX ? "..." : "");
+}
+
+STGSSA_PRINTF(3, 4)
+static int fail_at(Parser *P, size_t pos, const char *fmt, ...)
+{
+  char    msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  set_err(P->err, P->errlen, "%s:%d:%d: %s", P->file, P->line, P->col0 + (int)pos, msg);
+  return STGSSA_PARSE_ESYNTAX;
+}
+
+/* "found <token>; expected <expected>" at the current token */
+static int fail_tok(Parser *P, const char *expected)
+{
+  char d[2 * QUOTE_MAX + 32];
+  describe(P, &P->tok, d, sizeof d);
+  return fail_at(P, P->tok.pos, "found %s; expected %s", d, expected);
+}
+
+static int fail_nomem(Parser *P)
+{
+  set_err(P->err, P->errlen, "%s:%d: out of memory", P->file, P->line);
+  return STGSSA_PARSE_ENOMEM;
+}
+
+/* ---------------------------------------------------------------- scalar arithmetic */
+
+static double ipow(double x, int k)
+{
+  unsigned m = (unsigned)(k < 0 ? -k : k);
+  double   r = 1.0;
+  while (m) {
+    if (m & 1u) r *= x;
+    x *= x;
+    m >>= 1;
+  }
+  return k < 0 ? 1.0 / r : r;
+}
+
+static double cmp_result(double a, double b, int truth) { return (isnan(a) || isnan(b)) ? NAN : (truth ? 1.0 : 0.0); }
+
+/* Value of op applied to a[0..arity) (used for folding; the evaluators inline the same). */
+static double apply(int op, int arg, const double *a)
+{
+  switch (op) {
+  case OP_NEG: return -a[0];
+  case OP_ADD: return a[0] + a[1];
+  case OP_SUB: return a[0] - a[1];
+  case OP_MUL: return a[0] * a[1];
+  case OP_DIV: return a[0] / a[1];
+  case OP_POW: return pow(a[0], a[1]);
+  case OP_POWI: return ipow(a[0], arg);
+  case OP_EXP: return exp(a[0]);
+  case OP_LOG: return log(a[0]);
+  case OP_SQRT: return sqrt(a[0]);
+  case OP_MIN: return (a[0] <= a[1] || isnan(a[0])) ? a[0] : a[1];
+  case OP_MAX: return (a[0] >= a[1] || isnan(a[0])) ? a[0] : a[1];
+  case OP_LT: return cmp_result(a[0], a[1], a[0] < a[1]);
+  case OP_LE: return cmp_result(a[0], a[1], a[0] <= a[1]);
+  case OP_GT: return cmp_result(a[0], a[1], a[0] > a[1]);
+  case OP_GE: return cmp_result(a[0], a[1], a[0] >= a[1]);
+  case OP_EQ: return cmp_result(a[0], a[1], a[0] == a[1]);
+  case OP_NE: return cmp_result(a[0], a[1], a[0] != a[1]);
+  case OP_IF: return isnan(a[0]) ? NAN : (a[0] != 0 ? a[1] : a[2]);
+  default: return NAN;
+  }
+}
+
+/* ---------------------------------------------------------------- code emission */
+
+static int push_instr(Parser *P, Instr in)
+{
+  if (P->ncode == P->cap) {
+    int    cap = P->cap ? 2 * P->cap : 16;
+    Instr *c   = realloc(P->code, (size_t)cap * sizeof *c);
+    if (!c) return fail_nomem(P);
+    P->code = c;
+    P->cap  = cap;
+  }
+  P->code[P->ncode++] = in;
+  return 0;
+}
+
+static int emit_const(Parser *P, double c)
+{
+  Instr in = {OP_CONST, 0, 0, c};
+  return push_instr(P, in);
+}
+
+/* Emit operation op (pos: column offset of its token, for messages), folding constants. */
+static int emit_op(Parser *P, int op, size_t pos)
+{
+  int    k = op_arity[op], i;
+  double a[3], r;
+
+  for (i = 0; i < k; i++)
+    if (P->code[P->ncode - k + i].op != OP_CONST) break;
+  if (i == k) { /* all operands constant: fold */
+    for (i = 0; i < k; i++) a[i] = P->code[P->ncode - k + i].c;
+    r = apply(op, 0, a);
+    if (!isfinite(r)) return fail_at(P, pos, "found constant subexpression with value %g; expected a finite value", r);
+    P->ncode -= k;
+    return emit_const(P, r);
+  }
+  if (op == OP_POW && P->code[P->ncode - 1].op == OP_CONST) { /* x^k, k a small integer */
+    double c = P->code[P->ncode - 1].c;
+    if (c == floor(c) && fabs(c) <= POWI_MAX) {
+      if (c == 1) {
+        P->ncode--;
+        return 0;
+      }
+      P->code[P->ncode - 1] = (Instr){OP_POWI, (int)c, 0, 0.0};
+      return 0;
+    }
+  }
+  return push_instr(P, (Instr){op, 0, 0, 0.0});
+}
+
+/* ---------------------------------------------------------------- parser */
+
+static int parse_expr(Parser *P);
+static int parse_unary(Parser *P);
+
+typedef struct {
+  const char *name;
+  int         arity, op;
+} Func;
+
+static const Func funcs[] = {
+  {"exp",  1, OP_EXP },
+  {"log",  1, OP_LOG },
+  {"sqrt", 1, OP_SQRT},
+  {"min",  2, OP_MIN },
+  {"max",  2, OP_MAX },
+  {"if",   3, OP_IF  },
+};
+#define NFUNCS (int)(sizeof funcs / sizeof funcs[0])
+
+static const Func *find_func(const char *s, size_t n)
+{
+  for (int i = 0; i < NFUNCS; i++)
+    if (strlen(funcs[i].name) == n && !memcmp(funcs[i].name, s, n)) return &funcs[i];
+  return NULL;
+}
+
+static int enter(Parser *P)
+{
+  if (++P->depth > EXPR_DEPTH_MAX) return fail_at(P, P->tok.pos, "found nesting deeper than %d levels; expected a simpler expression", EXPR_DEPTH_MAX);
+  return 0;
+}
+
+/* What may follow a complete operand, for messages. */
+static const char *after_operand(const Parser *P, int in_call, int in_paren)
+{
+  (void)P;
+  if (in_call) return "an operator, ',' or ')'";
+  if (in_paren) return "an operator or ')'";
+  return "an operator or end of expression";
+}
+
+static int parse_number(Parser *P)
+{
+  char   buf[128], *end, *tmp = buf;
+  size_t n = P->tok.n;
+  double v;
+
+  if (n >= sizeof buf && !(tmp = malloc(n + 1))) return fail_nomem(P);
+  memcpy(tmp, P->s + P->tok.pos, n);
+  tmp[n] = '\0';
+  errno  = 0;
+  v      = strtod(tmp, &end);
+  if (tmp != buf) free(tmp);
+  if (isinf(v)) {
+    char d[2 * QUOTE_MAX + 32];
+    describe(P, &P->tok, d, sizeof d);
+    return fail_at(P, P->tok.pos, "found number %s out of range; expected a finite number", d);
+  }
+  lex(P);
+  return emit_const(P, v);
+}
+
+static int parse_call(Parser *P, const Func *f, size_t namepos, size_t namelen)
+{
+  int nargs = 0, rc;
+
+  lex(P); /* the name */
+  lex(P); /* '(' */
+  if (P->tok.kind != T_RPAREN) {
+    for (;;) {
+      if ((rc = parse_expr(P))) return rc;
+      nargs++;
+      if (P->tok.kind == T_COMMA) {
+        lex(P);
+        continue;
+      }
+      if (P->tok.kind == T_RPAREN) break;
+      return fail_tok(P, after_operand(P, 1, 0));
+    }
+  }
+  if (nargs != f->arity)
+    return fail_at(P, namepos, "found %d argument%s to '%.*s'; expected %d", nargs, nargs == 1 ? "" : "s", (int)namelen, P->s + namepos, f->arity);
+  lex(P); /* ')' */
+  return emit_op(P, f->op, namepos);
+}
+
+static int parse_name(Parser *P)
+{
+  const char *name = P->s + P->tok.pos;
+  size_t      len = P->tok.n, pos = P->tok.pos;
+  int         q   = len > QUOTE_MAX ? QUOTE_MAX : (int)len;
+  const char *ell = len > QUOTE_MAX ? "..." : "";
+  Tok         nx  = peek(P);
+
+  if (nx.kind == T_LPAREN) {
+    const Func *f = find_func(name, len);
+    if (!f) return fail_at(P, pos, "found unknown function '%.*s%s'; expected exp, log, sqrt, min, max or if", q, name, ell);
+    return parse_call(P, f, pos, len);
+  } else {
+    int               index = -1;
+    StgssaExprVarKind kind  = P->resolve ? P->resolve(P->ctx, name, len, &index) : STGSSA_EXPR_UNKNOWN;
+    Instr             in    = {OP_T, 0, 0, 0.0};
+
+    if (kind != STGSSA_EXPR_TIME && (kind < STGSSA_EXPR_SPECIES || kind > STGSSA_EXPR_INPUT || index < 0)) {
+      if (find_func(name, len)) return fail_at(P, pos, "found function name '%.*s' without '('; expected '%.*s(...)'", q, name, q, name);
+      return fail_at(P, pos, "found unknown name '%.*s%s'; expected a species, a parameter, an input or t", q, name, ell);
+    }
+    in.op  = kind == STGSSA_EXPR_SPECIES ? OP_S : kind == STGSSA_EXPR_PARAM ? OP_P : kind == STGSSA_EXPR_INPUT ? OP_I : OP_T;
+    in.arg = kind == STGSSA_EXPR_TIME ? 0 : index;
+    lex(P);
+    return push_instr(P, in);
+  }
+}
+
+static int parse_primary(Parser *P)
+{
+  int rc;
+  switch (P->tok.kind) {
+  case T_NUM: return parse_number(P);
+  case T_NAME: return parse_name(P);
+  case T_LPAREN:
+    lex(P);
+    if ((rc = parse_expr(P))) return rc;
+    if (P->tok.kind != T_RPAREN) return fail_tok(P, after_operand(P, 0, 1));
+    lex(P);
+    return 0;
+  default: return fail_tok(P, "a number, a name, '(', '+' or '-'");
+  }
+}
+
+/* power := primary [ '^' unary ] */
+static int parse_power(Parser *P)
+{
+  int    rc;
+  size_t pos;
+  if ((rc = parse_primary(P))) return rc;
+  if (P->tok.kind != T_CARET) return 0;
+  pos = P->tok.pos;
+  lex(P);
+  if ((rc = parse_unary(P))) return rc;
+  return emit_op(P, OP_POW, pos);
+}
+
+/* unary := ('+'|'-') unary | power */
+static int parse_unary(Parser *P)
+{
+  int rc;
+  if ((rc = enter(P))) return rc;
+  if (P->tok.kind == T_MINUS || P->tok.kind == T_PLUS) {
+    int    neg = P->tok.kind == T_MINUS;
+    size_t pos = P->tok.pos;
+    lex(P);
+    if ((rc = parse_unary(P))) return rc;
+    if (neg && (rc = emit_op(P, OP_NEG, pos))) return rc;
+  } else if ((rc = parse_power(P))) return rc;
+  P->depth--;
+  return 0;
+}
+
+static int parse_product(Parser *P)
+{
+  int rc;
+  if ((rc = parse_unary(P))) return rc;
+  while (P->tok.kind == T_STAR || P->tok.kind == T_SLASH) {
+    int    op  = P->tok.kind == T_STAR ? OP_MUL : OP_DIV;
+    size_t pos = P->tok.pos;
+    lex(P);
+    if ((rc = parse_unary(P)) || (rc = emit_op(P, op, pos))) return rc;
+  }
+  return 0;
+}
+
+static int parse_sum(Parser *P)
+{
+  int rc;
+  if ((rc = parse_product(P))) return rc;
+  while (P->tok.kind == T_PLUS || P->tok.kind == T_MINUS) {
+    int    op  = P->tok.kind == T_PLUS ? OP_ADD : OP_SUB;
+    size_t pos = P->tok.pos;
+    lex(P);
+    if ((rc = parse_product(P)) || (rc = emit_op(P, op, pos))) return rc;
+  }
+  return 0;
+}
+
+static int cmp_op(TokKind k)
+{
+  switch (k) {
+  case T_LT: return OP_LT;
+  case T_LE: return OP_LE;
+  case T_GT: return OP_GT;
+  case T_GE: return OP_GE;
+  case T_EQ: return OP_EQ;
+  case T_NE: return OP_NE;
+  default: return -1;
+  }
+}
+
+/* expr := sum [ cmp sum ] */
+static int parse_expr(Parser *P)
+{
+  int    rc, op;
+  size_t pos;
+  if ((rc = enter(P))) return rc;
+  if ((rc = parse_sum(P))) return rc;
+  if ((op = cmp_op(P->tok.kind)) >= 0) {
+    pos = P->tok.pos;
+    lex(P);
+    if ((rc = parse_sum(P)) || (rc = emit_op(P, op, pos))) return rc;
+    if (cmp_op(P->tok.kind) >= 0) {
+      char d[2 * QUOTE_MAX + 32];
+      describe(P, &P->tok, d, sizeof d);
+      return fail_at(P, P->tok.pos, "found second comparison %s; expected parentheses, as in (a < b) < c (comparisons do not chain)", d);
+    }
+  }
+  P->depth--;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- compile */
+
+static int cmp_int(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* Sorted distinct indices of variables of opcode op in code; returns count, list in out. */
+static int collect(const Instr *code, int ncode, int op, int *out)
+{
+  int n = 0, i, m = 0;
+  for (i = 0; i < ncode; i++)
+    if (code[i].op == op) out[n++] = code[i].arg;
+  qsort(out, (size_t)n, sizeof *out, cmp_int);
+  for (i = 0; i < n; i++)
+    if (i == 0 || out[i] != out[m - 1]) out[m++] = out[i];
+  return m;
+}
+
+static int find_slot(const int *list, int n, int index)
+{
+  int lo = 0, hi = n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (list[mid] == index) return mid;
+    if (list[mid] < index) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+int StgssaExprCompile(const char *text, size_t len, const char *filename, int line, int col0, StgssaExprResolver resolve, void *ctx,
+                      StgssaExpr **out, char *err, size_t errlen)
+{
+  Parser      P;
+  StgssaExpr *e = NULL;
+  int         rc, i, sp, nvs = 0;
+  int        *lists;
+
+  if (err && errlen) err[0] = '\0';
+  if (!out) return STGSSA_PARSE_ESYNTAX;
+  *out = NULL;
+  memset(&P, 0, sizeof P);
+  P.s       = text ? text : "";
+  P.n       = text ? len : 0;
+  P.file    = filename ? filename : "(expression)";
+  P.line    = line;
+  P.col0    = col0;
+  P.resolve = resolve;
+  P.ctx     = ctx;
+  P.err     = err;
+  P.errlen  = errlen;
+
+  lex(&P);
+  rc = parse_expr(&P);
+  if (!rc && P.tok.kind != T_END) rc = fail_tok(&P, after_operand(&P, 0, 0));
+  if (rc) goto fail;
+
+  e = calloc(1, sizeof *e);
+  if (!e) goto nomem;
+  for (i = 0; i < P.ncode; i++) nvs += P.code[i].op == OP_S || P.code[i].op == OP_P || P.code[i].op == OP_I;
+  lists = malloc((size_t)(3 * nvs + 1) * sizeof *lists);
+  if (!lists) goto nomem;
+  e->usedS = lists;
+  e->nS    = collect(P.code, P.ncode, OP_S, e->usedS);
+  e->usedP = e->usedS + e->nS;
+  e->nP    = collect(P.code, P.ncode, OP_P, e->usedP);
+  e->usedI = e->usedP + e->nP;
+  e->nI    = collect(P.code, P.ncode, OP_I, e->usedI);
+  for (i = 0; i < P.ncode; i++) e->usesT |= P.code[i].op == OP_T;
+  e->nvar = e->nS + e->nP + e->nI + e->usesT;
+
+  /* slots: species, then parameters, inputs, t; stack depth */
+  for (i = 0, sp = 0; i < P.ncode; i++) {
+    Instr *in = &P.code[i];
+    if (in->op == OP_S) in->slot = find_slot(e->usedS, e->nS, in->arg);
+    else if (in->op == OP_P) in->slot = e->nS + find_slot(e->usedP, e->nP, in->arg);
+    else if (in->op == OP_I) in->slot = e->nS + e->nP + find_slot(e->usedI, e->nI, in->arg);
+    else if (in->op == OP_T) in->slot = e->nS + e->nP + e->nI;
+    sp += 1 - op_arity[in->op];
+    if (sp > e->depth) e->depth = sp;
+  }
+  e->code  = P.code;
+  e->ncode = P.ncode;
+  P.code   = NULL;
+  e->work  = malloc(StgssaExprWorkSize(e) * sizeof *e->work);
+  if (!e->work) goto nomem;
+  *out = e;
+  return STGSSA_PARSE_OK;
+
+nomem:
+  rc = fail_nomem(&P);
+fail:
+  free(P.code);
+  StgssaExprFree(&e);
+  return rc;
+}
+
+void StgssaExprFree(StgssaExpr **pe)
+{
+  if (!pe || !*pe) return;
+  free((*pe)->code);
+  free((*pe)->usedS);
+  free((*pe)->work);
+  free(*pe);
+  *pe = NULL;
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+const int *StgssaExprUsedSpecies(const StgssaExpr *e, int *n)
+{
+  *n = e->nS;
+  return e->nS ? e->usedS : NULL;
+}
+const int *StgssaExprUsedParams(const StgssaExpr *e, int *n)
+{
+  *n = e->nP;
+  return e->nP ? e->usedP : NULL;
+}
+const int *StgssaExprUsedInputs(const StgssaExpr *e, int *n)
+{
+  *n = e->nI;
+  return e->nI ? e->usedI : NULL;
+}
+int StgssaExprUsesTime(const StgssaExpr *e) { return e->usesT; }
+int StgssaExprLength(const StgssaExpr *e) { return e->ncode; }
+
+int StgssaExprIsConstant(const StgssaExpr *e, double *value)
+{
+  if (e->ncode != 1 || e->code[0].op != OP_CONST) return 0;
+  if (value) *value = e->code[0].c;
+  return 1;
+}
+
+/* values: depth + 1 (the value-only evaluator pushes a dummy bottom); gradients: depth * nvar */
+size_t StgssaExprWorkSize(const StgssaExpr *e) { return (size_t)e->depth * (size_t)(1 + e->nvar) + 1; }
+
+/* ---------------------------------------------------------------- evaluation */
+
+double StgssaExprEvalWork(const StgssaExpr *e, const double *species, const double *params, const double *inputs, double t, double *v)
+{
+  const Instr *c = e->code, *end = c + e->ncode;
+  int          sp  = 0;   /* the top of the stack is kept in `top`; v[1..sp) holds the rest */
+  double       top = 0.0, a, ab[2];
+
+  for (; c < end; c++) {
+    switch (c->op) {
+    case OP_CONST: v[sp++] = top; top = c->c; break;
+    case OP_S: v[sp++] = top; top = species[c->arg]; break;
+    case OP_P: v[sp++] = top; top = params[c->arg]; break;
+    case OP_I: v[sp++] = top; top = inputs[c->arg]; break;
+    case OP_T: v[sp++] = top; top = t; break;
+    case OP_NEG: top = -top; break;
+    case OP_ADD: top = v[--sp] + top; break;
+    case OP_SUB: top = v[--sp] - top; break;
+    case OP_MUL: top = v[--sp] * top; break;
+    case OP_DIV: top = v[--sp] / top; break;
+    case OP_POW: top = pow(v[--sp], top); break;
+    case OP_POWI: top = ipow(top, c->arg); break;
+    case OP_EXP: top = exp(top); break;
+    case OP_LOG: top = log(top); break;
+    case OP_SQRT: top = sqrt(top); break;
+    case OP_MIN:
+      a   = v[--sp];
+      top = (a <= top || isnan(a)) ? a : top;
+      break;
+    case OP_MAX:
+      a   = v[--sp];
+      top = (a >= top || isnan(a)) ? a : top;
+      break;
+    case OP_IF:
+      a   = v[--sp]; /* then-branch; top is the else-branch */
+      sp--;          /* condition */
+      top = isnan(v[sp]) ? NAN : (v[sp] != 0 ? a : top);
+      break;
+    default: /* comparisons */
+      ab[0] = v[--sp];
+      ab[1] = top;
+      top   = apply(c->op, 0, ab);
+      break;
+    }
+  }
+  return top;
+}
+
+double StgssaExprEval(const StgssaExpr *e, const double *species, const double *params, const double *inputs, double t)
+{
+  return StgssaExprEvalWork(e, species, params, inputs, t, e->work);
+}
+
+double StgssaExprEvalGradWork(const StgssaExpr *e, const double *species, const double *params, const double *inputs, double t,
+                              double *dspecies, double *dparams, double *dinputs, double *dt, double *work)
+{
+  const Instr *c = e->code, *end = c + e->ncode;
+  const int    nv = e->nvar;
+  double      *v  = work, *G = work + e->depth + 1; /* G + i*nv: gradient of v[i] */
+  int          sp = 0, k;
+  double       a, b, r, ca, cb;
+  double      *ga, *gb, *gc;
+
+  for (; c < end; c++) {
+    switch (c->op) {
+    case OP_CONST:
+    case OP_S:
+    case OP_P:
+    case OP_I:
+    case OP_T:
+      ga = G + sp * nv;
+      for (k = 0; k < nv; k++) ga[k] = 0.0;
+      switch (c->op) {
+      case OP_CONST: v[sp] = c->c; break;
+      case OP_S: v[sp] = species[c->arg]; break;
+      case OP_P: v[sp] = params[c->arg]; break;
+      case OP_I: v[sp] = inputs[c->arg]; break;
+      default: v[sp] = t; break;
+      }
+      if (c->op != OP_CONST) ga[c->slot] = 1.0;
+      sp++;
+      break;
+    case OP_NEG:
+      ga        = G + (sp - 1) * nv;
+      v[sp - 1] = -v[sp - 1];
+      for (k = 0; k < nv; k++) ga[k] = -ga[k];
+      break;
+    case OP_ADD:
+    case OP_SUB:
+      sp--;
+      ga = G + (sp - 1) * nv, gb = G + sp * nv;
+      if (c->op == OP_ADD) {
+        v[sp - 1] += v[sp];
+        for (k = 0; k < nv; k++) ga[k] += gb[k];
+      } else {
+        v[sp - 1] -= v[sp];
+        for (k = 0; k < nv; k++) ga[k] -= gb[k];
+      }
+      break;
+    case OP_MUL:
+      sp--;
+      ga = G + (sp - 1) * nv, gb = G + sp * nv;
+      a = v[sp - 1], b = v[sp];
+      for (k = 0; k < nv; k++) ga[k] = ga[k] * b + a * gb[k];
+      v[sp - 1] = a * b;
+      break;
+    case OP_DIV:
+      sp--;
+      ga = G + (sp - 1) * nv, gb = G + sp * nv;
+      a = v[sp - 1], b = v[sp];
+      r = a / b;
+      for (k = 0; k < nv; k++) ga[k] = (ga[k] - r * gb[k]) / b;
+      v[sp - 1] = r;
+      break;
+    case OP_POW: {
+      int need_a = 0, need_b = 0;
+      sp--;
+      ga = G + (sp - 1) * nv, gb = G + sp * nv;
+      a = v[sp - 1], b = v[sp];
+      r = pow(a, b);
+      for (k = 0; k < nv; k++) need_a |= ga[k] != 0, need_b |= gb[k] != 0;
+      ca = need_a ? (b == 0 ? 0.0 : (a != 0 ? b * (r / a) : b * pow(a, b - 1))) : 0.0;
+      cb = need_b ? (r == 0 ? 0.0 : r * log(a)) : 0.0;
+      for (k = 0; k < nv; k++) ga[k] = (ga[k] != 0 ? ca * ga[k] : 0.0) + (gb[k] != 0 ? cb * gb[k] : 0.0);
+      v[sp - 1] = r;
+      break;
+    }
+    case OP_POWI:
+      ga = G + (sp - 1) * nv;
+      a  = v[sp - 1];
+      ca = c->arg == 0 ? 0.0 : c->arg * ipow(a, c->arg - 1);
+      for (k = 0; k < nv; k++) ga[k] = ga[k] != 0 ? ca * ga[k] : 0.0;
+      v[sp - 1] = ipow(a, c->arg);
+      break;
+    case OP_EXP:
+    case OP_LOG:
+    case OP_SQRT:
+      ga = G + (sp - 1) * nv;
+      a  = v[sp - 1];
+      if (c->op == OP_EXP) r = exp(a), ca = r;
+      else if (c->op == OP_LOG) r = log(a), ca = 1.0 / a;
+      else r = sqrt(a), ca = 0.5 / r;
+      for (k = 0; k < nv; k++) ga[k] = ga[k] != 0 ? ca * ga[k] : 0.0;
+      v[sp - 1] = r;
+      break;
+    case OP_MIN:
+    case OP_MAX:
+      sp--;
+      ga = G + (sp - 1) * nv, gb = G + sp * nv;
+      a = v[sp - 1], b = v[sp];
+      if (!(c->op == OP_MIN ? (a <= b || isnan(a)) : (a >= b || isnan(a)))) {
+        v[sp - 1] = b;
+        for (k = 0; k < nv; k++) ga[k] = gb[k];
+      }
+      break;
+    case OP_IF:
+      sp -= 2;
+      gc = G + (sp - 1) * nv;
+      a  = v[sp - 1];
+      if (isnan(a)) {
+        v[sp - 1] = NAN;
+        for (k = 0; k < nv; k++) gc[k] = 0.0;
+      } else {
+        int pick = a != 0 ? sp : sp + 1;
+        gb       = G + pick * nv;
+        v[sp - 1] = v[pick];
+        for (k = 0; k < nv; k++) gc[k] = gb[k];
+      }
+      break;
+    default: /* comparisons: derivative 0 */
+      sp--;
+      ga        = G + (sp - 1) * nv;
+      v[sp - 1] = apply(c->op, 0, &v[sp - 1]);
+      for (k = 0; k < nv; k++) ga[k] = 0.0;
+      break;
+    }
+  }
+  /* v[0], G[0..nv): value and gradient in slot order: species, parameters, inputs, t */
+  ga = G;
+  if (dspecies)
+    for (k = 0; k < e->nS; k++) dspecies[k] = ga[k];
+  ga += e->nS;
+  if (dparams)
+    for (k = 0; k < e->nP; k++) dparams[k] = ga[k];
+  ga += e->nP;
+  if (dinputs)
+    for (k = 0; k < e->nI; k++) dinputs[k] = ga[k];
+  ga += e->nI;
+  if (dt) *dt = e->usesT ? ga[0] : 0.0;
+  return v[0];
+}
+
+double StgssaExprEvalGrad(const StgssaExpr *e, const double *species, const double *params, const double *inputs, double t,
+                          double *dspecies, double *dparams, double *dinputs, double *dt)
+{
+  return StgssaExprEvalGradWork(e, species, params, inputs, t, dspecies, dparams, dinputs, dt, e->work);
+}
+
+/* ---------------------------------------------------------------- printer */
+
+/* precedence of printed forms: 1 comparison, 2 sum, 3 product, 4 unary, 5 power, 6 primary */
+typedef struct {
+  char *s;
+  int   prec;
+} Piece;
+
+static char *format_number(double x)
+{
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.15g", x);
+  if (strtod(buf, NULL) != x) snprintf(buf, sizeof buf, "%.17g", x);
+  return strdup(buf);
+}
+
+/* s wrapped in parentheses when its precedence is below min; takes ownership of p.s */
+static char *operand(Piece p, int min)
+{
+  char  *r;
+  size_t n;
+  if (p.prec >= min) return p.s;
+  n = strlen(p.s);
+  r = malloc(n + 3);
+  if (r) {
+    r[0] = '(';
+    memcpy(r + 1, p.s, n);
+    r[n + 1] = ')';
+    r[n + 2] = '\0';
+  }
+  free(p.s);
+  return r;
+}
+
+static char *concat(const char *a, const char *b, const char *c, const char *d, const char *f)
+{
+  size_t la = strlen(a), lb = strlen(b), lc = strlen(c), ld = strlen(d), lf = strlen(f);
+  char  *r  = malloc(la + lb + lc + ld + lf + 1);
+  if (!r) return NULL;
+  memcpy(r, a, la);
+  memcpy(r + la, b, lb);
+  memcpy(r + la + lb, c, lc);
+  memcpy(r + la + lb + lc, d, ld);
+  memcpy(r + la + lb + lc + ld, f, lf);
+  r[la + lb + lc + ld + lf] = '\0';
+  return r;
+}
+
+int StgssaExprToString(const StgssaExpr *e, StgssaExprNamer namer, void *ctx, char *buf, size_t len)
+{
+  static const char *const binop[OP_COUNT] = {[OP_ADD] = " + ", [OP_SUB] = " - ", [OP_MUL] = "*", [OP_DIV] = "/", [OP_POW] = "^",
+                                              [OP_LT] = " < ",  [OP_LE] = " <= ", [OP_GT] = " > ", [OP_GE] = " >= ", [OP_EQ] = " == ",
+                                              [OP_NE] = " != "};
+  static const char *const fname[OP_COUNT] = {[OP_EXP] = "exp", [OP_LOG] = "log", [OP_SQRT] = "sqrt", [OP_MIN] = "min", [OP_MAX] = "max", [OP_IF] = "if"};
+  Piece *st = malloc((size_t)(e->depth + 1) * sizeof *st);
+  int    sp = 0, i, total = -1, ok = 1;
+
+  if (!st) return -1;
+  for (i = 0; i < e->ncode && ok; i++) {
+    const Instr *c = &e->code[i];
+    Piece        p = {NULL, 6};
+    switch (c->op) {
+    case OP_CONST:
+      p.s    = format_number(c->c);
+      p.prec = c->c < 0 || (c->c == 0 && signbit(c->c)) ? 4 : 6;
+      break;
+    case OP_S:
+    case OP_P:
+    case OP_I:
+    case OP_T: {
+      StgssaExprVarKind k    = c->op == OP_S ? STGSSA_EXPR_SPECIES : c->op == OP_P ? STGSSA_EXPR_PARAM : c->op == OP_I ? STGSSA_EXPR_INPUT : STGSSA_EXPR_TIME;
+      const char       *name = namer ? namer(ctx, k, c->arg) : NULL;
+      char              tmp[48];
+      if (!name) {
+        if (k == STGSSA_EXPR_TIME) snprintf(tmp, sizeof tmp, "t");
+        else snprintf(tmp, sizeof tmp, "%s[%d]", k == STGSSA_EXPR_SPECIES ? "species" : k == STGSSA_EXPR_PARAM ? "param" : "input", c->arg);
+        name = tmp;
+      }
+      p.s = strdup(name);
+      break;
+    }
+    case OP_NEG: {
+      char *x = operand(st[--sp], 4);
+      p.s     = x ? concat("-", x, "", "", "") : NULL;
+      p.prec  = 4;
+      free(x);
+      break;
+    }
+    case OP_POWI: {
+      char *x = operand(st[--sp], 6), num[16];
+      snprintf(num, sizeof num, "%d", c->arg);
+      p.s    = x ? concat(x, "^", num, "", "") : NULL;
+      p.prec = 5;
+      free(x);
+      break;
+    }
+    case OP_EXP:
+    case OP_LOG:
+    case OP_SQRT: {
+      char *x = st[--sp].s;
+      p.s     = x ? concat(fname[c->op], "(", x, ")", "") : NULL;
+      free(x);
+      break;
+    }
+    case OP_MIN:
+    case OP_MAX:
+    case OP_IF: {
+      int   k = op_arity[c->op], j;
+      char *acc;
+      sp -= k;
+      acc = st[sp].s ? concat(fname[c->op], "(", st[sp].s, "", "") : NULL;
+      free(st[sp].s);
+      for (j = 1; j < k; j++) {
+        char *nx = acc && st[sp + j].s ? concat(acc, ", ", st[sp + j].s, "", "") : NULL;
+        free(acc);
+        free(st[sp + j].s);
+        acc = nx;
+      }
+      p.s = acc ? concat(acc, ")", "", "", "") : NULL;
+      free(acc);
+      break;
+    }
+    default: { /* binary operators */
+      int   lmin, rmin;
+      char *l, *r;
+      switch (c->op) {
+      case OP_ADD:
+      case OP_SUB: lmin = 2, rmin = 3, p.prec = 2; break;
+      case OP_MUL:
+      case OP_DIV: lmin = 3, rmin = 4, p.prec = 3; break;
+      case OP_POW: lmin = 6, rmin = 4, p.prec = 5; break;
+      default: lmin = 2, rmin = 2, p.prec = 1; break; /* comparisons */
+      }
+      sp -= 2;
+      l   = operand(st[sp], lmin);
+      r   = operand(st[sp + 1], rmin);
+      p.s = l && r ? concat(l, binop[c->op], r, "", "") : NULL;
+      free(l);
+      free(r);
+      break;
+    }
+    }
+    if (!p.s) ok = 0;
+    st[sp++] = p;
+  }
+  if (ok && sp == 1) {
+    total = (int)strlen(st[0].s);
+    if (buf && len) snprintf(buf, len, "%s", st[0].s);
+  }
+  for (i = 0; i < sp; i++) free(st[i].s);
+  free(st);
+  return total;
+}
