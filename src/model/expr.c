@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lex_util.h"
 
 #if defined(__GNUC__)
   #define STGSSA_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -142,18 +143,6 @@ typedef struct {
   size_t             errlen;
 } Parser;
 
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_name_start(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-static int is_name_char(int c) { return is_name_start(c) || is_digit(c); }
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-static int is_print(int c) { return c >= 0x20 && c < 0x7f; }
-static int ucat(const char *s, size_t i) { return (unsigned char)s[i]; }
-
-static size_t scan_digits(const char *s, size_t n, size_t i)
-{
-  while (i < n && is_digit(ucat(s, i))) i++;
-  return i;
-}
 
 /* End of the number starting at i: D+(.D*)?|.D+ then ([eE][+-]?D+)?; i itself if none. */
 static size_t scan_number(const char *s, size_t n, size_t i)
@@ -181,7 +170,7 @@ static void lex(Parser *P)
   size_t      n = P->n, i = P->pos, m;
   Tok        *t = &P->tok;
 
-  while (i < n && is_space(ucat(s, i))) i++;
+  while (i < n && is_space(uc(s, i))) i++;
   t->pos = i;
   if (i >= n) {
     t->kind = T_END;
@@ -190,15 +179,15 @@ static void lex(Parser *P)
     return;
   }
   m = i + 1;
-  if (is_name_start(ucat(s, i))) {
+  if (is_name_start(uc(s, i))) {
     t->kind = T_NAME;
-    while (m < n && is_name_char(ucat(s, m))) m++;
-  } else if (is_digit(ucat(s, i)) || (s[i] == '.' && i + 1 < n && is_digit(ucat(s, i + 1)))) {
+    while (m < n && is_name_char(uc(s, m))) m++;
+  } else if (is_digit(uc(s, i)) || (s[i] == '.' && i + 1 < n && is_digit(uc(s, i + 1)))) {
     m       = scan_number(s, n, i);
     t->kind = T_NUM;
-    if (m < n && (is_name_char(ucat(s, m)) || s[m] == '.')) { /* 2M, 1.2.3, 1e, 1e5x */
+    if (m < n && (is_name_char(uc(s, m)) || s[m] == '.')) { /* 2M, 1.2.3, 1e, 1e5x */
       t->kind = T_BADNUM;
-      while (m < n && (is_name_char(ucat(s, m)) || s[m] == '.')) m++;
+      while (m < n && (is_name_char(uc(s, m)) || s[m] == '.')) m++;
     }
   } else {
     int c2 = i + 1 < n ? s[i + 1] : 0;
@@ -245,7 +234,7 @@ static void describe(const Parser *P, const Tok *t, char *buf, size_t len)
 {
   int q = t->n > QUOTE_MAX ? QUOTE_MAX : (int)t->n;
   if (t->kind == T_END) snprintf(buf, len, "end of expression");
-  else if (t->kind == T_BAD && !is_print(ucat(P->s, t->pos))) snprintf(buf, len, "byte 0x%02x", (unsigned)ucat(P->s, t->pos));
+  else if (t->kind == T_BAD && !is_print(uc(P->s, t->pos))) snprintf(buf, len, "byte 0x%02x", (unsigned)uc(P->s, t->pos));
   else snprintf(buf, len, "%s'%.*s%s'", t->kind == T_BADNUM ? "malformed number " : "", q, P->s + t->pos, t->n > QUOTE_MAX ? "..." : "");
 }
 

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lex_util.h"
 
 #if defined(__GNUC__)
   #define STGSSA_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -43,23 +44,10 @@
 
 /* ---------------------------------------------------------------- characters */
 
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_name_start(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-static int is_name_char(int c) { return is_name_start(c) || is_digit(c); }
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 static int is_arrow_char(int c) { return c == '-' || c == '<' || c == '>' || c == '='; }
-static int is_print(int c) { return c >= 0x20 && c < 0x7f; }
-
-static int uc(const char *s, size_t i) { return (unsigned char)s[i]; }
 
 /* Precision argument for "%.*s": lengths of quoted text are capped. */
 static int prec(size_t n) { return n > QUOTE_MAX ? QUOTE_MAX : (int)n; }
-
-static size_t scan_digits(const char *s, size_t n, size_t i)
-{
-  while (i < n && is_digit(uc(s, i))) i++;
-  return i;
-}
 
 /* Length of the longest prefix of s[0..n) of the form -?(D+(.D*)?|.D+)([eE][+-]?D+)?, or 0. */
 static size_t scan_number(const char *s, size_t n)
@@ -84,16 +72,6 @@ static size_t scan_number(const char *s, size_t n)
     if (j > k) i = j;
   }
   return i;
-}
-
-static char *dup_n(const char *s, size_t n)
-{
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = '\0';
-  }
-  return d;
 }
 
 /* ---------------------------------------------------------------- messages */

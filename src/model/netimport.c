@@ -45,26 +45,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lex_util.h"
 
 #define QMAX 40 /* longest quoted text in messages */
 
-static int  is_digit(int c) { return c >= '0' && c <= '9'; }
-static int  is_name_start(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-static int  is_name_char(int c) { return is_name_start(c) || is_digit(c); }
-static int  is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-static int  uch(const char *s, size_t i) { return (unsigned char)s[i]; }
 static int  qlen(size_t n) { return n > QMAX ? QMAX : (int)n; }
 static const char *ell(size_t n) { return n > QMAX ? "..." : ""; }
-
-static char *ndup(const char *s, size_t n)
-{
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = '\0';
-  }
-  return d;
-}
 
 /* ---------------------------------------------------------------- state */
 
@@ -190,9 +176,9 @@ static Field next_field(const Net *N, size_t *pos)
 {
   Field  f;
   size_t i = *pos;
-  while (i < N->ln && is_blank(uch(N->ls, i))) i++;
+  while (i < N->ln && is_space(uc(N->ls, i))) i++;
   f.s = N->ls + i;
-  while (i < N->ln && !is_blank(uch(N->ls, i))) i++;
+  while (i < N->ln && !is_space(uc(N->ls, i))) i++;
   f.n  = (size_t)(N->ls + i - f.s);
   *pos = i;
   return f;
@@ -205,7 +191,7 @@ static int check_index(Net *N, Field f, int expected, const char *what)
 {
   long v = 0;
   for (size_t i = 0; i < f.n; i++) {
-    if (!is_digit(uch(f.s, i)) || v > INT_MAX / 10) return fail(N, f.s, "found '%.*s%s' as %s index; expected the index %d", qlen(f.n), f.s, ell(f.n), what, expected);
+    if (!is_digit(uc(f.s, i)) || v > INT_MAX / 10) return fail(N, f.s, "found '%.*s%s' as %s index; expected the index %d", qlen(f.n), f.s, ell(f.n), what, expected);
     v = 10 * v + (f.s[i] - '0');
   }
   if (f.n == 0) return fail(N, f.s, "found end of line; expected the %s index %d", what, expected);
@@ -215,9 +201,9 @@ static int check_index(Net *N, Field f, int expected, const char *what)
 
 static int valid_name(const char *s, size_t n)
 {
-  if (n == 0 || n > STGSSA_NAME_MAX || !is_name_start(uch(s, 0))) return 0;
+  if (n == 0 || n > STGSSA_NAME_MAX || !is_name_start(uc(s, 0))) return 0;
   for (size_t i = 1; i < n; i++)
-    if (!is_name_char(uch(s, i))) return 0;
+    if (!is_name_char(uc(s, i))) return 0;
   return 1;
 }
 
@@ -225,17 +211,17 @@ static int valid_name(const char *s, size_t n)
 static size_t scan_num(const char *s, size_t n)
 {
   size_t i = 0, d = 0;
-  while (i < n && is_digit(uch(s, i))) i++, d++;
+  while (i < n && is_digit(uc(s, i))) i++, d++;
   if (i < n && s[i] == '.') {
     i++;
-    while (i < n && is_digit(uch(s, i))) i++, d++;
+    while (i < n && is_digit(uc(s, i))) i++, d++;
   }
   if (!d) return 0;
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
     size_t k = i + 1;
     if (k < n && (s[k] == '+' || s[k] == '-')) k++;
-    if (k < n && is_digit(uch(s, k))) {
-      while (k < n && is_digit(uch(s, k))) k++;
+    if (k < n && is_digit(uc(s, k))) {
+      while (k < n && is_digit(uc(s, k))) k++;
       i = k;
     }
   }
@@ -263,7 +249,7 @@ static const char expr_expected[] = "a number, an earlier parameter, '(' or '-' 
 
 static void eskip(Expr *E)
 {
-  while (E->i < E->n && is_blank(uch(E->s, E->i))) E->i++;
+  while (E->i < E->n && is_space(uc(E->s, E->i))) E->i++;
 }
 
 static int esum(Expr *E, double *v);
@@ -292,16 +278,16 @@ static int eprimary(Expr *E, double *v)
     return 0;
   }
   if ((k = scan_num(E->s + E->i, E->n - E->i)) > 0) {
-    if (E->i + k < E->n && (is_name_char(uch(E->s, E->i + k)) || E->s[E->i + k] == '.'))
+    if (E->i + k < E->n && (is_name_char(uc(E->s, E->i + k)) || E->s[E->i + k] == '.'))
       return fail(E->N, at, "found malformed number '%.*s'; expected %s", qlen(E->n - E->i), at, expr_expected);
     *v = num_value(at, k);
     E->i += k;
     return 0;
   }
-  if (is_name_start(uch(E->s, E->i))) {
+  if (is_name_start(uc(E->s, E->i))) {
     const Slot *e;
     size_t      j = E->i;
-    while (j < E->n && is_name_char(uch(E->s, j))) j++;
+    while (j < E->n && is_name_char(uc(E->s, j))) j++;
     k     = j - E->i;
     E->i  = j;
     eskip(E);
@@ -385,7 +371,7 @@ static int parameter_line(Net *N)
   if (v < 0) return fail(N, name.s, "found negative value %g of parameter '%.*s'; expected a nonnegative value", v, qlen(name.n), name.s);
   if (!(tmp = grow(d->params, &N->cap_p, d->nparams, sizeof *d->params))) return nomem(N);
   d->params = tmp;
-  if (!(s = ndup(name.s, name.n))) return nomem(N);
+  if (!(s = dup_n(name.s, name.n))) return nomem(N);
   if (tadd(&N->names, s, name.n, K_PARAM, d->nparams)) {
     free(s);
     return nomem(N);
@@ -404,10 +390,10 @@ static size_t map_name(const char *s, size_t n, char *buf)
   int    first = 1;
   while (i < n) {
     size_t j;
-    while (i < n && !is_name_char(uch(s, i))) i++;
+    while (i < n && !is_name_char(uc(s, i))) i++;
     if (i >= n) break;
-    for (j = i; j < n && is_name_char(uch(s, j)); j++) {}
-    if (first && is_digit(uch(s, i))) {
+    for (j = i; j < n && is_name_char(uc(s, j)); j++) {}
+    if (first && is_digit(uc(s, i))) {
       if (len + 2 <= STGSSA_NAME_MAX + 1) memcpy(buf + len, "S_", 2);
       len += 2;
     }
@@ -460,7 +446,7 @@ static int species_line(Net *N)
   }
   if (!(tmp = grow(d->species, &N->cap_s, d->nspecies, sizeof *d->species))) return nomem(N);
   d->species = tmp;
-  if (!(s = ndup(buf, len))) return nomem(N);
+  if (!(s = dup_n(buf, len))) return nomem(N);
   if (tadd(&N->names, s, len, K_SPECIES, d->nspecies) || tadd(&N->orig, name.s, name.n, K_SPECIES, d->nspecies)) {
     free(s);
     return nomem(N);
@@ -477,7 +463,7 @@ static int species_index(Net *N, const char *s, size_t n, const char *what, int 
 {
   long v = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!is_digit(uch(s, i)) || v > INT_MAX / 10) return fail(N, s, "found '%.*s%s' in the %s; expected a species index from 1 to %d", qlen(n), s, ell(n), what, N->def->nspecies);
+    if (!is_digit(uc(s, i)) || v > INT_MAX / 10) return fail(N, s, "found '%.*s%s' in the %s; expected a species index from 1 to %d", qlen(n), s, ell(n), what, N->def->nspecies);
     v = 10 * v + (s[i] - '0');
   }
   if (n == 0) return fail(N, s, "found an empty entry in the %s; expected a species index from 1 to %d", what, N->def->nspecies);
@@ -602,13 +588,13 @@ static int reaction_line(Net *N)
   }
   if (N->cs) { /* a leading word of the comment that is a name labels the reaction */
     size_t i = 0, j;
-    while (i < N->cn && is_blank(uch(N->cs, i))) i++;
-    for (j = i; j < N->cn && !is_blank(uch(N->cs, j)); j++) {}
+    while (i < N->cn && is_space(uc(N->cs, i))) i++;
+    for (j = i; j < N->cn && !is_space(uc(N->cs, j)); j++) {}
     if (j - i > 9 && !memcmp(N->cs + i, "_reverse_", 9) && valid_name(N->cs + i + 9, j - i - 9)) {
       reverse_label = 1;
       i += 9;
     }
-    if (valid_name(N->cs + i, j - i) && !(r.label = ndup(N->cs + i, j - i))) {
+    if (valid_name(N->cs + i, j - i) && !(r.label = dup_n(N->cs + i, j - i))) {
       free(r.react);
       free(r.prod);
       return nomem(N);
@@ -680,7 +666,7 @@ static int group_line(Net *N)
     g.weight[g.nterms++] = w;
     i                    = j + 1;
   }
-  if (!(g.name = ndup(name.s, name.n))) goto oom;
+  if (!(g.name = dup_n(name.s, name.n))) goto oom;
   if (!(tmp = grow(d->groups, &N->cap_g, d->ngroups, sizeof *d->groups))) goto oom;
   d->groups = tmp;
   if (tadd(&N->names, g.name, name.n, K_GROUP, d->ngroups)) goto oom;
@@ -805,7 +791,7 @@ int StgssaModelDefParseNet(const char *text, size_t len, const char *filename, S
   }
   if (!(def = calloc(1, sizeof *def))) return nomem(&N);
   N.def = def;
-  if (len == SIZE_MAX || !(def->text = malloc(len + 1)) || !(def->filename = ndup(N.file, strlen(N.file)))) {
+  if (len == SIZE_MAX || !(def->text = malloc(len + 1)) || !(def->filename = dup_n(N.file, strlen(N.file)))) {
     StgssaModelDefFree(&def);
     return nomem(&N);
   }

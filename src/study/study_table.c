@@ -2,12 +2,12 @@
 /* Parser of a study table (see study_table.h). */
 #include "study_table.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../model/lex_util.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -20,21 +20,12 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
   return -1;
 }
 
-static char *dupn(const char *s, size_t n)
-{
-  char *d = (char *)malloc(n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = 0;
-  }
-  return d;
-}
-
+/* a model parameter name: the names of the model format */
 static int is_identifier(const char *s)
 {
-  if (!(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+  if (!is_name_start(uc(s, 0))) return 0;
   for (s++; *s; s++)
-    if (!(isalnum((unsigned char)*s) || *s == '_')) return 0;
+    if (!is_name_char(uc(s, 0))) return 0;
   return 1;
 }
 
@@ -42,17 +33,12 @@ static int is_member_name(const char *s)
 {
   if (!*s || strlen(s) > 128) return 0;
   for (; *s; s++)
-    if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == '.')) return 0;
+    if (!(is_name_char(uc(s, 0)) || *s == '-' || *s == '.')) return 0;
   return 1;
 }
 
-static int is_option_name(const char *s)
-{
-  if (s[0] != '-' || !isalpha((unsigned char)s[1])) return 0;
-  for (s++; *s; s++)
-    if (!(isalnum((unsigned char)*s) || *s == '_')) return 0;
-  return 1;
-}
+/* '-' and a name starting with a letter, like -stgssa_seed */
+static int is_option_name(const char *s) { return s[0] == '-' && s[1] != '_' && is_identifier(s + 1); }
 
 int StgssaStudyTableIsOption(const StgssaStudyTable *tab, int col) { return tab->header[col][0] == '-'; }
 
@@ -241,10 +227,10 @@ int StgssaStudyTableParse(const char *text, const char *filename, StgssaStudyTab
   if (!tab->names) goto oom;
   for (int r = 0; r < tab->nrows; r++) {
     char buf[32];
-    if (tab->name_col >= 0) tab->names[r] = dupn(tab->cells[(size_t)r * (size_t)tab->ncols + (size_t)tab->name_col], strlen(tab->cells[(size_t)r * (size_t)tab->ncols + (size_t)tab->name_col]));
+    if (tab->name_col >= 0) tab->names[r] = dup_n(tab->cells[(size_t)r * (size_t)tab->ncols + (size_t)tab->name_col], strlen(tab->cells[(size_t)r * (size_t)tab->ncols + (size_t)tab->name_col]));
     else {
       snprintf(buf, sizeof(buf), "member_%04d", r);
-      tab->names[r] = dupn(buf, strlen(buf));
+      tab->names[r] = dup_n(buf, strlen(buf));
     }
     if (!tab->names[r]) goto oom;
     for (int q = 0; q < r; q++)
