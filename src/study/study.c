@@ -203,26 +203,6 @@ static PetscErrorCode StgssaStudySignaturePath(StgssaStudy s, PetscInt m, char p
   PetscFunctionReturn(0);
 }
 
-/* Rank 0: the whole file as a string (NULL if it cannot be read). */
-static char *StgssaReadWholeFile(const char *path)
-{
-  FILE  *fp = fopen(path, "rb");
-  char  *buf;
-  long   n;
-  size_t got;
-
-  if (!fp) return NULL;
-  if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) || !(buf = (char *)malloc((size_t)n + 1))) {
-    fclose(fp);
-    return NULL;
-  }
-  got      = fread(buf, 1, (size_t)n, fp);
-  buf[got] = 0;
-  fclose(fp);
-  if (got && buf[got - 1] == '\n') buf[got - 1] = 0;
-  return buf;
-}
-
 /* Rank 0: write the signatures of the members about to run, atomically (tmp + fsync + rename). */
 static PetscErrorCode StgssaStudyWriteSignatures_Root(StgssaStudy s)
 {
@@ -263,13 +243,19 @@ static PetscErrorCode StgssaStudyInspect_Root(StgssaStudy s, PetscInt m, StgssaM
   PetscCall(StgssaStudyMemberPath(s, m, path, sizeof(path)));
   if (access(path, F_OK)) PetscFunctionReturn(0);
   PetscCall(StgssaStudySignaturePath(s, m, sigpath, sizeof(sigpath)));
-  recorded = StgssaReadWholeFile(sigpath);
+  recorded = NULL;
+  if (!access(sigpath, R_OK)) { /* "<signature>\n" as written by StgssaStudyWriteSignatures_Root */
+    size_t n;
+    PetscCall(StgssaReadTextFile(PETSC_COMM_SELF, sigpath, "member options file", &recorded));
+    n = strlen(recorded);
+    if (n && recorded[n - 1] == '\n') recorded[n - 1] = 0;
+  }
   if (!recorded || strcmp(recorded, s->sig[m])) {
     PetscCall(PetscSNPrintf(reason, rlen, "%s:%d: member %s: %s exists but was computed with other options (%s %s); remove it or choose another -stgssa_output", s->file, s->tab.line[s->rows[m]], s->tab.names[s->rows[m]], path, recorded ? "see" : "no", sigpath));
-    free(recorded);
+    PetscCall(PetscFree(recorded));
     PetscFunctionReturn(0);
   }
-  free(recorded);
+  PetscCall(PetscFree(recorded));
   PetscCallHDF5(H5Eget_auto2(H5E_DEFAULT, &func, &data));
   PetscCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
   file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
