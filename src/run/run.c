@@ -136,49 +136,47 @@ static PetscErrorCode WriteSimulate(hid_t file, void *ctx)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode StgssaRunWriteWallTime(StgssaRun r, hid_t file)
+/* /run: the attributes common to all modes (StgssaH5WriteRunInfo) and this run's wall time;
+   returns the open group for mode-specific attributes (close it). */
+static PetscErrorCode StgssaRunWriteRunGroup(StgssaRun r, hid_t file, hid_t *run)
 {
-  hid_t run;
-
-  PetscFunctionBegin;
-  PetscCallHDF5(run = H5Gopen2(file, "run", H5P_DEFAULT));
-  PetscCall(StgssaH5WriteAttrDouble(run, "wall_seconds", MPI_Wtime() - r->t0));
-  PetscCallHDF5(H5Gclose(run));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode WriteFSP(hid_t file, void *ctx)
-{
-  StgssaRun             r = (StgssaRun)ctx;
   const StgssaModelDef *def;
 
   PetscFunctionBegin;
   PetscCall(StgssaModelGetDef(r->model_obj, &def));
   PetscCall(StgssaH5WriteRunInfo(file, r->comm, def->text));
-  PetscCall(StgssaRunWriteWallTime(r, file));
+  PetscCallHDF5(*run = H5Gopen2(file, "run", H5P_DEFAULT));
+  PetscCall(StgssaH5WriteAttrDouble(*run, "wall_seconds", MPI_Wtime() - r->t0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteFSP(hid_t file, void *ctx)
+{
+  StgssaRun r = (StgssaRun)ctx;
+  hid_t     run;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaRunWriteRunGroup(r, file, &run));
+  PetscCallHDF5(H5Gclose(run));
   PetscCall(StgssaFSPWriteHDF5(r->fsp, file));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode WriteGradient(hid_t file, void *ctx)
 {
-  StgssaRun             r = (StgssaRun)ctx;
-  const StgssaModelDef *def;
-  StgssaSampling        smp;
-  PetscInt64            events;
-  hid_t                 run;
+  StgssaRun      r = (StgssaRun)ctx;
+  StgssaSampling smp;
+  PetscInt64     events;
+  hid_t          run;
 
   PetscFunctionBegin;
-  PetscCall(StgssaModelGetDef(r->model_obj, &def));
   PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));
   PetscCall(StgssaEvaluatorGetEventCount(r->ev, &events));
-  PetscCall(StgssaH5WriteRunInfo(file, r->comm, def->text));
-  PetscCallHDF5(run = H5Gopen2(file, "run", H5P_DEFAULT));
+  PetscCall(StgssaRunWriteRunGroup(r, file, &run));
   PetscCall(StgssaH5WriteAttrInt64(run, "seed", smp.seed));
   PetscCall(StgssaH5WriteAttrInt64(run, "ntraj", smp.ntraj));
   PetscCall(StgssaH5WriteAttrInt64(run, "events", events));
   PetscCallHDF5(H5Gclose(run));
-  PetscCall(StgssaRunWriteWallTime(r, file));
   PetscCall(StgssaEvaluatorWriteHDF5(r->ev, file));
   if (r->has_loss) {
     hid_t    grp;
