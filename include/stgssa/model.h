@@ -40,6 +40,10 @@ PETSC_EXTERN PetscErrorCode StgssaModelView(StgssaModel, PetscViewer);
 PETSC_EXTERN PetscErrorCode StgssaModelGetDef(StgssaModel, const StgssaModelDef **);
 PETSC_EXTERN PetscErrorCode StgssaModelGetNetwork(StgssaModel, const StgssaNetwork **);
 PETSC_EXTERN PetscErrorCode StgssaModelFindSpecies(StgssaModel, const char[], PetscInt *);
+/* Collective: resolve the fitted parameter names (-stgssa_fit) to model parameters, refusing
+   unknown, repeated and non-positive ones: fit_param[P] = parameter index of fitted name q;
+   rxn_fit[R] (may be NULL) = fitted index q of reaction j's rate parameter (rate = factor * k_q), or -1. */
+PETSC_EXTERN PetscErrorCode StgssaModelResolveFit(StgssaModel, PetscInt P, const char *const names[], PetscInt fit_param[], PetscInt rxn_fit[]);
 PETSC_EXTERN PetscErrorCode StgssaModelDestroy(StgssaModel *);
 
 #endif

@@ -553,13 +553,13 @@ static PetscErrorCode StgssaFSPReset(StgssaFSP f)
 }
 
 /* "a, b, c" of the model's species (or parameter) names, for messages. */
-static PetscErrorCode StgssaFSPKnownNames(const StgssaModelDef *def, PetscBool params, char buf[], size_t len)
+static PetscErrorCode StgssaFSPKnownSpecies(const StgssaModelDef *def, char buf[], size_t len)
 {
   PetscFunctionBegin;
   buf[0] = 0;
-  for (int i = 0; i < (params ? def->nparams : def->nspecies); i++) {
+  for (int i = 0; i < def->nspecies; i++) {
     if (i) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, params ? def->params[i].name : def->species[i].name, len));
+    PetscCall(PetscStrlcat(buf, def->species[i].name, len));
   }
   PetscFunctionReturn(0);
 }
@@ -596,7 +596,7 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     const int s = StgssaModelDefFindSpecies(def, f->bnd_names[i]);
     if (s < 0) {
       char known[2048];
-      PetscCall(StgssaFSPKnownNames(def, PETSC_FALSE, known, sizeof(known)));
+      PetscCall(StgssaFSPKnownSpecies(def, known, sizeof(known)));
       SETERRQ(f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fsp_max: unknown species '%s'; model %s defines: %s", f->bnd_names[i], def->filename, known);
     }
     if (f->bnd_values[i] < 0) continue;
@@ -615,23 +615,7 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   }
   PetscCall(PetscMalloc1(f->P + 1, &f->fit_param));
   PetscCall(PetscMalloc1(f->R, &f->rxn_fit));
-  for (PetscInt q = 0; q < f->P; q++) {
-    const int idx = StgssaModelDefFindParam(def, f->fit_names[q]);
-    if (idx < 0) {
-      char known[2048];
-      PetscCall(StgssaFSPKnownNames(def, PETSC_TRUE, known, sizeof(known)));
-      SETERRQ(f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: unknown parameter '%s'; model %s defines: %s", f->fit_names[q], def->filename, known);
-    }
-    for (PetscInt p = 0; p < q; p++)
-      PetscCheck(f->fit_param[p] != idx, f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", f->fit_names[q]);
-    PetscCheck(def->params[idx].value > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: parameter '%s' is %g; log-rates need a positive value", f->fit_names[q], def->params[idx].value);
-    f->fit_param[q] = idx;
-  }
-  for (PetscInt r = 0; r < f->R; r++) {
-    f->rxn_fit[r] = -1;
-    for (PetscInt q = 0; q < f->P; q++)
-      if (def->reactions[r].param == f->fit_param[q]) f->rxn_fit[r] = q;
-  }
+  PetscCall(StgssaModelResolveFit(f->model, f->P, (const char *const *)f->fit_names, f->fit_param, f->rxn_fit));
 
   /* the projection: propensities with unit rates give the structure, independent of k */
   PetscCall(PetscMalloc1(f->R, &f->kunit));

@@ -156,6 +156,35 @@ PetscErrorCode StgssaModelFindSpecies(StgssaModel model, const char name[], Pets
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *const names[], PetscInt fit_param[], PetscInt rxn_fit[])
+{
+  const StgssaModelDef *d = model->def;
+
+  PetscFunctionBegin;
+  PetscCheck(d, model->comm, PETSC_ERR_ORDER, "Model not loaded");
+  for (PetscInt q = 0; q < P; q++) {
+    const int idx = StgssaModelDefFindParam(d, names[q]);
+    if (idx < 0) {
+      char known[2048] = "";
+      for (int i = 0; i < d->nparams; i++) {
+        if (i) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
+        PetscCall(PetscStrlcat(known, d->params[i].name, sizeof(known)));
+      }
+      SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: unknown parameter '%s'; model %s defines: %s", names[q], d->filename, known);
+    }
+    for (PetscInt p = 0; p < q; p++) PetscCheck(fit_param[p] != idx, model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", names[q]);
+    PetscCheck(d->params[idx].value > 0, model->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: parameter '%s' is %g; log-rates need a positive value", names[q], d->params[idx].value);
+    fit_param[q] = idx;
+  }
+  if (rxn_fit)
+    for (int j = 0; j < d->nreactions; j++) {
+      rxn_fit[j] = -1;
+      for (PetscInt q = 0; q < P; q++)
+        if (d->reactions[j].param == fit_param[q]) rxn_fit[j] = q;
+    }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaModelDestroy(StgssaModel *model)
 {
   PetscFunctionBegin;

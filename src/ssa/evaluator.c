@@ -244,25 +244,9 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
   PetscCall(PetscMalloc3(e->P, &e->fit_param, e->P, &e->theta, R, &e->net.k));
   PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
-  for (PetscInt p = 0; p < e->P; p++) {
-    const int idx = StgssaModelDefFindParam(d, e->fit_names[p]);
-    if (idx < 0) {
-      char known[2048] = "";
-      for (int i = 0; i < d->nparams; i++) {
-        if (i) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
-        PetscCall(PetscStrlcat(known, d->params[i].name, sizeof(known)));
-      }
-      SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: unknown parameter '%s'; model %s defines: %s", e->fit_names[p], d->filename, known);
-    }
-    for (PetscInt q = 0; q < p; q++) PetscCheck(e->fit_param[q] != idx, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", e->fit_names[p]);
-    PetscCheck(d->params[idx].value > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: parameter '%s' is %g; log-rates need a positive value", e->fit_names[p], d->params[idx].value);
-    e->fit_param[p] = idx;
-    e->theta[p]     = PetscLogReal(d->params[idx].value);
-  }
+  PetscCall(StgssaModelResolveFit(e->model, e->P, (const char *const *)e->fit_names, e->fit_param, e->rxn_param));
+  for (PetscInt p = 0; p < e->P; p++) e->theta[p] = PetscLogReal(d->params[e->fit_param[p]].value);
   for (PetscInt j = 0; j < R; j++) {
-    e->rxn_param[j] = -1;
-    for (PetscInt p = 0; p < e->P; p++)
-      if (d->reactions[j].param == e->fit_param[p]) e->rxn_param[j] = p;
     e->rev[j] = d->reactions[j].reverse;
     if (d->reactions[j].reverse > j && d->reactions[j].label) { /* a labelled <-> pair: its net current */
       e->pairs[2 * npairs]     = j;
