@@ -90,6 +90,15 @@ double StgssaExprEvalWork(const StgssaExpr *e, const double *species, const doub
 double StgssaExprEvalGradWork(const StgssaExpr *e, const double *species, const double *params, const double *inputs, double t,
                               double *dspecies, double *dparams, double *dinputs, double *dt, double *work);
 
+/* Interval enclosure (issue 7, bounds for thinning of time-dependent propensities): with the
+   species and parameters fixed at the given values, t anywhere in [t_lo, t_hi] and input i
+   anywhere in [inputs_lo[i], inputs_hi[i]], the value lies in [*lo, *hi] (outward rounding, so
+   the enclosure is guaranteed despite floating point). Returns 0 on success, or nonzero when no
+   enclosure can be given (a NaN operand or domain error possible in the box); then *lo = -inf,
+   *hi = +inf. Does not allocate (uses the expression's work array; not thread safe). */
+int StgssaExprEvalInterval(const StgssaExpr *e, const double *species, const double *params, const double *inputs_lo, const double *inputs_hi, double t_lo,
+                           double t_hi, double *lo, double *hi);
+
 /* Distinct used indices, ascending; *n receives the count (the pointer is NULL when 0). */
 const int *StgssaExprUsedSpecies(const StgssaExpr *e, int *n);
 const int *StgssaExprUsedParams(const StgssaExpr *e, int *n);

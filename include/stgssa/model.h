@@ -10,7 +10,9 @@
 #include <petscviewer.h>
 #include <stgssa/modeldef.h>
 
-/* Mass-action network in compressed form, the engine's read-only input. */
+/* Reaction network in compressed form, the engine's read-only input. Mass-action reactions use
+   k, react_* and the fast paths of order1; reactions with a rate law (issue 7) have order1 = -3
+   and are evaluated through StgssaPropensityAt with a StgssaLawEnv. */
 typedef struct {
   PetscInt  S, R;                          /* species, reactions */
   int64_t  *x0;                            /* [S] initial counts */
@@ -20,9 +22,52 @@ typedef struct {
   PetscInt *nu_ptr;                        /* [R+1] nonzero net changes of reaction j */
   PetscInt *nu_species;                    /* species index of each net change */
   int64_t  *nu_delta;                      /* nu_j for that species (p_j - r_j), nonzero */
-  PetscInt *order1;                        /* [R] species s if a_j = k_j x_s (one reactant, coefficient 1), -1 if a_j = k_j, -2 otherwise */
+  PetscInt *order1;                        /* [R] species s if a_j = k_j x_s (one reactant, coefficient 1), -1 if a_j = k_j, -2 otherwise, -3 rate law */
   PetscInt *dep_ptr, *dep;                 /* [R+1], reactions whose propensity changes when reaction j fires: dep[dep_ptr[j]..dep_ptr[j+1]-1] */
+  /* rate laws and inputs (issue 7) */
+  const StgssaModelDef *def;               /* definition the network was built from (names and lines for messages) */
+  PetscInt              nparams;
+  double               *pv;                /* [nparams] parameter values read by laws and inputs (the evaluator's copies change them) */
+  StgssaExpr *const    *law;               /* [R] rate law of reaction j (owned by def), NULL: mass action */
+  PetscBool            *law_full;          /* [R] the law is the whole propensity (else a rate constant times prod C(x_s, r_js)) */
+  PetscInt              ninputs;
+  PetscBool            *tdep;              /* [R] a_j depends on the time t, directly or through an input */
+  PetscBool             any_law, any_tdep;
+  PetscInt             *lawsp_ptr, *lawsp; /* [R+1] species read by the law of j (full laws), for dependencies and tangents */
 } StgssaNetwork;
+
+/* What rate laws read besides the parameters: the state as doubles, the time and the inputs at
+   that time (with their derivatives). One per trajectory engine; not shared between threads. */
+typedef struct {
+  double  t;
+  double *xd;   /* [S] state as doubles */
+  double *u;    /* [ninputs] u_i(t) */
+  double *du;   /* [ninputs * nparams] k_m d u_i / d k_m at t (valid after SetTime with grad) */
+  double *dudt; /* [ninputs] d u_i / d t at t (valid after SetTime with grad; 0 for tables) */
+  double *work; /* expression work space */
+  double *gsp, *gpar, *ginp; /* [S], [nparams], [ninputs] compact derivative scratch */
+} StgssaLawEnv;
+
+PETSC_EXTERN PetscErrorCode StgssaLawEnvCreate(const StgssaNetwork *, StgssaLawEnv *);
+PETSC_EXTERN PetscErrorCode StgssaLawEnvDestroy(StgssaLawEnv *);
+/* Copy the whole state; after a jump, update env->xd[s] for the species that changed. */
+PETSC_EXTERN void StgssaLawEnvSetState(const StgssaNetwork *, StgssaLawEnv *, const int64_t *x);
+/* Evaluate the inputs at time t (and their derivatives when grad is true). */
+PETSC_EXTERN void StgssaLawEnvSetTime(const StgssaNetwork *, StgssaLawEnv *, double t, PetscBool grad);
+/* a_j of a reaction with a law at the env's state and time (order1[j] == -3). */
+PETSC_EXTERN double StgssaPropensityLaw(const StgssaNetwork *, PetscInt j, const int64_t *x, const StgssaLawEnv *);
+/* a_j and its derivatives, accumulated: dk[m] += k_m d a_j / d k_m (m < nparams; log-parameter
+   derivative), dx[s] += d a_j / d x_s (the law's continuous extension; for mass action the
+   derivative of prod C(x_s, c) taken as prod over falling factors), *dt = d a_j / d t. Any output
+   may be NULL. The env must have been set with grad when the law uses inputs. */
+PETSC_EXTERN double StgssaPropensityGrad(const StgssaNetwork *, PetscInt j, const int64_t *x, const StgssaLawEnv *, double *dk, double *dx, double *dt);
+/* Run-time guard: an error naming the reaction (file:line), the time and the state when a_j is
+   negative, NaN or infinite. */
+PETSC_EXTERN PetscErrorCode StgssaPropensityCheck(const StgssaNetwork *, PetscInt j, const int64_t *x, double t, double a);
+/* Upper bound of a_j(x, s) over s in [t0, t1] at fixed state (time-dependent reactions; interval
+   arithmetic), or a_j itself for a time-independent reaction. Returns +inf when no finite bound
+   can be proven. */
+PETSC_EXTERN double StgssaPropensityUpper(const StgssaNetwork *, PetscInt j, const int64_t *x, StgssaLawEnv *, double t0, double t1);
 
 typedef struct _p_StgssaModel *StgssaModel;
 

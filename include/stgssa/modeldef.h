@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct StgssaExpr_ StgssaExpr; /* compiled rate-law expression (expr.h) */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -45,6 +47,17 @@ typedef struct {
   StgssaStoichTerm *prod;
   double            factor;   /* rate = factor * parameter value (param >= 0) or rate = factor (param < 0) */
   int               param;    /* index into StgssaModelDef.params, or -1 for a numeric rate */
+  /* General rate law (issue 7). law == NULL: mass action with the constant rate above (fast path).
+     Otherwise factor = 1, param = -1 and
+       law_full = 0: law is a rate "constant" (parameters, numbers, t, inputs; no species):
+                     a_j = law * prod_s C(x_s, r_js)   (mass-action combinatorics kept);
+       law_full = 1: law is the whole propensity a_j(x, theta, t) in molecule counts (it may use
+                     species; Michaelis-Menten, Hill, SBML kinetic laws). The engine takes
+                     a_j = 0 without evaluating the law when some reactant count x_s < r_js.
+     The expression's variables: species and parameters by StgssaModelDef index, inputs by
+     StgssaModelDef.inputs index, and t. The definition owns the expression. */
+  StgssaExpr       *law;
+  int               law_full;
   int               reverse;  /* index of the paired reaction of a <-> line, or -1 */
   int               line;     /* line of the reaction in the model file */
 } StgssaReactionDef;
@@ -58,6 +71,20 @@ typedef struct {
   int     line;
 } StgssaGroupDef;
 
+/* A named input signal u(t) (issue 7): an expression of parameters and the time t, or a
+   piecewise-constant table of (time, value) pairs. */
+typedef enum { STGSSA_INPUT_EXPR = 0, STGSSA_INPUT_TABLE = 1 } StgssaInputKind;
+typedef struct {
+  char           *name;
+  StgssaInputKind kind;
+  StgssaExpr     *expr;    /* EXPR: uses parameters and t only (no species, no inputs); owned */
+  int             npieces; /* TABLE: u(t) = value of piece i for times[i] <= t < times[i+1]; */
+  double         *times;   /*   times[0] = 0 < times[1] < ... (strictly increasing, finite); */
+  double         *values;  /*   the last piece holds for ever. value = values[i] when vparam[i] < 0, */
+  int            *vparam;  /*   else the value of parameter vparam[i] (so table levels can be fitted) */
+  int             line;
+} StgssaInputDef;
+
 typedef struct {
   char              *filename; /* name used in messages */
   char              *text;     /* the whole model file as read (stored in the output) */
@@ -67,6 +94,8 @@ typedef struct {
   StgssaReactionDef *reactions;
   int                ngroups; /* groups (`.net` files only; 0 for `.model` files) */
   StgssaGroupDef    *groups;
+  int                ninputs; /* input signals (`begin inputs` section; 0 if none) */
+  StgssaInputDef    *inputs;
 } StgssaModelDef;
 
 /* Return codes of the functions below; err receives "file:line:column: message". */
@@ -85,10 +114,11 @@ int StgssaModelDefParseNet(const char *text, size_t len, const char *filename, S
 int StgssaModelDefParseFile(const char *path, StgssaModelDef **def, char *err, size_t errlen);
 /* Apply overrides "name=value,name=value" (the -stgssa_parameters option); origin names the option in messages. */
 int StgssaModelDefSetParameters(StgssaModelDef *def, const char *assignments, const char *origin, char *err, size_t errlen);
-/* Index of a species / parameter by name, or -1. */
+/* Index of a species / parameter / input by name, or -1. */
 int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name);
 int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name);
-/* Rate constant k_j of reaction j with the current parameter values. */
+int StgssaModelDefFindInput(const StgssaModelDef *def, const char *name);
+/* Rate constant k_j of reaction j with the current parameter values (NaN for a reaction with a law). */
 double StgssaModelDefRate(const StgssaModelDef *def, int j);
 void StgssaModelDefFree(StgssaModelDef **def);
 

@@ -21,6 +21,7 @@
   - Every syntax error reads "FILE:LINE:COL: found X; expected Y"; the model is freed.
 */
 #include <stgssa/modeldef.h>
+#include <stgssa/expr.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -844,6 +845,15 @@ int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name)
   return find_param_n(def, name, strlen(name));
 }
 
+int StgssaModelDefFindInput(const StgssaModelDef *def, const char *name)
+{
+  int i;
+  if (!def || !name) return -1;
+  for (i = 0; i < def->ninputs; i++)
+    if (!strcmp(def->inputs[i].name, name)) return i;
+  return -1;
+}
+
 static const char *trim_left(const char *a, const char *b)
 {
   while (a < b && is_space(uc(a, 0))) a++;
@@ -919,6 +929,7 @@ double StgssaModelDefRate(const StgssaModelDef *def, int j)
   const StgssaReactionDef *r;
   if (!def || j < 0 || j >= def->nreactions) return (double)NAN;
   r = &def->reactions[j];
+  if (r->law) return (double)NAN;
   return r->param >= 0 ? r->factor * def->params[r->param].value : r->factor;
 }
 
@@ -935,7 +946,16 @@ void StgssaModelDefFree(StgssaModelDef **def)
     free(d->reactions[i].label);
     free(d->reactions[i].react);
     free(d->reactions[i].prod);
+    StgssaExprFree(&d->reactions[i].law);
   }
+  for (i = 0; i < d->ninputs; i++) {
+    free(d->inputs[i].name);
+    StgssaExprFree(&d->inputs[i].expr);
+    free(d->inputs[i].times);
+    free(d->inputs[i].values);
+    free(d->inputs[i].vparam);
+  }
+  free(d->inputs);
   for (i = 0; i < d->ngroups; i++) {
     free(d->groups[i].name);
     free(d->groups[i].species);
