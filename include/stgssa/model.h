@@ -44,6 +44,7 @@ typedef struct {
   double *u;    /* [ninputs] u_i(t) */
   double *du;   /* [ninputs * nparams] k_m d u_i / d k_m at t (valid after SetTime with grad) */
   double *dudt; /* [ninputs] d u_i / d t at t (valid after SetTime with grad; 0 for tables) */
+  double *ulo, *uhi; /* [ninputs] input ranges over a time interval (StgssaPropensityUpper) */
   double *work; /* expression work space */
   double *gsp, *gpar, *ginp; /* [S], [nparams], [ninputs] compact derivative scratch */
 } StgssaLawEnv;

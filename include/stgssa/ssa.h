@@ -60,6 +60,12 @@ static inline double StgssaPropensity(const StgssaNetwork *net, PetscInt j, cons
   return a;
 }
 
+/* a_j of any reaction: mass action, or the rate law read at env's state and time. */
+static inline double StgssaPropensityAt(const StgssaNetwork *net, PetscInt j, const int64_t *x, const StgssaLawEnv *env)
+{
+  return net->order1[j] == -3 ? StgssaPropensityLaw(net, j, x, env) : StgssaPropensity(net, j, x);
+}
+
 /* Index j with cumulative propensity first exceeding target = U a_0 (reactions with a_j = 0 can
    never be the first to exceed it). Rounding can leave target at or above the last partial sum:
    then the last reaction with a_j > 0 is chosen. Shared by every engine so that forward paths

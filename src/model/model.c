@@ -95,7 +95,7 @@ PetscErrorCode StgssaModelSetParameters(StgssaModel model, const char assignment
   PetscCheck(model->def, model->comm, PETSC_ERR_ORDER, "Load the model before setting parameters");
   rc = StgssaModelDefSetParameters(model->def, assignments, origin, err, sizeof(err));
   PetscCheck(rc == STGSSA_PARSE_OK, model->comm, PETSC_ERR_ARG_WRONG, "%s", err);
-  for (PetscInt j = 0; j < model->net.R; j++) model->net.k[j] = StgssaModelDefRate(model->def, (int)j);
+  PetscCall(StgssaNetworkSetParameterValues_Private(model->def, &model->net));
   PetscFunctionReturn(0);
 }
 

@@ -14,5 +14,7 @@ struct _p_StgssaModel {
 
 PETSC_INTERN PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *, StgssaNetwork *);
 PETSC_INTERN PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *);
+/* Copy the definition's parameter values into the network (pv, and k of mass-action reactions). */
+PETSC_INTERN PetscErrorCode StgssaNetworkSetParameterValues_Private(const StgssaModelDef *, StgssaNetwork *);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Compile a parsed model into the compressed mass-action network the engine reads. */
+/* Compile a parsed model into the compressed network the engine reads. */
 #include "model_impl.h"
+#include <stgssa/expr.h>
 
 PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *net)
 {
@@ -10,12 +11,15 @@ PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *net)
   PetscCall(PetscFree3(net->nu_ptr, net->nu_species, net->nu_delta));
   PetscCall(PetscFree(net->order1));
   PetscCall(PetscFree2(net->dep_ptr, net->dep));
+  PetscCall(PetscFree4(net->pv, net->law, net->law_full, net->tdep));
+  PetscCall(PetscFree2(net->lawsp_ptr, net->lawsp));
   PetscCall(PetscMemzero(net, sizeof(*net)));
   PetscFunctionReturn(0);
 }
 
 /* Fast-path kind of each propensity, and the dependency graph: reaction i depends on reaction j
-   when j changes the count of a reactant of i (then a_i must be recomputed after j fires). */
+   when j changes the count of a reactant of i, or of a species read by i's rate law (then a_i
+   must be recomputed after j fires). */
 static PetscErrorCode StgssaNetworkBuildDependencies(StgssaNetwork *net)
 {
   PetscInt  R = net->R, n = 0;
@@ -28,6 +32,7 @@ static PetscErrorCode StgssaNetworkBuildDependencies(StgssaNetwork *net)
     if (nr == 0) net->order1[j] = -1;
     else if (nr == 1 && net->react_coef[net->react_ptr[j]] == 1) net->order1[j] = net->react_species[net->react_ptr[j]];
     else net->order1[j] = -2;
+    if (net->law[j]) net->order1[j] = -3;
   }
   PetscCall(PetscCalloc1(net->S, &changed));
   /* two passes: count, then fill */
@@ -39,6 +44,7 @@ static PetscErrorCode StgssaNetworkBuildDependencies(StgssaNetwork *net)
       for (PetscInt i = 0; i < R; i++) {
         PetscBool hit = PETSC_FALSE;
         for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++) hit = (PetscBool)(hit || changed[net->react_species[t]]);
+        for (PetscInt t = net->lawsp_ptr[i]; t < net->lawsp_ptr[i + 1]; t++) hit = (PetscBool)(hit || changed[net->lawsp[t]]);
         if (hit) {
           if (pass) net->dep[n] = i;
           n++;
@@ -50,6 +56,71 @@ static PetscErrorCode StgssaNetworkBuildDependencies(StgssaNetwork *net)
   }
   net->dep_ptr[R] = n;
   PetscCall(PetscFree(changed));
+  PetscFunctionReturn(0);
+}
+
+/* Rate laws: parameter values, laws, which propensities depend on time, species read by laws.
+   A law reaction gets k_j = 1, so that StgssaPropensity gives its combinatorial factor h_j(x). */
+static PetscErrorCode StgssaNetworkBuildLaws(const StgssaModelDef *d, StgssaNetwork *net)
+{
+  PetscInt   nsp = 0, *tdep_input;
+  StgssaExpr **law;
+
+  PetscFunctionBegin;
+  net->def     = d;
+  net->nparams = d->nparams;
+  net->ninputs = d->ninputs;
+  PetscCall(PetscMalloc4(d->nparams + 1, &net->pv, net->R, &law, net->R, &net->law_full, net->R, &net->tdep));
+  net->law = (StgssaExpr *const *)law;
+  PetscCall(StgssaNetworkSetParameterValues_Private(d, net));
+  PetscCall(PetscCalloc1(d->ninputs + 1, &tdep_input));
+  for (int i = 0; i < d->ninputs; i++) {
+    const StgssaInputDef *in = &d->inputs[i];
+    tdep_input[i] = in->kind == STGSSA_INPUT_TABLE ? in->npieces > 1 : StgssaExprUsesTime(in->expr);
+  }
+  net->any_law = net->any_tdep = PETSC_FALSE;
+  for (PetscInt j = 0; j < net->R; j++) {
+    const StgssaReactionDef *r = &d->reactions[j];
+    law[j]                     = r->law;
+    net->law_full[j]           = (PetscBool)(r->law && r->law_full);
+    net->tdep[j]               = PETSC_FALSE;
+    if (!r->law) continue;
+    net->any_law = PETSC_TRUE;
+    net->k[j]    = 1.0;
+    {
+      int        n;
+      const int *in = StgssaExprUsedInputs(r->law, &n);
+      net->tdep[j]  = (PetscBool)StgssaExprUsesTime(r->law);
+      for (int q = 0; q < n; q++)
+        if (tdep_input[in[q]]) net->tdep[j] = PETSC_TRUE;
+    }
+    if (net->tdep[j]) net->any_tdep = PETSC_TRUE;
+    if (net->law_full[j]) {
+      int n;
+      (void)StgssaExprUsedSpecies(r->law, &n);
+      nsp += n;
+    }
+  }
+  PetscCall(PetscFree(tdep_input));
+  PetscCall(PetscMalloc2(net->R + 1, &net->lawsp_ptr, nsp + 1, &net->lawsp));
+  nsp = 0;
+  for (PetscInt j = 0; j < net->R; j++) {
+    net->lawsp_ptr[j] = nsp;
+    if (net->law_full[j]) {
+      int        n;
+      const int *sp = StgssaExprUsedSpecies(net->law[j], &n);
+      for (int q = 0; q < n; q++) net->lawsp[nsp++] = sp[q];
+    }
+  }
+  net->lawsp_ptr[net->R] = nsp;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaNetworkSetParameterValues_Private(const StgssaModelDef *d, StgssaNetwork *net)
+{
+  PetscFunctionBegin;
+  for (int m = 0; m < d->nparams; m++) net->pv[m] = d->params[m].value;
+  for (PetscInt j = 0; j < net->R; j++) net->k[j] = d->reactions[j].law ? 1.0 : StgssaModelDefRate(d, (int)j);
   PetscFunctionReturn(0);
 }
 
@@ -101,6 +172,7 @@ PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *d, StgssaNetwork
     net->nu_ptr[j + 1]    = u;
   }
   PetscCall(PetscFree2(delta, delta_of));
+  PetscCall(StgssaNetworkBuildLaws(d, net));
   PetscCall(StgssaNetworkBuildDependencies(net));
   PetscFunctionReturn(0);
 }
