@@ -8,6 +8,7 @@
 #include <stgssa/expr.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -552,6 +553,58 @@ START_TEST(test_inputs_order)
 }
 END_TEST
 
+/* Every model shipped in input/ and input/studies/ parses. */
+static int parse_models_in(const char *dir)
+{
+  DIR           *d = opendir(dir);
+  struct dirent *e;
+  int            count = 0;
+
+  ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+  while ((e = readdir(d))) {
+    size_t          len = strlen(e->d_name);
+    char            path[1024], err[512];
+    StgssaModelDef *def = NULL;
+    int             rc;
+    if (len < 7 || strcmp(e->d_name + len - 6, ".model")) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    rc = StgssaModelDefParseFile(path, &def, err, sizeof err);
+    ck_assert_msg(rc == STGSSA_PARSE_OK, "%s: %s", path, err);
+    StgssaModelDefFree(&def);
+    count++;
+  }
+  closedir(d);
+  return count;
+}
+
+START_TEST(test_input_files)
+{
+  StgssaModelDef *def = NULL;
+  char            err[512];
+  int             rc;
+
+  ck_assert_int_ge(parse_models_in(SOURCE_ROOT "/input"), 5);
+  ck_assert_int_ge(parse_models_in(SOURCE_ROOT "/input/studies"), 1);
+
+  rc = StgssaModelDefParseFile(SOURCE_ROOT "/input/mm_decay.model", &def, err, sizeof err);
+  ck_assert_msg(rc == STGSSA_PARSE_OK, "%s", err);
+  ck_assert_int_eq(def->nreactions, 2);
+  ck_assert_ptr_null(def->reactions[0].law);
+  ck_assert_ptr_nonnull(def->reactions[1].law);
+  ck_assert_int_eq(def->reactions[1].law_full, 1);
+  StgssaModelDefFree(&def);
+
+  rc = StgssaModelDefParseFile(SOURCE_ROOT "/input/induction.model", &def, err, sizeof err);
+  ck_assert_msg(rc == STGSSA_PARSE_OK, "%s", err);
+  ck_assert_int_eq(def->ninputs, 1);
+  ck_assert_str_eq(def->inputs[0].name, "Hog");
+  ck_assert_ptr_nonnull(def->reactions[0].law);
+  ck_assert_int_eq(def->reactions[0].law_full, 0);
+  for (int j = 1; j < def->nreactions; j++) ck_assert_ptr_null(def->reactions[j].law);
+  StgssaModelDefFree(&def);
+}
+END_TEST
+
 START_TEST(test_sides)
 {
   StgssaModelDef          *def = PARSE_OK(MODEL("  0 -> A k\n  A -> 0 k\n  A + B + A -> 3 B + B k\n  2 A -> B k\n"
@@ -1090,6 +1143,7 @@ static Suite *parse_suite(void)
   tcase_add_test(tc, test_laws);
   tcase_add_test(tc, test_inputs);
   tcase_add_test(tc, test_inputs_order);
+  tcase_add_test(tc, test_input_files);
   tcase_add_loop_test(tc, test_law_errors, 0, (int)(sizeof law_errors / sizeof law_errors[0]));
   suite_add_tcase(s, tc);
 
