@@ -5,8 +5,10 @@
 */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, write, unlink */
 #include <stgssa/modeldef.h>
+#include <stgssa/expr.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -318,6 +320,287 @@ START_TEST(test_rates)
   ck_assert(isnan(StgssaModelDefRate(def, 9)));
   ck_assert(isnan(StgssaModelDefRate(def, -1)));
   ck_assert(isnan(StgssaModelDefRate(NULL, 0)));
+  /* today's three forms (NUMBER, NAME, NUMBER*NAME) stay mass action without a law */
+  for (int j = 0; j < def->nreactions; j++) {
+    ck_assert_ptr_null(def->reactions[j].law);
+    ck_assert_int_eq(def->reactions[j].law_full, 0);
+  }
+  ck_assert_int_eq(def->ninputs, 0);
+  ck_assert_ptr_null(def->inputs);
+  StgssaModelDefFree(&def);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- rate laws and inputs */
+
+static const char laws_model[] = "begin parameters\n"              /* 1 */
+                                 "  k 1.5\n"                       /* 2 */
+                                 "  vmax 2\n"                      /* 3 */
+                                 "  Km 10\n"                       /* 4 */
+                                 "  n 2\n"                         /* 5 */
+                                 "  K 5\n"                         /* 6 */
+                                 "  a0 0.1\n"                      /* 7 */
+                                 "  a1 1\n"                        /* 8 */
+                                 "  r1 0.5\n"                      /* 9 */
+                                 "  r2 2\n"                        /* 10 */
+                                 "  lev 3\n"                       /* 11 */
+                                 "end parameters\n"                /* 12 */
+                                 "begin species\n"                 /* 13 */
+                                 "  A 10\n"                        /* 14 */
+                                 "  B 0\n"                         /* 15 */
+                                 "end species\n"                   /* 16 */
+                                 "begin inputs\n"                  /* 17 */
+                                 "  Hog  a0 + a1*exp(-r1*t)*(1-exp(-r2*t))  # a pulse\n" /* 18 */
+                                 "\n"                              /* 19 */
+                                 "  Pulse table 0 0  1.5 lev  4 2.5e0\n" /* 20 */
+                                 "end inputs\n"                    /* 21 */
+                                 "begin reactions\n"               /* 22 */
+                                 "  A -> B  k*Hog\n"               /* 23: j 0, constant law with an input */
+                                 "  A -> B  k*k\n"                 /* 24: j 1, constant law of parameters */
+                                 "  decay: A -> 0  vmax*A/(Km + A)  # Michaelis-Menten\n" /* 25: j 2, full law */
+                                 "  A -> B  k*A^n/(K^n + A^n)\n"   /* 26: j 3, Hill */
+                                 "  A <-> B  min(k, vmax)*Pulse, max(A, B)/2\n" /* 27: j 4 constant, j 5 full */
+                                 "  A -> B  2*3\n"                 /* 28: j 6 folds to 6 */
+                                 "  A -> B  k*2\n"                 /* 29: j 7 constant law */
+                                 "  A -> B  A\n"                   /* 30: j 8 full law */
+                                 "  A -> B  t*k\n"                 /* 31: j 9 constant law with t */
+                                 "  A -> B  min(k, 1)\n"           /* 32: j 10 comma inside on a '->' line */
+                                 "  A <-> B  k, 2*k\n"             /* 33: j 11, 12 today's forms */
+                                 "  A -> B  -(0)\n"                /* 34: j 13 folds to -0 -> +0 */
+                                 "end reactions\n";
+
+static double law_at(const StgssaModelDef *def, int j, double a, double b, double t)
+{
+  double x[2] = {a, b}, p[16], u[2] = {0, 0};
+  int    i;
+  ck_assert_int_le(def->nparams, 16);
+  for (i = 0; i < def->nparams; i++) p[i] = def->params[i].value;
+  if (def->ninputs > 0) u[0] = StgssaExprEval(def->inputs[0].expr, x, p, NULL, t);
+  if (def->ninputs > 1) u[1] = 7.0; /* stands for the table's value */
+  return StgssaExprEval(def->reactions[j].law, x, p, u, t);
+}
+
+START_TEST(test_laws)
+{
+  StgssaModelDef          *def = PARSE_OK(laws_model);
+  const StgssaReactionDef *r   = def->reactions;
+  int                      n, hog = StgssaModelDefFindInput(def, "Hog"), pulse = StgssaModelDefFindInput(def, "Pulse");
+  const int               *used;
+  double                   hog1;
+
+  ck_assert_int_eq(def->nreactions, 14);
+  ck_assert_int_eq(hog, 0);
+  ck_assert_int_eq(pulse, 1);
+  /* a rate constant expression using an input */
+  ck_assert_ptr_nonnull(r[0].law);
+  ck_assert_int_eq(r[0].law_full, 0);
+  ck_assert_int_eq(r[0].param, -1);
+  ck_assert_double_eq(r[0].factor, 1.0);
+  ck_assert(isnan(StgssaModelDefRate(def, 0)));
+  used = StgssaExprUsedInputs(r[0].law, &n);
+  ck_assert_int_eq(n, 1);
+  ck_assert_int_eq(used[0], hog);
+  (void)StgssaExprUsedSpecies(r[0].law, &n);
+  ck_assert_int_eq(n, 0);
+  ck_assert_double_eq_tol(law_at(def, 0, 10, 0, 0), 1.5 * 0.1, 1e-15);
+  hog1 = 0.1 + exp(-0.5) * (1 - exp(-2.0));
+  ck_assert_double_eq_tol(law_at(def, 0, 10, 0, 1), 1.5 * hog1, 1e-14);
+  /* parameters only */
+  ck_assert_int_eq(r[1].law_full, 0);
+  ck_assert_int_eq(r[1].param, -1);
+  ck_assert_double_eq(law_at(def, 1, 0, 0, 0), 2.25);
+  /* full laws */
+  ck_assert_ptr_nonnull(r[2].law);
+  ck_assert_int_eq(r[2].law_full, 1);
+  ck_assert_int_eq(r[2].param, -1);
+  ck_assert_double_eq(r[2].factor, 1.0);
+  ck_assert_str_eq(r[2].label, "decay");
+  ck_assert_int_eq(r[2].nprod, 0);
+  ck_assert_int_eq(r[2].line, 25);
+  ck_assert_double_eq_tol(law_at(def, 2, 10, 0, 0), 1.0, 1e-15);
+  ck_assert_double_eq_tol(law_at(def, 2, 30, 0, 0), 1.5, 1e-15);
+  used = StgssaExprUsedSpecies(r[2].law, &n);
+  ck_assert_int_eq(n, 1);
+  ck_assert_int_eq(used[0], 0);
+  ck_assert_int_eq(r[3].law_full, 1);
+  ck_assert_double_eq_tol(law_at(def, 3, 5, 0, 0), 1.5 * 0.5, 1e-15);
+  /* a <-> pair of laws split at the top-level comma: min(k, vmax)*Pulse and max(A, B)/2 */
+  ck_assert_int_eq(r[4].reverse, 5);
+  ck_assert_int_eq(r[5].reverse, 4);
+  ck_assert_int_eq(r[4].law_full, 0);
+  used = StgssaExprUsedInputs(r[4].law, &n);
+  ck_assert_int_eq(n, 1);
+  ck_assert_int_eq(used[0], pulse);
+  ck_assert_double_eq(law_at(def, 4, 0, 0, 0), 1.5 * 7.0);
+  ck_assert_int_eq(r[5].law_full, 1);
+  ck_assert_int_eq(r[5].react[0].species, 1);
+  ck_assert_double_eq(law_at(def, 5, 10, 3, 0), 5.0);
+  ck_assert_double_eq(law_at(def, 5, 1, 3, 0), 1.5);
+  /* a constant expression is a numeric rate */
+  ck_assert_ptr_null(r[6].law);
+  ck_assert_int_eq(r[6].param, -1);
+  ck_assert_double_eq(r[6].factor, 6.0);
+  ck_assert_double_eq(StgssaModelDefRate(def, 6), 6.0);
+  /* not one of today's forms: a law */
+  ck_assert_ptr_nonnull(r[7].law);
+  ck_assert_int_eq(r[7].law_full, 0);
+  ck_assert_double_eq(law_at(def, 7, 0, 0, 0), 3.0);
+  /* a bare species name is a full law */
+  ck_assert_ptr_nonnull(r[8].law);
+  ck_assert_int_eq(r[8].law_full, 1);
+  ck_assert_double_eq(law_at(def, 8, 4, 0, 0), 4.0);
+  /* t */
+  ck_assert_int_eq(r[9].law_full, 0);
+  ck_assert(StgssaExprUsesTime(r[9].law));
+  ck_assert_double_eq(law_at(def, 9, 0, 0, 2), 3.0);
+  ck_assert_int_eq(r[10].law_full, 0);
+  ck_assert_int_eq(r[10].reverse, -1);
+  ck_assert_double_eq(law_at(def, 10, 0, 0, 0), 1.0);
+  /* today's forms in a <-> pair */
+  ck_assert_ptr_null(r[11].law);
+  ck_assert_ptr_null(r[12].law);
+  ck_assert_int_eq(r[11].param, 0);
+  ck_assert_int_eq(r[12].param, 0);
+  ck_assert_double_eq(r[12].factor, 2.0);
+  ck_assert_ptr_null(r[13].law);
+  ck_assert(!signbit(r[13].factor));
+  ck_assert_double_eq(r[13].factor, 0.0);
+  StgssaModelDefFree(&def);
+  ck_assert_ptr_null(def);
+}
+END_TEST
+
+START_TEST(test_inputs)
+{
+  StgssaModelDef       *def = PARSE_OK(laws_model);
+  const StgssaInputDef *u;
+  int                   n, lev = StgssaModelDefFindParam(def, "lev");
+  const int            *used;
+  double                p[16];
+
+  ck_assert_int_eq(def->ninputs, 2);
+  u = &def->inputs[0];
+  ck_assert_str_eq(u->name, "Hog");
+  ck_assert_int_eq(u->kind, STGSSA_INPUT_EXPR);
+  ck_assert_int_eq(u->line, 18);
+  ck_assert_ptr_nonnull(u->expr);
+  ck_assert_int_eq(u->npieces, 0);
+  ck_assert_ptr_null(u->times);
+  ck_assert(StgssaExprUsesTime(u->expr));
+  used = StgssaExprUsedParams(u->expr, &n);
+  ck_assert_int_eq(n, 4);
+  ck_assert_int_eq(used[0], StgssaModelDefFindParam(def, "a0"));
+  (void)StgssaExprUsedSpecies(u->expr, &n);
+  ck_assert_int_eq(n, 0);
+  (void)StgssaExprUsedInputs(u->expr, &n);
+  ck_assert_int_eq(n, 0);
+  for (n = 0; n < def->nparams; n++) p[n] = def->params[n].value;
+  ck_assert_double_eq_tol(StgssaExprEval(u->expr, NULL, p, NULL, 2.0), 0.1 + exp(-1.0) * (1 - exp(-4.0)), 1e-15);
+
+  u = &def->inputs[1];
+  ck_assert_str_eq(u->name, "Pulse");
+  ck_assert_int_eq(u->kind, STGSSA_INPUT_TABLE);
+  ck_assert_int_eq(u->line, 20);
+  ck_assert_ptr_null(u->expr);
+  ck_assert_int_eq(u->npieces, 3);
+  ck_assert_double_eq(u->times[0], 0.0);
+  ck_assert_double_eq(u->times[1], 1.5);
+  ck_assert_double_eq(u->times[2], 4.0);
+  ck_assert_double_eq(u->values[0], 0.0);
+  ck_assert_int_eq(u->vparam[0], -1);
+  ck_assert_int_eq(u->vparam[1], lev);
+  ck_assert(isnan(u->values[1]));
+  ck_assert_double_eq(u->values[2], 2.5);
+  ck_assert_int_eq(u->vparam[2], -1);
+
+  /* the namespace is shared, but the lookups are per kind */
+  ck_assert_int_eq(StgssaModelDefFindInput(def, "Hog"), 0);
+  ck_assert_int_eq(StgssaModelDefFindInput(def, "k"), -1);
+  ck_assert_int_eq(StgssaModelDefFindInput(def, NULL), -1);
+  ck_assert_int_eq(StgssaModelDefFindInput(NULL, "Hog"), -1);
+  ck_assert_int_eq(StgssaModelDefFindParam(def, "Hog"), -1);
+  ck_assert_int_eq(StgssaModelDefFindSpecies(def, "Pulse"), -1);
+  /* parameter overrides are read by the laws at run time: nothing to recompile */
+  ck_assert_int_eq(StgssaModelDefSetParameters(def, "vmax=4", NULL, NULL, 0), STGSSA_PARSE_OK);
+  ck_assert_double_eq_tol(law_at(def, 2, 10, 0, 0), 2.0, 1e-15);
+  StgssaModelDefFree(&def);
+}
+END_TEST
+
+START_TEST(test_inputs_order)
+{
+  /* inputs before the parameters they use, reactions before the inputs; a table of one piece;
+     an input that uses no parameter; an empty inputs section */
+  StgssaModelDef *def = PARSE_OK("begin reactions\n  0 -> A  k*U + V + W\nend reactions\n"
+                                 "begin inputs\n  U  2*k*(t < 5)\n  V table 0 k\n  W table -0 1 1e-3 0 # off\n  X 3\nend inputs\n"
+                                 "begin species\n  A 0\nend species\nbegin parameters\n  k 0.5\nend parameters\n");
+  ck_assert_int_eq(def->ninputs, 4);
+  ck_assert_int_eq(def->inputs[0].line, 5);
+  ck_assert_int_eq(def->inputs[1].npieces, 1);
+  ck_assert_int_eq(def->inputs[1].vparam[0], 0);
+  ck_assert_int_eq(def->inputs[2].npieces, 2);
+  ck_assert(!signbit(def->inputs[2].times[0]));
+  ck_assert_double_eq(def->inputs[2].times[1], 1e-3);
+  ck_assert_int_eq(def->inputs[3].kind, STGSSA_INPUT_EXPR);
+  ck_assert_ptr_nonnull(def->inputs[3].expr);
+  ck_assert_ptr_nonnull(def->reactions[0].law);
+  ck_assert_int_eq(def->reactions[0].law_full, 0);
+  StgssaModelDefFree(&def);
+
+  def = PARSE_OK("begin inputs\nend inputs\nbegin species\n  A 0\nend species\nbegin reactions\n  0 -> A 1\nend reactions\n");
+  ck_assert_int_eq(def->ninputs, 0);
+  StgssaModelDefFree(&def);
+}
+END_TEST
+
+/* Every model shipped in input/ and input/studies/ parses. */
+static int parse_models_in(const char *dir)
+{
+  DIR           *d = opendir(dir);
+  struct dirent *e;
+  int            count = 0;
+
+  ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+  while ((e = readdir(d))) {
+    size_t          len = strlen(e->d_name);
+    char            path[1024], err[512];
+    StgssaModelDef *def = NULL;
+    int             rc;
+    if (len < 7 || strcmp(e->d_name + len - 6, ".model")) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    rc = StgssaModelDefParseFile(path, &def, err, sizeof err);
+    ck_assert_msg(rc == STGSSA_PARSE_OK, "%s: %s", path, err);
+    StgssaModelDefFree(&def);
+    count++;
+  }
+  closedir(d);
+  return count;
+}
+
+START_TEST(test_input_files)
+{
+  StgssaModelDef *def = NULL;
+  char            err[512];
+  int             rc;
+
+  ck_assert_int_ge(parse_models_in(SOURCE_ROOT "/input"), 5);
+  ck_assert_int_ge(parse_models_in(SOURCE_ROOT "/input/studies"), 1);
+
+  rc = StgssaModelDefParseFile(SOURCE_ROOT "/input/mm_decay.model", &def, err, sizeof err);
+  ck_assert_msg(rc == STGSSA_PARSE_OK, "%s", err);
+  ck_assert_int_eq(def->nreactions, 2);
+  ck_assert_ptr_null(def->reactions[0].law);
+  ck_assert_ptr_nonnull(def->reactions[1].law);
+  ck_assert_int_eq(def->reactions[1].law_full, 1);
+  StgssaModelDefFree(&def);
+
+  rc = StgssaModelDefParseFile(SOURCE_ROOT "/input/induction.model", &def, err, sizeof err);
+  ck_assert_msg(rc == STGSSA_PARSE_OK, "%s", err);
+  ck_assert_int_eq(def->ninputs, 1);
+  ck_assert_str_eq(def->inputs[0].name, "Hog");
+  ck_assert_ptr_nonnull(def->reactions[0].law);
+  ck_assert_int_eq(def->reactions[0].law_full, 0);
+  for (int j = 1; j < def->nreactions; j++) ck_assert_ptr_null(def->reactions[j].law);
   StgssaModelDefFree(&def);
 }
 END_TEST
@@ -439,23 +722,20 @@ typedef struct {
 static const ErrCase reaction_errors[] = {
   {MODEL("  A -> C k\n"), "9:8", "unknown species 'C'"},
   {MODEL("  A -> B + k k\n"), "9:12", "found parameter 'k' in a reaction side"},
-  {MODEL("  A -> B kk\n"), "9:10", "undefined parameter 'kk'"},
-  {MODEL("  A -> B A\n"), "9:10", "found species 'A' as a rate"},
+  {MODEL("  A -> B kk\n"), "9:10", "found unknown name 'kk'; expected a species, a parameter, an input or t"},
   {MODEL("  A -> B -2\n"), "9:10", "negative number '-2'"},
-  {MODEL("  A -> B nan\n"), "9:10", "undefined parameter 'nan'"},
-  {MODEL("  A -> B inf\n"), "9:10", "undefined parameter 'inf'"},
+  {MODEL("  A -> B nan\n"), "9:10", "found unknown name 'nan'"},
+  {MODEL("  A -> B inf\n"), "9:10", "found unknown name 'inf'"},
   {MODEL("  A -> B 1e999\n"), "9:10", "out-of-range number '1e999'"},
-  {MODEL("  A -> B 1.2.3\n"), "9:10", "malformed number '1.2.3'; expected a rate"},
+  {MODEL("  A -> B 1.2.3\n"), "9:10", "found malformed number '1.2.3'; expected a number, a name"},
   {MODEL("  A -> B 0x10\n"), "9:10", "malformed number '0x10'"},
   {MODEL("  A -> B -2*k\n"), "9:10", "negative number '-2'"},
   {MODEL("  A -> B 1e999*k\n"), "9:10", "out-of-range number"},
-  {MODEL("  A -> B 2*\n"), "9:12", "found end of line; expected a parameter name after '*'"},
-  {MODEL("  A -> B 2*3\n"), "9:12", "found '3'; expected a parameter name after '*'"},
-  {MODEL("  A -> B 2*kk\n"), "9:12", "undefined parameter 'kk'"},
-  {MODEL("  A -> B k*2\n"), "9:11", "found '*'; expected end of line"},
+  {MODEL("  A -> B 2*\n"), "9:12", "found end of expression; expected a number, a name, '(', '+' or '-'"},
+  {MODEL("  A -> B 2*kk\n"), "9:12", "found unknown name 'kk'"},
   {MODEL("  A -> B\n"), "9:9", "found end of line; expected a rate"},
   {MODEL("  A -> B   # no rate\n"), "9:12", "expected a rate"},
-  {MODEL("  A -> B k x\n"), "9:12", "found 'x'; expected end of line"},
+  {MODEL("  A -> B k x\n"), "9:12", "found 'x'; expected an operator or end of expression"},
   {MODEL("  A -> B k, k\n"), "9:11", "only a '<->' reaction takes a second rate"},
   {MODEL("  A <-> B k\n"), "9:12", "expected ',' and the backward rate"},
   {MODEL("  A <-> B k,\n"), "9:13", "expected a rate"},
@@ -480,7 +760,7 @@ static const ErrCase reaction_errors[] = {
   {MODEL("  A -> 2B k\n"), "9:8", "malformed number '2B'"},
   {MODEL("  -1 A -> B k\n"), "9:3", "negative number '-1'"},
   {MODEL("  1.5 A -> B k\n"), "9:3", "found '1.5'; expected a coefficient from 1 to 1000"},
-  {MODEL("  A -> B k @\n"), "9:12", "found '@'; expected end of line"},
+  {MODEL("  A -> B k @\n"), "9:12", "found '@'; expected an operator or end of expression"},
   {MODEL("  A -> B k \x01\n"), "9:12", "found byte 0x01"},
   {MODEL("  A -> B k \xc3\xa9\n"), "9:12", "found byte 0xc3"},
   {MODEL("  -> B k\n"), "9:3", "found '->'; expected a species"},
@@ -557,6 +837,79 @@ static const ErrCase structure_errors[] = {
   {"begin species\nend species\nbegin reactions\n  0 -> A 1\nend reactions\n", "1:1", "empty species section"},
 };
 
+/* Line 10 is the first line of the inputs section; with one input line, line 13 is the first
+   reaction. */
+#define LAWS(inputs, reactions)                                                                                                             \
+  "begin parameters\n  k 1.5\n  a0 1\nend parameters\nbegin species\n  A 10\n  B 0\nend species\nbegin inputs\n" inputs "end inputs\n" \
+  "begin reactions\n" reactions "end reactions\n"
+#define INPUT(line) LAWS(line, "  A -> B k\n")
+#define LAW(line)   LAWS("  U 1\n", line)
+
+static const ErrCase law_errors[] = {
+  /* rate laws */
+  {LAW("  A -> B  k*A/(Kx + A)\n"), "13:16", "found unknown name 'Kx'; expected a species, a parameter, an input or t"},
+  {LAW("  A -> B  k*T\n"), "13:13", "found unknown name 'T'"},
+  {LAW("  A -> B  foo(k)\n"), "13:11", "found unknown function 'foo'"},
+  {LAW("  A -> B  k*(A + 1\n"), "13:19", "found end of expression; expected an operator or ')'"},
+  {LAW("  A -> B  1/0\n"), "13:12", "found constant subexpression with value inf; expected a finite value"},
+  {LAW("  A -> B  2-3\n"), "13:11", "found negative number '2-3' (value -1); expected a nonnegative finite number"},
+  {LAW("  A -> B  -(2*3)  # negative\n"), "13:11", "found negative number '-(2*3)' (value -6); expected a nonnegative finite number"},
+  {LAW("  A <-> B  1, 1-2*1\n"), "13:15", "found negative number '1-2*1' (value -1)"},
+  {LAW("  A <-> B  min(k, 1)\n"), "13:21", "found end of line; expected ',' and the backward rate"},
+  {LAW("  A <-> B  min(k, 1), max(k,1), k\n"), "13:31", "found ','; expected end of line (a '<->' reaction takes two rates)"},
+  {LAW("  A <-> B  , k\n"), "13:12", "found ','; expected a rate"},
+  {LAW("  A <-> B  k*U, B*kx\n"), "13:19", "found unknown name 'kx'"},
+  {LAW("  A -> B  min(k, 1), k\n"), "13:20", "found ','; expected end of line (only a '<->' reaction takes a second rate)"},
+  {LAW("  U -> B  k\n"), "13:3", "found input 'U' in a reaction side; expected a species name"},
+  /* input expressions */
+  {INPUT("  U k*A\n"), "10:7", "found species 'A' in the expression of input 'U'; expected parameters, numbers and t (an input may not depend on species)"},
+  {INPUT("  U 1\n  V 2*U\n"), "11:7", "found input 'U' in the expression of input 'V'; expected parameters, numbers and t (an input may not use another input)"},
+  {INPUT("  V 2*U\n  U 1\n"), "10:7", "found input 'U' in the expression of input 'V'"},
+  {INPUT("  V V\n"), "10:5", "found input 'V' in the expression of input 'V'"},
+  {INPUT("  U a0 + kx*t\n"), "10:10", "found unknown name 'kx'; expected a species, a parameter, an input or t"},
+  {INPUT("  U a0 +\n"), "10:9", "found end of expression"},
+  {INPUT("  U\n"), "10:4", "found end of line; expected an expression of parameters, numbers and t, or 'table'"},
+  {INPUT("  U   # nothing\n"), "10:7", "found end of line; expected an expression"},
+  {INPUT("  5 1\n"), "10:3", "found '5'; expected an input name"},
+  {INPUT("  " LONG64 " 1\n"), "10:3", "found a name of 64 bytes"},
+  /* tables */
+  {INPUT("  U table 1 2\n"), "10:11", "found first time '1'; expected 0 (a table starts at time 0)"},
+  {INPUT("  U table -1 2\n"), "10:11", "found first time '-1'; expected 0"},
+  {INPUT("  U table 0 1 2 3 2 4\n"), "10:19", "found time '2' not after the previous time 2; expected strictly increasing times"},
+  {INPUT("  U table 0 1 0 2\n"), "10:15", "found time '0' not after the previous time 0"},
+  {INPUT("  U table 0 1 1e999 2\n"), "10:15", "found out-of-range number '1e999'; expected a finite time"},
+  {INPUT("  U table 0 1 x 2\n"), "10:15", "found 'x'; expected a time (a finite number) or end of line"},
+  {INPUT("  U table k 1\n"), "10:11", "found 'k'; expected the first time 0"},
+  {INPUT("  U table 0 -1\n"), "10:13", "found negative number '-1'; expected a nonnegative finite number or a parameter name"},
+  {INPUT("  U table 0 1e999\n"), "10:13", "found out-of-range number '1e999'; expected a nonnegative finite number or a parameter name"},
+  {INPUT("  U table 0 kk\n"), "10:13", "found unknown parameter 'kk'; expected a nonnegative finite number or a parameter name"},
+  {INPUT("  U table 0 t\n"), "10:13", "found unknown parameter 't'"},
+  {INPUT("  U table 0 A\n"), "10:13", "found species 'A' as a table value; expected a nonnegative finite number or a parameter name"},
+  {INPUT("  U table 0 U\n"), "10:13", "found input 'U' as a table value"},
+  {INPUT("  U table 0 (1)\n"), "10:13", "found '('; expected a nonnegative finite number or a parameter name"},
+  {INPUT("  U table 0 1 2\n"), "10:16", "found end of line after time '2'; expected its value (a table is pairs 'TIME VALUE')"},
+  {INPUT("  U table 0\n"), "10:12", "found end of line after time '0'; expected its value"},
+  {INPUT("  U table\n"), "10:10", "found end of line; expected the pairs 'TIME VALUE ...' of the table, starting at time 0"},
+  {INPUT("  U table   # none\n"), "10:13", "found end of line; expected the pairs 'TIME VALUE ...'"},
+  /* names: t is reserved, inputs share the namespace */
+  {INPUT("  t 1\n"), "10:3", "found reserved name 't' (the time in rate and input expressions); expected another name"},
+  {PARAMS("  t 1\n"), "2:3", "found reserved name 't'"},
+  {SPECIES("  t 1\n"), "2:3", "found reserved name 't'"},
+  {INPUT("  k 1\n"), "10:3", "found duplicate name 'k' (already defined as a parameter at line 2); expected a new name"},
+  {INPUT("  A 1\n"), "10:3", "found duplicate name 'A' (already defined as a species at line 6)"},
+  {INPUT("  U 1\n  U t\n"), "11:3", "found duplicate name 'U' (already defined as an input at line 10)"},
+  {"begin inputs\n  U 1\nend inputs\nbegin species\n  U 1\nend species\nbegin reactions\n  U -> 0 1\nend reactions\n", "5:3",
+   "found duplicate name 'U' (already defined as an input at line 2)"},
+  {"begin inputs\n  U 1\nend inputs\nbegin parameters\n  U 1\nend parameters\n", "5:3", "already defined as an input at line 2"},
+  /* sections */
+  {INPUT("  U 1\nend inputs\nbegin inputs\n"), "12:7", "found a second 'inputs' section (the first begins at line 9)"},
+  {"begin inputs\n  U 1\n", "1:1", "found end of file in the section 'inputs' opened here; expected 'end inputs'"},
+  {"begin input\n", "1:7", "found unknown section 'input'; expected 'parameters', 'species', 'reactions' or 'inputs'"},
+  /* errors of the first pass before errors of inputs, those before errors of reactions */
+  {"begin inputs\n  U k*A\nend inputs\nbegin species\n  A -1\nend species\n", "5:5", "negative number"},
+  {"begin reactions\n  A -> 0 q\nend reactions\nbegin inputs\n  U k*A\nend inputs\nbegin species\n  A 1\nend species\n", "5:5", "found unknown name 'k'"},
+};
+
 static void run_case(const char *table, const ErrCase *c, int i)
 {
   char ctx[80];
@@ -571,6 +924,9 @@ START_TEST(test_definition_errors) { run_case("definition_errors", &definition_e
 END_TEST
 
 START_TEST(test_structure_errors) { run_case("structure_errors", &structure_errors[_i], _i); }
+END_TEST
+
+START_TEST(test_law_errors) { run_case("law_errors", &law_errors[_i], _i); }
 END_TEST
 
 START_TEST(test_bad_arguments)
@@ -781,6 +1137,14 @@ static Suite *parse_suite(void)
   tcase_add_test(tc, test_large_counts);
   tcase_add_test(tc, test_not_nul_terminated);
   tcase_add_test(tc, test_free_null);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("laws");
+  tcase_add_test(tc, test_laws);
+  tcase_add_test(tc, test_inputs);
+  tcase_add_test(tc, test_inputs_order);
+  tcase_add_test(tc, test_input_files);
+  tcase_add_loop_test(tc, test_law_errors, 0, (int)(sizeof law_errors / sizeof law_errors[0]));
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

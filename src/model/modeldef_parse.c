@@ -4,13 +4,35 @@
   Pure C11: no PETSc, no MPI, so that it can be unit-tested and fuzzed on its own.
 
   Layout of this file: error messages, a line-oriented lexer, a table of defined names,
-  the parsers of the three sections, then the public functions.
+  the parsers of the sections, then the public functions.
+
+  Rates (the field after the products; a `<->` line has two, split at the first ',' outside
+  parentheses, so min(a,b) stays whole; each follows these rules on its own):
+  - Exactly NUMBER, PARAM or NUMBER*PARAM (PARAM a parameter name): mass action with a constant
+    rate, stored as factor and param (law = NULL) exactly as before rate laws existed.
+  - Anything else is an expression (include/stgssa/expr.h) of numbers, parameters, species,
+    inputs and the time t, compiled to reaction.law with factor = 1, param = -1:
+      no species named:  a rate "constant", law_full = 0, a_j = law * prod_s C(x_s, r_js)
+                         (`k*Hog`, `k1*k2`, `k*2`);
+      a species named:   the whole propensity, law_full = 1 (`vmax*M/(Km + M)`, `k*A^n/(K^n + A^n)`,
+                         also a bare species name `A`).
+    An expression that folds to a constant (`2*3`) is stored as a numeric rate (law = NULL,
+    factor = its value, param = -1) and must be >= 0 (the compiler refuses non-finite ones).
+  - Errors inside an expression come from the compiler with the expression's column.
+
+  Inputs (`begin inputs` section): `NAME EXPRESSION` (parameters, numbers and t; no species,
+  no inputs) or `NAME table T0 V0 T1 V1 ...` (T0 = 0 < T1 < ... finite; V a nonnegative number
+  or a parameter name, then values[i] is NaN and vparam[i] the parameter; V_i holds on
+  [T_i, T_{i+1}), the last for ever). `table` as the first word of the body always starts a
+  table. Input names share the namespace of parameters and species; the name `t` is reserved
+  (the time) and refused for parameters, species and inputs.
 
   Choices made here (the design leaves them open):
   - Sections may appear in any order. The first pass over the file checks the section
-    structure and reads the parameters and species sections; the second pass parses the
-    lines of the reactions section, so a reaction may use a name defined further down.
-    Hence errors of the first pass are reported before errors inside the reactions section.
+    structure, reads the parameters and species sections and the names of the inputs; the
+    second pass parses the bodies of the inputs, then the lines of the reactions section, so
+    an input or a reaction may use a name defined further down. Hence errors of the first pass
+    are reported before errors inside inputs, and those before errors inside reactions.
   - `begin` and `end` are keywords when they start a line.
   - A coefficient is separated from its species by white space: `2 M` is accepted, `2M` is
     rejected as a malformed number (so is `1.5e3x`, `1.2.3`).
@@ -205,8 +227,10 @@ static int next_line(LineIter *it, Lexer *lx)
 
 /* ---------------------------------------------------------------- parser state */
 
-enum { SEC_PARAMETERS, SEC_SPECIES, SEC_REACTIONS, SEC_COUNT };
-static const char *const section_names[SEC_COUNT] = {"parameters", "species", "reactions"};
+enum { SEC_PARAMETERS, SEC_SPECIES, SEC_REACTIONS, SEC_INPUTS, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"parameters", "species", "reactions", "inputs"};
+#define SECTION_LIST "'parameters', 'species', 'reactions' or 'inputs'"
+#define BEGIN_LIST   "'begin parameters', 'begin species', 'begin reactions' or 'begin inputs'"
 
 typedef struct {
   int    seen;
@@ -216,7 +240,7 @@ typedef struct {
   int    end_line;   /* line of its `end` */
 } Section;
 
-enum { NAME_PARAM = 1, NAME_SPECIES = 2 };
+enum { NAME_PARAM = 1, NAME_SPECIES = 2, NAME_INPUT = 3 };
 
 typedef struct {
   const char *name; /* owned by the model; NULL marks a free slot */
@@ -229,7 +253,7 @@ typedef struct {
   char             *err;
   size_t            errlen;
   StgssaModelDef   *def;
-  int               cap_params, cap_species, cap_reactions;
+  int               cap_params, cap_species, cap_reactions, cap_inputs;
   NameSlot         *names; /* open addressing, size a power of 2, at most half full */
   size_t            names_cap, names_used;
   StgssaStoichTerm *side[2]; /* scratch for the two sides of a reaction, nspecies each */
@@ -244,9 +268,12 @@ typedef struct {
   StgssaStoichTerm *t;
 } Side;
 
+/* A parsed rate field: mass action (law == NULL: factor, param) or a compiled law. */
 typedef struct {
-  double factor;
-  int    param;
+  double      factor;
+  int         param;
+  StgssaExpr *law;
+  int         law_full;
 } Rate;
 
 static void advance(Parser *P) { lex_next(&P->lx, &P->tok); }
@@ -354,7 +381,15 @@ static int check_name_length(Parser *P, const Token *t)
   return fail_at(P, t->line, t->col, "found a name of %zu bytes '%.*s...'; expected at most %d bytes", t->n, prec(t->n), t->s, STGSSA_NAME_MAX);
 }
 
-/* The current token must be a name not defined yet. */
+static const char *name_kind(int kind) { return kind == NAME_PARAM ? "a parameter" : kind == NAME_SPECIES ? "a species" : "an input"; }
+
+static int name_line(const Parser *P, const NameSlot *e)
+{
+  const StgssaModelDef *d = P->def;
+  return e->kind == NAME_PARAM ? d->params[e->index].line : e->kind == NAME_SPECIES ? d->species[e->index].line : d->inputs[e->index].line;
+}
+
+/* The current token must be a name not defined yet (nor the reserved t). */
 static int check_new_name(Parser *P, const char *expected)
 {
   const Token    *t = &P->tok;
@@ -363,9 +398,10 @@ static int check_new_name(Parser *P, const char *expected)
 
   if (t->kind != TOK_NAME) return fail_tok(P, t, "", expected);
   if ((rc = check_name_length(P, t))) return rc;
+  if (t->n == 1 && t->s[0] == 't') return fail_at(P, t->line, t->col, "found reserved name 't' (the time in rate and input expressions); expected another name");
   if (!(e = names_find(P, t->s, t->n))) return 0;
-  return fail_at(P, t->line, t->col, "found duplicate name '%.*s' (already defined as a %s at line %d); expected a new name", prec(t->n), t->s,
-                 e->kind == NAME_PARAM ? "parameter" : "species", e->kind == NAME_PARAM ? P->def->params[e->index].line : P->def->species[e->index].line);
+  return fail_at(P, t->line, t->col, "found duplicate name '%.*s' (already defined as %s at line %d); expected a new name", prec(t->n), t->s,
+                 name_kind(e->kind), name_line(P, e));
 }
 
 static int resolve_species(Parser *P, const Token *t, int *index)
@@ -375,29 +411,20 @@ static int resolve_species(Parser *P, const Token *t, int *index)
     *index = e->index;
     return 0;
   }
-  if (e) return fail_at(P, t->line, t->col, "found parameter '%.*s' in a reaction side; expected a species name", prec(t->n), t->s);
+  if (e)
+    return fail_at(P, t->line, t->col, "found %s '%.*s' in a reaction side; expected a species name", e->kind == NAME_PARAM ? "parameter" : "input", prec(t->n),
+                   t->s);
   return fail_at(P, t->line, t->col, "found unknown species '%.*s'; expected a species defined in the species section", prec(t->n), t->s);
-}
-
-static int resolve_param(Parser *P, const Token *t, int *index)
-{
-  const NameSlot *e = names_find(P, t->s, t->n);
-  if (e && e->kind == NAME_PARAM) {
-    *index = e->index;
-    return 0;
-  }
-  if (e) return fail_at(P, t->line, t->col, "found species '%.*s' as a rate; expected a parameter name", prec(t->n), t->s);
-  return fail_at(P, t->line, t->col, "found undefined parameter '%.*s'; expected a parameter defined in the parameters section", prec(t->n), t->s);
 }
 
 /* ---------------------------------------------------------------- numbers */
 
-/* A finite nonnegative real (parameter value, numeric rate, factor). */
-static int number_value(Parser *P, const Token *t, double *out)
+/* A finite nonnegative real (parameter value, numeric rate, factor, table value); expected
+   names what was expected in messages. */
+static int number_value_as(Parser *P, const Token *t, const char *expected, double *out)
 {
-  static const char expected[] = "a nonnegative finite number";
-  char             *end;
-  double            v;
+  char  *end;
+  double v;
 
   if (t->kind != TOK_NUMBER) return fail_tok(P, t, "", expected);
   v = strtod(t->s, &end); /* the model text is NUL-terminated, and the token ends at a non-number character */
@@ -407,6 +434,8 @@ static int number_value(Parser *P, const Token *t, double *out)
   *out = v + 0.0; /* -0 becomes +0 */
   return 0;
 }
+
+static int number_value(Parser *P, const Token *t, double *out) { return number_value_as(P, t, "a nonnegative finite number", out); }
 
 /* An integer 0..max written with digits only (initial count, coefficient). */
 static int integer_value(Parser *P, const Token *t, int64_t max, const char *expected, int64_t *out)
@@ -485,6 +514,109 @@ static int parse_species_line(Parser *P)
   return 0;
 }
 
+/* First pass over an inputs line: the name only (the body may use parameters defined further
+   down; it is read by parse_input_body in the second pass). */
+static int parse_input_name(Parser *P)
+{
+  StgssaModelDef *d    = P->def;
+  Token           name = P->tok;
+  StgssaInputDef *u;
+  char           *s;
+  void           *tmp;
+  int             rc;
+
+  if ((rc = check_new_name(P, "an input name"))) return rc;
+  if (!(tmp = grow_array(d->inputs, &P->cap_inputs, d->ninputs, sizeof *d->inputs))) return fail_nomem(P);
+  d->inputs = tmp;
+  if (!(s = dup_n(name.s, name.n))) return fail_nomem(P);
+  if ((rc = names_add(P, s, name.n, NAME_INPUT, d->ninputs))) {
+    free(s);
+    return rc;
+  }
+  u = &d->inputs[d->ninputs++];
+  memset(u, 0, sizeof *u);
+  u->name = s;
+  u->kind = STGSSA_INPUT_EXPR;
+  u->line = name.line;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- expressions */
+
+/* Resolver of the expression compiler over the names of the model. When compiling the body of
+   an input (input != NULL), only parameters and t are accepted: the first species or input met
+   is recorded in bad/badlen/badkind and reported by compile_expr with a message of its own. */
+typedef struct {
+  Parser      *P;
+  const char  *input;
+  const char  *bad;
+  size_t       badlen;
+  int          badkind;
+} Resolve;
+
+static StgssaExprVarKind resolve_name(void *ctx, const char *s, size_t n, int *index)
+{
+  Resolve        *R = ctx;
+  const NameSlot *e;
+
+  if (n == 1 && s[0] == 't') return STGSSA_EXPR_TIME;
+  if (!(e = names_find(R->P, s, n))) return STGSSA_EXPR_UNKNOWN;
+  if (R->input && e->kind != NAME_PARAM) {
+    R->bad     = s;
+    R->badlen  = n;
+    R->badkind = e->kind;
+    return STGSSA_EXPR_UNKNOWN;
+  }
+  *index = e->index;
+  return e->kind == NAME_PARAM ? STGSSA_EXPR_PARAM : e->kind == NAME_SPECIES ? STGSSA_EXPR_SPECIES : STGSSA_EXPR_INPUT;
+}
+
+/* Compiles s[a..b) of the current line (a at a non-blank, b after the last non-blank). */
+static int compile_expr(Parser *P, size_t a, size_t b, const char *input, StgssaExpr **out)
+{
+  Resolve R = {P, input, NULL, 0, 0};
+  int     rc;
+
+  rc = StgssaExprCompile(P->lx.s + a, b - a, P->file, P->lx.line, (int)a + 1, resolve_name, &R, out, P->err, P->errlen);
+  if (rc == STGSSA_PARSE_ESYNTAX && R.bad)
+    return fail_at(P, P->lx.line, (int)(R.bad - P->lx.s) + 1, "found %s '%.*s' in the expression of input '%s'; expected parameters, numbers and t (an input %s)",
+                   R.badkind == NAME_SPECIES ? "species" : "input", prec(R.badlen), R.bad, input,
+                   R.badkind == NAME_SPECIES ? "may not depend on species" : "may not use another input");
+  return rc;
+}
+
+/* Offset of the comment ('#') of the current line at or after a, or the end of the line. */
+static size_t comment_start(const Parser *P, size_t a)
+{
+  const char *h = a < P->lx.n ? memchr(P->lx.s + a, '#', P->lx.n - a) : NULL;
+  return h ? (size_t)(h - P->lx.s) : P->lx.n;
+}
+
+/* Offset of the first ',' in s[a..b) of the current line outside parentheses, or b. */
+static size_t top_comma(const Parser *P, size_t a, size_t b)
+{
+  int depth = 0;
+  for (; a < b; a++) {
+    char c = P->lx.s[a];
+    if (c == '(') depth++;
+    else if (c == ')') depth--;
+    else if (c == ',' && depth <= 0) return a;
+  }
+  return b;
+}
+
+static size_t skip_blanks(const Parser *P, size_t a, size_t b)
+{
+  while (a < b && is_space(uc(P->lx.s, a))) a++;
+  return a;
+}
+
+static size_t trim_blanks(const Parser *P, size_t a, size_t b)
+{
+  while (b > a && is_space(uc(P->lx.s, b - 1))) b--;
+  return b;
+}
+
 /* ---------------------------------------------------------------- reactions */
 
 /* SIDE := '0' | TERM ('+' TERM)*,  TERM := [COEF] NAME.  Repeated species are merged. */
@@ -523,22 +655,64 @@ static int parse_side(Parser *P, int which, Side *side)
   }
 }
 
-/* RATE := NAME | NUMBER | NUMBER '*' NAME.
-   All rate syntax lives in this function: it is to become the expression parser (DESIGN.md section 4). */
-static int parse_rate(Parser *P, Rate *r)
+static int is_param_token(const Parser *P, const Token *t)
 {
-  int rc;
-  r->factor = 1.0;
-  r->param  = -1;
-  if (P->tok.kind == TOK_NUMBER) {
-    if ((rc = number_value(P, &P->tok, &r->factor))) return rc;
-    advance(P);
-    if (P->tok.kind != TOK_STAR) return 0;
-    advance(P);
-    if (P->tok.kind != TOK_NAME) return fail_tok(P, &P->tok, "", "a parameter name after '*'");
-  } else if (P->tok.kind != TOK_NAME) return fail_tok(P, &P->tok, "", "a rate: a parameter name, a number or NUMBER*NAME");
-  if ((rc = resolve_param(P, &P->tok, &r->param))) return rc;
-  advance(P);
+  const NameSlot *e = t->kind == TOK_NAME ? names_find(P, t->s, t->n) : NULL;
+  return e && e->kind == NAME_PARAM;
+}
+
+/* One rate field, s[a..b) of the current line (b: a ',' between two rates, a comment or the end
+   of the line). RATE := NUMBER | PARAM | NUMBER '*' PARAM (mass action, kept as factor and
+   param exactly as before rate laws existed, with the same messages) | EXPRESSION (expr.h): a
+   constant that folds to a number is a numeric rate; one that names no species is a rate
+   "constant" law (law_full = 0); one that names a species is the whole propensity (law_full = 1). */
+static int parse_rate_field(Parser *P, size_t a, size_t b, Rate *r)
+{
+  static const char expected[] = "a rate: a number, a parameter or an expression";
+  Lexer             lx         = {P->lx.s, b, a, P->lx.line};
+  Token             t1, t2, t3, t4;
+  double            v;
+  int               rc, nsp;
+
+  r->factor   = 1.0;
+  r->param    = -1;
+  r->law      = NULL;
+  r->law_full = 0;
+  lex_next(&lx, &t1);
+  if (t1.kind == TOK_END) {
+    if (b < P->lx.n && P->lx.s[b] == ',') return fail_at(P, t1.line, (int)b + 1, "found ','; expected %s", expected);
+    return fail_tok(P, &t1, "", expected);
+  }
+  lex_next(&lx, &t2);
+  if (t1.kind == TOK_NUMBER && t2.kind == TOK_END) return number_value(P, &t1, &r->factor);
+  if (is_param_token(P, &t1) && t2.kind == TOK_END) {
+    r->param = names_find(P, t1.s, t1.n)->index;
+    return 0;
+  }
+  if (t1.kind == TOK_NUMBER && t2.kind == TOK_STAR) {
+    lex_next(&lx, &t3);
+    lex_next(&lx, &t4);
+    if (is_param_token(P, &t3) && t4.kind == TOK_END) {
+      if ((rc = number_value(P, &t1, &r->factor))) return rc;
+      r->param = names_find(P, t3.s, t3.n)->index;
+      return 0;
+    }
+  }
+
+  /* an expression */
+  a = (size_t)t1.col - 1;
+  b = trim_blanks(P, a, b);
+  if ((rc = compile_expr(P, a, b, NULL, &r->law))) return rc;
+  if (StgssaExprIsConstant(r->law, &v)) {
+    StgssaExprFree(&r->law);
+    if (!(v >= 0))
+      return fail_at(P, t1.line, t1.col, "found negative number '%.*s%s' (value %g); expected a nonnegative finite number", prec(b - a), P->lx.s + a,
+                     b - a > QUOTE_MAX ? "..." : "", v);
+    r->factor = v + 0.0;
+    return 0;
+  }
+  (void)StgssaExprUsedSpecies(r->law, &nsp);
+  r->law_full = nsp > 0;
   return 0;
 }
 
@@ -551,7 +725,8 @@ static StgssaStoichTerm *copy_terms(const Side *s, int *ok)
   return t;
 }
 
-static int push_reaction(Parser *P, const Token *label, const Side *react, const Side *prod, Rate rate, int line, int reverse)
+/* Appends a reaction; takes ownership of rate->law in all cases. */
+static int push_reaction(Parser *P, const Token *label, const Side *react, const Side *prod, Rate *rate, int line, int reverse)
 {
   StgssaModelDef   *d = P->def;
   StgssaReactionDef r;
@@ -563,9 +738,12 @@ static int push_reaction(Parser *P, const Token *label, const Side *react, const
   r.react   = copy_terms(react, &ok);
   r.nprod   = prod->n;
   r.prod    = copy_terms(prod, &ok);
-  r.factor  = rate.factor;
-  r.param   = rate.param;
-  r.reverse = reverse;
+  r.factor   = rate->factor;
+  r.param    = rate->param;
+  r.law      = rate->law;
+  r.law_full = rate->law_full;
+  rate->law  = NULL;
+  r.reverse  = reverse;
   r.line    = line;
   tmp       = grow_array(d->reactions, &P->cap_reactions, d->nreactions, sizeof *d->reactions);
   if (tmp) d->reactions = tmp;
@@ -573,19 +751,22 @@ static int push_reaction(Parser *P, const Token *label, const Side *react, const
     free(r.label);
     free(r.react);
     free(r.prod);
+    StgssaExprFree(&r.law);
     return fail_nomem(P);
   }
   d->reactions[d->nreactions++] = r;
   return 0;
 }
 
-/* [LABEL ':'] SIDE ('->' SIDE RATE | '<->' SIDE RATE ',' RATE) */
+/* [LABEL ':'] SIDE ('->' SIDE RATE | '<->' SIDE RATE ',' RATE); the rates are split at the
+   first ',' outside parentheses (commas inside belong to calls such as min(a,b)). */
 static int parse_reaction_line(Parser *P)
 {
   Token  label = {TOK_END, NULL, 0, 0, 0}, first, arrow;
   Side   lhs, rhs;
-  Rate   fwd, bwd = {1.0, -1};
+  Rate   fwd = {1.0, -1, NULL, 0}, bwd = {1.0, -1, NULL, 0};
   int    has_label = 0, rc, j;
+  size_t a, e, c;
 
   if (P->tok.kind == TOK_NAME && peek(P) == TOK_COLON) {
     label = P->tok;
@@ -601,18 +782,111 @@ static int parse_reaction_line(Parser *P)
   advance(P);
   if ((rc = parse_side(P, 1, &rhs))) return rc;
   if (lhs.n == 0 && rhs.n == 0) return fail_at(P, first.line, first.col, "found a reaction '0 -> 0' without species; expected at least one reactant or product");
-  if ((rc = parse_rate(P, &fwd))) return rc;
-  if (arrow.kind == TOK_BIARROW) {
-    if (P->tok.kind != TOK_COMMA) return fail_tok(P, &P->tok, "", "',' and the backward rate (a '<->' reaction takes two rates)");
-    advance(P);
-    if ((rc = parse_rate(P, &bwd))) return rc;
-  } else if (P->tok.kind == TOK_COMMA) return fail_tok(P, &P->tok, "", "end of line (only a '<->' reaction takes a second rate)");
-  if ((rc = expect_end(P))) return rc;
 
+  /* the rest of the line (up to a comment) holds the rate fields */
+  a = (size_t)P->tok.col - 1;
+  e = comment_start(P, a);
+  c = top_comma(P, a, e);
+  if (arrow.kind == TOK_ARROW) {
+    if (c < e) return fail_at(P, P->lx.line, (int)c + 1, "found ','; expected end of line (only a '<->' reaction takes a second rate)");
+    if ((rc = parse_rate_field(P, a, e, &fwd))) return rc;
+    return push_reaction(P, has_label ? &label : NULL, &lhs, &rhs, &fwd, first.line, -1);
+  }
+  if ((rc = parse_rate_field(P, a, c, &fwd))) return rc;
+  if (c == e) rc = fail_at(P, P->lx.line, (int)e + 1, "found end of line; expected ',' and the backward rate (a '<->' reaction takes two rates)");
+  else if (top_comma(P, c + 1, e) < e)
+    rc = fail_at(P, P->lx.line, (int)top_comma(P, c + 1, e) + 1, "found ','; expected end of line (a '<->' reaction takes two rates)");
+  else rc = parse_rate_field(P, skip_blanks(P, c + 1, e), e, &bwd);
+  if (rc) {
+    StgssaExprFree(&fwd.law);
+    return rc;
+  }
   j = P->def->nreactions;
-  if (arrow.kind == TOK_ARROW) return push_reaction(P, has_label ? &label : NULL, &lhs, &rhs, fwd, first.line, -1);
-  if ((rc = push_reaction(P, has_label ? &label : NULL, &lhs, &rhs, fwd, first.line, j + 1))) return rc;
-  return push_reaction(P, has_label ? &label : NULL, &rhs, &lhs, bwd, first.line, j);
+  if ((rc = push_reaction(P, has_label ? &label : NULL, &lhs, &rhs, &fwd, first.line, j + 1))) {
+    StgssaExprFree(&bwd.law);
+    return rc;
+  }
+  return push_reaction(P, has_label ? &label : NULL, &rhs, &lhs, &bwd, first.line, j);
+}
+
+/* ---------------------------------------------------------------- inputs (second pass)
+
+   NAME EXPRESSION                 parameters, numbers and t (no species, no other input)
+   NAME table T0 V0 T1 V1 ...      piecewise constant: V_i on [T_i, T_{i+1}), the last for ever;
+                                   T0 = 0 < T1 < ... finite; V_i a nonnegative number or a parameter */
+
+static int parse_input_table(Parser *P, StgssaInputDef *u)
+{
+  static const char vexpected[] = "a nonnegative finite number or a parameter name";
+  int               cap = 0;
+
+  advance(P); /* 'table' */
+  for (;;) {
+    Token  tt = P->tok;
+    double tv;
+    char  *end;
+    void  *tmp;
+    int    rc, k = u->npieces;
+
+    if (tt.kind == TOK_END) {
+      if (k == 0) return fail_tok(P, &tt, "", "the pairs 'TIME VALUE ...' of the table, starting at time 0");
+      return 0;
+    }
+    if (tt.kind != TOK_NUMBER) return fail_tok(P, &tt, "", k ? "a time (a finite number) or end of line" : "the first time 0");
+    tv = strtod(tt.s, &end);
+    if (end != tt.s + tt.n) return fail_tok(P, &tt, "unparsable number ", "a finite time");
+    if (!isfinite(tv)) return fail_tok(P, &tt, "out-of-range number ", "a finite time");
+    if (k == 0 && tv != 0)
+      return fail_at(P, tt.line, tt.col, "found first time '%.*s'; expected 0 (a table starts at time 0)", prec(tt.n), tt.s);
+    if (k > 0 && !(tv > u->times[k - 1]))
+      return fail_at(P, tt.line, tt.col, "found time '%.*s' not after the previous time %g; expected strictly increasing times", prec(tt.n), tt.s,
+                     u->times[k - 1]);
+    advance(P);
+    if (k == cap) { /* the three arrays have the same capacity */
+      int ncap = cap;
+      if (!(tmp = grow_array(u->times, &ncap, k, sizeof *u->times))) return fail_nomem(P);
+      u->times = tmp;
+      ncap     = cap;
+      if (!(tmp = grow_array(u->values, &ncap, k, sizeof *u->values))) return fail_nomem(P);
+      u->values = tmp;
+      ncap      = cap;
+      if (!(tmp = grow_array(u->vparam, &ncap, k, sizeof *u->vparam))) return fail_nomem(P);
+      u->vparam = tmp;
+      cap       = ncap;
+    }
+    u->times[k]  = tv + 0.0;
+    u->values[k] = (double)NAN; /* a parameter's value is read at run time (vparam) */
+    u->vparam[k] = -1;
+    u->npieces   = k + 1;
+    if (P->tok.kind == TOK_END)
+      return fail_at(P, P->tok.line, P->tok.col, "found end of line after time '%.*s'; expected its value (a table is pairs 'TIME VALUE')", prec(tt.n), tt.s);
+    if (P->tok.kind == TOK_NAME) {
+      const NameSlot *e = names_find(P, P->tok.s, P->tok.n);
+      if (!e) return fail_tok(P, &P->tok, "unknown parameter ", vexpected);
+      if (e->kind != NAME_PARAM)
+        return fail_at(P, P->tok.line, P->tok.col, "found %s '%.*s' as a table value; expected %s", e->kind == NAME_SPECIES ? "species" : "input",
+                       prec(P->tok.n), P->tok.s, vexpected);
+      u->vparam[k] = e->index;
+    } else if ((rc = number_value_as(P, &P->tok, vexpected, &u->values[k]))) return rc;
+    advance(P);
+  }
+}
+
+/* The body of input number i (its name was read in the first pass). */
+static int parse_input_body(Parser *P, int i)
+{
+  StgssaInputDef *u = &P->def->inputs[i];
+  size_t          a, b;
+
+  advance(P); /* the name */
+  if (tok_is(&P->tok, "table")) {
+    u->kind = STGSSA_INPUT_TABLE;
+    return parse_input_table(P, u);
+  }
+  a = (size_t)P->tok.col - 1;
+  b = trim_blanks(P, a, comment_start(P, a));
+  if (a == b) return fail_tok(P, &P->tok, "", "an expression of parameters, numbers and t, or 'table' and TIME VALUE pairs");
+  return compile_expr(P, a, b, u->name, &u->expr);
 }
 
 /* ---------------------------------------------------------------- sections */
@@ -635,8 +909,8 @@ static int parse_begin(Parser *P, const LineIter *it)
                    section_names[P->cur]);
   advance(P);
   name = P->tok;
-  if (name.kind != TOK_NAME) return fail_tok(P, &name, "", "a section name: 'parameters', 'species' or 'reactions'");
-  if ((k = section_index(&name)) < 0) return fail_tok(P, &name, "unknown section ", "'parameters', 'species' or 'reactions'");
+  if (name.kind != TOK_NAME) return fail_tok(P, &name, "", "a section name: " SECTION_LIST);
+  if ((k = section_index(&name)) < 0) return fail_tok(P, &name, "unknown section ", SECTION_LIST);
   if (P->sec[k].seen)
     return fail_at(P, name.line, name.col, "found a second '%s' section (the first begins at line %d); expected each section at most once", section_names[k],
                    P->sec[k].line);
@@ -656,7 +930,7 @@ static int parse_end(Parser *P)
   Token kw = P->tok;
   int   rc;
 
-  if (P->cur < 0) return fail_at(P, kw.line, kw.col, "found 'end' outside any section; expected 'begin parameters', 'begin species' or 'begin reactions'");
+  if (P->cur < 0) return fail_at(P, kw.line, kw.col, "found 'end' outside any section; expected " BEGIN_LIST);
   advance(P);
   if (!tok_is(&P->tok, section_names[P->cur])) {
     char d[2 * QUOTE_MAX];
@@ -683,9 +957,10 @@ static int parse_sections(Parser *P, const char *text, size_t len)
     if (P->tok.kind == TOK_END) continue;
     if (tok_is(&P->tok, "begin")) rc = parse_begin(P, &it);
     else if (tok_is(&P->tok, "end")) rc = parse_end(P);
-    else if (P->cur < 0) rc = fail_tok(P, &P->tok, "text outside any section: ", "'begin parameters', 'begin species' or 'begin reactions'");
+    else if (P->cur < 0) rc = fail_tok(P, &P->tok, "text outside any section: ", BEGIN_LIST);
     else if (P->cur == SEC_PARAMETERS) rc = parse_parameter_line(P);
     else if (P->cur == SEC_SPECIES) rc = parse_species_line(P);
+    else if (P->cur == SEC_INPUTS) rc = parse_input_name(P);
     else rc = 0; /* reaction lines: second pass */
     if (rc) return rc;
   }
@@ -696,7 +971,23 @@ static int parse_sections(Parser *P, const char *text, size_t len)
   return 0;
 }
 
-/* Second pass: the lines of the reactions section. */
+/* Second pass, first part: the bodies of the inputs (all names are known now). */
+static int parse_inputs(Parser *P, const char *text, size_t len)
+{
+  const Section *s  = &P->sec[SEC_INPUTS];
+  LineIter       it = {text, len, s->body, s->body_line - 1};
+  int            rc, i = 0;
+
+  if (!s->seen) return 0;
+  while (next_line(&it, &P->lx) && it.line < s->end_line) {
+    advance(P);
+    if (P->tok.kind == TOK_END) continue;
+    if ((rc = parse_input_body(P, i++))) return rc;
+  }
+  return 0;
+}
+
+/* Second pass, second part: the lines of the reactions section. */
 static int parse_reactions(Parser *P, const char *text, size_t len)
 {
   const Section *s  = &P->sec[SEC_REACTIONS];
@@ -732,6 +1023,7 @@ static int parse_model(Parser *P, const char *text, size_t len)
   if (!rx->seen) return fail_at(P, eof_line, eof_col, "found end of file with no reactions; expected a 'begin reactions' section");
   if (!sp->seen) return fail_at(P, eof_line, eof_col, "found end of file with no species section; expected a 'begin species' section");
   if (P->def->nspecies == 0) return fail_at(P, sp->line, sp->col, "found an empty species section; expected at least one line 'name initial_count'");
+  if ((rc = parse_inputs(P, text, len))) return rc;
   if ((rc = parse_reactions(P, text, len))) return rc;
   if (P->def->nreactions == 0) return fail_at(P, rx->line, rx->col, "found a reactions section with no reactions; expected at least one reaction");
   return 0;
