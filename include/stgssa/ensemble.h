@@ -19,6 +19,8 @@ typedef struct _p_StgssaEnsemble *StgssaEnsemble;
 typedef struct {
   PetscInt         ntraj, seed, max_events;
   PetscReal        tfinal;
+  PetscReal        t0;        /* start time of the paths: 0, or -burn-in with -stgssa_initial steady */
+  PetscReal        thin_step; /* thinning cell length for time-dependent propensities */
   PetscInt         nsample;
   const PetscReal *sample_times;
   PetscInt         nobs;
@@ -26,6 +28,8 @@ typedef struct {
   const char *const *obs_names;
 } StgssaSampling;
 
+/* -stgssa_initial */
+PETSC_EXTERN const char *const StgssaInitialTypes[];
 PETSC_EXTERN PetscErrorCode StgssaEnsembleCreate(MPI_Comm, StgssaEnsemble *);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetModel(StgssaEnsemble, StgssaModel);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetNumTrajectories(StgssaEnsemble, PetscInt);

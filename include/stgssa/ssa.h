@@ -7,13 +7,16 @@
 #define STGSSA_SSA_H
 
 #include <stgssa/model.h>
+#include <stgssa/rng.h>
 
 typedef struct {
   const StgssaNetwork *net;
   uint32_t             seed;
   uint32_t             iteration;    /* outer iteration (optimizer step), part of the RNG counter */
   double               tfinal;
-  int64_t              max_events;   /* per-trajectory cap on SSA events */
+  double               t0;           /* start time, <= 0: -burn-in of -stgssa_initial steady (laws read time max(t, 0)) */
+  double               thin_step;    /* time-dependent propensities: thinning bounds hold on the grid cells [kH, (k+1)H) */
+  int64_t              max_events;   /* per-trajectory cap on SSA events (on thinning proposals when propensities depend on time) */
   PetscInt             nsample;
   const double        *sample_times; /* [nsample], ascending, in [0, tfinal] */
 } StgssaSSAConfig;
@@ -30,10 +33,24 @@ typedef struct {
   StgssaTrajEnd end;
 } StgssaTrajInfo;
 
+/* Thinning of time-dependent propensities (Lewis-Shedler): proposals at the rate B = sum_j b_j,
+   where b_j bounds a_j(x, s) over the current grid cell [t, th) (b_j = a_j for reactions that do
+   not depend on time); a proposal at s is accepted with probability a_0(x, s)/B. */
+typedef struct {
+  double  *b;     /* [R] bounds (time-dependent reactions) or propensities */
+  double  *at;    /* [R] propensities at the last proposal time */
+  double   th;    /* end of the current grid cell */
+  double   B;     /* sum_j b_j */
+  uint32_t rbuf[4][STGSSA_PHILOX_LANES];
+  int64_t  rbase; /* proposal index of rbuf's first lane, -1: empty */
+} StgssaThin;
+
 /* Work space for StgssaSSARun, sized for one network. */
 typedef struct {
-  int64_t *x; /* [S] state */
-  double  *a; /* [R] propensities */
+  int64_t     *x; /* [S] state */
+  double      *a; /* [R] propensities */
+  StgssaLawEnv env;
+  StgssaThin   thin;
 } StgssaSSAWork;
 
 PETSC_EXTERN PetscErrorCode StgssaSSAWorkCreate(const StgssaNetwork *, StgssaSSAWork *);
@@ -92,5 +109,27 @@ static inline double StgssaPropensitiesAll(const StgssaNetwork *net, const int64
   }
   return a0;
 }
+
+/* Time at which rate laws are read: the burn-in of -stgssa_initial steady (t < 0) sees t = 0. */
+static inline double StgssaLawTime(double t) { return t > 0.0 ? t : 0.0; }
+
+/* Shared by the engines (src/ssa/thinning.c). */
+/* Every propensity at env's state and time, checked (laws); *a0 = sum in index order. */
+PETSC_EXTERN PetscErrorCode StgssaPropensitiesAllAt(const StgssaNetwork *, const int64_t *x, const StgssaLawEnv *, double t, double *a, double *a0);
+/* Fire reaction j: x += nu_j (and env->xd); then recompute the propensities of j's dependents
+   into a (time-independent ones; with thin != NULL the bounds of time-dependent ones over
+   [t, thin->th)), and return the new sum in *a0 (index order). */
+PETSC_EXTERN PetscErrorCode StgssaFireAndUpdate(const StgssaSSAConfig *, PetscInt j, int64_t *x, StgssaLawEnv *, double t, double *a, StgssaThin *thin, double *a0);
+/* The second half of StgssaFireAndUpdate: x (and env->xd) already moved by nu_j. */
+PETSC_EXTERN PetscErrorCode StgssaUpdateDependents(const StgssaSSAConfig *, PetscInt j, const int64_t *x, StgssaLawEnv *, double t, double *a, StgssaThin *thin, double *a0);
+PETSC_EXTERN PetscErrorCode StgssaThinCreate(const StgssaNetwork *, StgssaThin *);
+PETSC_EXTERN PetscErrorCode StgssaThinDestroy(StgssaThin *);
+/* Start the grid cell containing t and bound every time-dependent propensity over it. */
+PETSC_EXTERN PetscErrorCode StgssaThinCell(const StgssaSSAConfig *, StgssaThin *, const int64_t *x, StgssaLawEnv *, double t);
+/* Next accepted event after time t: draws proposals from counter slots *prop, *prop + 1, ...
+   On return *tnext > cfg->tfinal when no event comes before tfinal; otherwise *j is the reaction,
+   *slot the counter slot of the accepted proposal, thin->at the propensities at *tnext (env's
+   time is *tnext) and *a0 their sum. *capped: the proposal cap was reached first. */
+PETSC_EXTERN PetscErrorCode StgssaThinNext(const StgssaSSAConfig *, StgssaPhiloxKey key, StgssaThin *, const int64_t *x, StgssaLawEnv *, double t, int64_t *prop, int64_t *slot, double *tnext, PetscInt *j, double *a0, PetscBool *capped);
 
 #endif

@@ -8,7 +8,9 @@
     SCORE  likelihood-ratio score d log P(path)/d theta (unbiased);
   The forward path of a trajectory is bitwise the one StgssaSSARun produces for the same seed:
   derivative draws come from counter blocks >= 1 only.
-  Parameters theta_p = log k_p; reaction j depends on theta through k_j = factor_j k_{param(j)}.
+  Parameters theta_p = log k_p; a mass-action reaction j depends on theta through
+  k_j = factor_j k_{param(j)}, a reaction with a rate law through every parameter its law and its
+  inputs read (StgssaPropensityGrad).
 */
 #ifndef STGSSA_TANGENT_H
 #define STGSSA_TANGENT_H
@@ -27,7 +29,8 @@ PETSC_EXTERN const char *const StgssaGradientTypes[];
 typedef struct {
   StgssaGradientType type;
   PetscInt           P;          /* number of fitted log-rates */
-  const PetscInt    *rxn_param;  /* [R] fitted parameter index of reaction j, or -1: d log a_j / d theta_p = [p == rxn_param[j]] */
+  const PetscInt    *rxn_param;  /* [R] fitted parameter index of reaction j, or -1: d log a_j / d theta_p = [p == rxn_param[j]] (mass action) */
+  const PetscInt    *fit_param;  /* [P] model parameter index of fitted parameter p (rate laws and inputs; may be NULL without laws) */
   double             lambda;     /* ST-GS temperature */
   PetscInt           nobs;       /* observed species */
   const PetscInt    *obs;        /* [nobs] species indices */
@@ -63,6 +66,13 @@ typedef struct {
   double  *arrive; /* [R] conditioned race times T_i */
   double  *dtau;   /* [P] */
   double  *da0;    /* [P] d a_0 / d theta */
+  /* rate laws and time-dependent propensities (issue 7) */
+  StgssaLawEnv env;
+  StgssaThin   thin;
+  double      *dk, *dx;     /* [nparams], [S] scratch of StgssaPropensityGrad */
+  double      *gint;        /* [P] integrals over a dwell */
+  double      *breaks;      /* [nbreaks] breakpoints of table inputs, ascending */
+  PetscInt     nbreaks;
 } StgssaTangentWork;
 
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *);

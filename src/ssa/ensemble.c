@@ -6,6 +6,8 @@
 #define STGSSA_MAX_SAMPLES  65536
 #define STGSSA_MAX_OBSERVED 4096
 
+const char *const StgssaInitialTypes[] = {"x0", "steady", NULL};
+
 struct _p_StgssaEnsemble {
   MPI_Comm    comm;
   StgssaModel model;
@@ -20,6 +22,9 @@ struct _p_StgssaEnsemble {
   PetscInt  *obs;            /* [nobs] species indices (after SetUp) */
   PetscInt   hist_bins;      /* bins written per histogram; 0: max count + 1 over all sample times */
   PetscInt   max_events;     /* per-trajectory event cap */
+  PetscBool  steady;         /* -stgssa_initial steady: start from a burn-in of length burnin at t = 0 inputs */
+  PetscReal  burnin;
+  PetscReal  thin_step;      /* thinning grid of time-dependent propensities; 0: tfinal/64 */
   PetscBool  setup;
   /* results (global after Run) */
   StgssaCountHist hist;      /* set i*nobs + o: sample i, observed species o */
@@ -117,6 +122,13 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species S1,S2,... (default: all)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
   PetscCall(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
+  {
+    PetscInt init = e->steady ? 1 : 0;
+    PetscCall(PetscOptionsEList("-stgssa_initial", "Initial condition: x0 (the model's initial counts) or steady (stationary at t = 0 inputs: SSA burn-in of -stgssa_initial_burnin; exact in fsp)", "StgssaEnsemble", StgssaInitialTypes, 2, StgssaInitialTypes[init], &init, NULL));
+    e->steady = init ? PETSC_TRUE : PETSC_FALSE;
+  }
+  PetscCall(PetscOptionsReal("-stgssa_initial_burnin", "Burn-in time of -stgssa_initial steady: every path starts at x0 at t = -T with the inputs of t = 0", "StgssaEnsemble", e->burnin, &e->burnin, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
   PetscOptionsEnd();
   PetscCall(StgssaEnsembleSetNumTrajectories(e, ntraj));
   PetscCall(StgssaEnsembleSetSeed(e, seed));
@@ -140,6 +152,8 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   PetscCheck(e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleSetModel() first");
   PetscCall(StgssaModelGetDef(e->model, &def));
   if (!e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, e->tfinal, 0, NULL));
+  PetscCheck(!e->steady || (e->burnin > 0 && e->burnin < PETSC_MAX_REAL), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_initial steady: the SSA starts from a burn-in; expected -stgssa_initial_burnin T > 0 (a time long against the slowest relaxation), got %.6g", (double)e->burnin);
+  PetscCheck(e->thin_step >= 0 && e->thin_step < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_thinning_step: expected a time >= 0 (0: tfinal/64), got %.6g", (double)e->thin_step);
   PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");
   PetscCall(PetscFree(e->obs));
   if (!e->nobs) { /* default: every species */
@@ -189,6 +203,8 @@ PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
   s->seed         = e->seed;
   s->max_events   = e->max_events;
   s->tfinal       = e->tfinal;
+  s->t0           = e->steady ? -e->burnin : 0.0;
+  s->thin_step    = e->thin_step > 0 ? e->thin_step : e->tfinal / 64;
   s->nsample      = e->nsample;
   s->sample_times = e->sample_times;
   s->nobs         = e->nobs;
@@ -216,6 +232,8 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   cfg.seed         = (uint32_t)e->seed;
   cfg.iteration    = 0;
   cfg.tfinal       = e->tfinal;
+  cfg.t0           = e->steady ? -e->burnin : 0.0;
+  cfg.thin_step    = e->thin_step > 0 ? e->thin_step : e->tfinal / 64;
   cfg.max_events   = e->max_events;
   cfg.nsample      = e->nsample;
   cfg.sample_times = e->sample_times;
@@ -292,6 +310,7 @@ PetscErrorCode StgssaEnsembleView(StgssaEnsemble e, PetscViewer viewer)
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
   PetscCallMPI(MPI_Comm_size(e->comm, &size));
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEnsemble: %" PetscInt_FMT " trajectories on %d ranks, seed %" PetscInt_FMT ", tfinal %g, %" PetscInt_FMT " sample times\n", e->ntraj, size, e->seed, (double)e->tfinal, e->nsample));
+  if (e->steady) PetscCall(PetscViewerASCIIPrintf(viewer, "  initial condition: steady (burn-in from x0 over [%g, 0] at the inputs of t = 0)\n", -(double)e->burnin));
   if (!e->done) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s (%.3g events/s); %" PetscInt64_FMT " absorbed, %" PetscInt64_FMT " capped\n", e->events, e->wall, e->wall > 0 ? (double)e->events / e->wall : 0.0, e->nabsorbed, e->ncapped));

@@ -195,9 +195,10 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree3(e->fit_param, e->theta, e->net.k));
+  PetscCall(PetscFree2(e->fit_param, e->theta));
+  PetscCall(PetscFree2(e->net.k, e->net.pv));
   PetscCall(PetscFree3(e->rxn_param, e->rev, e->pairs));
-  for (PetscInt i = 0; i < e->nfd; i++) PetscCall(PetscFree(e->net_fd[i].k));
+  for (PetscInt i = 0; i < e->nfd; i++) PetscCall(PetscFree2(e->net_fd[i].k, e->net_fd[i].pv));
   PetscCall(PetscFree(e->net_fd));
   e->nfd = 0;
   PetscCall(PetscFree3(e->mu, e->dmu, e->dmu_batch));
@@ -206,7 +207,8 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
   PetscFunctionReturn(0);
 }
 
-/* Rates of network n at log-rates theta (+ shift on parameter q, if q >= 0). */
+/* Rates of network n at log-rates theta (+ shift on parameter q, if q >= 0): the mass-action
+   constants k_j and the parameter values pv read by rate laws. */
 static void StgssaEvaluatorRates(StgssaEvaluator e, const PetscReal *theta, PetscInt q, PetscReal shift, StgssaNetwork *n)
 {
   const StgssaModelDef *d = NULL;
@@ -216,6 +218,17 @@ static void StgssaEvaluatorRates(StgssaEvaluator e, const PetscReal *theta, Pets
     if (p < 0) n->k[j] = e->net0->k[j];
     else n->k[j] = d->reactions[j].factor * PetscExpReal(theta[p] + (p == q ? shift : 0.0));
   }
+  for (PetscInt m = 0; m < e->net0->nparams; m++) n->pv[m] = e->net0->pv[m];
+  for (PetscInt p = 0; p < e->P; p++) n->pv[e->fit_param[p]] = PetscExpReal(theta[p] + (p == q ? shift : 0.0));
+}
+
+/* A shallow copy of the model's network with its own rates and parameter values. */
+static PetscErrorCode StgssaEvaluatorNetworkCopy(StgssaEvaluator e, StgssaNetwork *n)
+{
+  PetscFunctionBegin;
+  *n = *e->net0;
+  PetscCall(PetscMalloc2(e->net0->R, &n->k, e->net0->nparams + 1, &n->pv));
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
@@ -242,7 +255,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   }
   PetscCheck(e->P > 0, e->comm, PETSC_ERR_ARG_WRONG, "Nothing to differentiate: the model %s has no parameters (rates given as numbers); name some in the parameters section", d->filename);
   PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
-  PetscCall(PetscMalloc3(e->P, &e->fit_param, e->P, &e->theta, R, &e->net.k));
+  PetscCall(PetscMalloc2(e->P, &e->fit_param, e->P, &e->theta));
   PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
   PetscCall(StgssaModelResolveFit(e->model, e->P, (const char *const *)e->fit_names, e->fit_param, e->rxn_param));
   for (PetscInt p = 0; p < e->P; p++) e->theta[p] = PetscLogReal(d->params[e->fit_param[p]].value);
@@ -284,17 +297,10 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   e->lay.off_rxn  = e->lay.off_sig + e->lay.nsig;
   e->lay.M        = e->lay.off_rxn + R;
   /* networks */
-  {
-    double *k = e->net.k; /* own rate array, allocated above */
-    e->net    = *e->net0;
-    e->net.k  = k;
-  }
+  PetscCall(StgssaEvaluatorNetworkCopy(e, &e->net));
   PetscCall(PetscMalloc1(2 * e->P, &e->net_fd));
   e->nfd = 2 * e->P;
-  for (PetscInt i = 0; i < 2 * e->P; i++) {
-    e->net_fd[i] = *e->net0;
-    PetscCall(PetscMalloc1(R, &e->net_fd[i].k));
-  }
+  for (PetscInt i = 0; i < 2 * e->P; i++) PetscCall(StgssaEvaluatorNetworkCopy(e, &e->net_fd[i]));
   PetscCall(PetscCalloc3(e->lay.M, &e->mu, e->lay.M * e->P, &e->dmu, e->nbatch * e->lay.M * e->P, &e->dmu_batch));
   e->setup = PETSC_TRUE;
   PetscCall(StgssaEvaluatorSetTheta(e, e->theta));
@@ -572,12 +578,15 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   cfg.seed         = (uint32_t)e->smp.seed;
   cfg.iteration    = (uint32_t)e->iteration;
   cfg.tfinal       = e->smp.tfinal;
+  cfg.t0           = e->smp.t0;
+  cfg.thin_step    = e->smp.thin_step;
   cfg.max_events   = e->smp.max_events;
   cfg.nsample      = e->smp.nsample;
   cfg.sample_times = e->smp.sample_times;
   tc.type          = e->type;
   tc.P             = P;
   tc.rxn_param     = e->rxn_param;
+  tc.fit_param     = e->fit_param;
   tc.lambda        = e->lambda;
   tc.nobs          = e->smp.nobs;
   tc.obs           = e->smp.obs;

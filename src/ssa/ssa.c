@@ -6,6 +6,9 @@
   at a time, bitwise the same as one at a time) and uses
     E_n = -log U_2,  tau_n = E_n / a_0(x_n)                                  (waiting time)
     j_n = min { j : sum_{i<=j} a_i(x_n) > U_1 a_0(x_n) }                      (reaction)
+  With -stgssa_initial steady the path starts at t0 = -burn-in (< 0). Propensities that depend
+  on time (rate laws with t or time-varying inputs) are handled by thinning (thinning.c): there the
+  event counter counts proposals.
   The reaction is drawn by inverting the categorical distribution a_j / a_0. In law this is
   exactly the Gumbel-max choice j_n = argmax_j [log a_j + G_nj]: the argmax of Gumbel-perturbed
   log-propensities is distributed as a_j / a_0. Derivative estimators that need the Gumbels G_n
@@ -22,6 +25,8 @@ PetscErrorCode StgssaSSAWorkCreate(const StgssaNetwork *net, StgssaSSAWork *w)
 {
   PetscFunctionBegin;
   PetscCall(PetscMalloc2(net->S, &w->x, net->R, &w->a));
+  PetscCall(StgssaLawEnvCreate(net, &w->env));
+  PetscCall(StgssaThinCreate(net, &w->thin));
   PetscFunctionReturn(0);
 }
 
@@ -29,6 +34,48 @@ PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *w)
 {
   PetscFunctionBegin;
   PetscCall(PetscFree2(w->x, w->a));
+  PetscCall(StgssaLawEnvDestroy(&w->env));
+  PetscCall(StgssaThinDestroy(&w->thin));
+  PetscFunctionReturn(0);
+}
+
+/* Time-dependent propensities: the same path structure, events found by thinning (thinning.c). */
+static PetscErrorCode StgssaSSARunThinning(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
+{
+  const StgssaNetwork  *net = cfg->net;
+  const PetscInt        S = net->S, ns = cfg->nsample;
+  const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
+  int64_t              *x = w->x, n = 0, prop = 0, slot;
+  double                t = cfg->t0, a0;
+  PetscInt              next = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
+  StgssaLawEnvSetState(net, &w->env, x);
+  w->thin.rbase = -1;
+  info->end     = STGSSA_TRAJ_TFINAL;
+  PetscCall(StgssaThinCell(cfg, &w->thin, x, &w->env, t));
+  for (;;) {
+    double    tnext;
+    PetscInt  j;
+    PetscBool capped;
+    PetscCall(StgssaThinNext(cfg, key, &w->thin, x, &w->env, t, &prop, &slot, &tnext, &j, &a0, &capped));
+    if (capped) {
+      info->end = STGSSA_TRAJ_CAPPED;
+      break;
+    }
+    while (next < ns && cfg->sample_times[next] < tnext) {
+      for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+      next++;
+    }
+    if (j < 0) break;
+    PetscCall(StgssaFireAndUpdate(cfg, j, x, &w->env, tnext, w->thin.b, &w->thin, &a0));
+    t = tnext;
+    n++;
+  }
+  for (; next < ns; next++)
+    for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+  info->events = n;
   PetscFunctionReturn(0);
 }
 
@@ -38,16 +85,21 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
   const PetscInt        S = net->S, ns = cfg->nsample;
   const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
   int64_t              *x = w->x;
-  double               *a = w->a, t = 0.0, a0;
+  double               *a = w->a, t = cfg->t0, a0;
   int64_t               n = 0;
   PetscInt              next = 0; /* next sample time to record */
   uint32_t              rbuf[4][STGSSA_PHILOX_LANES];
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
+  if (net->any_tdep) PetscFunctionReturn(StgssaSSARunThinning(cfg, traj, w, samples, info));
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
   info->end = STGSSA_TRAJ_TFINAL;
-  a0        = StgssaPropensitiesAll(net, x, a);
+  if (net->any_law) { /* laws read the state as doubles and the (constant) inputs */
+    StgssaLawEnvSetState(net, &w->env, x);
+    StgssaLawEnvSetTime(net, &w->env, 0.0, PETSC_FALSE);
+    PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, t, a, &a0));
+  } else a0 = StgssaPropensitiesAll(net, x, a);
   for (;;) {
     double tnext;
     if (a0 <= 0.0) {
@@ -71,7 +123,8 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
         next++;
       }
       if (tnext > cfg->tfinal) break;
-      {
+      if (net->any_law) PetscCall(StgssaFireAndUpdate(cfg, StgssaSelectReaction(net->R, a, u1 * a0), x, &w->env, tnext, a, NULL, &a0));
+      else {
         const PetscInt j = StgssaSelectReaction(net->R, a, u1 * a0);
         for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] += net->nu_delta[i];
         /* recompute only the propensities that depend on species j changed; a_0 is summed afresh

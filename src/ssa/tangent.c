@@ -55,9 +55,22 @@ PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *rec)
 
 PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, StgssaTangentWork *w)
 {
+  PetscInt nb = 0;
+
   PetscFunctionBegin;
   PetscCall(PetscCalloc5(net->S, &w->x, net->R, &w->a, net->S * P, &w->xdot, P, &w->tdot, net->R * P, &w->ldot));
   PetscCall(PetscCalloc5(net->R * P, &w->pidot, net->R, &w->pi, net->R, &w->arrive, P, &w->dtau, P, &w->da0));
+  PetscCall(StgssaLawEnvCreate(net, &w->env));
+  PetscCall(StgssaThinCreate(net, &w->thin));
+  for (PetscInt i = 0; i < net->ninputs; i++)
+    if (net->def->inputs[i].kind == STGSSA_INPUT_TABLE) nb += net->def->inputs[i].npieces - 1;
+  PetscCall(PetscCalloc4(net->nparams + 1, &w->dk, net->S, &w->dx, P + 1, &w->gint, nb + 1, &w->breaks));
+  w->nbreaks = 0;
+  for (PetscInt i = 0; i < net->ninputs; i++) /* breakpoints of the table inputs, ascending, distinct */
+    if (net->def->inputs[i].kind == STGSSA_INPUT_TABLE)
+      for (int q = 1; q < net->def->inputs[i].npieces; q++) w->breaks[w->nbreaks++] = net->def->inputs[i].times[q];
+  PetscCall(PetscSortReal(w->nbreaks, w->breaks));
+  PetscCall(PetscSortRemoveDupsReal(&w->nbreaks, w->breaks));
   PetscFunctionReturn(0);
 }
 
@@ -66,6 +79,9 @@ PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
   PetscFunctionBegin;
   PetscCall(PetscFree5(w->x, w->a, w->xdot, w->tdot, w->ldot));
   PetscCall(PetscFree5(w->pidot, w->pi, w->arrive, w->dtau, w->da0));
+  PetscCall(StgssaLawEnvDestroy(&w->env));
+  PetscCall(StgssaThinDestroy(&w->thin));
+  PetscCall(PetscFree4(w->dk, w->dx, w->gint, w->breaks));
   PetscFunctionReturn(0);
 }
 
@@ -83,14 +99,128 @@ static inline void StgssaLogPropensityTangent(const StgssaNetwork *net, const St
   }
 }
 
-/* log a_j(x) - log a_{rev j}(x + nu_j): entropy produced by firing j at x. x is restored. */
-static inline double StgssaEntropyOfJump(const StgssaNetwork *net, const PetscInt *rev, PetscInt j, int64_t *x, double aj)
+/* log a_j(x) - log a_{rev j}(x + nu_j): entropy produced by firing j at x (laws read env's time). x
+   (and env->xd) are restored. */
+static inline double StgssaEntropyOfJump(const StgssaNetwork *net, const PetscInt *rev, PetscInt j, int64_t *x, StgssaLawEnv *env, double aj)
 {
   double ar;
   for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] += net->nu_delta[i];
-  ar = StgssaPropensity(net, rev[j], x);
+  if (net->any_law) {
+    for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) env->xd[net->nu_species[i]] = (double)x[net->nu_species[i]];
+    ar = StgssaPropensityAt(net, rev[j], x, env);
+  } else ar = StgssaPropensity(net, rev[j], x);
   for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] -= net->nu_delta[i];
+  if (net->any_law)
+    for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) env->xd[net->nu_species[i]] = (double)x[net->nu_species[i]];
   return log(aj) - log(ar);
+}
+
+/* ldot = d_theta log a_i for a reaction with a rate law at env's state and time (env set with
+   grad): (k-derivatives of the fitted parameters + sum_s d a_i/d x_s xdot_s + d a_i/d t tdot_ev)
+   / a_i. tdot_ev is the tangent of the time at which the law is read (NULL: a fixed time). */
+static void StgssaLawLogTangent(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt i, const int64_t *x, const double *xdot, double ai, const double *tdot_ev, double *ldot)
+{
+  const PetscInt P = tc->P;
+  double         dt = 0.0;
+  for (PetscInt m = 0; m < net->nparams; m++) w->dk[m] = 0.0;
+  for (PetscInt s = 0; s < net->S; s++) w->dx[s] = 0.0;
+  (void)StgssaPropensityGrad(net, i, x, &w->env, w->dk, w->dx, &dt);
+  for (PetscInt p = 0; p < P; p++) ldot[p] = w->dk[tc->fit_param[p]] + (tdot_ev ? dt * tdot_ev[p] : 0.0);
+  for (PetscInt s = 0; s < net->S; s++)
+    if (w->dx[s] != 0.0)
+      for (PetscInt p = 0; p < P; p++) ldot[p] += w->dx[s] * xdot[s * P + p];
+  for (PetscInt p = 0; p < P; p++) ldot[p] /= ai;
+}
+
+static inline void StgssaAnyLogTangent(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt i, const int64_t *x, const double *xdot, double ai, const double *tdot_ev, double *ldot)
+{
+  if (net->order1[i] == -3) StgssaLawLogTangent(net, tc, w, i, x, xdot, ai, tdot_ev, ldot);
+  else StgssaLogPropensityTangent(net, tc, i, x, xdot, ldot);
+}
+
+/* g[p] += d a_i / d theta_p at fixed state and time (score function). */
+static inline void StgssaRateParamGrad(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt i, const int64_t *x, double ai, double *g)
+{
+  if (net->order1[i] != -3) {
+    if (tc->rxn_param[i] >= 0) g[tc->rxn_param[i]] += ai;
+    return;
+  }
+  for (PetscInt m = 0; m < net->nparams; m++) w->dk[m] = 0.0;
+  (void)StgssaPropensityGrad(net, i, x, &w->env, w->dk, NULL, NULL);
+  for (PetscInt p = 0; p < tc->P; p++) g[p] += w->dk[tc->fit_param[p]];
+}
+
+/* out += weight * sum over time-dependent reactions i of d a_i(x, s)/d theta (+ sum_s d a_i/d x_s
+   xdot_s when xdot != NULL): the integrand of the hazard's derivative at time s. */
+static void StgssaTdepRate(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const int64_t *x, const double *xdot, double s, double weight, double *out)
+{
+  const PetscInt P = tc->P;
+  StgssaLawEnvSetTime(net, &w->env, s, PETSC_TRUE);
+  for (PetscInt i = 0; i < net->R; i++) {
+    if (!net->tdep[i]) continue;
+    for (PetscInt m = 0; m < net->nparams; m++) w->dk[m] = 0.0;
+    if (xdot)
+      for (PetscInt q = 0; q < net->S; q++) w->dx[q] = 0.0;
+    (void)StgssaPropensityGrad(net, i, x, &w->env, w->dk, xdot ? w->dx : NULL, NULL);
+    for (PetscInt p = 0; p < P; p++) out[p] += weight * w->dk[tc->fit_param[p]];
+    if (xdot)
+      for (PetscInt q = 0; q < net->S; q++)
+        if (w->dx[q] != 0.0)
+          for (PetscInt p = 0; p < P; p++) out[p] += weight * w->dx[q] * xdot[q * P + p];
+  }
+}
+
+/* out += int_{t0}^{t1} of StgssaTdepRate: 8-point Gauss-Legendre on the pieces of [t0, t1] cut
+   at the thinning grid and at the breakpoints of table inputs (the integrand is smooth on each
+   piece: 2e-15 relative for the test inputs); during the burn-in (s < 0) laws read time 0, a
+   constant. Only derivatives use it: the forward path is exact. Changes env's time. */
+static void StgssaTdepIntegral(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaTangentWork *w, const int64_t *x, const double *xdot, double t0, double t1, double *out)
+{
+  static const double gx[4] = {0.18343464249564980, 0.52553240991632899, 0.79666647741362674, 0.96028985649753623};
+  static const double gw[4] = {0.36268378337836198, 0.31370664587788729, 0.22238103445337447, 0.10122853629037626};
+  const StgssaNetwork *net  = cfg->net;
+  const double         H    = cfg->thin_step;
+  PetscInt             kb   = 0;
+  double               a;
+
+  if (t1 <= t0) return;
+  if (t0 < 0.0) {
+    StgssaTdepRate(net, tc, w, x, xdot, 0.0, (t1 < 0.0 ? t1 : 0.0) - t0, out);
+    if (t1 <= 0.0) return;
+    t0 = 0.0;
+  }
+  for (a = t0; a < t1;) {
+    double b = (floor(a / H) + 1.0) * H, c, h;
+    if (b > t1 || b <= a) b = t1;
+    while (kb < w->nbreaks && w->breaks[kb] <= a) kb++;
+    if (kb < w->nbreaks && w->breaks[kb] < b) b = w->breaks[kb];
+    c = 0.5 * (a + b);
+    h = 0.5 * (b - a);
+    for (int q = 0; q < 4; q++) {
+      StgssaTdepRate(net, tc, w, x, xdot, c - h * gx[q], h * gw[q], out);
+      StgssaTdepRate(net, tc, w, x, xdot, c + h * gx[q], h * gw[q], out);
+    }
+    a = b;
+  }
+}
+
+/* a_0 at env's time for state x: the time-dependent propensities evaluated, the others from b. */
+static PetscErrorCode StgssaActualA0(const StgssaNetwork *net, const int64_t *x, StgssaLawEnv *env, double t, const double *b, double *a0)
+{
+  double sum = 0.0;
+
+  PetscFunctionBegin;
+  StgssaLawEnvSetTime(net, env, StgssaLawTime(t), PETSC_FALSE);
+  for (PetscInt i = 0; i < net->R; i++) {
+    double ai = b[i];
+    if (net->tdep[i]) {
+      ai = StgssaPropensityAt(net, i, x, env);
+      PetscCall(StgssaPropensityCheck(net, i, x, t, ai));
+    }
+    sum += ai;
+  }
+  *a0 = sum;
+  PetscFunctionReturn(0);
 }
 
 /* Accumulate the dwell [t0, t1) in state x into the window average (and its tangent). */
@@ -117,23 +247,30 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   const StgssaNetwork  *net = cfg->net;
   const PetscInt        S = net->S, R = net->R, P = tc->P, ns = cfg->nsample, no = tc->nobs;
   const PetscBool       stgs = (PetscBool)(tc->type == STGSSA_GRADIENT_STGS), score = (PetscBool)(tc->type == STGSSA_GRADIENT_SCORE);
+  const PetscBool       law = net->any_law, tdep = net->any_tdep;
   const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
   int64_t              *x = w->x;
-  double               *a = w->a, *xdot = w->xdot, *tdot = w->tdot, *S_ = rec->score_end, t = 0.0, a0;
-  int64_t               n = 0, nc = 0; /* events, events after the burn-in */
+  double               *a = tdep ? w->thin.at : w->a; /* propensities at the next event time */
+  double               *xdot = w->xdot, *tdot = w->tdot, *S_ = rec->score_end, t = cfg->t0, a0, a0start = 0.0;
+  int64_t               n = 0, nc = 0, prop = 0, slot = 0; /* events, events after the burn-in, thinning proposals */
   PetscInt              next = 0;
   uint32_t              rbuf[4][STGSSA_PHILOX_LANES];
   uint32_t              dbuf[STGSSA_TANGENT_BLOCKS][4][STGSSA_PHILOX_LANES]; /* derivative draws of the next events */
-  PetscBool             dbuf_ready[STGSSA_TANGENT_BLOCKS] = {PETSC_FALSE};
+  int64_t               dbase[STGSSA_TANGENT_BLOCKS];                        /* event counter of dbuf's first lane, -1: empty */
+  double                tdot_next[64];
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   PetscCheck(rec->P == P && rec->nobs == no && rec->nsample == ns && rec->R == R, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Record sized for another configuration");
+  PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
+  PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");
   if (tc->rev)
     for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
+  for (int b = 0; b < STGSSA_TANGENT_BLOCKS; b++) dbase[b] = -1;
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
   PetscCall(PetscArrayzero(xdot, S * P));
   PetscCall(PetscArrayzero(tdot, P));
+  PetscCall(PetscArrayzero(w->dtau, P));
   PetscCall(PetscArrayzero(rec->wavg, no));
   PetscCall(PetscArrayzero(rec->wavgdot, no * P));
   PetscCall(PetscArrayzero(rec->nrx, R));
@@ -142,21 +279,42 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
-  a0         = StgssaPropensitiesAll(net, x, a);
+  if (tdep) {
+    StgssaLawEnvSetState(net, &w->env, x);
+    w->thin.rbase = -1;
+    PetscCall(StgssaThinCell(cfg, &w->thin, x, &w->env, t));
+    PetscCall(StgssaActualA0(net, x, &w->env, t, w->thin.b, &a0start));
+  } else if (law) {
+    StgssaLawEnvSetState(net, &w->env, x);
+    StgssaLawEnvSetTime(net, &w->env, 0.0, PETSC_TRUE); /* constant inputs, with their derivatives */
+    PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, t, a, &a0));
+  } else a0 = StgssaPropensitiesAll(net, x, a);
   for (;;) {
     double    tnext, tau = 0.0;
     PetscInt  j;
     PetscBool counted;
-    if (a0 <= 0.0) {
-      info->end = STGSSA_TRAJ_ABSORBED;
-      break;
-    }
-    if (n >= cfg->max_events) {
-      info->end = STGSSA_TRAJ_CAPPED;
-      break;
-    }
-    {
-      const int lane = (int)(n % STGSSA_PHILOX_LANES);
+    int       lane;
+    if (tdep) { /* next accepted proposal (thinning.c); a = propensities at tnext */
+      PetscBool capped;
+      PetscCall(StgssaThinNext(cfg, key, &w->thin, x, &w->env, t, &prop, &slot, &tnext, &j, &a0, &capped));
+      if (capped) {
+        info->end = STGSSA_TRAJ_CAPPED;
+        break;
+      }
+      if (j < 0) tnext = PETSC_INFINITY;
+      else tau = tnext - t;
+      lane = (int)(slot % STGSSA_PHILOX_LANES);
+    } else {
+      if (a0 <= 0.0) {
+        info->end = STGSSA_TRAJ_ABSORBED;
+        break;
+      }
+      if (n >= cfg->max_events) {
+        info->end = STGSSA_TRAJ_CAPPED;
+        break;
+      }
+      slot = n;
+      lane = (int)(n % STGSSA_PHILOX_LANES);
       if (lane == 0) StgssaPhiloxEvents8(cfg->iteration, (uint64_t)n, 0, key, rbuf);
       const double u1 = StgssaUniformOpen(rbuf[0][lane], rbuf[1][lane]);
       const double u2 = StgssaUniformOpen(rbuf[2][lane], rbuf[3][lane]);
@@ -164,11 +322,15 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       tnext           = t + tau;
       j               = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1 * a0);
     }
-    if (score) /* d a_0 / d theta_p = sum_{i: param(i) = p} a_i */
+    if (score) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
       for (PetscInt p = 0; p < P; p++) w->da0[p] = 0.0;
-    if (score)
-      for (PetscInt i = 0; i < R; i++)
-        if (tc->rxn_param[i] >= 0) w->da0[tc->rxn_param[i]] += a[i];
+      if (!law) {
+        for (PetscInt i = 0; i < R; i++)
+          if (tc->rxn_param[i] >= 0) w->da0[tc->rxn_param[i]] += a[i];
+      } else
+        for (PetscInt i = 0; i < R; i++)
+          if (!net->tdep[i] && a[i] > 0.0) StgssaRateParamGrad(net, tc, w, i, x, a[i], w->da0);
+    }
     /* samples in [t_n, t_{n+1}) see x_n and its tangent */
     while (next < ns && cfg->sample_times[next] < tnext) {
       for (PetscInt o = 0; o < no; o++) {
@@ -177,33 +339,61 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         if (stgs)
           for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = xdot[s * P + p];
       }
-      if (score)
+      if (score) {
         for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p] - (cfg->sample_times[next] - t) * w->da0[p];
+        if (tdep) { /* minus the integral of the time-dependent part up to the sample time */
+          for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
+          StgssaTdepIntegral(cfg, tc, w, x, NULL, t, cfg->sample_times[next], w->gint);
+          for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] -= w->gint[p];
+        }
+      }
       next++;
     }
     if (j < 0) { /* the next event is beyond tfinal: close the last dwell */
-      if (score)
+      if (score) {
         for (PetscInt p = 0; p < P; p++) S_[p] -= (cfg->tfinal - t) * w->da0[p];
+        if (tdep) {
+          for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
+          StgssaTdepIntegral(cfg, tc, w, x, NULL, t, cfg->tfinal, w->gint);
+          for (PetscInt p = 0; p < P; p++) S_[p] -= w->gint[p];
+        }
+      }
       if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
       break;
     }
+    if (tdep && stgs) {
+      /* event time tangent from the hazard equation int_{t_n}^{t_{n+1}} a_0(x_n, s) ds = E_n:
+           a_0(x_n, t_{n+1}) tdot_{n+1} = a_0(x_n, t_n) tdot_n - int_{t_n}^{t_{n+1}} adot_0(s) ds,
+         adot_0 = sum_i [d_theta a_i + sum_s d a_i/d x_s xdot_s] (the time-independent reactions
+         contribute tau a_i ldot_i) */
+      for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
+      for (PetscInt i = 0; i < R; i++) {
+        if (net->tdep[i] || a[i] <= 0.0) continue;
+        StgssaAnyLogTangent(net, tc, w, i, x, xdot, a[i], NULL, &w->ldot[i * P]);
+        for (PetscInt p = 0; p < P; p++) w->gint[p] += tau * a[i] * w->ldot[i * P + p];
+      }
+      StgssaTdepIntegral(cfg, tc, w, x, xdot, t, tnext, w->gint);
+      for (PetscInt p = 0; p < P; p++) {
+        tdot_next[p] = (a0start * tdot[p] - w->gint[p]) / a0;
+        w->dtau[p]   = tdot_next[p] - tdot[p];
+      }
+    }
+    if (tdep) StgssaLawEnvSetTime(net, &w->env, StgssaLawTime(tnext), PETSC_TRUE); /* laws at the event time, with derivatives */
     if (stgs) {
-      /* complete the exponential race given the winner j (blocks >= 1 of this event) */
+      /* complete the exponential race given the winner j (blocks >= 1 of this event's counter slot) */
       const double invlam = 1.0 / tc->lambda;
-      PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "ST-GS tangents support at most 64 parameters");
       double       psum = 0.0, amin = 0.0;
-      const int lane = (int)(n % STGSSA_PHILOX_LANES);
       for (PetscInt i = 0; i < R; i += 2) {
         const PetscInt blk = i / 2;
-        if (blk < STGSSA_TANGENT_BLOCKS) { /* blocks 1..STGSSA_TANGENT_BLOCKS, eight events at a time */
-          if (lane == 0 || !dbuf_ready[blk]) {
-            StgssaPhiloxEvents8(cfg->iteration, (uint64_t)(n - lane), (uint32_t)(1 + blk), key, dbuf[blk]);
-            dbuf_ready[blk] = PETSC_TRUE;
+        if (blk < STGSSA_TANGENT_BLOCKS) { /* blocks 1..STGSSA_TANGENT_BLOCKS, eight counter slots at a time */
+          if (dbase[blk] != slot - lane) {
+            StgssaPhiloxEvents8(cfg->iteration, (uint64_t)(slot - lane), (uint32_t)(1 + blk), key, dbuf[blk]);
+            dbase[blk] = slot - lane;
           }
           w->arrive[i] = -StgssaFastLog(StgssaUniformOpen(dbuf[blk][0][lane], dbuf[blk][1][lane]));
           if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(dbuf[blk][2][lane], dbuf[blk][3][lane]));
         } else {
-          const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)n, (uint32_t)(1 + blk)), key);
+          const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)slot, (uint32_t)(1 + blk)), key);
           w->arrive[i]            = -StgssaFastLog(StgssaUniformOpen(r.v[0], r.v[1]));
           if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(r.v[2], r.v[3]));
         }
@@ -222,7 +412,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           /* pi_i ∝ exp(-log(T_i)/lambda) = (T_j / T_i)^(1/lambda), scaled by the winner's weight */
           pi[i] = tc->lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
           psum += pi[i];
-          StgssaLogPropensityTangent(net, tc, i, x, xdot, &ldot[i * P]);
+          if (!law) StgssaLogPropensityTangent(net, tc, i, x, xdot, &ldot[i * P]);
+          else if (!tdep || net->tdep[i]) StgssaAnyLogTangent(net, tc, w, i, x, xdot, a[i], tdep ? tdot_next : NULL, &ldot[i * P]);
+          /* (time-independent reactions of a time-dependent network: ldot computed above) */
         }
         const double inv = 1.0 / psum;
         for (PetscInt i = 0; i < R; i++) {
@@ -241,34 +433,49 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           const double c = pi[i] * invlam;
           for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = c * (ldot[i * P + p] - mean[p]);
         }
-        for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
+        if (!tdep)
+          for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
       }
     }
     if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, tnext, tdot, w->dtau, PETSC_TRUE);
     counted = (PetscBool)(tnext > tc->count_from); /* path observables: only jumps after the burn-in */
     if (counted) nc++;
     if (tc->rev && counted) { /* entropy production: value, and its straight-through tangent sum_i pidot_i f_i + fdot_j */
-      const double fj = StgssaEntropyOfJump(net, tc->rev, j, x, a[j]);
+      const double fj = StgssaEntropyOfJump(net, tc->rev, j, x, &w->env, a[j]);
       rec->sigma += fj;
       if (stgs)
         for (PetscInt i = 0; i < R; i++)
           if (a[i] > 0.0) {
-            const double fi = i == j ? fj : StgssaEntropyOfJump(net, tc->rev, i, x, a[i]);
+            const double fi = i == j ? fj : StgssaEntropyOfJump(net, tc->rev, i, x, &w->env, a[i]);
             for (PetscInt p = 0; p < P; p++) rec->sigmadot[p] += w->pidot[i * P + p] * fi;
           }
     }
     if (score) {
       for (PetscInt p = 0; p < P; p++) S_[p] -= tau * w->da0[p];
-      if (tc->rxn_param[j] >= 0) S_[tc->rxn_param[j]] += 1.0;
+      if (tdep) {
+        for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
+        StgssaTdepIntegral(cfg, tc, w, x, NULL, t, tnext, w->gint);
+        for (PetscInt p = 0; p < P; p++) S_[p] -= w->gint[p];
+        StgssaLawEnvSetTime(net, &w->env, StgssaLawTime(tnext), PETSC_TRUE);
+      }
+      if (!law) {
+        if (tc->rxn_param[j] >= 0) S_[tc->rxn_param[j]] += 1.0;
+      } else { /* + d log a_j / d theta at the event */
+        for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
+        StgssaRateParamGrad(net, tc, w, j, x, a[j], w->gint);
+        for (PetscInt p = 0; p < P; p++) S_[p] += w->gint[p] / a[j];
+      }
     }
     /* the exact jump; tangents move by the relaxed jump */
     for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] += net->nu_delta[i];
+    if (law)
+      for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) w->env.xd[net->nu_species[i]] = (double)x[net->nu_species[i]];
     if (counted) rec->nrx[j] += 1.0;
     if (stgs) {
       if (tc->rev && counted) { /* fdot_j = d/dtheta [log a_j(x_n) - log a_rev(x_n + nu_j)] along the tangent xdot_n */
         double lrev[64];
-        PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Entropy tangents support at most 64 parameters");
-        StgssaLogPropensityTangent(net, tc, tc->rev[j], x, xdot, lrev);
+        if (!law) StgssaLogPropensityTangent(net, tc, tc->rev[j], x, xdot, lrev);
+        else StgssaAnyLogTangent(net, tc, w, tc->rev[j], x, xdot, StgssaPropensityAt(net, tc->rev[j], x, &w->env), tdep ? tdot_next : NULL, lrev);
         for (PetscInt p = 0; p < P; p++) rec->sigmadot[p] += w->ldot[j * P + p] - lrev[p];
       }
       {
@@ -287,9 +494,15 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       }
       for (PetscInt p = 0; p < P; p++) tdot[p] += w->dtau[p];
     }
-    for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) a[net->dep[d]] = StgssaPropensity(net, net->dep[d], x);
-    a0 = 0.0;
-    for (PetscInt i = 0; i < R; i++) a0 += a[i];
+    if (tdep) {
+      PetscCall(StgssaUpdateDependents(cfg, j, x, &w->env, tnext, w->thin.b, &w->thin, &a0));
+      PetscCall(StgssaActualA0(net, x, &w->env, tnext, w->thin.b, &a0start));
+    } else if (law) PetscCall(StgssaUpdateDependents(cfg, j, x, &w->env, tnext, a, NULL, &a0));
+    else {
+      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) a[net->dep[d]] = StgssaPropensity(net, net->dep[d], x);
+      a0 = 0.0;
+      for (PetscInt i = 0; i < R; i++) a0 += a[i];
+    }
     t = tnext;
     n++;
   }
