@@ -196,9 +196,3 @@ double StgssaPropensityUpper(const StgssaNetwork *net, PetscInt j, const int64_t
   /* h is a product of rounded binomials: a relative margin of 1e-12 covers its rounding */
   return hi <= 0.0 ? 0.0 : hi * h * (1.0 + 1e-12);
 }
-/* TEMPORARY-REMOVE: until the interval evaluator lands */
-int StgssaExprEvalInterval(const StgssaExpr *e, const double *species, const double *params, const double *inputs_lo, const double *inputs_hi, double t_lo, double t_hi, double *lo, double *hi)
-{
-  (void)e; (void)species; (void)params; (void)inputs_lo; (void)inputs_hi; (void)t_lo; (void)t_hi;
-  *lo = -INFINITY; *hi = INFINITY; return 1;
-}
