@@ -926,34 +926,68 @@ double StgssaExprEvalGrad(const StgssaExpr *e, const double *species, const doub
   encloses the exact value and every value the point evaluator computes on the box (by
   induction: every operation below is monotone in each operand on the pieces it is applied to,
   and rounding to nearest is monotone too). Outward rounding: + - * / and sqrt are correctly
-  rounded, so one ulp (nextafter) per endpoint covers the exact result; exp, log and pow are
-  within 1 ulp on glibc but not correctly rounded (and not necessarily monotone), so their
-  endpoints are widened by 2 ulp. Negation, min, max, comparisons and if are exact.
+  rounded, so one ulp (nextafter) per endpoint covers the exact result; for + - and * the
+  rounding error is computed exactly (2Sum, fma) and an endpoint is widened only when it is
+  inexact, on the side of the exact value, so exact results (t - 5 at t = 5, 0*x) stay exact.
+  exp, log and pow are within 1 ulp on glibc but not correctly rounded (and not necessarily
+  monotone), so their endpoints are widened by 2 ulp. Negation, min, max, comparisons and if
+  are exact.
 
   "No enclosure" is the slot [NaN, NaN]: it propagates through every operation except an if()
   whose condition decides the branch for the whole box, like the NaN of a branch not taken in
   the point evaluator. Endpoints may be infinite (overflow, exp of a large interval).
 */
 
-static double dn1(double x) { return nextafter(x, -INFINITY); }
-static double up1(double x) { return nextafter(x, INFINITY); }
+/* nextafter(x, +inf) and nextafter(x, -inf) without the library call: the next double up is
+   the bit pattern plus one for x > 0, minus one for x < 0 (IEEE 754 binary64 ordering) */
+static double up1(double x)
+{
+  uint64_t b;
+  if (!(x < INFINITY)) return x; /* +inf, NaN */
+  if (x == 0) return 0x1p-1074;
+  memcpy(&b, &x, sizeof b);
+  b += x > 0 ? 1 : (uint64_t)-1;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+static double dn1(double x) { return -up1(-x); }
 static double dn2(double x) { return dn1(dn1(x)); } /* exp, log, pow: libm within 1 ulp */
 static double up2(double x) { return up1(up1(x)); }
 static double nonneg(double x) { return x < 0 ? 0.0 : x; } /* NaN stays NaN */
 
+/* s = a + b (s = a*b) rounded to nearest, as a lower (up = 0) or upper (up = 1) bound of the
+   exact result: err = exact - s by 2Sum (Knuth) or fma is exact when s is finite (and for the
+   product not below 2^-969, where the residual could underflow: then widen unconditionally) */
+static double add_dir(double a, double b, int up)
+{
+  double s = a + b, bb, err;
+  if (!isfinite(s)) return up ? up1(s) : dn1(s);
+  bb  = s - a;
+  err = (a - (s - bb)) + (b - bb);
+  return up ? (err > 0 ? up1(s) : s) : (err < 0 ? dn1(s) : s);
+}
+
+static double mul_dir(double a, double b, int up)
+{
+  double p = a * b, err;
+  if (!isfinite(p) || (fabs(p) < 0x1p-969 && a != 0 && b != 0)) return up ? up1(p) : dn1(p);
+  err = fma(a, b, -p); /* 0 when a or b is 0 */
+  return up ? (err > 0 ? up1(p) : p) : (err < 0 ? dn1(p) : p);
+}
+
 /* x^m for x >= 0 rounded downward (up = 0) or upward (up = 1): the multiplications of ipow
-   in the same order, each widened by one ulp (so it bounds ipow's rounded result too). */
+   in the same order, each rounded outward (so it bounds ipow's rounded result too). */
 static double ipow_dir(double x, unsigned m, int up)
 {
   double r = 1.0;
   int    first = 1;
   while (m) {
     if (m & 1u) {
-      r     = first ? x : up ? up1(r * x) : nonneg(dn1(r * x)); /* 1*x is exact */
+      r     = first ? x : up ? mul_dir(r, x, 1) : nonneg(mul_dir(r, x, 0)); /* 1*x is exact */
       first = 0;
     }
     m >>= 1;
-    if (m) x = up ? up1(x * x) : nonneg(dn1(x * x));
+    if (m) x = up ? mul_dir(x, x, 1) : nonneg(mul_dir(x, x, 0));
   }
   return r;
 }
@@ -989,12 +1023,27 @@ static int hull4(const double *p, double *l, double *h)
   return 1;
 }
 
-/* [al,ah] * [bl,bh]: the hull of the four corner products (0 * inf gives no enclosure) */
+/* [al,ah] * [bl,bh]: the hull of the four corner products (0 * inf gives no enclosure). The
+   smallest and the largest rounded products are recomputed with outward rounding; corners whose
+   rounded products tie may have different exact products, so each of a tie is recomputed. */
 static void mul_iv(double al, double ah, double bl, double bh, double *L, double *H)
 {
-  double p[4] = {al * bl, al * bh, ah * bl, ah * bh}, l, h;
-  if (hull4(p, &l, &h)) set_iv(L, H, dn1(l), up1(h));
-  else set_iv(L, H, NAN, NAN);
+  double x[4] = {al, al, ah, ah}, y[4] = {bl, bh, bl, bh}, p[4], l = INFINITY, h = -INFINITY;
+  int    il = 0, ih = 0, i;
+  for (i = 0; i < 4; i++) {
+    p[i] = x[i] * y[i];
+    if (isnan(p[i])) {
+      set_iv(L, H, NAN, NAN);
+      return;
+    }
+    if (p[i] < p[il]) il = i;
+    if (p[i] > p[ih]) ih = i;
+  }
+  for (i = 0; i < 4; i++) {
+    if (p[i] == p[il]) l = fmin(l, mul_dir(x[i], y[i], 0));
+    if (p[i] == p[ih]) h = fmax(h, mul_dir(x[i], y[i], 1));
+  }
+  set_iv(L, H, l, h);
 }
 
 /* [al,ah] / [bl,bh]: no enclosure when the divisor interval contains 0, else a/b is monotone
@@ -1031,6 +1080,13 @@ static void powi_iv(double l, double h, int k, double *L, double *H)
    exponent: 0^b = 0 for b > 0, else no enclosure (jump at b = 0, pole, or NaN for a < 0).
    Otherwise a > 0 (or a >= 0 and b > 0): a^b is monotone in a for fixed b and in b for fixed
    a, so its extremes are at the four corners. */
+/* pow(x0, b) and pow(x1, b), one call when x0 == x1 */
+static void pow_pair(double x0, double x1, double b, double *r0, double *r1)
+{
+  *r0 = pow(x0, b);
+  *r1 = x1 == x0 ? *r0 : pow(x1, b);
+}
+
 static void pow_iv(double al, double ah, double bl, double bh, double *L, double *H)
 {
   double p[4], l, h, ml, mh;
@@ -1048,15 +1104,23 @@ static void pow_iv(double al, double ah, double bl, double bh, double *L, double
       }
       if (fmod(b, 2.0) == 0) { /* even: monotone in |a| */
         magnitude(al, ah, &ml, &mh);
-        if (b > 0) set_iv(L, H, nonneg(dn2(pow(ml, b))), up2(pow(mh, b)));
-        else set_iv(L, H, nonneg(dn2(pow(mh, b))), up2(pow(ml, b)));
-      } else if (b > 0) set_iv(L, H, dn2(pow(al, b)), up2(pow(ah, b))); /* odd, increasing */
-      else set_iv(L, H, dn2(pow(ah, b)), up2(pow(al, b)));                /* odd < 0, decreasing */
+        pow_pair(ml, mh, b, &l, &h);
+        if (b > 0) set_iv(L, H, nonneg(dn2(l)), up2(h));
+        else set_iv(L, H, nonneg(dn2(h)), up2(l));
+        return;
+      }
+      pow_pair(al, ah, b, &l, &h);
+      if (b > 0) set_iv(L, H, dn2(l), up2(h)); /* odd, increasing */
+      else set_iv(L, H, dn2(h), up2(l));       /* odd < 0, decreasing */
       return;
     }
-    if (al < 0 || (b < 0 && al <= 0)) set_iv(L, H, NAN, NAN);
-    else if (b > 0) set_iv(L, H, nonneg(dn2(pow(al, b))), up2(pow(ah, b)));
-    else set_iv(L, H, nonneg(dn2(pow(ah, b))), up2(pow(al, b)));
+    if (al < 0 || (b < 0 && al <= 0)) {
+      set_iv(L, H, NAN, NAN);
+      return;
+    }
+    pow_pair(al, ah, b, &l, &h);
+    if (b > 0) set_iv(L, H, nonneg(dn2(l)), up2(h));
+    else set_iv(L, H, nonneg(dn2(h)), up2(l));
     return;
   }
   if (al == ah && al <= 0) {
@@ -1068,7 +1132,8 @@ static void pow_iv(double al, double ah, double bl, double bh, double *L, double
     set_iv(L, H, NAN, NAN);
     return;
   }
-  p[0] = pow(al, bl), p[1] = pow(al, bh), p[2] = pow(ah, bl), p[3] = pow(ah, bh);
+  pow_pair(al, ah, bl, &p[0], &p[2]);
+  pow_pair(al, ah, bh, &p[1], &p[3]);
   if (hull4(p, &l, &h)) set_iv(L, H, nonneg(dn2(l)), up2(h));
   else set_iv(L, H, NAN, NAN);
 }
@@ -1133,16 +1198,19 @@ int StgssaExprEvalInterval(const StgssaExpr *e, const double *species, const dou
     }
     switch (c->op) {
     case OP_NEG: set_iv(rl, rh, -ah, -al); break;
-    case OP_ADD: set_iv(rl, rh, dn1(al + bl), up1(ah + bh)); break; /* inf - inf: NaN */
-    case OP_SUB: set_iv(rl, rh, dn1(al - bh), up1(ah - bl)); break;
+    case OP_ADD: set_iv(rl, rh, add_dir(al, bl, 0), add_dir(ah, bh, 1)); break; /* inf - inf: NaN */
+    case OP_SUB: set_iv(rl, rh, add_dir(al, -bh, 0), add_dir(ah, -bl, 1)); break;
     case OP_MUL: mul_iv(al, ah, bl, bh, rl, rh); break;
     case OP_DIV: div_iv(al, ah, bl, bh, rl, rh); break;
     case OP_POW: pow_iv(al, ah, bl, bh, rl, rh); break;
     case OP_POWI: powi_iv(al, ah, c->arg, rl, rh); break;
-    case OP_EXP: set_iv(rl, rh, nonneg(dn2(exp(al))), up2(exp(ah))); break; /* increasing */
+    case OP_EXP: /* increasing */
+      bl = exp(al);
+      set_iv(rl, rh, nonneg(dn2(bl)), up2(ah == al ? bl : exp(ah)));
+      break;
     case OP_LOG: /* increasing on (0, inf]; log(0) = -inf and log(x < 0) = NaN: no enclosure */
       if (al <= 0) set_iv(rl, rh, NAN, NAN);
-      else set_iv(rl, rh, dn2(log(al)), up2(log(ah)));
+      else bl = log(al), set_iv(rl, rh, dn2(bl), up2(ah == al ? bl : log(ah)));
       break;
     case OP_SQRT: /* increasing on [0, inf], correctly rounded: 1 ulp */
       if (al < 0) set_iv(rl, rh, NAN, NAN);
