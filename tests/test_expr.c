@@ -517,6 +517,294 @@ START_TEST(test_used_and_printer)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- interval enclosures */
+
+/*
+  Enclosure check (StgssaExprEvalInterval): for each case, NBOXES = 200 boxes (fixed seed): the
+  species and parameters at a random point, each input in [-2, 2] and t in [0, 10] a random
+  interval (a wide one, one of width 1e-3, or a single point). In each box, the 8 corners of
+  (u, w, t) and NBOXPTS = 200 random points: every point value must lie in [lo, hi]. That is
+  21 cases x 200 boxes x 208 points = 8.7e5 point evaluations. Cases without may_fail must give
+  an enclosure in every box; the others (a divisor, a log or a non-integer power whose operand
+  may reach 0 or below) must give one in some boxes and are checked where they do.
+*/
+#define NBOXES  200
+#define NBOXPTS 200
+
+typedef struct {
+  const char *text;
+  int         may_fail;
+} IntervalCase;
+
+static const IntervalCase interval_cases[] = {
+  {"k*(A*exp(-c*t))^n/(K^n + (A*exp(-c*t))^n)",                                        0}, /* Hill, t-dependent activator */
+  {"vmax*(1 + u^2)^n/(Km^n + (1 + u^2)^n)",                                            0}, /* Hill, input-dependent */
+  {"k*A^4/(K^4 + (A*(2 + u))^4)",                                                      0}, /* Hill, integer exponent */
+  {"exp(-k*t)*(1 - exp(-K*t))",                                                        0},
+  {"vmax + k*t - Km*u*w",                                                              0},
+  {"(u + 3)/(w + 3) - A/(1 + t) + u/(t + 0.5)",                                        0}, /* division */
+  {"(u - 3)^3 + (w - 2.5)^-2 - (u - 2.25)^-3 + u^2*w^5 - w^4",                         0}, /* negative interval bases */
+  {"-(u*w)^2 + (u*t)^4/1e3 - 2*(w - t)^3 + (-u)^-4*(u > 1)",                           1}, /* pole of (-u)^-4 */
+  {"(u + 2.5)^(w + 2) + n^u*Km^(t/10) + 2^-t + A^u",                                   0}, /* a^b, interval exponent */
+  {"sqrt(u + 2.5) + log(w + 3) + sqrt(t)*log(1 + t)",                                  0},
+  {"min(u, w) + max(u*t, 1) - min(t, Km)*max(-w, u)",                                  0},
+  {"if(u > w, k*t, K - t) + (t >= 5)*vmax + (u != w) - (u == 0.5) + (t < Km) + (w <= u)", 0},
+  {"c*A*u/(1 + vmax*t + Km*w^2)",                                                      0},
+  {"if(A > 0, log(A), log(c - A))*t",                                                  0}, /* NaN of the branch not taken */
+  {"if(u*w > 0, (u*w)^n, 0)",                                                          1},
+  {"k/(u - w)",                                                                        1},
+  {"log(u + w + 1) + sqrt(u)",                                                         1},
+  {"(t - 5)^2.5 + (u + 1)^-1.5",                                                       1},
+  {"exp(u*t)/(1 + exp(u*t)) - log(1 + exp(-w*t))",                                     0},
+  {"0^t + t^0 + t^1 + (w^3)^-1",                                                       1}, /* 0^t jumps at t = 0 */
+  {"(u - w)*(u + w) - (u^2 - w^2) + t*(1 - t)",                                        0}, /* dependency: wide, still valid */
+};
+
+/* point in [lo, hi] */
+static double uniform_in(double lo, double hi) { return fmin(hi, fmax(lo, uniform(lo, hi))); }
+
+/* random sub-interval of [a, b]: wide (70%), width 1e-3 (20%) or a point (10%) */
+static void random_interval(double a, double b, double *lo, double *hi)
+{
+  double r = uniform(0, 1), x = uniform(a, b), y;
+  if (r < 0.1) y = x;
+  else if (r < 0.3) y = fmin(b, x + 1e-3);
+  else y = uniform(a, b);
+  *lo = fmin(x, y);
+  *hi = fmax(x, y);
+}
+
+START_TEST(test_interval_enclosure)
+{
+  const IntervalCase *c = &interval_cases[_i];
+  StgssaExpr         *e = compile_ok(c->text);
+  double              ulo[NIN], uhi[NIN], tlo, thi, lo, hi, v;
+  int                 b, p, nok = 0;
+  Point               x;
+
+  for (b = 0; b < NBOXES; b++) {
+    random_point(&x);
+    for (int i = 0; i < NIN; i++) random_interval(-2, 2, &ulo[i], &uhi[i]);
+    random_interval(0, 10, &tlo, &thi);
+    if (StgssaExprEvalInterval(e, x.s, x.p, ulo, uhi, tlo, thi, &lo, &hi)) {
+      ck_assert_msg(c->may_fail, "'%s': no enclosure for box %d", c->text, b);
+      ck_assert(lo == -INFINITY && hi == INFINITY);
+      continue;
+    }
+    nok++;
+    ck_assert_msg(lo <= hi, "'%s' box %d: [%.17g, %.17g]", c->text, b, lo, hi);
+    for (p = 0; p < NBOXPTS + 8; p++) {
+      if (p < 8) { /* corners */
+        x.u[0] = p & 1 ? uhi[0] : ulo[0];
+        x.u[1] = p & 2 ? uhi[1] : ulo[1];
+        x.t    = p & 4 ? thi : tlo;
+      } else {
+        for (int i = 0; i < NIN; i++) x.u[i] = uniform_in(ulo[i], uhi[i]);
+        x.t = uniform_in(tlo, thi);
+      }
+      v = eval_at(e, &x);
+      if (!(lo <= v && v <= hi)) /* (ck_assert marks a point through a pipe on success: too slow here) */
+        ck_abort_msg("'%s' box %d point %d (u=%.17g w=%.17g t=%.17g): %.17g not in [%.17g, %.17g]", c->text, b, p, x.u[0], x.u[1], x.t, v,
+                     lo, hi);
+    }
+  }
+  ck_assert_msg(nok > 0, "'%s': no box with an enclosure", c->text);
+  StgssaExprFree(&e);
+}
+END_TEST
+
+/* distance in units in the last place (ordered integer representation) */
+static double ulps(double a, double b)
+{
+  int64_t i, j;
+  memcpy(&i, &a, sizeof i);
+  memcpy(&j, &b, sizeof j);
+  i = i < 0 ? INT64_MIN - i : i;
+  j = j < 0 ? INT64_MIN - j : j;
+  return i > j ? (double)((uint64_t)i - (uint64_t)j) : (double)((uint64_t)j - (uint64_t)i);
+}
+
+/* the interval of text at the fixed point (params p, or fixed.p when NULL), u in [u0, u1],
+   w = fixed.u[1], t in [t0, t1]; returns the return code */
+static int interval1(const char *text, const double *p, double u0, double u1, double t0, double t1, double *lo, double *hi)
+{
+  StgssaExpr *e = compile_ok(text);
+  double      ulo[NIN] = {u0, fixed.u[1]}, uhi[NIN] = {u1, fixed.u[1]};
+  int         rc = StgssaExprEvalInterval(e, fixed.s, p ? p : fixed.p, ulo, uhi, t0, t1, lo, hi);
+  StgssaExprFree(&e);
+  return rc;
+}
+
+/* [lo, hi] is [want_lo, want_hi] up to n ulp, outward */
+#define CK_NEAR(text, lo, hi, want_lo, want_hi, n)                                                                                                                \
+  ck_assert_msg((lo) <= (want_lo) && (hi) >= (want_hi) && ulps(lo, want_lo) <= (n) && ulps(hi, want_hi) <= (n), "'%s': [%.17g, %.17g], expected [%.17g, %.17g]", \
+                text, lo, hi, (double)(want_lo), (double)(want_hi))
+
+/* Tightness: monotone expressions give the images of the endpoints up to a few ulp; powers
+   use monotone pieces (an even power of an interval containing 0 starts at 0). */
+START_TEST(test_interval_tight)
+{
+  double lo, hi, p3[NPAR];
+  int    i;
+
+  for (i = 0; i < 1000; i++) { /* vmax + k*t = 2 + 1.5 t: 2 ulp (one product, one sum) */
+    double t0 = uniform(0, 10), t1 = t0 + uniform(0, 10);
+    ck_assert_int_eq(interval1("vmax + k*t", NULL, 0, 0, t0, t1, &lo, &hi), 0);
+    CK_NEAR("vmax + k*t", lo, hi, 2 + 1.5 * t0, 2 + 1.5 * t1, 4);
+  }
+  for (i = 0; i < 1000; i++) { /* exp(-k*t), decreasing; the 1 ulp of k*t becomes |k t| ulp of exp */
+    double t0 = uniform(0, 2), t1 = t0 + uniform(0, 2);
+    ck_assert_int_eq(interval1("exp(-k*t)", NULL, 0, 0, t0, t1, &lo, &hi), 0);
+    CK_NEAR("exp(-k*t)", lo, hi, exp(-1.5 * t1), exp(-1.5 * t0), 8 + 2 * 1.5 * t1);
+  }
+  ck_assert_int_eq(interval1("u^2", NULL, -1, 2, 0, 0, &lo, &hi), 0);
+  ck_assert(lo == 0); /* not -2 as from u*u */
+  CK_NEAR("u^2", lo, hi, 0, 4, 1);
+  ck_assert_int_eq(interval1("u^3", NULL, -1, 2, 0, 0, &lo, &hi), 0);
+  CK_NEAR("u^3", lo, hi, -1, 8, 4);
+  ck_assert_int_eq(interval1("(u - 3)^4", NULL, -1, 1, 0, 0, &lo, &hi), 0);
+  CK_NEAR("(u - 3)^4", lo, hi, 16, 256, 8);
+  ck_assert_int_eq(interval1("u^-2", NULL, 0.5, 2, 0, 0, &lo, &hi), 0);
+  CK_NEAR("u^-2", lo, hi, 0.25, 4, 4);
+  ck_assert_int_eq(interval1("(u - 3)^-1", NULL, -1, 1, 0, 0, &lo, &hi), 0);
+  CK_NEAR("(u - 3)^-1", lo, hi, -0.5, -0.25, 8);
+  memcpy(p3, fixed.p, sizeof p3);
+  p3[4] = 3; /* n = 3: an integer exponent given as a parameter (pow, monotone pieces) */
+  ck_assert_int_eq(interval1("(u - 3)^n", p3, -1, 1, 0, 0, &lo, &hi), 0);
+  CK_NEAR("(u - 3)^n", lo, hi, -64, -8, 8);
+  p3[4] = 2;
+  ck_assert_int_eq(interval1("u^n", p3, -1, 2, 0, 0, &lo, &hi), 0);
+  CK_NEAR("u^n", lo, hi, 0, 4, 2);
+  ck_assert_int_eq(interval1("u^n", NULL, 1, 4, 0, 0, &lo, &hi), 0); /* n = 2.5 */
+  CK_NEAR("u^n", lo, hi, 1, 32, 2);
+  ck_assert_int_eq(interval1("K^t", NULL, 0, 0, 0, 3, &lo, &hi), 0); /* point base 2 */
+  CK_NEAR("K^t", lo, hi, 1, 8, 2);
+  ck_assert_int_eq(interval1("sqrt(t) + log(u)", NULL, 1, 4, 4, 9, &lo, &hi), 0);
+  CK_NEAR("sqrt(t) + log(u)", lo, hi, 2, 3 + log(4), 6);
+  /* exact: constants, points, min, max, negation */
+  ck_assert_int_eq(interval1("k", NULL, 0, 0, 0, 0, &lo, &hi), 0);
+  ck_assert(lo == 1.5 && hi == 1.5);
+  ck_assert_int_eq(interval1("min(u, t)", NULL, 0, 3, 1, 2, &lo, &hi), 0);
+  ck_assert(lo == 0 && hi == 2);
+  ck_assert_int_eq(interval1("-max(u, t)", NULL, 0, 3, 1, 2, &lo, &hi), 0);
+  ck_assert(lo == -3 && hi == -1);
+  /* the enclosure of a point box is the point value up to a few ulp */
+  {
+    const char *text = "k*A^n/(K^n + A^n)";
+    ck_assert_int_eq(interval1(text, NULL, 0, 0, 0, 0, &lo, &hi), 0);
+    ck_assert(lo <= hill_value() && hill_value() <= hi && ulps(lo, hi) <= 32);
+  }
+}
+END_TEST
+
+/* Comparisons are decided when the whole box agrees, if() then takes one branch. */
+START_TEST(test_interval_logic)
+{
+  double lo, hi, pn[NPAR];
+
+  ck_assert_int_eq(interval1("t < 5", NULL, 0, 0, 1, 2, &lo, &hi), 0);
+  ck_assert(lo == 1 && hi == 1);
+  ck_assert_int_eq(interval1("t < 5", NULL, 0, 0, 6, 7, &lo, &hi), 0);
+  ck_assert(lo == 0 && hi == 0);
+  ck_assert_int_eq(interval1("t < 5", NULL, 0, 0, 4, 6, &lo, &hi), 0);
+  ck_assert(lo == 0 && hi == 1);
+  ck_assert_int_eq(interval1("t <= 5", NULL, 0, 0, 4, 5, &lo, &hi), 0);
+  ck_assert(lo == 1 && hi == 1);
+  ck_assert_int_eq(interval1("t >= 5", NULL, 0, 0, 5, 6, &lo, &hi), 0);
+  ck_assert(lo == 1 && hi == 1);
+  ck_assert_int_eq(interval1("t > 5", NULL, 0, 0, 5, 6, &lo, &hi), 0);
+  ck_assert(lo == 0 && hi == 1);
+  ck_assert_int_eq(interval1("t == 5", NULL, 0, 0, 5, 5, &lo, &hi), 0);
+  ck_assert(lo == 1 && hi == 1);
+  ck_assert_int_eq(interval1("t != u", NULL, 0, 1, 2, 3, &lo, &hi), 0);
+  ck_assert(lo == 1 && hi == 1);
+  ck_assert_int_eq(interval1("t == u", NULL, 0, 1, 1, 3, &lo, &hi), 0);
+  ck_assert(lo == 0 && hi == 1);
+  /* if: the condition excludes 0, is exactly 0, or neither (hull) */
+  ck_assert_int_eq(interval1("if(u > 0, sqrt(u), 0)", NULL, 1, 4, 0, 0, &lo, &hi), 0);
+  CK_NEAR("if(u > 0, sqrt(u), 0)", lo, hi, 1, 2, 1);
+  ck_assert_int_eq(interval1("if(u > 0, sqrt(u), 0)", NULL, -1, -0.5, 0, 0, &lo, &hi), 0);
+  ck_assert(lo == 0 && hi == 0); /* sqrt of a negative interval in the branch not taken */
+  ck_assert_int_eq(interval1("if(u > 0, sqrt(u), 0)", NULL, -1, 1, 0, 0, &lo, &hi), 1);
+  ck_assert_int_eq(interval1("if(t - 5, k, K)", NULL, 0, 0, 5, 5, &lo, &hi), 0);
+  ck_assert(lo == 2 && hi == 2);
+  ck_assert_int_eq(interval1("if(t - 5, k, K)", NULL, 0, 0, 6, 7, &lo, &hi), 0);
+  ck_assert(lo == 1.5 && hi == 1.5);
+  ck_assert_int_eq(interval1("if(t < 5, k, K)", NULL, 0, 0, 4, 6, &lo, &hi), 0);
+  ck_assert(lo == 1.5 && hi == 2);
+  /* a NaN parameter in the branch not taken is ignored, as by the point evaluator */
+  memcpy(pn, fixed.p, sizeof pn);
+  pn[2] = NAN; /* k */
+  ck_assert_int_eq(interval1("if(t > 5, k, 1)", pn, 0, 0, 0, 1, &lo, &hi), 0);
+  ck_assert(lo == 1 && hi == 1);
+  ck_assert_int_eq(interval1("if(t > 5, k, 1)", pn, 0, 0, 4, 6, &lo, &hi), 1);
+}
+END_TEST
+
+typedef struct {
+  const char *text;
+  double      u0, u1, t0, t1;
+} FailCase;
+
+/* no enclosure: the box reaches a pole, a domain error or a NaN */
+static const FailCase fail_cases[] = {
+  {"k/u",                  -1,  1,  0, 0 }, /* divisor interval contains 0 */
+  {"k/u",                  0,   1,  0, 0 }, /* ... at an endpoint */
+  {"k/(t - u)",            0,   1,  1, 2 },
+  {"log(u)",               0,   1,  0, 0 }, /* log of an interval containing 0 */
+  {"log(u)",               -1,  -0.5, 0, 0 },
+  {"sqrt(u)",              -1,  1,  0, 0 },
+  {"u^-2",                 -1,  2,  0, 0 }, /* pole of a negative integer power */
+  {"u^-1",                 0,   0,  0, 0 },
+  {"(t - 5)^2.5",          0,   0,  0, 10}, /* negative base, non-integer exponent */
+  {"(u - 3)^n",            0,   1,  0, 0 },
+  {"u^n",                  -1,  1,  0, 0 },
+  {"c^t",                  0,   0,  1, 2 }, /* negative point base, exponent interval */
+  {"0^t",                  0,   0,  0, 1 }, /* 0^t jumps at t = 0 */
+  {"u^t",                  0,   1,  -1, 1},
+  {"log(c)*t",             0,   0,  0, 1 }, /* NaN from a parameter */
+  {"t - t",                0,   0,  INFINITY, INFINITY}, /* inf - inf */
+  {"if(log(c), 1, 2)",     0,   0,  0, 0 }, /* NaN condition */
+  {"min(u, log(c))",       0,   1,  0, 0 },
+  {"t",                    0,   0,  2, 1 }, /* reversed box */
+  {"u + t",                NAN, 1,  0, 1 }, /* NaN bound */
+};
+
+/* one test for the whole table (a forked test each costs more than the checks) */
+START_TEST(test_interval_fail)
+{
+  for (size_t i = 0; i < sizeof fail_cases / sizeof fail_cases[0]; i++) {
+    const FailCase *c  = &fail_cases[i];
+    double          lo = 0, hi = 0;
+    ck_assert_msg(interval1(c->text, NULL, c->u0, c->u1, c->t0, c->t1, &lo, &hi) != 0, "'%s': enclosure [%g, %g] where none exists", c->text, lo, hi);
+    ck_assert(lo == -INFINITY && hi == INFINITY);
+  }
+}
+END_TEST
+
+/* a NaN parameter that is used, infinite endpoints, deep expressions in the work array */
+START_TEST(test_interval_edges)
+{
+  double lo, hi, pn[NPAR];
+
+  memcpy(pn, fixed.p, sizeof pn);
+  pn[2] = NAN; /* k */
+  ck_assert_int_eq(interval1("k*t", pn, 0, 0, 0, 1, &lo, &hi), 1);
+  ck_assert_int_eq(interval1("vmax + k", pn, 0, 0, 0, 0, &lo, &hi), 1);
+  /* overflow: an infinite endpoint is still an enclosure */
+  ck_assert_int_eq(interval1("exp(u)", NULL, 0, 1000, 0, 0, &lo, &hi), 0);
+  ck_assert(lo <= 1 && hi == INFINITY);
+  ck_assert_int_eq(interval1("exp(-k*t)", NULL, 0, 0, 0, INFINITY, &lo, &hi), 0);
+  ck_assert(lo == 0 && hi >= 1 && ulps(hi, 1) <= 2);
+  /* the largest stack with no variable other than t: every slot used */
+  {
+    const char *text = "t^2*(t^3*(t^4*(t^5*(t + 1) + 2) + 3) + 4)";
+    ck_assert_int_eq(interval1(text, NULL, 0, 0, 1, 1, &lo, &hi), 0);
+    CK_NEAR(text, lo, hi, 11, 11, 32);
+  }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- main */
 
 static Suite *expr_suite(void)
@@ -544,6 +832,15 @@ static Suite *expr_suite(void)
   tc = tcase_create("compiled");
   tcase_add_loop_test(tc, test_folding, 0, (int)(sizeof fold_cases / sizeof fold_cases[0]));
   tcase_add_test(tc, test_used_and_printer);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("interval");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_interval_enclosure, 0, (int)(sizeof interval_cases / sizeof interval_cases[0]));
+  tcase_add_test(tc, test_interval_tight);
+  tcase_add_test(tc, test_interval_logic);
+  tcase_add_test(tc, test_interval_fail);
+  tcase_add_test(tc, test_interval_edges);
   suite_add_tcase(s, tc);
   return s;
 }

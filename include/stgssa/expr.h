@@ -95,7 +95,13 @@ double StgssaExprEvalGradWork(const StgssaExpr *e, const double *species, const 
    anywhere in [inputs_lo[i], inputs_hi[i]], the value lies in [*lo, *hi] (outward rounding, so
    the enclosure is guaranteed despite floating point). Returns 0 on success, or nonzero when no
    enclosure can be given (a NaN operand or domain error possible in the box); then *lo = -inf,
-   *hi = +inf. Does not allocate (uses the expression's work array; not thread safe). */
+   *hi = +inf. Does not allocate (uses the expression's work array; not thread safe).
+   Rules: division by an interval containing 0, log of one reaching 0, sqrt of one reaching below
+   0, a^b unless a > 0 (or a >= 0 and b > 0) except for a point exponent (integer: monotone
+   pieces, else a >= 0) and 0^b with b > 0: no enclosure. Comparisons give [1,1] or [0,0] when
+   decided on the whole box, else [0,1]; if(c,a,b) with c decided takes that branch only (a NaN or
+   domain error in the other is ignored, as by StgssaExprEval), else the hull of both. An input or
+   t bound that is NaN or reversed (lo > hi) gives no enclosure; endpoints may be infinite. */
 int StgssaExprEvalInterval(const StgssaExpr *e, const double *species, const double *params, const double *inputs_lo, const double *inputs_hi, double t_lo,
                            double t_hi, double *lo, double *hi);
 

@@ -663,7 +663,13 @@ int StgssaExprCompile(const char *text, size_t len, const char *filename, int li
   e->code  = P.code;
   e->ncode = P.ncode;
   P.code   = NULL;
-  e->work  = malloc(StgssaExprWorkSize(e) * sizeof *e->work);
+  {
+    /* the interval evaluator keeps [lo, hi] per stack slot: 2 * depth doubles (already covered
+       when the expression uses a variable, since then depth * (1 + nvar) + 1 > 2 * depth) */
+    size_t nw = StgssaExprWorkSize(e);
+    if (nw < 2 * (size_t)e->depth) nw = 2 * (size_t)e->depth;
+    e->work = malloc(nw * sizeof *e->work);
+  }
   if (!e->work) goto nomem;
   *out = e;
   return STGSSA_PARSE_OK;
@@ -912,6 +918,318 @@ double StgssaExprEvalGrad(const StgssaExpr *e, const double *species, const doub
                           double *dspecies, double *dparams, double *dinputs, double *dt)
 {
   return StgssaExprEvalGradWork(e, species, params, inputs, t, dspecies, dparams, dinputs, dt, e->work);
+}
+
+/* ---------------------------------------------------------------- interval evaluation */
+/*
+  Interval enclosure (StgssaExprEvalInterval). Each stack slot holds [lo, hi]; the slot
+  encloses the exact value and every value the point evaluator computes on the box (by
+  induction: every operation below is monotone in each operand on the pieces it is applied to,
+  and rounding to nearest is monotone too). Outward rounding: + - * / and sqrt are correctly
+  rounded, so one ulp (nextafter) per endpoint covers the exact result; for + - and * the
+  rounding error is computed exactly (2Sum, fma) and an endpoint is widened only when it is
+  inexact, on the side of the exact value, so exact results (t - 5 at t = 5, 0*x) stay exact.
+  exp, log and pow are within 1 ulp on glibc but not correctly rounded (and not necessarily
+  monotone), so their endpoints are widened by 2 ulp. Negation, min, max, comparisons and if
+  are exact.
+
+  "No enclosure" is the slot [NaN, NaN]: it propagates through every operation except an if()
+  whose condition decides the branch for the whole box, like the NaN of a branch not taken in
+  the point evaluator. Endpoints may be infinite (overflow, exp of a large interval).
+*/
+
+/* nextafter(x, +inf) and nextafter(x, -inf) without the library call: the next double up is
+   the bit pattern plus one for x > 0, minus one for x < 0 (IEEE 754 binary64 ordering) */
+static double up1(double x)
+{
+  uint64_t b;
+  if (!(x < INFINITY)) return x; /* +inf, NaN */
+  if (x == 0) return 0x1p-1074;
+  memcpy(&b, &x, sizeof b);
+  b += x > 0 ? 1 : (uint64_t)-1;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+static double dn1(double x) { return -up1(-x); }
+static double dn2(double x) { return dn1(dn1(x)); } /* exp, log, pow: libm within 1 ulp */
+static double up2(double x) { return up1(up1(x)); }
+static double nonneg(double x) { return x < 0 ? 0.0 : x; } /* NaN stays NaN */
+
+/* s = a + b (s = a*b) rounded to nearest, as a lower (up = 0) or upper (up = 1) bound of the
+   exact result: err = exact - s by 2Sum (Knuth) or fma is exact when s is finite (and for the
+   product not below 2^-969, where the residual could underflow: then widen unconditionally) */
+static double add_dir(double a, double b, int up)
+{
+  double s = a + b, bb, err;
+  if (!isfinite(s)) return up ? up1(s) : dn1(s);
+  bb  = s - a;
+  err = (a - (s - bb)) + (b - bb);
+  return up ? (err > 0 ? up1(s) : s) : (err < 0 ? dn1(s) : s);
+}
+
+static double mul_dir(double a, double b, int up)
+{
+  double p = a * b, err;
+  if (!isfinite(p) || (fabs(p) < 0x1p-969 && a != 0 && b != 0)) return up ? up1(p) : dn1(p);
+  err = fma(a, b, -p); /* 0 when a or b is 0 */
+  return up ? (err > 0 ? up1(p) : p) : (err < 0 ? dn1(p) : p);
+}
+
+/* x^m for x >= 0 rounded downward (up = 0) or upward (up = 1): the multiplications of ipow
+   in the same order, each rounded outward (so it bounds ipow's rounded result too). */
+static double ipow_dir(double x, unsigned m, int up)
+{
+  double r = 1.0;
+  int    first = 1;
+  while (m) {
+    if (m & 1u) {
+      r     = first ? x : up ? mul_dir(r, x, 1) : nonneg(mul_dir(r, x, 0)); /* 1*x is exact */
+      first = 0;
+    }
+    m >>= 1;
+    if (m) x = up ? mul_dir(x, x, 1) : nonneg(mul_dir(x, x, 0));
+  }
+  return r;
+}
+
+/* Signed x^m for odd m, rounded outward: x < 0 gives -(|x|^m) with the other rounding. */
+static double spow_dir(double x, unsigned m, int up) { return x < 0 ? -ipow_dir(-x, m, !up) : ipow_dir(x, m, up); }
+
+/* [ml, mh] = range of |x| over [l, h] */
+static void magnitude(double l, double h, double *ml, double *mh)
+{
+  if (l >= 0) *ml = l, *mh = h;
+  else if (h <= 0) *ml = -h, *mh = -l;
+  else *ml = 0.0, *mh = fmax(-l, h);
+}
+
+/* slot = [l, h], or no enclosure if either is NaN */
+static void set_iv(double *L, double *H, double l, double h)
+{
+  if (isnan(l) || isnan(h)) l = h = NAN;
+  *L = l;
+  *H = h;
+}
+
+/* hull of the four corner values p[0..4) into [*l, *h]; 0 when one is NaN */
+static int hull4(const double *p, double *l, double *h)
+{
+  *l = *h = p[0];
+  for (int i = 0; i < 4; i++) {
+    if (isnan(p[i])) return 0;
+    *l = p[i] < *l ? p[i] : *l;
+    *h = p[i] > *h ? p[i] : *h;
+  }
+  return 1;
+}
+
+/* [al,ah] * [bl,bh]: the hull of the four corner products (0 * inf gives no enclosure). The
+   smallest and the largest rounded products are recomputed with outward rounding; corners whose
+   rounded products tie may have different exact products, so each of a tie is recomputed. */
+static void mul_iv(double al, double ah, double bl, double bh, double *L, double *H)
+{
+  double x[4] = {al, al, ah, ah}, y[4] = {bl, bh, bl, bh}, p[4], l = INFINITY, h = -INFINITY;
+  int    il = 0, ih = 0, i;
+  for (i = 0; i < 4; i++) {
+    p[i] = x[i] * y[i];
+    if (isnan(p[i])) {
+      set_iv(L, H, NAN, NAN);
+      return;
+    }
+    if (p[i] < p[il]) il = i;
+    if (p[i] > p[ih]) ih = i;
+  }
+  for (i = 0; i < 4; i++) {
+    if (p[i] == p[il]) l = fmin(l, mul_dir(x[i], y[i], 0));
+    if (p[i] == p[ih]) h = fmax(h, mul_dir(x[i], y[i], 1));
+  }
+  set_iv(L, H, l, h);
+}
+
+/* [al,ah] / [bl,bh]: no enclosure when the divisor interval contains 0, else a/b is monotone
+   in each operand and its extremes are corner quotients */
+static void div_iv(double al, double ah, double bl, double bh, double *L, double *H)
+{
+  double p[4] = {al / bl, al / bh, ah / bl, ah / bh}, l, h;
+  if (!(bl <= 0 && bh >= 0) && hull4(p, &l, &h)) set_iv(L, H, dn1(l), up1(h));
+  else set_iv(L, H, NAN, NAN);
+}
+
+/* x^k, k a constant integer (OP_POWI): monotone in |x| for even k, in x for odd k; k < 0 is
+   1/x^|k|, no enclosure when x^|k| can be 0 (pole) */
+static void powi_iv(double l, double h, int k, double *L, double *H)
+{
+  unsigned m = (unsigned)(k < 0 ? -k : k);
+  double   pl, ph, ml, mh;
+
+  if (k == 0) { /* ipow(x, 0) = 1 */
+    set_iv(L, H, 1.0, 1.0);
+    return;
+  }
+  if (m % 2 == 0) {
+    magnitude(l, h, &ml, &mh);
+    pl = ipow_dir(ml, m, 0), ph = ipow_dir(mh, m, 1);
+  } else pl = spow_dir(l, m, 0), ph = spow_dir(h, m, 1);
+  if (k > 0) set_iv(L, H, pl, ph);
+  else if (pl <= 0 && ph >= 0) set_iv(L, H, NAN, NAN);
+  else set_iv(L, H, dn1(1.0 / ph), up1(1.0 / pl)); /* 1/x decreasing on a sign-definite interval */
+}
+
+/* a^b (OP_POW). A point exponent b: integer b as powi (monotone pieces), non-integer b needs
+   a >= 0 (NaN for a < 0) and a > 0 when b < 0 (pole). A point base a <= 0 with an interval
+   exponent: 0^b = 0 for b > 0, else no enclosure (jump at b = 0, pole, or NaN for a < 0).
+   Otherwise a > 0 (or a >= 0 and b > 0): a^b is monotone in a for fixed b and in b for fixed
+   a, so its extremes are at the four corners. */
+/* pow(x0, b) and pow(x1, b), one call when x0 == x1 */
+static void pow_pair(double x0, double x1, double b, double *r0, double *r1)
+{
+  *r0 = pow(x0, b);
+  *r1 = x1 == x0 ? *r0 : pow(x1, b);
+}
+
+static void pow_iv(double al, double ah, double bl, double bh, double *L, double *H)
+{
+  double p[4], l, h, ml, mh;
+
+  if (bl == bh) {
+    double b = bl;
+    if (b == 0) { /* pow(x, 0) = 1 */
+      set_iv(L, H, 1.0, 1.0);
+      return;
+    }
+    if (b == floor(b) && fabs(b) < 0x1p53) {
+      if (b < 0 && al <= 0 && ah >= 0) {
+        set_iv(L, H, NAN, NAN);
+        return;
+      }
+      if (fmod(b, 2.0) == 0) { /* even: monotone in |a| */
+        magnitude(al, ah, &ml, &mh);
+        pow_pair(ml, mh, b, &l, &h);
+        if (b > 0) set_iv(L, H, nonneg(dn2(l)), up2(h));
+        else set_iv(L, H, nonneg(dn2(h)), up2(l));
+        return;
+      }
+      pow_pair(al, ah, b, &l, &h);
+      if (b > 0) set_iv(L, H, dn2(l), up2(h)); /* odd, increasing */
+      else set_iv(L, H, dn2(h), up2(l));       /* odd < 0, decreasing */
+      return;
+    }
+    if (al < 0 || (b < 0 && al <= 0)) {
+      set_iv(L, H, NAN, NAN);
+      return;
+    }
+    pow_pair(al, ah, b, &l, &h);
+    if (b > 0) set_iv(L, H, nonneg(dn2(l)), up2(h));
+    else set_iv(L, H, nonneg(dn2(h)), up2(l));
+    return;
+  }
+  if (al == ah && al <= 0) {
+    if (al == 0 && bl > 0) set_iv(L, H, 0.0, 0.0);
+    else set_iv(L, H, NAN, NAN);
+    return;
+  }
+  if (!(al > 0 || (al >= 0 && bl > 0))) {
+    set_iv(L, H, NAN, NAN);
+    return;
+  }
+  pow_pair(al, ah, bl, &p[0], &p[2]);
+  pow_pair(al, ah, bh, &p[1], &p[3]);
+  if (hull4(p, &l, &h)) set_iv(L, H, nonneg(dn2(l)), up2(h));
+  else set_iv(L, H, NAN, NAN);
+}
+
+/* comparison: [1,1] when true on the whole box, [0,0] when false on the whole box, else [0,1] */
+static void cmp_iv(int op, double al, double ah, double bl, double bh, double *L, double *H)
+{
+  int yes, no, same = al == ah && bl == bh && al == bl;
+  switch (op) {
+  case OP_LT: yes = ah < bl, no = al >= bh; break;
+  case OP_LE: yes = ah <= bl, no = al > bh; break;
+  case OP_GT: yes = al > bh, no = ah <= bl; break;
+  case OP_GE: yes = al >= bh, no = ah < bl; break;
+  case OP_EQ: yes = same, no = ah < bl || bh < al; break;
+  default: yes = ah < bl || bh < al, no = same; break; /* OP_NE */
+  }
+  set_iv(L, H, yes ? 1.0 : 0.0, no ? 0.0 : 1.0);
+}
+
+int StgssaExprEvalInterval(const StgssaExpr *e, const double *species, const double *params, const double *inputs_lo, const double *inputs_hi, double t_lo,
+                           double t_hi, double *lo, double *hi)
+{
+  const Instr *c = e->code, *end = c + e->ncode;
+  double      *L = e->work, *H = e->work + e->depth; /* slot i: [L[i], H[i]] */
+  int          sp = 0;
+  double       al, ah, bl, bh, *rl, *rh;
+
+  for (; c < end; c++) {
+    switch (c->op) {
+    case OP_CONST: set_iv(&L[sp], &H[sp], c->c, c->c); sp++; continue;
+    case OP_S: set_iv(&L[sp], &H[sp], species[c->arg], species[c->arg]); sp++; continue;
+    case OP_P: set_iv(&L[sp], &H[sp], params[c->arg], params[c->arg]); sp++; continue;
+    case OP_I: /* a NaN or reversed bound is a caller error: no enclosure */
+      if (!(inputs_lo[c->arg] <= inputs_hi[c->arg])) goto fail;
+      set_iv(&L[sp], &H[sp], inputs_lo[c->arg], inputs_hi[c->arg]);
+      sp++;
+      continue;
+    case OP_T:
+      if (!(t_lo <= t_hi)) goto fail;
+      set_iv(&L[sp], &H[sp], t_lo, t_hi);
+      sp++;
+      continue;
+    case OP_IF: /* condition decided for the whole box: that branch (the other may be NaN) */
+      sp -= 2;
+      al = L[sp - 1], ah = H[sp - 1];
+      if (isnan(al)) continue; /* condition without enclosure: stays [NaN, NaN] */
+      if (al > 0 || ah < 0) set_iv(&L[sp - 1], &H[sp - 1], L[sp], H[sp]);
+      else if (al == 0 && ah == 0) set_iv(&L[sp - 1], &H[sp - 1], L[sp + 1], H[sp + 1]);
+      else if (isnan(L[sp]) || isnan(L[sp + 1])) set_iv(&L[sp - 1], &H[sp - 1], NAN, NAN);
+      else set_iv(&L[sp - 1], &H[sp - 1], fmin(L[sp], L[sp + 1]), fmax(H[sp], H[sp + 1])); /* hull */
+      continue;
+    default: break;
+    }
+    /* operations of one or two operands: a = [al, ah] (first), b = [bl, bh] (second) */
+    if (op_arity[c->op] == 2) sp--, bl = L[sp], bh = H[sp];
+    else bl = bh = 0.0;
+    al = L[sp - 1], ah = H[sp - 1];
+    rl = &L[sp - 1], rh = &H[sp - 1];
+    if (isnan(al) || isnan(bl)) { /* NaN in, NaN out */
+      set_iv(rl, rh, NAN, NAN);
+      continue;
+    }
+    switch (c->op) {
+    case OP_NEG: set_iv(rl, rh, -ah, -al); break;
+    case OP_ADD: set_iv(rl, rh, add_dir(al, bl, 0), add_dir(ah, bh, 1)); break; /* inf - inf: NaN */
+    case OP_SUB: set_iv(rl, rh, add_dir(al, -bh, 0), add_dir(ah, -bl, 1)); break;
+    case OP_MUL: mul_iv(al, ah, bl, bh, rl, rh); break;
+    case OP_DIV: div_iv(al, ah, bl, bh, rl, rh); break;
+    case OP_POW: pow_iv(al, ah, bl, bh, rl, rh); break;
+    case OP_POWI: powi_iv(al, ah, c->arg, rl, rh); break;
+    case OP_EXP: /* increasing */
+      bl = exp(al);
+      set_iv(rl, rh, nonneg(dn2(bl)), up2(ah == al ? bl : exp(ah)));
+      break;
+    case OP_LOG: /* increasing on (0, inf]; log(0) = -inf and log(x < 0) = NaN: no enclosure */
+      if (al <= 0) set_iv(rl, rh, NAN, NAN);
+      else bl = log(al), set_iv(rl, rh, dn2(bl), up2(ah == al ? bl : log(ah)));
+      break;
+    case OP_SQRT: /* increasing on [0, inf], correctly rounded: 1 ulp */
+      if (al < 0) set_iv(rl, rh, NAN, NAN);
+      else set_iv(rl, rh, nonneg(dn1(sqrt(al))), up1(sqrt(ah)));
+      break;
+    case OP_MIN: set_iv(rl, rh, fmin(al, bl), fmin(ah, bh)); break; /* increasing in both */
+    case OP_MAX: set_iv(rl, rh, fmax(al, bl), fmax(ah, bh)); break;
+    default: cmp_iv(c->op, al, ah, bl, bh, rl, rh); break; /* comparisons */
+    }
+  }
+  if (isnan(L[0])) goto fail;
+  *lo = L[0];
+  *hi = H[0];
+  return 0;
+
+fail:
+  *lo = -INFINITY;
+  *hi = INFINITY;
+  return 1;
 }
 
 /* ---------------------------------------------------------------- printer */
