@@ -101,11 +101,20 @@ expect_fail fsp_design        "not fsp"                              "$exe" $G -
 expect_fail fsp_window        "drop -stgssa_window"                  "$exe" $G -stgssa_gradient fsp -stgssa_fsp_max M=60,G_on=1,G_off=1 -stgssa_window 0,1
 
 # collective failure on 2 ranks: both exit, no hang
+# rate laws and inputs (issue 7): run-time guards name the reaction's line, the time and the state
+printf 'begin parameters\n  k 1\nend parameters\nbegin species\n  M 6\nend species\nbegin reactions\n  M -> 0  k*(M - 4.5)\n  0 -> M  0.1\nend reactions\n' > "$work/neglaw.model"
+printf 'begin parameters\n  k 1\nend parameters\nbegin inputs\n  u log(1 - t)\nend inputs\nbegin species\n  M 0\nend species\nbegin reactions\n  0 -> M  k*u\nend reactions\n' > "$work/unbounded.model"
+L="-stgssa_mode simulate -stgssa_ntraj 20 -stgssa_tfinal 50 -stgssa_output out.h5"
+expect_fail law_negative     "neglaw.model:8: the rate law of reaction 1 gives the propensity -0.5" "$exe" $L -stgssa_model neglaw.model
+expect_fail law_negative_state "in the state M=4"                  "$exe" $L -stgssa_model neglaw.model
+expect_fail law_unbounded    "unbounded.model:11: cannot bound the rate law of reaction 1" "$exe" $L -stgssa_model unbounded.model
+expect_fail steady_no_burnin "expected -stgssa_initial_burnin T > 0" "$exe" $M -stgssa_initial steady
+expect_fail thinning_step    "-stgssa_thinning_step: expected a time >= 0" "$exe" $M -stgssa_thinning_step -1
 expect_fail mpi_bad_observed "unknown species 'X'"              mpirun -n 2 --oversubscribe "$exe" $M -stgssa_observe X
 
 # and a good run writes exactly out.h5, no temporary left behind
 (cd "$work" && timeout 120 "$exe" $M > /dev/null 2>&1)
-if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model cells.csv empty.csv negative.csv out.h5 telegraph.model text.csv timed.csv unknown.csv " ]; then
+if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model cells.csv empty.csv negative.csv neglaw.model out.h5 telegraph.model text.csv timed.csv unbounded.model unknown.csv " ]; then
   echo "ok   good_run_writes_output"; pass=$((pass + 1))
 else
   echo "FAIL good_run_writes_output: $(ls -A "$work" | tr '\n' ' ')"; fail=$((fail + 1))
