@@ -339,6 +339,16 @@ static const char *ast_name(const ASTNode_t *a)
   }
 }
 
+/* value of a number node (integer, real, e-notation, rational) */
+static double number_value(const ASTNode_t *a)
+{
+  switch (ASTNode_getType(a)) {
+  case AST_INTEGER: return (double)ASTNode_getInteger(a);
+  case AST_RATIONAL: return ASTNode_getDenominator(a) ? (double)ASTNode_getNumerator(a) / (double)ASTNode_getDenominator(a) : (double)NAN;
+  default: return ASTNode_getReal(a);
+  }
+}
+
 static int print_children(Imp *I, const ASTNode_t *a, const Frame *env, Buf *b, const char *open, const char *sep, const char *close)
 {
   unsigned n = ASTNode_getNumChildren(a);
@@ -589,7 +599,7 @@ static int print_ast(Imp *I, const ASTNode_t *a, const Frame *env, Buf *b)
     if (n == 1) return print_children(I, a, env, b, "sqrt(", "", ")");
     if (n == 2) {
       const ASTNode_t *deg = ASTNode_getChild(a, 0);
-      if (ASTNode_isNumber(deg) && ASTNode_getReal(deg) == 2.0) {
+      if (ASTNode_isNumber(deg) && number_value(deg) == 2.0) {
         bputs(b, "sqrt(");
         if ((rc = print_ast(I, ASTNode_getChild(a, 1), env, b))) return rc;
         bputs(b, ")");
@@ -687,10 +697,10 @@ static int mass_action(Imp *I, const ASTNode_t *law, StgssaReactionDef *r)
     const Compartment_t *c;
     int                  k = -1;
     switch (ASTNode_getType(a)) {
-    case AST_INTEGER: factor *= (double)ASTNode_getInteger(a); break;
+    case AST_INTEGER:
     case AST_REAL:
     case AST_REAL_E:
-    case AST_RATIONAL: factor *= ASTNode_getReal(a); break;
+    case AST_RATIONAL: factor *= number_value(a); break;
     case AST_NAME:
       nm = ASTNode_getName(a);
       if (!nm) return 0;
@@ -746,7 +756,16 @@ static int convert_law(Imp *I, Reaction_t *rx, KineticLaw_t *kl, StgssaReactionD
   }
   rc = StgssaExprCompile(b.s, b.n, I->file, (int)SBase_getLine((const SBase_t *)kl), 1, resolve, I, &r->law, cerr, sizeof cerr);
   if (rc == STGSSA_PARSE_ENOMEM) rc = nomem(I);
-  else if (rc) rc = fail(I, "reaction", Reaction_getId(rx), rx, "kinetic law cannot be used: %s (the law as converted: %.200s%s)", cerr, b.s, b.n > 200 ? "..." : "");
+  else if (rc) { /* the compiler's "file:line:col: " refers to the converted text: drop it */
+    const char *msg = cerr;
+    size_t      fl  = strlen(I->file);
+    if (!strncmp(msg, I->file, fl) && msg[fl] == ':') {
+      const char *q = msg + fl + 1;
+      while (is_digit(uc(q, 0)) || *q == ':') q++;
+      if (*q == ' ') msg = q + 1;
+    }
+    rc = fail(I, "reaction", Reaction_getId(rx), rx, "kinetic law cannot be used: %s (the law as converted: %.200s%s)", msg, b.s, b.n > 200 ? "..." : "");
+  }
   free(b.s);
   if (rc) return rc;
   r->factor   = 1.0;
