@@ -73,7 +73,7 @@ PETSC_EXTERN double StgssaPropensityUpper(const StgssaNetwork *, PetscInt j, con
 typedef struct _p_StgssaModel *StgssaModel;
 
 /* Format of a model file: AUTO chooses by extension (`.net` is BioNetGen, anything else native). */
-typedef enum { STGSSA_MODEL_FORMAT_AUTO, STGSSA_MODEL_FORMAT_NATIVE, STGSSA_MODEL_FORMAT_NET } StgssaModelFormat;
+typedef enum { STGSSA_MODEL_FORMAT_AUTO, STGSSA_MODEL_FORMAT_NATIVE, STGSSA_MODEL_FORMAT_NET, STGSSA_MODEL_FORMAT_SBML } StgssaModelFormat;
 PETSC_EXTERN const char *const StgssaModelFormats[];
 PETSC_EXTERN PetscErrorCode    StgssaModelSetFormat(StgssaModel, StgssaModelFormat);
 

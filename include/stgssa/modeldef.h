@@ -110,6 +110,10 @@ enum {
 int StgssaModelDefParse(const char *text, size_t len, const char *filename, StgssaModelDef **def, char *err, size_t errlen);
 /* Parse a BioNetGen `.net` network file (mass-action subset; see src/model/netimport.c). */
 int StgssaModelDefParseNet(const char *text, size_t len, const char *filename, StgssaModelDef **def, char *err, size_t errlen);
+/* Import an SBML Level 2/3 document through libsbml (subset and conventions: src/model/sbmlimport.c
+   and README). err: "FILE: SBML element KIND 'ID' (line L): ..." or "FILE:LINE:COL: invalid SBML: ...".
+   Without libsbml at build time it always fails with a message saying so. */
+int StgssaModelDefParseSBML(const char *text, size_t len, const char *filename, StgssaModelDef **def, char *err, size_t errlen);
 /* Read and parse a model file. */
 int StgssaModelDefParseFile(const char *path, StgssaModelDef **def, char *err, size_t errlen);
 /* Apply overrides "name=value,name=value" (the -stgssa_parameters option); origin names the option in messages. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
-  StgssaModel: load a `.model` or BioNetGen `.net` file collectively (rank 0 reads, every rank parses the same
+  StgssaModel: load a `.model`, BioNetGen `.net` or SBML (`.xml`, `.sbml`) file collectively (rank 0 reads, every rank parses the same
   bytes, so every rank reaches the same verdict), apply -stgssa_parameters overrides and
   compile the mass-action network for the engine.
 */
@@ -9,7 +9,7 @@
 #include "../stgssa_impl.h"
 #include <errno.h>
 
-const char *const StgssaModelFormats[] = {"auto", "native", "net", "StgssaModelFormat", "STGSSA_MODEL_FORMAT_", NULL};
+const char *const StgssaModelFormats[] = {"auto", "native", "net", "sbml", "StgssaModelFormat", "STGSSA_MODEL_FORMAT_", NULL};
 
 PetscErrorCode StgssaModelCreate(MPI_Comm comm, StgssaModel *model)
 {
@@ -44,17 +44,25 @@ static PetscErrorCode StgssaModelFormatFromOptions(StgssaModel model)
   PetscFunctionBegin;
   if (model->format_set) PetscFunctionReturn(0);
   PetscOptionsBegin(model->comm, NULL, "Model file format", "StgssaModel");
-  PetscCall(PetscOptionsEnum("-stgssa_model_format", "Model file format: auto (by extension: .net is BioNetGen), native or net", "StgssaModelSetFormat", StgssaModelFormats,
+  PetscCall(PetscOptionsEnum("-stgssa_model_format", "Model file format: auto (by extension: .net is BioNetGen, .xml and .sbml are SBML), native, net or sbml", "StgssaModelSetFormat", StgssaModelFormats,
                              (PetscEnum)model->format, (PetscEnum *)&model->format, NULL));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
 }
 
-static PetscBool StgssaModelIsNet(StgssaModelFormat format, const char filename[])
+static PetscBool StgssaHasSuffix(const char filename[], const char suffix[])
 {
-  size_t n = filename ? strlen(filename) : 0;
-  if (format != STGSSA_MODEL_FORMAT_AUTO) return format == STGSSA_MODEL_FORMAT_NET ? PETSC_TRUE : PETSC_FALSE;
-  return n >= 4 && !strcmp(filename + n - 4, ".net") ? PETSC_TRUE : PETSC_FALSE;
+  size_t n = filename ? strlen(filename) : 0, k = strlen(suffix);
+  return n >= k && !strcmp(filename + n - k, suffix) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* The format of a file: the one set, or by extension (.net: BioNetGen; .xml, .sbml: SBML; else native). */
+static StgssaModelFormat StgssaModelFileFormat(StgssaModelFormat format, const char filename[])
+{
+  if (format != STGSSA_MODEL_FORMAT_AUTO) return format;
+  if (StgssaHasSuffix(filename, ".net")) return STGSSA_MODEL_FORMAT_NET;
+  if (StgssaHasSuffix(filename, ".xml") || StgssaHasSuffix(filename, ".sbml")) return STGSSA_MODEL_FORMAT_SBML;
+  return STGSSA_MODEL_FORMAT_NATIVE;
 }
 
 PetscErrorCode StgssaModelLoadFromString(StgssaModel model, const char text[], const char filename[])
@@ -66,8 +74,11 @@ PetscErrorCode StgssaModelLoadFromString(StgssaModel model, const char text[], c
   PetscCall(StgssaModelFormatFromOptions(model));
   PetscCall(PetscLogEventBegin(STGSSA_ModelLoad, 0, 0, 0, 0));
   StgssaModelDefFree(&model->def);
-  if (StgssaModelIsNet(model->format, filename)) rc = StgssaModelDefParseNet(text, strlen(text), filename, &model->def, err, sizeof(err));
-  else rc = StgssaModelDefParse(text, strlen(text), filename, &model->def, err, sizeof(err));
+  switch (StgssaModelFileFormat(model->format, filename)) {
+  case STGSSA_MODEL_FORMAT_NET: rc = StgssaModelDefParseNet(text, strlen(text), filename, &model->def, err, sizeof(err)); break;
+  case STGSSA_MODEL_FORMAT_SBML: rc = StgssaModelDefParseSBML(text, strlen(text), filename, &model->def, err, sizeof(err)); break;
+  default: rc = StgssaModelDefParse(text, strlen(text), filename, &model->def, err, sizeof(err));
+  }
   PetscCall(StgssaModelCheckParse(model->comm, rc, err));
   PetscCall(StgssaNetworkBuild_Private(model->def, &model->net));
   PetscCall(PetscLogEventEnd(STGSSA_ModelLoad, 0, 0, 0, 0));

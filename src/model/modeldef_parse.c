@@ -733,6 +733,7 @@ static int push_reaction(Parser *P, const Token *label, const Side *react, const
   void             *tmp;
   int               ok = 1;
 
+  memset(&r, 0, sizeof r); /* law = NULL, law_full = 0: mass action */
   r.label   = label ? dup_n(label->s, label->n) : NULL;
   r.nreact  = react->n;
   r.react   = copy_terms(react, &ok);
