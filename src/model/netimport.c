@@ -558,7 +558,7 @@ static int reaction_line(Net *N)
   StgssaModelDef   *d   = N->def;
   size_t            pos = 0;
   Field             idx = next_field(N, &pos), fr, fp, fk, extra;
-  StgssaReactionDef r = {0}; /* law = NULL: mass action */
+  StgssaReactionDef r;
   void             *tmp;
   int               rc, reverse_label = 0;
 
