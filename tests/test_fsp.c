@@ -24,6 +24,7 @@
 #include <check.h>
 #include <stgssa/stgssa.h>
 #include <stgssa/output.h>
+#include <stgssa/expr.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -204,11 +205,10 @@ END_TEST
 
 /* Sensitivities of every marginal against central differences of the FSP at k e^{+-h}
    (the same object re-solved after StgssaModelSetParameters). Returns the worst norm-wise error. */
-static double check_fd(const char *text, const char *bounds, PetscInt ntimes, const PetscReal *times, const char *label)
+static double check_fd_model(StgssaModel m, const char *bounds, PetscInt ntimes, const PetscReal *times, const char *label)
 {
   const char *const     opts[] = {"-stgssa_fsp_max", bounds, NULL};
   const double          h      = 1e-4;
-  StgssaModel           m      = load_model(text);
   StgssaFSP             f      = make_fsp(m, ntimes, times, opts);
   const StgssaModelDef *def;
   PetscInt              P, T, nb;
@@ -279,6 +279,11 @@ static double check_fd(const char *text, const char *bounds, PetscInt ntimes, co
   ck_assert(!StgssaFSPDestroy(&f));
   ck_assert(!StgssaModelDestroy(&m));
   return worst;
+}
+
+static double check_fd(const char *text, const char *bounds, PetscInt ntimes, const PetscReal *times, const char *label)
+{
+  return check_fd_model(load_model(text), bounds, ntimes, times, label);
 }
 
 START_TEST(test_sensitivity_fd)
@@ -439,6 +444,368 @@ START_TEST(test_absorbing)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Rate laws and inputs (issue 7). Until the native parser reads laws (branch parser-laws), the
+   models are a mass-action text whose reaction j then gets a law compiled here (test-only
+   stand-in), and inputs filled in programmatically; StgssaModelSetDef compiles the network. */
+
+static StgssaExprVarKind resolve_name(void *ctx, const char *name, size_t len, int *index)
+{
+  const StgssaModelDef *d = ctx;
+  char                  buf[STGSSA_NAME_MAX + 1];
+  if (len > STGSSA_NAME_MAX) return STGSSA_EXPR_UNKNOWN;
+  memcpy(buf, name, len);
+  buf[len] = 0;
+  if (!strcmp(buf, "t")) return STGSSA_EXPR_TIME;
+  if ((*index = StgssaModelDefFindSpecies(d, buf)) >= 0) return STGSSA_EXPR_SPECIES;
+  if ((*index = StgssaModelDefFindParam(d, buf)) >= 0) return STGSSA_EXPR_PARAM;
+  if ((*index = StgssaModelDefFindInput(d, buf)) >= 0) return STGSSA_EXPR_INPUT;
+  return STGSSA_EXPR_UNKNOWN;
+}
+
+static StgssaExpr *compile(StgssaModelDef *d, const char *text)
+{
+  StgssaExpr *e = NULL;
+  char        err[512];
+  ck_assert_msg(StgssaExprCompile(text, strlen(text), "test.model", 0, 1, resolve_name, d, &e, err, sizeof err) == STGSSA_PARSE_OK, "%s", err);
+  return e;
+}
+
+static StgssaModelDef *parse_def(const char *text)
+{
+  StgssaModelDef *d = NULL;
+  char            err[512];
+  ck_assert_msg(StgssaModelDefParse(text, strlen(text), "test.model", &d, err, sizeof err) == STGSSA_PARSE_OK, "%s", err);
+  return d;
+}
+
+/* Reaction j (0-based) gets the rate law `law` (full: the whole propensity). */
+static void set_law(StgssaModelDef *d, int j, const char *law, int full)
+{
+  d->reactions[j].law      = compile(d, law);
+  d->reactions[j].law_full = full;
+  d->reactions[j].factor   = 1;
+  d->reactions[j].param    = -1;
+}
+
+static StgssaInputDef *add_input(StgssaModelDef *d, const char *name)
+{
+  StgssaInputDef *in;
+  d->inputs = realloc(d->inputs, (size_t)(d->ninputs + 1) * sizeof(*d->inputs));
+  ck_assert(d->inputs);
+  in = &d->inputs[d->ninputs++];
+  memset(in, 0, sizeof(*in));
+  in->name = strdup(name);
+  return in;
+}
+
+static void add_expr_input(StgssaModelDef *d, const char *name, const char *expr)
+{
+  StgssaExpr *e = compile(d, expr); /* before the input exists: it may not use itself */
+  StgssaInputDef *in = add_input(d, name);
+  in->kind           = STGSSA_INPUT_EXPR;
+  in->expr           = e;
+}
+
+/* Piecewise-constant table: level i from times[i]; vparam[i] >= 0: the level is that parameter. */
+static void add_table_input(StgssaModelDef *d, const char *name, int n, const double *times, const double *values, const char *const *params)
+{
+  StgssaInputDef *in = add_input(d, name);
+  in->kind           = STGSSA_INPUT_TABLE;
+  in->npieces        = n;
+  in->times          = malloc((size_t)n * sizeof(double));
+  in->values         = malloc((size_t)n * sizeof(double));
+  in->vparam         = malloc((size_t)n * sizeof(int));
+  for (int i = 0; i < n; i++) {
+    in->times[i]  = times[i];
+    in->values[i] = values[i];
+    in->vparam[i] = params[i] ? StgssaModelDefFindParam(d, params[i]) : -1;
+    ck_assert(!params[i] || in->vparam[i] >= 0);
+  }
+}
+
+static StgssaModel model_from_def(StgssaModelDef *d)
+{
+  StgssaModel m;
+  ck_assert(!StgssaModelCreate(PETSC_COMM_WORLD, &m));
+  ck_assert(!StgssaModelSetDef(m, &d));
+  ck_assert(d == NULL);
+  return m;
+}
+
+/* Birth k_b, Michaelis-Menten degradation vmax M/(Km + M) (a full law). */
+static const char *mm_text = "begin parameters\n  kb 10\n  vmax 20\n  Km 5\nend parameters\nbegin species\n  M 0\nend species\n"
+                             "begin reactions\n  0 -> M  kb\n  M -> 0  vmax\nend reactions\n";
+
+static StgssaModel mm_model(void)
+{
+  StgssaModelDef *d = parse_def(mm_text);
+  set_law(d, 1, "vmax*M/(Km+M)", 1);
+  return model_from_def(d);
+}
+
+/* Largest |a_b - e_b| / max_b |e_b| over bins (norm-wise relative error; see the header). */
+static double normwise(int n, const double *a, int sa, const double *e, int se)
+{
+  double emax = 0, dmax = 0;
+  for (int b = 0; b < n; b++) {
+    emax = PetscMax(emax, PetscAbsReal(e[b * se]));
+    dmax = PetscMax(dmax, PetscAbsReal(a[b * sa] - e[b * se]));
+  }
+  return dmax / emax;
+}
+
+/* One-dimensional birth-death chain: pi(n) proportional to prod_{i=1..n} kb / (vmax i/(Km + i)).
+   Log-derivatives in closed form: d log pi(n)/d log kb = n - E n, d/d log vmax = -(n - E n),
+   d/d log Km = c(n) - E c with c(n) = sum_{i<=n} Km/(Km + i). */
+START_TEST(test_law_michaelis_menten)
+{
+  const char *const  opts[] = {"-stgssa_fsp_max", "M=150", NULL};
+  const double       kb = 10, vmax = 20, Km = 5;
+  StgssaModel        m = mm_model();
+  StgssaFSP          f = make_fsp(m, 0, NULL, opts);
+  const PetscReal   *p, *dp;
+  const char *const *names;
+  PetscInt           nb, P;
+  double             pi[151], c[151], dex[151 * 3], Z = 0, En = 0, Ec = 0, err = 0, derr[3];
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetFit(f, &P, &names));
+  ck_assert_int_eq(P, 3);
+  ck_assert(!StgssaFSPGetMarginal(f, 0, 0, &nb, &p, &dp));
+  ck_assert_int_eq(nb, 151);
+  pi[0] = 1;
+  c[0]  = 0;
+  for (int n = 1; n <= 150; n++) {
+    pi[n] = pi[n - 1] * kb / (vmax * n / (Km + n));
+    c[n]  = c[n - 1] + Km / (Km + n);
+  }
+  for (int n = 0; n <= 150; n++) Z += pi[n];
+  for (int n = 0; n <= 150; n++) {
+    pi[n] /= Z;
+    En += n * pi[n];
+    Ec += c[n] * pi[n];
+  }
+  for (int n = 0; n <= 150; n++) {
+    err              = PetscMax(err, PetscAbsReal(p[n] - pi[n]));
+    dex[n * 3 + 0] = pi[n] * (n - En);
+    dex[n * 3 + 1] = -pi[n] * (n - En);
+    dex[n * 3 + 2] = pi[n] * (c[n] - Ec);
+  }
+  for (int q = 0; q < 3; q++) derr[q] = normwise(151, &dp[q], 3, &dex[q], 3);
+  say("Michaelis-Menten steady state: max |p - closed form| = %.3e; sensitivities norm-wise vs closed form: kb %.2e, vmax %.2e, Km %.2e\n", err, derr[0], derr[1], derr[2]);
+  ck_assert_msg(err < 1e-8, "Michaelis-Menten steady state: max abs error %g", err);
+  for (int q = 0; q < 3; q++) ck_assert_msg(derr[q] < 1e-7, "Michaelis-Menten d/dlog %s: norm-wise error %g", names[q], derr[q]);
+  ck_assert(!StgssaFSPDestroy(&f));
+  ck_assert(!StgssaModelDestroy(&m));
+  {
+    const PetscReal tt[2] = {0.5, 2};
+    check_fd_model(mm_model(), "M=150", 0, NULL, "Michaelis-Menten steady state");
+    check_fd_model(mm_model(), "M=150", 2, tt, "Michaelis-Menten transient");
+  }
+}
+END_TEST
+
+/* Poisson check of a pure-birth count M(t) ~ Poisson(lam) with d lam / d theta_q = dlam[q]:
+   dP(n)/dtheta = P(n) (n/lam - 1) dlam. Returns the value error, *derr the worst norm-wise
+   sensitivity error over the parameters listed in qs (nq of them, fitted index and dlam index). */
+static double check_poisson(StgssaFSP f, PetscInt itime, PetscInt P, double lam, const double *dlam, double *derr)
+{
+  const PetscReal *p, *dp;
+  PetscInt         nb;
+  double           exact[512], *dex, err = 0;
+  ck_assert(!StgssaFSPGetMarginal(f, itime, 0, &nb, &p, &dp));
+  ck_assert(nb <= 512);
+  test_poisson_pmf(lam, (int)nb + 1, exact); /* exact[0..nb-1]: pmf; the bin past the bound is the tail */
+  ck_assert(!PetscMalloc1(nb * P, &dex));
+  for (PetscInt b = 0; b < nb; b++) {
+    err = PetscMax(err, PetscAbsReal(p[b] - exact[b]));
+    for (PetscInt q = 0; q < P; q++) dex[b * P + q] = exact[b] * (b / lam - 1) * dlam[q];
+  }
+  *derr = 0;
+  for (PetscInt q = 0; q < P; q++)
+    if (dlam[q] != 0) *derr = PetscMax(*derr, normwise((int)nb, &dp[q], (int)P, &dex[q], (int)P));
+    else
+      for (PetscInt b = 0; b < nb; b++) *derr = PetscMax(*derr, PetscAbsReal(dp[b * P + q]));
+  ck_assert(!PetscFree(dex));
+  return err;
+}
+
+/* 0 -> M  k*u(t),  u = a0 + a1 e^{-r1 t}(1 - e^{-r2 t}) (an expression input; a rate-constant law):
+   M(t) ~ Poisson(Lambda), Lambda = k [a0 t + a1 (G(r1) - G(r1 + r2))], G(R) = (1 - e^{-R t})/R. */
+static double G_(double R, double t) { return (1 - exp(-R * t)) / R; }
+static double dG_(double R, double t) { return (R * t * exp(-R * t) - (1 - exp(-R * t))) / (R * R); }
+
+START_TEST(test_law_input_expression)
+{
+  const char *const opts[]   = {"-stgssa_fsp_max", "M=100", NULL};
+  const PetscReal   times[3] = {0.5, 1, 3};
+  const double      k = 5, a0 = 1, a1 = 4, r1 = 1, r2 = 3;
+  StgssaModelDef   *d = parse_def("begin parameters\n  k 5\n  a0 1\n  a1 4\n  r1 1\n  r2 3\nend parameters\nbegin species\n  M 0\nend species\n"
+                                    "begin reactions\n  0 -> M  k\nend reactions\n");
+  StgssaModel       m;
+  StgssaFSP         f;
+  PetscInt          P;
+  add_expr_input(d, "u", "a0 + a1*exp(-r1*t)*(1-exp(-r2*t))");
+  set_law(d, 0, "k*u", 0);
+  m = model_from_def(d);
+  f = make_fsp(m, 3, times, opts);
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetFit(f, &P, NULL));
+  ck_assert_int_eq(P, 5); /* k a0 a1 r1 r2 */
+  for (int i = 0; i < 3; i++) {
+    const double t = times[i], R = r1 + r2, lam = k * (a0 * t + a1 * (G_(r1, t) - G_(R, t)));
+    const double dlam[5] = {lam, k * a0 * t, k * a1 * (G_(r1, t) - G_(R, t)), k * a1 * r1 * (dG_(r1, t) - dG_(R, t)), -k * a1 * r2 * dG_(R, t)};
+    double       derr, err = check_poisson(f, i, P, lam, dlam, &derr);
+    say("input u(t) expression, t = %g: Lambda %.6g, max |p - Poisson| = %.3e, sensitivities (k, a0, a1, r1, r2) norm-wise %.2e\n", t, lam, err, derr);
+    ck_assert_msg(err < 1e-6, "t = %g: max abs error %g", t, err);
+    ck_assert_msg(derr < 1e-5, "t = %g: sensitivity norm-wise error %g", t, derr);
+  }
+  ck_assert(!StgssaFSPDestroy(&f));
+  ck_assert(!StgssaModelDestroy(&m));
+}
+END_TEST
+
+/* 0 -> M  k*u(t), u a table: 2 on [0, 1), L on [1, 2.5), 1 from 2.5 (L a fitted parameter):
+   Lambda(t) = k int_0^t u is piecewise linear; d Lambda/d log L = k L |[1, 2.5] cap [0, t]|.
+   Sample times on and between the breakpoints. */
+START_TEST(test_law_input_table)
+{
+  const char *const opts[]   = {"-stgssa_fsp_max", "M=80", NULL};
+  const PetscReal   times[5] = {0.5, 1, 2, 2.5, 4};
+  const double      tb[3] = {0, 1, 2.5}, lv[3] = {2, 0, 1}, k = 2, L = 5;
+  const char *const lp[3] = {NULL, "L", NULL};
+  StgssaModelDef   *d     = parse_def("begin parameters\n  k 2\n  L 5\nend parameters\nbegin species\n  M 0\nend species\n"
+                                        "begin reactions\n  0 -> M  k\nend reactions\n");
+  StgssaModel       m;
+  StgssaFSP         f;
+  PetscInt          P;
+  double            worst = 0, dworst = 0;
+  add_table_input(d, "u", 3, tb, lv, lp);
+  set_law(d, 0, "k*u", 0);
+  m = model_from_def(d);
+  f = make_fsp(m, 5, times, opts);
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetFit(f, &P, NULL));
+  ck_assert_int_eq(P, 2);
+  for (int i = 0; i < 5; i++) {
+    const double t = times[i], in2 = PetscMax(0.0, PetscMin(t, 2.5) - 1);
+    const double lam = k * (2 * PetscMin(t, 1.0) + L * in2 + 1 * PetscMax(0.0, t - 2.5)), dlam[2] = {lam, k * L * in2};
+    double       derr, err = check_poisson(f, i, P, lam, dlam, &derr);
+    worst  = PetscMax(worst, err);
+    dworst = PetscMax(dworst, derr);
+    ck_assert_msg(err < 1e-6, "t = %g: max abs error %g", t, err);
+    ck_assert_msg(derr < 1e-5, "t = %g: sensitivity norm-wise error %g", t, derr);
+  }
+  {
+    PetscViewer v;
+    ck_assert(!PetscViewerASCIIOpen(PETSC_COMM_WORLD, verbose ? "stdout" : "/dev/null", &v));
+    ck_assert(!StgssaFSPView(f, v));
+    ck_assert(!PetscViewerDestroy(&v));
+  }
+  say("table input (3 levels, breakpoints 1 and 2.5): max |p - Poisson| = %.3e, sensitivities (k, L) norm-wise %.2e\n", worst, dworst);
+  ck_assert(!StgssaFSPDestroy(&f));
+  ck_assert(!StgssaModelDestroy(&m));
+}
+END_TEST
+
+/* -stgssa_initial steady. Telegraph: the transient from the stationary distribution stays there
+   (p and its sensitivities at t = 0.5, 2 equal the steady-state sample's within 1e-9: the exact
+   solution is constant, the integrator only adds its own error on A p = O(round-off)).
+   Birth-death whose birth rate k u(t), u = 3 - 2 e^{-r t}, switches on at t = 0: p(0) is the
+   t = 0 stationary law Poisson(k/g); after it M(t) ~ Poisson(m), m' = k u - g m:
+   m = 3k/g + C e^{-g t} + D e^{-r t}, D = 2k/(r - g), C = -2k/g - D. */
+START_TEST(test_initial_steady)
+{
+  {
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=200", "-stgssa_initial", "steady", NULL};
+    const PetscReal   times[3] = {-1, 0.5, 2};
+    StgssaModel       m        = load_model(telegraph_model);
+    StgssaFSP         f        = make_fsp(m, 3, times, opts);
+    double            err = 0, derr = 0;
+    ck_assert(!StgssaFSPSolve(f));
+    for (PetscInt s = 0; s < 3; s++) {
+      const PetscReal *p0, *dp0;
+      PetscInt         nb;
+      ck_assert(!StgssaFSPGetMarginal(f, 0, s, &nb, &p0, &dp0));
+      for (int i = 1; i < 3; i++) {
+        const PetscReal *p, *dp;
+        ck_assert(!StgssaFSPGetMarginal(f, i, s, &nb, &p, &dp));
+        for (PetscInt b = 0; b < nb; b++) {
+          err = PetscMax(err, PetscAbsReal(p[b] - p0[b]));
+          for (int q = 0; q < 4; q++) derr = PetscMax(derr, PetscAbsReal(dp[b * 4 + q] - dp0[b * 4 + q]));
+        }
+      }
+    }
+    say("telegraph from its steady state: max |p(t) - p_steady| = %.2e, sensitivities %.2e\n", err, derr);
+    ck_assert_msg(err < 1e-9 && derr < 1e-9, "telegraph from the steady state drifts: %g, sensitivities %g", err, derr);
+    ck_assert(!StgssaFSPDestroy(&f));
+    ck_assert(!StgssaModelDestroy(&m));
+  }
+  {
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=100", NULL};
+    const PetscReal   times[3] = {0, 0.5, 2};
+    const double      k = 10, g = 1, r = 2;
+    StgssaModelDef   *d        = parse_def("begin parameters\n  k 10\n  g 1\n  r 2\nend parameters\nbegin species\n  M 0\nend species\n"
+                                             "begin reactions\n  0 -> M  k\n  M -> 0  g\nend reactions\n");
+    StgssaModel       m;
+    StgssaFSP         f;
+    PetscInt          P;
+    add_expr_input(d, "u", "3 - 2*exp(-r*t)");
+    set_law(d, 0, "k*u", 0);
+    m = model_from_def(d);
+    f = make_fsp(m, 3, times, opts);
+    ck_assert(!StgssaFSPSetInitial(f, STGSSA_FSP_INITIAL_STEADY));
+    ck_assert(!StgssaFSPSolve(f));
+    ck_assert(!StgssaFSPGetFit(f, &P, NULL));
+    ck_assert_int_eq(P, 3);
+    for (int i = 0; i < 3; i++) {
+      const double t = times[i], h = 1e-5;
+      double       th[3] = {k, g, r}, dlam[3], lam, derr, err;
+      /* m(t; k, g, r) and its log-derivatives by central differences of the closed form (error ~h^2) */
+#define MEAN(K, Gm, Rr) (3 * (K) / (Gm) + (-2 * (K) / (Gm) - 2 * (K) / ((Rr) - (Gm))) * exp(-(Gm) * t) + 2 * (K) / ((Rr) - (Gm)) * exp(-(Rr) * t))
+      lam = MEAN(k, g, r);
+      for (int q = 0; q < 3; q++) {
+        double tp[3] = {th[0], th[1], th[2]}, tm[3] = {th[0], th[1], th[2]};
+        tp[q] *= exp(h);
+        tm[q] *= exp(-h);
+        dlam[q] = (MEAN(tp[0], tp[1], tp[2]) - MEAN(tm[0], tm[1], tm[2])) / (2 * h);
+        if (PetscAbsReal(dlam[q]) < 1e-8 * lam) dlam[q] = 0; /* d/dlog r at t = 0: u(0) = 1 for every r */
+      }
+#undef MEAN
+      err = check_poisson(f, i, P, lam, dlam, &derr);
+      say("input switching on at t = 0, from the t = 0 steady state, t = %g: mean %.6g, max |p - Poisson| = %.3e, sensitivities (k, g, r) norm-wise %.2e\n", t, lam, err, derr);
+      ck_assert_msg(err < 1e-6, "t = %g: max abs error %g", t, err);
+      ck_assert_msg(derr < 1e-5, "t = %g: sensitivity norm-wise error %g", t, derr);
+    }
+    ck_assert(!StgssaFSPDestroy(&f));
+    ck_assert(!StgssaModelDestroy(&m));
+  }
+}
+END_TEST
+
+/* A law that goes negative (g (M - 3) for M < 3): the error names the model line, the reaction
+   and the state. */
+START_TEST(test_law_negative)
+{
+  const char *const opts[] = {"-stgssa_fsp_max", "M=20", NULL};
+  const PetscReal   t1     = 1;
+  StgssaModelDef   *d      = parse_def(birth_death_model);
+  StgssaModel       m;
+  StgssaFSP         f;
+  char              msg[4096], where[64];
+  int               line = d->reactions[1].line;
+  set_law(d, 1, "g*(M-3)", 1);
+  m = model_from_def(d);
+  f = make_fsp(m, 1, &t1, opts);
+  ck_assert_msg(solve_error(f, msg, sizeof msg) == PETSC_ERR_FP, "expected a propensity error, got '%s'", msg);
+  say("negative law: %s\n", msg);
+  snprintf(where, sizeof where, "test.model:%d:", line);
+  ck_assert_msg(strstr(msg, where) && strstr(msg, "reaction 2") && strstr(msg, "M=1") && strstr(msg, "-2"), "message: %s", msg);
+  ck_assert(!StgssaFSPDestroy(&f));
+  ck_assert(!StgssaModelDestroy(&m));
+}
+END_TEST
+
 /* View and HDF5 output: /fsp/times, distribution/M, sensitivity/M, lost_mass, fit_names. */
 static PetscErrorCode write_fsp(hid_t file, void *ctx)
 {
@@ -527,6 +894,11 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_bimolecular);
   tcase_add_test(tc, test_absorbing);
   tcase_add_test(tc, test_output);
+  tcase_add_test(tc, test_law_michaelis_menten);
+  tcase_add_test(tc, test_law_input_expression);
+  tcase_add_test(tc, test_law_input_table);
+  tcase_add_test(tc, test_initial_steady);
+  tcase_add_test(tc, test_law_negative);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */

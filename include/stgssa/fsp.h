@@ -9,10 +9,24 @@
       dp/dt = A p,   A[i][j] = sum of a_r(x_j) over reactions r taking x_j to x_i,
                      A[j][j] = -sum_r a_r(x_j)   (including jumps out of the projection),
   so probability leaving the projection is lost and measured. dA_p = dA/dtheta_p holds the
-  entries of the reactions whose rate parameter is p (a_r is linear in k_r).
+  entries of the reactions whose rate parameter is p (a_r is linear in k_r), and for reactions
+  with a rate law (issue 7) k_p da_r/dk_p from StgssaPropensityGrad (a law may read several
+  parameters, through inputs too). A law reaction whose propensity is exactly 0 at a state (at
+  t = 0, and with no positive bound over the transient's time range when it depends on time) is
+  no transition there; the structure is rebuilt when new parameter values make it nonzero. A
+  negative, NaN or infinite propensity met while assembling is an error naming the reaction,
+  the time and the state (StgssaPropensityCheck).
+
+  Time-dependent propensities (laws reading t or input signals): A(t) and dA_p(t) are
+  re-assembled, for the rows holding time-dependent transitions, whenever the integrator asks
+  for another time; the integration stops exactly at every breakpoint of a piecewise-constant
+  table input (each piece is integrated with its own level; the step restarts after the jump).
+  Steady state with time-dependent inputs: the generator with the inputs at t = 0.
 
   Transient (sample times t >= 0, from the point mass at x0): the augmented linear ODE
       dp/dt = A p,  ds_p/dt = A s_p + dA_p p,  p(0) = e_x0,  s_p(0) = 0
+  (with -stgssa_initial steady: p(0) and s_p(0) are the steady state below at the t = 0 inputs
+  and its sensitivities)
   integrated with PETSc TS (prefix fsp_; default ARKIMEX 5 fully implicit, rtol 1e-10,
   atol 1e-14), stopping exactly at each sample time. The implicit stages solve the block lower
   triangular (shift I - J) exactly with 1+P solves of K = shift I - A (prefix fsp_stage_; LU on
@@ -47,6 +61,11 @@ PETSC_EXTERN PetscErrorCode StgssaFSPSetFit(StgssaFSP, PetscInt P, const char *c
 PETSC_EXTERN PetscErrorCode StgssaFSPSetTimes(StgssaFSP, PetscInt nsample, const PetscReal times[]);
 /* Upper bound of the count of one species (-stgssa_fsp_max name=bound); bound < 0 removes it. */
 PETSC_EXTERN PetscErrorCode StgssaFSPSetBound(StgssaFSP, const char species[], PetscInt bound);
+/* Initial distribution of the transient (-stgssa_initial): the point mass at x0, or the stationary
+   distribution of the generator at t = 0 (with its sensitivities). */
+typedef enum { STGSSA_FSP_INITIAL_X0, STGSSA_FSP_INITIAL_STEADY } StgssaFSPInitial;
+PETSC_EXTERN const char *const StgssaFSPInitials[];
+PETSC_EXTERN PetscErrorCode    StgssaFSPSetInitial(StgssaFSP, StgssaFSPInitial);
 /* Largest acceptable lost probability mass (-stgssa_fsp_tol). */
 PETSC_EXTERN PetscErrorCode StgssaFSPSetTolerance(StgssaFSP, PetscReal);
 PETSC_EXTERN PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP);
@@ -60,7 +79,8 @@ PETSC_EXTERN PetscErrorCode StgssaFSPSolve(StgssaFSP);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetNumStates(StgssaFSP, PetscInt *);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetTimes(StgssaFSP, PetscInt *nsample, const PetscReal **times);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetFit(StgssaFSP, PetscInt *P, const char *const **names);
-/* The generator A and dA/dtheta_p (after SetUp; values of the last solve). */
+/* The generator A and dA/dtheta_p (after SetUp; values of the last solve; for time-dependent
+   propensities, at the last time the integrator evaluated). */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetOperators(StgssaFSP, Mat *A, const Mat **dA);
 /* Marginal of species at sample itime: p[b] = P(x_species = b), b = 0..nbins-1; dp[b*P + q] = dp[b]/dtheta_q. */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetMarginal(StgssaFSP, PetscInt itime, PetscInt species, PetscInt *nbins, const PetscReal **p, const PetscReal **dp);

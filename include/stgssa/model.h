@@ -80,6 +80,10 @@ PETSC_EXTERN PetscErrorCode    StgssaModelSetFormat(StgssaModel, StgssaModelForm
 PETSC_EXTERN PetscErrorCode StgssaModelCreate(MPI_Comm, StgssaModel *);
 PETSC_EXTERN PetscErrorCode StgssaModelLoad(StgssaModel, const char[]);
 PETSC_EXTERN PetscErrorCode StgssaModelLoadFromString(StgssaModel, const char[], const char[]);
+/* Take ownership of a model definition built elsewhere (programmatically, an importer such as
+   SBML, a test): the model frees it; *def is set to NULL. Compiles the network (rate laws,
+   inputs) as StgssaModelLoad does. Not collective (every rank must pass the same definition). */
+PETSC_EXTERN PetscErrorCode StgssaModelSetDef(StgssaModel, StgssaModelDef **def);
 PETSC_EXTERN PetscErrorCode StgssaModelSetParameters(StgssaModel, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode StgssaModelSetFromOptions(StgssaModel);
 PETSC_EXTERN PetscErrorCode StgssaModelView(StgssaModel, PetscViewer);

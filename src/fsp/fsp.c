@@ -13,6 +13,7 @@
 #include <stgssa/stgssa.h>
 #include <stgssa/output.h>
 #include <petscts.h>
+#include <math.h>
 
 #define STGSSA_FSP_MAX_SAMPLES 65536
 #define STGSSA_FSP_MAX_ITEMS 4096
@@ -31,6 +32,7 @@ struct _p_StgssaFSP {
   PetscReal  tol;        /* largest acceptable lost mass */
   PetscInt   max_states; /* cap on the projection size */
   PetscBool  full;       /* keep the full distribution */
+  StgssaFSPInitial initial; /* transient from x0 or from the steady state at t = 0 */
   PetscBool  setup;
   /* projection (after SetUp; the same on every rank) */
   PetscInt   S, R;
@@ -46,11 +48,23 @@ struct _p_StgssaFSP {
   PetscInt  *nbins, *boff, btot;             /* marginal of species s: counts 0..nbins[s]-1 at boff[s] */
   PetscReal *kunit;                          /* [R] unit rates: StgssaPropensity with them gives h_r(x) */
   PetscBool  any_steady, any_transient;
+  /* rate laws and time-dependent propensities (issue 7) */
+  PetscBool    any_law, any_tdep; /* of the network */
+  StgssaLawEnv env;               /* law environment (any_law) */
+  double      *dkw;               /* [nparams] k_m da/dk_m of one law propensity */
+  PetscReal    tmax;              /* largest transient sample time */
+  PetscInt     nzl, *zl_state, *zl_rxn; /* law jumps left out because a_r(x) = 0 (rebuilt when that changes) */
+  PetscInt     ntd, *tdrow;       /* owned rows (local index) holding time-dependent transitions */
+  PetscInt     nbrk;              /* breakpoints of table inputs in (0, tmax], ascending */
+  PetscReal   *brk;
+  PetscReal    top_t;             /* time at which A, dA, J hold the time-dependent entries */
+  PetscBool    seg_clamp;         /* the current transient segment ends at a breakpoint seg_end: */
+  PetscReal    seg_end, seg_before; /*   evaluate at times >= seg_end with the piece before it (seg_before) */
   /* owned rows [rstart, rend) of A: unique columns, and the transitions (jumps) that fill them */
   PetscInt   rstart, rend;
   PetscInt  *row_ptr, *row_col;        /* [nloc+1], columns (global state indices) */
   PetscInt  *tr_ptr, *tr_pos, *tr_rxn; /* [nloc+1]; entry position in row_col; reaction */
-  PetscReal *tr_h;                     /* signed factor: +h_r(x_j) into row i, -h_r(x_i) on the diagonal */
+  PetscReal *tr_h;                     /* signed factor: +h_r(x_j) into row i, -h_r(x_i) on the diagonal (law: +-1, times a_r) */
   PetscInt   maxcols;                  /* longest row */
   Mat        A, *dA;                   /* generator and dA/dtheta_q */
   Mat        Mss;                      /* steady state: A with the row of x0 replaced by ones */
@@ -176,8 +190,20 @@ PetscErrorCode StgssaFSPSetTolerance(StgssaFSP f, PetscReal tol)
   PetscFunctionReturn(0);
 }
 
+const char *const StgssaFSPInitials[] = {"x0", "steady", "StgssaFSPInitial", "STGSSA_FSP_INITIAL_", NULL};
+
+PetscErrorCode StgssaFSPSetInitial(StgssaFSP f, StgssaFSPInitial initial)
+{
+  PetscFunctionBegin;
+  PetscCheck(initial == STGSSA_FSP_INITIAL_X0 || initial == STGSSA_FSP_INITIAL_STEADY, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "StgssaFSPSetInitial: unknown initial distribution %d", (int)initial);
+  if (initial != f->initial) PetscCall(StgssaFSPReset(f)); /* the steady-state operator is needed or not */
+  f->initial = initial;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
 {
+  StgssaFSPInitial initial = f->initial;
   PetscReal *times, tfinal = 10.0, tol = f->tol;
   PetscInt   ntimes = STGSSA_FSP_MAX_SAMPLES, nmax = STGSSA_FSP_MAX_ITEMS, nfit = STGSSA_FSP_MAX_ITEMS;
   char     **maxs, **fit;
@@ -195,7 +221,11 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending (default: -stgssa_tfinal if given, else the steady state)", "StgssaFSPSetTimes", times, &ntimes, &set_times));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time, the FSP's sample time when -stgssa_sample_times is not given", "StgssaFSPSetTimes", tfinal, &tfinal, &set_tf));
   PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate by, e.g. k_on,k_off (default: all)", "StgssaFSPSetFit", fit, &nfit, &set_fit));
+  PetscCall(PetscOptionsEnum("-stgssa_initial",
+                             "Initial distribution: x0 (the model's initial counts) or steady (the stationary distribution with the inputs at t = 0; FSP: solved exactly with its sensitivities, SSA: after a burn-in of -stgssa_initial_burnin)",
+                             "StgssaFSPSetInitial", StgssaFSPInitials, (PetscEnum)initial, (PetscEnum *)&initial, NULL));
   PetscOptionsEnd();
+  PetscCall(StgssaFSPSetInitial(f, initial));
   PetscCall(StgssaFSPSetTolerance(f, tol));
   if (set_max) {
     for (PetscInt i = 0; i < nmax; i++) {
@@ -292,12 +322,37 @@ static inline PetscReal StgssaFSPFactor(const StgssaNetwork *unit, PetscInt r, c
   return StgssaPropensity(unit, r, x);
 }
 
-/* Breadth-first enumeration from x0: a jump x -> x + nu_r (h_r(x) > 0) stays in the projection
+/* Whether reaction r jumps out of x. Mass action: when its reactants are present (h_r(x) > 0,
+   whatever k_r). A rate law also needs a_r(x) != 0 at t = 0 or, when it depends on time, no proof
+   that a_r(x, t) <= 0 over [0, tmax] (StgssaPropensityUpper); NaN and negative values count as
+   jumps, so that the assembly reports them. *excluded: a law reaction whose reactants are present
+   but whose propensity is 0 (recorded, to rebuild the projection if new parameters change that). */
+static PetscBool StgssaFSPJumps(StgssaFSP f, const StgssaNetwork *net, const StgssaNetwork *unit, PetscInt r, const int64_t *x, PetscReal *h, PetscBool *excluded)
+{
+  double a;
+
+  *excluded = PETSC_FALSE;
+  *h        = StgssaFSPFactor(unit, r, x);
+  if (*h <= 0) return PETSC_FALSE;
+  if (net->order1[r] != -3) return PETSC_TRUE;
+  StgssaLawEnvSetState(net, &f->env, x);
+  StgssaLawEnvSetTime(net, &f->env, 0.0, PETSC_FALSE);
+  a = StgssaPropensityLaw(net, r, x, &f->env);
+  if (a != 0.0) return PETSC_TRUE;
+  if (net->tdep[r] && f->any_transient && f->tmax > 0) {
+    const double up = StgssaPropensityUpper(net, r, x, &f->env, 0.0, f->tmax);
+    if (!(up <= 0.0)) return PETSC_TRUE;
+  }
+  *excluded = PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* Breadth-first enumeration from x0: a jump x -> x + nu_r (StgssaFSPJumps) stays in the projection
    unless it takes a bounded species above its bound; those jumps are recorded as leaks. */
 static PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const StgssaNetwork *unit)
 {
   const PetscInt S   = f->S;
-  PetscInt       cap = 1024, lcap = 256;
+  PetscInt       cap = 1024, lcap = 256, zcap = 0;
   StgssaStateMap map = {0, NULL};
   int64_t       *y;
 
@@ -308,14 +363,33 @@ static PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, 
   PetscCall(PetscArraycpy(f->x, net->x0, S));
   f->n     = 1;
   f->nleak = 0;
+  f->nzl   = 0;
   PetscCall(StgssaStateMapResize(&map, f->x, S, 1, 4096));
   for (PetscInt head = 0; head < f->n; head++) {
     for (PetscInt r = 0; r < f->R; r++) {
       PetscInt  over = -1;
       PetscReal h;
+      PetscBool excluded;
       if (net->nu_ptr[r] == net->nu_ptr[r + 1]) continue; /* no net change: no effect on the CME */
-      h = StgssaFSPFactor(unit, r, &f->x[head * S]);
-      if (h <= 0) continue;
+      if (!StgssaFSPJumps(f, net, unit, r, &f->x[head * S], &h, &excluded)) {
+        if (excluded) {
+          if (f->nzl == zcap) {
+            PetscInt *a, *b;
+            zcap = zcap ? 2 * zcap : 64;
+            PetscCall(PetscMalloc2(zcap, &a, zcap, &b));
+            if (f->nzl) {
+              PetscCall(PetscArraycpy(a, f->zl_state, f->nzl));
+              PetscCall(PetscArraycpy(b, f->zl_rxn, f->nzl));
+            }
+            PetscCall(PetscFree2(f->zl_state, f->zl_rxn));
+            f->zl_state = a, f->zl_rxn = b;
+          }
+          f->zl_state[f->nzl]  = head;
+          f->zl_rxn[f->nzl++] = r;
+        }
+        continue;
+      }
+      if (net->order1[r] == -3) h = 1.0; /* law: the propensity is evaluated at each assembly */
       PetscCall(PetscArraycpy(y, &f->x[head * S], S));
       for (PetscInt u = net->nu_ptr[r]; u < net->nu_ptr[r + 1]; u++) {
         const PetscInt s = net->nu_species[u];
@@ -412,16 +486,15 @@ static PetscErrorCode StgssaFSPBuildRows(StgssaFSP f, const StgssaNetwork *net, 
       f->tr_ptr[li]  = ntr;
       f->row_ptr[li] = ncol;
       for (PetscInt r = 0; r < f->R; r++) {
-        PetscBool ok = PETSC_TRUE;
+        PetscBool ok = PETSC_TRUE, excluded;
         PetscInt  j;
         PetscReal h;
         if (net->nu_ptr[r] == net->nu_ptr[r + 1]) continue;
         /* out of x_i: diagonal */
-        h = StgssaFSPFactor(unit, r, xi);
-        if (h > 0) {
+        if (StgssaFSPJumps(f, net, unit, r, xi, &h, &excluded)) {
           if (pass) {
             f->tr_rxn[ntr] = r;
-            f->tr_h[ntr]   = -h;
+            f->tr_h[ntr]   = net->order1[r] == -3 ? -1.0 : -h;
             f->tr_pos[ntr] = i; /* column for now; position below */
           }
           ntr++;
@@ -434,11 +507,10 @@ static PetscErrorCode StgssaFSPBuildRows(StgssaFSP f, const StgssaNetwork *net, 
           if (y[net->nu_species[u]] < 0) ok = PETSC_FALSE;
         }
         if (!ok || (j = StgssaStateMapFind(&map, f->x, S, y)) < 0) continue;
-        h = StgssaFSPFactor(unit, r, y);
-        if (h <= 0) continue;
+        if (!StgssaFSPJumps(f, net, unit, r, y, &h, &excluded)) continue;
         if (pass) {
           f->tr_rxn[ntr] = r;
-          f->tr_h[ntr]   = h;
+          f->tr_h[ntr]   = net->order1[r] == -3 ? 1.0 : h;
           f->tr_pos[ntr] = j;
         }
         ntr++;
@@ -538,6 +610,13 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(TSDestroy(&f->ts));
   PetscCall(PetscFree4(f->marg, f->dmarg, f->lost, f->flux));
   PetscCall(PetscFree2(f->fullp, f->fulldp));
+  PetscCall(PetscFree2(f->zl_state, f->zl_rxn));
+  PetscCall(PetscFree(f->tdrow));
+  PetscCall(PetscFree(f->brk));
+  PetscCall(PetscFree(f->dkw));
+  if (f->any_law) PetscCall(StgssaLawEnvDestroy(&f->env));
+  f->any_law = f->any_tdep = PETSC_FALSE;
+  f->nzl = f->ntd = f->nbrk = 0;
   f->n     = 0;
   f->nleak = 0;
   f->done  = PETSC_FALSE;
@@ -581,11 +660,33 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   f->R = net->R;
   if (!f->times) PetscCall(StgssaFSPSetTimes(f, 0, NULL));
   f->any_steady = f->any_transient = PETSC_FALSE;
+  f->tmax                          = 0;
   for (PetscInt k = 0; k < f->nsample; k++) {
     if (f->times[k] < 0)
       f->any_steady = PETSC_TRUE;
-    else
+    else {
       f->any_transient = PETSC_TRUE;
+      f->tmax          = PetscMax(f->tmax, f->times[k]);
+    }
+  }
+  /* rate laws: one law environment; time dependence: the table inputs' breakpoints before tmax */
+  f->any_law  = net->any_law;
+  f->any_tdep = (PetscBool)(net->any_tdep && f->any_transient);
+  if (f->any_law) {
+    PetscCall(StgssaLawEnvCreate(net, &f->env));
+    PetscCall(PetscCalloc1(net->nparams + 1, &f->dkw));
+  }
+  f->nbrk = 0;
+  if (f->any_tdep) {
+    PetscInt nb = 0;
+    for (int i = 0; i < def->ninputs; i++)
+      if (def->inputs[i].kind == STGSSA_INPUT_TABLE) nb += def->inputs[i].npieces;
+    PetscCall(PetscMalloc1(nb + 1, &f->brk));
+    for (int i = 0; i < def->ninputs; i++)
+      if (def->inputs[i].kind == STGSSA_INPUT_TABLE)
+        for (int c = 1; c < def->inputs[i].npieces; c++)
+          if (def->inputs[i].times[c] > 0 && def->inputs[i].times[c] <= f->tmax) f->brk[f->nbrk++] = def->inputs[i].times[c];
+    PetscCall(PetscSortRemoveDupsReal(&f->nbrk, f->brk));
   }
 
   /* bounds */
@@ -642,12 +743,22 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   PetscCallMPI(MPI_Scan(&nloc, &f->rend, 1, MPIU_INT, MPI_SUM, f->comm));
   f->rstart = f->rend - nloc;
   PetscCall(StgssaFSPBuildRows(f, net, &unit));
+  f->ntd = 0; /* owned rows with time-dependent transitions: re-assembled as t changes */
+  if (f->any_tdep) {
+    PetscCall(PetscMalloc1(f->rend - f->rstart + 1, &f->tdrow));
+    for (PetscInt li = 0; li < f->rend - f->rstart; li++)
+      for (PetscInt t = f->tr_ptr[li]; t < f->tr_ptr[li + 1]; t++)
+        if (net->tdep[f->tr_rxn[t]]) {
+          f->tdrow[f->ntd++] = li;
+          break;
+        }
+  }
 
   PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->A));
   PetscCall(PetscMalloc1(f->P + 1, &f->dA));
   for (PetscInt q = 0; q < f->P; q++)
     PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->dA[q]));
-  if (f->any_steady) PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_TRUE, &f->Mss));
+  if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_TRUE, &f->Mss));
   if (f->any_transient) PetscCall(StgssaFSPCreateMat(f, PETSC_TRUE, PETSC_FALSE, &f->J)); /* Jshift: its duplicate, once assembled */
 
   PetscCall(PetscCalloc4(f->nsample * f->btot, &f->marg, f->nsample * f->btot * f->P + 1, &f->dmarg, f->nsample, &f->lost, f->nsample * f->S, &f->flux));
@@ -658,69 +769,133 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
 
 /* ---------------------------------------------------------------------------------------------- */
 /* assembly at the current rates: A = sum_r k_r G_r (G_r the jumps of reaction r with factors h_r),
-   dA_q = dA/dlog k_q = sum_{r: rate of r is factor*k_q} k_r G_r (a_r is linear in k_q). */
-static PetscErrorCode StgssaFSPAssemble(StgssaFSP f)
+   dA_q = dA/dlog k_q = sum_{r: rate of r is factor*k_q} k_r G_r (a_r is linear in k_q). A reaction
+   with a rate law contributes +-a_r(x_src, t) and +-k_q da_r/dk_q (StgssaPropensityGrad) instead.
+
+   Values of owned row li: a[c] for its columns, da[q*nc + c]. The law environment's time must be
+   set. A law propensity that is not a finite number >= 0 is left out and the smallest key
+   source * R + r of such a jump is kept in *bad (reported collectively by the caller). */
+static PetscErrorCode StgssaFSPRowValues(StgssaFSP f, const StgssaNetwork *net, PetscInt li, PetscReal *a, PetscReal *da, int64_t *bad)
+{
+  const PetscInt c0 = f->row_ptr[li], nc = f->row_ptr[li + 1] - c0, P = f->P, S = f->S;
+
+  PetscFunctionBegin;
+  PetscCall(PetscArrayzero(a, nc));
+  PetscCall(PetscArrayzero(da, nc * (P + 1)));
+  for (PetscInt t = f->tr_ptr[li]; t < f->tr_ptr[li + 1]; t++) {
+    const PetscInt r = f->tr_rxn[t], c = f->tr_pos[t] - c0;
+    if (net->order1[r] != -3) { /* mass action: the fast path */
+      const PetscReal v = net->k[r] * f->tr_h[t];
+      a[c] += v;
+      if (f->rxn_fit[r] >= 0) da[f->rxn_fit[r] * nc + c] += v;
+    } else {
+      const PetscInt src = f->row_col[f->tr_pos[t]]; /* the jump's source state (the diagonal: x_i) */
+      const int64_t *xs  = &f->x[src * S];
+      double         v;
+      for (PetscInt m = 0; m < net->nparams; m++) f->dkw[m] = 0.0;
+      StgssaLawEnvSetState(net, &f->env, xs);
+      v = StgssaPropensityGrad(net, r, xs, &f->env, f->dkw, NULL, NULL);
+      if (!(v >= 0.0 && v <= PETSC_MAX_REAL)) {
+        *bad = PetscMin(*bad, (int64_t)src * f->R + r);
+        continue;
+      }
+      a[c] += f->tr_h[t] * v;
+      for (PetscInt q = 0; q < P; q++) da[q * nc + c] += f->tr_h[t] * f->dkw[f->fit_param[q]];
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Collective: the StgssaPropensityCheck error of the jump with the smallest key on any rank. */
+static PetscErrorCode StgssaFSPCheckBad(StgssaFSP f, const StgssaNetwork *net, int64_t bad, PetscReal t)
+{
+  int64_t gbad;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPI_INT64_T, MPI_MIN, f->comm));
+  if (gbad == INT64_MAX) PetscFunctionReturn(0);
+  {
+    const PetscInt src = (PetscInt)(gbad / f->R), r = (PetscInt)(gbad % f->R);
+    const int64_t *xs  = &f->x[src * f->S];
+    StgssaLawEnvSetState(net, &f->env, xs);
+    PetscCall(StgssaPropensityCheck(net, r, xs, t, StgssaPropensityLaw(net, r, xs, &f->env)));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_PLIB, "FSP: reaction %" PetscInt_FMT " has an invalid propensity at t = %g", r + 1, (double)t);
+  }
+}
+
+/* Row i of A (and dA_q) into the operators: A, dA_q, the steady-state matrix (mss) and J. */
+static PetscErrorCode StgssaFSPSetRow(StgssaFSP f, PetscInt li, const PetscReal *a, const PetscReal *da, PetscBool mss, const PetscReal *ones, const PetscInt *ones_cols, PetscInt *acols, PetscReal *vals)
+{
+  const PetscInt  i = f->rstart + li, c0 = f->row_ptr[li], nc = f->row_ptr[li + 1] - c0, P = f->P, B = 1 + P;
+  const PetscInt *cols = &f->row_col[c0];
+
+  PetscFunctionBegin;
+  PetscCall(MatSetValues(f->A, 1, &i, nc, cols, a, INSERT_VALUES));
+  for (PetscInt q = 0; q < P; q++)
+    PetscCall(MatSetValues(f->dA[q], 1, &i, nc, cols, &da[q * nc], INSERT_VALUES));
+  if (mss && f->Mss) {
+    if (i == 0)
+      PetscCall(MatSetValues(f->Mss, 1, &i, f->n, ones_cols, ones, INSERT_VALUES)); /* sum p = 1 */
+    else
+      PetscCall(MatSetValues(f->Mss, 1, &i, nc, cols, a, INSERT_VALUES));
+  }
+  if (f->J) { /* row (i,0): A p;  row (i,b): dA_{b-1} p + A s_{b-1} */
+    for (PetscInt b = 0; b < B; b++) {
+      const PetscInt row = i * B + b;
+      PetscInt       m   = 0;
+      for (PetscInt c = 0; c < nc; c++) {
+        if (b) {
+          acols[m]  = cols[c] * B;
+          vals[m++] = da[(b - 1) * nc + c];
+        }
+        acols[m]  = cols[c] * B + b;
+        vals[m++] = a[c];
+      }
+      PetscCall(MatSetValues(f->J, 1, &row, m, acols, vals, INSERT_VALUES));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Assemble the operators at time t: every owned row (all, with the steady-state matrix), or only
+   the rows holding time-dependent transitions (A, dA, J; the steady state stays at t = 0). */
+static PetscErrorCode StgssaFSPAssemble(StgssaFSP f, PetscReal t, PetscBool all)
 {
   const StgssaNetwork *net;
-  const PetscInt       nloc = f->rend - f->rstart, P = f->P, B = 1 + P;
+  const PetscInt       nloc = f->rend - f->rstart, P = f->P, nrow = all ? nloc : f->ntd;
   PetscReal           *a, *da, *vals;
   PetscReal           *ones      = NULL; /* row 0 of the steady-state matrix: sum p = 1 */
   PetscInt            *ones_cols = NULL, *acols;
+  int64_t              bad       = INT64_MAX;
 
   PetscFunctionBegin;
   PetscCall(StgssaModelGetNetwork(f->model, &net));
   PetscCall(PetscMalloc2(f->maxcols, &a, f->maxcols * (P + 1), &da));
   PetscCall(PetscMalloc2(2 * f->maxcols, &acols, 2 * f->maxcols, &vals));
-  if (f->Mss && f->rstart == 0 && nloc > 0) {
+  if (all && f->Mss && f->rstart == 0 && nloc > 0) {
     PetscCall(PetscMalloc2(f->n, &ones, f->n, &ones_cols));
     for (PetscInt j = 0; j < f->n; j++) {
       ones[j]      = 1.0;
       ones_cols[j] = j;
     }
   }
-  for (PetscInt li = 0; li < nloc; li++) {
-    const PetscInt  i = f->rstart + li, c0 = f->row_ptr[li], nc = f->row_ptr[li + 1] - c0;
-    const PetscInt *cols = &f->row_col[c0];
-    PetscCall(PetscArrayzero(a, nc));
-    PetscCall(PetscArrayzero(da, nc * (P + 1)));
-    for (PetscInt t = f->tr_ptr[li]; t < f->tr_ptr[li + 1]; t++) {
-      const PetscInt  r = f->tr_rxn[t], c = f->tr_pos[t] - c0;
-      const PetscReal v = net->k[r] * f->tr_h[t];
-      a[c] += v;
-      if (f->rxn_fit[r] >= 0) da[f->rxn_fit[r] * nc + c] += v;
-    }
-    PetscCall(MatSetValues(f->A, 1, &i, nc, cols, a, INSERT_VALUES));
-    for (PetscInt q = 0; q < P; q++)
-      PetscCall(MatSetValues(f->dA[q], 1, &i, nc, cols, &da[q * nc], INSERT_VALUES));
-    if (f->Mss) {
-      if (i == 0)
-        PetscCall(MatSetValues(f->Mss, 1, &i, f->n, ones_cols, ones, INSERT_VALUES)); /* sum p = 1 */
-      else
-        PetscCall(MatSetValues(f->Mss, 1, &i, nc, cols, a, INSERT_VALUES));
-    }
-    if (f->J) { /* row (i,0): A p;  row (i,b): dA_{b-1} p + A s_{b-1} */
-      for (PetscInt b = 0; b < B; b++) {
-        const PetscInt row = i * B + b;
-        PetscInt       m   = 0;
-        for (PetscInt c = 0; c < nc; c++) {
-          if (b) {
-            acols[m]  = cols[c] * B;
-            vals[m++] = da[(b - 1) * nc + c];
-          }
-          acols[m]  = cols[c] * B + b;
-          vals[m++] = a[c];
-        }
-        PetscCall(MatSetValues(f->J, 1, &row, m, acols, vals, INSERT_VALUES));
-      }
-    }
+  if (f->any_law) StgssaLawEnvSetTime(net, &f->env, t, PETSC_TRUE);
+  for (PetscInt k = 0; k < nrow; k++) {
+    const PetscInt li = all ? k : f->tdrow[k];
+    PetscCall(StgssaFSPRowValues(f, net, li, a, da, &bad));
+    PetscCall(StgssaFSPSetRow(f, li, a, da, all, ones, ones_cols, acols, vals));
   }
+  PetscCall(PetscFree2(ones, ones_cols));
+  PetscCall(PetscFree2(acols, vals));
+  PetscCall(PetscFree2(a, da));
+  if (f->any_law) PetscCall(StgssaFSPCheckBad(f, net, bad, t));
   PetscCall(MatAssemblyBegin(f->A, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(f->A, MAT_FINAL_ASSEMBLY));
   for (PetscInt q = 0; q < P; q++) {
     PetscCall(MatAssemblyBegin(f->dA[q], MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(f->dA[q], MAT_FINAL_ASSEMBLY));
   }
-  if (f->Mss) {
+  if (all && f->Mss) {
     PetscCall(MatAssemblyBegin(f->Mss, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(f->Mss, MAT_FINAL_ASSEMBLY));
   }
@@ -729,9 +904,22 @@ static PetscErrorCode StgssaFSPAssemble(StgssaFSP f)
     PetscCall(MatAssemblyEnd(f->J, MAT_FINAL_ASSEMBLY));
     if (!f->Jshift) PetscCall(MatDuplicate(f->J, MAT_DO_NOT_COPY_VALUES, &f->Jshift));
   }
-  PetscCall(PetscFree2(ones, ones_cols));
-  PetscCall(PetscFree2(acols, vals));
-  PetscCall(PetscFree2(a, da));
+  f->top_t = t;
+  PetscFunctionReturn(0);
+}
+
+/* Time-dependent propensities: make A, dA, J hold their values at t (the integrator's time). In a
+   segment ending at a table breakpoint, times at or past it use the piece before it (the left
+   limit), so that no stage of the segment sees the next level. Forces the stage operator to be
+   formed again. */
+static PetscErrorCode StgssaFSPOperatorsAt(StgssaFSP f, PetscReal t)
+{
+  PetscFunctionBegin;
+  if (!f->any_tdep) PetscFunctionReturn(0);
+  if (f->seg_clamp && t >= f->seg_before) t = f->seg_before;
+  if (t == f->top_t) PetscFunctionReturn(0);
+  PetscCall(StgssaFSPAssemble(f, t, PETSC_FALSE));
+  f->shift = PETSC_MAX_REAL;
   PetscFunctionReturn(0);
 }
 
@@ -794,6 +982,7 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
 
   PetscFunctionBegin;
   PetscCall(StgssaModelGetNetwork(f->model, &net));
+  if (f->any_law) StgssaLawEnvSetTime(net, &f->env, steady ? 0.0 : f->times[k], PETSC_FALSE); /* leaks of laws: a_r at the sample time */
   PetscCall(PetscArrayzero(marg, f->btot));
   PetscCall(PetscArrayzero(dmarg, f->btot * P));
   for (PetscInt i = 0; i < f->n; i++) {
@@ -810,8 +999,15 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
   for (PetscInt s = 0; s < S; s++)
     f->flux[k * S + s] = 0;
   for (PetscInt l = 0; l < f->nleak; l++) {
-    const PetscReal a = net->k[f->lk_rxn[l]] * f->lk_h[l], pj = y[f->lk_state[l] * B];
-    if (a <= 0) continue;
+    const PetscInt  r = f->lk_rxn[l];
+    const PetscReal pj = y[f->lk_state[l] * B];
+    PetscReal       a;
+    if (net->order1[r] != -3) a = net->k[r] * f->lk_h[l];
+    else {
+      StgssaLawEnvSetState(net, &f->env, &f->x[f->lk_state[l] * S]);
+      a = StgssaPropensityLaw(net, r, &f->x[f->lk_state[l] * S], &f->env);
+    }
+    if (!(a > 0)) continue;
     f->flux[k * S + f->lk_species[l]] += pj * a;
     if (f->lk_state[l] != last) edge += pj; /* leaks are grouped by state (enumeration order) */
     last = f->lk_state[l];
@@ -851,7 +1047,7 @@ static PetscErrorCode StgssaFSPGatherRecord(StgssaFSP f, Vec y, PetscInt nk, con
 /* Steady state: M p = e_0 with M = A whose row 0 (state x0) is 1^T, i.e. A p = 0 off row 0 and
    sum p = 1 (the stationary law when the outflow re-enters at x0). Sensitivities with the same
    factorization: M s_q = -(dA_q p) with row 0 set to 0 (sum s_q = 0). */
-static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f)
+static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f, Vec *yout)
 {
   Vec                p, rhs, s, y;
   PetscInt           nk   = 0, *ks;
@@ -896,10 +1092,11 @@ static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f)
     PetscCall(PetscMalloc1(f->nsample, &ks));
     for (PetscInt k = 0; k < f->nsample; k++)
       if (f->times[k] < 0) ks[nk++] = k;
-    PetscCall(StgssaFSPGatherRecord(f, y, nk, ks, PETSC_TRUE));
+    if (nk) PetscCall(StgssaFSPGatherRecord(f, y, nk, ks, PETSC_TRUE));
     PetscCall(PetscFree(ks));
   }
-  PetscCall(VecDestroy(&y));
+  if (yout && reason > 0) *yout = y;
+  else PetscCall(VecDestroy(&y));
   PetscCall(VecDestroy(&s));
   PetscCall(VecDestroy(&rhs));
   PetscCall(VecDestroy(&p));
@@ -913,6 +1110,7 @@ static PetscErrorCode StgssaFSPIFunction(TS ts, PetscReal t, Vec y, Vec ydot, Ve
   StgssaFSP f = (StgssaFSP)ctx;
 
   PetscFunctionBegin;
+  PetscCall(StgssaFSPOperatorsAt(f, t));
   PetscCall(MatMult(f->J, y, F));
   PetscCall(VecAYPX(F, -1.0, ydot));
   PetscFunctionReturn(0);
@@ -920,12 +1118,14 @@ static PetscErrorCode StgssaFSPIFunction(TS ts, PetscReal t, Vec y, Vec ydot, Ve
 
 /* dF/dy + shift dF/dydot = shift I - J. J is constant, so the operator changes only with the
    shift (the step size): left untouched otherwise, its factorization is reused across the
-   stages of a step (SDIRK stages share one diagonal coefficient) and across equal steps. */
+   stages of a step (SDIRK stages share one diagonal coefficient) and across equal steps.
+   With time-dependent propensities J = J(t): formed again whenever t changes. */
 static PetscErrorCode StgssaFSPIJacobian(TS ts, PetscReal t, Vec y, Vec ydot, PetscReal shift, Mat A, Mat B, void *ctx)
 {
   StgssaFSP f = (StgssaFSP)ctx;
 
   PetscFunctionBegin;
+  PetscCall(StgssaFSPOperatorsAt(f, t));
   if (shift == f->shift) PetscFunctionReturn(0);
   PetscCall(MatCopy(f->J, B, SAME_NONZERO_PATTERN));
   PetscCall(MatScale(B, -1.0));
@@ -984,9 +1184,11 @@ static PetscErrorCode StgssaFSPStageApply(PC pc, Vec x, Vec y)
 }
 
 /* Transient: y = (p, s_1..s_P) interleaved per state, dy/dt = J y with
-   dp/dt = A p, ds_q/dt = A s_q + dA_q p; y(0) = (e_x0, 0). One TSSolve per sample time, each
-   ending exactly on it (TS_EXACTFINALTIME_MATCHSTEP). */
-static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f)
+   dp/dt = A p, ds_q/dt = A s_q + dA_q p; y(0) = (e_x0, 0), or y0 (the steady state at t = 0 and
+   its sensitivities). One TSSolve per sample time, each ending exactly on it
+   (TS_EXACTFINALTIME_MATCHSTEP); with time-dependent propensities also one per breakpoint of a
+   table input before it, the step restarted after each (the right-hand side jumps there). */
+static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
 {
   Vec       y;
   PetscReal t = 0, dt0, maxexit = 0;
@@ -1045,15 +1247,40 @@ static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f)
   }
   PetscCall(TSSetFromOptions(f->ts));
   PetscCall(MatCreateVecs(f->J, &y, NULL));
-  PetscCall(VecZeroEntries(y));
-  if (f->rstart == 0 && f->rend > 0) PetscCall(VecSetValue(y, 0, 1.0, INSERT_VALUES)); /* p(0) = e_x0 */
-  PetscCall(VecAssemblyBegin(y));
-  PetscCall(VecAssemblyEnd(y));
+  if (y0) PetscCall(VecCopy(y0, y)); /* -stgssa_initial steady */
+  else {
+    PetscCall(VecZeroEntries(y));
+    if (f->rstart == 0 && f->rend > 0) PetscCall(VecSetValue(y, 0, 1.0, INSERT_VALUES)); /* p(0) = e_x0 */
+    PetscCall(VecAssemblyBegin(y));
+    PetscCall(VecAssemblyEnd(y));
+  }
   PetscCall(TSSetTime(f->ts, 0.0));
   PetscCall(TSGetStepNumber(f->ts, &steps0));
-  for (PetscInt k = 0; k < f->nsample; k++) {
+  f->seg_clamp = PETSC_FALSE;
+  for (PetscInt k = 0, ib = 0; k < f->nsample; k++) {
     if (f->times[k] < 0) continue;
-    if (f->times[k] > t) {
+    while (f->any_tdep && f->times[k] > t) { /* time-dependent: segments between breakpoints */
+      TSConvergedReason reason;
+      PetscReal         end = f->times[k];
+      while (ib < f->nbrk && f->brk[ib] <= t) ib++;
+      f->seg_clamp = (PetscBool)(ib < f->nbrk && f->brk[ib] <= end);
+      if (f->seg_clamp) end = f->brk[ib];
+      f->seg_end    = end;
+      f->seg_before = nextafter(end, -PETSC_INFINITY);
+      PetscCall(TSSetMaxTime(f->ts, end));
+      PetscCall(TSSolve(f->ts, y));
+      PetscCall(TSGetConvergedReason(f->ts, &reason));
+      if (reason < 0) PetscCall(VecDestroy(&y));
+      PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
+                 (double)end, TSConvergedReasons[reason]);
+      PetscCall(TSSetTime(f->ts, end)); /* exactly on the breakpoint or sample time */
+      t = end;
+      if (f->seg_clamp) { /* the input jumps: the next step starts afresh with the new level */
+        f->seg_clamp = PETSC_FALSE;
+        PetscCall(TSRestartStep(f->ts));
+      }
+    }
+    if (!f->any_tdep && f->times[k] > t) {
       TSConvergedReason reason;
       PetscCall(TSSetMaxTime(f->ts, f->times[k]));
       PetscCall(TSSolve(f->ts, y));
@@ -1109,16 +1336,50 @@ static PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], 
   PetscFunctionReturn(0);
 }
 
+/* Whether a law jump left out of the projection (a_r(x) = 0 when it was built) has become one
+   with the current parameter values: then the projection is built again. The same verdict on
+   every rank (every rank holds every state). */
+static PetscErrorCode StgssaFSPStale(StgssaFSP f, PetscBool *stale)
+{
+  const StgssaNetwork *net;
+  StgssaNetwork        unit;
+
+  PetscFunctionBegin;
+  *stale = PETSC_FALSE;
+  if (!f->nzl) PetscFunctionReturn(0);
+  PetscCall(StgssaModelGetNetwork(f->model, &net));
+  unit   = *net;
+  unit.k = f->kunit;
+  for (PetscInt l = 0; l < f->nzl && !*stale; l++) {
+    PetscReal h;
+    PetscBool excluded;
+    *stale = StgssaFSPJumps(f, net, &unit, f->zl_rxn[l], &f->x[f->zl_state[l] * f->S], &h, &excluded);
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaFSPSolve(StgssaFSP f)
 {
-  PetscInt worst = -1;
+  PetscInt  worst = -1;
+  PetscBool stale;
+  Vec       y0 = NULL;
 
   PetscFunctionBegin;
   PetscCall(StgssaFSPSetUp(f));
+  PetscCall(StgssaFSPStale(f, &stale));
+  if (stale) {
+    PetscCall(PetscInfo(NULL, "FSP: a rate law left out of the projection is no longer 0 at the new parameter values: building the projection again\n"));
+    PetscCall(StgssaFSPReset(f));
+    PetscCall(StgssaFSPSetUp(f));
+  }
   f->done = PETSC_FALSE;
-  PetscCall(StgssaFSPAssemble(f));
-  if (f->any_steady) PetscCall(StgssaFSPSolveSteady(f));
-  if (f->any_transient) PetscCall(StgssaFSPSolveTransient(f));
+  PetscCall(StgssaFSPAssemble(f, 0.0, PETSC_TRUE)); /* time-dependent inputs at t = 0 */
+  if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPSolveSteady(f, f->initial == STGSSA_FSP_INITIAL_STEADY ? &y0 : NULL));
+  if (f->any_transient) {
+    PetscErrorCode ierr = StgssaFSPSolveTransient(f, y0);
+    PetscCall(VecDestroy(&y0));
+    PetscCall(ierr);
+  }
   f->done = PETSC_TRUE;
   /* truncation check: the same numbers on every rank, so the same verdict */
   for (PetscInt k = 0; k < f->nsample; k++)

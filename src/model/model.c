@@ -85,6 +85,18 @@ PetscErrorCode StgssaModelLoadFromString(StgssaModel model, const char text[], c
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaModelSetDef(StgssaModel model, StgssaModelDef **def)
+{
+  PetscFunctionBegin;
+  PetscCheck(def && *def, model->comm, PETSC_ERR_ARG_NULL, "StgssaModelSetDef: no definition");
+  PetscCall(StgssaNetworkDestroy_Private(&model->net)); /* it points into the old definition */
+  StgssaModelDefFree(&model->def);
+  model->def = *def;
+  *def       = NULL;
+  PetscCall(StgssaNetworkBuild_Private(model->def, &model->net));
+  PetscFunctionReturn(0);
+}
+
 /* Rank 0 reads the file; its bytes (or the reason it could not) are broadcast. */
 PetscErrorCode StgssaModelLoad(StgssaModel model, const char path[])
 {
