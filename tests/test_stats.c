@@ -204,6 +204,87 @@ START_TEST(test_bimolecular_vs_fsp)
 }
 END_TEST
 
+/* Rate laws through both paths (issue 7): simulate histograms against the exact FSP of the same
+   model. A Hill-type positive feedback 0 -> P at k0 + k1 P^2/(K^2 + P^2) from P = 0, and the
+   input-driven telegraph promoter of input/induction.model (time-dependent propensity: thinning
+   in the SSA, a time-dependent generator in the FSP) started from its t = 0 steady state (SSA:
+   burn-in of 30; FSP: exact). 20000 trajectories; chi-square p > 1e-3 and mean within 4 sd/sqrt(N). */
+static void check_vs_fsp(StgssaEnsemble ens, StgssaFSP fsp, const char *sp, PetscInt ns, const PetscReal *times, PetscInt N)
+{
+  PetscInt sidx;
+  ck_assert(!StgssaModelFindSpecies(model, sp, &sidx));
+  for (PetscInt i = 0; i < ns; i++) {
+    PetscInt         nb;
+    PetscInt64       hb;
+    const PetscReal *p, *dp;
+    const int64_t   *counts;
+    double           q[512], stat, mean = 0, var = 0;
+    int              dof;
+    PetscReal        m[3];
+    ck_assert(!StgssaFSPGetMarginal(fsp, i, sidx, &nb, &p, &dp));
+    ck_assert(nb <= 512);
+    for (PetscInt b = 0; b < nb; b++) {
+      q[b] = p[b];
+      mean += b * p[b];
+    }
+    for (PetscInt b = 0; b < nb; b++) var += (b - mean) * (b - mean) * p[b];
+    ck_assert(!StgssaEnsembleGetHistogram(ens, i, 0, &hb, &counts));
+    ck_assert(hb <= nb);
+    const double pv = hist_pvalue(counts, hb, q, (int)nb, N, &stat, &dof);
+    ck_assert_msg(pv > 1e-3, "%s t=%g: chi2 = %g, dof = %d, p = %g", sp, times[i], stat, dof, pv);
+    ck_assert(!StgssaEnsembleGetMoments(ens, i, 0, m));
+    ck_assert_msg(fabs(m[0] - mean) < 4 * sqrt(var / N), "%s t=%g: mean %g vs FSP %g", sp, times[i], m[0], mean);
+  }
+}
+
+START_TEST(test_laws_vs_fsp)
+{
+  const char     *hill     = "begin parameters\n k0 1\n k1 20\n K 10\n g 1\nend parameters\nbegin species\n P 0\nend species\n"
+                             "begin reactions\n 0 -> P  k0 + k1*P^2/(K^2 + P^2)\n P -> 0  g\nend reactions\n";
+  const char     *induction = "begin parameters\n k_on 2\n k_off 1\n k_tx 20\n k_deg 1\n a0 0.05\n a1 3\n r1 0.1\n r2 1\nend parameters\n"
+                              "begin inputs\n Hog a0 + a1*exp(-r1*t)*(1 - exp(-r2*t))\nend inputs\n"
+                              "begin species\n G_off 1\n G_on 0\n M 0\nend species\n"
+                              "begin reactions\n G_off -> G_on  k_on*Hog\n G_on -> G_off  k_off\n G_on -> G_on + M  k_tx\n M -> 0  k_deg\nend reactions\n";
+  const PetscReal th[2] = {1.0, 5.0}, ti[3] = {0.0, 1.0, 3.0};
+  const PetscInt  N     = 20000;
+  StgssaEnsemble  ens;
+  StgssaFSP       fsp;
+  ens = run_ensemble(hill, "P", N, 31, 5.0, 2, th);
+  ck_assert(!StgssaFSPCreate(PETSC_COMM_SELF, &fsp));
+  ck_assert(!StgssaFSPSetModel(fsp, model));
+  ck_assert(!StgssaFSPSetTimes(fsp, 2, th));
+  ck_assert(!StgssaFSPSetBound(fsp, "P", 100)); /* mean <= 21: the lost mass is far below the tolerance */
+  ck_assert(!StgssaFSPSolve(fsp));
+  check_vs_fsp(ens, fsp, "P", 2, th, N);
+  ck_assert(!StgssaFSPDestroy(&fsp));
+  ck_assert(!StgssaEnsembleDestroy(&ens));
+  ck_assert(!StgssaModelDestroy(&model));
+  { /* the induction model from its steady state: the ensemble is set up by hand for the initial condition */
+    const char *obs[1] = {"M"};
+    ck_assert(!StgssaModelCreate(PETSC_COMM_SELF, &model));
+    ck_assert(!StgssaModelLoadFromString(model, induction, "induction.model"));
+    ck_assert(!StgssaEnsembleCreate(PETSC_COMM_SELF, &ens));
+    ck_assert(!StgssaEnsembleSetModel(ens, model));
+    ck_assert(!StgssaEnsembleSetNumTrajectories(ens, N));
+    ck_assert(!StgssaEnsembleSetSeed(ens, 32));
+    ck_assert(!StgssaEnsembleSetTimes(ens, 3.0, 3, ti));
+    ck_assert(!StgssaEnsembleSetObserved(ens, 1, obs));
+    ck_assert(!StgssaEnsembleSetInitial(ens, PETSC_TRUE, 30.0));
+    ck_assert(!StgssaEnsembleRun(ens));
+  }
+  ck_assert(!StgssaFSPCreate(PETSC_COMM_SELF, &fsp));
+  ck_assert(!StgssaFSPSetModel(fsp, model));
+  ck_assert(!StgssaFSPSetTimes(fsp, 3, ti));
+  ck_assert(!StgssaFSPSetBound(fsp, "M", 120));
+  ck_assert(!StgssaFSPSetInitial(fsp, STGSSA_FSP_INITIAL_STEADY));
+  ck_assert(!StgssaFSPSolve(fsp));
+  check_vs_fsp(ens, fsp, "M", 3, ti, N);
+  ck_assert(!StgssaFSPDestroy(&fsp));
+  ck_assert(!StgssaEnsembleDestroy(&ens));
+  ck_assert(!StgssaModelDestroy(&model));
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s  = suite_create("stats");
@@ -217,6 +298,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_absorbing);
   tcase_add_test(tc, test_binomial_propensity);
   tcase_add_test(tc, test_bimolecular_vs_fsp);
+  tcase_add_test(tc, test_laws_vs_fsp);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */

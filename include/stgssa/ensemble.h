@@ -35,6 +35,8 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleSetModel(StgssaEnsemble, StgssaModel);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetNumTrajectories(StgssaEnsemble, PetscInt);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSeed(StgssaEnsemble, PetscInt);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble, PetscReal tfinal, PetscInt nsample, const PetscReal sample_times[]);
+/* -stgssa_initial steady (burn-in from x0 over [-burnin, 0] at the inputs of t = 0) or x0 */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble, PetscBool steady, PetscReal burnin);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt nobs, const char *const names[]);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble);

@@ -95,6 +95,15 @@ PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble e, PetscReal tfinal, PetscI
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble e, PetscBool steady, PetscReal burnin)
+{
+  PetscFunctionBegin;
+  e->steady = steady;
+  e->burnin = burnin;
+  e->setup  = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble e, PetscInt nobs, const char *const names[])
 {
   PetscFunctionBegin;
