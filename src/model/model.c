@@ -6,6 +6,7 @@
 */
 #include <stgssa/stgssa.h>
 #include "model_impl.h"
+#include <stgssa/expr.h>
 #include "../stgssa_impl.h"
 #include <errno.h>
 
@@ -136,6 +137,24 @@ PetscErrorCode StgssaModelSetFromOptions(StgssaModel model)
   PetscFunctionReturn(0);
 }
 
+/* Names of the variables of a law, for StgssaExprToString. */
+static const char *StgssaModelNamer(void *ctx, StgssaExprVarKind kind, int index)
+{
+  const StgssaModelDef *d = (const StgssaModelDef *)ctx;
+  switch (kind) {
+  case STGSSA_EXPR_SPECIES:
+    return d->species[index].name;
+  case STGSSA_EXPR_PARAM:
+    return d->params[index].name;
+  case STGSSA_EXPR_INPUT:
+    return d->inputs[index].name;
+  case STGSSA_EXPR_TIME:
+    return "t";
+  default:
+    return NULL;
+  }
+}
+
 PetscErrorCode StgssaModelView(StgssaModel model, PetscViewer viewer)
 {
   const StgssaModelDef *d = model->def;
@@ -150,7 +169,24 @@ PetscErrorCode StgssaModelView(StgssaModel model, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (int i = 0; i < d->nparams; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "parameter %-12s = %g\n", d->params[i].name, d->params[i].value));
   for (int i = 0; i < d->nspecies; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "species   %-12s x0 = %" PRId64 "\n", d->species[i].name, d->species[i].initial));
-  for (int j = 0; j < d->nreactions; j++) PetscCall(PetscViewerASCIIPrintf(viewer, "reaction %d (line %d): k = %g\n", j, d->reactions[j].line, StgssaModelDefRate(d, j)));
+  for (int i = 0; i < d->ninputs; i++) {
+    const StgssaInputDef *in = &d->inputs[i];
+    if (in->kind == STGSSA_INPUT_TABLE) PetscCall(PetscViewerASCIIPrintf(viewer, "input     %-12s table of %d pieces\n", in->name, in->npieces));
+    else {
+      char buf[1024];
+      (void)StgssaExprToString(in->expr, StgssaModelNamer, (void *)d, buf, sizeof(buf));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "input     %-12s = %s\n", in->name, buf));
+    }
+  }
+  for (int j = 0; j < d->nreactions; j++) {
+    const StgssaReactionDef *r = &d->reactions[j];
+    if (!r->law) PetscCall(PetscViewerASCIIPrintf(viewer, "reaction %d (line %d): k = %g\n", j, r->line, StgssaModelDefRate(d, j)));
+    else {
+      char buf[1024];
+      (void)StgssaExprToString(r->law, StgssaModelNamer, (void *)d, buf, sizeof(buf));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "reaction %d (line %d): %s = %s%s\n", j, r->line, r->law_full ? "a" : "k", buf, r->law_full ? "" : " (times the mass-action combinatorics)"));
+    }
+  }
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
 }
