@@ -477,9 +477,11 @@ static PetscErrorCode StgssaH5ReadAttrText(hid_t loc, const char *obj, const cha
 
   PetscFunctionBegin;
   *text = NULL;
-  PetscCallHDF5(has = H5Aexists_by_name(loc, obj, name, H5P_DEFAULT));
+  has = H5Aexists_by_name(loc, obj, name, H5P_DEFAULT);
+  PetscCheck(has >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read the attributes of %s (corrupt file?)", path, obj);
   if (!has) PetscFunctionReturn(0);
-  PetscCallHDF5(a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT));
+  a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCheck(a >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read attribute %s (corrupt file?)", path, name);
   PetscCallHDF5(ft = H5Aget_type(a));
   n = H5Tget_size(ft);
   {
