@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* Directory part of path into dir (size n). */
@@ -49,29 +51,70 @@ static int StgssaFsyncPath(const char path[], int directory)
   return rc;
 }
 
-/* Rank 0: create tmp, run the writer, close, fsync, rename. On failure remove tmp. */
+/* Test hook for fault injection (tests/faults.sh), off unless the environment sets it:
+   STGSSA_FAULT_WRITE_FAIL=N makes the N-th atomic write of this process (counting from 1; only
+   rank 0 of a run writes) fail after its temporary file is complete, at the fsync, with ENOSPC,
+   as if the disk had filled up while the file was flushed. */
+static int StgssaFaultWriteFail(void)
+{
+  static int  count = 0;
+  const char *n     = getenv("STGSSA_FAULT_WRITE_FAIL");
+
+  count++;
+  if (!n || atoi(n) != count) return 0;
+  errno = ENOSPC;
+  return 1;
+}
+
+/* Rank 0: create tmp, run the writer, close, fsync, rename. On failure remove tmp: the target
+   is never opened, so its previous contents stay as they were. */
 static PetscErrorCode StgssaOutputWrite_Root(const char path[], StgssaOutputWriter writer, void *ctx)
 {
   char  tmp[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
   hid_t file;
+  int   e;
 
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()));
-  file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create output file '%s'", tmp);
+  errno = 0;
+  file  = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  e     = errno;
+  if (file < 0) {
+    (void)unlink(tmp);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create temporary output file '%s': %s; previous contents of '%s' left untouched", tmp, e ? strerror(e) : "HDF5 error", path);
+  }
   {
-    PetscErrorCode ierr = writer(file, ctx);
-    herr_t         hc   = H5Fclose(file);
+    PetscErrorCode ierr;
+    herr_t         hc;
+
+    errno = 0;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* one report, below */
+    ierr = writer(file, ctx);
+    PetscCall(PetscPopErrorHandler());
+    e  = errno;
+    hc = H5Fclose(file); /* flushes what HDF5 still buffers: a full disk may show only here */
+    if (!e) e = errno;
     if (ierr || hc < 0) {
+      char inner[1024] = "";
       (void)unlink(tmp);
-      PetscCheck(!ierr, PETSC_COMM_SELF, ierr, "Writing '%s' failed; previous contents of '%s' left untouched", tmp, path);
-      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Closing '%s' failed (disk full?); previous contents of '%s' left untouched", tmp, path);
+      if (ierr) {
+        const char *text;
+        char       *specific;
+        PetscCall(PetscErrorMessage(ierr, &text, &specific));
+        PetscCall(PetscStrncpy(inner, specific && specific[0] ? specific : (text ? text : "error"), sizeof(inner)));
+      }
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write '%s': %s (%s); previous contents of '%s' left untouched", tmp, e ? strerror(e) : "HDF5 error", ierr ? inner : "H5Fclose", path);
     }
   }
-  if (StgssaFsyncPath(tmp, 0) || rename(tmp, path)) {
-    const int e = errno;
+  if (StgssaFaultWriteFail() || StgssaFsyncPath(tmp, 0)) {
+    e = errno;
     (void)unlink(tmp);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot move '%s' into place as '%s': %s", tmp, path, strerror(e));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot flush '%s' to disk (fsync): %s; previous contents of '%s' left untouched", tmp, strerror(e), path);
+  }
+  if (rename(tmp, path)) {
+    e = errno;
+    (void)unlink(tmp);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename '%s' to '%s': %s; previous contents of '%s' left untouched", tmp, path, strerror(e), path);
   }
   PetscCall(StgssaPathDir(path, dir, sizeof(dir)));
   (void)StgssaFsyncPath(dir, 1); /* best effort: some file systems refuse fsync on directories */

@@ -345,6 +345,56 @@ static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec
   PetscFunctionReturn(0);
 }
 
+/* FNV-1a (64 bit) over everything a restart takes from a checkpoint, stored as the /checkpoint
+   attribute checksum: a restart refuses a checkpoint whose contents were altered (flipped bits,
+   a bad copy) even where HDF5 reads them without complaint. Doubles by their bit patterns,
+   integers little-endian, so the value does not depend on the machine. */
+static void StgssaHashBytes(uint64_t *h, const void *p, size_t n)
+{
+  const unsigned char *c = (const unsigned char *)p;
+  for (size_t i = 0; i < n; i++) {
+    *h ^= c[i];
+    *h *= 1099511628211ULL;
+  }
+}
+
+static void StgssaHashU64(uint64_t *h, uint64_t v)
+{
+  unsigned char b[8];
+  for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+  StgssaHashBytes(h, b, 8);
+}
+
+static void StgssaHashReals(uint64_t *h, PetscInt n, const PetscReal x[])
+{
+  for (PetscInt i = 0; i < n; i++) {
+    double   d = (double)x[i];
+    uint64_t u;
+    memcpy(&u, &d, sizeof(u));
+    StgssaHashU64(h, u);
+  }
+}
+
+/* state[0..3] = adam_step, evaluation, seed, history_length; the history is o->h_* (its first
+   state[3] entries). */
+static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names, const int64_t state[4], const PetscReal theta[], const PetscReal m[], const PetscReal v[])
+{
+  uint64_t       h  = 14695981039346656037ULL;
+  const PetscInt nh = (PetscInt)state[3];
+
+  for (PetscInt p = 0; p < o->P; p++) StgssaHashBytes(&h, names[p], strlen(names[p]) + 1);
+  StgssaHashBytes(&h, o->constraint, strlen(o->constraint) + 1);
+  for (int i = 0; i < 4; i++) StgssaHashU64(&h, (uint64_t)state[i]);
+  StgssaHashReals(&h, o->P, theta);
+  StgssaHashReals(&h, o->Q, m);
+  StgssaHashReals(&h, o->Q, v);
+  StgssaHashReals(&h, nh, o->h_loss);
+  StgssaHashReals(&h, nh * o->P, o->h_theta);
+  StgssaHashReals(&h, nh * o->P, o->h_grad);
+  StgssaHashReals(&h, nh * o->P, o->h_se);
+  return h;
+}
+
 static PetscErrorCode StgssaOptimizerWriteFile(StgssaOptimizer o, PetscBool final);
 
 /* TAO monitor: one history entry per iteration (the last evaluation is at the current iterate
@@ -417,12 +467,101 @@ static PetscErrorCode StgssaH5ReadAttrInt64(hid_t loc, const char *name, int64_t
   PetscFunctionReturn(0);
 }
 
+/* Rank 0: the fixed-length string attribute name of object obj (under loc) into *text (free it),
+   or NULL if there is no such attribute. */
+static PetscErrorCode StgssaH5ReadAttrText(hid_t loc, const char *obj, const char *name, char **text, const char *path)
+{
+  hid_t  a, ft, mt;
+  size_t n;
+  htri_t has;
+
+  PetscFunctionBegin;
+  *text = NULL;
+  has = H5Aexists_by_name(loc, obj, name, H5P_DEFAULT);
+  PetscCheck(has >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read the attributes of %s (corrupt file?)", path, obj);
+  if (!has) PetscFunctionReturn(0);
+  a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCheck(a >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read attribute %s (corrupt file?)", path, name);
+  PetscCallHDF5(ft = H5Aget_type(a));
+  n = H5Tget_size(ft);
+  {
+    const PetscBool ok = (PetscBool)(H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 && n > 0 && n < ((size_t)1 << 30));
+    if (!ok) {
+      (void)H5Tclose(ft);
+      (void)H5Aclose(a);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt attribute %s", path, name);
+    }
+  }
+  PetscCallHDF5(mt = H5Tcopy(ft)); /* the same character set: HDF5 does not convert between them */
+  PetscCallHDF5(H5Tclose(ft));
+  PetscCall(PetscCalloc1(n + 1, text));
+  if (H5Aread(a, mt, *text) < 0) {
+    (void)H5Tclose(mt);
+    (void)H5Aclose(a);
+    PetscCall(PetscFree(*text));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read attribute %s", path, name);
+  }
+  PetscCallHDF5(H5Tclose(mt));
+  PetscCallHDF5(H5Aclose(a));
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0: the checkpoint must be of this -stgssa_fit (names and order). */
+static PetscErrorCode StgssaOptimizerCheckFitNames(StgssaOptimizer o, hid_t ck, const char *const *names)
+{
+  hid_t     a, sp, t;
+  hssize_t  n;
+  char    **got, have[4096] = "", want[4096] = "";
+  PetscBool same;
+
+  PetscFunctionBegin;
+  a = H5Aopen(ck, "fit_names", H5P_DEFAULT);
+  PetscCheck(a >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /checkpoint has no attribute fit_names", o->restart);
+  PetscCallHDF5(sp = H5Aget_space(a));
+  PetscCallHDF5(n = H5Sget_simple_extent_npoints(sp));
+  PetscCallHDF5(t = H5Tcopy(H5T_C_S1));
+  PetscCallHDF5(H5Tset_size(t, H5T_VARIABLE));
+  PetscCallHDF5(H5Tset_cset(t, H5T_CSET_UTF8)); /* as written (StgssaH5WriteAttrStrings) */
+  PetscCall(PetscCalloc1(n + 1, &got));
+  if (H5Aread(a, t, got) < 0) {
+    (void)H5Tclose(t);
+    (void)H5Sclose(sp);
+    (void)H5Aclose(a);
+    PetscCall(PetscFree(got));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read attribute fit_names", o->restart);
+  }
+  same = (PetscBool)(n == o->P);
+  for (hssize_t i = 0; i < n; i++) {
+    if (i) PetscCall(PetscStrlcat(have, ",", sizeof(have)));
+    PetscCall(PetscStrlcat(have, got[i] ? got[i] : "?", sizeof(have)));
+    if (same && (!got[i] || strcmp(got[i], names[i]))) same = PETSC_FALSE;
+  }
+  PetscCallHDF5(H5Dvlen_reclaim(t, sp, H5P_DEFAULT, got));
+  PetscCall(PetscFree(got));
+  PetscCallHDF5(H5Tclose(t));
+  PetscCallHDF5(H5Sclose(sp));
+  PetscCallHDF5(H5Aclose(a));
+  for (PetscInt p = 0; p < o->P; p++) {
+    if (p) PetscCall(PetscStrlcat(want, ",", sizeof(want)));
+    PetscCall(PetscStrlcat(want, names[p], sizeof(want)));
+  }
+  PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "%s was written with -stgssa_fit %s; this run has -stgssa_fit %s", o->restart, have, want);
+  PetscFunctionReturn(0);
+}
+
 /* Rank 0: read the checkpoint (state[0..3] = step, nevals(index of the evaluation at theta), seed, nhist). */
 static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int64_t state[4], PetscReal *theta, PetscReal *m, PetscReal *v)
 {
-  hid_t file = -1, ck;
+  hid_t                 file = -1, ck;
+  const char *const    *names;
+  const StgssaModelDef *def;
+  char                 *text;
+  int64_t               checksum;
+  htri_t                has_checksum;
 
   PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  PetscCall(StgssaModelGetDef(o->model, &def));
   file = H5Fopen(o->restart, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open as HDF5 (missing, truncated or not an output of stgssa_hpc)", o->restart);
   ck = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
@@ -430,10 +569,28 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
     (void)H5Fclose(file);
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no /checkpoint group; expected the output of an optimize run", o->restart);
   }
+  /* the same problem: fitted names, constraints, model */
+  PetscCall(StgssaOptimizerCheckFitNames(o, ck, names));
+  PetscCall(StgssaH5ReadAttrText(ck, ".", "log_constraint", &text, o->restart));
+  {
+    const PetscBool same = (PetscBool)!strcmp(text ? text : "", o->constraint);
+    char            was[4096];
+    PetscCall(PetscStrncpy(was, text ? text : "", sizeof(was)));
+    PetscCall(PetscFree(text));
+    PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "%s was written with -stgssa_log_constraint '%s'; this run has '%s'", o->restart, was, o->constraint);
+  }
+  PetscCall(StgssaH5ReadAttrText(file, "run", "model_text", &text, o->restart));
+  {
+    const PetscBool same = (PetscBool)(text && !strcmp(text, def->text ? def->text : ""));
+    PetscCall(PetscFree(text));
+    PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "%s was written for another model: its /run model_text differs from the model file of this run", o->restart);
+  }
   PetscCall(StgssaH5ReadAttrInt64(ck, "adam_step", &state[0], o->restart));
   PetscCall(StgssaH5ReadAttrInt64(ck, "evaluation", &state[1], o->restart));
   PetscCall(StgssaH5ReadAttrInt64(ck, "seed", &state[2], o->restart));
   PetscCall(StgssaH5ReadAttrInt64(ck, "history_length", &state[3], o->restart));
+  PetscCallHDF5(has_checksum = H5Aexists(ck, "checksum"));
+  if (has_checksum) PetscCall(StgssaH5ReadAttrInt64(ck, "checksum", &checksum, o->restart));
   PetscCall(StgssaH5ReadDoubles(ck, "theta", (hsize_t)o->P, theta, o->restart));
   PetscCall(StgssaH5ReadDoubles(ck, "adam_m", (hsize_t)o->Q, m, o->restart));
   PetscCall(StgssaH5ReadDoubles(ck, "adam_v", (hsize_t)o->Q, v, o->restart));
@@ -447,6 +604,12 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient", (hsize_t)(o->nhist * o->P), o->h_grad, o->restart));
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(o->nhist * o->P), o->h_se, o->restart));
   PetscCallHDF5(H5Fclose(file));
+  /* the contents: unaltered, and a state the optimizer can be in */
+  if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
+  else PetscCall(PetscPrintf(PETSC_COMM_SELF, "Note: %s has no checkpoint checksum (written by an older version); its contents are not verified\n", o->restart));
+  PetscCheck(state[0] >= 0 && state[1] >= state[3], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_step %lld, evaluation %lld, history_length %lld)", o->restart, (long long)state[0], (long long)state[1], (long long)state[3]);
+  for (PetscInt p = 0; p < o->P; p++) PetscCheck(PetscIsNormalReal(theta[p]) || theta[p] == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (theta of %s is %g)", o->restart, names[p], (double)theta[p]);
+  for (PetscInt q = 0; q < o->Q; q++) PetscCheck(PetscIsInfOrNanReal(m[q]) == PETSC_FALSE && PetscIsInfOrNanReal(v[q]) == PETSC_FALSE && v[q] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_m %g, adam_v %g)", o->restart, (double)m[q], (double)v[q]);
   PetscFunctionReturn(0);
 }
 
@@ -495,7 +658,6 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
   PetscCheck(state[2] == smp.seed, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s was run with -stgssa_seed %lld, this run has %" PetscInt_FMT, o->restart, (long long)state[2], smp.seed);
-  for (PetscInt p = 0; p < o->P; p++) PetscCheck(PetscIsNormalReal(theta[p]) || theta[p] == 0, o->comm, PETSC_ERR_FILE_UNEXPECTED, "-stgssa_restart: %s holds a non-finite theta", o->restart);
   o->restarted    = PETSC_TRUE;
   o->restart_step = (PetscInt)state[0];
   o->nevals       = (PetscInt)state[1]; /* re-evaluate theta with the draws that produced its gradient */
@@ -719,6 +881,10 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteDoubles(g, "history_theta", 2, d2, o->h_theta));
   PetscCall(StgssaH5WriteDoubles(g, "history_gradient", 2, d2, o->h_grad));
   PetscCall(StgssaH5WriteDoubles(g, "history_gradient_stderr", 2, d2, o->h_se));
+  {
+    const int64_t state[4] = {w->step, o->eval_index, smp.seed, nh > 0 ? nh - 1 : 0};
+    PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v)));
+  }
   PetscCallHDF5(H5Gclose(g));
   PetscFunctionReturn(0);
 }
