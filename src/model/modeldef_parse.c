@@ -839,6 +839,25 @@ int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name)
   return -1;
 }
 
+int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name)
+{
+  int i;
+  if (!def || !name) return -1;
+  for (i = 0; i < def->ngroups; i++)
+    if (!strcmp(def->groups[i].name, name)) return i;
+  return -1;
+}
+
+int StgssaModelDefGroupCheck(const StgssaModelDef *def, int g)
+{
+  const StgssaGroupDef *gr = &def->groups[g];
+  for (int t = 0; t < gr->nterms; t++) {
+    const double w = gr->weight[t];
+    if (!(w >= 0.0 && w <= 2147483647.0 && w == floor(w))) return t;
+  }
+  return -1;
+}
+
 int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name)
 {
   if (!def || !name) return -1;
