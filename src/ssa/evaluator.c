@@ -581,6 +581,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.lambda        = e->lambda;
   tc.nobs          = e->smp.nobs;
   tc.obs           = e->smp.obs;
+  tc.obs_ptr       = e->smp.obs_ptr;
+  tc.obs_weight    = e->smp.obs_weight;
   tc.window        = e->window;
   tc.w0            = e->w0;
   tc.w1            = e->w1;
