@@ -554,7 +554,7 @@ static StgssaStoichTerm *copy_terms(const Side *s, int *ok)
 static int push_reaction(Parser *P, const Token *label, const Side *react, const Side *prod, Rate rate, int line, int reverse)
 {
   StgssaModelDef   *d = P->def;
-  StgssaReactionDef r;
+  StgssaReactionDef r = {0}; /* law = NULL, law_full = 0: mass action */
   void             *tmp;
   int               ok = 1;
 
