@@ -2,7 +2,8 @@
 /*
   StgssaEnsemble: the `simulate` mode. N trajectories with global indices 0..N-1 are split in
   contiguous blocks over the ranks of a communicator; each rank simulates its block into exact
-  integer histograms (one per sample time and observed species); one reduction combines them.
+  integer histograms (one per sample time and observed quantity: a species, or a weighted sum of
+  species with integer weights, a BioNetGen group); one reduction combines them.
   Results are bitwise independent of the number of ranks.
 */
 #ifndef STGSSA_ENSEMBLE_H
@@ -11,6 +12,7 @@
 #include <stgssa/model.h>
 #include <stgssa/histogram.h>
 #include <stgssa/output.h>
+#include <stgssa/observable.h>
 
 typedef struct _p_StgssaEnsemble *StgssaEnsemble;
 
@@ -23,8 +25,11 @@ typedef struct {
   PetscReal        thin_step; /* thinning cell length for time-dependent propensities */
   PetscInt         nsample;
   const PetscReal *sample_times;
-  PetscInt         nobs;
-  const PetscInt  *obs;       /* species indices */
+  PetscInt         nobs;      /* observed quantities (-stgssa_observe): species or groups */
+  const PetscInt  *obs_ptr;   /* [nobs+1] terms of quantity o: obs_ptr[o] .. obs_ptr[o+1]-1 (observable.h) */
+  const PetscInt  *obs;       /* species index of each term (a species: its one term, obs[obs_ptr[o]]) */
+  const int64_t   *obs_weight; /* integer weight of each term (1 for a species) */
+  const PetscInt  *obs_group; /* [nobs] model group index of quantity o, -1 for a species */
   const char *const *obs_names;
 } StgssaSampling;
 

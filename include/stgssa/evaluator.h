@@ -20,7 +20,7 @@
 /* Index ranges of the observable vector o. */
 typedef struct {
   PetscInt M;        /* total */
-  PetscInt off_pow;  /* x^k of observed species o at sample i: off_pow + (i*nobs + o)*3 + (k-1), k = 1,2,3 */
+  PetscInt off_pow;  /* x^k of observed quantity o (species or group) at sample i: off_pow + (i*nobs + o)*3 + (k-1), k = 1,2,3 */
   PetscInt B;        /* soft-histogram bins (0: none) */
   PetscInt off_hist; /* soft histogram p_b(x) at sample i, species o: off_hist + (i*nobs + o)*B + b */
   PetscInt nwin;     /* 3*nobs if a window is set, else 0 */
@@ -73,7 +73,7 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorView(StgssaEvaluator, PetscViewer);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator, hid_t file);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorDestroy(StgssaEvaluator *);
 
-/* Central moments (mean, variance, third central moment) of observed species o at sample i and
+/* Central moments (mean, variance, third central moment) of observed quantity o at sample i and
    their derivatives dc[3*P] (row k: d c_k / d theta), from the raw-moment means. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMoments(StgssaEvaluator, PetscInt i, PetscInt o, PetscReal c[3], PetscReal dc[]);
 

@@ -39,8 +39,9 @@
   states, those from which some reaction leaves the projection: for tails that decay at least
   geometrically with ratio r <= 1/2 it bounds the mass beyond the bounds within a factor r/(1-r).
 
-  Results (marginals of every species over counts 0..bound and their derivatives, moments, lost
-  mass) are held by every rank after StgssaFSPSolve().
+  Results (marginals of every species over counts 0..bound and of every group of the model with
+  integer weights, their derivatives, moments, lost mass) are held by every rank after
+  StgssaFSPSolve().
 */
 #ifndef STGSSA_FSP_H
 #define STGSSA_FSP_H
@@ -82,7 +83,10 @@ PETSC_EXTERN PetscErrorCode StgssaFSPGetFit(StgssaFSP, PetscInt *P, const char *
 /* The generator A and dA/dtheta_p (after SetUp; values of the last solve; for time-dependent
    propensities, at the last time the integrator evaluated). */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetOperators(StgssaFSP, Mat *A, const Mat **dA);
-/* Marginal of species at sample itime: p[b] = P(x_species = b), b = 0..nbins-1; dp[b*P + q] = dp[b]/dtheta_q. */
+/* Marginal of species at sample itime: p[b] = P(x_species = b), b = 0..nbins-1; dp[b*P + q] = dp[b]/dtheta_q.
+   species = S + g (S species in the model) gives group g of the model (StgssaModelDef.groups): the
+   distribution of its weighted sum sum_t w_t x_{s_t}, summed over the projected states by their
+   group value (an error for a group whose weights are not integers in [0, 2^31-1]). */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetMarginal(StgssaFSP, PetscInt itime, PetscInt species, PetscInt *nbins, const PetscReal **p, const PetscReal **dp);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetLostMass(StgssaFSP, PetscInt itime, PetscReal *);
 /* Mean, variance, third central moment of the distribution in the projection (normalized by its

@@ -62,7 +62,9 @@ typedef struct {
   int               line;     /* line of the reaction in the model file */
 } StgssaReactionDef;
 
-/* A weighted sum of species (BioNetGen `.net` groups); parsed and stored, not yet observed. */
+/* A weighted sum of species (BioNetGen `.net` groups). Observable by name (-stgssa_observe) when
+   every weight is a nonnegative integer (StgssaModelDefGroupCheck). Group names differ from every
+   parameter and species name (the .net reader refuses a clash). */
 typedef struct {
   char   *name;
   int     nterms;
@@ -122,6 +124,11 @@ int StgssaModelDefSetParameters(StgssaModelDef *def, const char *assignments, co
 int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name);
 int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name);
 int StgssaModelDefFindInput(const StgssaModelDef *def, const char *name);
+/* Index of a group by name, or -1. */
+int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name);
+/* -1 if every weight of group g is an integer in [0, 2^31-1] (an observable count), else the index
+   of the first term whose weight is not. */
+int StgssaModelDefGroupCheck(const StgssaModelDef *def, int g);
 /* Rate constant k_j of reaction j with the current parameter values (NaN for a reaction with a law). */
 double StgssaModelDefRate(const StgssaModelDef *def, int j);
 void StgssaModelDefFree(StgssaModelDef **def);

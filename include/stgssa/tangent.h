@@ -16,6 +16,7 @@
 #define STGSSA_TANGENT_H
 
 #include <stgssa/ssa.h>
+#include <stgssa/observable.h>
 
 typedef enum {
   STGSSA_GRADIENT_STGS  = 0,
@@ -32,8 +33,10 @@ typedef struct {
   const PetscInt    *rxn_param;  /* [R] fitted parameter index of reaction j, or -1: d log a_j / d theta_p = [p == rxn_param[j]] (mass action) */
   const PetscInt    *fit_param;  /* [P] model parameter index of fitted parameter p (rate laws and inputs; may be NULL without laws) */
   double             lambda;     /* ST-GS temperature */
-  PetscInt           nobs;       /* observed species */
-  const PetscInt    *obs;        /* [nobs] species indices */
+  PetscInt           nobs;       /* observed quantities */
+  const PetscInt    *obs;        /* species of each term of the observed quantities (observable.h) */
+  const PetscInt    *obs_ptr;    /* [nobs+1] terms of quantity o, or NULL: obs[o] is a species */
+  const int64_t     *obs_weight; /* integer weight of each term, or NULL: all 1 */
   PetscBool          window;     /* record time averages over [w0, w1] */
   double             w0, w1;
   const PetscInt    *rev;        /* [R] reverse reaction of j or -1; NULL: no entropy production */
@@ -45,7 +48,7 @@ typedef struct {
    value index m, parameter p -> [m * P + p]. */
 typedef struct {
   PetscInt nsample, nobs, R, P;
-  double  *x, *xdot;          /* [nsample*nobs], [nsample*nobs*P]: observed counts at sample times and tangents */
+  double  *x, *xdot;          /* [nsample*nobs], [nsample*nobs*P]: observed values (sum_t w_t x_{s_t}) at sample times and tangents */
   double  *wavg, *wavgdot;    /* [nobs], [nobs*P]: (1/(w1-w0)) int_{w0}^{w1} x dt and tangents */
   double  *nrx, *nrxdot;      /* [R], [R*P]: reaction counts and tangents */
   double   sigma, *sigmadot;  /* stochastic entropy production sum_n log(a_{j_n}(x_n)/a_{rev j_n}(x_{n+1})), [P] */

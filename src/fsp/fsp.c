@@ -45,7 +45,9 @@ struct _p_StgssaFSP {
   PetscInt   nleak;                          /* jumps out of the projection: state lk_state[l] by reaction lk_rxn[l] */
   PetscInt  *lk_state, *lk_rxn, *lk_species; /* [nleak] (first species whose bound is exceeded) */
   PetscReal *lk_h;                           /* [nleak] combinatorial factor h_r(x) = a_r(x)/k_r */
-  PetscInt  *nbins, *boff, btot;             /* marginal of species s: counts 0..nbins[s]-1 at boff[s] */
+  PetscInt   ngroups;                        /* groups of the model: marginal quantities S + g */
+  PetscInt  *nbins, *boff, btot;             /* [S + ngroups] marginal of species s (or group g at S + g): values 0..nbins-1 at boff;
+                                                nbins = 0 for a group with a non-integer or negative weight */
   PetscReal *kunit;                          /* [R] unit rates: StgssaPropensity with them gives h_r(x) */
   PetscBool  any_steady, any_transient;
   /* rate laws and time-dependent propensities (issue 7) */
@@ -85,6 +87,15 @@ struct _p_StgssaFSP {
   PetscReal *fullp, *fulldp; /* [nsample*n], [nsample*n*P] with -stgssa_fsp_full */
   PetscBool  done;
 };
+
+/* Value of group g of the model in state x: sum_t w_t x_{s_t} (integer weights, checked). */
+static inline int64_t StgssaFSPGroupValue(const StgssaModelDef *def, PetscInt g, const int64_t *x)
+{
+  const StgssaGroupDef *gr = &def->groups[g];
+  int64_t               v  = 0;
+  for (int t = 0; t < gr->nterms; t++) v += (int64_t)gr->weight[t] * x[gr->species[t]];
+  return v;
+}
 
 /* ---------------------------------------------------------------------------------------------- */
 /* configuration */
@@ -727,7 +738,8 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   for (PetscInt s = 0; s < f->S; s++)
     PetscCheck(net->x0[s] >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: negative initial count of species '%s'", def->species[s].name);
   PetscCall(StgssaFSPEnumerate(f, net, &unit));
-  PetscCall(PetscMalloc2(f->S, &f->nbins, f->S, &f->boff));
+  f->ngroups = def->ngroups;
+  PetscCall(PetscMalloc2(f->S + f->ngroups, &f->nbins, f->S + f->ngroups, &f->boff));
   f->btot = 0;
   for (PetscInt s = 0; s < f->S; s++) {
     f->maxcount[s] = 0;
@@ -736,6 +748,16 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     f->nbins[s] = (f->bound[s] >= 0 ? f->bound[s] : (PetscInt)f->maxcount[s]) + 1;
     f->boff[s]  = f->btot;
     f->btot += f->nbins[s];
+  }
+  for (PetscInt g = 0; g < f->ngroups; g++) { /* groups: values 0..largest weighted sum over the projection */
+    int64_t mx = 0;
+    if (StgssaModelDefGroupCheck(def, (int)g) < 0)
+      for (PetscInt i = 0; i < f->n; i++)
+        mx = PetscMax(mx, StgssaFSPGroupValue(def, g, &f->x[i * f->S]));
+    PetscCheck(mx < PETSC_MAX_INT / 2, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: group '%s' reaches %" PRId64 " in the projection; too large for its distribution", def->groups[g].name, mx);
+    f->nbins[f->S + g] = StgssaModelDefGroupCheck(def, (int)g) < 0 ? (PetscInt)mx + 1 : 0;
+    f->boff[f->S + g]  = f->btot;
+    f->btot += f->nbins[f->S + g];
   }
 
   /* row layout: PETSc's default split; rows owned here are [rstart, rend) */
@@ -975,13 +997,15 @@ static PetscErrorCode StgssaFSPCheckReason(StgssaFSP f, KSPConvergedReason reaso
    marginals and their derivatives, lost mass, the outflow through each bound. */
 static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar *y, PetscBool steady)
 {
-  const StgssaNetwork *net;
+  const StgssaNetwork  *net;
+  const StgssaModelDef *def;
   const PetscInt       S = f->S, P = f->P, B = 1 + P;
   PetscReal           *marg = &f->marg[k * f->btot], *dmarg = &f->dmarg[k * f->btot * P], mass = 0, edge = 0;
   PetscInt             last = -1;
 
   PetscFunctionBegin;
   PetscCall(StgssaModelGetNetwork(f->model, &net));
+  PetscCall(StgssaModelGetDef(f->model, &def));
   if (f->any_law) StgssaLawEnvSetTime(net, &f->env, steady ? 0.0 : f->times[k], PETSC_FALSE); /* leaks of laws: a_r at the sample time */
   PetscCall(PetscArrayzero(marg, f->btot));
   PetscCall(PetscArrayzero(dmarg, f->btot * P));
@@ -990,6 +1014,14 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
     mass += yi[0];
     for (PetscInt s = 0; s < S; s++) {
       const PetscInt b = f->boff[s] + (PetscInt)f->x[i * S + s];
+      marg[b] += yi[0];
+      for (PetscInt q = 0; q < P; q++)
+        dmarg[b * P + q] += yi[1 + q];
+    }
+    for (PetscInt g = 0; g < f->ngroups; g++) { /* groups: the marginal of the weighted sum */
+      PetscInt b;
+      if (!f->nbins[S + g]) continue;
+      b = f->boff[S + g] + (PetscInt)StgssaFSPGroupValue(def, g, &f->x[i * S]);
       marg[b] += yi[0];
       for (PetscInt q = 0; q < P; q++)
         dmarg[b * P + q] += yi[1 + q];
@@ -1404,7 +1436,12 @@ static PetscErrorCode StgssaFSPCheckSample(StgssaFSP f, PetscInt k, PetscInt s)
   PetscFunctionBegin;
   PetscCheck(f->done, f->comm, PETSC_ERR_ORDER, "Call StgssaFSPSolve() first");
   PetscCheck(k >= 0 && k < f->nsample, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: sample %" PetscInt_FMT " out of range 0..%" PetscInt_FMT, k, f->nsample - 1);
-  PetscCheck(s >= 0 && s < f->S, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: species %" PetscInt_FMT " out of range 0..%" PetscInt_FMT, s, f->S - 1);
+  PetscCheck(s >= 0 && s < f->S + f->ngroups, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: species %" PetscInt_FMT " out of range 0..%" PetscInt_FMT " (groups from %" PetscInt_FMT ")", s, f->S + f->ngroups - 1, f->S);
+  if (s >= f->S && !f->nbins[s]) {
+    const StgssaModelDef *def;
+    PetscCall(StgssaModelGetDef(f->model, &def));
+    SETERRQ(f->comm, PETSC_ERR_ARG_WRONG, "FSP: group '%s' (%s:%d) has a weight that is not an integer in [0, %d]: it has no distribution of counts", def->groups[s - f->S].name, def->filename, def->groups[s - f->S].line, STGSSA_GROUP_WEIGHT_MAX);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -1605,7 +1642,8 @@ PetscErrorCode StgssaFSPView(StgssaFSP f, PetscViewer viewer)
 }
 
 /* /fsp: times [T] (negative: steady state); distribution/<species> [T x B]; sensitivity/<species>
-   [T x B x P]; moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P]; attributes
+   [T x B x P]; moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P], and the same
+   for every group of the model with integer weights (<group>: its weighted sum); attributes
    fit_names, lost_mass [T], states, tol; with -stgssa_fsp_full also full/states [n x S],
    full/probability [T x n], full/sensitivity [T x n x P]. Not collective (rank 0 writes). */
 PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
@@ -1629,32 +1667,34 @@ PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
   PetscCall(StgssaH5WriteAttrDouble(g, "tol", f->tol));
   {
     PetscInt mx = 3;
-    for (PetscInt s = 0; s < f->S; s++)
+    for (PetscInt s = 0; s < f->S + f->ngroups; s++)
       mx = PetscMax(mx, f->nbins[s]);
     PetscCall(PetscMalloc1(T * mx * (P + 1), &buf));
   }
-  for (PetscInt s = 0; s < f->S; s++) {
-    const PetscInt B = f->nbins[s];
+  for (PetscInt s = 0; s < f->S + f->ngroups; s++) { /* species, then the groups with integer weights */
+    const PetscInt B     = f->nbins[s];
+    const char    *qname = s < f->S ? def->species[s].name : def->groups[s - f->S].name;
     char           name[STGSSA_NAME_MAX + 32];
+    if (!B) continue;
     for (PetscInt k = 0; k < T; k++)
       PetscCall(PetscArraycpy(&buf[k * B], &f->marg[k * f->btot + f->boff[s]], B));
     {
       hsize_t dims[2] = {(hsize_t)T, (hsize_t)B};
-      PetscCall(PetscSNPrintf(name, sizeof(name), "distribution/%s", def->species[s].name));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "distribution/%s", qname));
       PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, buf));
     }
     if (P) {
       hsize_t dims[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)P};
       for (PetscInt k = 0; k < T; k++)
         PetscCall(PetscArraycpy(&buf[k * B * P], &f->dmarg[(k * f->btot + f->boff[s]) * P], B * P));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "sensitivity/%s", def->species[s].name));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "sensitivity/%s", qname));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
     }
     {
       hsize_t dims[2] = {(hsize_t)T, 3};
       for (PetscInt k = 0; k < T; k++)
         PetscCall(StgssaFSPGetMoments(f, k, s, &buf[3 * k], NULL));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", def->species[s].name));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", qname));
       PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, buf));
     }
     if (P) {
@@ -1662,7 +1702,7 @@ PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
       PetscReal m[3];
       for (PetscInt k = 0; k < T; k++)
         PetscCall(StgssaFSPGetMoments(f, k, s, m, &buf[3 * P * k]));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", def->species[s].name));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", qname));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
     }
   }

@@ -125,7 +125,7 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
   PetscCall(StgssaDataCreate(o->comm, &o->data));
   PetscCall(StgssaDataLoad(o->data, o->datafile));
   PetscCall(StgssaEvaluatorGetSampling(ev, &smp));
-  { /* every species column of the data must be a species of the model */
+  { /* every column of the data must be a species or a group of the model */
     StgssaModel           model;
     const StgssaModelDef *d;
     PetscInt              nds;
@@ -135,7 +135,7 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
     for (PetscInt k = 0; k < nds; k++) {
       const char *name;
       PetscCall(StgssaDataGetSpeciesName(o->data, k, &name));
-      PetscCheck(StgssaModelDefFindSpecies(d, name) >= 0, o->comm, PETSC_ERR_ARG_INCOMP, "%s: column '%s' is not a species of the model %s", o->datafile, name, d->filename);
+      PetscCheck(StgssaModelDefFindSpecies(d, name) >= 0 || StgssaModelDefFindGroup(d, name) >= 0, o->comm, PETSC_ERR_ARG_INCOMP, "%s: column '%s' is not a species%s of the model %s", o->datafile, name, d->ngroups ? " or a group" : "", d->filename);
     }
   }
   PetscCall(StgssaDataGetTimes(o->data, &nt, &dt));

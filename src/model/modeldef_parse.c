@@ -729,7 +729,7 @@ static StgssaStoichTerm *copy_terms(const Side *s, int *ok)
 static int push_reaction(Parser *P, const Token *label, const Side *react, const Side *prod, Rate *rate, int line, int reverse)
 {
   StgssaModelDef   *d = P->def;
-  StgssaReactionDef r;
+  StgssaReactionDef r = {0}; /* law = NULL, law_full = 0: mass action */
   void             *tmp;
   int               ok = 1;
 
@@ -1129,6 +1129,25 @@ int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name)
   if (!def || !name) return -1;
   for (i = 0; i < def->nspecies; i++)
     if (!strcmp(def->species[i].name, name)) return i;
+  return -1;
+}
+
+int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name)
+{
+  int i;
+  if (!def || !name) return -1;
+  for (i = 0; i < def->ngroups; i++)
+    if (!strcmp(def->groups[i].name, name)) return i;
+  return -1;
+}
+
+int StgssaModelDefGroupCheck(const StgssaModelDef *def, int g)
+{
+  const StgssaGroupDef *gr = &def->groups[g];
+  for (int t = 0; t < gr->nterms; t++) {
+    const double w = gr->weight[t];
+    if (!(w >= 0.0 && w <= 2147483647.0 && w == floor(w))) return t;
+  }
   return -1;
 }
 

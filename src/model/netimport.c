@@ -27,7 +27,9 @@
     `#_reverse_NAME` is paired with an earlier reaction labelled `#NAME` whose sides are its own
     swapped, which makes the pair a labelled `<->` pair of the native format.
   - groups: `INDEX NAME [TERM,TERM,...]` with TERM = SPECIES_INDEX or WEIGHT*SPECIES_INDEX.
-    Stored in StgssaModelDef.groups; not yet observed by the driver.
+    Stored in StgssaModelDef.groups; observable by name (-stgssa_observe) when every weight is a
+    nonnegative integer. A group name equal to a parameter, species (mapped name) or earlier
+    group name is refused, so a name observed is never ambiguous.
 
   Mass-action convention. BNG's run_network (Network3, rxn_rate(), rate law ELEMENTARY with
   discrete = 1 in the SSA) computes the propensity as k * x*(x-1)*...*(x-n+1) for a species

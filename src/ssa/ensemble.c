@@ -17,9 +17,12 @@ struct _p_StgssaEnsemble {
   PetscReal  tfinal;         /* end time */
   PetscInt   nsample;        /* number of sample times */
   PetscReal *sample_times;   /* [nsample] ascending in [0, tfinal] */
-  PetscInt   nobs;           /* observed species (0: all) */
-  char     **obs_names;      /* [nobs] names as given */
-  PetscInt  *obs;            /* [nobs] species indices (after SetUp) */
+  PetscInt   nobs;           /* observed quantities (0: every species) */
+  char     **obs_names;      /* [nobs] names as given: species or groups */
+  PetscInt  *obs_ptr;        /* [nobs+1] terms of quantity o (after SetUp; observable.h) */
+  PetscInt  *obs;            /* species of each term */
+  int64_t   *obs_weight;     /* integer weight of each term */
+  PetscInt  *obs_group;      /* [nobs] group index, -1 for a species */
   PetscInt   hist_bins;      /* bins written per histogram; 0: max count + 1 over all sample times */
   PetscInt   max_events;     /* per-trajectory event cap */
   PetscBool  steady;         /* -stgssa_initial steady: start from a burn-in of length burnin at t = 0 inputs */
@@ -128,7 +131,7 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
-  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species S1,S2,... (default: all)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
+  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species or groups S1,S2,... (default: every species)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
   PetscCall(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
   {
@@ -143,7 +146,7 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(StgssaEnsembleSetSeed(e, seed));
   if (set_times || set_tf || !e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, tfinal, set_times ? ntimes : 0, times));
   if (set_obs) {
-    PetscCheck(nobs > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: expected a comma-separated list of species names");
+    PetscCheck(nobs > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: expected a comma-separated list of species or group names");
     PetscCall(StgssaEnsembleSetObserved(e, nobs, (const char *const *)names));
   }
   for (PetscInt i = 0; i < STGSSA_MAX_OBSERVED; i++) PetscCall(PetscFree(names[i]));
@@ -164,7 +167,7 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   PetscCheck(!e->steady || (e->burnin > 0 && e->burnin < PETSC_MAX_REAL), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_initial steady: the SSA starts from a burn-in; expected -stgssa_initial_burnin T > 0 (a time long against the slowest relaxation), got %.6g", (double)e->burnin);
   PetscCheck(e->thin_step >= 0 && e->thin_step < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_thinning_step: expected a time >= 0 (0: tfinal/64), got %.6g", (double)e->thin_step);
   PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");
-  PetscCall(PetscFree(e->obs));
+  PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));
   if (!e->nobs) { /* default: every species */
     const char **all;
     PetscCall(PetscMalloc1(def->nspecies, &all));
@@ -172,18 +175,53 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
     PetscCall(StgssaEnsembleSetObserved(e, def->nspecies, all));
     PetscCall(PetscFree(all));
   }
-  PetscCall(PetscMalloc1(e->nobs, &e->obs));
-  for (PetscInt o = 0; o < e->nobs; o++) {
-    PetscCall(StgssaModelFindSpecies(e->model, e->obs_names[o], &e->obs[o]));
-    if (e->obs[o] < 0) {
-      char known[2048] = "";
-      for (int s = 0; s < def->nspecies; s++) {
-        if (s) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
-        PetscCall(PetscStrlcat(known, def->species[s].name, sizeof(known)));
+  { /* each name is a species (one term of weight 1) or a group (its terms); the .net reader
+       refuses a group named like a species, so the order of the look-ups does not matter */
+    PetscInt nterms = 0;
+    for (PetscInt o = 0; o < e->nobs; o++) {
+      PetscInt s, g;
+      PetscCall(StgssaModelFindSpecies(e->model, e->obs_names[o], &s));
+      g = s >= 0 ? -1 : StgssaModelDefFindGroup(def, e->obs_names[o]);
+      if (s < 0 && g < 0) {
+        char known[2048] = "";
+        for (int k = 0; k < def->nspecies; k++) {
+          if (k) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
+          PetscCall(PetscStrlcat(known, def->species[k].name, sizeof(known)));
+        }
+        if (def->ngroups) PetscCall(PetscStrlcat(known, "; groups: ", sizeof(known)));
+        for (int k = 0; k < def->ngroups; k++) {
+          if (k) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
+          PetscCall(PetscStrlcat(known, def->groups[k].name, sizeof(known)));
+        }
+        SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: unknown species%s '%s'; model %s defines: %s", def->ngroups ? " or group" : "", e->obs_names[o], def->filename, known);
       }
-      SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: unknown species '%s'; model %s defines: %s", e->obs_names[o], def->filename, known);
+      if (g >= 0) {
+        const int bad = StgssaModelDefGroupCheck(def, (int)g);
+        PetscCheck(bad < 0, e->comm, PETSC_ERR_ARG_WRONG,
+                   "-stgssa_observe: group '%s' (%s:%d) has weight %g for species '%s'; an observed group needs integer weights in [0, %d] (its value is a count: histograms)", e->obs_names[o], def->filename,
+                   def->groups[g].line, def->groups[g].weight[bad], def->species[def->groups[g].species[bad]].name, STGSSA_GROUP_WEIGHT_MAX);
+        nterms += def->groups[g].nterms;
+      } else nterms++;
     }
-    for (PetscInt p = 0; p < o; p++) PetscCheck(e->obs[p] != e->obs[o], e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: species '%s' listed twice", e->obs_names[o]);
+    PetscCall(PetscMalloc4(e->nobs + 1, &e->obs_ptr, nterms + 1, &e->obs, nterms + 1, &e->obs_weight, e->nobs, &e->obs_group));
+    e->obs_ptr[0] = 0;
+    for (PetscInt o = 0, t = 0; o < e->nobs; o++) {
+      PetscInt s;
+      PetscCall(StgssaModelFindSpecies(e->model, e->obs_names[o], &s));
+      e->obs_group[o] = s >= 0 ? -1 : StgssaModelDefFindGroup(def, e->obs_names[o]);
+      if (s >= 0) {
+        e->obs[t]          = s;
+        e->obs_weight[t++] = 1;
+      } else {
+        const StgssaGroupDef *gr = &def->groups[e->obs_group[o]];
+        for (int k = 0; k < gr->nterms; k++) {
+          e->obs[t]          = gr->species[k];
+          e->obs_weight[t++] = (int64_t)gr->weight[k];
+        }
+      }
+      e->obs_ptr[o + 1] = t;
+      for (PetscInt p = 0; p < o; p++) PetscCheck(strcmp(e->obs_names[p], e->obs_names[o]), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: %s '%s' listed twice", s >= 0 ? "species" : "group", e->obs_names[o]);
+    }
   }
   e->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -217,7 +255,10 @@ PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
   s->nsample      = e->nsample;
   s->sample_times = e->sample_times;
   s->nobs         = e->nobs;
+  s->obs_ptr      = e->obs_ptr;
   s->obs          = e->obs;
+  s->obs_weight   = e->obs_weight;
+  s->obs_group    = e->obs_group;
   s->obs_names    = (const char *const *)e->obs_names;
   PetscFunctionReturn(0);
 }
@@ -257,7 +298,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
     local[1] += info.end == STGSSA_TRAJ_ABSORBED;
     local[2] += info.end == STGSSA_TRAJ_CAPPED;
     for (PetscInt k = 0; k < e->nsample; k++)
-      for (PetscInt o = 0; o < e->nobs; o++) PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, samples[k * net->S + e->obs[o]]));
+      for (PetscInt o = 0; o < e->nobs; o++) PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, o, &samples[k * net->S])));
   }
   PetscCall(PetscLogEventEnd(STGSSA_Simulate, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
@@ -410,7 +451,7 @@ PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *ens)
   if (!e) PetscFunctionReturn(0);
   PetscCall(StgssaCountHistDestroy(&e->hist));
   PetscCall(StgssaStringListFree(&e->nobs, &e->obs_names));
-  PetscCall(PetscFree(e->obs));
+  PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));
   PetscCall(PetscFree(e->sample_times));
   PetscCall(PetscFree(*ens));
   PetscFunctionReturn(0);

@@ -468,7 +468,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e);
 /* Exact means from the finite state projection at the current theta: the model's fitted
    parameters are set to exp(theta) (round-trip exact), the projection is solved, and
      mu_m = sum_x P(x, t_m) o_m(x),   dmu_m/dtheta_p = sum_x dP(x, t_m)/dtheta_p o_m(x)
-   for the powers and soft histograms of the observed species. Path observables (currents,
+   for the powers and soft histograms of the observed quantities (species, or groups: the
+   marginal of the weighted sum). Path observables (currents,
    activity, reaction counts) are NaN. Every batch holds the exact derivative (standard error 0). */
 static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
 {
@@ -494,7 +495,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     for (PetscInt o = 0; o < no; o++) {
       PetscInt         nb, m0 = L->off_pow + (i * no + o) * 3, h0 = L->off_hist + (i * no + o) * L->B;
       const PetscReal *pr, *dp;
-      PetscCall(StgssaFSPGetMarginal(e->fsp, i, e->smp.obs[o], &nb, &pr, &dp));
+      /* a species: its marginal; a group: the marginal of its weighted sum (FSP quantity S + g) */
+      PetscCall(StgssaFSPGetMarginal(e->fsp, i, e->smp.obs_group[o] >= 0 ? e->net0->S + e->smp.obs_group[o] : e->smp.obs[e->smp.obs_ptr[o]], &nb, &pr, &dp));
       for (PetscInt k = 0; k < 3; k++) {
         e->mu[m0 + k] = 0.0;
         for (PetscInt p = 0; p < P; p++) e->dmu[(m0 + k) * P + p] = 0.0;
@@ -590,6 +592,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.lambda        = e->lambda;
   tc.nobs          = e->smp.nobs;
   tc.obs           = e->smp.obs;
+  tc.obs_ptr       = e->smp.obs_ptr;
+  tc.obs_weight    = e->smp.obs_weight;
   tc.window        = e->window;
   tc.w0            = e->w0;
   tc.w1            = e->w1;

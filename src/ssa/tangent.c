@@ -230,14 +230,14 @@ static inline void StgssaWindowDwell(const StgssaTangentConfig *tc, StgssaTangen
   const double   lo = t0 > tc->w0 ? t0 : tc->w0, hi = t1 < tc->w1 ? t1 : tc->w1, W = tc->w1 - tc->w0;
   if (hi <= lo) return;
   for (PetscInt o = 0; o < tc->nobs; o++) {
-    const PetscInt s = tc->obs[o];
-    rec->wavg[o] += (double)x[s] * (hi - lo) / W;
+    const double v = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
+    rec->wavg[o] += v * (hi - lo) / W;
     for (PetscInt p = 0; p < P; p++) {
       /* d(hi - lo): the ends move with the event times when they are inside the window */
       double dlen = 0.0;
       if (t1_is_event && t1 < tc->w1) dlen += tdot0[p] + taudot[p];
       if (t0 > tc->w0) dlen -= tdot0[p];
-      rec->wavgdot[o * P + p] += (xdot[s * P + p] * (hi - lo) + (double)x[s] * dlen) / W;
+      rec->wavgdot[o * P + p] += (StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p) * (hi - lo) + v * dlen) / W;
     }
   }
 }
@@ -334,10 +334,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     /* samples in [t_n, t_{n+1}) see x_n and its tangent */
     while (next < ns && cfg->sample_times[next] < tnext) {
       for (PetscInt o = 0; o < no; o++) {
-        const PetscInt s = tc->obs[o];
-        rec->x[next * no + o] = (double)x[s];
+        rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
         if (stgs)
-          for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = xdot[s * P + p];
+          for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p);
       }
       if (score) {
         for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p] - (cfg->sample_times[next] - t) * w->da0[p];
@@ -511,10 +510,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   }
   for (; next < ns; next++)
     for (PetscInt o = 0; o < no; o++) {
-      const PetscInt s = tc->obs[o];
-      rec->x[next * no + o] = (double)x[s];
+      rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
       if (stgs)
-        for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = xdot[s * P + p];
+        for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p);
       if (score)
         for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p];
     }
