@@ -120,5 +120,21 @@ else
   echo "FAIL good_run_writes_output: $(ls -A "$work" | tr '\n' ' ')"; fail=$((fail + 1))
 fi
 
+# numerical guards (issue 8), in a subdirectory so the file list above stays as it is
+mkdir -p "$work/g"
+cp "$root/input/studies/ring_N3.model" "$work/g/ring.model"
+printf 'begin parameters\n  b 10\nend parameters\nbegin species\n  B 1\n  A 9007199254740990\nend species\nbegin reactions\n  B -> B + A  b\n  A -> 0  1e-30\nend reactions\n' > "$work/g/explosive.model"
+printf 'begin species\n  A 9007199254740993\nend species\nbegin reactions\n  A -> 0  1\nend reactions\n' > "$work/g/bigcount.model"
+E="-stgssa_model g/ring.model -stgssa_ntraj 50 -stgssa_tfinal 5 -stgssa_output out.h5 -stgssa_parameters km2=0 -stgssa_fit kp1,kp2"
+expect_fail entropy_zero_reverse  "its reverse, reaction 4 (g/ring.model:18, rate constant 0 from the parameter km2), has the propensity 0" "$exe" $E -stgssa_mode gradient -stgssa_entropy
+expect_fail entropy_fix_hint      "give km2 a positive value (-stgssa_parameters km2=...)" "$exe" $E -stgssa_mode gradient -stgssa_entropy -stgssa_gradient stgs
+expect_fail entropy_fd            "trajectory 1: the entropy production is inf at event 3" "$exe" $E -stgssa_mode gradient -stgssa_entropy -stgssa_gradient fd
+expect_fail entropy_optimize      "optimizer iteration 0 (evaluation 0): trajectory 1: the entropy production is inf" "$exe" $E -stgssa_mode optimize -stgssa_loss design -stgssa_design tur -tao_max_it 2
+expect_fail entropy_mpi           "the entropy production is inf"        mpirun -n 2 --oversubscribe "$exe" $E -stgssa_mode gradient -stgssa_entropy
+expect_fail loss_undefined_iter   "optimizer iteration 0 (evaluation 0): Uncertainty efficiency undefined" "$exe" -stgssa_model g/ring.model -stgssa_ntraj 20 -stgssa_tfinal 1e-9 -stgssa_output out.h5 -stgssa_mode optimize -stgssa_loss design -stgssa_design tur -tao_max_it 2
+expect_fail count_overflow        "explosive.model:9: reaction 1 takes the count of species 'A' to 9007199254740993 at t =" "$exe" -stgssa_model g/explosive.model -stgssa_mode simulate -stgssa_ntraj 5 -stgssa_output out.h5
+expect_fail count_overflow_grad   "explosive.model:9: reaction 1 takes the count of species 'A' to 9007199254740993" "$exe" -stgssa_model g/explosive.model -stgssa_mode gradient -stgssa_ntraj 5 -stgssa_output out.h5
+expect_fail initial_count_2p53    "bigcount.model:2:5: found too large number '9007199254740993'; expected a nonnegative integer initial count at most 2^53" "$exe" -stgssa_model g/bigcount.model -stgssa_mode simulate -stgssa_output out.h5
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

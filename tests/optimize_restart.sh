@@ -16,7 +16,7 @@ cd "$work" || exit 1
 # raw bytes of the datasets that must agree
 dump() {
   : > "$2"
-  for d in history/loss history/theta history/gradient history/gradient_stderr result/parameters; do
+  for d in history/loss history/theta history/gradient history/gradient_stderr history/events history/absorbed history/capped result/parameters; do
     h5dump -b LE -d "/$d" -o part.bin "$1" > /dev/null 2>&1 || { echo "FAIL cannot read /$d of $1"; return 1; }
     cat part.bin >> "$2"
   done

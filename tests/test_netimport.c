@@ -340,6 +340,7 @@ static const ErrCase errors[] = {
   /* species */
   {SP(" 1 A() -1\n"), "5:4", "found initial count -1 of species 'A()'; expected a nonnegative integer"},
   {SP(" 1 A() 1.5\n"), "5:4", "found initial count 1.5 of species 'A()'"},
+  {SP(" 1 A() 1e16\n"), "5:4", "found initial count 10000000000000000 of species 'A()'; expected a nonnegative integer at most 2^53"},
   {SP(" 1 A() 1e19\n"), "5:4", "expected a nonnegative integer"},
   {SP(" 1 A()\n"), "5:7", "found end of line; expected initial count"},
   {SP(" 1 A() x\n"), "5:8", "found undefined parameter 'x'"},

@@ -674,8 +674,8 @@ END_TEST
 
 START_TEST(test_large_counts)
 {
-  StgssaModelDef *def = PARSE_OK("begin species\n  A 9223372036854775807\n  B 000\nend species\nbegin reactions\n  A -> B 1\nend reactions\n");
-  ck_assert(def->species[0].initial == INT64_MAX);
+  StgssaModelDef *def = PARSE_OK("begin species\n  A 9007199254740992\n  B 000\nend species\nbegin reactions\n  A -> B 1\nend reactions\n");
+  ck_assert(def->species[0].initial == STGSSA_COUNT_MAX); /* 2^53: the largest count */
   ck_assert(def->species[1].initial == 0);
   StgssaModelDefFree(&def);
 }
@@ -796,6 +796,8 @@ static const ErrCase definition_errors[] = {
   {SPECIES("  A 1e3\n"), "2:5", "found '1e3'; expected a nonnegative integer"},
   {SPECIES("  A 2x\n"), "2:5", "malformed number '2x'"},
   {SPECIES("  A 9223372036854775808\n"), "2:5", "too large number '9223372036854775808'"},
+  {SPECIES("  A 9007199254740993\n"), "2:5", "found too large number '9007199254740993'; expected a nonnegative integer initial count at most 2^53"},
+  {SPECIES("  A 9223372036854775807\n"), "2:5", "too large number '9223372036854775807'"},
   {SPECIES("  A 99999999999999999999999\n"), "2:5", "too large number"},
   {SPECIES("  A x\n"), "2:5", "found 'x'; expected a nonnegative integer"},
   {SPECIES("  A\n"), "2:4", "found end of line; expected a nonnegative integer initial count"},

@@ -68,6 +68,9 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator, const Petsc
 /* Per-batch derivative estimates [nbatch][M*P] (for standard errors of derived quantities). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetBatchDerivatives(StgssaEvaluator, PetscInt *nbatch, const PetscReal **dmu_batch);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetEventCount(StgssaEvaluator, PetscInt64 *);
+/* Trajectories of the last evaluation that ended in an absorbing state (a_0 = 0) and that were
+   stopped by -stgssa_max_events (with fd: in any of their 2P + 1 runs); global. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTrajectoryEnds(StgssaEvaluator, PetscInt64 *absorbed, PetscInt64 *capped);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorView(StgssaEvaluator, PetscViewer);
 /* /gradient: fit_names, moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P] (rank 0, inside StgssaOutputWrite). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator, hid_t file);

@@ -19,6 +19,9 @@ extern "C" {
 
 /* Longest accepted name (parameter, species, label), in bytes, without the NUL. */
 #define STGSSA_NAME_MAX 63
+/* Largest count (initial counts in model files, and every count during a run): 2^53, the largest
+   integer up to which doubles (propensities read counts as doubles) hold every count exactly. */
+#define STGSSA_COUNT_MAX ((int64_t)1 << 53)
 /* Largest stoichiometric coefficient accepted on one side of a reaction. */
 #define STGSSA_STOICH_MAX 1000
 

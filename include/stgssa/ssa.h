@@ -59,6 +59,24 @@ PETSC_EXTERN PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *);
 /* Simulate trajectory `traj`; samples[i*S + s] receives x_s(sample_times[i]). Not collective. */
 PETSC_EXTERN PetscErrorCode StgssaSSARun(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
 
+/* Counts stay <= STGSSA_COUNT_MAX (modeldef.h): the parsers refuse larger initial counts, and a
+   jump beyond it stops the run (StgssaJump). */
+/* "A=1, B=2, ..." (cut with ", ..." when longer than len). */
+PETSC_EXTERN PetscErrorCode StgssaFormatState(const StgssaNetwork *, const int64_t *x, char buf[], size_t len);
+/* The error of a count beyond STGSSA_COUNT_MAX: species s after reaction j fired at time t. */
+PETSC_EXTERN PetscErrorCode StgssaCountOverflowError(const StgssaNetwork *, PetscInt j, const int64_t *x, PetscInt s, double t);
+
+/* Fire reaction j at time t: x += nu_j, one comparison per changed species (the count guard). */
+static inline PetscErrorCode StgssaJump(const StgssaNetwork *net, PetscInt j, int64_t *x, double t)
+{
+  for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) {
+    const PetscInt s = net->nu_species[i];
+    x[s] += net->nu_delta[i];
+    if (PetscUnlikely(x[s] > STGSSA_COUNT_MAX)) return StgssaCountOverflowError(net, j, x, s, t);
+  }
+  return 0;
+}
+
 /* Mass-action propensity a_j(x) = k_j prod_s C(x_s, r_js)   (DESIGN.md §2) */
 static inline double StgssaPropensity(const StgssaNetwork *net, PetscInt j, const int64_t *x)
 {

@@ -42,6 +42,10 @@ typedef struct {
   const PetscInt    *rev;        /* [R] reverse reaction of j or -1; NULL: no entropy production */
   double             count_from; /* path observables (reaction counts, entropy production, counted
                                     events) take only the jumps at times > count_from (burn-in) */
+  const char        *locate;     /* NULL: no per-event checks (the default). Otherwise every event's
+                                    tangents, score and entropy production are checked and the first
+                                    NaN/Inf stops with a message prefixed by this text (the evaluator
+                                    re-runs a trajectory whose record was not finite this way) */
 } StgssaTangentConfig;
 
 /* Per-trajectory record. All arrays are sized by StgssaTangentRecordCreate. Tangent layout:
@@ -82,6 +86,10 @@ PETSC_EXTERN PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *);
 PETSC_EXTERN PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *, PetscInt P, StgssaTangentWork *);
 PETSC_EXTERN PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *);
+
+/* tc->locate: the checks of event n (reaction j fired at time t from the state x - nu_j to x; a
+   the propensities before the jump), StgssaSSARunTangent calls it after the tangents moved. */
+PETSC_EXTERN PetscErrorCode StgssaTangentCheckEvent(const StgssaSSAConfig *, const StgssaTangentConfig *, StgssaTangentWork *, const StgssaTangentRecord *, int64_t n, PetscInt j, const int64_t *x, const double *a, double t);
 
 /* Simulate trajectory traj with derivatives of the kind tcfg->type (STGS or SCORE). */
 PETSC_EXTERN PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *, const StgssaTangentConfig *, uint64_t traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);

@@ -168,6 +168,25 @@ PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, cons
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaH5WriteInt64s(hid_t loc, const char name[], int rank, const hsize_t dims[], const int64_t data[])
+{
+  hid_t space, lcpl, dset;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(space = H5Screate_simple(rank, dims, NULL));
+  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
+  dset = H5Dcreate2(loc, name, H5T_STD_I64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCallHDF5(H5Pclose(lcpl));
+  PetscCallHDF5(H5Sclose(space));
+  PetscCheck(dset >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Cannot create dataset '%s'", name);
+  if (H5Dwrite(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    (void)H5Dclose(dset);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write dataset '%s'", name);
+  }
+  PetscCallHDF5(H5Dclose(dset));
+  PetscFunctionReturn(0);
+}
+
 /* Create attribute name of type/space on loc and write value. */
 static PetscErrorCode StgssaH5WriteAttr(hid_t loc, const char name[], hid_t ftype, hid_t mtype, hid_t space, const void *value)
 {

@@ -496,7 +496,7 @@ static int parse_species_line(Parser *P)
 
   if ((rc = check_new_name(P, "a species name"))) return rc;
   advance(P);
-  if ((rc = integer_value(P, &P->tok, INT64_MAX, "a nonnegative integer initial count", &v))) return rc;
+  if ((rc = integer_value(P, &P->tok, STGSSA_COUNT_MAX, "a nonnegative integer initial count at most 2^53 = 9007199254740992", &v))) return rc;
   advance(P);
   if ((rc = expect_end(P))) return rc;
 

@@ -431,8 +431,8 @@ static int species_line(Net *N)
   if ((e = tfind(&N->orig, name.s, name.n)))
     return fail(N, name.s, "found duplicate species '%.*s%s' (already defined at line %d); expected a new species", qlen(name.n), name.s, ell(name.n), d->species[e->index].line);
   if ((rc = eval_rest(N, pos, "initial count", &v))) return rc;
-  if (v < 0 || v != floor(v) || v >= 9.2e18)
-    return fail(N, name.s, "found initial count %.17g of species '%.*s%s'; expected a nonnegative integer", v, qlen(name.n), name.s, ell(name.n));
+  if (v < 0 || v != floor(v) || v > (double)STGSSA_COUNT_MAX)
+    return fail(N, name.s, "found initial count %.17g of species '%.*s%s'; expected a nonnegative integer at most 2^53 = 9007199254740992", v, qlen(name.n), name.s, ell(name.n));
 
   len = map_name(name.s, name.n, buf);
   if (len == 0) return fail(N, name.s, "found species name '%.*s%s' without letters or digits; expected a name with some of [A-Za-z0-9_]", qlen(name.n), name.s, ell(name.n));

@@ -17,13 +17,27 @@ PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *net)
   PetscFunctionReturn(0);
 }
 
+/* Species read by the propensity of reaction i: its reactants, then the species of its law. */
+static inline PetscInt StgssaReadCount(const StgssaNetwork *net, PetscInt i)
+{
+  return (net->react_ptr[i + 1] - net->react_ptr[i]) + (net->lawsp_ptr[i + 1] - net->lawsp_ptr[i]);
+}
+static inline PetscInt StgssaReadSpecies(const StgssaNetwork *net, PetscInt i, PetscInt q)
+{
+  const PetscInt nr = net->react_ptr[i + 1] - net->react_ptr[i];
+  return q < nr ? net->react_species[net->react_ptr[i] + q] : net->lawsp[net->lawsp_ptr[i] + q - nr];
+}
+
 /* Fast-path kind of each propensity, and the dependency graph: reaction i depends on reaction j
    when j changes the count of a reactant of i, or of a species read by i's rate law (then a_i
-   must be recomputed after j fires). */
+   must be recomputed after j fires). Built through the index species s -> reactions whose
+   propensity reads s, so the cost is the total length of the lists (not R^2 as a double loop
+   over reactions would be): dep(j) is the union of the readers of j's changed species, in
+   ascending reaction order (the order the engines have always used). */
 static PetscErrorCode StgssaNetworkBuildDependencies(StgssaNetwork *net)
 {
-  PetscInt  R = net->R, n = 0;
-  PetscBool *changed;
+  const PetscInt R = net->R, S = net->S;
+  PetscInt       n = 0, *rd_ptr, *rd, *smark, *rmark, *list;
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc1(R, &net->order1));
@@ -34,28 +48,52 @@ static PetscErrorCode StgssaNetworkBuildDependencies(StgssaNetwork *net)
     else net->order1[j] = -2;
     if (net->law[j]) net->order1[j] = -3;
   }
-  PetscCall(PetscCalloc1(net->S, &changed));
-  /* two passes: count, then fill */
+  /* readers of species s: rd[rd_ptr[s] .. rd_ptr[s+1]), ascending, each reaction once */
+  PetscCall(PetscCalloc4(S + 1, &rd_ptr, S, &smark, R, &rmark, R, &list));
+  for (PetscInt s = 0; s < S; s++) smark[s] = -1;
+  for (PetscInt i = 0; i < R; i++)
+    for (PetscInt q = 0; q < StgssaReadCount(net, i); q++) {
+      const PetscInt s = StgssaReadSpecies(net, i, q);
+      if (smark[s] != i) rd_ptr[s + 1]++;
+      smark[s] = i;
+    }
+  for (PetscInt s = 0; s < S; s++) rd_ptr[s + 1] += rd_ptr[s];
+  PetscCall(PetscMalloc1(rd_ptr[S] + 1, &rd));
+  for (PetscInt s = 0; s < S; s++) smark[s] = -1;
+  for (PetscInt i = 0; i < R; i++) /* i ascending: every list comes out sorted */
+    for (PetscInt q = 0; q < StgssaReadCount(net, i); q++) {
+      const PetscInt s = StgssaReadSpecies(net, i, q);
+      if (smark[s] != i) rd[rd_ptr[s]++] = i;
+      smark[s] = i;
+    }
+  for (PetscInt s = S; s > 0; s--) rd_ptr[s] = rd_ptr[s - 1]; /* the fill moved each start to the next one's */
+  rd_ptr[0] = 0;
+  /* two passes over the reactions: count, then fill */
+  for (PetscInt i = 0; i < R; i++) rmark[i] = -1;
   for (int pass = 0; pass < 2; pass++) {
     n = 0;
     for (PetscInt j = 0; j < R; j++) {
+      PetscInt m = 0;
       if (pass) net->dep_ptr[j] = n;
-      for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) changed[net->nu_species[u]] = PETSC_TRUE;
-      for (PetscInt i = 0; i < R; i++) {
-        PetscBool hit = PETSC_FALSE;
-        for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++) hit = (PetscBool)(hit || changed[net->react_species[t]]);
-        for (PetscInt t = net->lawsp_ptr[i]; t < net->lawsp_ptr[i + 1]; t++) hit = (PetscBool)(hit || changed[net->lawsp[t]]);
-        if (hit) {
-          if (pass) net->dep[n] = i;
-          n++;
-        }
+      for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) {
+        const PetscInt s = net->nu_species[u];
+        for (PetscInt r = rd_ptr[s]; r < rd_ptr[s + 1]; r++)
+          if (rmark[rd[r]] != j + pass * R) {
+            rmark[rd[r]] = j + pass * R;
+            list[m++]    = rd[r];
+          }
       }
-      for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) changed[net->nu_species[u]] = PETSC_FALSE;
+      if (pass) {
+        PetscCall(PetscSortInt(m, list));
+        for (PetscInt q = 0; q < m; q++) net->dep[n + q] = list[q];
+      }
+      n += m;
     }
-    if (!pass) PetscCall(PetscMalloc2(R + 1, &net->dep_ptr, n, &net->dep));
+    if (!pass) PetscCall(PetscMalloc2(R + 1, &net->dep_ptr, n + 1, &net->dep));
   }
   net->dep_ptr[R] = n;
-  PetscCall(PetscFree(changed));
+  PetscCall(PetscFree(rd));
+  PetscCall(PetscFree4(rd_ptr, smark, rmark, list));
   PetscFunctionReturn(0);
 }
 

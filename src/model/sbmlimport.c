@@ -946,8 +946,8 @@ static int species(Imp *I)
       a = Species_getInitialConcentration(s) * V;
     } else return fail(I, "species", id, s, "has neither initialAmount nor initialConcentration");
     r = nearbyint(a);
-    if (!isfinite(a) || a < 0 || fabs(a - r) > 1e-9 * fmax(1.0, fabs(a)) || r > 9007199254740992.0)
-      return fail(I, "species", id, s, "has an initial amount of %.17g molecules; expected a whole number >= 0 (molecule counts)", a);
+    if (!isfinite(a) || a < 0 || fabs(a - r) > 1e-9 * fmax(1.0, fabs(a)) || r > (double)STGSSA_COUNT_MAX)
+      return fail(I, "species", id, s, "has an initial amount of %.17g molecules; expected a whole number >= 0 (molecule counts) and at most 2^53 = 9007199254740992", a);
     if (!(d->species[i].name = dup_n(id, strlen(id)))) return nomem(I);
     d->species[i].initial = (int64_t)r;
     d->species[i].line    = (int)SBase_getLine((const SBase_t *)s);

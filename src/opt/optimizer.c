@@ -4,6 +4,7 @@
 #include <stgssa/stgssa.h>
 #include <stgssa/optimizer.h>
 #include <stgssa/adam.h>
+#include <stgssa/run.h>
 #include <ctype.h>
 
 struct _p_StgssaOptimizer {
@@ -40,6 +41,7 @@ struct _p_StgssaOptimizer {
   /* history, one entry per TAO iteration (every rank) */
   PetscInt   nhist, cap;
   PetscReal *h_loss, *h_theta, *h_grad, *h_se;
+  int64_t   *h_ends; /* [3*cap]: SSA events, absorbed and capped trajectories of the evaluation of each entry (-1: unknown, a restart from an older checkpoint) */
   /* restart state read from a checkpoint */
   PetscBool  restarted;
   PetscInt   restart_step;
@@ -324,6 +326,38 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
   PetscFunctionReturn(0);
 }
 
+/* One evaluation and its loss. Any error (a NaN/Inf guard of the engine, the loss, the gradient)
+   is re-raised with the optimizer iteration in front of its message. */
+static PetscErrorCode StgssaOptimizerEvaluate_Private(StgssaOptimizer o)
+{
+  const char *const *names;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorEvaluate(o->ev));
+  PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
+  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  PetscCheck(!PetscIsInfOrNanReal(o->loss_eval), PETSC_COMM_SELF, PETSC_ERR_FP, "the loss is %.6g", (double)o->loss_eval);
+  for (PetscInt p = 0; p < o->P; p++)
+    PetscCheck(!PetscIsInfOrNanReal(o->grad_eval[p]), PETSC_COMM_SELF, PETSC_ERR_FP, "the loss gradient by log %s is %.6g (loss %.6g, log-rate %.6g)", names[p], (double)o->grad_eval[p], (double)o->loss_eval, (double)o->theta_eval[p]);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerEvaluate(StgssaOptimizer o, Tao tao)
+{
+  PetscErrorCode ierr;
+  PetscInt       its;
+  char           msg[4096];
+
+  PetscFunctionBegin;
+  PetscCall(TaoGetIterationNumber(tao, &its));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StgssaOptimizerEvaluate_Private(o);
+  PetscCall(PetscPopErrorHandler());
+  if (!ierr) PetscFunctionReturn(0);
+  PetscCall(StgssaErrorText(ierr, msg, sizeof(msg)));
+  SETERRQ(PETSC_COMM_SELF, ierr, "optimizer iteration %" PetscInt_FMT " (evaluation %" PetscInt_FMT "): %s", its, o->nevals, msg);
+}
+
 /* TAO callback: one ensemble evaluation at theta = B X + c; the gradient handed to TAO is
    dL/dphi = B^T dL/dtheta (chain rule through the affine map). */
 static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx)
@@ -336,8 +370,7 @@ static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec
   PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_eval));
   o->eval_index = o->crn ? 0 : o->nevals;
   PetscCall(StgssaEvaluatorSetIteration(o->ev, o->eval_index));
-  PetscCall(StgssaEvaluatorEvaluate(o->ev));
-  PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
+  PetscCall(StgssaOptimizerEvaluate(o, tao));
   o->nevals++;
   *f = o->loss_eval;
   StgssaOptimizerReduceGradient(o, o->grad_eval, o->gphi_eval);
@@ -392,6 +425,7 @@ static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names
   StgssaHashReals(&h, nh * o->P, o->h_theta);
   StgssaHashReals(&h, nh * o->P, o->h_grad);
   StgssaHashReals(&h, nh * o->P, o->h_se);
+  for (PetscInt i = 0; i < 3 * nh; i++) StgssaHashU64(&h, (uint64_t)o->h_ends[i]); /* events, absorbed, capped */
   return h;
 }
 
@@ -417,12 +451,21 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
       PetscCall(PetscArraycpy(s, o->h_se, o->nhist * o->P));
     }
     PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+    PetscCall(PetscRealloc(sizeof(int64_t) * 3 * o->cap, &o->h_ends));
     o->h_loss  = l;
     o->h_theta = t;
     o->h_grad  = g;
     o->h_se    = s;
   }
   o->h_loss[o->nhist] = o->loss_eval;
+  {
+    PetscInt64 ev, ab, cp;
+    PetscCall(StgssaEvaluatorGetEventCount(o->ev, &ev));
+    PetscCall(StgssaEvaluatorGetTrajectoryEnds(o->ev, &ab, &cp));
+    o->h_ends[3 * o->nhist]     = ev;
+    o->h_ends[3 * o->nhist + 1] = ab;
+    o->h_ends[3 * o->nhist + 2] = cp;
+  }
   PetscCall(PetscArraycpy(&o->h_theta[o->nhist * o->P], o->theta_eval, o->P));
   PetscCall(PetscArraycpy(&o->h_grad[o->nhist * o->P], o->grad_eval, o->P));
   PetscCall(PetscArraycpy(&o->h_se[o->nhist * o->P], o->se_eval, o->P));
@@ -549,6 +592,57 @@ static PetscErrorCode StgssaOptimizerCheckFitNames(StgssaOptimizer o, hid_t ck, 
   PetscFunctionReturn(0);
 }
 
+/* The per-entry counts of the checkpoint's history (ends[3*n]); -1 when the checkpoint predates them. */
+static PetscErrorCode StgssaH5ReadEnds(hid_t file, PetscInt n, int64_t *ends, const char *path)
+{
+  static const char *const names[3] = {"checkpoint/history_events", "checkpoint/history_absorbed", "checkpoint/history_capped"};
+  int64_t                 *buf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(n + 1, &buf));
+  for (int c = 0; c < 3; c++) {
+    hid_t d;
+    for (PetscInt i = 0; i < n; i++) buf[i] = -1;
+    if (H5Lexists(file, names[c], H5P_DEFAULT) > 0) {
+      hid_t    sp;
+      hssize_t npts;
+      PetscCallHDF5(d = H5Dopen2(file, names[c], H5P_DEFAULT));
+      PetscCallHDF5(sp = H5Dget_space(d));
+      PetscCallHDF5(npts = H5Sget_simple_extent_npoints(sp));
+      PetscCallHDF5(H5Sclose(sp));
+      if (npts != (hssize_t)n) {
+        (void)H5Dclose(d);
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s has %lld values; expected %lld", path, names[c], (long long)npts, (long long)n);
+      }
+      if (n) PetscCallHDF5(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+      PetscCallHDF5(H5Dclose(d));
+    }
+    for (PetscInt i = 0; i < n; i++) ends[3 * i + c] = buf[i];
+  }
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(0);
+}
+
+/* Write the counts of the first n history entries as three datasets NAME_events, _absorbed, _capped
+   (prefix "" in /history, "history_" in /checkpoint). */
+static PetscErrorCode StgssaH5WriteEnds(hid_t g, const char *prefix, PetscInt n, const int64_t *ends)
+{
+  static const char *const names[3] = {"events", "absorbed", "capped"};
+  int64_t                 *buf;
+  hsize_t                  d1[1] = {(hsize_t)n};
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(n + 1, &buf));
+  for (int c = 0; c < 3; c++) {
+    char name[64];
+    for (PetscInt i = 0; i < n; i++) buf[i] = ends[3 * i + c];
+    PetscCall(PetscSNPrintf(name, sizeof(name), "%s%s", prefix, names[c]));
+    PetscCall(StgssaH5WriteInt64s(g, name, 1, d1, buf));
+  }
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(0);
+}
+
 /* Rank 0: read the checkpoint (state[0..3] = step, nevals(index of the evaluation at theta), seed, nhist). */
 static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int64_t state[4], PetscReal *theta, PetscReal *m, PetscReal *v)
 {
@@ -603,6 +697,8 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_theta", (hsize_t)(o->nhist * o->P), o->h_theta, o->restart));
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient", (hsize_t)(o->nhist * o->P), o->h_grad, o->restart));
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(o->nhist * o->P), o->h_se, o->restart));
+  PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
+  PetscCall(StgssaH5ReadEnds(file, o->nhist, o->h_ends, o->restart));
   PetscCallHDF5(H5Fclose(file));
   /* the contents: unaltered, and a state the optimizer can be in */
   if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
@@ -651,11 +747,13 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
     o->nhist = (PetscInt)state[3];
     o->cap   = o->nhist + 64;
     PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
+    PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
   }
   PetscCallMPI(MPI_Bcast(o->h_loss, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_ends, (PetscMPIInt)(3 * o->nhist), MPI_INT64_T, 0, o->comm));
   PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
   PetscCheck(state[2] == smp.seed, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s was run with -stgssa_seed %lld, this run has %" PetscInt_FMT, o->restart, (long long)state[2], smp.seed);
   o->restarted    = PETSC_TRUE;
@@ -804,6 +902,16 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
   PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
+  {
+    PetscInt   nc = 0;
+    PetscInt64 cmax = 0;
+    for (PetscInt i = 0; i < o->nhist; i++)
+      if (o->h_ends[3 * i + 2] > 0) {
+        nc++;
+        cmax = PetscMax(cmax, o->h_ends[3 * i + 2]);
+      }
+    if (nc) PetscCall(PetscViewerASCIIPrintf(viewer, "WARNING: trajectories hit -stgssa_max_events in %" PetscInt_FMT " of %" PetscInt_FMT " iterations (at most %" PetscInt64_FMT " per evaluation; /history/capped): their statistics are biased; raise the cap or shorten -stgssa_tfinal\n", nc, o->nhist, cmax));
+  }
   for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
@@ -850,6 +958,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteDoubles(g, "theta", 2, d2, o->h_theta));
   PetscCall(StgssaH5WriteDoubles(g, "gradient", 2, d2, o->h_grad));
   PetscCall(StgssaH5WriteDoubles(g, "gradient_stderr", 2, d2, o->h_se));
+  PetscCall(StgssaH5WriteEnds(g, "", nh, o->h_ends));
   PetscCallHDF5(H5Gclose(g));
 
   if (w->final) {
@@ -885,6 +994,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
     const int64_t state[4] = {w->step, o->eval_index, smp.seed, nh > 0 ? nh - 1 : 0};
     PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v)));
   }
+  PetscCall(StgssaH5WriteEnds(g, "history_", nh > 0 ? nh - 1 : 0, o->h_ends));
   PetscCallHDF5(H5Gclose(g));
   PetscFunctionReturn(0);
 }
@@ -938,6 +1048,7 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(PetscFree3(o->dep_start, o->term_q, o->term_c));
   PetscCall(PetscFree2(o->restart_m, o->restart_v));
   PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+  PetscCall(PetscFree(o->h_ends));
   PetscCall(PetscFree(*opt));
   PetscFunctionReturn(0);
 }

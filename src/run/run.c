@@ -201,6 +201,11 @@ static PetscErrorCode StgssaRunGradient(StgssaRun r)
   PetscFunctionBegin;
   PetscCall(StgssaEvaluatorEvaluate(r->ev));
   PetscCall(StgssaEvaluatorView(r->ev, NULL));
+  {
+    PetscInt64 capped;
+    PetscCall(StgssaEvaluatorGetTrajectoryEnds(r->ev, NULL, &capped));
+    if (capped) PetscCall(PetscPrintf(r->comm, "WARNING: %" PetscInt64_FMT " trajectories hit -stgssa_max_events before -stgssa_tfinal (/gradient capped_trajectories): their statistics are biased; raise the cap or shorten -stgssa_tfinal\n", capped));
+  }
   PetscCall(StgssaObjectiveIsActive(r->obj, &r->has_loss));
   PetscCall(StgssaEvaluatorGetFit(r->ev, &P, NULL));
   PetscCall(PetscMalloc2(P, &r->grad, P, &r->stderr_));

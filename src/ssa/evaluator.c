@@ -56,6 +56,7 @@ struct _p_StgssaEvaluator {
   PetscReal  *mu, *dmu;  /* [M], [M*P] */
   PetscReal  *dmu_batch; /* [nbatch*M*P] */
   PetscInt64  events;
+  PetscInt64  nabsorbed, ncapped; /* trajectories that ended absorbed (a_0 = 0), stopped by -stgssa_max_events (fd: any of its runs) */
   PetscLogDouble wall;
   PetscBool   done;
 };
@@ -465,6 +466,63 @@ static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, Petsc
 /* Simulate this rank's trajectories and reduce: see the file comment. */
 static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e);
 
+/* The NaN/Inf guard: one pass over what a trajectory adds to the sums (isfinite on the record's
+   observables); the culprit is located only when it fails (StgssaEvaluatorLocate). */
+static inline PetscBool StgssaAllFinite(const double *v, PetscInt n)
+{
+  int ok = 1;
+  for (PetscInt i = 0; i < n; i++) ok &= isfinite(v[i]) != 0;
+  return (PetscBool)ok;
+}
+
+/* Name of observable m (what it measures) for messages. */
+static PetscErrorCode StgssaEvaluatorObservableName(StgssaEvaluator e, PetscInt m, char buf[], size_t len)
+{
+  const StgssaObsLayout *L  = &e->lay;
+  const PetscInt         no = e->smp.nobs;
+
+  PetscFunctionBegin;
+  if (m < L->off_hist) {
+    const PetscInt q = (m - L->off_pow) / 3, k = (m - L->off_pow) % 3 + 1;
+    PetscCall(PetscSNPrintf(buf, len, "%s^%" PetscInt_FMT " at t = %g", e->smp.obs_names[q % no], k, (double)e->smp.sample_times[q / no]));
+  } else if (m < L->off_win) {
+    const PetscInt q = (m - L->off_hist) / L->B, b = (m - L->off_hist) % L->B;
+    PetscCall(PetscSNPrintf(buf, len, "soft-histogram bin %" PetscInt_FMT " of %s at t = %g", b, e->smp.obs_names[q % no], (double)e->smp.sample_times[q / no]));
+  } else if (m < L->off_cur) PetscCall(PetscSNPrintf(buf, len, "window average of %s", e->smp.obs_names[(m - L->off_win) / 3]));
+  else if (m < L->off_act) PetscCall(PetscSNPrintf(buf, len, "current of labelled pair %" PetscInt_FMT, (m - L->off_cur) / 2 + 1));
+  else if (L->nsig && m >= L->off_sig && m < L->off_sig + 2) PetscCall(PetscSNPrintf(buf, len, "entropy production"));
+  else if (m >= L->off_rxn) PetscCall(PetscSNPrintf(buf, len, "count of reaction %" PetscInt_FMT, m - L->off_rxn + 1));
+  else PetscCall(PetscSNPrintf(buf, len, "activity"));
+  PetscFunctionReturn(0);
+}
+
+/* Trajectory i gave a non-finite value v[k] (kind: "value", "derivative" or "score" of an
+   observable): re-run it with per-event checks (tc->locate) on the networks it ran on, which stop
+   at the first NaN/Inf naming the event, the reaction and the state; otherwise name the observable. */
+static PetscErrorCode StgssaEvaluatorLocate(StgssaEvaluator e, StgssaSSAConfig *cfg, const StgssaTangentConfig *tcv, PetscInt64 i, StgssaTangentWork *work, StgssaTangentRecord *rec, const double *v, PetscInt n, PetscInt P, const char *kind)
+{
+  char                ctx[64], name[256];
+  StgssaTangentConfig tl = *tcv;
+  StgssaTrajInfo      info;
+  PetscInt            k = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(ctx, sizeof(ctx), "trajectory %" PetscInt64_FMT, i));
+  tl.locate = ctx;
+  cfg->net  = &e->net;
+  PetscCall(StgssaSSARunTangent(cfg, &tl, (uint64_t)i, work, rec, &info));
+  if (e->type == STGSSA_GRADIENT_FD && tcv->P == 0 && i < e->ntraj_grad)
+    for (PetscInt q = 0; q < 2 * e->P; q++) {
+      cfg->net = &e->net_fd[q];
+      PetscCall(StgssaSSARunTangent(cfg, &tl, (uint64_t)i, work, rec, &info));
+    }
+  cfg->net = &e->net;
+  while (k < n && isfinite(v[k])) k++;
+  PetscCall(StgssaEvaluatorObservableName(e, P ? k / P : k, name, sizeof(name)));
+  if (P) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "%s: the %s estimate of the %s by log %s is %.6g (%s derivatives)", ctx, kind, name, e->fit_names[k % P], v[k], StgssaGradientTypes[e->type]);
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "%s: the %s of the %s is %.6g", ctx, kind, name, v[k]);
+}
+
 /* Exact means from the finite state projection at the current theta: the model's fitted
    parameters are set to exp(theta) (round-trip exact), the projection is solved, and
      mu_m = sum_x P(x, t_m) o_m(x),   dmu_m/dtheta_p = sum_x dP(x, t_m)/dtheta_p o_m(x)
@@ -523,7 +581,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     }
   PetscCall(PetscFree2(hp, hdp));
   for (PetscInt b = 0; b < e->nbatch; b++) PetscCall(PetscArraycpy(&e->dmu_batch[(size_t)b * L->M * P], e->dmu, L->M * P));
-  e->events = 0;
+  e->events    = 0;
+  e->nabsorbed = e->ncapped = 0;
   PetscFunctionReturn(0);
 }
 
@@ -570,7 +629,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   StgssaExactSum        *acc;     /* [K][4] blocks: values (all), values (grad), derivatives, scores */
   const PetscInt         blk = M + M + M * P + M * P;
   double                *o, *od, *sc, *o2, *hp, *hdp;
-  PetscInt64             start, end, events = 0, gevents;
+  PetscInt64             start, end, events = 0, gevents, cnt[3] = {0, 0, 0}, gcnt[3];
   PetscLogDouble         t0, t1;
 
   PetscFunctionBegin;
@@ -599,6 +658,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.w1            = e->w1;
   tc.rev           = e->entropy ? e->rev : NULL;
   tc.count_from    = e->count_from;
+  tc.locate        = NULL;
   PetscCall(StgssaTangentWorkCreate(&e->net, P, &work));
   PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec));
   PetscCall(PetscMalloc6(M, &o, M * P, &od, M * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));
@@ -614,25 +674,39 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
     if (!grad || e->type == STGSSA_GRADIENT_FD) tcv.P = 0, tcv.type = STGSSA_GRADIENT_FD; /* values only */
     rec.P = tcv.P;
     cfg.net = &e->net;
+    PetscBool            capped;
     PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
     events += info.events;
+    cnt[0] += info.events;
+    cnt[1] += info.end == STGSSA_TRAJ_ABSORBED;
+    capped = (PetscBool)(info.end == STGSSA_TRAJ_CAPPED);
     StgssaEvaluatorObservables(e, &rec, o, grad && e->type != STGSSA_GRADIENT_FD ? od : NULL, sc, hp, hdp);
+    if (!StgssaAllFinite(o, M)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, o, M, 0, "value"));
+    if (grad && e->type != STGSSA_GRADIENT_FD && !StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, od, M * P, P, "derivative"));
+    if (grad && e->type == STGSSA_GRADIENT_SCORE && !StgssaAllFinite(sc, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, sc, M * P, P, "score"));
     StgssaAccumulate(&acc[StgssaBatchOf(i, N, K) * blk], o, M);
-    if (!grad) continue;
+    if (!grad) {
+      cnt[2] += capped;
+      continue;
+    }
     if (e->type == STGSSA_GRADIENT_FD) { /* central differences along the same random numbers */
       for (PetscInt p = 0; p < P; p++) {
         cfg.net = &e->net_fd[2 * p];
         PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
         events += info.events;
+        capped = (PetscBool)(capped || info.end == STGSSA_TRAJ_CAPPED);
         StgssaEvaluatorObservables(e, &rec, o2, NULL, NULL, hp, hdp);
         for (PetscInt m = 0; m < M; m++) od[m * P + p] = o2[m];
         cfg.net = &e->net_fd[2 * p + 1];
         PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
         events += info.events;
+        capped = (PetscBool)(capped || info.end == STGSSA_TRAJ_CAPPED);
         StgssaEvaluatorObservables(e, &rec, o2, NULL, NULL, hp, hdp);
         for (PetscInt m = 0; m < M; m++) od[m * P + p] = (od[m * P + p] - o2[m]) / (2 * e->fd_h);
       }
+      if (!StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, od, M * P, P, "derivative"));
     }
+    cnt[2] += capped;
     {
       StgssaExactSum *a = &acc[StgssaBatchOf(i, Ng, K) * blk];
       StgssaAccumulate(a + M, o, M);
@@ -646,7 +720,9 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   /* one reduction of every exact sum, then the event count */
   PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
   PetscCall(StgssaExactSumAllreduce(acc, K * blk, e->comm));
-  PetscCallMPI(MPI_Allreduce(&events, &gevents, 1, MPIU_INT64, MPI_SUM, e->comm));
+  cnt[0] = events;
+  PetscCallMPI(MPI_Allreduce(cnt, gcnt, 3, MPIU_INT64, MPI_SUM, e->comm));
+  gevents = gcnt[0];
   PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
 
   /* means: values over all N; derivatives over the Ng gradient trajectories, per batch and in total */
@@ -679,8 +755,10 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   PetscCall(PetscTime(&t1));
   t1 -= t0;
   PetscCallMPI(MPI_Allreduce(&t1, &e->wall, 1, MPI_DOUBLE, MPI_MAX, e->comm));
-  e->events = gevents;
-  e->done   = PETSC_TRUE;
+  e->events    = gevents;
+  e->nabsorbed = gcnt[1];
+  e->ncapped   = gcnt[2];
+  e->done      = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -739,6 +817,15 @@ PetscErrorCode StgssaEvaluatorGetEventCount(StgssaEvaluator e, PetscInt64 *event
 {
   PetscFunctionBegin;
   *events = e->events;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetTrajectoryEnds(StgssaEvaluator e, PetscInt64 *absorbed, PetscInt64 *capped)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  if (absorbed) *absorbed = e->nabsorbed;
+  if (capped) *capped = e->ncapped;
   PetscFunctionReturn(0);
 }
 
@@ -808,6 +895,8 @@ PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
   PetscCall(StgssaH5WriteAttrDouble(g, "temperature", e->lambda));
   PetscCall(StgssaH5WriteAttrInt64(g, "ntraj_grad", e->ntraj_grad));
   PetscCall(StgssaH5WriteAttrInt64(g, "events", e->events));
+  PetscCall(StgssaH5WriteAttrInt64(g, "absorbed_trajectories", e->nabsorbed));
+  PetscCall(StgssaH5WriteAttrInt64(g, "capped_trajectories", e->ncapped));
   {
     hsize_t dims[1] = {(hsize_t)P};
     PetscCall(StgssaH5WriteDoubles(g, "theta", 1, dims, e->theta));

@@ -126,7 +126,7 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
       if (net->any_law) PetscCall(StgssaFireAndUpdate(cfg, StgssaSelectReaction(net->R, a, u1 * a0), x, &w->env, tnext, a, NULL, &a0));
       else {
         const PetscInt j = StgssaSelectReaction(net->R, a, u1 * a0);
-        for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] += net->nu_delta[i];
+        PetscCall(StgssaJump(net, j, x, tnext));
         /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
            in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
         for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) a[net->dep[d]] = StgssaPropensity(net, net->dep[d], x);

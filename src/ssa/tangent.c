@@ -466,7 +466,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       }
     }
     /* the exact jump; tangents move by the relaxed jump */
-    for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) x[net->nu_species[i]] += net->nu_delta[i];
+    PetscCall(StgssaJump(net, j, x, tnext));
     if (law)
       for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) w->env.xd[net->nu_species[i]] = (double)x[net->nu_species[i]];
     if (counted) rec->nrx[j] += 1.0;
@@ -493,6 +493,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       }
       for (PetscInt p = 0; p < P; p++) tdot[p] += w->dtau[p];
     }
+    if (tc->locate) PetscCall(StgssaTangentCheckEvent(cfg, tc, w, rec, n, j, x, a, tnext));
     if (tdep) {
       PetscCall(StgssaUpdateDependents(cfg, j, x, &w->env, tnext, w->thin.b, &w->thin, &a0));
       PetscCall(StgssaActualA0(net, x, &w->env, tnext, w->thin.b, &a0start));

@@ -38,11 +38,8 @@ PetscErrorCode StgssaFireAndUpdate(const StgssaSSAConfig *cfg, PetscInt j, int64
   const StgssaNetwork *net = cfg->net;
 
   PetscFunctionBegin;
-  for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) {
-    const PetscInt s = net->nu_species[i];
-    x[s] += net->nu_delta[i];
-    env->xd[s] = (double)x[s];
-  }
+  PetscCall(StgssaJump(net, j, x, t));
+  for (PetscInt i = net->nu_ptr[j]; i < net->nu_ptr[j + 1]; i++) env->xd[net->nu_species[i]] = (double)x[net->nu_species[i]];
   PetscCall(StgssaUpdateDependents(cfg, j, x, env, t, a, thin, a0));
   PetscFunctionReturn(0);
 }

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     double              ts     = tfinal;
     cfg.net = net, cfg.seed = 1, cfg.iteration = 0, cfg.tfinal = tfinal, cfg.t0 = 0.0, cfg.thin_step = tfinal / 64, cfg.max_events = INT64_MAX, cfg.nsample = 1, cfg.sample_times = &ts;
     tc.type = P ? STGSSA_GRADIENT_STGS : STGSSA_GRADIENT_FD, tc.P = P, tc.rxn_param = rxn_param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs, tc.obs_ptr = NULL, tc.obs_weight = NULL;
-    tc.window = PETSC_FALSE, tc.w0 = tc.w1 = 0, tc.rev = NULL, tc.count_from = 0.0, tc.fit_param = NULL;
+    tc.window = PETSC_FALSE, tc.w0 = tc.w1 = 0, tc.rev = NULL, tc.count_from = 0.0, tc.fit_param = NULL, tc.locate = NULL;
     PetscCall(StgssaTangentWorkCreate(net, P, &tw));
     PetscCall(StgssaTangentRecordCreate(1, 1, net->R, P, &rec));
     PetscCall(PetscTime(&t0));
