@@ -12,8 +12,9 @@ trap 'rm -f "$log"' EXIT
 status=0
 { [ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false; } &&
   ninja -C build-asan || exit 1
-# the scaled-down studies (suite studies) are end-to-end science checks: release build only
-meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite studies 2>&1 | tee -a "$log" || status=1
+# the scaled-down studies (suite studies) are end-to-end science checks, and PETSc's -malloc_debug
+# run (suite malloc) a second memory checker: release build only
+meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite studies --no-suite malloc 2>&1 | tee -a "$log" || status=1
 { [ -f build/build.ninja ] || meson setup build --buildtype=release; } && ninja -C build || exit 1
 meson test -C build -v --num-processes 2 2>&1 | tee -a "$log" || status=1
 # meson prints one line per test: " 3/14 stgssa_hpc:unit / parse   OK   0.9s"
