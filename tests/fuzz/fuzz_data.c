@@ -11,6 +11,7 @@
 #include "fuzz_util.h"
 
 #include <fcntl.h>
+#include <hdf5.h>
 #include <math.h>
 #include <stgssa/data.h>
 #include <unistd.h>
@@ -58,11 +59,34 @@ static void write_input(const uint8_t *data, size_t size)
   }
 }
 
+/* Histograms are dense by design (one bin per count value, counts up to 2^30 accepted, see
+   data.h): a CSV count above 10^6 asks for up to 8 GB, which is documented behaviour, not a bug,
+   and would only make the fuzzer report out-of-memory. Inputs with a digit run whose value lies
+   in (10^6, 2^30] are skipped; larger numbers (rejected as too large) are still parsed. */
+static int dense_histogram_too_big(const uint8_t *data, size_t size)
+{
+  unsigned long long v = 0;
+  int                digits = 0;
+  if (size >= 8 && !memcmp(data, "\x89HDF", 4)) return 0;
+  for (size_t i = 0; i <= size; i++) {
+    if (i < size && data[i] >= '0' && data[i] <= '9') {
+      if (v < (1ull << 40)) v = 10 * v + (unsigned long long)(data[i] - '0');
+      digits = 1;
+    } else {
+      if (digits && v > 1000000ull && v <= (1ull << 30)) return 1;
+      v      = 0;
+      digits = 0;
+    }
+  }
+  return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   StgssaData     d = NULL;
   PetscErrorCode ierr;
 
+  if (dense_histogram_too_big(data, size)) return 0;
   write_input(data, size);
   if (StgssaDataCreate(PETSC_COMM_SELF, &d)) abort();
   ierr = StgssaDataLoad(d, fuzz_path);
@@ -95,5 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(StgssaDataGetMoments(d, nt, "no such species", NULL) != 0); /* out of range: an error, not a crash */
   }
   if (StgssaDataDestroy(&d)) abort();
+  /* libhdf5 keeps the last error's text (vasprintf) on its error stack until the next API call;
+     clear it so that LeakSanitizer's check at exit does not report libhdf5's state */
+  (void)H5Eclear2(H5E_DEFAULT);
   return 0;
 }

@@ -95,8 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   memset(err, 'x', sizeof(err));
   rc = StgssaExprCompile((const char *)data, size, "fuzz.expr", 1, 1, resolver, NULL, &e, err, sizeof(err));
-  FUZZ_CHECK_MSG(err);
   if (rc) {
+    FUZZ_CHECK_MSG(err);
     FUZZ_CHECK(e == NULL && err[0]);
     FUZZ_CHECK(rc == STGSSA_PARSE_ESYNTAX || rc == STGSSA_PARSE_ENOMEM);
     return 0;
