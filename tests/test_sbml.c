@@ -494,6 +494,13 @@ static const Refusal refusals[] = {
    "t.xml: SBML element reaction 'r' (line 7): math has the number inf; expected a finite number"},
   {"long id", DOC(OK_COMP, OK_SPEC "<species id='A234567890123456789012345678901234567890123456789012345678901234' compartment='c' initialAmount='1' hasOnlySubstanceUnits='true' boundaryCondition='false' constant='false'/>", OK_PARAM, OK_REACTION, ""),
    "t.xml: SBML element species 'A234567890123456789012345678901234567890123456789012345678901234' (line 5): id is longer than 63 bytes"},
+  /* ids are unique in a model (found by fuzzing: tests/fuzz/regressions/sbml/) */
+  {"two parameters with one id", DOC(OK_COMP, OK_SPEC, OK_PARAM PARAM("k", "2"), OK_REACTION, ""),
+   "t.xml: SBML element parameter 'k' (line 6): has the same id as an element before it; expected ids unique in the model"},
+  {"two species with one id", DOC(OK_COMP, OK_SPEC SPEC("A", "c", "3"), OK_PARAM, OK_REACTION, ""),
+   "t.xml: SBML element species 'A' (line 5): has the same id as an element before it; expected ids unique in the model"},
+  {"a parameter with a species id", DOC(OK_COMP, OK_SPEC, OK_PARAM PARAM("A", "2"), OK_REACTION, ""),
+   "t.xml: SBML element parameter 'A' (line 6): has the same id as an element before it; expected ids unique in the model"},
   {"no reactions", DOC(OK_COMP, OK_SPEC, OK_PARAM, "", ""), "t.xml: SBML element model 'm' (line 3): has no reactions"},
   {"Level 1",
    "<?xml version='1.0' encoding='UTF-8'?>\n<sbml xmlns='http://www.sbml.org/sbml/level1' level='1' version='2'><model name='m'>"

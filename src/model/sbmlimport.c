@@ -851,16 +851,42 @@ static int refuse_unsupported(Imp *I)
   return 0;
 }
 
+/* Record the id of one element. SBML ids are unique within a model (SId namespace: compartments,
+   species, parameters, reactions, function definitions), but libsbml's reader does not enforce it
+   (only its consistency check does). Found by fuzzing (tests/fuzz/regressions/sbml): two
+   parameters or species with the same id were imported as two definitions of one name, so
+   StgssaModelDefFindParam/FindSpecies found only the first and the second was unreachable. */
+static int add_id(Imp *I, const char *kind, const char *id, const void *sb)
+{
+  if (id && id[0] && nset_has(&I->ids, id)) return fail(I, kind, id, sb, "has the same id as an element before it; expected ids unique in the model");
+  return nset_add(&I->ids, id) ? nomem(I) : 0;
+}
+
 static int add_ids(Imp *I)
 {
   Model_t *m = I->m;
   int      rc = 0;
-  for (unsigned i = 0; i < Model_getNumCompartments(m) && !rc; i++) rc = nset_add(&I->ids, Compartment_getId(Model_getCompartment(m, i)));
-  for (unsigned i = 0; i < Model_getNumSpecies(m) && !rc; i++) rc = nset_add(&I->ids, Species_getId(Model_getSpecies(m, i)));
-  for (unsigned i = 0; i < Model_getNumParameters(m) && !rc; i++) rc = nset_add(&I->ids, Parameter_getId(Model_getParameter(m, i)));
-  for (unsigned i = 0; i < Model_getNumReactions(m) && !rc; i++) rc = nset_add(&I->ids, Reaction_getId(Model_getReaction(m, i)));
-  for (unsigned i = 0; i < Model_getNumFunctionDefinitions(m) && !rc; i++) rc = nset_add(&I->ids, FunctionDefinition_getId(Model_getFunctionDefinition(m, i)));
-  if (rc) return nomem(I);
+  for (unsigned i = 0; i < Model_getNumCompartments(m) && !rc; i++) {
+    const Compartment_t *c = Model_getCompartment(m, i);
+    rc                     = add_id(I, "compartment", Compartment_getId(c), c);
+  }
+  for (unsigned i = 0; i < Model_getNumSpecies(m) && !rc; i++) {
+    const Species_t *sp = Model_getSpecies(m, i);
+    rc                  = add_id(I, "species", Species_getId(sp), sp);
+  }
+  for (unsigned i = 0; i < Model_getNumParameters(m) && !rc; i++) {
+    const Parameter_t *p = Model_getParameter(m, i);
+    rc                   = add_id(I, "parameter", Parameter_getId(p), p);
+  }
+  for (unsigned i = 0; i < Model_getNumReactions(m) && !rc; i++) {
+    const Reaction_t *r = Model_getReaction(m, i);
+    rc                  = add_id(I, "reaction", Reaction_getId(r), r);
+  }
+  for (unsigned i = 0; i < Model_getNumFunctionDefinitions(m) && !rc; i++) {
+    const FunctionDefinition_t *f = Model_getFunctionDefinition(m, i);
+    rc                            = add_id(I, "functionDefinition", FunctionDefinition_getId(f), f);
+  }
+  if (rc) return rc;
   /* the name of the time symbol */
   strcpy(I->time_name, "t");
   for (int k = 1; nset_has(&I->ids, I->time_name); k++) snprintf(I->time_name, sizeof I->time_name, "t_%d", k);
