@@ -233,9 +233,15 @@ START_TEST(test_nrm_per_trajectory)
   ck_assert(!StgssaSSARunNRM(&cfg, 17, &w, b, &ib));
   ck_assert(ia.events == ib.events && ia.events > 0);
   for (int i = 0; i < 9; i++) ck_assert(a[i] == b[i]);
-  cfg.max_events = 5; /* the cap */
-  ck_assert(!StgssaSSARunNRM(&cfg, 17, &w, b, &ib));
-  ck_assert(ib.end == STGSSA_TRAJ_CAPPED && ib.events == 5);
+  { /* the cap: on the first trajectory with more than 5 events */
+    uint64_t t = 0;
+    do ck_assert(!StgssaSSARunNRM(&cfg, t++, &w, a, &ia));
+    while (ia.events <= 5 && t < 100);
+    ck_assert(ia.events > 5);
+    cfg.max_events = 5;
+    ck_assert(!StgssaSSARunNRM(&cfg, t - 1, &w, b, &ib));
+    ck_assert(ib.end == STGSSA_TRAJ_CAPPED && ib.events == 5);
+  }
   ck_assert(!StgssaSSAWorkDestroy(&w));
   ck_assert(!StgssaModelDestroy(&model));
 }

@@ -51,6 +51,7 @@ typedef struct {
   PetscInt *heap; /* [R] reactions in heap order: tau[heap[0]] is the smallest */
   PetscInt *pos;  /* [R] position of reaction i in heap */
   int64_t  *ndraw; /* [R] fresh exponentials drawn so far for reaction i (its RNG counter) */
+  uint32_t *spare; /* [2R] words 2, 3 of reaction i's last Philox block (its next odd draw) */
 } StgssaNRM;
 
 /* Work space for StgssaSSARun and StgssaSSARunNRM, sized for one network. */
@@ -77,8 +78,8 @@ PETSC_EXTERN PetscErrorCode StgssaSSARun(const StgssaSSAConfig *, uint64_t traj,
 /* The same process by the next-reaction method (src/ssa/nrm.c): equal in law to StgssaSSARun, not
    path by path (other random numbers). Time-independent propensities only (refuses net->any_tdep).
    RNG: key (seed, traj) as StgssaSSARun; the k-th fresh exponential of reaction i (k = 0, 1, ...)
-   is -log U with U from words 0, 1 of the block at counter
-     {block = 2^31 + i, event = k, iteration}      (STGSSA_NRM_BLOCK0 + i; requires R < 2^31)
+   is -log U with U from words 0, 1 (k even) or 2, 3 (k odd) of the block at counter
+     {block = 2^31 + i, event = floor(k/2), iteration}   (STGSSA_NRM_BLOCK0 + i; requires R < 2^31)
    a stream disjoint from the direct method's (blocks < 2^31), so a path depends on (seed, traj) only. */
 #define STGSSA_NRM_BLOCK0 0x80000000u
 PETSC_EXTERN PetscErrorCode StgssaSSARunNRM(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);

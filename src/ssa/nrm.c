@@ -14,9 +14,9 @@
   the direct method. Rescaling reuses the unused part of each exponential clock (the residual
   E - integral of a_i is Exp(1) and independent of the past, so it may also be discarded:
   reactions whose propensity fell to 0 get a fresh one when it comes back).
-  Random numbers: the k-th fresh exponential of reaction i is -log U, U from words 0, 1 of the
-  Philox block {block = STGSSA_NRM_BLOCK0 + i, event = k, iteration} under the key (seed, traj)
-  (ssa.h). A path therefore depends on (seed, trajectory index) only, not on the rank count.
+  Random numbers: the k-th fresh exponential of reaction i is -log U, U from words 0, 1 (k even)
+  or 2, 3 (k odd) of the Philox block {block = STGSSA_NRM_BLOCK0 + i, event = floor(k/2),
+  iteration} under the key (seed, traj) (ssa.h): one block per two draws. A path therefore depends on (seed, trajectory index) only, not on the rank count.
   Ties of tau are broken by the smaller reaction index, so the heap order is a function of the
   values alone.
 */
@@ -58,10 +58,15 @@ static inline void NRMUpdate(StgssaNRM *h, PetscInt R, PetscInt i)
   }
 }
 
-/* The next fresh unit exponential of reaction i. */
+/* The next fresh unit exponential of reaction i: draw k uses words 0, 1 (k even) or 2, 3 (k odd,
+   kept from draw k - 1) of the block at event floor(k/2). */
 static inline double NRMExp(const StgssaSSAConfig *cfg, StgssaPhiloxKey key, StgssaNRM *h, PetscInt i)
 {
-  const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)h->ndraw[i]++, STGSSA_NRM_BLOCK0 + (uint32_t)i), key);
+  const int64_t k = h->ndraw[i]++;
+  if (k & 1) return -log(StgssaUniformOpen(h->spare[2 * i], h->spare[2 * i + 1]));
+  const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)(k >> 1), STGSSA_NRM_BLOCK0 + (uint32_t)i), key);
+  h->spare[2 * i]         = r.v[2];
+  h->spare[2 * i + 1]     = r.v[3];
   return -log(StgssaUniformOpen(r.v[0], r.v[1]));
 }
 
