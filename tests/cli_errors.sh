@@ -120,6 +120,15 @@ else
   echo "FAIL good_run_writes_output: $(ls -A "$work" | tr '\n' ' ')"; fail=$((fail + 1))
 fi
 
+# -stgssa_ssa_method (issue 9): nrm is for simulate mode with time-independent propensities only
+cp "$root/input/induction.model" "$work/induction.model"
+expect_fail ssa_method_unknown   "Unknown option foo for -stgssa_ssa_method. Available options: direct nrm" "$exe" $M -stgssa_ssa_method foo
+expect_fail ssa_method_gradient  "-stgssa_ssa_method nrm applies to -stgssa_mode simulate only; mode gradient uses the direct method" "$exe" $M -stgssa_mode gradient -stgssa_ssa_method nrm
+expect_fail ssa_method_optimize  "-stgssa_ssa_method nrm applies to -stgssa_mode simulate only; mode optimize uses the direct method" "$exe" $M -stgssa_mode optimize -stgssa_ssa_method nrm
+expect_fail ssa_method_fsp       "-stgssa_ssa_method nrm applies to -stgssa_mode simulate only; mode fsp solves the master equation" "$exe" $M -stgssa_mode fsp -stgssa_ssa_method nrm
+expect_fail ssa_method_tdep      "-stgssa_ssa_method nrm: model induction.model has propensities that depend on time" "$exe" $M -stgssa_model induction.model -stgssa_ssa_method nrm
+expect_fail ssa_method_tdep_mpi  "use -stgssa_ssa_method direct (exact by thinning)" mpirun -n 2 --oversubscribe "$exe" $M -stgssa_model induction.model -stgssa_ssa_method nrm
+
 # numerical guards (issue 8), in a subdirectory so the file list above stays as it is
 mkdir -p "$work/g"
 cp "$root/input/studies/ring_N3.model" "$work/g/ring.model"

@@ -10,6 +10,7 @@
 #define STGSSA_ENSEMBLE_H
 
 #include <stgssa/model.h>
+#include <stgssa/ssa.h>
 #include <stgssa/histogram.h>
 #include <stgssa/output.h>
 #include <stgssa/observable.h>
@@ -43,6 +44,9 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble, PetscReal tfi
 /* -stgssa_initial steady (burn-in from x0 over [-burnin, 0] at the inputs of t = 0) or x0 */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble, PetscBool steady, PetscReal burnin);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt nobs, const char *const names[]);
+/* -stgssa_ssa_method: the exact method of StgssaEnsembleRun (derivative modes use the direct method only) */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSSAMethod(StgssaEnsemble, StgssaSSAMethod);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetSSAMethod(StgssaEnsemble, StgssaSSAMethod *);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleRun(StgssaEnsemble);

@@ -45,19 +45,44 @@ typedef struct {
   int64_t  rbase; /* proposal index of rbuf's first lane, -1: empty */
 } StgssaThin;
 
-/* Work space for StgssaSSARun, sized for one network. */
+/* Next-reaction method (Gibson-Bruck): putative firing times in an indexed binary min-heap. */
+typedef struct {
+  double   *tau;  /* [R] putative firing time of each reaction (+inf when a_i = 0) */
+  PetscInt *heap; /* [R] reactions in heap order: tau[heap[0]] is the smallest */
+  PetscInt *pos;  /* [R] position of reaction i in heap */
+  int64_t  *ndraw; /* [R] fresh exponentials drawn so far for reaction i (its RNG counter) */
+  uint32_t *spare; /* [2R] words 2, 3 of reaction i's last Philox block (its next odd draw) */
+} StgssaNRM;
+
+/* Work space for StgssaSSARun and StgssaSSARunNRM, sized for one network. */
 typedef struct {
   int64_t     *x; /* [S] state */
   double      *a; /* [R] propensities */
   StgssaLawEnv env;
   StgssaThin   thin;
+  StgssaNRM    nrm;
 } StgssaSSAWork;
+
+/* Exact method of plain simulate mode (-stgssa_ssa_method). */
+typedef enum {
+  STGSSA_SSA_DIRECT = 0, /* Gillespie's direct method, StgssaSSARun: O(R) per event */
+  STGSSA_SSA_NRM    = 1  /* Gibson-Bruck next-reaction method, StgssaSSARunNRM: O(deps log R) per event */
+} StgssaSSAMethod;
+PETSC_EXTERN const char *const StgssaSSAMethods[];
 
 PETSC_EXTERN PetscErrorCode StgssaSSAWorkCreate(const StgssaNetwork *, StgssaSSAWork *);
 PETSC_EXTERN PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *);
 
 /* Simulate trajectory `traj`; samples[i*S + s] receives x_s(sample_times[i]). Not collective. */
 PETSC_EXTERN PetscErrorCode StgssaSSARun(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
+/* The same process by the next-reaction method (src/ssa/nrm.c): equal in law to StgssaSSARun, not
+   path by path (other random numbers). Time-independent propensities only (refuses net->any_tdep).
+   RNG: key (seed, traj) as StgssaSSARun; the k-th fresh exponential of reaction i (k = 0, 1, ...)
+   is -log U with U from words 0, 1 (k even) or 2, 3 (k odd) of the block at counter
+     {block = 2^31 + i, event = floor(k/2), iteration}   (STGSSA_NRM_BLOCK0 + i; requires R < 2^31)
+   a stream disjoint from the direct method's (blocks < 2^31), so a path depends on (seed, traj) only. */
+#define STGSSA_NRM_BLOCK0 0x80000000u
+PETSC_EXTERN PetscErrorCode StgssaSSARunNRM(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
 
 /* Counts stay <= STGSSA_COUNT_MAX (modeldef.h): the parsers refuse larger initial counts, and a
    jump beyond it stops the run (StgssaJump). */

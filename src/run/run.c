@@ -105,6 +105,12 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
   PetscCall(StgssaEnsembleSetModel(r->ens, r->model_obj));
   PetscCall(StgssaEnsembleSetFromOptions(r->ens));
   PetscCall(StgssaEnsembleSetUp(r->ens));
+  {
+    StgssaSSAMethod method;
+    PetscCall(StgssaEnsembleGetSSAMethod(r->ens, &method));
+    PetscCheck(method == STGSSA_SSA_DIRECT || r->mode == STGSSA_MODE_SIMULATE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to -stgssa_mode simulate only; mode %s %s", StgssaSSAMethods[method], StgssaModes[r->mode],
+               r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
+  }
   if (r->mode == STGSSA_MODE_FSP) { /* exact distributions at the sample times of the ensemble options */
     StgssaSampling smp;
     PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));

@@ -28,6 +28,7 @@ struct _p_StgssaEnsemble {
   PetscBool  steady;         /* -stgssa_initial steady: start from a burn-in of length burnin at t = 0 inputs */
   PetscReal  burnin;
   PetscReal  thin_step;      /* thinning grid of time-dependent propensities; 0: tfinal/64 */
+  StgssaSSAMethod method;    /* -stgssa_ssa_method: direct (default) or nrm (simulate mode only) */
   PetscBool  setup;
   /* results (global after Run) */
   StgssaCountHist hist;      /* set i*nobs + o: sample i, observed species o */
@@ -140,6 +141,11 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
     e->steady = init ? PETSC_TRUE : PETSC_FALSE;
   }
   PetscCall(PetscOptionsReal("-stgssa_initial_burnin", "Burn-in time of -stgssa_initial steady: every path starts at x0 at t = -T with the inputs of t = 0", "StgssaEnsemble", e->burnin, &e->burnin, NULL));
+  {
+    PetscInt m = (PetscInt)e->method;
+    PetscCall(PetscOptionsEList("-stgssa_ssa_method", "Exact method of simulate mode: direct (Gillespie, O(R) per event) or nrm (Gibson-Bruck next-reaction method, O(log R) per event; time-independent propensities only; gradient, optimize and fsp refuse nrm)", "StgssaEnsemble", StgssaSSAMethods, 2, StgssaSSAMethods[m], &m, NULL));
+    e->method = (StgssaSSAMethod)m;
+  }
   PetscCall(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
   PetscOptionsEnd();
   PetscCall(StgssaEnsembleSetNumTrajectories(e, ntraj));
@@ -166,6 +172,11 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   if (!e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, e->tfinal, 0, NULL));
   PetscCheck(!e->steady || (e->burnin > 0 && e->burnin < PETSC_MAX_REAL), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_initial steady: the SSA starts from a burn-in; expected -stgssa_initial_burnin T > 0 (a time long against the slowest relaxation), got %.6g", (double)e->burnin);
   PetscCheck(e->thin_step >= 0 && e->thin_step < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_thinning_step: expected a time >= 0 (0: tfinal/64), got %.6g", (double)e->thin_step);
+  if (e->method == STGSSA_SSA_NRM) {
+    const StgssaNetwork *net;
+    PetscCall(StgssaModelGetNetwork(e->model, &net));
+    PetscCheck(!net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method nrm: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the next-reaction method needs time-independent propensities: use -stgssa_ssa_method direct (exact by thinning)", def->filename);
+  }
   PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");
   PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));
   if (!e->nobs) { /* default: every species */
@@ -242,6 +253,21 @@ PetscErrorCode StgssaOwnershipRange(MPI_Comm comm, PetscInt64 n, PetscInt64 *sta
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEnsembleSetSSAMethod(StgssaEnsemble e, StgssaSSAMethod method)
+{
+  PetscFunctionBegin;
+  e->method = method;
+  e->setup  = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleGetSSAMethod(StgssaEnsemble e, StgssaSSAMethod *method)
+{
+  PetscFunctionBegin;
+  *method = e->method;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
 {
   PetscFunctionBegin;
@@ -293,7 +319,8 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscCall(PetscLogEventBegin(STGSSA_Simulate, 0, 0, 0, 0));
   for (PetscInt64 i = start; i < end; i++) {
     StgssaTrajInfo info;
-    PetscCall(StgssaSSARun(&cfg, (uint64_t)i, &work, samples, &info));
+    if (e->method == STGSSA_SSA_NRM) PetscCall(StgssaSSARunNRM(&cfg, (uint64_t)i, &work, samples, &info));
+    else PetscCall(StgssaSSARun(&cfg, (uint64_t)i, &work, samples, &info));
     local[0] += info.events;
     local[1] += info.end == STGSSA_TRAJ_ABSORBED;
     local[2] += info.end == STGSSA_TRAJ_CAPPED;
@@ -361,6 +388,7 @@ PetscErrorCode StgssaEnsembleView(StgssaEnsemble e, PetscViewer viewer)
   PetscCallMPI(MPI_Comm_size(e->comm, &size));
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEnsemble: %" PetscInt_FMT " trajectories on %d ranks, seed %" PetscInt_FMT ", tfinal %g, %" PetscInt_FMT " sample times\n", e->ntraj, size, e->seed, (double)e->tfinal, e->nsample));
   if (e->steady) PetscCall(PetscViewerASCIIPrintf(viewer, "  initial condition: steady (burn-in from x0 over [%g, 0] at the inputs of t = 0)\n", -(double)e->burnin));
+  if (e->method != STGSSA_SSA_DIRECT) PetscCall(PetscViewerASCIIPrintf(viewer, "  exact method: %s\n", StgssaSSAMethods[e->method]));
   if (!e->done) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s (%.3g events/s); %" PetscInt64_FMT " absorbed, %" PetscInt64_FMT " capped\n", e->events, e->wall, e->wall > 0 ? (double)e->events / e->wall : 0.0, e->nabsorbed, e->ncapped));
@@ -397,6 +425,7 @@ PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble e, hid_t file)
   PetscCall(StgssaH5WriteAttrInt64(run, "capped_trajectories", e->ncapped));
   PetscCall(StgssaH5WriteAttrDouble(run, "wall_seconds", e->wall));
   PetscCall(StgssaH5WriteAttrDouble(run, "tfinal", e->tfinal));
+  if (e->method != STGSSA_SSA_DIRECT) PetscCall(StgssaH5WriteAttrString(run, "ssa_method", StgssaSSAMethods[e->method]));
   PetscCallHDF5(H5Gclose(run));
 
   PetscCallHDF5(sim = H5Gcreate2(file, "simulate", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));

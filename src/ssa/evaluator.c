@@ -242,6 +242,11 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   PetscCheck(e->ens && e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorSetEnsemble() first");
   PetscCall(StgssaEvaluatorFreeSetUp(e));
   PetscCall(StgssaEnsembleGetSampling(e->ens, &e->smp));
+  {
+    StgssaSSAMethod method;
+    PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
+    PetscCheck(method == STGSSA_SSA_DIRECT, e->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to simulate mode only; derivative estimators (gradient, optimize) use the direct method: drop the option", StgssaSSAMethods[method]);
+  }
   PetscCall(StgssaModelGetDef(e->model, &d));
   PetscCall(StgssaModelGetNetwork(e->model, &e->net0));
   R  = e->net0->R;

@@ -27,6 +27,7 @@ PetscErrorCode StgssaSSAWorkCreate(const StgssaNetwork *net, StgssaSSAWork *w)
   PetscCall(PetscMalloc2(net->S, &w->x, net->R, &w->a));
   PetscCall(StgssaLawEnvCreate(net, &w->env));
   PetscCall(StgssaThinCreate(net, &w->thin));
+  PetscCall(PetscMalloc5(net->R, &w->nrm.tau, net->R, &w->nrm.heap, net->R, &w->nrm.pos, net->R, &w->nrm.ndraw, 2 * net->R, &w->nrm.spare));
   PetscFunctionReturn(0);
 }
 
@@ -36,6 +37,7 @@ PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *w)
   PetscCall(PetscFree2(w->x, w->a));
   PetscCall(StgssaLawEnvDestroy(&w->env));
   PetscCall(StgssaThinDestroy(&w->thin));
+  PetscCall(PetscFree5(w->nrm.tau, w->nrm.heap, w->nrm.pos, w->nrm.ndraw, w->nrm.spare));
   PetscFunctionReturn(0);
 }
 
