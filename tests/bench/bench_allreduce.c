@@ -4,7 +4,9 @@
   one reduction per evaluation, measured here and extrapolated to many ranks.
 
   1. Times MPI_Allreduce(SUM) of n doubles on this communicator (run it on 2 ranks) for several n
-     (median of repeated calls) and fits t(n) = alpha + beta * 8n by least squares. On p = 2 the
+     (median of repeated calls) and fits t(n) = alpha + beta * 8n by least squares of the relative
+     error (each size weighs the same; plain least squares would let the largest size alone set
+     both constants, and noise there make alpha negative). On p = 2 the
      standard allreduce model  t(p, bytes) = alpha * log2(p) + beta * bytes * 2(p-1)/p  is exactly
      alpha + beta * bytes, so the fit gives the model's latency alpha and inverse bandwidth beta.
   2. Times the two messages of an evaluation directly:
@@ -92,18 +94,19 @@ int main(int argc, char **argv)
   {
     static const int sizes[] = {1, 16, 128, 1024, 8192, 65536, 262144};
     const int        ns      = (int)(sizeof(sizes) / sizeof(sizes[0]));
-    double           sx = 0, sy = 0, sxx = 0, sxy = 0, alpha, beta;
+    double           sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, alpha, beta;
     const int        nnom = M * (1 + P), nact = K * (2 * M + 2 * M * P) * 19;
     double           tnom, tact, tsmall;
     if (!rank) printf("MPI_Allreduce(SUM) on %d ranks, median of %d calls:\n  %10s %12s %12s\n", size, reps, "doubles", "bytes", "seconds");
     for (int s = 0; s < ns; s++) {
       const double t = time_allreduce(MPI_COMM_WORLD, sizes[s], MPI_DOUBLE, sizes[s] > 10000 ? reps / 4 + 1 : reps), x = 8.0 * sizes[s];
+      const double w = 1 / (t * t); /* relative error */
       if (!rank) printf("  %10d %12.0f %12.3e\n", sizes[s], x, t);
-      sx += x, sy += t, sxx += x * x, sxy += x * t;
+      sw += w, sx += w * x, sy += w * t, sxx += w * x * x, sxy += w * x * t;
     }
-    beta  = (ns * sxy - sx * sy) / (ns * sxx - sx * sx);
-    alpha = (sy - beta * sx) / ns;
-    if (alpha <= 0) alpha = time_allreduce(MPI_COMM_WORLD, 1, MPI_DOUBLE, reps); /* the fit is dominated by large sizes */
+    beta  = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
+    alpha = (sy - beta * sx) / sw;
+    if (alpha <= 0) alpha = time_allreduce(MPI_COMM_WORLD, 1, MPI_DOUBLE, reps); /* noise: take the 1-double time */
     tnom   = time_allreduce(MPI_COMM_WORLD, nnom, MPI_DOUBLE, reps);
     tact   = time_allreduce(MPI_COMM_WORLD, nact, MPI_LONG_LONG, reps);
     tsmall = time_allreduce(MPI_COMM_WORLD, 3, MPI_LONG_LONG, reps);
