@@ -18,7 +18,8 @@
 # usage: tests/bench/bench_scaling.sh [BUILD_DIR]        (from the source root; BUILD_DIR = build)
 # environment (defaults): RANKS="1 2 4 8" CORES=(nproc) STRONG_SIM=100000 WEAK_SIM=25000
 #   STRONG_GRAD=20000 WEAK_GRAD=5000 T=20 MEM_SMALL=10000 MEM_BIG_SIM=1000000 MEM_BIG_GRAD=100000
-#   MEM_TRAJ_T=500 ALPHA=2e-6 BETA=1e-10 NICE=10 (every run under nice -n NICE)
+#   MEM_TRAJ_T=500 ALPHA=2e-6 BETA=1e-10 NICE=10 (every run under nice -n NICE) REPEAT=2 (each
+#   scaling point: the fastest of REPEAT runs, against the noise of a shared machine)
 set -u
 build=${1:-build}
 root=$(pwd)
@@ -40,6 +41,7 @@ MEM_TRAJ_T=${MEM_TRAJ_T:-500}
 ALPHA=${ALPHA:-2e-6}
 BETA=${BETA:-1e-10}
 NICE=${NICE:-10}
+REPEAT=${REPEAT:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 run() { nice -n "$NICE" "$@"; }
@@ -47,7 +49,8 @@ mpi() { n=$1; shift; run mpirun -n "$n" --oversubscribe "$@"; }
 
 model="-stgssa_model $root/input/telegraph.model -stgssa_seed 9 -stgssa_tfinal $T -stgssa_sample_times $T -stgssa_observe M"
 grad="-stgssa_mode gradient -stgssa_gradient stgs -stgssa_fit k_on,k_off,k_tx -stgssa_loss distribution -stgssa_data $work/data.h5"
-echo "bench_scaling: telegraph model, tfinal $T, $(date -u '+%Y-%m-%d %H:%M UTC'), $CORES cores, ranks $RANKS"
+echo "bench_scaling: telegraph model, tfinal $T, $(date -u '+%Y-%m-%d %H:%M UTC'), $CORES cores, ranks $RANKS, best of $REPEAT"
+echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null) (other work on the machine slows every rank count)"
 mpi 2 "$exe" $model -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_output "$work/data.h5" > "$work/data.log" 2>&1 ||
   { echo "bench_scaling: data run failed:"; cat "$work/data.log"; exit 1; }
 
@@ -72,8 +75,12 @@ for mode in simulate gradient; do
     for n in $RANKS; do
       if [ $mode = simulate ]; then s=$STRONG_SIM w=$WEAK_SIM; else s=$STRONG_GRAD w=$WEAK_GRAD; fi
       if [ $kind = strong ]; then nt=$s; else nt=$((w * n)); fi
-      out=$(one "$n" "$mode" "$nt") || exit 1
-      set -- $out
+      best=""
+      for r in $(seq "$REPEAT"); do
+        out=$(one "$n" "$mode" "$nt") || exit 1
+        best=$(printf '%s\n%s\n' "$best" "$out" | awk 'NF && (b == "" || $2 < s) { b = $0; s = $2 } END { print b }')
+      done
+      set -- $best
       ev=$1 sec=$2 imb=$3
       [ $mode = gradient ] && [ "$4" != 0 ] && M=$4 K=$5
       [ -z "$base" ] && base="$ev $sec"
@@ -101,6 +108,8 @@ rss() { # extra args...; prints max RSS in kB
 T100=$(awk -v t="$T" 'BEGIN { print 100 * t }')
 # gradient without data: the observables are the moments at tfinal (a data time would have to equal tfinal)
 gm="-stgssa_mode gradient -stgssa_gradient stgs -stgssa_fit k_on,k_off,k_tx"
+r0=$(rss -stgssa_mode simulate -stgssa_ntraj 1 -stgssa_tfinal "$T" -stgssa_sample_times "$T") || exit 1
+echo "   baseline (libraries, MPI, PETSc, HDF5): simulate of 1 trajectory $r0 kB"
 printf "%-9s %-26s %12s %-26s %12s %7s\n" mode small "RSS kB" big "RSS kB" ratio
 for mode in simulate gradient; do
   if [ $mode = simulate ]; then a="-stgssa_mode simulate" big=$MEM_BIG_SIM; else a=$gm big=$MEM_BIG_GRAD; fi
