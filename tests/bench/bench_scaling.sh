@@ -58,17 +58,21 @@ mpi 2 "$exe" $model -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_output "$w
 one() { # ranks mode ntraj
   n=$1 mode=$2 nt=$3
   if [ "$mode" = simulate ]; then args="-stgssa_mode simulate"; else args=$grad; fi
-  mpi "$n" "$exe" $model $args -stgssa_ntraj "$nt" -stgssa_output "$work/o.h5" > "$work/run.log" 2>&1 ||
+  mpi "$n" "$exe" $model $args -stgssa_ntraj "$nt" -stgssa_output "$work/o.h5" -log_view > "$work/run.log" 2>&1 ||
     { echo "bench_scaling: run failed ($n ranks, $mode, $nt):" >&2; cat "$work/run.log" >&2; exit 1; }
   awk '/derivatives of [0-9]+ observables/ { for (i = 1; i <= NF; i++) { if ($i == "observables") M = $(i - 1); if ($i ~ /^batches/) K = $(i - 1) } }
        /SSA events in/ { ev = $1; s = $5; imb = $NF }
-       END { if (M == "") M = 0; if (K == "") K = 0; print ev, s, imb, M, K }' "$work/run.log"
+       /^Stgssa(Simulate|Tangents) / { tr = $5 }  # compute seconds: max over ranks, then max/min
+       /^StgssaReduce / { red = $4 }                # seconds in the reductions (incl. waiting for the slowest rank)
+       END { if (M == "") M = 0; if (K == "") K = 0; print ev, s, imb, M, K, red, tr }' "$work/run.log"
 }
 
 echo
 echo "1. scaling (events and seconds: stgssa_hpc's 'N SSA events in S s'; eff = T1 work rate / Tp rate per rank;"
-echo "   eff/core divides by min(ranks, $CORES): ranks > $CORES are oversubscribed and measure MPI overhead, not speedup)"
-printf "%-9s %-6s %5s %8s %11s %8s %11s %11s %7s %9s %8s\n" mode kind ranks ntraj events seconds events/s ev/s/rank eff eff/core max/mean
+echo "   eff/core divides by min(ranks, $CORES): ranks > $CORES are oversubscribed and measure MPI overhead, not speedup;"
+echo "   max/mean: SSA events per rank (load balance); red%: -log_view StgssaReduce (the reductions, including waiting"
+echo "   for the slowest rank) / seconds; t-max/min: compute time of the slowest / fastest rank (CPU share, not events))"
+printf "%-9s %-6s %5s %8s %11s %8s %11s %11s %7s %9s %8s %7s %7s\n" mode kind ranks ntraj events seconds events/s ev/s/rank eff eff/core max/mean red% t-max/min
 for mode in simulate gradient; do
   for kind in strong weak; do
     base=""
@@ -84,9 +88,9 @@ for mode in simulate gradient; do
       ev=$1 sec=$2 imb=$3
       [ $mode = gradient ] && [ "$4" != 0 ] && M=$4 K=$5
       [ -z "$base" ] && base="$ev $sec"
-      echo "$n $nt $ev $sec $imb $base $CORES" | awk -v mode=$mode -v kind=$kind '{
+      echo "$n $nt $ev $sec $imb $base $CORES $6 $7" | awk -v mode=$mode -v kind=$kind '{
         n = $1; r = $3 / $4; r1 = $6 / $7; c = (n < $8) ? n : $8
-        printf "%-9s %-6s %5d %8d %11d %8.3f %11.4g %11.4g %6.0f%% %8.0f%% %8.4f\n", mode, kind, n, $2, $3, $4, r, r / n, 100 * r / (n * r1), 100 * r / (c * r1), $5 }'
+        printf "%-9s %-6s %5d %8d %11d %8.3f %11.4g %11.4g %6.0f%% %8.0f%% %8.4f %6.2f%% %9.2f\n", mode, kind, n, $2, $3, $4, r, r / n, 100 * r / (n * r1), 100 * r / (c * r1), $5, 100 * $9 / $4, $10 }'
       [ $mode = gradient ] && [ $kind = weak ] && [ "$n" = 1 ] && tc=$sec epr=$ev
     done
   done
