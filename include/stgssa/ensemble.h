@@ -58,6 +58,8 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleView(StgssaEnsemble, PetscViewer);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleGetMoments(StgssaEnsemble, PetscInt i, PetscInt o, PetscReal moments[3]);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleGetHistogram(StgssaEnsemble, PetscInt i, PetscInt o, PetscInt64 *nbins, const int64_t **counts);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleGetEventCount(StgssaEnsemble, PetscInt64 *);
+/* load balance of Run: largest SSA events of one rank / mean over ranks (1: perfect) */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetLoadImbalance(StgssaEnsemble, PetscReal *);
 /* Write /run attributes specific to the ensemble and the /simulate group (rank 0 only, inside StgssaOutputWrite). */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble, hid_t file);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *);

@@ -68,6 +68,8 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator, const Petsc
 /* Per-batch derivative estimates [nbatch][M*P] (for standard errors of derived quantities). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetBatchDerivatives(StgssaEvaluator, PetscInt *nbatch, const PetscReal **dmu_batch);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetEventCount(StgssaEvaluator, PetscInt64 *);
+/* load balance of the last evaluation: largest SSA events of one rank / mean over ranks (1: perfect) */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetLoadImbalance(StgssaEvaluator, PetscReal *);
 /* Trajectories of the last evaluation that ended in an absorbing state (a_0 = 0) and that were
    stopped by -stgssa_max_events (with fd: in any of their 2P + 1 runs); global. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTrajectoryEnds(StgssaEvaluator, PetscInt64 *absorbed, PetscInt64 *capped);

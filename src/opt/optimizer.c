@@ -42,6 +42,7 @@ struct _p_StgssaOptimizer {
   PetscInt   nhist, cap;
   PetscReal *h_loss, *h_theta, *h_grad, *h_se;
   int64_t   *h_ends; /* [3*cap]: SSA events, absorbed and capped trajectories of the evaluation of each entry (-1: unknown, a restart from an older checkpoint) */
+  PetscReal *h_imb;  /* [cap]: SSA events per rank max/mean of the evaluation of each entry (load balance; NaN: unknown, a restart from an older checkpoint) */
   /* restart state read from a checkpoint */
   PetscBool  restarted;
   PetscInt   restart_step;
@@ -452,6 +453,7 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
     }
     PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
     PetscCall(PetscRealloc(sizeof(int64_t) * 3 * o->cap, &o->h_ends));
+    PetscCall(PetscRealloc(sizeof(PetscReal) * o->cap, &o->h_imb));
     o->h_loss  = l;
     o->h_theta = t;
     o->h_grad  = g;
@@ -465,6 +467,7 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
     o->h_ends[3 * o->nhist]     = ev;
     o->h_ends[3 * o->nhist + 1] = ab;
     o->h_ends[3 * o->nhist + 2] = cp;
+    PetscCall(StgssaEvaluatorGetLoadImbalance(o->ev, &o->h_imb[o->nhist]));
   }
   PetscCall(PetscArraycpy(&o->h_theta[o->nhist * o->P], o->theta_eval, o->P));
   PetscCall(PetscArraycpy(&o->h_grad[o->nhist * o->P], o->grad_eval, o->P));
@@ -699,6 +702,9 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(o->nhist * o->P), o->h_se, o->restart));
   PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
   PetscCall(StgssaH5ReadEnds(file, o->nhist, o->h_ends, o->restart));
+  PetscCall(PetscMalloc1(o->cap, &o->h_imb));
+  for (PetscInt i = 0; i < o->nhist; i++) o->h_imb[i] = NAN;
+  if (H5Lexists(file, "checkpoint/history_load_imbalance", H5P_DEFAULT) > 0) PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_load_imbalance", (hsize_t)o->nhist, o->h_imb, o->restart));
   PetscCallHDF5(H5Fclose(file));
   /* the contents: unaltered, and a state the optimizer can be in */
   if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
@@ -748,12 +754,14 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
     o->cap   = o->nhist + 64;
     PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
     PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
+    PetscCall(PetscMalloc1(o->cap, &o->h_imb));
   }
   PetscCallMPI(MPI_Bcast(o->h_loss, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_ends, (PetscMPIInt)(3 * o->nhist), MPI_INT64_T, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_imb, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
   PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
   PetscCheck(state[2] == smp.seed, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s was run with -stgssa_seed %lld, this run has %" PetscInt_FMT, o->restart, (long long)state[2], smp.seed);
   o->restarted    = PETSC_TRUE;
@@ -912,6 +920,13 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
       }
     if (nc) PetscCall(PetscViewerASCIIPrintf(viewer, "WARNING: trajectories hit -stgssa_max_events in %" PetscInt_FMT " of %" PetscInt_FMT " iterations (at most %" PetscInt64_FMT " per evaluation; /history/capped): their statistics are biased; raise the cap or shorten -stgssa_tfinal\n", nc, o->nhist, cmax));
   }
+  {
+    PetscReal imax = 0, isum = 0;
+    PetscInt  n    = 0;
+    for (PetscInt i = 0; i < o->nhist; i++)
+      if (!PetscIsNanReal(o->h_imb[i])) imax = PetscMax(imax, o->h_imb[i]), isum += o->h_imb[i], n++;
+    if (n) PetscCall(PetscViewerASCIIPrintf(viewer, "events per rank max/mean (load balance, /history/load_imbalance): mean %.4f, worst %.4f over %" PetscInt_FMT " evaluations\n", (double)(isum / n), (double)imax, n));
+  }
   for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
@@ -959,6 +974,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteDoubles(g, "gradient", 2, d2, o->h_grad));
   PetscCall(StgssaH5WriteDoubles(g, "gradient_stderr", 2, d2, o->h_se));
   PetscCall(StgssaH5WriteEnds(g, "", nh, o->h_ends));
+  PetscCall(StgssaH5WriteDoubles(g, "load_imbalance", 1, d1, o->h_imb)); /* events per rank max/mean */
   PetscCallHDF5(H5Gclose(g));
 
   if (w->final) {
@@ -995,6 +1011,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
     PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v)));
   }
   PetscCall(StgssaH5WriteEnds(g, "history_", nh > 0 ? nh - 1 : 0, o->h_ends));
+  PetscCall(StgssaH5WriteDoubles(g, "history_load_imbalance", 1, d1, o->h_imb)); /* diagnostic, outside the checksum (older checkpoints lack it) */
   PetscCallHDF5(H5Gclose(g));
   PetscFunctionReturn(0);
 }
@@ -1049,6 +1066,7 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(PetscFree2(o->restart_m, o->restart_v));
   PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
   PetscCall(PetscFree(o->h_ends));
+  PetscCall(PetscFree(o->h_imb));
   PetscCall(PetscFree(*opt));
   PetscFunctionReturn(0);
 }

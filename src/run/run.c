@@ -182,6 +182,11 @@ static PetscErrorCode WriteGradient(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteAttrInt64(run, "seed", smp.seed));
   PetscCall(StgssaH5WriteAttrInt64(run, "ntraj", smp.ntraj));
   PetscCall(StgssaH5WriteAttrInt64(run, "events", events));
+  {
+    PetscReal imb;
+    PetscCall(StgssaEvaluatorGetLoadImbalance(r->ev, &imb));
+    PetscCall(StgssaH5WriteAttrDouble(run, "events_max_over_mean", imb));
+  }
   PetscCallHDF5(H5Gclose(run));
   PetscCall(StgssaEvaluatorWriteHDF5(r->ev, file));
   if (r->has_loss) {

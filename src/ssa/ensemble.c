@@ -33,6 +33,7 @@ struct _p_StgssaEnsemble {
   /* results (global after Run) */
   StgssaCountHist hist;      /* set i*nobs + o: sample i, observed species o */
   PetscInt64      events;    /* total SSA events */
+  PetscReal       events_max_over_mean; /* load balance: largest events of a rank / mean over ranks */
   PetscInt64      nabsorbed; /* trajectories that ended in an absorbing state */
   PetscInt64      ncapped;   /* trajectories stopped by the event cap */
   PetscLogDouble  wall;      /* seconds in Run (max over ranks) */
@@ -333,8 +334,15 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscCallMPI(MPI_Allreduce(local, global, 3, MPIU_INT64, MPI_SUM, e->comm));
   PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
   PetscCall(PetscTime(&t1));
-  t1 -= t0;
-  PetscCallMPI(MPI_Allreduce(&t1, &e->wall, 1, MPI_DOUBLE, MPI_MAX, e->comm));
+  {
+    /* the wall-time reduction also carries this rank's events (exact in a double below 2^53): load balance at no extra latency */
+    double      lmax[2] = {t1 - t0, (double)local[0]}, gmax[2];
+    PetscMPIInt size;
+    PetscCallMPI(MPI_Comm_size(e->comm, &size));
+    PetscCallMPI(MPI_Allreduce(lmax, gmax, 2, MPI_DOUBLE, MPI_MAX, e->comm));
+    e->wall                 = gmax[0];
+    e->events_max_over_mean = global[0] > 0 ? gmax[1] * size / (double)global[0] : 1.0;
+  }
   e->events    = global[0];
   e->nabsorbed = global[1];
   e->ncapped   = global[2];
@@ -379,6 +387,14 @@ PetscErrorCode StgssaEnsembleGetEventCount(StgssaEnsemble e, PetscInt64 *events)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEnsembleGetLoadImbalance(StgssaEnsemble e, PetscReal *events_max_over_mean)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleRun() first");
+  *events_max_over_mean = e->events_max_over_mean;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleView(StgssaEnsemble e, PetscViewer viewer)
 {
   PetscMPIInt size;
@@ -391,7 +407,7 @@ PetscErrorCode StgssaEnsembleView(StgssaEnsemble e, PetscViewer viewer)
   if (e->method != STGSSA_SSA_DIRECT) PetscCall(PetscViewerASCIIPrintf(viewer, "  exact method: %s\n", StgssaSSAMethods[e->method]));
   if (!e->done) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s (%.3g events/s); %" PetscInt64_FMT " absorbed, %" PetscInt64_FMT " capped\n", e->events, e->wall, e->wall > 0 ? (double)e->events / e->wall : 0.0, e->nabsorbed, e->ncapped));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s (%.3g events/s); %" PetscInt64_FMT " absorbed, %" PetscInt64_FMT " capped; events per rank max/mean %.4f\n", e->events, e->wall, e->wall > 0 ? (double)e->events / e->wall : 0.0, e->nabsorbed, e->ncapped, (double)e->events_max_over_mean));
   PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s %10s %14s %14s %10s\n", "species", "time", "mean", "variance", "Fano"));
   for (PetscInt o = 0; o < e->nobs; o++) {
     for (PetscInt i = 0; i < e->nsample; i++) {
@@ -424,6 +440,7 @@ PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble e, hid_t file)
   PetscCall(StgssaH5WriteAttrInt64(run, "absorbed_trajectories", e->nabsorbed));
   PetscCall(StgssaH5WriteAttrInt64(run, "capped_trajectories", e->ncapped));
   PetscCall(StgssaH5WriteAttrDouble(run, "wall_seconds", e->wall));
+  PetscCall(StgssaH5WriteAttrDouble(run, "events_max_over_mean", e->events_max_over_mean));
   PetscCall(StgssaH5WriteAttrDouble(run, "tfinal", e->tfinal));
   if (e->method != STGSSA_SSA_DIRECT) PetscCall(StgssaH5WriteAttrString(run, "ssa_method", StgssaSSAMethods[e->method]));
   PetscCallHDF5(H5Gclose(run));

@@ -56,6 +56,7 @@ struct _p_StgssaEvaluator {
   PetscReal  *mu, *dmu;  /* [M], [M*P] */
   PetscReal  *dmu_batch; /* [nbatch*M*P] */
   PetscInt64  events;
+  PetscReal   events_max_over_mean; /* load balance: largest events of a rank / mean over ranks */
   PetscInt64  nabsorbed, ncapped; /* trajectories that ended absorbed (a_0 = 0), stopped by -stgssa_max_events (fd: any of its runs) */
   PetscLogDouble wall;
   PetscBool   done;
@@ -587,6 +588,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
   PetscCall(PetscFree2(hp, hdp));
   for (PetscInt b = 0; b < e->nbatch; b++) PetscCall(PetscArraycpy(&e->dmu_batch[(size_t)b * L->M * P], e->dmu, L->M * P));
   e->events    = 0;
+  e->events_max_over_mean = 1.0;
   e->nabsorbed = e->ncapped = 0;
   PetscFunctionReturn(0);
 }
@@ -758,8 +760,15 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   PetscCall(StgssaTangentRecordDestroy(&rec));
   PetscCall(StgssaTangentWorkDestroy(&work));
   PetscCall(PetscTime(&t1));
-  t1 -= t0;
-  PetscCallMPI(MPI_Allreduce(&t1, &e->wall, 1, MPI_DOUBLE, MPI_MAX, e->comm));
+  {
+    /* the wall-time reduction also carries this rank's events (exact in a double below 2^53): load balance at no extra latency */
+    double      lmax[2] = {t1 - t0, (double)events}, gmax[2];
+    PetscMPIInt size;
+    PetscCallMPI(MPI_Comm_size(e->comm, &size));
+    PetscCallMPI(MPI_Allreduce(lmax, gmax, 2, MPI_DOUBLE, MPI_MAX, e->comm));
+    e->wall                 = gmax[0];
+    e->events_max_over_mean = gevents > 0 ? gmax[1] * size / (double)gevents : 1.0;
+  }
   e->events    = gevents;
   e->nabsorbed = gcnt[1];
   e->ncapped   = gcnt[2];
@@ -825,6 +834,14 @@ PetscErrorCode StgssaEvaluatorGetEventCount(StgssaEvaluator e, PetscInt64 *event
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEvaluatorGetLoadImbalance(StgssaEvaluator e, PetscReal *events_max_over_mean)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  *events_max_over_mean = e->events_max_over_mean;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorGetTrajectoryEnds(StgssaEvaluator e, PetscInt64 *absorbed, PetscInt64 *capped)
 {
   PetscFunctionBegin;
@@ -871,7 +888,7 @@ PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   if (!e->done) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s\n", e->events, e->wall));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s; events per rank max/mean %.4f\n", e->events, e->wall, (double)e->events_max_over_mean));
   PetscCall(PetscMalloc1(3 * e->P, &dc));
   for (PetscInt o = 0; o < e->smp.nobs; o++)
     for (PetscInt i = 0; i < e->smp.nsample; i++) {
