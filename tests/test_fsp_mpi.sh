@@ -16,9 +16,9 @@ pass=0
 for n in 1 2 3; do
   log=$(mktemp)
   if [ $n -eq 1 ]; then
-    timeout 300 mpirun -n 1 "$exe" > "$log" 2>&1
+    timeout 900 mpirun -n 1 "$exe" > "$log" 2>&1
   else
-    timeout 300 mpirun -n $n --oversubscribe "$exe" > "$log" 2>&1
+    timeout 900 mpirun -n $n --oversubscribe "$exe" > "$log" 2>&1
   fi
   rc=$?
   if [ $rc -eq 0 ]; then
