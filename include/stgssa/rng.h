@@ -14,6 +14,7 @@
 #define STGSSA_RNG_H
 
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,8 +66,10 @@ static inline StgssaPhiloxCtr StgssaPhilox4x32_10(StgssaPhiloxCtr ctr, StgssaPhi
    are always finite. */
 static inline double StgssaUniformOpen(uint32_t hi, uint32_t lo)
 {
-  const uint64_t bits = (((uint64_t)hi << 32) | lo) >> 12; /* 52 bits */
-  return ((double)bits + 0.5) * 0x1.0p-52;
+  const uint64_t bits = (((uint64_t)hi << 32) | lo) >> 12, dbits = bits | 0x4330000000000000ull; /* 52 bits; the double 2^52 + bits */
+  double         d;
+  memcpy(&d, &dbits, sizeof(d));
+  return ((d - 0x1.0p52) + 0.5) * 0x1.0p-52; /* d - 2^52 = (double)bits exactly; SSE2 vectorizes this, not (double)bits */
 }
 
 static inline StgssaPhiloxKey StgssaRngKey(uint32_t seed, uint64_t trajectory)
