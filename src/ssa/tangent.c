@@ -245,11 +245,11 @@ static inline void StgssaWindowDwell(const StgssaTangentConfig *tc, StgssaTangen
 /* The ST-GS softmax of a mass-action network without time dependence, after the race is complete
    (w->arrive): pi, ldot, pidot and dtau, operation for operation the general loop below (same
    values in the same order); P is a constant where it is inlined (StgssaStgsMassActionP). */
-static inline __attribute__((always_inline)) void StgssaStgsMassAction(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const PetscInt P, PetscInt j, const int64_t *restrict x, const double *restrict a, double a0, double tau)
+static inline __attribute__((always_inline)) void StgssaStgsMassAction(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const PetscInt P, double invlam, PetscInt j, const int64_t *restrict x, const double *restrict a, double a0, double tau)
 {
   const PetscInt           R = net->R;
   const PetscInt *restrict rxn_param = tc->rxn_param, *restrict react_ptr = net->react_ptr, *restrict rs = net->react_species, *restrict rc = net->react_coef;
-  const double             lambda = tc->lambda, invlam = 1.0 / lambda;
+  const double             lambda = tc->lambda;
   const double *restrict   arrive = w->arrive, *restrict xdot = w->xdot;
   double *restrict         pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
   double                   mean[64], adot[64], psum = 0.0;
@@ -275,15 +275,13 @@ static inline __attribute__((always_inline)) void StgssaStgsMassAction(const Stg
       for (PetscInt q = 0; q < c; q++) g += 1.0 / (double)(x[s] - q);
       for (PetscInt p = 0; p < P; p++) l[p] += g * xs[p];
     }
+    for (PetscInt p = 0; p < P; p++) adot[p] += a[i] * l[p]; /* the same sum in the same order as with mean below */
   }
   const double inv = 1.0 / psum;
   for (PetscInt i = 0; i < R; i++) {
     if (a[i] <= 0.0) continue;
     pi[i] *= inv;
-    for (PetscInt p = 0; p < P; p++) {
-      mean[p] += pi[i] * ldot[i * P + p];
-      adot[p] += a[i] * ldot[i * P + p];
-    }
+    for (PetscInt p = 0; p < P; p++) mean[p] += pi[i] * ldot[i * P + p];
   }
   for (PetscInt i = 0; i < R; i++) {
     if (a[i] <= 0.0) {
@@ -329,9 +327,9 @@ static inline __attribute__((always_inline)) void StgssaStgsJump(const StgssaNet
   case 8: CALL(8); break; \
   default: CALL(P); break; \
   }
-static void StgssaStgsMassActionP(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt P, PetscInt j, const int64_t *x, const double *a, double a0, double tau)
+static void StgssaStgsMassActionP(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt P, double invlam, PetscInt j, const int64_t *x, const double *a, double a0, double tau)
 {
-#define STGSSA_CALL(PP) StgssaStgsMassAction(net, tc, w, PP, j, x, a, a0, tau)
+#define STGSSA_CALL(PP) StgssaStgsMassAction(net, tc, w, PP, invlam, j, x, a, a0, tau)
   STGSSA_P_CASES(STGSSA_CALL)
 #undef STGSSA_CALL
 }
@@ -358,6 +356,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   double                dE[STGSSA_TANGENT_BLOCKS][2][STGSSA_PHILOX_LANES];           /* derivative draws E of the next events */
   int64_t               dbase[STGSSA_TANGENT_BLOCKS];                        /* event counter of dbuf's first lane, -1: empty */
   double                tdot_next[64];
+  const double          invlam = stgs ? 1.0 / tc->lambda : 0.0; /* ST-GS temperature */
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
@@ -478,8 +477,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     if (tdep) StgssaLawEnvSetTime(net, &w->env, StgssaLawTime(tnext), PETSC_TRUE); /* laws at the event time, with derivatives */
     if (stgs) {
       /* complete the exponential race given the winner j (blocks >= 1 of this event's counter slot) */
-      const double invlam = 1.0 / tc->lambda;
-      double       psum = 0.0, amin = 0.0;
+      double psum = 0.0, amin = 0.0;
       for (PetscInt i = 0; i < R; i += 2) {
         const PetscInt blk = i / 2;
         if (blk < STGSSA_TANGENT_BLOCKS) { /* blocks 1..STGSSA_TANGENT_BLOCKS, eight counter slots at a time */
@@ -500,7 +498,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(r.v[2], r.v[3]));
         }
       }
-      if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, j, x, a, a0, tau);
+      if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, j, x, a, a0, tau);
       else {
         amin = w->arrive[j] / a0; /* T_j = E_0 / a_0 */
         double *restrict pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
