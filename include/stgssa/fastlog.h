@@ -22,10 +22,14 @@ static inline double StgssaFastLog(double x)
   memcpy(&bits, &x, sizeof(bits));
   /* exponent relative to the mantissa range [sqrt(1/2), sqrt(2)): offset by the bits of sqrt(1/2) */
   const uint64_t off = 0x3fe6a09e667f3bcdull; /* sqrt(1/2) */
-  const int64_t  k   = (int64_t)(bits - off) >> 52; /* floor(log2(x / sqrt(1/2))): arithmetic shift */
-  const uint64_t mbits = bits - ((uint64_t)k << 52);
-  double         m;
+  /* kb = k + 2048, k = floor(log2(x / sqrt(1/2))) = floor((bits - off) / 2^52): the offset 2^63
+     keeps the difference unsigned, so a logical shift does it (and SSE2 vectorizes it) */
+  const uint64_t kb    = (bits + (0x8000000000000000ull - off)) >> 52;
+  const uint64_t mbits = bits - ((kb << 52) - 0x8000000000000000ull); /* bits - k 2^52 */
+  const uint64_t kbits = kb | 0x4330000000000000ull;                   /* the double 2^52 + kb */
+  double         m, kd;
   memcpy(&m, &mbits, sizeof(m));
+  memcpy(&kd, &kbits, sizeof(kd));
   const double s = (m - 1.0) / (m + 1.0), z = s * s;
   /* 2 atanh(s) = 2 s (1 + z/3 + z^2/5 + ... + z^9/19), Horner in z */
   double poly = 1.0 / 19.0;
@@ -38,7 +42,7 @@ static inline double StgssaFastLog(double x)
   poly        = poly * z + 1.0 / 5.0;
   poly        = poly * z + 1.0 / 3.0;
   const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-  const double fk     = (double)k;
+  const double fk     = (kd - 0x1.0p52) - 2048.0; /* (double)k, exactly */
   return fk * ln2_hi + (2.0 * s + (2.0 * s * z * poly + fk * ln2_lo));
 }
 

@@ -14,6 +14,7 @@
 #define STGSSA_RNG_H
 
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,8 +66,10 @@ static inline StgssaPhiloxCtr StgssaPhilox4x32_10(StgssaPhiloxCtr ctr, StgssaPhi
    are always finite. */
 static inline double StgssaUniformOpen(uint32_t hi, uint32_t lo)
 {
-  const uint64_t bits = (((uint64_t)hi << 32) | lo) >> 12; /* 52 bits */
-  return ((double)bits + 0.5) * 0x1.0p-52;
+  const uint64_t bits = (((uint64_t)hi << 32) | lo) >> 12, dbits = bits | 0x4330000000000000ull; /* 52 bits; the double 2^52 + bits */
+  double         d;
+  memcpy(&d, &dbits, sizeof(d));
+  return ((d - 0x1.0p52) + 0.5) * 0x1.0p-52; /* d - 2^52 = (double)bits exactly; SSE2 vectorizes this, not (double)bits */
 }
 
 static inline StgssaPhiloxKey StgssaRngKey(uint32_t seed, uint64_t trajectory)
@@ -97,7 +100,7 @@ static inline void StgssaMulHiLo4(__m128i a, __m128i m, __m128i *hi, __m128i *lo
   *hi               = _mm_unpackhi_epi32(p02, p13);
 }
 
-static inline void StgssaPhiloxEvents8(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
+static inline void StgssaPhiloxEvents8SSE2(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
 {
   const __m128i m0 = _mm_set1_epi32((int)STGSSA_PHILOX_M0), m1 = _mm_set1_epi32((int)STGSSA_PHILOX_M1);
   __m128i       c0[2], c1[2], c2[2], c3[2];
@@ -132,6 +135,50 @@ static inline void StgssaPhiloxEvents8(uint32_t iteration, uint64_t event0, uint
     _mm_storeu_si128((__m128i *)&out[3][4 * h], c3[h]);
   }
 }
+  #if defined(__x86_64__) && defined(__GNUC__) && !defined(__AVX2__)
+    #include <immintrin.h>
+/* The same eight lanes in one 256-bit register per word (AVX2, chosen at run time): the 256-bit
+   shuffles and unpacks act on each 128-bit half as the SSE2 ones do, so the words are those above. */
+__attribute__((target("avx2"))) static inline void StgssaPhiloxEvents8AVX2(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
+{
+  const __m256i m0 = _mm256_set1_epi32((int)STGSSA_PHILOX_M0), m1 = _mm256_set1_epi32((int)STGSSA_PHILOX_M1);
+  const uint32_t e  = (uint32_t)event0;
+  __m256i        c0 = _mm256_set1_epi32((int)block), c2 = _mm256_set1_epi32((int)(uint32_t)(event0 >> 32)), c3 = _mm256_set1_epi32((int)iteration);
+  __m256i        c1 = _mm256_setr_epi32((int)e, (int)(e + 1), (int)(e + 2), (int)(e + 3), (int)(e + 4), (int)(e + 5), (int)(e + 6), (int)(e + 7));
+  uint32_t       k0 = key.v[0], k1 = key.v[1];
+  for (int r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 += STGSSA_PHILOX_W0;
+      k1 += STGSSA_PHILOX_W1;
+    }
+    const __m256i p02a = _mm256_shuffle_epi32(_mm256_mul_epu32(c0, m0), _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i p13a = _mm256_shuffle_epi32(_mm256_mul_epu32(_mm256_srli_epi64(c0, 32), m0), _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i p02b = _mm256_shuffle_epi32(_mm256_mul_epu32(c2, m1), _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i p13b = _mm256_shuffle_epi32(_mm256_mul_epu32(_mm256_srli_epi64(c2, 32), m1), _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i lo0 = _mm256_unpacklo_epi32(p02a, p13a), hi0 = _mm256_unpackhi_epi32(p02a, p13a);
+    const __m256i lo1 = _mm256_unpacklo_epi32(p02b, p13b), hi1 = _mm256_unpackhi_epi32(p02b, p13b);
+    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
+    c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
+    c1 = lo1;
+    c3 = lo0;
+  }
+  _mm256_storeu_si256((__m256i *)&out[0][0], c0);
+  _mm256_storeu_si256((__m256i *)&out[1][0], c1);
+  _mm256_storeu_si256((__m256i *)&out[2][0], c2);
+  _mm256_storeu_si256((__m256i *)&out[3][0], c3);
+}
+
+static inline void StgssaPhiloxEvents8(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
+{
+  if (__builtin_cpu_supports("avx2")) StgssaPhiloxEvents8AVX2(iteration, event0, block, key, out);
+  else StgssaPhiloxEvents8SSE2(iteration, event0, block, key, out);
+}
+  #else
+static inline void StgssaPhiloxEvents8(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
+{
+  StgssaPhiloxEvents8SSE2(iteration, event0, block, key, out);
+}
+  #endif
 #else
 static inline void StgssaPhiloxEvents8(uint32_t iteration, uint64_t event0, uint32_t block, StgssaPhiloxKey key, uint32_t out[4][STGSSA_PHILOX_LANES])
 {

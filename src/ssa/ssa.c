@@ -84,13 +84,14 @@ static PetscErrorCode StgssaSSARunThinning(const StgssaSSAConfig *cfg, uint64_t 
 PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
 {
   const StgssaNetwork  *net = cfg->net;
-  const PetscInt        S = net->S, ns = cfg->nsample;
+  const PetscInt        S = net->S, R = net->R, ns = cfg->nsample;
   const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
-  int64_t              *x = w->x;
-  double               *a = w->a, t = cfg->t0, a0;
+  int64_t *restrict     x = w->x;
+  double *restrict      a = w->a;
+  double                t = cfg->t0, a0;
   int64_t               n = 0;
   PetscInt              next = 0; /* next sample time to record */
-  uint32_t              rbuf[4][STGSSA_PHILOX_LANES];
+  double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
@@ -101,43 +102,68 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
     StgssaLawEnvSetState(net, &w->env, x);
     StgssaLawEnvSetTime(net, &w->env, 0.0, PETSC_FALSE);
     PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, t, a, &a0));
-  } else a0 = StgssaPropensitiesAll(net, x, a);
-  for (;;) {
-    double tnext;
-    if (a0 <= 0.0) {
-      info->end = STGSSA_TRAJ_ABSORBED;
-      break;
-    }
-    if (n >= cfg->max_events) {
-      info->end = STGSSA_TRAJ_CAPPED;
-      break;
-    }
-    {
+    for (;;) {
+      double tnext;
+      if (a0 <= 0.0) {
+        info->end = STGSSA_TRAJ_ABSORBED;
+        break;
+      }
+      if (n >= cfg->max_events) {
+        info->end = STGSSA_TRAJ_CAPPED;
+        break;
+      }
       const int lane = (int)(n % STGSSA_PHILOX_LANES);
-      if (lane == 0) StgssaPhiloxEvents8(cfg->iteration, (uint64_t)n, 0, key, rbuf); /* forward blocks of the next 8 events */
-      const double u1  = StgssaUniformOpen(rbuf[0][lane], rbuf[1][lane]);
-      const double u2  = StgssaUniformOpen(rbuf[2][lane], rbuf[3][lane]);
-      const double tau = -log(u2) / a0;
-      tnext                     = t + tau;
+      if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)n, key, u1b, e2b); /* forward draws of the next 8 events */
+      tnext = t + e2b[lane] / a0;
       /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
       while (next < ns && cfg->sample_times[next] < tnext) {
         for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
         next++;
       }
       if (tnext > cfg->tfinal) break;
-      if (net->any_law) PetscCall(StgssaFireAndUpdate(cfg, StgssaSelectReaction(net->R, a, u1 * a0), x, &w->env, tnext, a, NULL, &a0));
-      else {
-        const PetscInt j = StgssaSelectReaction(net->R, a, u1 * a0);
-        PetscCall(StgssaJump(net, j, x, tnext));
-        /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
-           in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
-        for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) a[net->dep[d]] = StgssaPropensity(net, net->dep[d], x);
-        a0 = 0.0;
-        for (PetscInt i = 0; i < net->R; i++) a0 += a[i];
-      }
+      PetscCall(StgssaFireAndUpdate(cfg, StgssaSelectReaction(R, a, u1b[lane] * a0), x, &w->env, tnext, a, NULL, &a0));
+      t = tnext;
+      n++;
     }
-    t = tnext;
-    n++;
+  } else { /* mass action: the loop's constants in locals (stores to x and a cannot move them) */
+    const double         tfinal = cfg->tfinal, *st = cfg->sample_times;
+    const int64_t        maxev   = cfg->max_events;
+    const uint32_t       iter    = cfg->iteration;
+    const PetscInt *restrict dep_ptr = net->dep_ptr, *restrict dep = net->dep;
+    double               tsample = ns > 0 ? st[0] : PETSC_INFINITY; /* sample_times[next], or +inf when all are recorded */
+    a0 = StgssaPropensitiesAll(net, x, a);
+    for (;;) {
+      double tnext;
+      if (a0 <= 0.0) {
+        info->end = STGSSA_TRAJ_ABSORBED;
+        break;
+      }
+      if (n >= maxev) {
+        info->end = STGSSA_TRAJ_CAPPED;
+        break;
+      }
+      const int lane = (int)(n % STGSSA_PHILOX_LANES);
+      if (lane == 0) StgssaForwardDraws8(iter, (uint64_t)n, key, u1b, e2b); /* forward draws of the next 8 events */
+      tnext = t + e2b[lane] / a0; /* tau = -log(U_2) / a_0 */
+      /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
+      if (PetscUnlikely(tsample < tnext)) {
+        while (next < ns && st[next] < tnext) {
+          for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+          next++;
+        }
+        tsample = next < ns ? st[next] : PETSC_INFINITY;
+      }
+      if (tnext > tfinal) break;
+      const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);
+      PetscCall(StgssaJump(net, j, x, tnext));
+      /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
+         in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
+      for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) a[dep[d]] = StgssaPropensity(net, dep[d], x);
+      a0 = 0.0;
+      for (PetscInt i = 0; i < R; i++) a0 += a[i];
+      t = tnext;
+      n++;
+    }
   }
   /* absorbed or capped: the remaining sample times hold the last state */
   for (; next < ns; next++)

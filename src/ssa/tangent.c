@@ -242,6 +242,104 @@ static inline void StgssaWindowDwell(const StgssaTangentConfig *tc, StgssaTangen
   }
 }
 
+/* The ST-GS softmax of a mass-action network without time dependence, after the race is complete
+   (w->arrive): pi, ldot, pidot and dtau, operation for operation the general loop below (same
+   values in the same order); P is a constant where it is inlined (StgssaStgsMassActionP). */
+static inline __attribute__((always_inline)) void StgssaStgsMassAction(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const PetscInt P, double invlam, PetscInt j, const int64_t *restrict x, const double *restrict a, double a0, double tau)
+{
+  const PetscInt           R = net->R;
+  const PetscInt *restrict rxn_param = tc->rxn_param, *restrict react_ptr = net->react_ptr, *restrict rs = net->react_species, *restrict rc = net->react_coef;
+  const double             lambda = tc->lambda;
+  const double *restrict   arrive = w->arrive, *restrict xdot = w->xdot;
+  double *restrict         pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
+  double                   mean[64], adot[64], psum = 0.0;
+  const double             amin = arrive[j] / a0; /* T_j = E_0 / a_0 */
+
+  for (PetscInt p = 0; p < P; p++) mean[p] = adot[p] = 0.0;
+  for (PetscInt i = 0; i < R; i++) {
+    if (a[i] <= 0.0) {
+      pi[i] = 0.0;
+      continue;
+    }
+    const double Ti = i == j ? amin : amin + arrive[i] / a[i];
+    pi[i]           = lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
+    psum += pi[i];
+    /* StgssaLogPropensityTangent */
+    double *restrict l = &ldot[i * P];
+    for (PetscInt p = 0; p < P; p++) l[p] = 0.0;
+    if (rxn_param[i] >= 0) l[rxn_param[i]] = 1.0;
+    for (PetscInt t = react_ptr[i]; t < react_ptr[i + 1]; t++) {
+      const PetscInt         s = rs[t], c = rc[t];
+      const double *restrict xs = &xdot[s * P];
+      double                 g  = 0.0;
+      for (PetscInt q = 0; q < c; q++) g += 1.0 / (double)(x[s] - q);
+      for (PetscInt p = 0; p < P; p++) l[p] += g * xs[p];
+    }
+    for (PetscInt p = 0; p < P; p++) adot[p] += a[i] * l[p]; /* the same sum in the same order as with mean below */
+  }
+  const double inv = 1.0 / psum;
+  for (PetscInt i = 0; i < R; i++) {
+    if (a[i] <= 0.0) continue;
+    pi[i] *= inv;
+    for (PetscInt p = 0; p < P; p++) mean[p] += pi[i] * ldot[i * P + p];
+  }
+  for (PetscInt i = 0; i < R; i++) {
+    if (a[i] <= 0.0) {
+      for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = 0.0;
+      continue;
+    }
+    const double c = pi[i] * invlam;
+    for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = c * (ldot[i * P + p] - mean[p]);
+  }
+  for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
+}
+
+/* xdot += sum_i nu_i pidot_i, nrxdot += pidot (counted events), tdot += dtau; a = the
+   propensities before the jump. */
+static inline __attribute__((always_inline)) void StgssaStgsJump(const StgssaNetwork *net, StgssaTangentWork *w, StgssaTangentRecord *rec, const PetscInt P, const double *restrict a, PetscBool counted)
+{
+  const PetscInt           R = net->R;
+  const PetscInt *restrict nu_ptr = net->nu_ptr, *restrict nu_species = net->nu_species;
+  const double *restrict   pidot = w->pidot, *restrict dtau = w->dtau;
+  double *restrict         xd = w->xdot, *restrict nd = rec->nrxdot, *restrict tdot = w->tdot;
+  for (PetscInt i = 0; i < R; i++) {
+    if (a[i] <= 0.0) continue;
+    for (PetscInt u = nu_ptr[i]; u < nu_ptr[i + 1]; u++) {
+      const double   delta = (double)net->nu_delta[u];
+      const PetscInt s0    = nu_species[u] * P;
+      for (PetscInt p = 0; p < P; p++) xd[s0 + p] += delta * pidot[i * P + p];
+    }
+    if (counted)
+      for (PetscInt p = 0; p < P; p++) nd[i * P + p] += pidot[i * P + p];
+  }
+  for (PetscInt p = 0; p < P; p++) tdot[p] += dtau[p];
+}
+
+/* The two above with the common numbers of parameters as constants. */
+#define STGSSA_P_CASES(CALL) \
+  switch (P) { \
+  case 1: CALL(1); break; \
+  case 2: CALL(2); break; \
+  case 3: CALL(3); break; \
+  case 4: CALL(4); break; \
+  case 5: CALL(5); break; \
+  case 6: CALL(6); break; \
+  case 8: CALL(8); break; \
+  default: CALL(P); break; \
+  }
+static void StgssaStgsMassActionP(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt P, double invlam, PetscInt j, const int64_t *x, const double *a, double a0, double tau)
+{
+#define STGSSA_CALL(PP) StgssaStgsMassAction(net, tc, w, PP, invlam, j, x, a, a0, tau)
+  STGSSA_P_CASES(STGSSA_CALL)
+#undef STGSSA_CALL
+}
+static void StgssaStgsJumpP(const StgssaNetwork *net, StgssaTangentWork *w, StgssaTangentRecord *rec, PetscInt P, const double *a, PetscBool counted)
+{
+#define STGSSA_CALL(PP) StgssaStgsJump(net, w, rec, PP, a, counted)
+  STGSSA_P_CASES(STGSSA_CALL)
+#undef STGSSA_CALL
+}
+
 PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, uint64_t traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
 {
   const StgssaNetwork  *net = cfg->net;
@@ -254,10 +352,11 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   double               *xdot = w->xdot, *tdot = w->tdot, *S_ = rec->score_end, t = cfg->t0, a0, a0start = 0.0;
   int64_t               n = 0, nc = 0, prop = 0, slot = 0; /* events, events after the burn-in, thinning proposals */
   PetscInt              next = 0;
-  uint32_t              rbuf[4][STGSSA_PHILOX_LANES];
-  uint32_t              dbuf[STGSSA_TANGENT_BLOCKS][4][STGSSA_PHILOX_LANES]; /* derivative draws of the next events */
+  double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];          /* forward draws of the next events */
+  double                dE[STGSSA_TANGENT_BLOCKS][2][STGSSA_PHILOX_LANES];           /* derivative draws E of the next events */
   int64_t               dbase[STGSSA_TANGENT_BLOCKS];                        /* event counter of dbuf's first lane, -1: empty */
   double                tdot_next[64];
+  const double          invlam = stgs ? 1.0 / tc->lambda : 0.0; /* ST-GS temperature */
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
@@ -315,12 +414,10 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       }
       slot = n;
       lane = (int)(n % STGSSA_PHILOX_LANES);
-      if (lane == 0) StgssaPhiloxEvents8(cfg->iteration, (uint64_t)n, 0, key, rbuf);
-      const double u1 = StgssaUniformOpen(rbuf[0][lane], rbuf[1][lane]);
-      const double u2 = StgssaUniformOpen(rbuf[2][lane], rbuf[3][lane]);
-      tau             = -log(u2) / a0;
-      tnext           = t + tau;
-      j               = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1 * a0);
+      if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)n, key, u1b, e2b);
+      tau   = e2b[lane] / a0; /* -log(U_2) / a_0 */
+      tnext = t + tau;
+      j     = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1b[lane] * a0);
     }
     if (score) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
       for (PetscInt p = 0; p < P; p++) w->da0[p] = 0.0;
@@ -380,25 +477,30 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     if (tdep) StgssaLawEnvSetTime(net, &w->env, StgssaLawTime(tnext), PETSC_TRUE); /* laws at the event time, with derivatives */
     if (stgs) {
       /* complete the exponential race given the winner j (blocks >= 1 of this event's counter slot) */
-      const double invlam = 1.0 / tc->lambda;
-      double       psum = 0.0, amin = 0.0;
+      double psum = 0.0, amin = 0.0;
       for (PetscInt i = 0; i < R; i += 2) {
         const PetscInt blk = i / 2;
         if (blk < STGSSA_TANGENT_BLOCKS) { /* blocks 1..STGSSA_TANGENT_BLOCKS, eight counter slots at a time */
           if (dbase[blk] != slot - lane) {
-            StgssaPhiloxEvents8(cfg->iteration, (uint64_t)(slot - lane), (uint32_t)(1 + blk), key, dbuf[blk]);
+            uint32_t dbuf[4][STGSSA_PHILOX_LANES];
+            StgssaPhiloxEvents8(cfg->iteration, (uint64_t)(slot - lane), (uint32_t)(1 + blk), key, dbuf);
+            for (int l = 0; l < STGSSA_PHILOX_LANES; l++) { /* the same logarithms, eight at a time */
+              dE[blk][0][l] = -StgssaFastLog(StgssaUniformOpen(dbuf[0][l], dbuf[1][l]));
+              dE[blk][1][l] = -StgssaFastLog(StgssaUniformOpen(dbuf[2][l], dbuf[3][l]));
+            }
             dbase[blk] = slot - lane;
           }
-          w->arrive[i] = -StgssaFastLog(StgssaUniformOpen(dbuf[blk][0][lane], dbuf[blk][1][lane]));
-          if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(dbuf[blk][2][lane], dbuf[blk][3][lane]));
+          w->arrive[i] = dE[blk][0][lane];
+          if (i + 1 < R) w->arrive[i + 1] = dE[blk][1][lane];
         } else {
           const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)slot, (uint32_t)(1 + blk)), key);
           w->arrive[i]            = -StgssaFastLog(StgssaUniformOpen(r.v[0], r.v[1]));
           if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(r.v[2], r.v[3]));
         }
       }
-      amin = w->arrive[j] / a0; /* T_j = E_0 / a_0 */
-      {
+      if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, j, x, a, a0, tau);
+      else {
+        amin = w->arrive[j] / a0; /* T_j = E_0 / a_0 */
         double *restrict pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
         double           mean[64], adot[64];
         for (PetscInt p = 0; p < P; p++) mean[p] = adot[p] = 0.0;
@@ -477,21 +579,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         else StgssaAnyLogTangent(net, tc, w, tc->rev[j], x, xdot, StgssaPropensityAt(net, tc->rev[j], x, &w->env), tdep ? tdot_next : NULL, lrev);
         for (PetscInt p = 0; p < P; p++) rec->sigmadot[p] += w->ldot[j * P + p] - lrev[p];
       }
-      {
-        const double *restrict pidot = w->pidot;
-        double *restrict       xd = xdot, *restrict nd = rec->nrxdot;
-        for (PetscInt i = 0; i < R; i++) {
-          if (a[i] <= 0.0) continue;
-          for (PetscInt u = net->nu_ptr[i]; u < net->nu_ptr[i + 1]; u++) {
-            const double   delta = (double)net->nu_delta[u];
-            const PetscInt s0    = net->nu_species[u] * P;
-            for (PetscInt p = 0; p < P; p++) xd[s0 + p] += delta * pidot[i * P + p];
-          }
-          if (counted)
-            for (PetscInt p = 0; p < P; p++) nd[i * P + p] += pidot[i * P + p];
-        }
-      }
-      for (PetscInt p = 0; p < P; p++) tdot[p] += w->dtau[p];
+      StgssaStgsJumpP(net, w, rec, P, a, counted); /* xdot += sum_i nu_i pidot_i, nrxdot, tdot */
     }
     if (tc->locate) PetscCall(StgssaTangentCheckEvent(cfg, tc, w, rec, n, j, x, a, tnext));
     if (tdep) {
