@@ -33,6 +33,16 @@ PetscErrorCode StgssaPropensitiesAllAt(const StgssaNetwork *net, const int64_t *
   PetscFunctionReturn(0);
 }
 
+/* Bound of time-dependent reaction i over [t, th) (StgssaPropensityUpper), or an error naming it. */
+static PetscErrorCode StgssaThinBound(const StgssaNetwork *net, PetscInt i, const int64_t *x, StgssaLawEnv *env, double t, double th, double *b)
+{
+  PetscFunctionBegin;
+  *b = StgssaPropensityUpper(net, i, x, env, StgssaLawTime(t), StgssaLawTime(th));
+  PetscCheck(*b < PETSC_INFINITY, PETSC_COMM_SELF, PETSC_ERR_FP, "%s:%d: cannot bound the rate law of reaction %" PetscInt_FMT " on [%.6g, %.6g] (a domain error or NaN is possible there); thinning needs a finite bound",
+             net->def->filename, net->def->reactions[i].line, i + 1, StgssaLawTime(t), StgssaLawTime(th));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaFireAndUpdate(const StgssaSSAConfig *cfg, PetscInt j, int64_t *x, StgssaLawEnv *env, double t, double *a, StgssaThin *thin, double *a0)
 {
   const StgssaNetwork *net = cfg->net;
@@ -53,9 +63,7 @@ PetscErrorCode StgssaUpdateDependents(const StgssaSSAConfig *cfg, PetscInt j, co
   for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) {
     const PetscInt i = net->dep[d];
     if (thin && net->tdep[i]) {
-      a[i] = StgssaPropensityUpper(net, i, x, env, StgssaLawTime(t), StgssaLawTime(thin->th));
-      PetscCheck(a[i] < PETSC_INFINITY, PETSC_COMM_SELF, PETSC_ERR_FP, "%s:%d: cannot bound the rate law of reaction %" PetscInt_FMT " on [%.6g, %.6g] (a domain error or NaN is possible there); thinning needs a finite bound",
-                 net->def->filename, net->def->reactions[i].line, i + 1, StgssaLawTime(t), StgssaLawTime(thin->th));
+      PetscCall(StgssaThinBound(net, i, x, env, t, thin->th, &a[i]));
     } else {
       a[i] = StgssaPropensityAt(net, i, x, env);
       if (net->order1[i] == -3) PetscCall(StgssaPropensityCheck(net, i, x, t, a[i]));
@@ -98,9 +106,7 @@ PetscErrorCode StgssaThinCell(const StgssaSSAConfig *cfg, StgssaThin *thin, cons
   StgssaLawEnvSetTime(net, env, StgssaLawTime(t), PETSC_FALSE);
   for (PetscInt i = 0; i < net->R; i++) {
     if (net->tdep[i]) {
-      thin->b[i] = StgssaPropensityUpper(net, i, x, env, StgssaLawTime(t), StgssaLawTime(thin->th));
-      PetscCheck(thin->b[i] < PETSC_INFINITY, PETSC_COMM_SELF, PETSC_ERR_FP, "%s:%d: cannot bound the rate law of reaction %" PetscInt_FMT " on [%.6g, %.6g] (a domain error or NaN is possible there); thinning needs a finite bound",
-                 net->def->filename, net->def->reactions[i].line, i + 1, StgssaLawTime(t), StgssaLawTime(thin->th));
+      PetscCall(StgssaThinBound(net, i, x, env, t, thin->th, &thin->b[i]));
     } else {
       thin->b[i] = StgssaPropensityAt(net, i, x, env);
       if (net->order1[i] == -3) PetscCall(StgssaPropensityCheck(net, i, x, t, thin->b[i]));
