@@ -80,7 +80,9 @@ typedef struct {
   double      *gint;        /* [P] integrals over a dwell */
   double      *breaks;      /* [nbreaks] breakpoints of table inputs, ascending */
   PetscInt     nbreaks;
+  double      *recip;       /* [STGSSA_RECIP_N] 1.0/n (n >= 1) as the division gives it */
 } StgssaTangentWork;
+#define STGSSA_RECIP_N 1024
 
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *);
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *);

@@ -130,8 +130,10 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
     const int64_t        maxev   = cfg->max_events;
     const uint32_t       iter    = cfg->iteration;
     const PetscInt *restrict dep_ptr = net->dep_ptr, *restrict dep = net->dep;
+    const PetscBool          dense   = (PetscBool)(net->nu_dense != NULL);
     double               tsample = ns > 0 ? st[0] : PETSC_INFINITY; /* sample_times[next], or +inf when all are recorded */
-    a0 = StgssaPropensitiesAll(net, x, a);
+    double               cum[STGSSA_DENSE_MAX]; /* dense: partial sums of a */
+    a0 = dense ? StgssaPropensitiesCumulative(net, x, a, cum) : StgssaPropensitiesAll(net, x, a);
     for (;;) {
       double tnext;
       if (a0 <= 0.0) {
@@ -154,13 +156,19 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
         tsample = next < ns ? st[next] : PETSC_INFINITY;
       }
       if (tnext > tfinal) break;
-      const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);
-      PetscCall(StgssaJump(net, j, x, tnext));
-      /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
-         in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
-      for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) a[dep[d]] = StgssaPropensity(net, dep[d], x);
-      a0 = 0.0;
-      for (PetscInt i = 0; i < R; i++) a0 += a[i];
+      if (dense) { /* small network: no branch that depends on which reaction fired */
+        const PetscInt j = StgssaSelectReactionCumulative(R, a, cum, u1b[lane] * a0);
+        PetscCall(StgssaJumpDense(net, j, x, tnext));
+        a0 = StgssaPropensitiesCumulative(net, x, a, cum); /* the same values as the update below */
+      } else {
+        const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);
+        PetscCall(StgssaJump(net, j, x, tnext));
+        /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
+           in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
+        for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) a[dep[d]] = StgssaPropensity(net, dep[d], x);
+        a0 = 0.0;
+        for (PetscInt i = 0; i < R; i++) a0 += a[i];
+      }
       t = tnext;
       n++;
     }

@@ -21,14 +21,10 @@
   Score function: d log P/d theta_p = sum_n [p = param(j_n)] - sum_n tau_n d a_0/d theta_p
   - (t - t_last) d a_0/d theta_p at any time t (the path up to t).
 */
-#include <stgssa/tangent.h>
+#include "tangent_impl.h"
 #include <stgssa/rng.h>
 #include <stgssa/fastlog.h>
 #include <math.h>
-
-/* Derivative counter blocks 1..STGSSA_TANGENT_BLOCKS (2 uniforms each, reactions 0..15) are
-   generated eight events at a time; further blocks (R > 16) one at a time. Same numbers. */
-#define STGSSA_TANGENT_BLOCKS 8
 
 const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "fsp", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
 
@@ -65,6 +61,9 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
   for (PetscInt i = 0; i < net->ninputs; i++)
     if (net->def->inputs[i].kind == STGSSA_INPUT_TABLE) nb += net->def->inputs[i].npieces - 1;
   PetscCall(PetscCalloc4(net->nparams + 1, &w->dk, net->S, &w->dx, P + 1, &w->gint, nb + 1, &w->breaks));
+  PetscCall(PetscMalloc1(STGSSA_RECIP_N, &w->recip));
+  w->recip[0] = PETSC_INFINITY;
+  for (PetscInt m = 1; m < STGSSA_RECIP_N; m++) w->recip[m] = 1.0 / (double)m;
   w->nbreaks = 0;
   for (PetscInt i = 0; i < net->ninputs; i++) /* breakpoints of the table inputs, ascending, distinct */
     if (net->def->inputs[i].kind == STGSSA_INPUT_TABLE)
@@ -82,6 +81,7 @@ PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
   PetscCall(StgssaLawEnvDestroy(&w->env));
   PetscCall(StgssaThinDestroy(&w->thin));
   PetscCall(PetscFree4(w->dk, w->dx, w->gint, w->breaks));
+  PetscCall(PetscFree(w->recip));
   PetscFunctionReturn(0);
 }
 
@@ -223,25 +223,6 @@ static PetscErrorCode StgssaActualA0(const StgssaNetwork *net, const int64_t *x,
   PetscFunctionReturn(0);
 }
 
-/* Accumulate the dwell [t0, t1) in state x into the window average (and its tangent). */
-static inline void StgssaWindowDwell(const StgssaTangentConfig *tc, StgssaTangentRecord *rec, const int64_t *x, const double *xdot, double t0, double t1, const double *tdot0, const double *taudot, PetscBool t1_is_event)
-{
-  const PetscInt P = tc->P;
-  const double   lo = t0 > tc->w0 ? t0 : tc->w0, hi = t1 < tc->w1 ? t1 : tc->w1, W = tc->w1 - tc->w0;
-  if (hi <= lo) return;
-  for (PetscInt o = 0; o < tc->nobs; o++) {
-    const double v = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-    rec->wavg[o] += v * (hi - lo) / W;
-    for (PetscInt p = 0; p < P; p++) {
-      /* d(hi - lo): the ends move with the event times when they are inside the window */
-      double dlen = 0.0;
-      if (t1_is_event && t1 < tc->w1) dlen += tdot0[p] + taudot[p];
-      if (t0 > tc->w0) dlen -= tdot0[p];
-      rec->wavgdot[o * P + p] += (StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p) * (hi - lo) + v * dlen) / W;
-    }
-  }
-}
-
 /* The ST-GS softmax of a mass-action network without time dependence, after the race is complete
    (w->arrive): pi, ldot, pidot and dtau, operation for operation the general loop below (same
    values in the same order); P is a constant where it is inlined (StgssaStgsMassActionP). */
@@ -378,6 +359,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
+  if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, traj, w, rec, info)); /* the same numbers, faster */
   if (tdep) {
     StgssaLawEnvSetState(net, &w->env, x);
     w->thin.rbase = -1;
