@@ -223,28 +223,20 @@ static PetscErrorCode StgssaActualA0(const StgssaNetwork *net, const int64_t *x,
   PetscFunctionReturn(0);
 }
 
-/* The ST-GS softmax of a mass-action network without time dependence, after the race is complete
-   (w->arrive): pi, ldot, pidot and dtau, operation for operation the general loop below (same
+/* ST-GS tangents of a mass-action network without time dependence, after StgssaRaceSoftmax (w->pi):
+   ldot, pidot and dtau, operation for operation the general loop below and stgs_small.c (same
    values in the same order); P is a constant where it is inlined (StgssaStgsMassActionP). */
-static inline __attribute__((always_inline)) void StgssaStgsMassAction(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const PetscInt P, double invlam, PetscInt j, const int64_t *restrict x, const double *restrict a, double a0, double tau)
+static inline __attribute__((always_inline)) void StgssaStgsMassAction(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const PetscInt P, double invlam, const int64_t *restrict x, const double *restrict a, double a0, double tau)
 {
   const PetscInt           R = net->R;
   const PetscInt *restrict rxn_param = tc->rxn_param, *restrict react_ptr = net->react_ptr, *restrict rs = net->react_species, *restrict rc = net->react_coef;
-  const double             lambda = tc->lambda;
-  const double *restrict   arrive = w->arrive, *restrict xdot = w->xdot;
-  double *restrict         pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
-  double                   mean[64], adot[64], psum = 0.0;
-  const double             amin = arrive[j] / a0; /* T_j = E_0 / a_0 */
+  const double *restrict   xdot = w->xdot, *restrict pi = w->pi, *restrict recip = w->recip;
+  double *restrict         ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
+  double                   mean[64], adot[64];
 
   for (PetscInt p = 0; p < P; p++) mean[p] = adot[p] = 0.0;
   for (PetscInt i = 0; i < R; i++) {
-    if (a[i] <= 0.0) {
-      pi[i] = 0.0;
-      continue;
-    }
-    const double Ti = i == j ? amin : amin + arrive[i] / a[i];
-    pi[i]           = lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
-    psum += pi[i];
+    if (a[i] <= 0.0) continue;
     /* StgssaLogPropensityTangent */
     double *restrict l = &ldot[i * P];
     for (PetscInt p = 0; p < P; p++) l[p] = 0.0;
@@ -253,16 +245,13 @@ static inline __attribute__((always_inline)) void StgssaStgsMassAction(const Stg
       const PetscInt         s = rs[t], c = rc[t];
       const double *restrict xs = &xdot[s * P];
       double                 g  = 0.0;
-      for (PetscInt q = 0; q < c; q++) g += 1.0 / (double)(x[s] - q);
+      for (PetscInt q = 0; q < c; q++) g += StgssaRecip(recip, x[s] - q);
       for (PetscInt p = 0; p < P; p++) l[p] += g * xs[p];
     }
-    for (PetscInt p = 0; p < P; p++) adot[p] += a[i] * l[p]; /* the same sum in the same order as with mean below */
-  }
-  const double inv = 1.0 / psum;
-  for (PetscInt i = 0; i < R; i++) {
-    if (a[i] <= 0.0) continue;
-    pi[i] *= inv;
-    for (PetscInt p = 0; p < P; p++) mean[p] += pi[i] * ldot[i * P + p];
+    for (PetscInt p = 0; p < P; p++) {
+      adot[p] += a[i] * l[p];
+      mean[p] += pi[i] * l[p];
+    }
   }
   for (PetscInt i = 0; i < R; i++) {
     if (a[i] <= 0.0) {
@@ -272,7 +261,8 @@ static inline __attribute__((always_inline)) void StgssaStgsMassAction(const Stg
     const double c = pi[i] * invlam;
     for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = c * (ldot[i * P + p] - mean[p]);
   }
-  for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
+  const double c = -tau / a0; /* taudot = -tau (sum_i a_i ldot_i) / a_0 */
+  for (PetscInt p = 0; p < P; p++) dtau[p] = c * adot[p];
 }
 
 /* xdot += sum_i nu_i pidot_i, nrxdot += pidot (counted events), tdot += dtau; a = the
@@ -308,9 +298,9 @@ static inline __attribute__((always_inline)) void StgssaStgsJump(const StgssaNet
   case 8: CALL(8); break; \
   default: CALL(P); break; \
   }
-static void StgssaStgsMassActionP(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt P, double invlam, PetscInt j, const int64_t *x, const double *a, double a0, double tau)
+static void StgssaStgsMassActionP(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt P, double invlam, const int64_t *x, const double *a, double a0, double tau)
 {
-#define STGSSA_CALL(PP) StgssaStgsMassAction(net, tc, w, PP, invlam, j, x, a, a0, tau)
+#define STGSSA_CALL(PP) StgssaStgsMassAction(net, tc, w, PP, invlam, x, a, a0, tau)
   STGSSA_P_CASES(STGSSA_CALL)
 #undef STGSSA_CALL
 }
@@ -334,8 +324,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   int64_t               n = 0, nc = 0, prop = 0, slot = 0; /* events, events after the burn-in, thinning proposals */
   PetscInt              next = 0;
   double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];          /* forward draws of the next events */
-  double                dE[STGSSA_TANGENT_BLOCKS][2][STGSSA_PHILOX_LANES];           /* derivative draws E of the next events */
-  int64_t               dbase[STGSSA_TANGENT_BLOCKS];                        /* event counter of dbuf's first lane, -1: empty */
+  double                dE[STGSSA_DRAW_BATCH_R][STGSSA_PHILOX_LANES];               /* derivative draws E of the next events */
+  int64_t               dbase = -1;                                                  /* counter slot of dE's first lane, -1: empty */
   double                tdot_next[64];
   const double          invlam = stgs ? 1.0 / tc->lambda : 0.0; /* ST-GS temperature */
 
@@ -346,7 +336,6 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");
   if (tc->rev)
     for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
-  for (int b = 0; b < STGSSA_TANGENT_BLOCKS; b++) dbase[b] = -1;
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
   PetscCall(PetscArrayzero(xdot, S * P));
   PetscCall(PetscArrayzero(tdot, P));
@@ -436,7 +425,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           for (PetscInt p = 0; p < P; p++) S_[p] -= w->gint[p];
         }
       }
-      if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+      if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
       break;
     }
     if (tdep && stgs) {
@@ -459,53 +448,30 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     if (tdep) StgssaLawEnvSetTime(net, &w->env, StgssaLawTime(tnext), PETSC_TRUE); /* laws at the event time, with derivatives */
     if (stgs) {
       /* complete the exponential race given the winner j (blocks >= 1 of this event's counter slot) */
-      double psum = 0.0, amin = 0.0;
-      for (PetscInt i = 0; i < R; i += 2) {
-        const PetscInt blk = i / 2;
-        if (blk < STGSSA_TANGENT_BLOCKS) { /* blocks 1..STGSSA_TANGENT_BLOCKS, eight counter slots at a time */
-          if (dbase[blk] != slot - lane) {
-            uint32_t dbuf[4][STGSSA_PHILOX_LANES];
-            StgssaPhiloxEvents8(cfg->iteration, (uint64_t)(slot - lane), (uint32_t)(1 + blk), key, dbuf);
-            for (int l = 0; l < STGSSA_PHILOX_LANES; l++) { /* the same logarithms, eight at a time */
-              dE[blk][0][l] = -StgssaFastLog(StgssaUniformOpen(dbuf[0][l], dbuf[1][l]));
-              dE[blk][1][l] = -StgssaFastLog(StgssaUniformOpen(dbuf[2][l], dbuf[3][l]));
-            }
-            dbase[blk] = slot - lane;
-          }
-          w->arrive[i] = dE[blk][0][lane];
-          if (i + 1 < R) w->arrive[i + 1] = dE[blk][1][lane];
-        } else {
-          const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)slot, (uint32_t)(1 + blk)), key);
-          w->arrive[i]            = -StgssaFastLog(StgssaUniformOpen(r.v[0], r.v[1]));
-          if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(r.v[2], r.v[3]));
-        }
+      if (dbase != slot - lane) {
+        StgssaDerivativeDraws8(cfg->iteration, (uint64_t)(slot - lane), key, R, dE);
+        dbase = slot - lane;
       }
-      if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, j, x, a, a0, tau);
+      for (PetscInt i = 0; i < R && i < STGSSA_DRAW_BATCH_R; i++) w->arrive[i] = dE[i][lane];
+      for (PetscInt i = STGSSA_DRAW_BATCH_R; i < R; i += 4) {
+        double E4[4];
+        StgssaDerivativeDraw(cfg->iteration, (uint64_t)slot, key, i, E4);
+        for (PetscInt k = 0; k < 4 && i + k < R; k++) w->arrive[i + k] = E4[k];
+      }
+      StgssaRaceSoftmax(R, j, a, w->arrive, a0, tc->lambda, w->pi);
+      if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, x, a, a0, tau);
       else {
-        amin = w->arrive[j] / a0; /* T_j = E_0 / a_0 */
-        double *restrict pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
-        double           mean[64], adot[64];
+        const double *restrict pi = w->pi;
+        double *restrict       ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
+        double                 mean[64], adot[64];
         for (PetscInt p = 0; p < P; p++) mean[p] = adot[p] = 0.0;
         for (PetscInt i = 0; i < R; i++) {
-          if (a[i] <= 0.0) {
-            pi[i] = 0.0;
-            continue;
-          }
-          const double Ti = i == j ? amin : amin + w->arrive[i] / a[i];
-          /* pi_i ∝ exp(-log(T_i)/lambda) = (T_j / T_i)^(1/lambda), scaled by the winner's weight */
-          pi[i] = tc->lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
-          psum += pi[i];
-          if (!law) StgssaLogPropensityTangent(net, tc, i, x, xdot, &ldot[i * P]);
-          else if (!tdep || net->tdep[i]) StgssaAnyLogTangent(net, tc, w, i, x, xdot, a[i], tdep ? tdot_next : NULL, &ldot[i * P]);
-          /* (time-independent reactions of a time-dependent network: ldot computed above) */
-        }
-        const double inv = 1.0 / psum;
-        for (PetscInt i = 0; i < R; i++) {
           if (a[i] <= 0.0) continue;
-          pi[i] *= inv;
+          if (!tdep || net->tdep[i]) StgssaAnyLogTangent(net, tc, w, i, x, xdot, a[i], tdep ? tdot_next : NULL, &ldot[i * P]);
+          /* (time-independent reactions of a time-dependent network: ldot computed above) */
           for (PetscInt p = 0; p < P; p++) {
-            mean[p] += pi[i] * ldot[i * P + p];
             adot[p] += a[i] * ldot[i * P + p];
+            mean[p] += pi[i] * ldot[i * P + p];
           }
         }
         for (PetscInt i = 0; i < R; i++) {
@@ -516,11 +482,13 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           const double c = pi[i] * invlam;
           for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = c * (ldot[i * P + p] - mean[p]);
         }
-        if (!tdep)
-          for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
+        if (!tdep) {
+          const double c = -tau / a0; /* taudot = -tau (sum_i a_i ldot_i) / a_0 */
+          for (PetscInt p = 0; p < P; p++) dtau[p] = c * adot[p];
+        }
       }
     }
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, tnext, tdot, w->dtau, PETSC_TRUE);
+    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, tnext, tdot, w->dtau, PETSC_TRUE);
     counted = (PetscBool)(tnext > tc->count_from); /* path observables: only jumps after the burn-in */
     if (counted) nc++;
     if (tc->rev && counted) { /* entropy production: value, and its straight-through tangent sum_i pidot_i f_i + fdot_j */
@@ -577,7 +545,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     n++;
   }
   if (info->end != STGSSA_TRAJ_TFINAL) { /* absorbed or capped: the state holds to tfinal */
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
   }
   for (; next < ns; next++)
     for (PetscInt o = 0; o < no; o++) {
