@@ -921,6 +921,44 @@ static void compare_small_general(const char *name, const char *text, PetscInt P
 #undef SAME
   }
   ck_assert_msg(nev >= 5 * NTRAJ, "%s: only %lld events", name, (long long)nev);
+  { /* the interleaved entry points (groups of trajectories, and a remainder) against one at a time */
+    enum { NM = 7 };
+    StgssaTangentWork   wm[NM];
+    StgssaTangentRecord rm[NM];
+    StgssaSSAWork       sw[NM], s1;
+    StgssaTrajInfo      im[NM], i1;
+    uint64_t            traj[NM];
+    int64_t             sm[NM * 5 * 16], s1m[5 * 16];
+    ck_assert(L.net->S <= 16);
+    cfg.net = L.net;
+    for (int k = 0; k < NM; k++) {
+      traj[k] = (uint64_t)(3 * k + 1);
+      ck_assert(!StgssaTangentWorkCreate(L.net, P, &wm[k]));
+      ck_assert(!StgssaTangentRecordCreate(5, nobs, L.net->R, P, &rm[k]));
+      ck_assert(!StgssaSSAWorkCreate(L.net, &sw[k]));
+    }
+    ck_assert(!StgssaSSAWorkCreate(L.net, &s1));
+    ck_assert(!StgssaSSARunTangentMany(&cfg, &tc, NM, traj, wm, rm, im));
+    ck_assert(!StgssaSSARunMany(&cfg, NM, traj, sw, sm, im));
+    for (int k = 0; k < NM; k++) {
+      StgssaTrajInfo it;
+      ck_assert(!StgssaSSARunTangent(&cfg, &tc, traj[k], &w1s, &r1, &it));
+      ck_assert_msg(rm[k].events == r1.events && !memcmp(rm[k].xdot, r1.xdot, (size_t)(5 * nobs * P) * sizeof(double)) && !memcmp(rm[k].wavgdot, r1.wavgdot, (size_t)(nobs * P) * sizeof(double)) && !memcmp(rm[k].nrxdot, r1.nrxdot, (size_t)(L.net->R * P) * sizeof(double)),
+                    "%s: StgssaSSARunTangentMany trajectory %d differs from StgssaSSARunTangent", name, (int)traj[k]);
+      ck_assert(!StgssaSSARun(&cfg, traj[k], &s1, s1m, &i1));
+      ck_assert_msg(im[k].events == i1.events && im[k].end == i1.end && !memcmp(&sm[k * 5 * L.net->S], s1m, (size_t)(5 * L.net->S) * sizeof(int64_t)), "%s: StgssaSSARunMany trajectory %d differs from StgssaSSARun", name, (int)traj[k]);
+      cfg.net = &general; /* and the sparse forward step */
+      ck_assert(!StgssaSSARun(&cfg, traj[k], &s1, s1m, &i1));
+      ck_assert_msg(im[k].events == i1.events && !memcmp(&sm[k * 5 * L.net->S], s1m, (size_t)(5 * L.net->S) * sizeof(int64_t)), "%s: the dense forward step differs from the sparse one, trajectory %d", name, (int)traj[k]);
+      cfg.net = L.net;
+    }
+    for (int k = 0; k < NM; k++) {
+      ck_assert(!StgssaTangentWorkDestroy(&wm[k]));
+      ck_assert(!StgssaTangentRecordDestroy(&rm[k]));
+      ck_assert(!StgssaSSAWorkDestroy(&sw[k]));
+    }
+    ck_assert(!StgssaSSAWorkDestroy(&s1));
+  }
   ck_assert(!StgssaTangentRecordDestroy(&r1));
   ck_assert(!StgssaTangentRecordDestroy(&r2));
   ck_assert(!StgssaTangentWorkDestroy(&w1s));

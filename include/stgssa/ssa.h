@@ -77,6 +77,11 @@ PETSC_EXTERN PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *);
 
 /* Simulate trajectory `traj`; samples[i*S + s] receives x_s(sample_times[i]). Not collective. */
 PETSC_EXTERN PetscErrorCode StgssaSSARun(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
+/* StgssaSSARun of trajectories traj[0..count) into w[k], samples[k * nsample * S ..], info[k]: the
+   same numbers, bit for bit; small time-independent mass-action networks (nu_dense) advance
+   STGSSA_SSA_MANY paths together, one event each per round (their dependency chains overlap). */
+#define STGSSA_SSA_MANY 4
+PETSC_EXTERN PetscErrorCode StgssaSSARunMany(const StgssaSSAConfig *, PetscInt count, const uint64_t *traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
 /* The same process by the next-reaction method (src/ssa/nrm.c): equal in law to StgssaSSARun, not
    path by path (other random numbers). Time-independent propensities only (refuses net->any_tdep).
    RNG: key (seed, traj) as StgssaSSARun; the k-th fresh exponential of reaction i (k = 0, 1, ...)

@@ -95,5 +95,9 @@ PETSC_EXTERN PetscErrorCode StgssaTangentCheckEvent(const StgssaSSAConfig *, con
 
 /* Simulate trajectory traj with derivatives of the kind tcfg->type (STGS or SCORE). */
 PETSC_EXTERN PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *, const StgssaTangentConfig *, uint64_t traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
+/* StgssaSSARunTangent of trajectories traj[0..count) into w[k], rec[k], info[k] (one work and one
+   record per trajectory): the same numbers, bit for bit; where the small-network ST-GS engine
+   applies, trajectories advance in interleaved groups (faster: independent dependency chains). */
+PETSC_EXTERN PetscErrorCode StgssaSSARunTangentMany(const StgssaSSAConfig *, const StgssaTangentConfig *, PetscInt count, const uint64_t *traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
 
 #endif

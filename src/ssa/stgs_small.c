@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
   ST-GS tangents on small time-independent mass-action networks (R <= 16, R*S <= STGSSA_DENSE_MAX,
-  no entropy production, no per-event checks): the hot loop of gradient mode on models such as the
-  telegraph promoter.
+  P <= 8, no entropy production, no per-event checks): the hot loop of gradient mode on models
+  such as the telegraph promoter.
 
   The same mathematics, the same operations in the same order and so the same numbers, bit for
   bit, as the general loop of tangent.c (tests/test_tangent.c compares the two on every record
   field); only the bookkeeping differs:
+    - STGSSA_SMALL_K trajectories advance together, one event each per round and phase by phase:
+      one event is a chain of dependent divisions and sums (a_0 -> tau, the race softmax, the
+      mean of ldot -> xdot), so the processor overlaps the chains of independent trajectories;
     - the derivative draws E_i of eight events (every reaction) are made together with their
-      forward draws, as one batch of Philox blocks and logarithms (compiled for AVX2 too, chosen
-      at run time: the same IEEE operations, so the same numbers);
-    - the relaxed choice, its tangents and the relaxed jump run over local arrays with P a
-      compile-time constant (P = 1..6, 8);
+      forward draws, as one batch of Philox blocks and logarithms;
+    - tangents are held with leading dimension PP (P rounded up to 4 or 8, a compile-time
+      constant); padding lanes stay 0 and every tangent operation acts lane by lane, so a loop over
+      p is a few vector instructions and the lanes p < P hold the general loop's values;
+    - both are compiled for AVX2 too, chosen at run time (the same IEEE operations lane by lane,
+      no contraction to FMA: the same numbers);
     - the forward step uses the branch-free reaction choice and the dense jump of ssa.h;
-    - d log C(x, c)/dx = sum_{q<c} 1/(x - q) reads 1/n from a table for n < STGSSA_RECIP_N (the
-      table holds the quotients 1.0/n themselves, so the values are those of the division).
+    - d log C(x, c)/dx = sum_{q<c} 1/(x - q) reads 1/n from a table (StgssaRecip).
   Equations (DESIGN.md §2): pi from StgssaRaceSoftmax (tangent_impl.h);
   ldot_i = e_param(i) + sum_s (d log a_i/d x_s) xdot_s; pidot_i = pi_i (ldot_i - sum_k pi_k ldot_k)/lambda;
   xdot += sum_i nu_i pidot_i; taudot = -tau (sum_i a_i ldot_i)/a_0.
@@ -32,147 +36,216 @@ __attribute__((target_clones("avx2", "default"))) static void StgssaDraws8(uint3
   StgssaDerivativeDraws8(iteration, event0, key, R, E);
 }
 
-/* PP: the tangents' leading dimension, P rounded up to 4 or 8, a compile-time constant. Padding
-   lanes p >= P stay 0 and every tangent operation acts lane by lane, so each loop over p is a few
-   vector instructions and the lanes p < P hold the values of the general loop. */
-static inline __attribute__((always_inline)) PetscErrorCode StgssaStgsSmallRun(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaPhiloxKey key, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info, const PetscInt PP)
+/* One trajectory in flight. */
+typedef struct {
+  StgssaPhiloxKey      key;
+  StgssaTangentWork   *w;
+  StgssaTangentRecord *rec;
+  StgssaTrajInfo      *info;
+  PetscBool            active;
+  PetscInt             j, next;
+  int64_t              n, nc;
+  double               t, tnext, tau, a0, tsample;
+  double               cum[STGSSA_SMALL_R], pi[STGSSA_SMALL_R], arrive[STGSSA_SMALL_R];
+  double               u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES], E[STGSSA_SMALL_R][STGSSA_PHILOX_LANES];
+  /* tangents, leading dimension PP: state, log-propensities, reaction counts; time */
+  double xd[STGSSA_DENSE_MAX * STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
+  double ld[STGSSA_SMALL_R * STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
+  double nd[STGSSA_SMALL_R * STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
+  double td[STGSSA_SMALL_PMAX] __attribute__((aligned(64))), dt[STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
+  double mean[STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
+} StgssaSmallTraj;
+
+/* Start trajectory traj in T (the record's accumulated fields zeroed). */
+static inline __attribute__((always_inline)) void StgssaSmallStart(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, uint64_t traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info, StgssaSmallTraj *T, const PetscInt PP)
+{
+  const StgssaNetwork *net = cfg->net;
+  T->key = StgssaRngKey(cfg->seed, traj), T->w = w, T->rec = rec, T->info = info, T->active = PETSC_TRUE;
+  T->n = T->nc = 0, T->next = 0, T->t = cfg->t0;
+  T->tsample = cfg->nsample > 0 ? cfg->sample_times[0] : PETSC_INFINITY;
+  info->end  = STGSSA_TRAJ_TFINAL;
+  for (PetscInt s = 0; s < net->S; s++) w->x[s] = net->x0[s];
+  for (PetscInt m = 0; m < net->S * PP; m++) T->xd[m] = 0.0;
+  for (PetscInt m = 0; m < net->R * PP; m++) T->nd[m] = 0.0;
+  for (PetscInt p = 0; p < PP; p++) T->td[p] = T->dt[p] = 0.0;
+  for (PetscInt o = 0; o < tc->nobs; o++) rec->wavg[o] = 0.0;
+  for (PetscInt m = 0; m < tc->nobs * tc->P; m++) rec->wavgdot[m] = 0.0;
+  for (PetscInt i = 0; i < net->R; i++) rec->nrx[i] = 0.0;
+  for (PetscInt p = 0; p < tc->P; p++) rec->sigmadot[p] = rec->score_end[p] = 0.0;
+  rec->sigma = 0.0;
+  T->a0      = StgssaPropensitiesCumulative(net, w->x, w->a, T->cum);
+}
+
+/* The end of T's path: the last dwell, the remaining samples, the general loop's work and record fields. */
+static inline __attribute__((always_inline)) void StgssaSmallFinish(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaSmallTraj *T, const PetscInt PP)
+{
+  const StgssaNetwork *net = cfg->net;
+  const PetscInt       P   = tc->P;
+  StgssaTangentWork   *w   = T->w;
+  StgssaTangentRecord *rec = T->rec;
+  if (tc->window) StgssaWindowDwell(tc, rec, w->x, T->xd, PP, T->t, cfg->tfinal, T->td, T->dt, PETSC_FALSE);
+  for (; T->next < cfg->nsample; T->next++) StgssaRecordSample(tc, rec, T->next, w->x, T->xd, PP, PETSC_TRUE);
+  for (PetscInt s = 0; s < net->S; s++)
+    for (PetscInt p = 0; p < P; p++) w->xdot[s * P + p] = T->xd[s * PP + p];
+  for (PetscInt i = 0; i < net->R; i++)
+    for (PetscInt p = 0; p < P; p++) rec->nrxdot[i * P + p] = T->nd[i * PP + p];
+  for (PetscInt p = 0; p < P; p++) {
+    w->tdot[p] = T->td[p];
+    w->dtau[p] = T->dt[p];
+  }
+  rec->events = T->info->events = T->n;
+  rec->events_counted           = T->nc;
+  T->active                     = PETSC_FALSE;
+}
+
+/* Phase 1 of an event: the forward draws, tau, the reaction j, the samples before the event. A path
+   that ends here is finished. */
+static inline __attribute__((always_inline)) void StgssaSmallForward(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaSmallTraj *T, const PetscInt PP)
+{
+  const StgssaNetwork *net = cfg->net;
+  const PetscInt       R   = net->R;
+  if (T->a0 <= 0.0 || T->n >= cfg->max_events) {
+    T->info->end = T->a0 <= 0.0 ? STGSSA_TRAJ_ABSORBED : STGSSA_TRAJ_CAPPED;
+    StgssaSmallFinish(cfg, tc, T, PP);
+    return;
+  }
+  const int lane = (int)(T->n % STGSSA_PHILOX_LANES);
+  if (lane == 0) StgssaDraws8(cfg->iteration, (uint64_t)T->n, T->key, R, T->u1b, T->e2b, T->E);
+  T->tau   = T->e2b[lane] / T->a0; /* -log(U_2) / a_0 */
+  T->tnext = T->t + T->tau;
+  T->j     = T->tnext > cfg->tfinal ? -1 : StgssaSelectReactionCumulative(R, T->w->a, T->cum, T->u1b[lane] * T->a0);
+  if (PetscUnlikely(T->tsample < T->tnext)) { /* samples in [t_n, t_{n+1}) see x_n and its tangent */
+    while (T->next < cfg->nsample && cfg->sample_times[T->next] < T->tnext) StgssaRecordSample(tc, T->rec, T->next++, T->w->x, T->xd, PP, PETSC_TRUE);
+    T->tsample = T->next < cfg->nsample ? cfg->sample_times[T->next] : PETSC_INFINITY;
+  }
+  if (T->j < 0) StgssaSmallFinish(cfg, tc, T, PP); /* the next event is beyond tfinal: close the last dwell */
+  else
+    for (PetscInt i = 0; i < R; i++) T->arrive[i] = T->E[i][lane];
+}
+
+/* Four lanes of a tangent row (GCC vector extension: lane-wise IEEE operations, one instruction
+   per operation under AVX2, two under SSE2); rows of PP = 4 NV doubles are NV of them. */
+typedef double StgssaV4 __attribute__((vector_size(32), may_alias));
+
+/* Phase 3: ldot of every active reaction, its pi-weighted mean and taudot. */
+static inline __attribute__((always_inline)) void StgssaSmallTangents(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const double *restrict eq, StgssaSmallTraj *T, const PetscInt PP)
 {
   const StgssaNetwork     *net = cfg->net;
-  const PetscInt           S = net->S, R = net->R, P = tc->P, ns = cfg->nsample;
-  const PetscInt *restrict rxn_param = tc->rxn_param, *restrict react_ptr = net->react_ptr, *restrict rs = net->react_species, *restrict rc = net->react_coef;
+  const PetscInt           R = net->R, NV = PP / 4;
+  const PetscInt *restrict react_ptr = net->react_ptr, *restrict rs = net->react_species, *restrict rc = net->react_coef;
+  const double *restrict   recip = T->w->recip, *restrict a = T->w->a, *restrict pi = T->pi;
+  const int64_t *restrict  x   = T->w->x;
+  const StgssaV4          *xdv = (const StgssaV4 *)T->xd, *eqv = (const StgssaV4 *)eq;
+  StgssaV4                *ldv = (StgssaV4 *)T->ld, *meanv = (StgssaV4 *)T->mean, *dtv = (StgssaV4 *)T->dt;
+  StgssaV4                 adot[STGSSA_SMALL_PMAX / 4], mean[STGSSA_SMALL_PMAX / 4];
+  for (PetscInt v = 0; v < NV; v++) mean[v] = adot[v] = (StgssaV4){0.0, 0.0, 0.0, 0.0};
+  for (PetscInt i = 0; i < R; i++) {
+    if (a[i] <= 0.0) continue;
+    StgssaV4 l[STGSSA_SMALL_PMAX / 4];
+    for (PetscInt v = 0; v < NV; v++) l[v] = eqv[i * NV + v]; /* d_theta log k_i: 1 at param(i) */
+    for (PetscInt r = react_ptr[i]; r < react_ptr[i + 1]; r++) {
+      const PetscInt s = rs[r], c = rc[r];
+      double         g = 0.0; /* d log C(x_s, c) / d x_s */
+      for (PetscInt q = 0; q < c; q++) g += StgssaRecip(recip, x[s] - q);
+      for (PetscInt v = 0; v < NV; v++) l[v] += g * xdv[s * NV + v];
+    }
+    for (PetscInt v = 0; v < NV; v++) {
+      ldv[i * NV + v] = l[v];
+      adot[v] += a[i] * l[v];
+      mean[v] += pi[i] * l[v];
+    }
+  }
+  const double c = -T->tau / T->a0; /* taudot = -tau (sum_i a_i ldot_i) / a_0 */
+  for (PetscInt v = 0; v < NV; v++) {
+    meanv[v] = mean[v];
+    dtv[v]   = c * adot[v];
+  }
+  if (tc->window) StgssaWindowDwell(tc, T->rec, x, T->xd, PP, T->t, T->tnext, T->td, T->dt, PETSC_TRUE);
+}
+
+/* Phase 4: the exact jump, the relaxed jump of the tangents, the new propensities. */
+static inline __attribute__((always_inline)) PetscErrorCode StgssaSmallJump(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaSmallTraj *T, const PetscInt PP)
+{
+  const StgssaNetwork     *net = cfg->net;
+  const PetscInt           R = net->R, NV = PP / 4;
   const PetscInt *restrict nu_ptr = net->nu_ptr, *restrict nu_species = net->nu_species;
   const int64_t *restrict  nu_delta = net->nu_delta;
-  const double *restrict   recip = w->recip;
-  const double             lambda = tc->lambda, invlam = 1.0 / lambda, tfinal = cfg->tfinal, count_from = tc->count_from;
-  const PetscBool          window = tc->window;
-  int64_t *restrict        x = w->x;
-  double *restrict         a = w->a;
-  double                   t = cfg->t0, a0, tsample = ns > 0 ? cfg->sample_times[0] : PETSC_INFINITY;
-  double                   cum[STGSSA_SMALL_R], pi[STGSSA_SMALL_R], arrive[STGSSA_SMALL_R];
-  double                   u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES], E[STGSSA_SMALL_R][STGSSA_PHILOX_LANES];
-  /* tangents with leading dimension PP: state, log-propensities, reaction-count tangents; time */
-  double xd[STGSSA_DENSE_MAX * STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
-  double ld[STGSSA_SMALL_R * STGSSA_SMALL_PMAX] __attribute__((aligned(64))), nd[STGSSA_SMALL_R * STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
-  double eq[STGSSA_SMALL_R * STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
-  double td[STGSSA_SMALL_PMAX] __attribute__((aligned(64))), dt[STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
-  double mean[STGSSA_SMALL_PMAX] __attribute__((aligned(64))), adot[STGSSA_SMALL_PMAX] __attribute__((aligned(64))), pd[STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
-  int64_t                  n = 0, nc = 0;
-  PetscInt                 next = 0;
+  const double             invlam   = 1.0 / tc->lambda;
+  const double *restrict   a = T->w->a, *restrict pi = T->pi;
+  const StgssaV4          *ldv = (const StgssaV4 *)T->ld, *meanv = (const StgssaV4 *)T->mean, *dtv = (const StgssaV4 *)T->dt;
+  StgssaV4                *xdv = (StgssaV4 *)T->xd, *ndv = (StgssaV4 *)T->nd, *tdv = (StgssaV4 *)T->td;
+  const PetscBool          counted = (PetscBool)(T->tnext > tc->count_from); /* path observables: only jumps after the burn-in */
 
   PetscFunctionBegin;
-  for (PetscInt m = 0; m < S * PP; m++) xd[m] = 0.0;
-  for (PetscInt m = 0; m < R * PP; m++) nd[m] = eq[m] = 0.0;
-  for (PetscInt i = 0; i < R; i++)
-    if (rxn_param[i] >= 0) eq[i * PP + rxn_param[i]] = 1.0;
-  for (PetscInt p = 0; p < PP; p++) td[p] = dt[p] = 0.0;
-  a0 = StgssaPropensitiesCumulative(net, x, a, cum);
-  for (;;) {
-    double    tnext, tau;
-    PetscInt  j;
-    PetscBool counted;
-    if (a0 <= 0.0) {
-      info->end = STGSSA_TRAJ_ABSORBED;
-      break;
+  if (counted) T->nc++;
+  PetscCall(StgssaJumpDense(net, T->j, T->w->x, T->tnext));
+  if (counted) T->rec->nrx[T->j] += 1.0;
+  for (PetscInt i = 0; i < R; i++) { /* xdot += sum_i nu_i pidot_i */
+    if (a[i] <= 0.0) continue;
+    const double c = pi[i] * invlam;
+    StgssaV4     pd[STGSSA_SMALL_PMAX / 4];
+    for (PetscInt v = 0; v < NV; v++) pd[v] = c * (ldv[i * NV + v] - meanv[v]); /* pidot_i */
+    for (PetscInt u = nu_ptr[i]; u < nu_ptr[i + 1]; u++) {
+      const double   delta = (double)nu_delta[u];
+      const PetscInt s     = nu_species[u];
+      for (PetscInt v = 0; v < NV; v++) xdv[s * NV + v] += delta * pd[v];
     }
-    if (n >= cfg->max_events) {
-      info->end = STGSSA_TRAJ_CAPPED;
-      break;
-    }
-    const int lane = (int)(n % STGSSA_PHILOX_LANES);
-    if (lane == 0) StgssaDraws8(cfg->iteration, (uint64_t)n, key, R, u1b, e2b, E);
-    tau   = e2b[lane] / a0; /* -log(U_2) / a_0 */
-    tnext = t + tau;
-    j     = tnext > tfinal ? -1 : StgssaSelectReactionCumulative(R, a, cum, u1b[lane] * a0);
-    if (PetscUnlikely(tsample < tnext)) { /* samples in [t_n, t_{n+1}) see x_n and its tangent */
-      while (next < ns && cfg->sample_times[next] < tnext) StgssaRecordSample(tc, rec, next++, x, xd, PP, PETSC_TRUE);
-      tsample = next < ns ? cfg->sample_times[next] : PETSC_INFINITY;
-    }
-    if (j < 0) { /* the next event is beyond tfinal: close the last dwell */
-      if (window) StgssaWindowDwell(tc, rec, x, xd, PP, t, tfinal, td, dt, PETSC_FALSE);
-      break;
-    }
-    /* the relaxed choice given the winner j: pi; ldot and its a- and pi-weighted sums */
-    for (PetscInt i = 0; i < R; i++) arrive[i] = E[i][lane];
-    StgssaRaceSoftmax(R, j, a, arrive, a0, lambda, pi);
-    for (PetscInt p = 0; p < PP; p++) mean[p] = adot[p] = 0.0;
-    for (PetscInt i = 0; i < R; i++) {
-      if (a[i] <= 0.0) continue;
-      double *restrict l = &ld[i * PP];
-      for (PetscInt p = 0; p < PP; p++) l[p] = eq[i * PP + p]; /* d_theta log k_i: 1 at param(i) (whole vectors: no partial store) */
-      for (PetscInt r = react_ptr[i]; r < react_ptr[i + 1]; r++) {
-        const PetscInt         s = rs[r], c = rc[r];
-        const double *restrict xs = &xd[s * PP];
-        double                 g  = 0.0; /* d log C(x_s, c) / d x_s */
-        for (PetscInt q = 0; q < c; q++) g += StgssaRecip(recip, x[s] - q);
-        for (PetscInt p = 0; p < PP; p++) l[p] += g * xs[p];
-      }
-      for (PetscInt p = 0; p < PP; p++) {
-        adot[p] += a[i] * l[p];
-        mean[p] += pi[i] * l[p];
-      }
-    }
-    {
-      const double c = -tau / a0; /* taudot = -tau (sum_i a_i ldot_i) / a_0 */
-      for (PetscInt p = 0; p < PP; p++) dt[p] = c * adot[p];
-    }
-    if (window) StgssaWindowDwell(tc, rec, x, xd, PP, t, tnext, td, dt, PETSC_TRUE);
-    counted = (PetscBool)(tnext > count_from); /* path observables: only jumps after the burn-in */
-    if (counted) nc++;
-    /* the exact jump; the tangents move by the relaxed jump xdot += sum_i nu_i pidot_i */
-    PetscCall(StgssaJumpDense(net, j, x, tnext));
-    if (counted) rec->nrx[j] += 1.0;
-    for (PetscInt i = 0; i < R; i++) {
-      if (a[i] <= 0.0) continue;
-      const double c = pi[i] * invlam;
-      for (PetscInt p = 0; p < PP; p++) pd[p] = c * (ld[i * PP + p] - mean[p]); /* pidot_i */
-      for (PetscInt u = nu_ptr[i]; u < nu_ptr[i + 1]; u++) {
-        const double     delta = (double)nu_delta[u];
-        double *restrict xs    = &xd[nu_species[u] * PP];
-        for (PetscInt p = 0; p < PP; p++) xs[p] += delta * pd[p];
-      }
-      if (counted)
-        for (PetscInt p = 0; p < PP; p++) nd[i * PP + p] += pd[p];
-    }
-    for (PetscInt p = 0; p < PP; p++) td[p] += dt[p];
-    a0 = StgssaPropensitiesCumulative(net, x, a, cum);
-    t = tnext;
-    n++;
+    if (counted)
+      for (PetscInt v = 0; v < NV; v++) ndv[i * NV + v] += pd[v];
   }
-  if (info->end != STGSSA_TRAJ_TFINAL && window) StgssaWindowDwell(tc, rec, x, xd, PP, t, tfinal, td, dt, PETSC_FALSE); /* the state holds to tfinal */
-  for (; next < ns; next++) StgssaRecordSample(tc, rec, next, x, xd, PP, PETSC_TRUE);
-  /* the general loop's work and record fields */
-  for (PetscInt s = 0; s < S; s++)
-    for (PetscInt p = 0; p < P; p++) w->xdot[s * P + p] = xd[s * PP + p];
-  for (PetscInt i = 0; i < R; i++)
-    for (PetscInt p = 0; p < P; p++) rec->nrxdot[i * P + p] = nd[i * PP + p];
-  for (PetscInt p = 0; p < P; p++) {
-    w->tdot[p] = td[p];
-    w->dtau[p] = dt[p];
-  }
-  rec->events         = n;
-  rec->events_counted = nc;
-  info->events        = n;
+  for (PetscInt v = 0; v < NV; v++) tdv[v] += dtv[v];
+  T->a0 = StgssaPropensitiesCumulative(net, T->w->x, T->w->a, T->cum);
+  T->t  = T->tnext;
+  T->n++;
   PetscFunctionReturn(0);
 }
 
-/* One compiled loop per padded width, each for AVX2 and for the baseline instruction set (chosen
-   at run time; the same IEEE operations lane by lane, so the same numbers). */
-__attribute__((target_clones("avx2", "default"))) static PetscErrorCode StgssaStgsSmall4(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaPhiloxKey key, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
+/* count <= STGSSA_SMALL_K trajectories, one event each per round, phase by phase. */
+static inline __attribute__((always_inline)) PetscErrorCode StgssaStgsSmallRun(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info, const PetscInt PP)
 {
-  return StgssaStgsSmallRun(cfg, tc, key, w, rec, info, 4);
-}
-__attribute__((target_clones("avx2", "default"))) static PetscErrorCode StgssaStgsSmall8(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaPhiloxKey key, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
-{
-  return StgssaStgsSmallRun(cfg, tc, key, w, rec, info, 8);
-}
-
-PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, uint64_t traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
-{
-  const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
+  const StgssaNetwork *net = cfg->net;
+  const PetscInt       R   = net->R;
+  StgssaSmallTraj      T[STGSSA_SMALL_K];
+  double               eq[STGSSA_SMALL_R * STGSSA_SMALL_PMAX] __attribute__((aligned(64))); /* e_param(i), padded */
+  PetscInt             nactive = count;
 
   PetscFunctionBegin;
-  PetscCheck(tc->P <= STGSSA_SMALL_PMAX && cfg->net->R <= STGSSA_SMALL_R && cfg->net->S * cfg->net->R <= STGSSA_DENSE_MAX, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Small ST-GS engine called outside its range");
-  if (tc->P <= 4) PetscCall(StgssaStgsSmall4(cfg, tc, key, w, rec, info));
-  else PetscCall(StgssaStgsSmall8(cfg, tc, key, w, rec, info));
+  for (PetscInt m = 0; m < R * PP; m++) eq[m] = 0.0;
+  for (PetscInt i = 0; i < R; i++)
+    if (tc->rxn_param[i] >= 0) eq[i * PP + tc->rxn_param[i]] = 1.0;
+  for (PetscInt k = 0; k < count; k++) StgssaSmallStart(cfg, tc, traj[k], &w[k], &rec[k], &info[k], &T[k], PP);
+  while (nactive > 0) {
+    for (PetscInt k = 0; k < count; k++)
+      if (T[k].active) {
+        StgssaSmallForward(cfg, tc, &T[k], PP);
+        if (!T[k].active) nactive--;
+      }
+    for (PetscInt k = 0; k < count; k++)
+      if (T[k].active) StgssaRaceSoftmax(R, T[k].j, T[k].w->a, T[k].arrive, T[k].a0, tc->lambda, T[k].pi);
+    for (PetscInt k = 0; k < count; k++)
+      if (T[k].active) StgssaSmallTangents(cfg, tc, eq, &T[k], PP);
+    for (PetscInt k = 0; k < count; k++)
+      if (T[k].active) PetscCall(StgssaSmallJump(cfg, tc, &T[k], PP));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* One compiled loop per padded width, each for AVX2 and for the baseline instruction set. */
+__attribute__((target_clones("avx2", "default"))) static PetscErrorCode StgssaStgsSmall4(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
+{
+  return StgssaStgsSmallRun(cfg, tc, count, traj, w, rec, info, 4);
+}
+__attribute__((target_clones("avx2", "default"))) static PetscErrorCode StgssaStgsSmall8(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
+{
+  return StgssaStgsSmallRun(cfg, tc, count, traj, w, rec, info, 8);
+}
+
+PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
+{
+  PetscFunctionBegin;
+  PetscCheck(StgssaStgsSmallApplies(cfg->net, tc) && count >= 1 && count <= STGSSA_SMALL_K, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Small ST-GS engine called outside its range");
+  for (PetscInt k = 0; k < count; k++) PetscCheck(traj[k] <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj[k]);
+  if (tc->P <= 4) PetscCall(StgssaStgsSmall4(cfg, tc, count, traj, w, rec, info));
+  else PetscCall(StgssaStgsSmall8(cfg, tc, count, traj, w, rec, info));
   PetscFunctionReturn(0);
 }

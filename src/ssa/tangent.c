@@ -348,7 +348,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
-  if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, traj, w, rec, info)); /* the same numbers, faster */
+  if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster */
   if (tdep) {
     StgssaLawEnvSetState(net, &w->env, x);
     w->thin.rbase = -1;
@@ -558,5 +558,19 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   rec->events         = n;
   rec->events_counted = nc;
   info->events        = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaSSARunTangentMany(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
+{
+  PetscFunctionBegin;
+  if (!StgssaStgsSmallApplies(cfg->net, tc)) {
+    for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARunTangent(cfg, tc, traj[k], &w[k], &rec[k], &info[k]));
+    PetscFunctionReturn(0);
+  }
+  for (PetscInt k = 0; k < count; k++) {
+    PetscCheck(rec[k].P == tc->P && rec[k].nobs == tc->nobs && rec[k].nsample == cfg->nsample && rec[k].R == cfg->net->R, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Record sized for another configuration");
+  }
+  for (PetscInt k = 0; k < count; k += STGSSA_SMALL_K) PetscCall(StgssaSSARunStgsSmall_Private(cfg, tc, PetscMin(STGSSA_SMALL_K, count - k), &traj[k], &w[k], &rec[k], &info[k]));
   PetscFunctionReturn(0);
 }

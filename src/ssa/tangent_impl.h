@@ -99,8 +99,9 @@ static inline PetscBool StgssaStgsSmallApplies(const StgssaNetwork *net, const S
   return (PetscBool)(tc->type == STGSSA_GRADIENT_STGS && !net->any_law && !net->any_tdep && !tc->rev && !tc->locate && net->nu_dense && net->R <= STGSSA_DRAW_BATCH_R && tc->P <= STGSSA_SMALL_PMAX);
 }
 
-/* StgssaSSARunTangent for StgssaStgsSmallApplies(): the same numbers, bit for bit (the work and
-   record already zeroed and checked by the caller). */
-PETSC_INTERN PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *, const StgssaTangentConfig *, uint64_t traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
+/* StgssaSSARunTangent of count <= STGSSA_SMALL_K trajectories (traj[k] into w[k], rec[k], info[k])
+   for StgssaStgsSmallApplies(): the same numbers, bit for bit, interleaved. */
+#define STGSSA_SMALL_K 4
+PETSC_INTERN PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *, const StgssaTangentConfig *, PetscInt count, const uint64_t *traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
 
 #endif

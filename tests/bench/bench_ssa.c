@@ -72,7 +72,8 @@ typedef struct {
   const StgssaNetwork *net;
   double               tfinal, seconds;
   Xoshiro              xo;
-  uint64_t             traj; /* next trajectory index (each slice continues where the last ended) */
+  uint64_t             traj;  /* next trajectory index (each slice continues where the last ended) */
+  PetscInt             batch; /* trajectories per StgssaSSARunMany / StgssaSSARunTangentMany call (interleaved) */
   int64_t              sink;
 } Bench;
 
@@ -94,19 +95,23 @@ static PetscErrorCode BenchSlice(Bench *b, BenchKind k, double engine_rate, doub
       b->sink += m;
       PetscCall(PetscTime(&t1));
     } while (t1 - t0 < b->seconds);
-  } else if (k == BENCH_ENGINE) {
-    StgssaSSAWork work;
-    int64_t       samples[3];
-    PetscCall(StgssaSSAWorkCreate(b->net, &work));
+  } else if (k == BENCH_ENGINE) { /* b->batch paths per StgssaSSARunMany call (interleaved) */
+    StgssaSSAWork work[4];
+    int64_t       samples[4 * 3];
+    for (PetscInt q = 0; q < b->batch; q++) PetscCall(StgssaSSAWorkCreate(b->net, &work[q]));
     PetscCall(PetscTime(&t0));
     do {
-      StgssaTrajInfo info;
-      PetscCall(StgssaSSARun(&cfg, b->traj++, &work, samples, &info));
-      events += info.events;
-      b->sink += samples[2];
+      StgssaTrajInfo info[4];
+      uint64_t       traj[4] = {b->traj, b->traj + 1, b->traj + 2, b->traj + 3};
+      PetscCall(StgssaSSARunMany(&cfg, b->batch, traj, work, samples, info));
+      b->traj += (uint64_t)b->batch;
+      for (PetscInt q = 0; q < b->batch; q++) {
+        events += info[q].events;
+        b->sink += samples[3 * q + 2];
+      }
       PetscCall(PetscTime(&t1));
     } while (t1 - t0 < b->seconds);
-    PetscCall(StgssaSSAWorkDestroy(&work));
+    for (PetscInt q = 0; q < b->batch; q++) PetscCall(StgssaSSAWorkDestroy(&work[q]));
   } else if (k == BENCH_SIMULATE) { /* as many trajectories as the engine does in one slice */
     StgssaEnsemble ens;
     PetscInt64     ev;
@@ -127,23 +132,32 @@ static PetscErrorCode BenchSlice(Bench *b, BenchKind k, double engine_rate, doub
     const PetscInt      P            = k == BENCH_VALUES ? 0 : (k == BENCH_STGS4 ? 4 : 3);
     PetscInt            rxn_param[4] = {0, 1, 2, P == 4 ? 3 : -1}, obs[1] = {2};
     StgssaTangentConfig tc;
-    StgssaTangentWork   tw;
-    StgssaTangentRecord rec;
+    StgssaTangentWork   tw[4];
+    StgssaTangentRecord rec[4];
+    const PetscInt      nb = k == BENCH_VALUES || k == BENCH_SCORE3 ? 1 : b->batch; /* trajectories per call */
     tc.type = k == BENCH_VALUES ? STGSSA_GRADIENT_FD : (k == BENCH_SCORE3 ? STGSSA_GRADIENT_SCORE : STGSSA_GRADIENT_STGS);
     tc.P = P, tc.rxn_param = rxn_param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs, tc.obs_ptr = NULL, tc.obs_weight = NULL;
     tc.window = PETSC_FALSE, tc.w0 = tc.w1 = 0, tc.rev = NULL, tc.count_from = 0.0, tc.fit_param = NULL, tc.locate = NULL;
-    PetscCall(StgssaTangentWorkCreate(b->net, P, &tw));
-    PetscCall(StgssaTangentRecordCreate(1, 1, b->net->R, P, &rec));
+    for (PetscInt q = 0; q < nb; q++) {
+      PetscCall(StgssaTangentWorkCreate(b->net, P, &tw[q]));
+      PetscCall(StgssaTangentRecordCreate(1, 1, b->net->R, P, &rec[q]));
+    }
     PetscCall(PetscTime(&t0));
     do {
-      StgssaTrajInfo info;
-      PetscCall(StgssaSSARunTangent(&cfg, &tc, b->traj++, &tw, &rec, &info));
-      events += info.events;
-      b->sink += (int64_t)rec.x[0];
+      StgssaTrajInfo info[4];
+      uint64_t       traj[4] = {b->traj, b->traj + 1, b->traj + 2, b->traj + 3};
+      PetscCall(StgssaSSARunTangentMany(&cfg, &tc, nb, traj, tw, rec, info));
+      b->traj += (uint64_t)nb;
+      for (PetscInt q = 0; q < nb; q++) {
+        events += info[q].events;
+        b->sink += (int64_t)rec[q].x[0];
+      }
       PetscCall(PetscTime(&t1));
     } while (t1 - t0 < b->seconds);
-    PetscCall(StgssaTangentRecordDestroy(&rec));
-    PetscCall(StgssaTangentWorkDestroy(&tw));
+    for (PetscInt q = 0; q < nb; q++) {
+      PetscCall(StgssaTangentRecordDestroy(&rec[q]));
+      PetscCall(StgssaTangentWorkDestroy(&tw[q]));
+    }
   }
   *rate = (double)events / (t1 - t0);
   PetscFunctionReturn(0);
@@ -163,7 +177,7 @@ static double Median(PetscInt n, double *v)
 
 int main(int argc, char **argv)
 {
-  Bench     b = {.tfinal = 1000.0, .seconds = 0.25, .xo = {{0x9E3779B97F4A7C15ull, 0xBF58476D1CE4E5B9ull, 0x94D049BB133111EBull, 0x2545F4914F6CDD1Dull}}};
+  Bench     b = {.tfinal = 1000.0, .seconds = 0.25, .batch = 4, .xo = {{0x9E3779B97F4A7C15ull, 0xBF58476D1CE4E5B9ull, 0x94D049BB133111EBull, 0x2545F4914F6CDD1Dull}}};
   PetscInt  rounds = 9;
   double   *rate[BENCH_N], *ratio[BENCH_N], med[BENCH_N], medratio[BENCH_N];
 
@@ -172,6 +186,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsReal("-bench_seconds", "Seconds per slice (one mode, one round)", NULL, b.seconds, &b.seconds, NULL));
   PetscCall(PetscOptionsInt("-bench_rounds", "Rounds: every mode once per round, medians over rounds", NULL, rounds, &rounds, NULL));
   PetscCall(PetscOptionsReal("-bench_tfinal", "End time of each trajectory", NULL, b.tfinal, &b.tfinal, NULL));
+  PetscCall(PetscOptionsRangeInt("-bench_batch", "Trajectories per StgssaSSARunMany and StgssaSSARunTangentMany call (engine, ST-GS)", NULL, b.batch, &b.batch, NULL, 1, 4));
   PetscOptionsEnd();
   PetscCheck(rounds >= 1 && b.seconds > 0 && b.tfinal > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-bench_rounds >= 1, -bench_seconds > 0 and -bench_tfinal > 0 required");
   PetscCall(StgssaModelCreate(PETSC_COMM_SELF, &b.model));
