@@ -10,9 +10,9 @@
   reaction method: j_n = argmin_i T_i. Given the winner j_n (drawn by the forward pass), the race
   is completed exactly by memorylessness:
       T_{j_n} = E_0 / a_0,     T_i = T_{j_n} + E_i / a_i  (i != j_n, a_i > 0),
-  with fresh E's from counter blocks >= 1 (E = -log u with StgssaFastLog: these draws feed only
-  derivatives). Then (ℓ + G)_i = -log T_i and
-      pi_i    = softmax_i(-log T_i / lambda)      (at lambda = 1: pi_i ∝ 1/T_i)
+  with fresh E's from counter blocks >= 1 (tangent_impl.h: E_i = -log u, u from 32-bit word i % 4
+  of block 1 + i/4, StgssaFastLog: these draws feed only derivatives). Then (ℓ + G)_i = -log T_i and
+      pi_i    = softmax_i(-log T_i / lambda)      (StgssaRaceSoftmax: from r_i = T_j / T_i)
       ldot_i  = d_theta log a_i + sum_s (d log a_i / d x_s) xdot_s,
                 d log C(x, c)/dx = sum_{q<c} 1/(x - q)
       pidot_i = pi_i (ldot_i - sum_k pi_k ldot_k) / lambda
@@ -453,9 +453,12 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         dbase = slot - lane;
       }
       for (PetscInt i = 0; i < R && i < STGSSA_DRAW_BATCH_R; i++) w->arrive[i] = dE[i][lane];
-      for (PetscInt i = STGSSA_DRAW_BATCH_R; i < R; i += 4) {
-        double E4[4];
-        StgssaDerivativeDraw(cfg->iteration, (uint64_t)slot, key, i, E4);
+      for (PetscInt i = STGSSA_DRAW_BATCH_R; i < R; i += 4) { /* large networks: one block per 4 reactions */
+        double    E4[4] = {1.0, 1.0, 1.0, 1.0};
+        PetscBool active = PETSC_FALSE;
+        for (PetscInt k = 0; k < 4 && i + k < R; k++) active = (PetscBool)(active || a[i + k] > 0.0);
+        /* a block of inactive reactions is not drawn: r_i = 0 whatever E_i (StgssaRaceSoftmax) */
+        if (active) StgssaDerivativeDraw(cfg->iteration, (uint64_t)slot, key, i, E4);
         for (PetscInt k = 0; k < 4 && i + k < R; k++) w->arrive[i + k] = E4[k];
       }
       StgssaRaceSoftmax(R, j, a, w->arrive, a0, tc->lambda, w->pi);
