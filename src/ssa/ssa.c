@@ -26,6 +26,7 @@
   processor overlaps the chains of independent paths.
 */
 #include <stgssa/ssa.h>
+#include "ssa_tiny.h"
 #include <stgssa/rng.h>
 #include <math.h>
 
@@ -252,6 +253,7 @@ PetscErrorCode StgssaSSARunMany(const StgssaSSAConfig *cfg, PetscInt count, cons
     for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARun(cfg, traj[k], &w[k], &samples[k * len], &info[k]));
     PetscFunctionReturn(0);
   }
+  if (StgssaTinyApplies(net)) PetscFunctionReturn(StgssaSSARunTiny_Private(cfg, count, traj, w, samples, info)); /* first-order networks */
   for (PetscInt k0 = 0; k0 < count; k0 += STGSSA_SSA_MANY) {
     StgssaSmallPath T[STGSSA_SSA_MANY];
     const PetscInt  nk = PetscMin(STGSSA_SSA_MANY, count - k0);
