@@ -17,13 +17,15 @@
       p is a few vector instructions and the lanes p < P hold the general loop's values;
     - both are compiled for AVX2 too, chosen at run time (the same IEEE operations lane by lane,
       no contraction to FMA: the same numbers);
-    - the forward step uses the branch-free reaction choice and the dense jump of ssa.h;
+    - the forward step uses the branch-free reaction choice and the dense jump of ssa.h, or on
+      first-order networks the vector step of ssa_tiny.h (template parameter N);
     - d log C(x, c)/dx = sum_{q<c} 1/(x - q) reads 1/n from a table (StgssaRecip).
   Equations (DESIGN.md §2): pi from StgssaRaceSoftmax (tangent_impl.h);
   ldot_i = e_param(i) + sum_s (d log a_i/d x_s) xdot_s; pidot_i = pi_i (ldot_i - sum_k pi_k ldot_k)/lambda;
   xdot += sum_i nu_i pidot_i; taudot = -tau (sum_i a_i ldot_i)/a_0.
 */
 #include "tangent_impl.h"
+#include "ssa_tiny.h"
 #include <stgssa/fastlog.h>
 #include <math.h>
 
@@ -42,6 +44,9 @@ typedef struct {
   StgssaTangentWork   *w;
   StgssaTangentRecord *rec;
   StgssaTrajInfo      *info;
+  int64_t             *x; /* the state: w->x, or st.xi (N > 0) */
+  double              *a; /* the propensities: w->a, or st.a (N > 0) */
+  StgssaTinyState      st;
   PetscBool            active;
   PetscInt             j, next;
   int64_t              n, nc;
@@ -57,14 +62,13 @@ typedef struct {
 } StgssaSmallTraj;
 
 /* Start trajectory traj in T (the record's accumulated fields zeroed). */
-static inline __attribute__((always_inline)) void StgssaSmallStart(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, uint64_t traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info, StgssaSmallTraj *T, const PetscInt PP)
+static inline __attribute__((always_inline)) void StgssaSmallStart(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const StgssaTinyNet *tn, uint64_t traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info, StgssaSmallTraj *T, const PetscInt PP, const PetscInt N)
 {
   const StgssaNetwork *net = cfg->net;
   T->key = StgssaRngKey(cfg->seed, traj), T->w = w, T->rec = rec, T->info = info, T->active = PETSC_TRUE;
   T->n = T->nc = 0, T->next = 0, T->t = cfg->t0;
   T->tsample = cfg->nsample > 0 ? cfg->sample_times[0] : PETSC_INFINITY;
   info->end  = STGSSA_TRAJ_TFINAL;
-  for (PetscInt s = 0; s < net->S; s++) w->x[s] = net->x0[s];
   for (PetscInt m = 0; m < net->S * PP; m++) T->xd[m] = 0.0;
   for (PetscInt m = 0; m < net->R * PP; m++) T->nd[m] = 0.0;
   for (PetscInt p = 0; p < PP; p++) T->td[p] = T->dt[p] = 0.0;
@@ -73,18 +77,28 @@ static inline __attribute__((always_inline)) void StgssaSmallStart(const StgssaS
   for (PetscInt i = 0; i < net->R; i++) rec->nrx[i] = 0.0;
   for (PetscInt p = 0; p < tc->P; p++) rec->sigmadot[p] = rec->score_end[p] = 0.0;
   rec->sigma = 0.0;
-  T->a0      = StgssaPropensitiesCumulative(net, w->x, w->a, T->cum);
+  if (N) {
+    T->a0 = StgssaTinyStart(net, tn, &T->st, N);
+    T->x  = (int64_t *)T->st.xi;
+    T->a  = (double *)T->st.a;
+  } else {
+    for (PetscInt s = 0; s < net->S; s++) w->x[s] = net->x0[s];
+    T->x  = w->x;
+    T->a  = w->a;
+    T->a0 = StgssaPropensitiesCumulative(net, w->x, w->a, T->cum);
+  }
 }
 
 /* The end of T's path: the last dwell, the remaining samples, the general loop's work and record fields. */
 static inline __attribute__((always_inline)) void StgssaSmallFinish(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaSmallTraj *T, const PetscInt PP)
 {
+  for (PetscInt s = 0; s < cfg->net->S; s++) T->w->x[s] = T->x[s]; /* (N > 0: the final state in the work, as the general loop leaves it) */
   const StgssaNetwork *net = cfg->net;
   const PetscInt       P   = tc->P;
   StgssaTangentWork   *w   = T->w;
   StgssaTangentRecord *rec = T->rec;
-  if (tc->window) StgssaWindowDwell(tc, rec, w->x, T->xd, PP, T->t, cfg->tfinal, T->td, T->dt, PETSC_FALSE);
-  for (; T->next < cfg->nsample; T->next++) StgssaRecordSample(tc, rec, T->next, w->x, T->xd, PP, PETSC_TRUE);
+  if (tc->window) StgssaWindowDwell(tc, rec, T->x, T->xd, PP, T->t, cfg->tfinal, T->td, T->dt, PETSC_FALSE);
+  for (; T->next < cfg->nsample; T->next++) StgssaRecordSample(tc, rec, T->next, T->x, T->xd, PP, PETSC_TRUE);
   for (PetscInt s = 0; s < net->S; s++)
     for (PetscInt p = 0; p < P; p++) w->xdot[s * P + p] = T->xd[s * PP + p];
   for (PetscInt i = 0; i < net->R; i++)
@@ -100,7 +114,7 @@ static inline __attribute__((always_inline)) void StgssaSmallFinish(const Stgssa
 
 /* Phase 1 of an event: the forward draws, tau, the reaction j, the samples before the event. A path
    that ends here is finished. */
-static inline __attribute__((always_inline)) void StgssaSmallForward(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaSmallTraj *T, const PetscInt PP)
+static inline __attribute__((always_inline)) void StgssaSmallForward(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaSmallTraj *T, const PetscInt PP, const PetscInt N)
 {
   const StgssaNetwork *net = cfg->net;
   const PetscInt       R   = net->R;
@@ -113,9 +127,9 @@ static inline __attribute__((always_inline)) void StgssaSmallForward(const Stgss
   if (lane == 0) StgssaDraws8(cfg->iteration, (uint64_t)T->n, T->key, R, T->u1b, T->e2b, T->E);
   T->tau   = T->e2b[lane] / T->a0; /* -log(U_2) / a_0 */
   T->tnext = T->t + T->tau;
-  T->j     = T->tnext > cfg->tfinal ? -1 : StgssaSelectReactionCumulative(R, T->w->a, T->cum, T->u1b[lane] * T->a0);
+  T->j     = T->tnext > cfg->tfinal ? -1 : (N ? StgssaTinySelect(&T->st, R, T->u1b[lane] * T->a0, N) : StgssaSelectReactionCumulative(R, T->a, T->cum, T->u1b[lane] * T->a0));
   if (PetscUnlikely(T->tsample < T->tnext)) { /* samples in [t_n, t_{n+1}) see x_n and its tangent */
-    while (T->next < cfg->nsample && cfg->sample_times[T->next] < T->tnext) StgssaRecordSample(tc, T->rec, T->next++, T->w->x, T->xd, PP, PETSC_TRUE);
+    while (T->next < cfg->nsample && cfg->sample_times[T->next] < T->tnext) StgssaRecordSample(tc, T->rec, T->next++, T->x, T->xd, PP, PETSC_TRUE);
     T->tsample = T->next < cfg->nsample ? cfg->sample_times[T->next] : PETSC_INFINITY;
   }
   if (T->j < 0) StgssaSmallFinish(cfg, tc, T, PP); /* the next event is beyond tfinal: close the last dwell */
@@ -133,8 +147,8 @@ static inline __attribute__((always_inline)) void StgssaSmallTangents(const Stgs
   const StgssaNetwork     *net = cfg->net;
   const PetscInt           R = net->R, NV = PP / 4;
   const PetscInt *restrict react_ptr = net->react_ptr, *restrict rs = net->react_species, *restrict rc = net->react_coef;
-  const double *restrict   recip = T->w->recip, *restrict a = T->w->a, *restrict pi = T->pi;
-  const int64_t *restrict  x   = T->w->x;
+  const double *restrict   recip = T->w->recip, *restrict a = T->a, *restrict pi = T->pi;
+  const int64_t *restrict  x   = T->x;
   const StgssaV4          *xdv = (const StgssaV4 *)T->xd, *eqv = (const StgssaV4 *)eq;
   StgssaV4                *ldv = (StgssaV4 *)T->ld, *meanv = (StgssaV4 *)T->mean, *dtv = (StgssaV4 *)T->dt;
   StgssaV4                 adot[STGSSA_SMALL_PMAX / 4], mean[STGSSA_SMALL_PMAX / 4];
@@ -164,21 +178,22 @@ static inline __attribute__((always_inline)) void StgssaSmallTangents(const Stgs
 }
 
 /* Phase 4: the exact jump, the relaxed jump of the tangents, the new propensities. */
-static inline __attribute__((always_inline)) PetscErrorCode StgssaSmallJump(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, StgssaSmallTraj *T, const PetscInt PP)
+static inline __attribute__((always_inline)) PetscErrorCode StgssaSmallJump(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const StgssaTinyNet *tn, StgssaSmallTraj *T, const PetscInt PP, const PetscInt N)
 {
   const StgssaNetwork     *net = cfg->net;
   const PetscInt           R = net->R, NV = PP / 4;
   const PetscInt *restrict nu_ptr = net->nu_ptr, *restrict nu_species = net->nu_species;
   const int64_t *restrict  nu_delta = net->nu_delta;
   const double             invlam   = 1.0 / tc->lambda;
-  const double *restrict   a = T->w->a, *restrict pi = T->pi;
+  const double *restrict   a = T->a, *restrict pi = T->pi;
   const StgssaV4          *ldv = (const StgssaV4 *)T->ld, *meanv = (const StgssaV4 *)T->mean, *dtv = (const StgssaV4 *)T->dt;
   StgssaV4                *xdv = (StgssaV4 *)T->xd, *ndv = (StgssaV4 *)T->nd, *tdv = (StgssaV4 *)T->td;
   const PetscBool          counted = (PetscBool)(T->tnext > tc->count_from); /* path observables: only jumps after the burn-in */
 
   PetscFunctionBegin;
   if (counted) T->nc++;
-  PetscCall(StgssaJumpDense(net, T->j, T->w->x, T->tnext));
+  if (N) PetscCall(StgssaTinyJump(net, tn, &T->st, T->j, T->tnext, T->w->x, N));
+  else PetscCall(StgssaJumpDense(net, T->j, T->w->x, T->tnext));
   if (counted) T->rec->nrx[T->j] += 1.0;
   for (PetscInt i = 0; i < R; i++) { /* xdot += sum_i nu_i pidot_i */
     if (a[i] <= 0.0) continue;
@@ -194,58 +209,76 @@ static inline __attribute__((always_inline)) PetscErrorCode StgssaSmallJump(cons
       for (PetscInt v = 0; v < NV; v++) ndv[i * NV + v] += pd[v];
   }
   for (PetscInt v = 0; v < NV; v++) tdv[v] += dtv[v];
-  T->a0 = StgssaPropensitiesCumulative(net, T->w->x, T->w->a, T->cum);
+  T->a0 = N ? StgssaTinyPropensities(tn, &T->st, N) : StgssaPropensitiesCumulative(net, T->w->x, T->w->a, T->cum);
   T->t  = T->tnext;
   T->n++;
   PetscFunctionReturn(0);
 }
 
 /* count <= STGSSA_SMALL_K trajectories, one event each per round, phase by phase. */
-static inline __attribute__((always_inline)) PetscErrorCode StgssaStgsSmallRun(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info, const PetscInt PP)
+static inline __attribute__((always_inline)) PetscErrorCode StgssaStgsSmallRun(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info, const PetscInt PP, const PetscInt N)
 {
   const StgssaNetwork *net = cfg->net;
   const PetscInt       R   = net->R;
   StgssaSmallTraj      T[STGSSA_SMALL_K];
   double               eq[STGSSA_SMALL_R * STGSSA_SMALL_PMAX] __attribute__((aligned(64))); /* e_param(i), padded */
   PetscInt             nactive = count;
+  StgssaTinyNet        tn;
 
   PetscFunctionBegin;
+  if (N) StgssaTinyNetSetUp(net, &tn);
   for (PetscInt m = 0; m < R * PP; m++) eq[m] = 0.0;
   for (PetscInt i = 0; i < R; i++)
     if (tc->rxn_param[i] >= 0) eq[i * PP + tc->rxn_param[i]] = 1.0;
-  for (PetscInt k = 0; k < count; k++) StgssaSmallStart(cfg, tc, traj[k], &w[k], &rec[k], &info[k], &T[k], PP);
+  for (PetscInt k = 0; k < count; k++) StgssaSmallStart(cfg, tc, &tn, traj[k], &w[k], &rec[k], &info[k], &T[k], PP, N);
   while (nactive > 0) {
     for (PetscInt k = 0; k < count; k++)
       if (T[k].active) {
-        StgssaSmallForward(cfg, tc, &T[k], PP);
+        StgssaSmallForward(cfg, tc, &T[k], PP, N);
         if (!T[k].active) nactive--;
       }
     for (PetscInt k = 0; k < count; k++)
-      if (T[k].active) StgssaRaceSoftmax(R, T[k].j, T[k].w->a, T[k].arrive, T[k].a0, tc->lambda, T[k].pi);
+      if (T[k].active) StgssaRaceSoftmax(R, T[k].j, T[k].a, T[k].arrive, T[k].a0, tc->lambda, T[k].pi);
     for (PetscInt k = 0; k < count; k++)
       if (T[k].active) StgssaSmallTangents(cfg, tc, eq, &T[k], PP);
     for (PetscInt k = 0; k < count; k++)
-      if (T[k].active) PetscCall(StgssaSmallJump(cfg, tc, &T[k], PP));
+      if (T[k].active) PetscCall(StgssaSmallJump(cfg, tc, &tn, &T[k], PP, N));
   }
   PetscFunctionReturn(0);
 }
 
-/* One compiled loop per padded width, each for AVX2 and for the baseline instruction set. */
-__attribute__((target_clones("avx2", "default"))) static PetscErrorCode StgssaStgsSmall4(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
-{
-  return StgssaStgsSmallRun(cfg, tc, count, traj, w, rec, info, 4);
-}
-__attribute__((target_clones("avx2", "default"))) static PetscErrorCode StgssaStgsSmall8(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
-{
-  return StgssaStgsSmallRun(cfg, tc, count, traj, w, rec, info, 8);
-}
+/* One compiled loop per padded width PP and forward step N (0: the dense step; 4, 8, 16: the
+   vector step of first-order networks), each for AVX2 and for the baseline instruction set. */
+#define STGSSA_SMALL_CASE(PP, N) \
+  __attribute__((target_clones("avx2", "default"))) static PetscErrorCode StgssaStgsSmall_##PP##_##N(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info) \
+  { \
+    return StgssaStgsSmallRun(cfg, tc, count, traj, w, rec, info, PP, N); \
+  }
+STGSSA_SMALL_CASE(4, 0)
+STGSSA_SMALL_CASE(4, 4)
+STGSSA_SMALL_CASE(4, 8)
+STGSSA_SMALL_CASE(4, 16)
+STGSSA_SMALL_CASE(8, 0)
+STGSSA_SMALL_CASE(8, 4)
+STGSSA_SMALL_CASE(8, 8)
+STGSSA_SMALL_CASE(8, 16)
 
 PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
 {
+  const PetscInt N = StgssaTinyApplies(cfg->net) ? StgssaTinyWidth(cfg->net) : 0;
+
   PetscFunctionBegin;
   PetscCheck(StgssaStgsSmallApplies(cfg->net, tc) && count >= 1 && count <= STGSSA_SMALL_K, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Small ST-GS engine called outside its range");
   for (PetscInt k = 0; k < count; k++) PetscCheck(traj[k] <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj[k]);
-  if (tc->P <= 4) PetscCall(StgssaStgsSmall4(cfg, tc, count, traj, w, rec, info));
-  else PetscCall(StgssaStgsSmall8(cfg, tc, count, traj, w, rec, info));
+#define STGSSA_SMALL_N(PP) \
+  switch (N) { \
+  case 0: PetscCall(StgssaStgsSmall_##PP##_0(cfg, tc, count, traj, w, rec, info)); break; \
+  case 4: PetscCall(StgssaStgsSmall_##PP##_4(cfg, tc, count, traj, w, rec, info)); break; \
+  case 8: PetscCall(StgssaStgsSmall_##PP##_8(cfg, tc, count, traj, w, rec, info)); break; \
+  default: PetscCall(StgssaStgsSmall_##PP##_16(cfg, tc, count, traj, w, rec, info)); break; \
+  }
+  if (tc->P <= 4) STGSSA_SMALL_N(4)
+  else STGSSA_SMALL_N(8)
+#undef STGSSA_SMALL_N
   PetscFunctionReturn(0);
 }
