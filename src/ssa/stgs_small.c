@@ -49,9 +49,10 @@ typedef struct {
   StgssaTinyState      st;
   PetscBool            active;
   PetscInt             j, next;
+  int                  lane; /* the event's lane in the draws of eight events */
   int64_t              n, nc;
   double               t, tnext, tau, a0, tsample;
-  double               cum[STGSSA_SMALL_R], pi[STGSSA_SMALL_R], arrive[STGSSA_SMALL_R];
+  double               cum[STGSSA_SMALL_R], pi[STGSSA_SMALL_R];
   double               u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES], E[STGSSA_SMALL_R][STGSSA_PHILOX_LANES];
   /* tangents, leading dimension PP: state, log-propensities, reaction counts; time */
   double xd[STGSSA_DENSE_MAX * STGSSA_SMALL_PMAX] __attribute__((aligned(64)));
@@ -133,8 +134,7 @@ static inline __attribute__((always_inline)) void StgssaSmallForward(const Stgss
     T->tsample = T->next < cfg->nsample ? cfg->sample_times[T->next] : PETSC_INFINITY;
   }
   if (T->j < 0) StgssaSmallFinish(cfg, tc, T, PP); /* the next event is beyond tfinal: close the last dwell */
-  else
-    for (PetscInt i = 0; i < R; i++) T->arrive[i] = T->E[i][lane];
+  else T->lane = lane;
 }
 
 /* Four lanes of a tangent row (GCC vector extension: lane-wise IEEE operations, one instruction
@@ -142,7 +142,7 @@ static inline __attribute__((always_inline)) void StgssaSmallForward(const Stgss
 typedef double StgssaV4 __attribute__((vector_size(32), may_alias));
 
 /* Phase 3: ldot of every active reaction, its pi-weighted mean and taudot. */
-static inline __attribute__((always_inline)) void StgssaSmallTangents(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const double *restrict eq, StgssaSmallTraj *T, const PetscInt PP)
+static inline __attribute__((always_inline)) void StgssaSmallTangents(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const StgssaTinyNet *tn, const double *restrict eq, StgssaSmallTraj *T, const PetscInt PP, const PetscInt N)
 {
   const StgssaNetwork     *net = cfg->net;
   const PetscInt           R = net->R, NV = PP / 4;
@@ -157,12 +157,19 @@ static inline __attribute__((always_inline)) void StgssaSmallTangents(const Stgs
     if (a[i] <= 0.0) continue;
     StgssaV4 l[STGSSA_SMALL_PMAX / 4];
     for (PetscInt v = 0; v < NV; v++) l[v] = eqv[i * NV + v]; /* d_theta log k_i: 1 at param(i) */
-    for (PetscInt r = react_ptr[i]; r < react_ptr[i + 1]; r++) {
-      const PetscInt s = rs[r], c = rc[r];
-      double         g = 0.0; /* d log C(x_s, c) / d x_s */
-      for (PetscInt q = 0; q < c; q++) g += StgssaRecip(recip, x[s] - q);
-      for (PetscInt v = 0; v < NV; v++) l[v] += g * xdv[s * NV + v];
-    }
+    if (N) { /* first order: at most one reactant, coefficient 1: g = 0.0 + 1/x_s, as below */
+      const PetscInt s = tn->src[i];
+      if (s < net->S) {
+        const double g = StgssaRecip(recip, x[s]);
+        for (PetscInt v = 0; v < NV; v++) l[v] += g * xdv[s * NV + v];
+      }
+    } else
+      for (PetscInt r = react_ptr[i]; r < react_ptr[i + 1]; r++) {
+        const PetscInt s = rs[r], c = rc[r];
+        double         g = 0.0; /* d log C(x_s, c) / d x_s */
+        for (PetscInt q = 0; q < c; q++) g += StgssaRecip(recip, x[s] - q);
+        for (PetscInt v = 0; v < NV; v++) l[v] += g * xdv[s * NV + v];
+      }
     for (PetscInt v = 0; v < NV; v++) {
       ldv[i * NV + v] = l[v];
       adot[v] += a[i] * l[v];
@@ -238,9 +245,9 @@ static inline __attribute__((always_inline)) PetscErrorCode StgssaStgsSmallRun(c
         if (!T[k].active) nactive--;
       }
     for (PetscInt k = 0; k < count; k++)
-      if (T[k].active) StgssaRaceSoftmax(R, T[k].j, T[k].a, T[k].arrive, T[k].a0, tc->lambda, T[k].pi);
+      if (T[k].active) StgssaRaceSoftmax(R, T[k].j, T[k].a, &T[k].E[0][T[k].lane], STGSSA_PHILOX_LANES, T[k].a0, tc->lambda, T[k].pi);
     for (PetscInt k = 0; k < count; k++)
-      if (T[k].active) StgssaSmallTangents(cfg, tc, eq, &T[k], PP);
+      if (T[k].active) StgssaSmallTangents(cfg, tc, &tn, eq, &T[k], PP, N);
     for (PetscInt k = 0; k < count; k++)
       if (T[k].active) PetscCall(StgssaSmallJump(cfg, tc, &tn, &T[k], PP, N));
   }

@@ -461,7 +461,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         if (active) StgssaDerivativeDraw(cfg->iteration, (uint64_t)slot, key, i, E4);
         for (PetscInt k = 0; k < 4 && i + k < R; k++) w->arrive[i + k] = E4[k];
       }
-      StgssaRaceSoftmax(R, j, a, w->arrive, a0, tc->lambda, w->pi);
+      StgssaRaceSoftmax(R, j, a, w->arrive, 1, a0, tc->lambda, w->pi);
       if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, x, a, a0, tau);
       else {
         const double *restrict pi = w->pi;

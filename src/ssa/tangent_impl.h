@@ -41,14 +41,14 @@ static inline double StgssaRecip(const double *restrict recip, int64_t n) { retu
    T_i = T_j + E_i / a_i for the others. With l_i + G_i = -log T_i the softmax is
      pi_i = r_i^(1/lambda) / sum_k r_k^(1/lambda),   r_i = T_j / T_i = T_j a_i / (T_j a_i + E_i),
    r_j = 1, and r_i = 0 for reactions with a_i = 0 (they take no part). One division per reaction,
-   without branches at lambda = 1 (the loop vectorizes). */
-static inline void StgssaRaceSoftmax(PetscInt R, PetscInt j, const double *restrict a, const double *restrict E, double a0, double lambda, double *restrict pi)
+   without branches at lambda = 1 (the loop vectorizes). E_i is E[i * Estride]. */
+static inline void StgssaRaceSoftmax(PetscInt R, PetscInt j, const double *restrict a, const double *restrict E, PetscInt Estride, double a0, double lambda, double *restrict pi)
 {
-  const double Tj   = E[j] / a0;
+  const double Tj   = E[j * Estride] / a0;
   double       psum = 0.0;
   for (PetscInt i = 0; i < R; i++) {
     const double b = Tj * a[i];
-    pi[i]          = b / (b + E[i]);
+    pi[i]          = b / (b + E[i * Estride]);
   }
   pi[j] = 1.0;
   if (lambda != 1.0) {
