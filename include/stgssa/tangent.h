@@ -81,6 +81,7 @@ typedef struct {
   double      *breaks;      /* [nbreaks] breakpoints of table inputs, ascending */
   PetscInt     nbreaks;
   double      *recip;       /* [STGSSA_RECIP_N] 1.0/n (n >= 1) as the division gives it */
+  double      *dE;          /* [ceil(R/4)*4][8] ST-GS derivative draws of eight events */
 } StgssaTangentWork;
 #define STGSSA_RECIP_N 1024
 

@@ -28,6 +28,13 @@
 
 const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "fsp", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
 
+/* StgssaDerivativeDraws8 compiled for AVX2 too, chosen at run time (the same IEEE operations lane
+   by lane, no contraction to FMA: the same numbers). */
+__attribute__((target_clones("avx2", "default"))) static void StgssaDerivativeDraws8Any(uint32_t iteration, uint64_t event0, StgssaPhiloxKey key, PetscInt R, double (*E)[STGSSA_PHILOX_LANES])
+{
+  StgssaDerivativeDraws8(iteration, event0, key, R, E);
+}
+
 PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *rec)
 {
   PetscFunctionBegin;
@@ -62,6 +69,7 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
     if (net->def->inputs[i].kind == STGSSA_INPUT_TABLE) nb += net->def->inputs[i].npieces - 1;
   PetscCall(PetscCalloc4(net->nparams + 1, &w->dk, net->S, &w->dx, P + 1, &w->gint, nb + 1, &w->breaks));
   PetscCall(PetscMalloc1(STGSSA_RECIP_N, &w->recip));
+  PetscCall(PetscMalloc1(((net->R + 3) / 4) * 4 * STGSSA_PHILOX_LANES, &w->dE));
   w->recip[0] = PETSC_INFINITY;
   for (PetscInt m = 1; m < STGSSA_RECIP_N; m++) w->recip[m] = 1.0 / (double)m;
   w->nbreaks = 0;
@@ -82,6 +90,7 @@ PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
   PetscCall(StgssaThinDestroy(&w->thin));
   PetscCall(PetscFree4(w->dk, w->dx, w->gint, w->breaks));
   PetscCall(PetscFree(w->recip));
+  PetscCall(PetscFree(w->dE));
   PetscFunctionReturn(0);
 }
 
@@ -324,8 +333,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   int64_t               n = 0, nc = 0, prop = 0, slot = 0; /* events, events after the burn-in, thinning proposals */
   PetscInt              next = 0;
   double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];          /* forward draws of the next events */
-  double                dE[STGSSA_DRAW_BATCH_R][STGSSA_PHILOX_LANES];               /* derivative draws E of the next events */
-  int64_t               dbase = -1;                                                  /* counter slot of dE's first lane, -1: empty */
+  double(*dE)[STGSSA_PHILOX_LANES] = (double(*)[STGSSA_PHILOX_LANES])w->dE; /* derivative draws E of the next events */
+  int64_t dbase                   = -1;                                     /* counter slot of dE's first lane, -1: empty */
   double                tdot_next[64];
   const double          invlam = stgs ? 1.0 / tc->lambda : 0.0; /* ST-GS temperature */
 
@@ -449,18 +458,10 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     if (stgs) {
       /* complete the exponential race given the winner j (blocks >= 1 of this event's counter slot) */
       if (dbase != slot - lane) {
-        StgssaDerivativeDraws8(cfg->iteration, (uint64_t)(slot - lane), key, R, dE);
+        StgssaDerivativeDraws8Any(cfg->iteration, (uint64_t)(slot - lane), key, R, dE);
         dbase = slot - lane;
       }
-      for (PetscInt i = 0; i < R && i < STGSSA_DRAW_BATCH_R; i++) w->arrive[i] = dE[i][lane];
-      for (PetscInt i = STGSSA_DRAW_BATCH_R; i < R; i += 4) { /* large networks: one block per 4 reactions */
-        double    E4[4] = {1.0, 1.0, 1.0, 1.0};
-        PetscBool active = PETSC_FALSE;
-        for (PetscInt k = 0; k < 4 && i + k < R; k++) active = (PetscBool)(active || a[i + k] > 0.0);
-        /* a block of inactive reactions is not drawn: r_i = 0 whatever E_i (StgssaRaceSoftmax) */
-        if (active) StgssaDerivativeDraw(cfg->iteration, (uint64_t)slot, key, i, E4);
-        for (PetscInt k = 0; k < 4 && i + k < R; k++) w->arrive[i + k] = E4[k];
-      }
+      for (PetscInt i = 0; i < R; i++) w->arrive[i] = dE[i][lane];
       StgssaRaceSoftmax(R, j, a, w->arrive, 1, a0, tc->lambda, w->pi);
       if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, x, a, a0, tau);
       else {

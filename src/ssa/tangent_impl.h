@@ -10,27 +10,19 @@
 
 /* ST-GS derivative draws: reaction i's exponential E_i = -log u, u = StgssaUniformOpen32 of word
    i % 4 of counter block 1 + i / 4 of the event's counter slot (StgssaFastLog: these draws feed
-   only derivatives). Reactions below STGSSA_DRAW_BATCH_R are drawn eight events at a time
-   (StgssaDerivativeDraws8), the others one event at a time (StgssaDerivativeDraw). Same numbers. */
-#define STGSSA_DRAW_BATCH_R 16
+   only derivatives), made eight events at a time (StgssaDerivativeDraws8). */
+#define STGSSA_DRAW_BATCH_R 16 /* reactions of the small-network engine (stgs_small.c) */
 
-/* E[i][l] for reactions i < min(R, STGSSA_DRAW_BATCH_R) rounded up to a multiple of 4, events
+/* E[i][l] for reactions i < R rounded up to a multiple of 4 (E has that many rows), events
    event0 + l (event0 a multiple of 8). */
-static inline void StgssaDerivativeDraws8(uint32_t iteration, uint64_t event0, StgssaPhiloxKey key, PetscInt R, double E[STGSSA_DRAW_BATCH_R][STGSSA_PHILOX_LANES])
+static inline void StgssaDerivativeDraws8(uint32_t iteration, uint64_t event0, StgssaPhiloxKey key, PetscInt R, double (*restrict E)[STGSSA_PHILOX_LANES])
 {
-  for (PetscInt b = 0; 4 * b < R && 4 * b < STGSSA_DRAW_BATCH_R; b++) {
+  for (PetscInt b = 0; 4 * b < R; b++) {
     uint32_t dbuf[4][STGSSA_PHILOX_LANES];
     StgssaPhiloxEvents8(iteration, event0, (uint32_t)(1 + b), key, dbuf);
     for (int k = 0; k < 4; k++)
       for (int l = 0; l < STGSSA_PHILOX_LANES; l++) E[4 * b + k][l] = -StgssaFastLog(StgssaUniformOpen32(dbuf[k][l]));
   }
-}
-
-/* E_i, E_{i+1}, E_{i+2}, E_{i+3} (i a multiple of 4) of the event at counter slot `slot`. */
-static inline void StgssaDerivativeDraw(uint32_t iteration, uint64_t slot, StgssaPhiloxKey key, PetscInt i, double E4[4])
-{
-  const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(iteration, slot, (uint32_t)(1 + i / 4)), key);
-  for (int k = 0; k < 4; k++) E4[k] = -StgssaFastLog(StgssaUniformOpen32(r.v[k]));
 }
 
 /* 1/n (n >= 1) as the division gives it, from the work's table when n < STGSSA_RECIP_N */
