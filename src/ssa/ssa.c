@@ -26,7 +26,6 @@
   processor overlaps the chains of independent paths.
 */
 #include <stgssa/ssa.h>
-#include "ssa_tiny.h"
 #include <stgssa/rng.h>
 #include <math.h>
 
@@ -186,93 +185,5 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
   for (; next < ns; next++)
     for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
   info->events = n;
-  PetscFunctionReturn(0);
-}
-
-/* One trajectory of StgssaSSARunMany in flight (small mass-action networks). */
-typedef struct {
-  StgssaPhiloxKey key;
-  StgssaSSAWork  *w;
-  int64_t        *samples;
-  StgssaTrajInfo *info;
-  PetscBool       active;
-  PetscInt        next;
-  int64_t         n;
-  double          t, a0, tsample;
-  double          u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];
-  double          cum[STGSSA_DENSE_MAX];
-} StgssaSmallPath;
-
-/* One event of path T (StgssaSSARun's mass-action loop with dense rows, statement for statement). */
-static inline PetscErrorCode StgssaSmallPathStep(const StgssaSSAConfig *cfg, StgssaSmallPath *T)
-{
-  const StgssaNetwork *net = cfg->net;
-  const PetscInt       S = net->S, R = net->R, ns = cfg->nsample;
-  int64_t             *x = T->w->x;
-  double               tnext;
-
-  PetscFunctionBegin;
-  if (T->a0 <= 0.0 || T->n >= cfg->max_events) {
-    T->info->end = T->a0 <= 0.0 ? STGSSA_TRAJ_ABSORBED : STGSSA_TRAJ_CAPPED;
-    T->active    = PETSC_FALSE;
-  } else {
-    const int lane = (int)(T->n % STGSSA_PHILOX_LANES);
-    if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)T->n, T->key, T->u1b, T->e2b);
-    tnext = T->t + T->e2b[lane] / T->a0;
-    if (PetscUnlikely(T->tsample < tnext)) {
-      while (T->next < ns && cfg->sample_times[T->next] < tnext) {
-        for (PetscInt s = 0; s < S; s++) T->samples[T->next * S + s] = x[s];
-        T->next++;
-      }
-      T->tsample = T->next < ns ? cfg->sample_times[T->next] : PETSC_INFINITY;
-    }
-    if (tnext > cfg->tfinal) T->active = PETSC_FALSE;
-    else {
-      const PetscInt j = StgssaSelectReactionCumulative(R, T->w->a, T->cum, T->u1b[lane] * T->a0);
-      PetscCall(StgssaJumpDense(net, j, x, tnext));
-      T->a0 = StgssaPropensitiesCumulative(net, x, T->w->a, T->cum);
-      T->t  = tnext;
-      T->n++;
-    }
-  }
-  if (!T->active) { /* absorbed or capped: the remaining sample times hold the last state */
-    for (; T->next < ns; T->next++)
-      for (PetscInt s = 0; s < S; s++) T->samples[T->next * S + s] = x[s];
-    T->info->events = T->n;
-  }
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode StgssaSSARunMany(const StgssaSSAConfig *cfg, PetscInt count, const uint64_t *traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
-{
-  const StgssaNetwork *net = cfg->net;
-  const PetscInt       len = cfg->nsample * net->S;
-
-  PetscFunctionBegin;
-  if (net->any_law || net->any_tdep || !net->nu_dense) {
-    for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARun(cfg, traj[k], &w[k], &samples[k * len], &info[k]));
-    PetscFunctionReturn(0);
-  }
-  if (StgssaTinyApplies(net)) PetscFunctionReturn(StgssaSSARunTiny_Private(cfg, count, traj, w, samples, info)); /* first-order networks */
-  for (PetscInt k0 = 0; k0 < count; k0 += STGSSA_SSA_MANY) {
-    StgssaSmallPath T[STGSSA_SSA_MANY];
-    const PetscInt  nk = PetscMin(STGSSA_SSA_MANY, count - k0);
-    PetscInt        nactive = nk;
-    for (PetscInt k = 0; k < nk; k++) {
-      StgssaSmallPath *P = &T[k];
-      PetscCheck(traj[k0 + k] <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj[k0 + k]);
-      P->key = StgssaRngKey(cfg->seed, traj[k0 + k]), P->w = &w[k0 + k], P->samples = &samples[(k0 + k) * len], P->info = &info[k0 + k];
-      P->active = PETSC_TRUE, P->next = 0, P->n = 0, P->t = cfg->t0, P->tsample = cfg->nsample > 0 ? cfg->sample_times[0] : PETSC_INFINITY;
-      P->info->end = STGSSA_TRAJ_TFINAL;
-      for (PetscInt s = 0; s < net->S; s++) P->w->x[s] = net->x0[s];
-      P->a0 = StgssaPropensitiesCumulative(net, P->w->x, P->w->a, P->cum);
-    }
-    while (nactive > 0) /* one event of each path per round: their dependency chains overlap */
-      for (PetscInt k = 0; k < nk; k++)
-        if (T[k].active) {
-          PetscCall(StgssaSmallPathStep(cfg, &T[k]));
-          if (!T[k].active) nactive--;
-        }
-  }
   PetscFunctionReturn(0);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
-  Private to the direct-method engines (ssa.c, ssa_tiny.c, stgs_small.c): the forward step on tiny
+  Private to the engines of several paths at once (ssa_many.c, stgs_small.c): the forward step on tiny
   first-order networks (R <= 16, S < 16, every propensity k_j x_s or k_j), as vectors of N lanes
   (N = 4, 8 or 16 >= R and >= S + 1, a compile-time constant; GCC vector types).
     - the state is kept as doubles too, xf = (double)x, with the slot S fixed at 1.0 so that
@@ -29,16 +29,20 @@ typedef struct {
   StgssaVi nui[STGSSA_TINY_N][STGSSA_TINY_N / 4]; /* nu_j */
 } StgssaTinyNet;
 
+/* The work's state and propensities arrays (of a StgssaSSAWork or a StgssaTangentWork). */
+typedef struct {
+  int64_t *x;
+  double  *a;
+} StgssaSSAWorkState;
+
 /* The state of one path: counts (int64 and double), propensities, partial sums. */
 typedef struct {
   StgssaVd xf[STGSSA_TINY_N / 4], a[STGSSA_TINY_N / 4], cum[STGSSA_TINY_N / 4];
   StgssaVi xi[STGSSA_TINY_N / 4];
 } StgssaTinyState;
 
-/* The tiny-network direct method applies. */
+/* The vector step applies (ssa_many.c). */
 PETSC_INTERN PetscBool StgssaTinyApplies(const StgssaNetwork *);
-/* StgssaSSARunMany for StgssaTinyApplies() (ssa_tiny.c). */
-PETSC_INTERN PetscErrorCode StgssaSSARunTiny_Private(const StgssaSSAConfig *, PetscInt count, const uint64_t *traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
 
 /* The smallest N for the network. */
 static inline PetscInt StgssaTinyWidth(const StgssaNetwork *net)
@@ -85,6 +89,22 @@ static inline __attribute__((always_inline)) double StgssaTinyStart(const Stgssa
   }
   ((double *)st->xf)[net->S] = 1.0;
   return StgssaTinyPropensities(tn, st, N);
+}
+
+/* A path's forward state at x0 for either step (N = 0: the dense step of ssa.h on the work's x and
+   a with partial sums cum; N > 0: the vector step in st): *x and *a point at the state and the
+   propensities; returns a_0. */
+static inline __attribute__((always_inline)) double StgssaForwardStart(const StgssaNetwork *net, const StgssaTinyNet *tn, StgssaSSAWorkState ws, StgssaTinyState *st, double *cum, int64_t **x, double **a, const PetscInt N)
+{
+  if (N) {
+    *x = (int64_t *)st->xi;
+    *a = (double *)st->a;
+    return StgssaTinyStart(net, tn, st, N);
+  }
+  for (PetscInt s = 0; s < net->S; s++) ws.x[s] = net->x0[s];
+  *x = ws.x;
+  *a = ws.a;
+  return StgssaPropensitiesCumulative(net, ws.x, ws.a, cum);
 }
 
 /* StgssaSelectReactionCumulative on the vectors. */

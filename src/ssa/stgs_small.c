@@ -78,16 +78,7 @@ static inline __attribute__((always_inline)) void StgssaSmallStart(const StgssaS
   for (PetscInt i = 0; i < net->R; i++) rec->nrx[i] = 0.0;
   for (PetscInt p = 0; p < tc->P; p++) rec->sigmadot[p] = rec->score_end[p] = 0.0;
   rec->sigma = 0.0;
-  if (N) {
-    T->a0 = StgssaTinyStart(net, tn, &T->st, N);
-    T->x  = (int64_t *)T->st.xi;
-    T->a  = (double *)T->st.a;
-  } else {
-    for (PetscInt s = 0; s < net->S; s++) w->x[s] = net->x0[s];
-    T->x  = w->x;
-    T->a  = w->a;
-    T->a0 = StgssaPropensitiesCumulative(net, w->x, w->a, T->cum);
-  }
+  T->a0      = StgssaForwardStart(net, tn, (StgssaSSAWorkState){w->x, w->a}, &T->st, T->cum, &T->x, &T->a, N);
 }
 
 /* The end of T's path: the last dwell, the remaining samples, the general loop's work and record fields. */

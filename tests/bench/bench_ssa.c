@@ -5,14 +5,16 @@
   -bench_seconds each), so that a drift of the machine's speed during the run hits all alike:
     baseline  a minimal hand-written direct-method SSA for this one model (xoshiro256+ RNG,
               propensities recomputed every event, no sampling), compiled with the same flags;
-    engine    StgssaSSARun (Philox counter-based RNG, general mass-action network);
+    engine    StgssaSSARunMany, -bench_batch paths per call (Philox counter-based RNG, the model as
+              a general network: on this first-order model the vector step of ssa_tiny.h);
     simulate  the whole simulate mode (StgssaEnsembleRun: engine + exact histograms + reduction);
     values    the derivative engine recording values only (P = 0);
-    ST-GS     the engine with ST-GS tangents, P = 3 (k_on, k_off, k_tx) and P = 4 (all rates);
+    ST-GS     StgssaSSARunTangentMany, -bench_batch paths per call: ST-GS tangents, P = 3 (k_on,
+              k_off, k_tx) and P = 4 (all rates);
     score     the engine with score-function derivatives, P = 3.
   Prints the median rate of each and the median over rounds of its ratio to the baseline of the
   same round, against issue 9's targets: plain >= 0.67, gradient (ST-GS, P = 3) >= 0.25.
-  usage: bench_ssa [-bench_seconds 0.25] [-bench_rounds 9] [-bench_tfinal 1000]
+  usage: bench_ssa [-bench_seconds 0.25] [-bench_rounds 9] [-bench_tfinal 1000] [-bench_batch 4]
 */
 #include <stgssa/stgssa.h>
 
@@ -65,7 +67,7 @@ static int64_t baseline_trajectory(Xoshiro *rng, double tfinal, int64_t *mfinal)
 }
 
 typedef enum { BENCH_BASELINE, BENCH_ENGINE, BENCH_SIMULATE, BENCH_VALUES, BENCH_STGS3, BENCH_STGS4, BENCH_SCORE3, BENCH_N } BenchKind;
-static const char *bench_names[BENCH_N] = {"baseline (minimal direct method)", "engine   (StgssaSSARun)", "simulate (StgssaEnsembleRun)", "values   (derivative engine, P = 0)", "ST-GS    tangents, P = 3", "ST-GS    tangents, P = 4", "score    derivatives, P = 3"};
+static const char *bench_names[BENCH_N] = {"baseline (minimal direct method)", "engine   (StgssaSSARunMany)", "simulate (StgssaEnsembleRun)", "values   (derivative engine, P = 0)", "ST-GS    tangents, P = 3", "ST-GS    tangents, P = 4", "score    derivatives, P = 3"};
 
 typedef struct {
   StgssaModel          model;
