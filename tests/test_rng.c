@@ -128,6 +128,23 @@ START_TEST(test_fastlog)
 }
 END_TEST
 
+/* StgssaUniformOpen32 (derivative draws): (w + 1/2) 2^-32 exactly, in the open interval, at both
+   ends and for 2^20 Philox words against the textbook form. */
+START_TEST(test_uniform32)
+{
+  StgssaPhiloxKey key = StgssaRngKey(5u, 6u);
+  ck_assert(StgssaUniformOpen32(0) == 0x1.0p-33);
+  ck_assert(StgssaUniformOpen32(UINT32_MAX) == 1.0 - 0x1.0p-33);
+  ck_assert(StgssaUniformOpen32(UINT32_MAX) < 1.0);
+  int same = 1;
+  for (int i = 0; i < (1 << 18); i++) {
+    StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(1, (uint64_t)i, 1), key);
+    for (int k = 0; k < 4; k++) same &= StgssaUniformOpen32(r.v[k]) == ((double)r.v[k] + 0.5) * 0x1.0p-32;
+  }
+  ck_assert(same);
+}
+END_TEST
+
 /* The branch-free forms of StgssaUniformOpen and StgssaFastLog (conversions by the exponent 2^52,
    the exponent of the log by a logical shift; written so that SSE2 vectorizes them) against the
    textbook forms they replaced, bit for bit: derivative draws of a given seed must not change. */
@@ -202,6 +219,7 @@ int main(void)
   tcase_add_test(tc, test_uniformity);
   tcase_add_test(tc, test_chi2_helper);
   tcase_add_test(tc, test_fastlog);
+  tcase_add_test(tc, test_uniform32);
   tcase_add_test(tc, test_bitwise_forms);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

@@ -8,10 +8,11 @@
   recomputed from scratch at every event, there is no dependency graph and no 8-event Philox
   batching; the random numbers come from the scalar StgssaPhilox4x32_10 with the counter layout of
   rng.h (key {trajectory, seed}, counter {block, event lo, event hi, iteration}):
-    block 0 of event n:   U1 = words (0,1), U2 = words (2,3);  tau_n = -log(U2)/a_0,
+    block 0 of event n:   U1 = words (0,1), U2 = words (2,3);  tau_n = -log(U2)/a_0 (the library's
+                          StgssaFastLog, so that forward values can be compared bit for bit),
                           j_n = first j with a_1 + ... + a_j > U1 a_0 (categorical inversion);
-    blocks >= 1 (ST-GS): uniform i (i = 0..R-1) is words (0,1) (i even) or (2,3) (i odd) of
-                          block 1 + i/2, E_i = -log u_i; the race is completed given the winner:
+    blocks >= 1 (ST-GS): uniform i (i = 0..R-1) is (w + 1/2) 2^-32 for word w = i % 4 of
+                          block 1 + i/4, E_i = -log u_i (libm); the race is completed given the winner:
                           T_j = E_j/a_0, T_i = T_j + E_i/a_i (other active i); the perturbed
                           log-propensities are l_i + G_i = -log T_i, pi = softmax(-log T / lambda).
   Tangents (theta_p = log k_p):
@@ -57,6 +58,7 @@
 #include <string.h>
 #include <petscsys.h>
 #include <stgssa/rng.h>
+#include <stgssa/fastlog.h>
 #include <stgssa/model.h>
 #include <stgssa/ssa.h>
 #include <stgssa/tangent.h>
@@ -416,7 +418,7 @@ static void ref_run(const DenseModel *m, double lambda, uint64_t traj, RefTraj *
     const StgssaPhiloxCtr b0  = StgssaPhilox4x32_10(StgssaRngCounter(ITERATION, (uint64_t)n, 0), key);
     const double          u1  = StgssaUniformOpen(b0.v[0], b0.v[1]);
     const double          u2  = StgssaUniformOpen(b0.v[2], b0.v[3]);
-    const double          tau = -log(u2) / a0;
+    const double          tau = -StgssaFastLog(u2) / a0;
     if (t + tau > m->tfinal) break;
     int    j = -1;
     double cum = 0.0;
@@ -428,8 +430,8 @@ static void ref_run(const DenseModel *m, double lambda, uint64_t traj, RefTraj *
     /* the Gumbels: the exponential race completed given the winner j */
     double E[MAXR], T[MAXR], g[MAXR], pi[MAXR], ld[MAXR][MAXP], pid[MAXR][MAXP], gmax = -INFINITY, psum = 0.0;
     for (int i = 0; i < R; i++) {
-      const StgssaPhiloxCtr bi = StgssaPhilox4x32_10(StgssaRngCounter(ITERATION, (uint64_t)n, (uint32_t)(1 + i / 2)), key);
-      E[i]                     = (i % 2 == 0) ? -log(StgssaUniformOpen(bi.v[0], bi.v[1])) : -log(StgssaUniformOpen(bi.v[2], bi.v[3]));
+      const StgssaPhiloxCtr bi = StgssaPhilox4x32_10(StgssaRngCounter(ITERATION, (uint64_t)n, (uint32_t)(1 + i / 4)), key);
+      E[i]                     = -log(((double)bi.v[i % 4] + 0.5) * 0x1.0p-32);
     }
     for (int i = 0; i < R; i++) {
       if (a[i] <= 0.0) continue;
@@ -866,6 +868,123 @@ START_TEST(test_fd_models_consistent)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------ */
+/* The small-network ST-GS engine (src/ssa/stgs_small.c) against the general loop (tangent.c):   */
+/* the same numbers, bit for bit, in every field of the record (memcmp: sign of zero included).  */
+/* The general loop is forced by a copy of the network without its dense rows (nu_dense = NULL). */
+
+/* a 6-parameter network (P = 6: the 8-wide padded tangents), binomial and first-order propensities */
+static const char *six_text = "begin parameters\n k1 8\n k2 0.5\n k3 1.5\n k4 0.7\n k5 0.02\n k6 0.9\nend parameters\n"
+                              "begin species\n A 3\n B 0\n C 1\nend species\n"
+                              "begin reactions\n 0 -> A k1\n A -> 0 k2\n A -> B k3\n B -> A k4\n 2 A -> C k5\n C -> 2 A k6\nend reactions\n";
+
+static void compare_small_general(const char *name, const char *text, PetscInt P, const PetscInt *param, PetscInt nobs, const PetscInt *obs, double tfinal, double w0, double w1, double lambda, double count_from)
+{
+  const double        times[5] = {0.0, 0.3 * tfinal, 0.5 * tfinal, 0.9 * tfinal, tfinal};
+  Lib                 L;
+  StgssaNetwork       general;
+  StgssaSSAConfig     cfg;
+  StgssaTangentConfig tc;
+  StgssaTangentWork   w1s, w2s;
+  StgssaTangentRecord r1, r2;
+  int64_t             nev = 0;
+
+  lib_open(text, &L);
+  ck_assert_msg(L.net->nu_dense != NULL, "%s: the network should be small enough for the dense engine", name);
+  general          = *L.net;
+  general.nu_dense = NULL; /* the general loop (and the sparse forward step) */
+  memset(&cfg, 0, sizeof(cfg));
+  memset(&tc, 0, sizeof(tc));
+  cfg.seed = SEED, cfg.iteration = ITERATION, cfg.tfinal = tfinal, cfg.max_events = 10000000, cfg.nsample = 5, cfg.sample_times = times;
+  tc.type = STGSSA_GRADIENT_STGS, tc.P = P, tc.rxn_param = param, tc.lambda = lambda, tc.nobs = nobs, tc.obs = obs;
+  tc.window = PETSC_TRUE, tc.w0 = w0, tc.w1 = w1, tc.count_from = count_from;
+  ck_assert(!StgssaTangentWorkCreate(L.net, P, &w1s));
+  ck_assert(!StgssaTangentWorkCreate(L.net, P, &w2s));
+  ck_assert(!StgssaTangentRecordCreate(5, nobs, L.net->R, P, &r1));
+  ck_assert(!StgssaTangentRecordCreate(5, nobs, L.net->R, P, &r2));
+  for (uint64_t traj = 0; traj < NTRAJ; traj++) {
+    StgssaTrajInfo i1, i2;
+    cfg.net = L.net;
+    ck_assert(!StgssaSSARunTangent(&cfg, &tc, traj, &w1s, &r1, &i1));
+    cfg.net = &general;
+    ck_assert(!StgssaSSARunTangent(&cfg, &tc, traj, &w2s, &r2, &i2));
+    nev += r1.events;
+    ck_assert_msg(i1.events == i2.events && i1.end == i2.end && r1.events == r2.events && r1.events_counted == r2.events_counted, "%s traj %d: events %lld / %lld", name, (int)traj, (long long)i1.events, (long long)i2.events);
+#define SAME(f, n) ck_assert_msg(!memcmp(r1.f, r2.f, (size_t)(n) * sizeof(double)), "%s lambda %g traj %d: " #f " differs between the small and the general engine", name, lambda, (int)traj)
+    SAME(x, 5 * nobs);
+    SAME(xdot, 5 * nobs * P);
+    SAME(wavg, nobs);
+    SAME(wavgdot, nobs * P);
+    SAME(nrx, L.net->R);
+    SAME(nrxdot, L.net->R * P);
+    ck_assert(!memcmp(w1s.xdot, w2s.xdot, (size_t)(L.net->S * P) * sizeof(double)) && !memcmp(w1s.tdot, w2s.tdot, (size_t)P * sizeof(double)));
+#undef SAME
+  }
+  ck_assert_msg(nev >= 5 * NTRAJ, "%s: only %lld events", name, (long long)nev);
+  { /* the interleaved entry points (groups of trajectories, and a remainder) against one at a time */
+    enum { NM = 7 };
+    StgssaTangentWork   wm[NM];
+    StgssaTangentRecord rm[NM];
+    StgssaSSAWork       sw[NM], s1;
+    StgssaTrajInfo      im[NM], i1;
+    uint64_t            traj[NM];
+    int64_t             sm[NM * 5 * 16], s1m[5 * 16];
+    ck_assert(L.net->S <= 16);
+    cfg.net = L.net;
+    for (int k = 0; k < NM; k++) {
+      traj[k] = (uint64_t)(3 * k + 1);
+      ck_assert(!StgssaTangentWorkCreate(L.net, P, &wm[k]));
+      ck_assert(!StgssaTangentRecordCreate(5, nobs, L.net->R, P, &rm[k]));
+      ck_assert(!StgssaSSAWorkCreate(L.net, &sw[k]));
+    }
+    ck_assert(!StgssaSSAWorkCreate(L.net, &s1));
+    ck_assert(!StgssaSSARunTangentMany(&cfg, &tc, NM, traj, wm, rm, im));
+    ck_assert(!StgssaSSARunMany(&cfg, NM, traj, sw, sm, im));
+    for (int k = 0; k < NM; k++) {
+      StgssaTrajInfo it;
+      ck_assert(!StgssaSSARunTangent(&cfg, &tc, traj[k], &w1s, &r1, &it));
+      ck_assert_msg(rm[k].events == r1.events && !memcmp(rm[k].xdot, r1.xdot, (size_t)(5 * nobs * P) * sizeof(double)) && !memcmp(rm[k].wavgdot, r1.wavgdot, (size_t)(nobs * P) * sizeof(double)) && !memcmp(rm[k].nrxdot, r1.nrxdot, (size_t)(L.net->R * P) * sizeof(double)),
+                    "%s: StgssaSSARunTangentMany trajectory %d differs from StgssaSSARunTangent", name, (int)traj[k]);
+      ck_assert(!StgssaSSARun(&cfg, traj[k], &s1, s1m, &i1));
+      ck_assert_msg(im[k].events == i1.events && im[k].end == i1.end && !memcmp(&sm[k * 5 * L.net->S], s1m, (size_t)(5 * L.net->S) * sizeof(int64_t)), "%s: StgssaSSARunMany trajectory %d differs from StgssaSSARun", name, (int)traj[k]);
+      cfg.net = &general; /* and the sparse forward step */
+      ck_assert(!StgssaSSARun(&cfg, traj[k], &s1, s1m, &i1));
+      ck_assert_msg(im[k].events == i1.events && !memcmp(&sm[k * 5 * L.net->S], s1m, (size_t)(5 * L.net->S) * sizeof(int64_t)), "%s: the dense forward step differs from the sparse one, trajectory %d", name, (int)traj[k]);
+      cfg.net = L.net;
+    }
+    for (int k = 0; k < NM; k++) {
+      ck_assert(!StgssaTangentWorkDestroy(&wm[k]));
+      ck_assert(!StgssaTangentRecordDestroy(&rm[k]));
+      ck_assert(!StgssaSSAWorkDestroy(&sw[k]));
+    }
+    ck_assert(!StgssaSSAWorkDestroy(&s1));
+  }
+  ck_assert(!StgssaTangentRecordDestroy(&r1));
+  ck_assert(!StgssaTangentRecordDestroy(&r2));
+  ck_assert(!StgssaTangentWorkDestroy(&w1s));
+  ck_assert(!StgssaTangentWorkDestroy(&w2s));
+  lib_close(&L);
+}
+
+/* loop index i: models without entropy production, lambda 1 or 0.3, burn-in of the path observables or not */
+START_TEST(test_small_engine_bitwise)
+{
+  static const DenseModel *const small[] = {&telegraph, &dimer, &birthdeath, &decay, &branch, &birth};
+  const DenseModel              *m       = small[_i / 4];
+  const double                   lambda  = _i % 2 ? 0.3 : 1.0;
+  compare_small_general(m->name, m->text, m->P, m->param, m->nobs, m->obs, m->tfinal, m->w0, m->w1, lambda, (_i / 2) % 2 ? 0.5 * m->tfinal : 0.0);
+}
+END_TEST
+
+START_TEST(test_small_engine_bitwise_p6)
+{
+  static const PetscInt param[6] = {0, 1, 2, 3, 4, 5}, param3[6] = {0, -1, 1, -1, 2, -1}, obs[3] = {0, 1, 2};
+  compare_small_general("six", six_text, 6, param, 3, obs, 5.0, 1.0, 4.0, 1.0, 0.0);
+  compare_small_general("six", six_text, 6, param, 3, obs, 5.0, 1.0, 4.0, 0.3, 1.0);
+  compare_small_general("six, 3 fitted", six_text, 3, param3, 2, obs, 5.0, 0.0, 5.0, 1.0, 0.0);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s  = suite_create("tangent");
@@ -881,6 +1000,8 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_fd_models_consistent);
   tcase_add_test(tc, test_fd_pure_birth);
   tcase_add_test(tc, test_fd_pure_decay);
+  tcase_add_loop_test(tc, test_small_engine_bitwise, 0, 24);
+  tcase_add_test(tc, test_small_engine_bitwise_p6);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
-  A branch-free natural logarithm for positive normal doubles, used for draws that feed only
-  derivative estimators (never the forward SSA path, which uses libm's log).
+  A branch-free natural logarithm for positive normal doubles, used for every exponential draw of
+  the direct method (the forward waiting time and the ST-GS race): vectorizable, and the same
+  numbers on every machine and C library (libm's log differs between versions and CPUs' code
+  paths in the last bit).
 
   x = m 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1)/(m + 1), |s| <= 0.1716,
     2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ... + s^19/19) + R,   |R| <= 2 s^21/21 / (1 - s^2) < 1.1e-17,

@@ -13,6 +13,11 @@
 /* Reaction network in compressed form, the engine's read-only input. Mass-action reactions use
    k, react_* and the fast paths of order1; reactions with a rate law (issue 7) have order1 = -3
    and are evaluated through StgssaPropensityAt with a StgssaLawEnv. */
+/* Small networks (R*S up to this) also keep nu as dense rows: the engines then jump and recompute
+   every propensity without data-dependent branches, which is faster than following the dependency
+   graph when R is small (measured by tests/bench/bench_ssa). */
+#define STGSSA_DENSE_MAX 256
+
 typedef struct {
   PetscInt  S, R;                          /* species, reactions */
   int64_t  *x0;                            /* [S] initial counts */
@@ -24,6 +29,7 @@ typedef struct {
   int64_t  *nu_delta;                      /* nu_j for that species (p_j - r_j), nonzero */
   PetscInt *order1;                        /* [R] species s if a_j = k_j x_s (one reactant, coefficient 1), -1 if a_j = k_j, -2 otherwise, -3 rate law */
   PetscInt *dep_ptr, *dep;                 /* [R+1], reactions whose propensity changes when reaction j fires: dep[dep_ptr[j]..dep_ptr[j+1]-1] */
+  int64_t  *nu_dense;                      /* [R*S] nu_j as dense rows when R*S <= STGSSA_DENSE_MAX (small networks), else NULL */
   /* rate laws and inputs (issue 7) */
   const StgssaModelDef *def;               /* definition the network was built from (names and lines for messages) */
   PetscInt              nparams;

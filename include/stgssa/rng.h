@@ -8,7 +8,8 @@
     key     = { trajectory index (global, < 2^32), seed }
     counter = { block within the event, event low 32 bits, event high 32 bits, iteration }
   Block 0 of an event drives the forward SSA step; blocks >= 1 are reserved for draws that only
-  derivative estimators need, so that the forward path never depends on the estimator.
+  derivative estimators need, so that the forward path never depends on the estimator (ST-GS:
+  reaction i's exponential from word i % 4 of block 1 + i / 4, StgssaUniformOpen32).
 */
 #ifndef STGSSA_RNG_H
 #define STGSSA_RNG_H
@@ -70,6 +71,16 @@ static inline double StgssaUniformOpen(uint32_t hi, uint32_t lo)
   double         d;
   memcpy(&d, &dbits, sizeof(d));
   return ((d - 0x1.0p52) + 0.5) * 0x1.0p-52; /* d - 2^52 = (double)bits exactly; SSE2 vectorizes this, not (double)bits */
+}
+
+/* Uniform double in the open interval (0, 1) from one word w: (w + 1/2) 2^-32, within
+   [2^-33, 1 - 2^-33] (32 bits: for draws that feed only derivative estimators). */
+static inline double StgssaUniformOpen32(uint32_t w)
+{
+  const uint64_t dbits = (uint64_t)w | 0x4330000000000000ull; /* the double 2^52 + w */
+  double         d;
+  memcpy(&d, &dbits, sizeof(d));
+  return ((d - 0x1.0p52) + 0.5) * 0x1.0p-32;
 }
 
 static inline StgssaPhiloxKey StgssaRngKey(uint32_t seed, uint64_t trajectory)

@@ -9,6 +9,7 @@
 #include <stgssa/model.h>
 #include <stgssa/rng.h>
 #include <math.h>
+#include <stgssa/fastlog.h>
 
 typedef struct {
   const StgssaNetwork *net;
@@ -76,6 +77,11 @@ PETSC_EXTERN PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *);
 
 /* Simulate trajectory `traj`; samples[i*S + s] receives x_s(sample_times[i]). Not collective. */
 PETSC_EXTERN PetscErrorCode StgssaSSARun(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
+/* StgssaSSARun of trajectories traj[0..count) into w[k], samples[k * nsample * S ..], info[k]: the
+   same numbers, bit for bit; small time-independent mass-action networks (nu_dense) advance
+   STGSSA_SSA_MANY paths together, one event each per round (their dependency chains overlap). */
+#define STGSSA_SSA_MANY 4
+PETSC_EXTERN PetscErrorCode StgssaSSARunMany(const StgssaSSAConfig *, PetscInt count, const uint64_t *traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
 /* The same process by the next-reaction method (src/ssa/nrm.c): equal in law to StgssaSSARun, not
    path by path (other random numbers). Time-independent propensities only (refuses net->any_tdep).
    RNG: key (seed, traj) as StgssaSSARun; the k-th fresh exponential of reaction i (k = 0, 1, ...)
@@ -143,6 +149,46 @@ static inline PetscInt StgssaSelectReaction(PetscInt R, const double *a, double 
   return 0;
 }
 
+/* Small networks: every propensity recomputed into a, their partial sums into cum (cum[R-1] = a_0,
+   the sum StgssaPropensitiesAll forms, in the same order, so the same double); returns a_0. */
+static inline double StgssaPropensitiesCumulative(const StgssaNetwork *net, const int64_t *x, double *restrict a, double *restrict cum)
+{
+  double a0 = 0.0;
+  for (PetscInt j = 0; j < net->R; j++) {
+    a[j] = StgssaPropensity(net, j, x);
+    a0 += a[j];
+    cum[j] = a0;
+  }
+  return a0;
+}
+
+/* StgssaSelectReaction from the partial sums, without data-dependent branches: the partial sums
+   are non-decreasing (a_j >= 0 and rounding is monotone), so the first index whose partial sum
+   exceeds the target is the number of partial sums that do not; the comparisons are independent
+   of each other, off the chain of additions. The rounding case falls back. Same answer, bit for bit. */
+static inline PetscInt StgssaSelectReactionCumulative(PetscInt R, const double *a, const double *restrict cum, double target)
+{
+  PetscInt j = 0;
+  for (PetscInt i = 0; i < R; i++) j += (PetscInt)(cum[i] <= target);
+  return PetscLikely(j < R) ? j : StgssaSelectReaction(R, a, target);
+}
+
+/* StgssaJump through the dense row nu_dense[j*S..]: every species, no branch on which change. */
+static inline PetscErrorCode StgssaJumpDense(const StgssaNetwork *net, PetscInt j, int64_t *x, double t)
+{
+  const PetscInt           S  = net->S;
+  const int64_t *restrict  nd = &net->nu_dense[j * S];
+  int                      over = 0;
+  for (PetscInt s = 0; s < S; s++) {
+    x[s] += nd[s];
+    over |= x[s] > STGSSA_COUNT_MAX;
+  }
+  if (PetscUnlikely(over))
+    for (PetscInt s = 0; s < S; s++)
+      if (x[s] > STGSSA_COUNT_MAX) return StgssaCountOverflowError(net, j, x, s, t);
+  return 0;
+}
+
 /* a_0 = sum_j a_j in index order, recomputing every propensity. */
 static inline double StgssaPropensitiesAll(const StgssaNetwork *net, const int64_t *x, double *a)
 {
@@ -164,7 +210,7 @@ static inline void StgssaForwardDraws8(uint32_t iteration, uint64_t event0, Stgs
   StgssaPhiloxEvents8(iteration, event0, 0, key, rbuf);
   for (int l = 0; l < STGSSA_PHILOX_LANES; l++) {
     u1[l] = StgssaUniformOpen(rbuf[0][l], rbuf[1][l]);
-    e2[l] = -log(StgssaUniformOpen(rbuf[2][l], rbuf[3][l]));
+    e2[l] = -StgssaFastLog(StgssaUniformOpen(rbuf[2][l], rbuf[3][l]));
   }
 }
 

@@ -80,7 +80,10 @@ typedef struct {
   double      *gint;        /* [P] integrals over a dwell */
   double      *breaks;      /* [nbreaks] breakpoints of table inputs, ascending */
   PetscInt     nbreaks;
+  double      *recip;       /* [STGSSA_RECIP_N] 1.0/n (n >= 1) as the division gives it */
+  double      *dE;          /* [ceil(R/4)*4][8] ST-GS derivative draws of eight events */
 } StgssaTangentWork;
+#define STGSSA_RECIP_N 1024
 
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *);
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *);
@@ -93,5 +96,9 @@ PETSC_EXTERN PetscErrorCode StgssaTangentCheckEvent(const StgssaSSAConfig *, con
 
 /* Simulate trajectory traj with derivatives of the kind tcfg->type (STGS or SCORE). */
 PETSC_EXTERN PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *, const StgssaTangentConfig *, uint64_t traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
+/* StgssaSSARunTangent of trajectories traj[0..count) into w[k], rec[k], info[k] (one work and one
+   record per trajectory): the same numbers, bit for bit; where the small-network ST-GS engine
+   applies, trajectories advance in interleaved groups (faster: independent dependency chains). */
+PETSC_EXTERN PetscErrorCode StgssaSSARunTangentMany(const StgssaSSAConfig *, const StgssaTangentConfig *, PetscInt count, const uint64_t *traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
 
 #endif

@@ -11,6 +11,7 @@ PetscErrorCode StgssaNetworkDestroy_Private(StgssaNetwork *net)
   PetscCall(PetscFree3(net->nu_ptr, net->nu_species, net->nu_delta));
   PetscCall(PetscFree(net->order1));
   PetscCall(PetscFree2(net->dep_ptr, net->dep));
+  PetscCall(PetscFree(net->nu_dense));
   PetscCall(PetscFree4(net->pv, net->law, net->law_full, net->tdep));
   PetscCall(PetscFree2(net->lawsp_ptr, net->lawsp));
   PetscCall(PetscMemzero(net, sizeof(*net)));
@@ -212,5 +213,10 @@ PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *d, StgssaNetwork
   PetscCall(PetscFree2(delta, delta_of));
   PetscCall(StgssaNetworkBuildLaws(d, net));
   PetscCall(StgssaNetworkBuildDependencies(net));
+  if (net->R * net->S <= STGSSA_DENSE_MAX) { /* dense rows of nu for the small-network engines */
+    PetscCall(PetscCalloc1(net->R * net->S, &net->nu_dense));
+    for (PetscInt j = 0; j < net->R; j++)
+      for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) net->nu_dense[j * net->S + net->nu_species[u]] = net->nu_delta[u];
+  }
   PetscFunctionReturn(0);
 }

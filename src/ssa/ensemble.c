@@ -294,7 +294,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
 {
   const StgssaNetwork *net;
   StgssaSSAConfig      cfg;
-  StgssaSSAWork        work;
+  StgssaSSAWork        work[STGSSA_SSA_MANY];
   int64_t             *samples;
   PetscInt64           start = 0, end = 0, local[3] = {0, 0, 0}, global[3];
   PetscLogDouble       t0, t1;
@@ -314,19 +314,29 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   cfg.max_events   = e->max_events;
   cfg.nsample      = e->nsample;
   cfg.sample_times = e->sample_times;
-  PetscCall(StgssaSSAWorkCreate(net, &work));
-  PetscCall(PetscMalloc1(e->nsample * net->S, &samples));
+  for (PetscInt q = 0; q < STGSSA_SSA_MANY; q++) PetscCall(StgssaSSAWorkCreate(net, &work[q]));
+  PetscCall(PetscMalloc1(STGSSA_SSA_MANY * e->nsample * net->S, &samples));
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogEventBegin(STGSSA_Simulate, 0, 0, 0, 0));
-  for (PetscInt64 i = start; i < end; i++) {
-    StgssaTrajInfo info;
-    if (e->method == STGSSA_SSA_NRM) PetscCall(StgssaSSARunNRM(&cfg, (uint64_t)i, &work, samples, &info));
-    else PetscCall(StgssaSSARun(&cfg, (uint64_t)i, &work, samples, &info));
-    local[0] += info.events;
-    local[1] += info.end == STGSSA_TRAJ_ABSORBED;
-    local[2] += info.end == STGSSA_TRAJ_CAPPED;
-    for (PetscInt k = 0; k < e->nsample; k++)
-      for (PetscInt o = 0; o < e->nobs; o++) PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, o, &samples[k * net->S])));
+  for (PetscInt64 i0 = start; i0 < end;) {
+    StgssaTrajInfo info[STGSSA_SSA_MANY];
+    uint64_t       traj[STGSSA_SSA_MANY];
+    PetscInt       nb = 1;
+    if (e->method == STGSSA_SSA_NRM) PetscCall(StgssaSSARunNRM(&cfg, (uint64_t)i0, &work[0], samples, &info[0]));
+    else { /* direct method: paths in groups (interleaved on small networks; the same numbers) */
+      nb = (PetscInt)PetscMin((PetscInt64)STGSSA_SSA_MANY, end - i0);
+      for (PetscInt q = 0; q < nb; q++) traj[q] = (uint64_t)(i0 + q);
+      PetscCall(StgssaSSARunMany(&cfg, nb, traj, work, samples, info));
+    }
+    for (PetscInt q = 0; q < nb; q++) {
+      const int64_t *smp = &samples[q * e->nsample * net->S];
+      local[0] += info[q].events;
+      local[1] += info[q].end == STGSSA_TRAJ_ABSORBED;
+      local[2] += info[q].end == STGSSA_TRAJ_CAPPED;
+      for (PetscInt k = 0; k < e->nsample; k++)
+        for (PetscInt o = 0; o < e->nobs; o++) PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, o, &smp[k * net->S])));
+    }
+    i0 += nb;
   }
   PetscCall(PetscLogEventEnd(STGSSA_Simulate, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
@@ -353,7 +363,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
                           "The model may be explosive; raise the cap or shorten -stgssa_tfinal.\n",
                           e->ncapped, e->ntraj, e->max_events, (double)e->tfinal));
   PetscCall(PetscFree(samples));
-  PetscCall(StgssaSSAWorkDestroy(&work));
+  for (PetscInt q = 0; q < STGSSA_SSA_MANY; q++) PetscCall(StgssaSSAWorkDestroy(&work[q]));
   PetscFunctionReturn(0);
 }
 

@@ -19,6 +19,9 @@
 #include <stgssa/fsp.h>
 #include "../stgssa_impl.h"
 
+/* gradient-mode trajectories per StgssaSSARunTangentMany call (the small-network ST-GS engine interleaves them) */
+#define STGSSA_EVAL_MANY 4
+
 struct _p_StgssaEvaluator {
   MPI_Comm             comm;
   StgssaEnsemble       ens;
@@ -631,8 +634,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   const PetscInt64       N = e->smp.ntraj, Ng = e->ntraj_grad;
   StgssaSSAConfig        cfg;
   StgssaTangentConfig    tc;
-  StgssaTangentWork      work;
-  StgssaTangentRecord    rec;
+  StgssaTangentWork      work[STGSSA_EVAL_MANY]; /* one per trajectory of a StgssaSSARunTangentMany call */
+  StgssaTangentRecord    rec[STGSSA_EVAL_MANY];
   StgssaExactSum        *acc;     /* [K][4] blocks: values (all), values (grad), derivatives, scores */
   const PetscInt         blk = M + M + M * P + M * P;
   double                *o, *od, *sc, *o2, *hp, *hdp;
@@ -666,63 +669,81 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.rev           = e->entropy ? e->rev : NULL;
   tc.count_from    = e->count_from;
   tc.locate        = NULL;
-  PetscCall(StgssaTangentWorkCreate(&e->net, P, &work));
-  PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec));
+  for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) {
+    PetscCall(StgssaTangentWorkCreate(&e->net, P, &work[q]));
+    PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec[q]));
+  }
   PetscCall(PetscMalloc6(M, &o, M * P, &od, M * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));
   PetscCall(PetscMalloc1((size_t)K * blk, &acc));
   for (PetscInt i = 0; i < K * blk; i++) StgssaExactSumZero(&acc[i]);
   PetscCall(PetscArrayzero(sc, M * P));
 
   PetscCall(PetscLogEventBegin(STGSSA_Tangents, 0, 0, 0, 0));
-  for (PetscInt64 i = start; i < end; i++) {
-    StgssaTrajInfo       info;
-    const PetscBool      grad = (PetscBool)(i < Ng);
-    StgssaTangentConfig  tcv  = tc;
-    if (!grad || e->type == STGSSA_GRADIENT_FD) tcv.P = 0, tcv.type = STGSSA_GRADIENT_FD; /* values only */
-    rec.P = tcv.P;
+  for (PetscInt64 i0 = start; i0 < end;) {
+    StgssaTrajInfo      info[STGSSA_EVAL_MANY];
+    uint64_t            traj[STGSSA_EVAL_MANY];
+    StgssaTangentConfig tcv = tc;
+    const PetscBool     grad0 = (PetscBool)(i0 < Ng);
+    PetscInt            nb    = 1;
+    if (!grad0 || e->type == STGSSA_GRADIENT_FD) tcv.P = 0, tcv.type = STGSSA_GRADIENT_FD; /* values only */
+    /* ST-GS gradient trajectories in pairs (interleaved where the small-network engine applies);
+       the records are then taken in index order as one at a time */
+    if (grad0 && e->type == STGSSA_GRADIENT_STGS)
+      while (nb < STGSSA_EVAL_MANY && i0 + nb < end && i0 + nb < Ng) nb++;
+    for (PetscInt q = 0; q < nb; q++) traj[q] = (uint64_t)(i0 + q), rec[q].P = tcv.P;
     cfg.net = &e->net;
-    PetscBool            capped;
-    PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
-    events += info.events;
-    cnt[0] += info.events;
-    cnt[1] += info.end == STGSSA_TRAJ_ABSORBED;
-    capped = (PetscBool)(info.end == STGSSA_TRAJ_CAPPED);
-    StgssaEvaluatorObservables(e, &rec, o, grad && e->type != STGSSA_GRADIENT_FD ? od : NULL, sc, hp, hdp);
-    if (!StgssaAllFinite(o, M)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, o, M, 0, "value"));
-    if (grad && e->type != STGSSA_GRADIENT_FD && !StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, od, M * P, P, "derivative"));
-    if (grad && e->type == STGSSA_GRADIENT_SCORE && !StgssaAllFinite(sc, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, sc, M * P, P, "score"));
-    StgssaAccumulate(&acc[StgssaBatchOf(i, N, K) * blk], o, M);
-    if (!grad) {
-      cnt[2] += capped;
-      continue;
-    }
-    if (e->type == STGSSA_GRADIENT_FD) { /* central differences along the same random numbers */
-      for (PetscInt p = 0; p < P; p++) {
-        cfg.net = &e->net_fd[2 * p];
-        PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
-        events += info.events;
-        capped = (PetscBool)(capped || info.end == STGSSA_TRAJ_CAPPED);
-        StgssaEvaluatorObservables(e, &rec, o2, NULL, NULL, hp, hdp);
-        for (PetscInt m = 0; m < M; m++) od[m * P + p] = o2[m];
-        cfg.net = &e->net_fd[2 * p + 1];
-        PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, &work, &rec, &info));
-        events += info.events;
-        capped = (PetscBool)(capped || info.end == STGSSA_TRAJ_CAPPED);
-        StgssaEvaluatorObservables(e, &rec, o2, NULL, NULL, hp, hdp);
-        for (PetscInt m = 0; m < M; m++) od[m * P + p] = (od[m * P + p] - o2[m]) / (2 * e->fd_h);
+    PetscCall(StgssaSSARunTangentMany(&cfg, &tcv, nb, traj, work, rec, info));
+    for (PetscInt q = 0; q < nb; q++) {
+      const PetscInt64     i    = i0 + q;
+      const PetscBool      grad = (PetscBool)(i < Ng);
+      StgssaTangentWork   *wk   = &work[q];
+      StgssaTangentRecord *rc   = &rec[q];
+      PetscBool            capped;
+      cfg.net = &e->net;
+      events += info[q].events;
+      cnt[0] += info[q].events;
+      cnt[1] += info[q].end == STGSSA_TRAJ_ABSORBED;
+      capped = (PetscBool)(info[q].end == STGSSA_TRAJ_CAPPED);
+      StgssaEvaluatorObservables(e, rc, o, grad && e->type != STGSSA_GRADIENT_FD ? od : NULL, sc, hp, hdp);
+      if (!StgssaAllFinite(o, M)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, o, M, 0, "value"));
+      if (grad && e->type != STGSSA_GRADIENT_FD && !StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, od, M * P, P, "derivative"));
+      if (grad && e->type == STGSSA_GRADIENT_SCORE && !StgssaAllFinite(sc, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, sc, M * P, P, "score"));
+      StgssaAccumulate(&acc[StgssaBatchOf(i, N, K) * blk], o, M);
+      if (!grad) {
+        cnt[2] += capped;
+        continue;
       }
-      if (!StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, &work, &rec, od, M * P, P, "derivative"));
+      if (e->type == STGSSA_GRADIENT_FD) { /* central differences along the same random numbers */
+        StgssaTrajInfo fi;
+        for (PetscInt p = 0; p < P; p++) {
+          cfg.net = &e->net_fd[2 * p];
+          PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, wk, rc, &fi));
+          events += fi.events;
+          capped = (PetscBool)(capped || fi.end == STGSSA_TRAJ_CAPPED);
+          StgssaEvaluatorObservables(e, rc, o2, NULL, NULL, hp, hdp);
+          for (PetscInt m = 0; m < M; m++) od[m * P + p] = o2[m];
+          cfg.net = &e->net_fd[2 * p + 1];
+          PetscCall(StgssaSSARunTangent(&cfg, &tcv, (uint64_t)i, wk, rc, &fi));
+          events += fi.events;
+          capped = (PetscBool)(capped || fi.end == STGSSA_TRAJ_CAPPED);
+          StgssaEvaluatorObservables(e, rc, o2, NULL, NULL, hp, hdp);
+          for (PetscInt m = 0; m < M; m++) od[m * P + p] = (od[m * P + p] - o2[m]) / (2 * e->fd_h);
+        }
+        cfg.net = &e->net;
+        if (!StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, od, M * P, P, "derivative"));
+      }
+      cnt[2] += capped;
+      {
+        StgssaExactSum *a = &acc[StgssaBatchOf(i, Ng, K) * blk];
+        StgssaAccumulate(a + M, o, M);
+        StgssaAccumulate(a + 2 * M, od, M * P);
+        if (e->type == STGSSA_GRADIENT_SCORE) StgssaAccumulate(a + 2 * M + M * P, sc, M * P);
+      }
     }
-    cnt[2] += capped;
-    {
-      StgssaExactSum *a = &acc[StgssaBatchOf(i, Ng, K) * blk];
-      StgssaAccumulate(a + M, o, M);
-      StgssaAccumulate(a + 2 * M, od, M * P);
-      if (e->type == STGSSA_GRADIENT_SCORE) StgssaAccumulate(a + 2 * M + M * P, sc, M * P);
-    }
+    i0 += nb;
   }
   PetscCall(PetscLogEventEnd(STGSSA_Tangents, 0, 0, 0, 0));
-  rec.P = P;
+  for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) rec[q].P = P;
 
   /* one reduction of every exact sum, then the event count */
   PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
@@ -757,8 +778,10 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   }
   PetscCall(PetscFree(acc));
   PetscCall(PetscFree6(o, od, sc, o2, hp, hdp));
-  PetscCall(StgssaTangentRecordDestroy(&rec));
-  PetscCall(StgssaTangentWorkDestroy(&work));
+  for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) {
+    PetscCall(StgssaTangentRecordDestroy(&rec[q]));
+    PetscCall(StgssaTangentWorkDestroy(&work[q]));
+  }
   PetscCall(PetscTime(&t1));
   {
     /* the wall-time reduction also carries this rank's events (exact in a double below 2^53): load balance at no extra latency */

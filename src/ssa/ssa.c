@@ -5,6 +5,8 @@
   The forward step draws one Philox block (block 0 of the event counter; computed eight events
   at a time, bitwise the same as one at a time) and uses
     E_n = -log U_2,  tau_n = E_n / a_0(x_n)                                  (waiting time)
+  (log by StgssaFastLog, our own branch-free logarithm: at most 4 ulp from libm's, stated and
+  tested in test_rng, and the same on every machine and C library, unlike libm's)
     j_n = min { j : sum_{i<=j} a_i(x_n) > U_1 a_0(x_n) }                      (reaction)
   With -stgssa_initial steady the path starts at t0 = -burn-in (< 0). Propensities that depend
   on time (rate laws with t or time-varying inputs) are handled by thinning (thinning.c): there the
@@ -16,6 +18,12 @@
   the maximum is Gumbel(log a_0), the others are Gumbels truncated below it), from counter
   blocks >= 1. So forward values are bitwise the same with or without derivatives, and the plain
   engine pays for one Philox block and one logarithm per event.
+  Small networks (net->nu_dense) take a branch-free step: every propensity recomputed with its
+  partial sums, the reaction found by counting partial sums (StgssaSelectReactionCumulative) and
+  the jump through a dense row; the same numbers as the dependency-graph update.
+  StgssaSSARunMany advances several paths together on small networks, one event each per round:
+  an event is a chain of dependent operations (a_0 -> tau, partial sums -> j -> x -> a), and the
+  processor overlaps the chains of independent paths.
 */
 #include <stgssa/ssa.h>
 #include <stgssa/rng.h>
@@ -130,8 +138,10 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
     const int64_t        maxev   = cfg->max_events;
     const uint32_t       iter    = cfg->iteration;
     const PetscInt *restrict dep_ptr = net->dep_ptr, *restrict dep = net->dep;
+    const PetscBool          dense   = (PetscBool)(net->nu_dense != NULL);
     double               tsample = ns > 0 ? st[0] : PETSC_INFINITY; /* sample_times[next], or +inf when all are recorded */
-    a0 = StgssaPropensitiesAll(net, x, a);
+    double               cum[STGSSA_DENSE_MAX]; /* dense: partial sums of a */
+    a0 = dense ? StgssaPropensitiesCumulative(net, x, a, cum) : StgssaPropensitiesAll(net, x, a);
     for (;;) {
       double tnext;
       if (a0 <= 0.0) {
@@ -154,13 +164,19 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
         tsample = next < ns ? st[next] : PETSC_INFINITY;
       }
       if (tnext > tfinal) break;
-      const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);
-      PetscCall(StgssaJump(net, j, x, tnext));
-      /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
-         in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
-      for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) a[dep[d]] = StgssaPropensity(net, dep[d], x);
-      a0 = 0.0;
-      for (PetscInt i = 0; i < R; i++) a0 += a[i];
+      if (dense) { /* small network: no branch that depends on which reaction fired */
+        const PetscInt j = StgssaSelectReactionCumulative(R, a, cum, u1b[lane] * a0);
+        PetscCall(StgssaJumpDense(net, j, x, tnext));
+        a0 = StgssaPropensitiesCumulative(net, x, a, cum); /* the same values as the update below */
+      } else {
+        const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);
+        PetscCall(StgssaJump(net, j, x, tnext));
+        /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
+           in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
+        for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) a[dep[d]] = StgssaPropensity(net, dep[d], x);
+        a0 = 0.0;
+        for (PetscInt i = 0; i < R; i++) a0 += a[i];
+      }
       t = tnext;
       n++;
     }

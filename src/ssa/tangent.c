@@ -10,9 +10,9 @@
   reaction method: j_n = argmin_i T_i. Given the winner j_n (drawn by the forward pass), the race
   is completed exactly by memorylessness:
       T_{j_n} = E_0 / a_0,     T_i = T_{j_n} + E_i / a_i  (i != j_n, a_i > 0),
-  with fresh E's from counter blocks >= 1 (E = -log u with StgssaFastLog: these draws feed only
-  derivatives). Then (ℓ + G)_i = -log T_i and
-      pi_i    = softmax_i(-log T_i / lambda)      (at lambda = 1: pi_i ∝ 1/T_i)
+  with fresh E's from counter blocks >= 1 (tangent_impl.h: E_i = -log u, u from 32-bit word i % 4
+  of block 1 + i/4, StgssaFastLog: these draws feed only derivatives). Then (ℓ + G)_i = -log T_i and
+      pi_i    = softmax_i(-log T_i / lambda)      (StgssaRaceSoftmax: from r_i = T_j / T_i)
       ldot_i  = d_theta log a_i + sum_s (d log a_i / d x_s) xdot_s,
                 d log C(x, c)/dx = sum_{q<c} 1/(x - q)
       pidot_i = pi_i (ldot_i - sum_k pi_k ldot_k) / lambda
@@ -21,16 +21,19 @@
   Score function: d log P/d theta_p = sum_n [p = param(j_n)] - sum_n tau_n d a_0/d theta_p
   - (t - t_last) d a_0/d theta_p at any time t (the path up to t).
 */
-#include <stgssa/tangent.h>
+#include "tangent_impl.h"
 #include <stgssa/rng.h>
 #include <stgssa/fastlog.h>
 #include <math.h>
 
-/* Derivative counter blocks 1..STGSSA_TANGENT_BLOCKS (2 uniforms each, reactions 0..15) are
-   generated eight events at a time; further blocks (R > 16) one at a time. Same numbers. */
-#define STGSSA_TANGENT_BLOCKS 8
-
 const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "fsp", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
+
+/* StgssaDerivativeDraws8 compiled for AVX2 too, chosen at run time (the same IEEE operations lane
+   by lane, no contraction to FMA: the same numbers). */
+__attribute__((target_clones("avx2", "default"))) static void StgssaDerivativeDraws8Any(uint32_t iteration, uint64_t event0, StgssaPhiloxKey key, PetscInt R, double (*E)[STGSSA_PHILOX_LANES])
+{
+  StgssaDerivativeDraws8(iteration, event0, key, R, E);
+}
 
 PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *rec)
 {
@@ -65,6 +68,10 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
   for (PetscInt i = 0; i < net->ninputs; i++)
     if (net->def->inputs[i].kind == STGSSA_INPUT_TABLE) nb += net->def->inputs[i].npieces - 1;
   PetscCall(PetscCalloc4(net->nparams + 1, &w->dk, net->S, &w->dx, P + 1, &w->gint, nb + 1, &w->breaks));
+  PetscCall(PetscMalloc1(STGSSA_RECIP_N, &w->recip));
+  PetscCall(PetscMalloc1(((net->R + 3) / 4) * 4 * STGSSA_PHILOX_LANES, &w->dE));
+  w->recip[0] = PETSC_INFINITY;
+  for (PetscInt m = 1; m < STGSSA_RECIP_N; m++) w->recip[m] = 1.0 / (double)m;
   w->nbreaks = 0;
   for (PetscInt i = 0; i < net->ninputs; i++) /* breakpoints of the table inputs, ascending, distinct */
     if (net->def->inputs[i].kind == STGSSA_INPUT_TABLE)
@@ -82,6 +89,8 @@ PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
   PetscCall(StgssaLawEnvDestroy(&w->env));
   PetscCall(StgssaThinDestroy(&w->thin));
   PetscCall(PetscFree4(w->dk, w->dx, w->gint, w->breaks));
+  PetscCall(PetscFree(w->recip));
+  PetscCall(PetscFree(w->dE));
   PetscFunctionReturn(0);
 }
 
@@ -223,47 +232,20 @@ static PetscErrorCode StgssaActualA0(const StgssaNetwork *net, const int64_t *x,
   PetscFunctionReturn(0);
 }
 
-/* Accumulate the dwell [t0, t1) in state x into the window average (and its tangent). */
-static inline void StgssaWindowDwell(const StgssaTangentConfig *tc, StgssaTangentRecord *rec, const int64_t *x, const double *xdot, double t0, double t1, const double *tdot0, const double *taudot, PetscBool t1_is_event)
-{
-  const PetscInt P = tc->P;
-  const double   lo = t0 > tc->w0 ? t0 : tc->w0, hi = t1 < tc->w1 ? t1 : tc->w1, W = tc->w1 - tc->w0;
-  if (hi <= lo) return;
-  for (PetscInt o = 0; o < tc->nobs; o++) {
-    const double v = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-    rec->wavg[o] += v * (hi - lo) / W;
-    for (PetscInt p = 0; p < P; p++) {
-      /* d(hi - lo): the ends move with the event times when they are inside the window */
-      double dlen = 0.0;
-      if (t1_is_event && t1 < tc->w1) dlen += tdot0[p] + taudot[p];
-      if (t0 > tc->w0) dlen -= tdot0[p];
-      rec->wavgdot[o * P + p] += (StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p) * (hi - lo) + v * dlen) / W;
-    }
-  }
-}
-
-/* The ST-GS softmax of a mass-action network without time dependence, after the race is complete
-   (w->arrive): pi, ldot, pidot and dtau, operation for operation the general loop below (same
+/* ST-GS tangents of a mass-action network without time dependence, after StgssaRaceSoftmax (w->pi):
+   ldot, pidot and dtau, operation for operation the general loop below and stgs_small.c (same
    values in the same order); P is a constant where it is inlined (StgssaStgsMassActionP). */
-static inline __attribute__((always_inline)) void StgssaStgsMassAction(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const PetscInt P, double invlam, PetscInt j, const int64_t *restrict x, const double *restrict a, double a0, double tau)
+static inline __attribute__((always_inline)) void StgssaStgsMassAction(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, const PetscInt P, double invlam, const int64_t *restrict x, const double *restrict a, double a0, double tau)
 {
   const PetscInt           R = net->R;
   const PetscInt *restrict rxn_param = tc->rxn_param, *restrict react_ptr = net->react_ptr, *restrict rs = net->react_species, *restrict rc = net->react_coef;
-  const double             lambda = tc->lambda;
-  const double *restrict   arrive = w->arrive, *restrict xdot = w->xdot;
-  double *restrict         pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
-  double                   mean[64], adot[64], psum = 0.0;
-  const double             amin = arrive[j] / a0; /* T_j = E_0 / a_0 */
+  const double *restrict   xdot = w->xdot, *restrict pi = w->pi, *restrict recip = w->recip;
+  double *restrict         ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
+  double                   mean[64], adot[64];
 
   for (PetscInt p = 0; p < P; p++) mean[p] = adot[p] = 0.0;
   for (PetscInt i = 0; i < R; i++) {
-    if (a[i] <= 0.0) {
-      pi[i] = 0.0;
-      continue;
-    }
-    const double Ti = i == j ? amin : amin + arrive[i] / a[i];
-    pi[i]           = lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
-    psum += pi[i];
+    if (a[i] <= 0.0) continue;
     /* StgssaLogPropensityTangent */
     double *restrict l = &ldot[i * P];
     for (PetscInt p = 0; p < P; p++) l[p] = 0.0;
@@ -272,16 +254,13 @@ static inline __attribute__((always_inline)) void StgssaStgsMassAction(const Stg
       const PetscInt         s = rs[t], c = rc[t];
       const double *restrict xs = &xdot[s * P];
       double                 g  = 0.0;
-      for (PetscInt q = 0; q < c; q++) g += 1.0 / (double)(x[s] - q);
+      for (PetscInt q = 0; q < c; q++) g += StgssaRecip(recip, x[s] - q);
       for (PetscInt p = 0; p < P; p++) l[p] += g * xs[p];
     }
-    for (PetscInt p = 0; p < P; p++) adot[p] += a[i] * l[p]; /* the same sum in the same order as with mean below */
-  }
-  const double inv = 1.0 / psum;
-  for (PetscInt i = 0; i < R; i++) {
-    if (a[i] <= 0.0) continue;
-    pi[i] *= inv;
-    for (PetscInt p = 0; p < P; p++) mean[p] += pi[i] * ldot[i * P + p];
+    for (PetscInt p = 0; p < P; p++) {
+      adot[p] += a[i] * l[p];
+      mean[p] += pi[i] * l[p];
+    }
   }
   for (PetscInt i = 0; i < R; i++) {
     if (a[i] <= 0.0) {
@@ -291,7 +270,8 @@ static inline __attribute__((always_inline)) void StgssaStgsMassAction(const Stg
     const double c = pi[i] * invlam;
     for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = c * (ldot[i * P + p] - mean[p]);
   }
-  for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
+  const double c = -tau / a0; /* taudot = -tau (sum_i a_i ldot_i) / a_0 */
+  for (PetscInt p = 0; p < P; p++) dtau[p] = c * adot[p];
 }
 
 /* xdot += sum_i nu_i pidot_i, nrxdot += pidot (counted events), tdot += dtau; a = the
@@ -327,9 +307,9 @@ static inline __attribute__((always_inline)) void StgssaStgsJump(const StgssaNet
   case 8: CALL(8); break; \
   default: CALL(P); break; \
   }
-static void StgssaStgsMassActionP(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt P, double invlam, PetscInt j, const int64_t *x, const double *a, double a0, double tau)
+static void StgssaStgsMassActionP(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, PetscInt P, double invlam, const int64_t *x, const double *a, double a0, double tau)
 {
-#define STGSSA_CALL(PP) StgssaStgsMassAction(net, tc, w, PP, invlam, j, x, a, a0, tau)
+#define STGSSA_CALL(PP) StgssaStgsMassAction(net, tc, w, PP, invlam, x, a, a0, tau)
   STGSSA_P_CASES(STGSSA_CALL)
 #undef STGSSA_CALL
 }
@@ -353,8 +333,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   int64_t               n = 0, nc = 0, prop = 0, slot = 0; /* events, events after the burn-in, thinning proposals */
   PetscInt              next = 0;
   double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];          /* forward draws of the next events */
-  double                dE[STGSSA_TANGENT_BLOCKS][2][STGSSA_PHILOX_LANES];           /* derivative draws E of the next events */
-  int64_t               dbase[STGSSA_TANGENT_BLOCKS];                        /* event counter of dbuf's first lane, -1: empty */
+  double(*dE)[STGSSA_PHILOX_LANES] = (double(*)[STGSSA_PHILOX_LANES])w->dE; /* derivative draws E of the next events */
+  int64_t dbase                   = -1;                                     /* counter slot of dE's first lane, -1: empty */
   double                tdot_next[64];
   const double          invlam = stgs ? 1.0 / tc->lambda : 0.0; /* ST-GS temperature */
 
@@ -365,7 +345,6 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");
   if (tc->rev)
     for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
-  for (int b = 0; b < STGSSA_TANGENT_BLOCKS; b++) dbase[b] = -1;
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
   PetscCall(PetscArrayzero(xdot, S * P));
   PetscCall(PetscArrayzero(tdot, P));
@@ -378,6 +357,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
+  if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster */
   if (tdep) {
     StgssaLawEnvSetState(net, &w->env, x);
     w->thin.rbase = -1;
@@ -454,7 +434,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           for (PetscInt p = 0; p < P; p++) S_[p] -= w->gint[p];
         }
       }
-      if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+      if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
       break;
     }
     if (tdep && stgs) {
@@ -477,53 +457,25 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     if (tdep) StgssaLawEnvSetTime(net, &w->env, StgssaLawTime(tnext), PETSC_TRUE); /* laws at the event time, with derivatives */
     if (stgs) {
       /* complete the exponential race given the winner j (blocks >= 1 of this event's counter slot) */
-      double psum = 0.0, amin = 0.0;
-      for (PetscInt i = 0; i < R; i += 2) {
-        const PetscInt blk = i / 2;
-        if (blk < STGSSA_TANGENT_BLOCKS) { /* blocks 1..STGSSA_TANGENT_BLOCKS, eight counter slots at a time */
-          if (dbase[blk] != slot - lane) {
-            uint32_t dbuf[4][STGSSA_PHILOX_LANES];
-            StgssaPhiloxEvents8(cfg->iteration, (uint64_t)(slot - lane), (uint32_t)(1 + blk), key, dbuf);
-            for (int l = 0; l < STGSSA_PHILOX_LANES; l++) { /* the same logarithms, eight at a time */
-              dE[blk][0][l] = -StgssaFastLog(StgssaUniformOpen(dbuf[0][l], dbuf[1][l]));
-              dE[blk][1][l] = -StgssaFastLog(StgssaUniformOpen(dbuf[2][l], dbuf[3][l]));
-            }
-            dbase[blk] = slot - lane;
-          }
-          w->arrive[i] = dE[blk][0][lane];
-          if (i + 1 < R) w->arrive[i + 1] = dE[blk][1][lane];
-        } else {
-          const StgssaPhiloxCtr r = StgssaPhilox4x32_10(StgssaRngCounter(cfg->iteration, (uint64_t)slot, (uint32_t)(1 + blk)), key);
-          w->arrive[i]            = -StgssaFastLog(StgssaUniformOpen(r.v[0], r.v[1]));
-          if (i + 1 < R) w->arrive[i + 1] = -StgssaFastLog(StgssaUniformOpen(r.v[2], r.v[3]));
-        }
+      if (dbase != slot - lane) {
+        StgssaDerivativeDraws8Any(cfg->iteration, (uint64_t)(slot - lane), key, R, dE);
+        dbase = slot - lane;
       }
-      if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, j, x, a, a0, tau);
+      for (PetscInt i = 0; i < R; i++) w->arrive[i] = dE[i][lane];
+      StgssaRaceSoftmax(R, j, a, w->arrive, 1, a0, tc->lambda, w->pi);
+      if (!law && !tdep) StgssaStgsMassActionP(net, tc, w, P, invlam, x, a, a0, tau);
       else {
-        amin = w->arrive[j] / a0; /* T_j = E_0 / a_0 */
-        double *restrict pi = w->pi, *restrict ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
-        double           mean[64], adot[64];
+        const double *restrict pi = w->pi;
+        double *restrict       ldot = w->ldot, *restrict pidot = w->pidot, *restrict dtau = w->dtau;
+        double                 mean[64], adot[64];
         for (PetscInt p = 0; p < P; p++) mean[p] = adot[p] = 0.0;
         for (PetscInt i = 0; i < R; i++) {
-          if (a[i] <= 0.0) {
-            pi[i] = 0.0;
-            continue;
-          }
-          const double Ti = i == j ? amin : amin + w->arrive[i] / a[i];
-          /* pi_i ∝ exp(-log(T_i)/lambda) = (T_j / T_i)^(1/lambda), scaled by the winner's weight */
-          pi[i] = tc->lambda == 1.0 ? amin / Ti : exp(invlam * log(amin / Ti));
-          psum += pi[i];
-          if (!law) StgssaLogPropensityTangent(net, tc, i, x, xdot, &ldot[i * P]);
-          else if (!tdep || net->tdep[i]) StgssaAnyLogTangent(net, tc, w, i, x, xdot, a[i], tdep ? tdot_next : NULL, &ldot[i * P]);
-          /* (time-independent reactions of a time-dependent network: ldot computed above) */
-        }
-        const double inv = 1.0 / psum;
-        for (PetscInt i = 0; i < R; i++) {
           if (a[i] <= 0.0) continue;
-          pi[i] *= inv;
+          if (!tdep || net->tdep[i]) StgssaAnyLogTangent(net, tc, w, i, x, xdot, a[i], tdep ? tdot_next : NULL, &ldot[i * P]);
+          /* (time-independent reactions of a time-dependent network: ldot computed above) */
           for (PetscInt p = 0; p < P; p++) {
-            mean[p] += pi[i] * ldot[i * P + p];
             adot[p] += a[i] * ldot[i * P + p];
+            mean[p] += pi[i] * ldot[i * P + p];
           }
         }
         for (PetscInt i = 0; i < R; i++) {
@@ -534,11 +486,13 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           const double c = pi[i] * invlam;
           for (PetscInt p = 0; p < P; p++) pidot[i * P + p] = c * (ldot[i * P + p] - mean[p]);
         }
-        if (!tdep)
-          for (PetscInt p = 0; p < P; p++) dtau[p] = -tau * adot[p] / a0;
+        if (!tdep) {
+          const double c = -tau / a0; /* taudot = -tau (sum_i a_i ldot_i) / a_0 */
+          for (PetscInt p = 0; p < P; p++) dtau[p] = c * adot[p];
+        }
       }
     }
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, tnext, tdot, w->dtau, PETSC_TRUE);
+    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, tnext, tdot, w->dtau, PETSC_TRUE);
     counted = (PetscBool)(tnext > tc->count_from); /* path observables: only jumps after the burn-in */
     if (counted) nc++;
     if (tc->rev && counted) { /* entropy production: value, and its straight-through tangent sum_i pidot_i f_i + fdot_j */
@@ -595,7 +549,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     n++;
   }
   if (info->end != STGSSA_TRAJ_TFINAL) { /* absorbed or capped: the state holds to tfinal */
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
   }
   for (; next < ns; next++)
     for (PetscInt o = 0; o < no; o++) {
@@ -608,5 +562,19 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   rec->events         = n;
   rec->events_counted = nc;
   info->events        = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaSSARunTangentMany(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, PetscInt count, const uint64_t *traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
+{
+  PetscFunctionBegin;
+  if (!StgssaStgsSmallApplies(cfg->net, tc)) {
+    for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARunTangent(cfg, tc, traj[k], &w[k], &rec[k], &info[k]));
+    PetscFunctionReturn(0);
+  }
+  for (PetscInt k = 0; k < count; k++) {
+    PetscCheck(rec[k].P == tc->P && rec[k].nobs == tc->nobs && rec[k].nsample == cfg->nsample && rec[k].R == cfg->net->R, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Record sized for another configuration");
+  }
+  for (PetscInt k = 0; k < count; k += STGSSA_SMALL_K) PetscCall(StgssaSSARunStgsSmall_Private(cfg, tc, PetscMin(STGSSA_SMALL_K, count - k), &traj[k], &w[k], &rec[k], &info[k]));
   PetscFunctionReturn(0);
 }

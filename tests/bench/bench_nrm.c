@@ -7,7 +7,9 @@
     A_i -> A_{h(i)}        rate 0.5   (h a fixed pseudo-random map)
   10 molecules per species at t = 0; every reaction has at most 4 dependents. Trajectories run
   until ~ -bench_events events each (tfinal = events / (15 N)), repeated for >= -bench_seconds.
-  Prints events/s of both methods and the ratio nrm/direct for R = 10, 100, 1000, 10000.
+  Prints events/s of both methods and the ratio nrm/direct for R = 10, 100, 1000, 10000, and the
+  events/s of gradient mode's engine there: ST-GS tangents of P = 2 log-rates (k1, k2), O(R P) per
+  event (R exponential draws and the relaxed choice over every active reaction).
   usage: bench_nrm [-bench_seconds 1] [-bench_events 20000] [-bench_rmax 10000]
 */
 #include <stgssa/stgssa.h>
@@ -45,14 +47,14 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInt("-bench_rmax", "Largest R (10, 100, ... up to it)", NULL, rmax, &rmax, NULL));
   PetscOptionsEnd();
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "sparse unimolecular network, ~%" PetscInt_FMT " events per trajectory, >= %g s per measurement\n", nev, (double)seconds));
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8s %16s %16s %10s\n", "R", "direct ev/s", "nrm ev/s", "nrm/direct"));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8s %16s %16s %10s %16s %12s\n", "R", "direct ev/s", "nrm ev/s", "nrm/direct", "ST-GS P=2 ev/s", "ST-GS/direct"));
   for (PetscInt R = 10; R <= rmax; R *= 10) {
     StgssaModel          model;
     const StgssaNetwork *net;
     StgssaSSAWork        work;
     StgssaSSAConfig      cfg;
     char                *text = NULL;
-    double               rate[2], ts;
+    double               rate[3], ts;
     const PetscInt       S = R / 2;
     int64_t             *samples;
 
@@ -65,22 +67,40 @@ int main(int argc, char **argv)
     cfg.net = net, cfg.seed = 1, cfg.iteration = 0, cfg.tfinal = ts, cfg.t0 = 0.0, cfg.thin_step = ts / 64, cfg.max_events = INT64_MAX, cfg.nsample = 1, cfg.sample_times = &ts;
     PetscCall(StgssaSSAWorkCreate(net, &work));
     PetscCall(PetscMalloc1(S, &samples));
-    for (int m = 0; m < 2; m++) {
-      PetscLogDouble t0, t1;
-      int64_t        events = 0;
-      uint64_t       traj   = 0;
+    for (int m = 0; m < 3; m++) {
+      PetscLogDouble      t0, t1;
+      int64_t             events = 0;
+      uint64_t            traj   = 0;
+      StgssaTangentConfig tc;
+      StgssaTangentWork   tw;
+      StgssaTangentRecord rec;
+      PetscInt           *param = NULL, obs[1] = {0};
+      if (m == 2) { /* reactions alternate k1, k2 (BuildModel) */
+        PetscCall(PetscMalloc1(R, &param));
+        for (PetscInt j = 0; j < R; j++) param[j] = j % 2;
+        PetscCall(PetscMemzero(&tc, sizeof(tc)));
+        tc.type = STGSSA_GRADIENT_STGS, tc.P = 2, tc.rxn_param = param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs;
+        PetscCall(StgssaTangentWorkCreate(net, 2, &tw));
+        PetscCall(StgssaTangentRecordCreate(1, 1, R, 2, &rec));
+      }
       PetscCall(PetscTime(&t0));
       do {
         StgssaTrajInfo info;
-        if (m) PetscCall(StgssaSSARunNRM(&cfg, traj++, &work, samples, &info));
-        else PetscCall(StgssaSSARun(&cfg, traj++, &work, samples, &info));
+        if (m == 1) PetscCall(StgssaSSARunNRM(&cfg, traj++, &work, samples, &info));
+        else if (m == 0) PetscCall(StgssaSSARun(&cfg, traj++, &work, samples, &info));
+        else PetscCall(StgssaSSARunTangent(&cfg, &tc, traj++, &tw, &rec, &info));
         events += info.events;
-        sink += samples[0];
+        sink += m == 2 ? (int64_t)rec.x[0] : samples[0];
         PetscCall(PetscTime(&t1));
       } while (t1 - t0 < seconds);
       rate[m] = (double)events / (t1 - t0);
+      if (m == 2) {
+        PetscCall(StgssaTangentRecordDestroy(&rec));
+        PetscCall(StgssaTangentWorkDestroy(&tw));
+        PetscCall(PetscFree(param));
+      }
     }
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8" PetscInt_FMT " %16.4g %16.4g %10.3f\n", R, rate[0], rate[1], rate[1] / rate[0]));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8" PetscInt_FMT " %16.4g %16.4g %10.3f %16.4g %12.3f\n", R, rate[0], rate[1], rate[1] / rate[0], rate[2], rate[2] / rate[0]));
     PetscCall(PetscFree(samples));
     PetscCall(StgssaSSAWorkDestroy(&work));
     PetscCall(StgssaModelDestroy(&model));
