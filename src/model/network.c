@@ -213,7 +213,7 @@ PetscErrorCode StgssaNetworkBuild_Private(const StgssaModelDef *d, StgssaNetwork
   PetscCall(PetscFree2(delta, delta_of));
   PetscCall(StgssaNetworkBuildLaws(d, net));
   PetscCall(StgssaNetworkBuildDependencies(net));
-  if (net->R * net->S <= STGSSA_DENSE_MAX) { /* dense rows of nu for the small-network engines */
+  if ((int64_t)net->R * net->S <= STGSSA_DENSE_MAX) { /* dense rows of nu for the small-network engines (R S computed in 64 bits: 10^5 x 10^5 models exist) */
     PetscCall(PetscCalloc1(net->R * net->S, &net->nu_dense));
     for (PetscInt j = 0; j < net->R; j++)
       for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) net->nu_dense[j * net->S + net->nu_species[u]] = net->nu_delta[u];
