@@ -686,7 +686,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
     const PetscBool     grad0 = (PetscBool)(i0 < Ng);
     PetscInt            nb    = 1;
     if (!grad0 || e->type == STGSSA_GRADIENT_FD) tcv.P = 0, tcv.type = STGSSA_GRADIENT_FD; /* values only */
-    /* ST-GS gradient trajectories in pairs (interleaved where the small-network engine applies);
+    /* ST-GS gradient trajectories in groups of STGSSA_EVAL_MANY (interleaved where the small-network engine applies);
        the records are then taken in index order as one at a time */
     if (grad0 && e->type == STGSSA_GRADIENT_STGS)
       while (nb < STGSSA_EVAL_MANY && i0 + nb < end && i0 + nb < Ng) nb++;
