@@ -18,12 +18,10 @@
   the maximum is Gumbel(log a_0), the others are Gumbels truncated below it), from counter
   blocks >= 1. So forward values are bitwise the same with or without derivatives, and the plain
   engine pays for one Philox block and one logarithm per event.
-  Small networks (net->nu_dense) take a branch-free step: every propensity recomputed with its
-  partial sums, the reaction found by counting partial sums (StgssaSelectReactionCumulative) and
-  the jump through a dense row; the same numbers as the dependency-graph update.
-  StgssaSSARunMany advances several paths together on small networks, one event each per round:
-  an event is a chain of dependent operations (a_0 -> tau, partial sums -> j -> x -> a), and the
-  processor overlaps the chains of independent paths.
+  Small time-independent mass-action networks (net->nu_dense) are run by StgssaSSARunMany
+  (ssa_many.c): a branch-free step (every propensity recomputed with its partial sums, the reaction
+  found by counting partial sums, the jump through a dense row), several paths together; the same
+  numbers as the dependency-graph loop below, which runs every other mass-action network.
 */
 #include <stgssa/ssa.h>
 #include <stgssa/rng.h>
@@ -104,6 +102,7 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   if (net->any_tdep) PetscFunctionReturn(StgssaSSARunThinning(cfg, traj, w, samples, info));
+  if (!net->any_law && net->nu_dense) PetscFunctionReturn(StgssaSSARunMany(cfg, 1, &traj, w, samples, info)); /* small networks: the branch-free steps of ssa_many.c */
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
   info->end = STGSSA_TRAJ_TFINAL;
   if (net->any_law) { /* laws read the state as doubles and the (constant) inputs */
@@ -138,10 +137,8 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
     const int64_t        maxev   = cfg->max_events;
     const uint32_t       iter    = cfg->iteration;
     const PetscInt *restrict dep_ptr = net->dep_ptr, *restrict dep = net->dep;
-    const PetscBool          dense   = (PetscBool)(net->nu_dense != NULL);
     double               tsample = ns > 0 ? st[0] : PETSC_INFINITY; /* sample_times[next], or +inf when all are recorded */
-    double               cum[STGSSA_DENSE_MAX]; /* dense: partial sums of a */
-    a0 = dense ? StgssaPropensitiesCumulative(net, x, a, cum) : StgssaPropensitiesAll(net, x, a);
+    a0 = StgssaPropensitiesAll(net, x, a);
     for (;;) {
       double tnext;
       if (a0 <= 0.0) {
@@ -164,19 +161,13 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
         tsample = next < ns ? st[next] : PETSC_INFINITY;
       }
       if (tnext > tfinal) break;
-      if (dense) { /* small network: no branch that depends on which reaction fired */
-        const PetscInt j = StgssaSelectReactionCumulative(R, a, cum, u1b[lane] * a0);
-        PetscCall(StgssaJumpDense(net, j, x, tnext));
-        a0 = StgssaPropensitiesCumulative(net, x, a, cum); /* the same values as the update below */
-      } else {
-        const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);
-        PetscCall(StgssaJump(net, j, x, tnext));
-        /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
-           in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
-        for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) a[dep[d]] = StgssaPropensity(net, dep[d], x);
-        a0 = 0.0;
-        for (PetscInt i = 0; i < R; i++) a0 += a[i];
-      }
+      const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);
+      PetscCall(StgssaJump(net, j, x, tnext));
+      /* recompute only the propensities that depend on species j changed; a_0 is summed afresh
+         in a fixed order (no drift from incremental updates, and a_0 = 0 exactly when absorbing) */
+      for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) a[dep[d]] = StgssaPropensity(net, dep[d], x);
+      a0 = 0.0;
+      for (PetscInt i = 0; i < R; i++) a0 += a[i];
       t = tnext;
       n++;
     }

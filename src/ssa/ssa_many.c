@@ -45,7 +45,7 @@ static inline __attribute__((always_inline)) void StgssaManyStart(const StgssaSS
   T->key = StgssaRngKey(cfg->seed, traj), T->w = w, T->samples = samples, T->info = info;
   T->active = PETSC_TRUE, T->next = 0, T->n = 0, T->t = cfg->t0, T->tsample = cfg->nsample > 0 ? cfg->sample_times[0] : PETSC_INFINITY;
   info->end = STGSSA_TRAJ_TFINAL;
-  T->a0     = StgssaForwardStart(net, tn, (StgssaSSAWorkState){w->x, w->a}, &T->st, T->cum, &T->x, &T->a, N);
+  T->a0     = StgssaForwardStart(net, tn, w->x, w->a, &T->st, T->cum, &T->x, &T->a, N);
 }
 
 /* One event of path T: StgssaSSARun's loop, statement for statement. */
@@ -72,16 +72,8 @@ static inline __attribute__((always_inline)) PetscErrorCode StgssaManyStep(const
     }
     if (tnext > cfg->tfinal) T->active = PETSC_FALSE;
     else {
-      const double target = T->u1b[lane] * T->a0;
-      if (N) {
-        const PetscInt j = StgssaTinySelect(&T->st, R, target, N);
-        PetscCall(StgssaTinyJump(net, tn, &T->st, j, tnext, T->w->x, N));
-        T->a0 = StgssaTinyPropensities(tn, &T->st, N);
-      } else {
-        const PetscInt j = StgssaSelectReactionCumulative(R, T->a, T->cum, target);
-        PetscCall(StgssaJumpDense(net, j, T->x, tnext));
-        T->a0 = StgssaPropensitiesCumulative(net, T->x, T->a, T->cum);
-      }
+      const PetscInt j = StgssaForwardSelect(&T->st, T->a, T->cum, R, T->u1b[lane] * T->a0, N);
+      PetscCall(StgssaForwardJump(net, tn, T->w->x, T->w->a, &T->st, T->cum, j, tnext, &T->a0, N));
       T->t = tnext;
       T->n++;
     }

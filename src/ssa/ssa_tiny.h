@@ -29,12 +29,6 @@ typedef struct {
   StgssaVi nui[STGSSA_TINY_N][STGSSA_TINY_N / 4]; /* nu_j */
 } StgssaTinyNet;
 
-/* The work's state and propensities arrays (of a StgssaSSAWork or a StgssaTangentWork). */
-typedef struct {
-  int64_t *x;
-  double  *a;
-} StgssaSSAWorkState;
-
 /* The state of one path: counts (int64 and double), propensities, partial sums. */
 typedef struct {
   StgssaVd xf[STGSSA_TINY_N / 4], a[STGSSA_TINY_N / 4], cum[STGSSA_TINY_N / 4];
@@ -91,22 +85,6 @@ static inline __attribute__((always_inline)) double StgssaTinyStart(const Stgssa
   return StgssaTinyPropensities(tn, st, N);
 }
 
-/* A path's forward state at x0 for either step (N = 0: the dense step of ssa.h on the work's x and
-   a with partial sums cum; N > 0: the vector step in st): *x and *a point at the state and the
-   propensities; returns a_0. */
-static inline __attribute__((always_inline)) double StgssaForwardStart(const StgssaNetwork *net, const StgssaTinyNet *tn, StgssaSSAWorkState ws, StgssaTinyState *st, double *cum, int64_t **x, double **a, const PetscInt N)
-{
-  if (N) {
-    *x = (int64_t *)st->xi;
-    *a = (double *)st->a;
-    return StgssaTinyStart(net, tn, st, N);
-  }
-  for (PetscInt s = 0; s < net->S; s++) ws.x[s] = net->x0[s];
-  *x = ws.x;
-  *a = ws.a;
-  return StgssaPropensitiesCumulative(net, ws.x, ws.a, cum);
-}
-
 /* StgssaSelectReactionCumulative on the vectors. */
 static inline __attribute__((always_inline)) PetscInt StgssaTinySelect(const StgssaTinyState *st, PetscInt R, double target, const PetscInt N)
 {
@@ -132,6 +110,45 @@ static inline __attribute__((always_inline)) PetscErrorCode StgssaTinyJump(const
     for (PetscInt s = 0; s < net->S; s++)
       if (xi[s] > STGSSA_COUNT_MAX) return StgssaCountOverflowError(net, j, x, s, t);
   }
+  return 0;
+}
+
+/* The forward step of a path, either kind (N = 0: the dense step of ssa.h on the work's arrays wx,
+   wa and the partial sums cum; N > 0: the vector step in st, wx receiving the state only for a
+   count-guard message). Shared by ssa_many.c and stgs_small.c. */
+
+/* The state at x0: *x and *a point at the path's counts and propensities; returns a_0. */
+static inline __attribute__((always_inline)) double StgssaForwardStart(const StgssaNetwork *net, const StgssaTinyNet *tn, int64_t *wx, double *wa, StgssaTinyState *st, double *cum, int64_t **x, double **a, const PetscInt N)
+{
+  if (N) {
+    *x = (int64_t *)st->xi;
+    *a = (double *)st->a;
+    return StgssaTinyStart(net, tn, st, N);
+  }
+  for (PetscInt s = 0; s < net->S; s++) wx[s] = net->x0[s];
+  *x = wx;
+  *a = wa;
+  return StgssaPropensitiesCumulative(net, wx, wa, cum);
+}
+
+/* The reaction for target = U_1 a_0. */
+static inline __attribute__((always_inline)) PetscInt StgssaForwardSelect(const StgssaTinyState *st, const double *wa, const double *cum, PetscInt R, double target, const PetscInt N)
+{
+  return N ? StgssaTinySelect(st, R, target, N) : StgssaSelectReactionCumulative(R, wa, cum, target);
+}
+
+/* Fire reaction j at time t; *a0 = the new a_0. */
+static inline __attribute__((always_inline)) PetscErrorCode StgssaForwardJump(const StgssaNetwork *net, const StgssaTinyNet *tn, int64_t *wx, double *wa, StgssaTinyState *st, double *cum, PetscInt j, double t, double *a0, const PetscInt N)
+{
+  if (N) {
+    PetscErrorCode ierr = StgssaTinyJump(net, tn, st, j, t, wx, N);
+    if (ierr) return ierr;
+    *a0 = StgssaTinyPropensities(tn, st, N);
+    return 0;
+  }
+  PetscErrorCode ierr = StgssaJumpDense(net, j, wx, t);
+  if (ierr) return ierr;
+  *a0 = StgssaPropensitiesCumulative(net, wx, wa, cum);
   return 0;
 }
 

@@ -29,8 +29,6 @@
 #include <stgssa/fastlog.h>
 #include <math.h>
 
-#define STGSSA_SMALL_R STGSSA_DRAW_BATCH_R
-
 /* The draws of eight events, forward and derivative, for the instruction sets chosen at run time. */
 __attribute__((target_clones("avx2", "default"))) static void StgssaDraws8(uint32_t iteration, uint64_t event0, StgssaPhiloxKey key, PetscInt R, double u1[STGSSA_PHILOX_LANES], double e2[STGSSA_PHILOX_LANES], double E[STGSSA_SMALL_R][STGSSA_PHILOX_LANES])
 {
@@ -78,7 +76,7 @@ static inline __attribute__((always_inline)) void StgssaSmallStart(const StgssaS
   for (PetscInt i = 0; i < net->R; i++) rec->nrx[i] = 0.0;
   for (PetscInt p = 0; p < tc->P; p++) rec->sigmadot[p] = rec->score_end[p] = 0.0;
   rec->sigma = 0.0;
-  T->a0      = StgssaForwardStart(net, tn, (StgssaSSAWorkState){w->x, w->a}, &T->st, T->cum, &T->x, &T->a, N);
+  T->a0      = StgssaForwardStart(net, tn, w->x, w->a, &T->st, T->cum, &T->x, &T->a, N);
 }
 
 /* The end of T's path: the last dwell, the remaining samples, the general loop's work and record fields. */
@@ -119,7 +117,7 @@ static inline __attribute__((always_inline)) void StgssaSmallForward(const Stgss
   if (lane == 0) StgssaDraws8(cfg->iteration, (uint64_t)T->n, T->key, R, T->u1b, T->e2b, T->E);
   T->tau   = T->e2b[lane] / T->a0; /* -log(U_2) / a_0 */
   T->tnext = T->t + T->tau;
-  T->j     = T->tnext > cfg->tfinal ? -1 : (N ? StgssaTinySelect(&T->st, R, T->u1b[lane] * T->a0, N) : StgssaSelectReactionCumulative(R, T->a, T->cum, T->u1b[lane] * T->a0));
+  T->j     = T->tnext > cfg->tfinal ? -1 : StgssaForwardSelect(&T->st, T->a, T->cum, R, T->u1b[lane] * T->a0, N);
   if (PetscUnlikely(T->tsample < T->tnext)) { /* samples in [t_n, t_{n+1}) see x_n and its tangent */
     while (T->next < cfg->nsample && cfg->sample_times[T->next] < T->tnext) StgssaRecordSample(tc, T->rec, T->next++, T->x, T->xd, PP, PETSC_TRUE);
     T->tsample = T->next < cfg->nsample ? cfg->sample_times[T->next] : PETSC_INFINITY;
@@ -175,7 +173,7 @@ static inline __attribute__((always_inline)) void StgssaSmallTangents(const Stgs
   if (tc->window) StgssaWindowDwell(tc, T->rec, x, T->xd, PP, T->t, T->tnext, T->td, T->dt, PETSC_TRUE);
 }
 
-/* Phase 4: the exact jump, the relaxed jump of the tangents, the new propensities. */
+/* Phase 4: the relaxed jump of the tangents, then the exact jump and the new propensities. */
 static inline __attribute__((always_inline)) PetscErrorCode StgssaSmallJump(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const StgssaTinyNet *tn, StgssaSmallTraj *T, const PetscInt PP, const PetscInt N)
 {
   const StgssaNetwork     *net = cfg->net;
@@ -183,16 +181,17 @@ static inline __attribute__((always_inline)) PetscErrorCode StgssaSmallJump(cons
   const PetscInt *restrict nu_ptr = net->nu_ptr, *restrict nu_species = net->nu_species;
   const int64_t *restrict  nu_delta = net->nu_delta;
   const double             invlam   = 1.0 / tc->lambda;
-  const double *restrict   a = T->a, *restrict pi = T->pi;
+  const double            *a = T->a, *restrict pi = T->pi; /* (a is rewritten by the jump at the end: not restrict) */
   const StgssaV4          *ldv = (const StgssaV4 *)T->ld, *meanv = (const StgssaV4 *)T->mean, *dtv = (const StgssaV4 *)T->dt;
   StgssaV4                *xdv = (StgssaV4 *)T->xd, *ndv = (StgssaV4 *)T->nd, *tdv = (StgssaV4 *)T->td;
   const PetscBool          counted = (PetscBool)(T->tnext > tc->count_from); /* path observables: only jumps after the burn-in */
 
   PetscFunctionBegin;
-  if (counted) T->nc++;
-  if (N) PetscCall(StgssaTinyJump(net, tn, &T->st, T->j, T->tnext, T->w->x, N));
-  else PetscCall(StgssaJumpDense(net, T->j, T->w->x, T->tnext));
-  if (counted) T->rec->nrx[T->j] += 1.0;
+  if (counted) {
+    T->nc++;
+    T->rec->nrx[T->j] += 1.0;
+  }
+  /* the tangents move with a, the propensities before the jump; the exact jump comes after */
   for (PetscInt i = 0; i < R; i++) { /* xdot += sum_i nu_i pidot_i */
     if (a[i] <= 0.0) continue;
     const double c = pi[i] * invlam;
@@ -207,8 +206,8 @@ static inline __attribute__((always_inline)) PetscErrorCode StgssaSmallJump(cons
       for (PetscInt v = 0; v < NV; v++) ndv[i * NV + v] += pd[v];
   }
   for (PetscInt v = 0; v < NV; v++) tdv[v] += dtv[v];
-  T->a0 = N ? StgssaTinyPropensities(tn, &T->st, N) : StgssaPropensitiesCumulative(net, T->w->x, T->w->a, T->cum);
-  T->t  = T->tnext;
+  PetscCall(StgssaForwardJump(net, tn, T->w->x, T->w->a, &T->st, T->cum, T->j, T->tnext, &T->a0, N));
+  T->t = T->tnext;
   T->n++;
   PetscFunctionReturn(0);
 }

@@ -320,6 +320,14 @@ static void StgssaStgsJumpP(const StgssaNetwork *net, StgssaTangentWork *w, Stgs
 #undef STGSSA_CALL
 }
 
+/* The record is sized for this configuration. */
+static PetscErrorCode StgssaTangentRecordCheck(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const StgssaTangentRecord *rec)
+{
+  PetscFunctionBegin;
+  PetscCheck(rec->P == tc->P && rec->nobs == tc->nobs && rec->nsample == cfg->nsample && rec->R == cfg->net->R, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Record sized for another configuration");
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, uint64_t traj, StgssaTangentWork *w, StgssaTangentRecord *rec, StgssaTrajInfo *info)
 {
   const StgssaNetwork  *net = cfg->net;
@@ -340,7 +348,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
-  PetscCheck(rec->P == P && rec->nobs == no && rec->nsample == ns && rec->R == R, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Record sized for another configuration");
+  PetscCall(StgssaTangentRecordCheck(cfg, tc, rec));
+  if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster (it sets what it records) */
   PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
   PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");
   if (tc->rev)
@@ -357,7 +366,6 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
-  if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster */
   if (tdep) {
     StgssaLawEnvSetState(net, &w->env, x);
     w->thin.rbase = -1;
@@ -572,9 +580,7 @@ PetscErrorCode StgssaSSARunTangentMany(const StgssaSSAConfig *cfg, const StgssaT
     for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARunTangent(cfg, tc, traj[k], &w[k], &rec[k], &info[k]));
     PetscFunctionReturn(0);
   }
-  for (PetscInt k = 0; k < count; k++) {
-    PetscCheck(rec[k].P == tc->P && rec[k].nobs == tc->nobs && rec[k].nsample == cfg->nsample && rec[k].R == cfg->net->R, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Record sized for another configuration");
-  }
+  for (PetscInt k = 0; k < count; k++) PetscCall(StgssaTangentRecordCheck(cfg, tc, &rec[k]));
   for (PetscInt k = 0; k < count; k += STGSSA_SMALL_K) PetscCall(StgssaSSARunStgsSmall_Private(cfg, tc, PetscMin(STGSSA_SMALL_K, count - k), &traj[k], &w[k], &rec[k], &info[k]));
   PetscFunctionReturn(0);
 }

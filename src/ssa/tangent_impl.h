@@ -11,7 +11,6 @@
 /* ST-GS derivative draws: reaction i's exponential E_i = -log u, u = StgssaUniformOpen32 of word
    i % 4 of counter block 1 + i / 4 of the event's counter slot (StgssaFastLog: these draws feed
    only derivatives), made eight events at a time (StgssaDerivativeDraws8). */
-#define STGSSA_DRAW_BATCH_R 16 /* reactions of the small-network engine (stgs_small.c) */
 
 /* E[i][l] for reactions i < R rounded up to a multiple of 4 (E has that many rows), events
    event0 + l (event0 a multiple of 8). */
@@ -84,11 +83,13 @@ static inline void StgssaRecordSample(const StgssaTangentConfig *tc, StgssaTange
   }
 }
 
-/* The ST-GS engine of small time-independent mass-action networks (stgs_small.c) applies. */
+/* The ST-GS engine of small time-independent mass-action networks (stgs_small.c) applies: at most
+   STGSSA_SMALL_R reactions and STGSSA_SMALL_PMAX parameters. */
+#define STGSSA_SMALL_R    16
 #define STGSSA_SMALL_PMAX 8
 static inline PetscBool StgssaStgsSmallApplies(const StgssaNetwork *net, const StgssaTangentConfig *tc)
 {
-  return (PetscBool)(tc->type == STGSSA_GRADIENT_STGS && !net->any_law && !net->any_tdep && !tc->rev && !tc->locate && net->nu_dense && net->R <= STGSSA_DRAW_BATCH_R && tc->P <= STGSSA_SMALL_PMAX);
+  return (PetscBool)(tc->type == STGSSA_GRADIENT_STGS && !net->any_law && !net->any_tdep && !tc->rev && !tc->locate && net->nu_dense && net->R <= STGSSA_SMALL_R && tc->P <= STGSSA_SMALL_PMAX);
 }
 
 /* StgssaSSARunTangent of count <= STGSSA_SMALL_K trajectories (traj[k] into w[k], rec[k], info[k])
