@@ -80,9 +80,13 @@ for r in 1 0; do
   timeout 60 mpirun -n 2 --oversubscribe "$exe" $opts -stgssa_output $name.h5 > $name.log 2>&1 &
   job=$!
   wait_for $name.h5
-  sleep 0.1
+  # stop the ranks as soon as the first checkpoint is there (a short run could otherwise end before
+  # the kill), kill rank $r while it is stopped, let the other one go on
+  pids=$(ranks_of $name.h5)
+  [ -n "$pids" ] && kill -STOP $pids
   pid=$(rank_pid $name.h5 $r)
   [ -n "$pid" ] && kill -9 "$pid"
+  [ -n "$pids" ] && kill -CONT $pids 2> /dev/null
   wait $job
   rc=$?
   if [ -z "$pid" ]; then bad "$name: rank $r not found (run over before the kill?)"
