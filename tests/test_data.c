@@ -263,7 +263,7 @@ static const struct {
   {"A B\n1\n",                              0,  ":1: ", "'A B'",               "[A-Za-z_][A-Za-z0-9_]*"      },
   {"A123456789012345678901234567890123456789012345678901234567890123\n1\n",
                                             0,  ":1: ", "of 64 bytes",         "at most 63"                  },
-  {"time\n1\n",                             0,  ":1: ", "only a 'time' column", "at least one species"       },
+  {"time\n1\n",                             0,  ":1: ", "no count column among time", "at least one species" },
   {"A,B\n1,2\n# c\n1\n",                    0,  ":4: ", "found 1 field;",      "expected 2"                  },
   {"A,B\n1,2\n1,2,3\n",                     0,  ":3: ", "found 3 fields",      "expected 2"                  },
   {"A\n1\n1.5\n",                           0,  ":3: ", "'1.5' in column 'A'", "nonnegative integer count"   },
