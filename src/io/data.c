@@ -465,8 +465,8 @@ static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], Pets
     }
   }
   PetscCheck(!nbad, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "%s:%" PetscInt64_FMT ": found column%s %s, not %s the %s (%s); expected time, a model name, or a column mapped with -stgssa_data_columns FILECOL=NAME (FILECOL= drops it) or used to select rows with -stgssa_data_where COL=VALUE", path, hl,
-             nbad > 1 ? "s" : "", bad, nbad > 1 ? "among" : "one of", d->known_what, known);
+             "%s:%" PetscInt64_FMT ": found column%s %s, which %s not among the %s (%s); expected time, a model name, or a column mapped with -stgssa_data_columns FILECOL=NAME (FILECOL= drops it) or used to select rows with -stgssa_data_where COL=VALUE", path, hl,
+             nbad > 1 ? "s" : "", bad, nbad > 1 ? "are" : "is", d->known_what, known);
   /* one column per model name */
   for (PetscInt k = 0; k < ns; k++)
     for (PetscInt i = 0; i < k; i++)
@@ -1362,10 +1362,10 @@ PetscErrorCode StgssaDataGetSummary(StgssaData d, char buf[], size_t len)
     hi = PetscMax(hi, d->total[i]);
   }
   if (!d->has_time && d->format == STGSSA_DATA_CSV) PetscCall(PetscSNPrintf(buf, len, "%s: no time column (stationary: compared at the last sample time), %" PetscInt64_FMT " %s", file, d->nobs, unit));
-  else if (d->ntimes == 1) PetscCall(PetscSNPrintf(buf, len, "%s: 1 time %g (%" PetscInt64_FMT " %s)", file, (double)d->times[0], d->nobs, unit));
-  else if (d->format == STGSSA_DATA_HDF5) PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %g..%g (%" PetscInt64_FMT " %s per time)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], d->nobs, unit));
-  else if (lo == hi) PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %g..%g (%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, unit, d->nobs, unit));
-  else PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %g..%g (%.0f-%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, (double)hi, unit, d->nobs, unit));
+  else if (d->ntimes == 1) PetscCall(PetscSNPrintf(buf, len, "%s: 1 time %.6g (%" PetscInt64_FMT " %s)", file, (double)d->times[0], d->nobs, unit));
+  else if (d->format == STGSSA_DATA_HDF5) PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%" PetscInt64_FMT " %s per time)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], d->nobs, unit));
+  else if (lo == hi) PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, unit, d->nobs, unit));
+  else PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f-%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, (double)hi, unit, d->nobs, unit));
   PetscCall(PetscStrlcat(buf, d->format == STGSSA_DATA_HDF5 ? ", species " : ", columns ", len));
   if (d->has_time && d->format == STGSSA_DATA_CSV) {
     PetscCall(PetscSNPrintf(part, sizeof(part), "%s->time, ", d->timecol));
