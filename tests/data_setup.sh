@@ -10,7 +10,8 @@
 #     `time,M` file with the times typed by hand (-stgssa_sample_times 0,0.5,1,2 -stgssa_tfinal 2):
 #     /gradient/loss, /gradient/gradient and /gradient/times byte-identical (same seed);
 #  3. -stgssa_sample_times 0.25,3 adds to the data times (tfinal 3 = last sample time);
-#  4. fsp mode (exact) takes the data times too: /fsp/times; optimize mode runs 2 iterations;
+#  4. fsp mode (exact) takes the data times too, also with -stgssa_tfinal given: /fsp/times;
+#     -stgssa_gradient fsp samples the union; optimize mode runs 2 iterations;
 #  5. a study of two members (different seeds, one with a different replica) runs with no times;
 #  6. errors: -stgssa_tfinal before the last data time names both; an unknown column names it
 #     and both options; on 2 ranks every rank stops.
@@ -74,6 +75,10 @@ grep -qF "sample times = data times + 2 of -stgssa_sample_times (6 in all); tfin
 # 4.
 run fsp 2 -stgssa_mode fsp -stgssa_fsp_max M=60,G_on=1,G_off=1 $D
 [ "$(values fsp.h5 /fsp/times | tr '\n' ' ')" = "0 0.5 1 2 " ] && ok "fsp mode: data times" || bad "/fsp/times: $(values fsp.h5 /fsp/times | tr '\n' ' ')"
+run fsp_tf 1 -stgssa_mode fsp -stgssa_fsp_max M=60,G_on=1,G_off=1 $D -stgssa_tfinal 3
+[ "$(values fsp_tf.h5 /fsp/times | tr '\n' ' ')" = "0 0.5 1 2 " ] && ok "fsp mode: data times with -stgssa_tfinal" || bad "/fsp/times with tfinal: $(values fsp_tf.h5 /fsp/times | tr '\n' ' ')"
+run gfsp 2 $G -stgssa_gradient fsp -stgssa_fsp_max M=60,G_on=1,G_off=1 $D -stgssa_tfinal 3 -stgssa_sample_times 0.25
+[ "$(values gfsp.h5 /gradient/times | tr '\n' ' ')" = "0 0.25 0.5 1 2 " ] && ok "gradient fsp: union of times" || bad "gradient fsp times: $(values gfsp.h5 /gradient/times | tr '\n' ' ')"
 run opt 2 -stgssa_mode optimize -stgssa_ntraj 200 -stgssa_loss timecourse -tao_max_it 2 $D
 grep -q "^Wrote" opt.log && ok "optimize mode" || bad "optimize: $(tail -3 opt.log)"
 
