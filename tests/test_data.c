@@ -473,7 +473,7 @@ static PetscErrorCode load_with(const char path[], const char *map, const char *
   StgssaData     d;
   PetscErrorCode ierr;
   char           buf[3][512], *item[3][16], *val[3][16];
-  int            cnt[3] = {0, 0, 0};
+  int            cnt[3]  = {0, 0, 0};
   const char    *spec[3] = {map, where, known};
 
   for (int k = 0; k < 3; k++) { /* "a=b,c=d" (or "a,b" for known names) split in place */
@@ -673,10 +673,10 @@ END_TEST
    an error naming both; stationary data (time -1) leaves the sampling as it was. */
 START_TEST(test_time_union)
 {
-  const char    *text = "begin species\n  M 0\nend species\nbegin reactions\n  0 -> M  1\n  M -> 0  1\nend reactions\n";
-  StgssaModel    model;
-  StgssaEnsemble e;
-  StgssaSampling smp;
+  const char     *text = "begin species\n  M 0\nend species\nbegin reactions\n  0 -> M  1\n  M -> 0  1\nend reactions\n";
+  StgssaModel     model;
+  StgssaEnsemble  e;
+  StgssaSampling  smp;
   const PetscReal data[3] = {0, 2, 5}, given[3] = {1, 2.0000000001, 7}, stationary[1] = {-1};
   PetscBool       tset;
   PetscInt        nreq, nd;

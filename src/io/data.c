@@ -42,12 +42,12 @@ struct _p_StgssaData {
   StgssaDataName  timecol;    /* file column of the times ("" without one) */
   PetscInt64      nrows_file; /* data rows of the file before -stgssa_data_where */
   /* configuration, the same on every rank (set before Load) */
-  PetscInt        nmap;       /* -stgssa_data_columns FILECOL=NAME */
+  PetscInt        nmap; /* -stgssa_data_columns FILECOL=NAME */
   StgssaDataName *mapcol, *mapname;
-  PetscInt        nwhere;     /* -stgssa_data_where COL=VALUE */
+  PetscInt        nwhere; /* -stgssa_data_where COL=VALUE */
   StgssaDataName *wcol;
   char          **wval;
-  PetscInt        nknown;     /* names a data column may have (0: any) */
+  PetscInt        nknown; /* names a data column may have (0: any) */
   StgssaDataName *known;
   char           *known_what; /* what the known names are, for messages */
 };
@@ -73,13 +73,13 @@ static PetscErrorCode StgssaDataReset(StgssaData d)
   PetscCall(PetscFree(d->total));
   PetscCall(PetscFree(d->moments));
   PetscCall(PetscFree(d->srcnames));
-  d->timecol[0]  = 0;
-  d->nrows_file  = 0;
-  d->format   = STGSSA_DATA_NONE;
-  d->has_time = PETSC_FALSE;
-  d->nobs     = 0;
-  d->ntimes   = 0;
-  d->nspecies = 0;
+  d->timecol[0] = 0;
+  d->nrows_file = 0;
+  d->format     = STGSSA_DATA_NONE;
+  d->has_time   = PETSC_FALSE;
+  d->nobs       = 0;
+  d->ntimes     = 0;
+  d->nspecies   = 0;
   PetscFunctionReturn(0);
 }
 
@@ -186,8 +186,8 @@ typedef struct {
 } StgssaDataField;
 
 /* Role of a CSV column (StgssaDataCSV.col[j] >= 0: index of the data column it fills). */
-#define STGSSA_DATA_COL_TIME  (-1)
-#define STGSSA_DATA_COL_SKIP  (-2) /* a -stgssa_data_where column, or dropped (FILECOL= with no name) */
+#define STGSSA_DATA_COL_TIME (-1)
+#define STGSSA_DATA_COL_SKIP (-2) /* a -stgssa_data_where column, or dropped (FILECOL= with no name) */
 #define STGSSA_DATA_COL_UNSET (-3)
 /* Distinct values shown when -stgssa_data_where keeps no row */
 #define STGSSA_DATA_SEEN 4
@@ -347,7 +347,8 @@ static PetscBool StgssaDataTimeLike(const char *s)
   char   low[8];
   size_t n = strlen(s);
   if (n > 4) return PETSC_FALSE;
-  for (size_t i = 0; i <= n; i++) low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+  for (size_t i = 0; i <= n; i++)
+    low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
   return (PetscBool)(!strcmp(low, "time") || !strcmp(low, "t"));
 }
 
@@ -412,15 +413,17 @@ static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], Pets
       if (!strcmp(name, d->mapcol[k])) break;
     }
     PetscCheck(j < ncols, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found no column '%s' of -stgssa_data_columns %s=%s; expected a column of the header (%s)", path, hl, d->mapcol[k], d->mapcol[k], d->mapname[k], header);
-    if (!d->mapname[k][0]) c->col[j] = STGSSA_DATA_COL_SKIP;
+    if (!d->mapname[k][0])
+      c->col[j] = STGSSA_DATA_COL_SKIP;
     else if (!strcmp(d->mapname[k], "time")) {
       PetscCheck(tcol < 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_columns maps two columns to time ('%s' and '%s'); expected one time column", path, hl, d->timecol, d->mapcol[k]);
       tcol      = (PetscInt)j;
       c->col[j] = STGSSA_DATA_COL_TIME;
       PetscCall(PetscStrncpy(d->timecol, d->mapcol[k], sizeof(d->timecol)));
     } else {
-      PetscCheck(!d->nknown || StgssaDataFindName(d->nknown, d->known, d->mapname[k]) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_columns %s=%s: '%s' is not among the %s (%s); expected one of them, time, or nothing (%s= drops the column)", path, hl, d->mapcol[k],
-                 d->mapname[k], d->mapname[k], d->known_what, known, d->mapcol[k]);
+      PetscCheck(!d->nknown || StgssaDataFindName(d->nknown, d->known, d->mapname[k]) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s:%" PetscInt64_FMT ": -stgssa_data_columns %s=%s: '%s' is not among the %s (%s); expected one of them, time, or nothing (%s= drops the column)", path, hl, d->mapcol[k], d->mapname[k], d->mapname[k], d->known_what, known,
+                 d->mapcol[k]);
       c->col[j] = ns;
       PetscCall(PetscStrncpy(d->names[ns], d->mapname[k], sizeof(StgssaDataName)));
       PetscCall(PetscStrncpy(d->srcnames[ns], d->mapcol[k], sizeof(StgssaDataName)));
@@ -436,7 +439,8 @@ static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], Pets
       if (!strcmp(name, d->wcol[k])) break;
     }
     PetscCheck(j < ncols, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found no column '%s' of -stgssa_data_where %s=%s; expected a column of the header (%s)", path, hl, d->wcol[k], d->wcol[k], d->wval[k], header);
-    PetscCheck(c->col[j] == STGSSA_DATA_COL_UNSET || c->col[j] == STGSSA_DATA_COL_SKIP, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": column '%s' is both a filter (-stgssa_data_where) and mapped by -stgssa_data_columns; expected one of the two", path, hl, d->wcol[k]);
+    PetscCheck(c->col[j] == STGSSA_DATA_COL_UNSET || c->col[j] == STGSSA_DATA_COL_SKIP, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+               "%s:%" PetscInt64_FMT ": column '%s' is both a filter (-stgssa_data_where) and mapped by -stgssa_data_columns; expected one of the two", path, hl, d->wcol[k]);
     c->col[j] = STGSSA_DATA_COL_SKIP;
     c->wj[k]  = (PetscInt)j;
   }
@@ -451,8 +455,9 @@ static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], Pets
       PetscCall(PetscStrncpy(d->srcnames[ns], name, sizeof(StgssaDataName)));
       ns++;
     } else if (StgssaDataTimeLike(name)) {
-      PetscCheck(tcol < 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found two time columns, '%s' (column %d) and '%s' (column %d); expected one: map the other to a model name with -stgssa_data_columns %s=NAME or drop it with %s=", path, hl, d->timecol, (int)tcol + 1,
-                 name, (int)j + 1, name, name);
+      PetscCheck(tcol < 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s:%" PetscInt64_FMT ": found two time columns, '%s' (column %d) and '%s' (column %d); expected one: map the other to a model name with -stgssa_data_columns %s=NAME or drop it with %s=", path, hl, d->timecol, (int)tcol + 1, name,
+                 (int)j + 1, name, name);
       tcol      = (PetscInt)j;
       c->col[j] = STGSSA_DATA_COL_TIME;
       PetscCall(PetscStrncpy(d->timecol, name, sizeof(d->timecol)));
@@ -465,12 +470,14 @@ static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], Pets
     }
   }
   PetscCheck(!nbad, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "%s:%" PetscInt64_FMT ": found column%s %s, which %s not among the %s (%s); expected time, a model name, or a column mapped with -stgssa_data_columns FILECOL=NAME (FILECOL= drops it) or used to select rows with -stgssa_data_where COL=VALUE", path, hl,
-             nbad > 1 ? "s" : "", bad, nbad > 1 ? "are" : "is", d->known_what, known);
+             "%s:%" PetscInt64_FMT
+             ": found column%s %s, which %s not among the %s (%s); expected time, a model name, or a column mapped with -stgssa_data_columns FILECOL=NAME (FILECOL= drops it) or used to select rows with -stgssa_data_where COL=VALUE",
+             path, hl, nbad > 1 ? "s" : "", bad, nbad > 1 ? "are" : "is", d->known_what, known);
   /* one column per model name */
   for (PetscInt k = 0; k < ns; k++)
     for (PetscInt i = 0; i < k; i++)
-      PetscCheck(strcmp(d->names[i], d->names[k]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": columns '%s' and '%s' both give '%s'; expected one column per name (drop one with -stgssa_data_columns FILECOL=)", path, hl, d->srcnames[i], d->srcnames[k], d->names[k]);
+      PetscCheck(strcmp(d->names[i], d->names[k]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": columns '%s' and '%s' both give '%s'; expected one column per name (drop one with -stgssa_data_columns FILECOL=)", path, hl,
+                 d->srcnames[i], d->srcnames[k], d->names[k]);
   PetscCheck(ns > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found no count column among %s; expected at least one species column", path, hl, header);
   PetscFunctionReturn(0);
 }
@@ -545,7 +552,8 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
       for (PetscInt k = 0; k < d->nwhere; k++) {
         const StgssaDataField *f  = &c->fields[c->wj[k]];
         const PetscBool        eq = (PetscBool)(f->n == strlen(d->wval[k]) && !memcmp(f->s, d->wval[k], f->n));
-        if (eq) c->wmatch[k]++;
+        if (eq)
+          c->wmatch[k]++;
         else {
           char *seen = c->seen + (size_t)k * STGSSA_DATA_SEEN * 48;
           keep       = PETSC_FALSE;
@@ -585,7 +593,7 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
   PetscCheck(nfile > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found a header but no data rows; expected one line of counts per cell after the header", path, header_line);
   if (nrows == 0) { /* every row filtered out: say which pair never matched and what the column holds */
     char     pairs[512] = "", vals[512] = "";
-    PetscInt k0         = -1;
+    PetscInt k0 = -1;
     for (PetscInt k = 0; k < d->nwhere; k++) {
       if (k) PetscCall(PetscStrlcat(pairs, ",", sizeof(pairs)));
       PetscCall(PetscStrlcat(pairs, d->wcol[k], sizeof(pairs)));
@@ -600,10 +608,11 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
         PetscCall(PetscStrlcat(vals, c->seen + ((size_t)k0 * STGSSA_DATA_SEEN + i) * 48, sizeof(vals)));
         PetscCall(PetscStrlcat(vals, "'", sizeof(vals)));
       }
-      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_where %s keeps none of the %" PetscInt64_FMT " data rows: no row has %s='%s' (column '%s' holds %s%s); expected a value of the column", path, header_line, pairs, nfile, d->wcol[k0], d->wval[k0], d->wcol[k0],
-              vals, c->nseen[k0] == STGSSA_DATA_SEEN ? ", ..." : "");
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_where %s keeps none of the %" PetscInt64_FMT " data rows: no row has %s='%s' (column '%s' holds %s%s); expected a value of the column", path, header_line,
+              pairs, nfile, d->wcol[k0], d->wval[k0], d->wcol[k0], vals, c->nseen[k0] == STGSSA_DATA_SEEN ? ", ..." : "");
     }
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_where %s keeps none of the %" PetscInt64_FMT " data rows (each pair matches some row, but no row matches all); expected a combination present in the file", path, header_line, pairs, nfile);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_where %s keeps none of the %" PetscInt64_FMT " data rows (each pair matches some row, but no row matches all); expected a combination present in the file",
+            path, header_line, pairs, nfile);
   }
   d->nobs       = nrows;
   d->nrows_file = nfile;
@@ -819,7 +828,7 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
   PetscFunctionBegin;
   d->format = STGSSA_DATA_HDF5;
   PetscCheck(!d->nmap && !d->nwhere, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: found an HDF5 file (simulate output); expected a CSV file: -stgssa_data_columns and -stgssa_data_where apply to CSV columns only", path);
-  h->file   = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(h->file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN,
              "%s: found the HDF5 signature but the HDF5 library cannot open the file (truncated, corrupt or locked by a running writer?); expected an HDF5 file written by stgssa_hpc -stgssa_mode simulate", path);
   {
@@ -1010,10 +1019,10 @@ static PetscErrorCode StgssaDataBcast(StgssaData d)
   }
   PetscCallMPI(MPI_Bcast(hdr, 7, MPIU_INT64, 0, d->comm));
   if (rank) {
-    d->format   = (StgssaDataFormat)hdr[0];
-    d->has_time = (PetscBool)hdr[1];
-    d->nobs     = hdr[2];
-    d->ntimes   = (PetscInt)hdr[3];
+    d->format     = (StgssaDataFormat)hdr[0];
+    d->has_time   = (PetscBool)hdr[1];
+    d->nobs       = hdr[2];
+    d->ntimes     = (PetscInt)hdr[3];
     d->nspecies   = (PetscInt)hdr[4];
     d->nrows_file = hdr[6];
     PetscCall(PetscMalloc1(d->ntimes, &d->times));
@@ -1215,7 +1224,8 @@ PetscErrorCode StgssaDataView(StgssaData d, PetscViewer viewer)
 static PetscErrorCode StgssaDataFreeConfig(StgssaData d)
 {
   PetscFunctionBegin;
-  for (PetscInt k = 0; k < d->nwhere; k++) PetscCall(PetscFree(d->wval[k]));
+  for (PetscInt k = 0; k < d->nwhere; k++)
+    PetscCall(PetscFree(d->wval[k]));
   PetscCall(PetscFree(d->wval));
   PetscCall(PetscFree(d->wcol));
   PetscCall(PetscFree(d->mapcol));
@@ -1233,8 +1243,10 @@ PetscErrorCode StgssaDataSetColumnMap(StgssaData d, PetscInt n, const char *cons
     PetscCall(PetscStrlen(filecols[k], &lc));
     PetscCall(PetscStrlen(names[k], &ln));
     PetscCheck(StgssaDataValidName(filecols[k], lc), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns %s=%s: expected FILECOL=NAME with FILECOL a column name [A-Za-z_][A-Za-z0-9_]* of at most %d bytes", filecols[k], names[k], STGSSA_NAME_MAX);
-    PetscCheck(!ln || StgssaDataValidName(names[k], ln), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns %s=%s: expected FILECOL=NAME with NAME a species or group name [A-Za-z_][A-Za-z0-9_]*, time, or nothing (drops the column)", filecols[k], names[k]);
-    for (PetscInt i = 0; i < k; i++) PetscCheck(strcmp(filecols[i], filecols[k]), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns: column '%s' mapped twice; expected each file column at most once", filecols[k]);
+    PetscCheck(!ln || StgssaDataValidName(names[k], ln), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns %s=%s: expected FILECOL=NAME with NAME a species or group name [A-Za-z_][A-Za-z0-9_]*, time, or nothing (drops the column)", filecols[k],
+               names[k]);
+    for (PetscInt i = 0; i < k; i++)
+      PetscCheck(strcmp(filecols[i], filecols[k]), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns: column '%s' mapped twice; expected each file column at most once", filecols[k]);
   }
   PetscCall(PetscFree(d->mapcol));
   PetscCall(PetscFree(d->mapname));
@@ -1256,7 +1268,8 @@ PetscErrorCode StgssaDataSetWhere(StgssaData d, PetscInt n, const char *const co
     PetscCall(PetscStrlen(cols[k], &lc));
     PetscCheck(StgssaDataValidName(cols[k], lc), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_where %s=%s: expected COL=VALUE with COL a column name [A-Za-z_][A-Za-z0-9_]* of at most %d bytes", cols[k], values[k], STGSSA_NAME_MAX);
   }
-  for (PetscInt k = 0; k < d->nwhere; k++) PetscCall(PetscFree(d->wval[k]));
+  for (PetscInt k = 0; k < d->nwhere; k++)
+    PetscCall(PetscFree(d->wval[k]));
   PetscCall(PetscFree(d->wval));
   PetscCall(PetscFree(d->wcol));
   PetscCall(PetscCalloc1(PetscMax(n, 1), &d->wcol));
@@ -1275,7 +1288,8 @@ PetscErrorCode StgssaDataSetKnownNames(StgssaData d, PetscInt n, const char *con
   PetscCall(PetscFree(d->known));
   PetscCall(PetscFree(d->known_what));
   PetscCall(PetscCalloc1(PetscMax(n, 1), &d->known));
-  for (PetscInt k = 0; k < n; k++) PetscCall(PetscStrncpy(d->known[k], names[k], sizeof(StgssaDataName)));
+  for (PetscInt k = 0; k < n; k++)
+    PetscCall(PetscStrncpy(d->known[k], names[k], sizeof(StgssaDataName)));
   d->nknown = n;
   PetscCall(PetscStrallocpy(what && what[0] ? what : "known names", &d->known_what));
   PetscFunctionReturn(0);
@@ -1315,23 +1329,29 @@ PetscErrorCode StgssaDataSetFromOptions(StgssaData d)
   if (!StgssaDataSplitPairs(ncols, cols, cv, &bad)) {
     char entry[128];
     PetscCall(PetscStrncpy(entry, cols[bad], sizeof(entry)));
-    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++) PetscCall(PetscFree(cols[k]));
-    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++) PetscCall(PetscFree(where[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(cols[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(where[k]));
     SETERRQ(d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns: found '%s'; expected FILECOL=NAME,... (e.g. rna=M; NAME empty drops the column)", entry);
   }
   if (!StgssaDataSplitPairs(nwhere, where, wv, &bad)) {
     char entry[128];
     PetscCall(PetscStrncpy(entry, where[bad], sizeof(entry)));
-    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++) PetscCall(PetscFree(cols[k]));
-    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++) PetscCall(PetscFree(where[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(cols[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(where[k]));
     SETERRQ(d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_where: found '%s'; expected COL=VALUE,... (e.g. replica=1)", entry);
   }
   {
     PetscErrorCode ierr = 0;
     if (set_cols) ierr = StgssaDataSetColumnMap(d, ncols, (const char *const *)cols, cv);
     if (!ierr && set_where) ierr = StgssaDataSetWhere(d, nwhere, (const char *const *)where, wv);
-    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++) PetscCall(PetscFree(cols[k]));
-    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++) PetscCall(PetscFree(where[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(cols[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(where[k]));
     PetscCall(ierr);
   }
   PetscFunctionReturn(0);
@@ -1361,19 +1381,26 @@ PetscErrorCode StgssaDataGetSummary(StgssaData d, char buf[], size_t len)
     lo = PetscMin(lo, d->total[i]);
     hi = PetscMax(hi, d->total[i]);
   }
-  if (!d->has_time && d->format == STGSSA_DATA_CSV) PetscCall(PetscSNPrintf(buf, len, "%s: no time column (stationary: compared at the last sample time), %" PetscInt64_FMT " %s", file, d->nobs, unit));
-  else if (d->ntimes == 1) PetscCall(PetscSNPrintf(buf, len, "%s: 1 time %.6g (%" PetscInt64_FMT " %s)", file, (double)d->times[0], d->nobs, unit));
-  else if (d->format == STGSSA_DATA_HDF5) PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%" PetscInt64_FMT " %s per time)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], d->nobs, unit));
-  else if (lo == hi) PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, unit, d->nobs, unit));
-  else PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f-%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, (double)hi, unit, d->nobs, unit));
+  if (!d->has_time && d->format == STGSSA_DATA_CSV)
+    PetscCall(PetscSNPrintf(buf, len, "%s: no time column (stationary: compared at the last sample time), %" PetscInt64_FMT " %s", file, d->nobs, unit));
+  else if (d->ntimes == 1)
+    PetscCall(PetscSNPrintf(buf, len, "%s: 1 time %.6g (%" PetscInt64_FMT " %s)", file, (double)d->times[0], d->nobs, unit));
+  else if (d->format == STGSSA_DATA_HDF5)
+    PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%" PetscInt64_FMT " %s per time)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], d->nobs, unit));
+  else if (lo == hi)
+    PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, unit, d->nobs, unit));
+  else
+    PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f-%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, (double)hi, unit, d->nobs, unit));
   PetscCall(PetscStrlcat(buf, d->format == STGSSA_DATA_HDF5 ? ", species " : ", columns ", len));
   if (d->has_time && d->format == STGSSA_DATA_CSV) {
     PetscCall(PetscSNPrintf(part, sizeof(part), "%s->time, ", d->timecol));
     PetscCall(PetscStrlcat(buf, part, len));
   }
   for (PetscInt s = 0; s < d->nspecies; s++) {
-    if (d->format == STGSSA_DATA_HDF5) PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s", s ? ", " : "", d->names[s]));
-    else PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s->%s", s ? ", " : "", d->srcnames[s], d->names[s]));
+    if (d->format == STGSSA_DATA_HDF5)
+      PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s", s ? ", " : "", d->names[s]));
+    else
+      PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s->%s", s ? ", " : "", d->srcnames[s], d->names[s]));
     PetscCall(PetscStrlcat(buf, part, len));
   }
   if (d->nwhere && d->format == STGSSA_DATA_CSV) {

@@ -23,7 +23,7 @@ struct _p_StgssaRun {
   StgssaObjective obj;
   StgssaOptimizer opt;
   StgssaFSP       fsp;
-  StgssaData      data;                        /* -stgssa_data, loaded before the ensemble (its times are sample times) */
+  StgssaData      data; /* -stgssa_data, loaded before the ensemble (its times are sample times) */
   PetscBool       have_data;
   char            datafile[PETSC_MAX_PATH_LEN];
   /* gradient mode with a loss; optimize mode */
@@ -114,8 +114,10 @@ static PetscErrorCode StgssaRunLoadData(StgssaRun r)
   if (!r->have_data) PetscFunctionReturn(0);
   PetscCall(StgssaModelGetDef(r->model_obj, &def));
   PetscCall(PetscMalloc1(def->nspecies + def->ngroups, &names));
-  for (int k = 0; k < def->nspecies; k++) names[k] = def->species[k].name;
-  for (int k = 0; k < def->ngroups; k++) names[def->nspecies + k] = def->groups[k].name;
+  for (int k = 0; k < def->nspecies; k++)
+    names[k] = def->species[k].name;
+  for (int k = 0; k < def->ngroups; k++)
+    names[def->nspecies + k] = def->groups[k].name;
   PetscCall(PetscSNPrintf(what, sizeof(what), "species%s of the model %s", def->ngroups ? " or groups" : "", def->filename));
   PetscCall(StgssaDataSetKnownNames(r->data, def->nspecies + def->ngroups, names, what));
   PetscCall(PetscFree(names));
@@ -140,9 +142,12 @@ static PetscErrorCode StgssaRunViewData(StgssaRun r)
   PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));
   PetscCall(StgssaEnsembleGetRequestedTimes(r->ens, &tfinal_set, &nreq, &ndata));
   PetscCall(PetscPrintf(r->comm, "data: %s; ", line));
-  if (!ndata) PetscCall(PetscPrintf(r->comm, "compared at the last sample time %.6g", (double)smp.sample_times[smp.nsample - 1]));
-  else if (!nreq || smp.nsample == ndata) PetscCall(PetscPrintf(r->comm, "sample times = data times%s", nreq ? " (every -stgssa_sample_times among them)" : ""));
-  else PetscCall(PetscPrintf(r->comm, "sample times = data times + %" PetscInt_FMT " of -stgssa_sample_times (%" PetscInt_FMT " in all)", smp.nsample - ndata, smp.nsample));
+  if (!ndata)
+    PetscCall(PetscPrintf(r->comm, "compared at the last sample time %.6g", (double)smp.sample_times[smp.nsample - 1]));
+  else if (!nreq || smp.nsample == ndata)
+    PetscCall(PetscPrintf(r->comm, "sample times = data times%s", nreq ? " (every -stgssa_sample_times among them)" : ""));
+  else
+    PetscCall(PetscPrintf(r->comm, "sample times = data times + %" PetscInt_FMT " of -stgssa_sample_times (%" PetscInt_FMT " in all)", smp.nsample - ndata, smp.nsample));
   {
     PetscInt         nt;
     const PetscReal *dt;

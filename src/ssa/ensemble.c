@@ -120,7 +120,8 @@ static PetscErrorCode StgssaEnsembleResolveTimes(StgssaEnsemble e)
   PetscCall(PetscFree(e->sample_times));
   PetscCall(PetscMalloc1(PetscMax(e->nreq + e->ndata, 1), &e->sample_times));
   while (i < e->nreq || j < e->ndata) {
-    if (j == e->ndata || (i < e->nreq && e->req_times[i] < e->data_times[j] && !StgssaEnsembleSameTime(e->req_times[i], e->data_times[j]))) e->sample_times[n++] = e->req_times[i++];
+    if (j == e->ndata || (i < e->nreq && e->req_times[i] < e->data_times[j] && !StgssaEnsembleSameTime(e->req_times[i], e->data_times[j])))
+      e->sample_times[n++] = e->req_times[i++];
     else {
       if (i < e->nreq && StgssaEnsembleSameTime(e->req_times[i], e->data_times[j])) i++;
       e->sample_times[n++] = e->data_times[j++];
@@ -132,7 +133,8 @@ static PetscErrorCode StgssaEnsembleResolveTimes(StgssaEnsemble e)
       tf = e->sample_times[n - 1];
       PetscCheck(tf > 0, e->comm, PETSC_ERR_ARG_WRONG, "%s: the only data time is 0, so -stgssa_tfinal has no default; expected -stgssa_tfinal T > 0", e->data_source);
     } else {
-      PetscCheck(last <= tf || StgssaEnsembleSameTime(last, tf), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal %.6g is before the last data time %.6g of %s; expected -stgssa_tfinal >= %.6g, or no -stgssa_tfinal (it defaults to the last data time)", (double)tf, (double)last, e->data_source, (double)last);
+      PetscCheck(last <= tf || StgssaEnsembleSameTime(last, tf), e->comm, PETSC_ERR_ARG_OUTOFRANGE,
+                 "-stgssa_tfinal %.6g is before the last data time %.6g of %s; expected -stgssa_tfinal >= %.6g, or no -stgssa_tfinal (it defaults to the last data time)", (double)tf, (double)last, e->data_source, (double)last);
       tf = PetscMax(tf, last);
     }
   }

@@ -101,10 +101,14 @@ static void configure(StgssaData d, const uint8_t *data, size_t size, int *nknow
     memcpy(line, data + pos, len);
     line[len] = 0;
     pos += len + (nl ? 1 : 0);
-    if (!strncmp(line, "#!map ", 6)) kind = 0;
-    else if (!strncmp(line, "#!where ", 8)) kind = 1;
-    else if (!strncmp(line, "#!known ", 8)) kind = 2;
-    else return;
+    if (!strncmp(line, "#!map ", 6))
+      kind = 0;
+    else if (!strncmp(line, "#!where ", 8))
+      kind = 1;
+    else if (!strncmp(line, "#!known ", 8))
+      kind = 2;
+    else
+      return;
     body = strchr(line, ' ') + 1;
     for (tok = strtok_r(body, ",", &save); tok && n < FUZZ_MAX_ITEMS; tok = strtok_r(NULL, ",", &save)) {
       char *eq = strchr(tok, '=');
@@ -112,11 +116,14 @@ static void configure(StgssaData d, const uint8_t *data, size_t size, int *nknow
       item[n]  = tok;
       val[n++] = eq && kind < 2 ? eq + 1 : tok;
     }
-    if (kind == 0) (void)StgssaDataSetColumnMap(d, n, (const char *const *)item, (const char *const *)val);
-    else if (kind == 1) (void)StgssaDataSetWhere(d, n, (const char *const *)item, (const char *const *)val);
+    if (kind == 0)
+      (void)StgssaDataSetColumnMap(d, n, (const char *const *)item, (const char *const *)val);
+    else if (kind == 1)
+      (void)StgssaDataSetWhere(d, n, (const char *const *)item, (const char *const *)val);
     else if (!StgssaDataSetKnownNames(d, n, (const char *const *)item, "known names")) {
       *nknown = n;
-      for (int k = 0; k < n; k++) snprintf(known[k], 64, "%s", item[k]);
+      for (int k = 0; k < n; k++)
+        snprintf(known[k], 64, "%s", item[k]);
     }
   }
 }
@@ -146,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       FUZZ_CHECK(!StgssaDataHasSpecies(d, name, &has) && has);
       if (nknown) {
         int k = 0;
-        while (k < nknown && strcmp(known[k], name)) k++;
+        while (k < nknown && strcmp(known[k], name))
+          k++;
         FUZZ_CHECK(k < nknown);
       }
       for (PetscInt i = 0; i < nt; i++) {
