@@ -584,6 +584,14 @@ START_TEST(test_csv_map_where)
   ck_assert(!StgssaDataDestroy(&d));
   remove_temp(path);
 
+  /* filtering on the time column keeps it the time column: one time, 30 */
+  WRITE_TEXT("Time,M\n0,1\n30,2\n30,3\n", path);
+  ck_assert_msg(!load_with(path, NULL, "Time=30", "M", &d, msg, sizeof msg), "%s", msg);
+  ck_assert(!StgssaDataGetTimes(d, &nt, &t) && nt == 1 && t[0] == 30);
+  ck_assert(!StgssaDataGetNumObservations(d, &nobs) && nobs == 2);
+  ck_assert(!StgssaDataDestroy(&d));
+  remove_temp(path);
+
   WRITE_TEXT("minutes,M,cond,rep\n1,4,a,x\n2,5,b,x\n2,6,a,x\n2,7,a,y\n", path);
   ck_assert_msg(!load_with(path, "minutes=time", "cond=a,rep=x", "M", &d, msg, sizeof msg), "%s", msg);
   ck_assert(!StgssaDataGetTimes(d, &nt, &t) && nt == 2 && t[0] == 1 && t[1] == 2);

@@ -15,7 +15,8 @@
       1. StgssaDataSetColumnMap (-stgssa_data_columns FILECOL=NAME,...): NAME is the data
          column's name (a species or group of the model), `time`, or empty (column dropped);
       2. StgssaDataSetWhere (-stgssa_data_where COL=VALUE,...): a row is kept only if the text
-         of every field COL equals VALUE; these columns are filters, not data;
+         of every field COL equals VALUE; these columns are filters, not data (a filter on the
+         time column keeps it the time column);
       3. a column named like a known name (StgssaDataSetKnownNames) is that data column;
       4. a column named `time` or `t`, ignoring case, is the time column (at most one);
       5. any other column: an error naming it (with known names), else data under its name.

@@ -388,7 +388,7 @@ static PetscErrorCode StgssaDataKnownList(StgssaData d, char *buf, size_t len)
 /* The role of every header column (c->fields holds the header; c->col[j] is set on return):
    1. -stgssa_data_columns FILECOL=NAME: NAME "time" makes it the time column, an empty NAME
       drops it, any other NAME makes it the data column NAME;
-   2. a column of -stgssa_data_where is a filter, not data;
+   2. a column of -stgssa_data_where is a filter, not data (the time column stays the time);
    3. a column named like a known name (species or group of the model) is that data column;
    4. a column named "time" or "t", ignoring case, is the time column (at most one);
    5. any other column is data under its own name if no known names were given, else an error
@@ -439,10 +439,10 @@ static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], Pets
       if (!strcmp(name, d->wcol[k])) break;
     }
     PetscCheck(j < ncols, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found no column '%s' of -stgssa_data_where %s=%s; expected a column of the header (%s)", path, hl, d->wcol[k], d->wcol[k], d->wval[k], header);
-    PetscCheck(c->col[j] == STGSSA_DATA_COL_UNSET || c->col[j] == STGSSA_DATA_COL_SKIP, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-               "%s:%" PetscInt64_FMT ": column '%s' is both a filter (-stgssa_data_where) and mapped by -stgssa_data_columns; expected one of the two", path, hl, d->wcol[k]);
-    c->col[j] = STGSSA_DATA_COL_SKIP;
-    c->wj[k]  = (PetscInt)j;
+    PetscCheck(c->col[j] < 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": column '%s' is both a filter (-stgssa_data_where) and mapped to a model name by -stgssa_data_columns; expected one of the two", path, hl, d->wcol[k]);
+    /* the time column stays the time column (filtering one time keeps its time) */
+    if (c->col[j] == STGSSA_DATA_COL_UNSET && !(StgssaDataTimeLike(d->wcol[k]) && !(d->nknown && StgssaDataFindName(d->nknown, d->known, d->wcol[k]) >= 0))) c->col[j] = STGSSA_DATA_COL_SKIP;
+    c->wj[k] = (PetscInt)j;
   }
   /* 3.-5. the other columns, by name */
   for (size_t j = 0; j < ncols; j++) {
