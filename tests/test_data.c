@@ -239,7 +239,7 @@ START_TEST(test_csv_reload_and_queries)
     got       = fread(text, 1, sizeof text - 1, fp);
     text[got] = 0;
     fclose(fp);
-    ck_assert_msg(strstr(text, p2) && strstr(text, "CSV") && strstr(text, "1 species: X") && strstr(text, "2 times") && strstr(text, "t = 2: 2 cells") && strstr(text, "t = 5: 1 cells"), "view:\n%s", text);
+    ck_assert_msg(strstr(text, p2) && strstr(text, "CSV") && strstr(text, "1 species: X") && strstr(text, "2 times") && strstr(text, "t = 2: 2 cells") && strstr(text, "t = 5: 1 cells") && strstr(text, "columns time->time, X->X"), "view:\n%s", text);
   }
   ck_assert(!StgssaDataDestroy(&d));
   remove_temp(p1);

@@ -1206,6 +1206,12 @@ PetscErrorCode StgssaDataView(StgssaData d, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, " %s", d->names[s]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  if (d->format == STGSSA_DATA_CSV) { /* where each came from: file column -> name, filters */
+    char line[2048], *cols;
+    PetscCall(StgssaDataGetSummary(d, line, sizeof(line)));
+    cols = strstr(line, ", columns ");
+    if (cols) PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", cols + 2));
+  }
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " time%s:\n", d->ntimes, d->ntimes == 1 ? "" : "s"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt i = 0; i < d->ntimes; i++) {
