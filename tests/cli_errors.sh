@@ -61,7 +61,9 @@ expect_fail unknown_gradient "stgssa_gradient"                       "$exe" $G -
 expect_fail loss_needs_data  "needs -stgssa_data FILE"               "$exe" $G -stgssa_loss moments
 expect_fail data_missing     "nodata.csv: cannot open"               "$exe" $G -stgssa_data nodata.csv
 expect_fail data_bad_line    "cells.csv:3:"                          "$exe" $G -stgssa_data cells.csv
-expect_fail data_time        "not among -stgssa_sample_times"        "$exe" $G -stgssa_data timed.csv -stgssa_sample_times 1,2
+expect_fail data_tfinal      "-stgssa_tfinal 1.2 is before the last data time 1.5 of timed.csv" "$exe" $G -stgssa_data timed.csv -stgssa_tfinal 1.2
+expect_fail data_where_col   "found no column 'replica' of -stgssa_data_where replica=1" "$exe" $G -stgssa_data timed.csv -stgssa_data_where replica=1
+expect_fail data_columns_syntax "-stgssa_data_columns: found 'M'; expected FILECOL=NAME" "$exe" $G -stgssa_data timed.csv -stgssa_data_columns M
 expect_fail entropy_irrev    "has no reverse"                        "$exe" $G -stgssa_entropy
 expect_fail fit_zero_rate    "log-rates need a positive value"       "$exe" $G -stgssa_parameters k_on=0
 
@@ -71,7 +73,8 @@ printf 'M\n1\n-2\n' > "$work/negative.csv"
 printf 'M\n1\nabc\n' > "$work/text.csv"
 : > "$work/empty.csv"
 expect_fail opt_no_data       "optimize mode needs a loss"           "$exe" $O
-expect_fail opt_unknown_col   "column 'Z' is not a species"          "$exe" $O -stgssa_data unknown.csv
+expect_fail opt_unknown_col   "unknown.csv:1: found column 'Z', which is not among the species of the model telegraph.model" "$exe" $O -stgssa_data unknown.csv
+expect_fail opt_unknown_hint  "-stgssa_data_where COL=VALUE"         "$exe" $O -stgssa_data unknown.csv
 expect_fail opt_negative      "negative.csv:3:"                      "$exe" $O -stgssa_data negative.csv
 expect_fail opt_non_numeric   "text.csv:3:"                          "$exe" $O -stgssa_data text.csv
 expect_fail opt_empty_data    "empty.csv"                            "$exe" $O -stgssa_data empty.csv

@@ -7,6 +7,7 @@
   failure.
 */
 #include <stgssa/data.h>
+#include <stgssa/stgssa.h>
 #include <hdf5.h>
 
 #include <check.h>
@@ -238,7 +239,7 @@ START_TEST(test_csv_reload_and_queries)
     got       = fread(text, 1, sizeof text - 1, fp);
     text[got] = 0;
     fclose(fp);
-    ck_assert_msg(strstr(text, p2) && strstr(text, "CSV") && strstr(text, "1 species: X") && strstr(text, "2 times") && strstr(text, "t = 2: 2 cells") && strstr(text, "t = 5: 1 cells"), "view:\n%s", text);
+    ck_assert_msg(strstr(text, p2) && strstr(text, "CSV") && strstr(text, "1 species: X") && strstr(text, "2 times") && strstr(text, "t = 2: 2 cells") && strstr(text, "t = 5: 1 cells") && strstr(text, "columns time->time, X->X"), "view:\n%s", text);
   }
   ck_assert(!StgssaDataDestroy(&d));
   remove_temp(p1);
@@ -263,7 +264,7 @@ static const struct {
   {"A B\n1\n",                              0,  ":1: ", "'A B'",               "[A-Za-z_][A-Za-z0-9_]*"      },
   {"A123456789012345678901234567890123456789012345678901234567890123\n1\n",
                                             0,  ":1: ", "of 64 bytes",         "at most 63"                  },
-  {"time\n1\n",                             0,  ":1: ", "only a 'time' column", "at least one species"       },
+  {"time\n1\n",                             0,  ":1: ", "no count column among time", "at least one species" },
   {"A,B\n1,2\n# c\n1\n",                    0,  ":4: ", "found 1 field;",      "expected 2"                  },
   {"A,B\n1,2\n1,2,3\n",                     0,  ":3: ", "found 3 fields",      "expected 2"                  },
   {"A\n1\n1.5\n",                           0,  ":3: ", "'1.5' in column 'A'", "nonnegative integer count"   },
@@ -463,6 +464,283 @@ START_TEST(test_hdf5_errors)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- column roles (issue 15) */
+
+/* Load path with a column map, a row filter and known names (any may be empty); ierr returned,
+   message in msg; on success *out holds the data (else NULL). */
+static PetscErrorCode load_with(const char path[], const char *map, const char *where, const char *known, StgssaData *out, char msg[], size_t n)
+{
+  StgssaData     d;
+  PetscErrorCode ierr;
+  char           buf[3][512], *item[3][16], *val[3][16];
+  int            cnt[3]  = {0, 0, 0};
+  const char    *spec[3] = {map, where, known};
+
+  for (int k = 0; k < 3; k++) { /* "a=b,c=d" (or "a,b" for known names) split in place */
+    char *save = NULL, *tok;
+    if (!spec[k]) continue;
+    snprintf(buf[k], sizeof buf[k], "%s", spec[k]);
+    for (tok = strtok_r(buf[k], ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(tok, '=');
+      if (eq) *eq = 0;
+      item[k][cnt[k]] = tok;
+      val[k][cnt[k]]  = eq ? eq + 1 : tok;
+      cnt[k]++;
+    }
+  }
+  ck_assert(!StgssaDataCreate(PETSC_COMM_WORLD, &d));
+  if (map) ck_assert(!StgssaDataSetColumnMap(d, cnt[0], (const char *const *)item[0], (const char *const *)val[0]));
+  if (where) ck_assert(!StgssaDataSetWhere(d, cnt[1], (const char *const *)item[1], (const char *const *)val[1]));
+  if (known) ck_assert(!StgssaDataSetKnownNames(d, cnt[2], (const char *const *)item[2], "species of the model test.model"));
+  ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StgssaDataLoad(d, path);
+  ck_assert(!PetscPopErrorHandler());
+  msg[0] = 0;
+  if (ierr) {
+    char *specific = NULL;
+    ck_assert(!PetscErrorMessage(ierr, NULL, &specific));
+    snprintf(msg, n, "%s", specific ? specific : "");
+    ck_assert(!StgssaDataDestroy(&d));
+  }
+  *out = d;
+  return ierr;
+}
+
+/* The time column by name, ignoring case: time, Time, TIME, t, T; a model species named T is data. */
+START_TEST(test_csv_time_case)
+{
+  const char *heads[5] = {"time", "Time", "TIME", "t", "T"};
+  for (int k = 0; k < 5; k++) {
+    char             path[PATHLEN], text[64], msg[512];
+    StgssaData       d;
+    PetscInt         nt;
+    const PetscReal *t;
+    const double     h0[2] = {1, 1}, h1[4] = {0, 0, 0, 1};
+    snprintf(text, sizeof text, "M,%s\n0,2\n1,2\n3,7.5\n", heads[k]);
+    WRITE_TEXT(text, path);
+    ck_assert_msg(!load_with(path, NULL, NULL, k % 2 ? "M" : NULL, &d, msg, sizeof msg), "%s: %s", heads[k], msg);
+    ck_assert(!StgssaDataGetTimes(d, &nt, &t));
+    ck_assert_msg(nt == 2 && t[0] == 2 && t[1] == 7.5, "%s: %d times", heads[k], (int)nt);
+    check_hist(d, 0, "M", 2, h0, 2);
+    check_hist(d, 1, "M", 4, h1, 1);
+    ck_assert(!StgssaDataDestroy(&d));
+    remove_temp(path);
+  }
+  { /* a species named T (known) is data, not time */
+    char             path[PATHLEN], msg[512];
+    StgssaData       d;
+    PetscInt         nt;
+    const PetscReal *t;
+    PetscBool        has;
+    WRITE_TEXT("time,T\n1,4\n", path);
+    ck_assert_msg(!load_with(path, NULL, NULL, "T,M", &d, msg, sizeof msg), "%s", msg);
+    ck_assert(!StgssaDataGetTimes(d, &nt, &t) && nt == 1 && t[0] == 1);
+    ck_assert(!StgssaDataHasSpecies(d, "T", &has) && has);
+    ck_assert(!StgssaDataDestroy(&d));
+    remove_temp(path);
+  }
+}
+END_TEST
+
+/* Time,rna,replica with rna=M and replica=1: only replica-1 rows, the column named M; the summary
+   line names the columns and the filter. Another filter value and a dropped column too.
+   replica 1: t=0: M = 2,0 ; t=5: M = 1.  replica 2: t=0: M = 9 ; t=5: M = 3,3 */
+START_TEST(test_csv_map_where)
+{
+  char             path[PATHLEN], msg[512], sum[512];
+  StgssaData       d;
+  PetscInt         nt, ns;
+  PetscInt64       nobs;
+  const PetscReal *t;
+  const char      *name;
+  PetscBool        has;
+  const double     a0[3] = {1, 0, 1}, a1[2] = {0, 1}, b0[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, b1[4] = {0, 0, 0, 2};
+
+  WRITE_TEXT("\"Time\",\"rna\",replica\n0,2,1\n0,9,2\n5,1,1\n0,0,1\n5,3,2\n5,3,2\n", path);
+  ck_assert_msg(!load_with(path, "rna=M", "replica=1", "G,M", &d, msg, sizeof msg), "%s", msg);
+  ck_assert(!StgssaDataGetTimes(d, &nt, &t) && nt == 2 && t[0] == 0 && t[1] == 5);
+  ck_assert(!StgssaDataGetNumSpecies(d, &ns) && ns == 1);
+  ck_assert(!StgssaDataGetSpeciesName(d, 0, &name));
+  ck_assert_str_eq(name, "M");
+  ck_assert(!StgssaDataHasSpecies(d, "rna", &has) && !has);
+  ck_assert(!StgssaDataHasSpecies(d, "replica", &has) && !has);
+  ck_assert(!StgssaDataGetNumObservations(d, &nobs) && nobs == 3);
+  check_hist(d, 0, "M", 3, a0, 2);
+  check_hist(d, 1, "M", 2, a1, 1);
+  ck_assert(!StgssaDataGetSummary(d, sum, sizeof sum));
+  ck_assert_msg(strstr(sum, "2 times 0..5 (1-2 cells per time, 3 cells), columns Time->time, rna->M; rows where replica=1 (3 of 6)") != NULL, "summary: %s", sum);
+  ck_assert(!StgssaDataDestroy(&d));
+
+  ck_assert_msg(!load_with(path, "rna=M", "replica=2", "M", &d, msg, sizeof msg), "%s", msg);
+  check_hist(d, 0, "M", 10, b0, 1);
+  check_hist(d, 1, "M", 4, b1, 2);
+  ck_assert(!StgssaDataDestroy(&d));
+
+  /* replica dropped: all 6 rows; a column mapped to time */
+  ck_assert_msg(!load_with(path, "rna=M,replica=", NULL, "M", &d, msg, sizeof msg), "%s", msg);
+  ck_assert(!StgssaDataGetNumObservations(d, &nobs) && nobs == 6);
+  ck_assert(!StgssaDataGetSummary(d, sum, sizeof sum));
+  ck_assert_msg(strstr(sum, "; dropped replica") != NULL, "summary: %s", sum);
+  ck_assert(!StgssaDataDestroy(&d));
+  remove_temp(path);
+
+  /* filtering on the time column keeps it the time column: one time, 30 */
+  WRITE_TEXT("Time,M\n0,1\n30,2\n30,3\n", path);
+  ck_assert_msg(!load_with(path, NULL, "Time=30", "M", &d, msg, sizeof msg), "%s", msg);
+  ck_assert(!StgssaDataGetTimes(d, &nt, &t) && nt == 1 && t[0] == 30);
+  ck_assert(!StgssaDataGetNumObservations(d, &nobs) && nobs == 2);
+  ck_assert(!StgssaDataDestroy(&d));
+  remove_temp(path);
+
+  WRITE_TEXT("minutes,M,cond,rep\n1,4,a,x\n2,5,b,x\n2,6,a,x\n2,7,a,y\n", path);
+  ck_assert_msg(!load_with(path, "minutes=time", "cond=a,rep=x", "M", &d, msg, sizeof msg), "%s", msg);
+  ck_assert(!StgssaDataGetTimes(d, &nt, &t) && nt == 2 && t[0] == 1 && t[1] == 2);
+  ck_assert(!StgssaDataGetNumObservations(d, &nobs) && nobs == 2);
+  ck_assert(!StgssaDataDestroy(&d));
+  remove_temp(path);
+}
+END_TEST
+
+/* Errors of the column roles: the file and header line, the column(s), and what to do. */
+static const struct {
+  const char *text, *map, *where, *known, *phrase1, *phrase2;
+} role_errors[] = {
+    /* clang-format off */
+  {"Time,rna,replica\n0,1,1\n", NULL,      NULL,         "M,G", "found columns 'rna', 'replica', which are not among the species of the model test.model (M, G)", "-stgssa_data_columns FILECOL=NAME"},
+  {"time,M,replica\n0,1,1\n",   NULL,      NULL,         "M,G", "found column 'replica', which is not among", "-stgssa_data_where COL=VALUE"},
+  {"time,rna\n0,1\n",           "rna=X",   NULL,         "M,G", "-stgssa_data_columns rna=X: 'X' is not among the species", "rna= drops the column"},
+  {"time,M\n0,1\n",             "rna=M",   NULL,         "M",   "found no column 'rna' of -stgssa_data_columns rna=M", "(time, M)"},
+  {"time,M\n0,1\n",             NULL,      "replica=1",  "M",   "found no column 'replica' of -stgssa_data_where replica=1", "(time, M)"},
+  {"time,M,replica\n0,1,1\n0,2,2\n", NULL, "replica=3",  "M",   "keeps none of the 2 data rows: no row has replica='3'", "holds '1', '2'"},
+  {"time,M,a,b\n0,1,x,y\n0,2,z,w\n", NULL, "a=x,b=w",    "M",   "each pair matches some row, but no row matches all", "a=x,b=w"},
+  {"time,M,rep\n0,1,1\n",       "rep=M",   "rep=1",      "M",   "column 'rep' is both a filter", "-stgssa_data_columns"},
+  {"time,M,rna\n0,1,2\n",       "rna=M",   NULL,         "M",   "columns 'rna' and 'M' both give 'M'", "one column per name"},
+  {"time,T,M\n0,1,2\n",         NULL,      NULL,         "M",   "found two time columns, 'time' (column 1) and 'T' (column 2)", "-stgssa_data_columns T=NAME"},
+  {"a,b,M\n0,1,2\n",            "a=time,b=time", NULL,   "M",   "maps two columns to time ('a' and 'b')", "one time column"},
+  /* no known names: every other column is data (rep too) */
+  {"time,M,rep\n0,1,1\n0,x,2\n", NULL,     NULL,         NULL,  ":3: found 'x' in column 'M'", "nonnegative integer count"},
+  {"Time,M\n0,1\n-1,2\n",       NULL,      NULL,         "M",   ":3: found '-1' in column 'Time'", "finite nonnegative time"},
+  {"time,rep\n0,1\n",           NULL,      "rep=1",      NULL,  "found no count column among time, rep", "at least one species column"},
+    /* clang-format on */
+};
+#define NROLE_ERRORS ((int)(sizeof(role_errors) / sizeof(role_errors[0])))
+
+START_TEST(test_csv_role_error)
+{
+  char           path[PATHLEN], msg[1024], ctx[64], prefix[PATHLEN + 8];
+  StgssaData     d;
+  PetscErrorCode ierr;
+
+  WRITE_TEXT(role_errors[_i].text, path);
+  ierr = load_with(path, role_errors[_i].map, role_errors[_i].where, role_errors[_i].known, &d, msg, sizeof msg);
+  remove_temp(path);
+  snprintf(ctx, sizeof ctx, "role_errors[%d]", _i);
+  ck_assert_msg(ierr == PETSC_ERR_FILE_UNEXPECTED, "%s: error code %d; message '%s'", ctx, (int)ierr, msg);
+  snprintf(prefix, sizeof prefix, "%s:", path);
+  ck_assert_msg(!strncmp(msg, prefix, strlen(prefix)), "%s: expected '%s' at the start of '%s'", ctx, prefix, msg);
+  ck_assert_msg(strstr(msg, role_errors[_i].phrase1) != NULL, "%s: expected '%s' in '%s'", ctx, role_errors[_i].phrase1, msg);
+  ck_assert_msg(!role_errors[_i].phrase2 || strstr(msg, role_errors[_i].phrase2) != NULL, "%s: expected '%s' in '%s'", ctx, role_errors[_i].phrase2, msg);
+}
+END_TEST
+
+/* A map or filter with HDF5 data is an error; option syntax errors name the entry. */
+START_TEST(test_roles_misuse)
+{
+  char           path[PATHLEN], msg[1024];
+  StgssaData     d;
+  PetscErrorCode ierr;
+  const char    *bad[1] = {"2x"}, *val[1] = {"M"};
+
+  h5_write(H5_GOOD, path);
+  ierr = load_with(path, "A=M", NULL, NULL, &d, msg, sizeof msg);
+  remove_temp(path);
+  ck_assert_msg(ierr == PETSC_ERR_FILE_UNEXPECTED && strstr(msg, "apply to CSV columns only"), "'%s'", msg);
+
+  ck_assert(!StgssaDataCreate(PETSC_COMM_WORLD, &d));
+  ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StgssaDataSetColumnMap(d, 1, bad, val);
+  ck_assert(!PetscPopErrorHandler());
+  ck_assert(ierr == PETSC_ERR_ARG_WRONG);
+  ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ck_assert(!PetscOptionsSetValue(NULL, "-stgssa_data_where", "replica"));
+  ierr = StgssaDataSetFromOptions(d);
+  ck_assert(!PetscOptionsClearValue(NULL, "-stgssa_data_where"));
+  ck_assert(!PetscPopErrorHandler());
+  {
+    char *specific = NULL;
+    ck_assert(ierr == PETSC_ERR_ARG_WRONG);
+    ck_assert(!PetscErrorMessage(ierr, NULL, &specific));
+    ck_assert_msg(strstr(specific, "-stgssa_data_where: found 'replica'; expected COL=VALUE") != NULL, "'%s'", specific);
+  }
+  ck_assert(!StgssaDataDestroy(&d));
+}
+END_TEST
+
+/* Data times become sample times: united with -stgssa_sample_times (a time within 1e-9 relative
+   is one time); tfinal defaults to the last of them; a given tfinal before the last data time is
+   an error naming both; stationary data (time -1) leaves the sampling as it was. */
+START_TEST(test_time_union)
+{
+  const char     *text = "begin species\n  M 0\nend species\nbegin reactions\n  0 -> M  1\n  M -> 0  1\nend reactions\n";
+  StgssaModel     model;
+  StgssaEnsemble  e;
+  StgssaSampling  smp;
+  const PetscReal data[3] = {0, 2, 5}, given[3] = {1, 2.0000000001, 7}, stationary[1] = {-1};
+  PetscBool       tset;
+  PetscInt        nreq, nd;
+  PetscErrorCode  ierr;
+
+  ck_assert(!StgssaModelCreate(PETSC_COMM_WORLD, &model));
+  ck_assert(!StgssaModelLoadFromString(model, text, "union.model"));
+  ck_assert(!StgssaEnsembleCreate(PETSC_COMM_WORLD, &e));
+  ck_assert(!StgssaEnsembleSetModel(e, model));
+  ck_assert(!StgssaEnsembleSetDataTimes(e, 3, data, "d.csv"));
+  ck_assert(!StgssaEnsembleGetSampling(e, &smp));
+  ck_assert(smp.nsample == 3 && smp.sample_times[0] == 0 && smp.sample_times[1] == 2 && smp.sample_times[2] == 5);
+  ck_assert(smp.tfinal == 5);
+  ck_assert(!StgssaEnsembleGetRequestedTimes(e, &tset, &nreq, &nd) && !tset && nreq == 0 && nd == 3);
+
+  /* union with given times; tfinal = last of the union (7) when not given, or the given one */
+  ck_assert(!StgssaEnsembleSetTimes(e, 8, 3, given));
+  ck_assert(!StgssaEnsembleGetSampling(e, &smp));
+  ck_assert_msg(smp.nsample == 5, "%d sample times", (int)smp.nsample);
+  ck_assert(smp.sample_times[0] == 0 && smp.sample_times[1] == 1 && smp.sample_times[2] == 2 && smp.sample_times[3] == 5 && smp.sample_times[4] == 7);
+  ck_assert(smp.tfinal == 8);
+
+  /* tfinal before the last data time */
+  ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StgssaEnsembleSetTimes(e, 4, 0, NULL);
+  ck_assert(!PetscPopErrorHandler());
+  ck_assert(ierr == PETSC_ERR_ARG_OUTOFRANGE);
+  {
+    char *specific = NULL;
+    ck_assert(!PetscErrorMessage(ierr, NULL, &specific));
+    ck_assert_msg(strstr(specific, "-stgssa_tfinal 4 is before the last data time 5 of d.csv") != NULL, "'%s'", specific);
+  }
+  ck_assert(!StgssaEnsembleDestroy(&e));
+
+  /* stationary data: the sampling of the options (default: tfinal 10, one sample time) */
+  ck_assert(!StgssaEnsembleCreate(PETSC_COMM_WORLD, &e));
+  ck_assert(!StgssaEnsembleSetModel(e, model));
+  ck_assert(!StgssaEnsembleSetDataTimes(e, 1, stationary, "s.csv"));
+  ck_assert(!StgssaEnsembleGetSampling(e, &smp));
+  ck_assert(smp.nsample == 1 && smp.sample_times[0] == 10 && smp.tfinal == 10);
+  ck_assert(!StgssaEnsembleDestroy(&e));
+
+  /* data only at time 0 and no tfinal */
+  {
+    const PetscReal zero[1] = {0};
+    ck_assert(!StgssaEnsembleCreate(PETSC_COMM_WORLD, &e));
+    ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = StgssaEnsembleSetDataTimes(e, 1, zero, "z.csv");
+    ck_assert(!PetscPopErrorHandler());
+    ck_assert(ierr == PETSC_ERR_ARG_WRONG);
+    ck_assert(!StgssaEnsembleDestroy(&e));
+  }
+  ck_assert(!StgssaModelDestroy(&model));
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s   = suite_create("data");
@@ -476,6 +754,11 @@ int main(int argc, char **argv)
   tcase_add_test(csv, test_csv_reload_and_queries);
   tcase_add_loop_test(csv, test_csv_error, 0, NCSV_ERRORS);
   tcase_add_test(csv, test_missing_file);
+  tcase_add_test(csv, test_csv_time_case);
+  tcase_add_test(csv, test_csv_map_where);
+  tcase_add_loop_test(csv, test_csv_role_error, 0, NROLE_ERRORS);
+  tcase_add_test(csv, test_roles_misuse);
+  tcase_add_test(csv, test_time_union);
   tcase_add_test(h5, test_hdf5_simulate);
   tcase_add_test(h5, test_hdf5_tail_mass_refused);
   tcase_add_test(h5, test_hdf5_errors);

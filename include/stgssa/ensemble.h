@@ -41,6 +41,12 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleSetModel(StgssaEnsemble, StgssaModel);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetNumTrajectories(StgssaEnsemble, PetscInt);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSeed(StgssaEnsemble, PetscInt);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble, PetscReal tfinal, PetscInt nsample, const PetscReal sample_times[]);
+/* Times of the data (-stgssa_data; negative entries, stationary data, are skipped), before SetUp:
+   the sample times become the data times united with any given, and tfinal defaults to the last
+   of them (a given tfinal before the last data time is an error naming `source`). */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetDataTimes(StgssaEnsemble, PetscInt n, const PetscReal times[], const char source[]);
+/* Whether tfinal was given, how many sample times were given, how many data times were set. */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetRequestedTimes(StgssaEnsemble, PetscBool *tfinal_set, PetscInt *nsample_set, PetscInt *ndata);
 /* -stgssa_initial steady (burn-in from x0 over [-burnin, 0] at the inputs of t = 0) or x0 */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble, PetscBool steady, PetscReal burnin);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt nobs, const char *const names[]);

@@ -31,6 +31,9 @@ typedef struct _p_StgssaObjective *StgssaObjective;
 
 PETSC_EXTERN PetscErrorCode StgssaObjectiveCreate(MPI_Comm, StgssaObjective *);
 PETSC_EXTERN PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective);
+/* Data loaded already (StgssaRun loads -stgssa_data before the ensemble: its times are sample
+   times); borrowed, not destroyed by the objective. Without it SetUp loads -stgssa_data itself. */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveSetData(StgssaObjective, StgssaData);
 /* Whether a loss was requested (-stgssa_data or -stgssa_loss design). */
 PETSC_EXTERN PetscErrorCode StgssaObjectiveIsActive(StgssaObjective, PetscBool *);
 /* Configure the evaluator for this loss (soft histograms, entropy production); before its SetUp. */

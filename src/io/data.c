@@ -37,6 +37,19 @@ struct _p_StgssaData {
   PetscReal       *counts;  /* [offset[nsets]] concatenated histograms (integer values) */
   PetscReal       *total;   /* [nsets] sum of the histogram */
   PetscReal       *moments; /* [3 * nsets] mean, variance, third central moment */
+  /* CSV: what the header gave (for StgssaDataGetSummary) */
+  StgssaDataName *srcnames;   /* [nspecies] file column of each data column */
+  StgssaDataName  timecol;    /* file column of the times ("" without one) */
+  PetscInt64      nrows_file; /* data rows of the file before -stgssa_data_where */
+  /* configuration, the same on every rank (set before Load) */
+  PetscInt        nmap; /* -stgssa_data_columns FILECOL=NAME */
+  StgssaDataName *mapcol, *mapname;
+  PetscInt        nwhere; /* -stgssa_data_where COL=VALUE */
+  StgssaDataName *wcol;
+  char          **wval;
+  PetscInt        nknown; /* names a data column may have (0: any) */
+  StgssaDataName *known;
+  char           *known_what; /* what the known names are, for messages */
 };
 
 PetscErrorCode StgssaDataCreate(MPI_Comm comm, StgssaData *data)
@@ -59,11 +72,14 @@ static PetscErrorCode StgssaDataReset(StgssaData d)
   PetscCall(PetscFree(d->counts));
   PetscCall(PetscFree(d->total));
   PetscCall(PetscFree(d->moments));
-  d->format   = STGSSA_DATA_NONE;
-  d->has_time = PETSC_FALSE;
-  d->nobs     = 0;
-  d->ntimes   = 0;
-  d->nspecies = 0;
+  PetscCall(PetscFree(d->srcnames));
+  d->timecol[0] = 0;
+  d->nrows_file = 0;
+  d->format     = STGSSA_DATA_NONE;
+  d->has_time   = PETSC_FALSE;
+  d->nobs       = 0;
+  d->ntimes     = 0;
+  d->nspecies   = 0;
   PetscFunctionReturn(0);
 }
 
@@ -169,10 +185,21 @@ typedef struct {
   size_t      n;
 } StgssaDataField;
 
+/* Role of a CSV column (StgssaDataCSV.col[j] >= 0: index of the data column it fills). */
+#define STGSSA_DATA_COL_TIME (-1)
+#define STGSSA_DATA_COL_SKIP (-2) /* a -stgssa_data_where column, or dropped (FILECOL= with no name) */
+#define STGSSA_DATA_COL_UNSET (-3)
+/* Distinct values shown when -stgssa_data_where keeps no row */
+#define STGSSA_DATA_SEEN 4
+
 /* Scratch of the CSV parser, freed by the caller whether or not the parse succeeded. */
 typedef struct {
   StgssaDataField *fields;   /* [ncols] fields of the current line */
-  PetscInt        *col;      /* [ncols] species index of the column, -1 for time */
+  PetscInt        *col;      /* [ncols] role of the column (STGSSA_DATA_COL_* or data column index) */
+  PetscInt        *wj;       /* [nwhere] column of each -stgssa_data_where pair */
+  PetscInt64      *wmatch;   /* [nwhere] rows matching each pair alone */
+  char            *seen;     /* [nwhere * STGSSA_DATA_SEEN * 48] distinct values of each where column */
+  PetscInt        *nseen;    /* [nwhere] */
   PetscInt        *rowcount; /* [maxrows * nspecies] */
   PetscReal       *rowtime;  /* [maxrows] */
   PetscInt        *rowtidx;  /* [maxrows] time index of the row */
@@ -184,6 +211,10 @@ static PetscErrorCode StgssaDataCSVFree(StgssaDataCSV *c)
   PetscFunctionBegin;
   PetscCall(PetscFree(c->fields));
   PetscCall(PetscFree(c->col));
+  PetscCall(PetscFree(c->wj));
+  PetscCall(PetscFree(c->wmatch));
+  PetscCall(PetscFree(c->seen));
+  PetscCall(PetscFree(c->nseen));
   PetscCall(PetscFree(c->rowcount));
   PetscCall(PetscFree(c->rowtime));
   PetscCall(PetscFree(c->rowtidx));
@@ -235,6 +266,10 @@ static void StgssaDataSplit(const char *s, size_t n, StgssaDataField f[])
       start++;
     while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
       end--;
+    if (end - start >= 2 && s[start] == '"' && s[end - 1] == '"') { /* "quoted", as R's write.csv writes names */
+      start++;
+      end--;
+    }
     f[k].s = s + start;
     f[k].n = end - start;
     k++;
@@ -298,11 +333,160 @@ static PetscInt StgssaDataFindTime(PetscInt n, const PetscReal v[], PetscReal t)
   return lo;
 }
 
+/* Name of field f as a C string in out (fields of a valid header are names of <= STGSSA_NAME_MAX bytes). */
+static void StgssaDataFieldName(const StgssaDataField *f, StgssaDataName out)
+{
+  const size_t m = f->n > STGSSA_NAME_MAX ? STGSSA_NAME_MAX : f->n;
+  memcpy(out, f->s, m);
+  out[m] = 0;
+}
+
+/* A time column by its name alone: "time" or "t", ignoring case. */
+static PetscBool StgssaDataTimeLike(const char *s)
+{
+  char   low[8];
+  size_t n = strlen(s);
+  if (n > 4) return PETSC_FALSE;
+  for (size_t i = 0; i <= n; i++)
+    low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+  return (PetscBool)(!strcmp(low, "time") || !strcmp(low, "t"));
+}
+
+static PetscInt StgssaDataFindName(PetscInt n, const StgssaDataName list[], const char *name)
+{
+  for (PetscInt k = 0; k < n; k++)
+    if (!strcmp(list[k], name)) return k;
+  return -1;
+}
+
+/* "a, b, c" of the header fields (for messages), truncated to fit. */
+static PetscErrorCode StgssaDataHeaderList(size_t ncols, const StgssaDataField f[], char *buf, size_t len)
+{
+  PetscFunctionBegin;
+  buf[0] = 0;
+  for (size_t j = 0; j < ncols; j++) {
+    StgssaDataName name;
+    StgssaDataFieldName(&f[j], name);
+    if (j) PetscCall(PetscStrlcat(buf, ", ", len));
+    PetscCall(PetscStrlcat(buf, name, len));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* "a, b, c" of the known names (for messages), truncated to fit. */
+static PetscErrorCode StgssaDataKnownList(StgssaData d, char *buf, size_t len)
+{
+  PetscFunctionBegin;
+  buf[0] = 0;
+  for (PetscInt k = 0; k < d->nknown; k++) {
+    if (k) PetscCall(PetscStrlcat(buf, ", ", len));
+    PetscCall(PetscStrlcat(buf, d->known[k], len));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The role of every header column (c->fields holds the header; c->col[j] is set on return):
+   1. -stgssa_data_columns FILECOL=NAME: NAME "time" makes it the time column, an empty NAME
+      drops it, any other NAME makes it the data column NAME;
+   2. a column of -stgssa_data_where is a filter, not data (the time column stays the time);
+   3. a column named like a known name (species or group of the model) is that data column;
+   4. a column named "time" or "t", ignoring case, is the time column (at most one);
+   5. any other column is data under its own name if no known names were given, else an error
+      naming every such column and the two options.
+   Data column k gets d->names[k] (model name) and d->srcnames[k] (file column). */
+static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], PetscInt64 hl, size_t ncols, StgssaDataCSV *c)
+{
+  char     header[1024], known[1024], bad[1024] = "";
+  PetscInt nbad = 0, ns = 0, tcol = -1;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaDataHeaderList(ncols, c->fields, header, sizeof(header)));
+  PetscCall(StgssaDataKnownList(d, known, sizeof(known)));
+  PetscCall(PetscMalloc1(ncols, &d->names));
+  PetscCall(PetscMalloc1(ncols, &d->srcnames));
+  /* 1. the mapping */
+  for (PetscInt k = 0; k < d->nmap; k++) {
+    size_t j;
+    for (j = 0; j < ncols; j++) {
+      StgssaDataName name;
+      StgssaDataFieldName(&c->fields[j], name);
+      if (!strcmp(name, d->mapcol[k])) break;
+    }
+    PetscCheck(j < ncols, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found no column '%s' of -stgssa_data_columns %s=%s; expected a column of the header (%s)", path, hl, d->mapcol[k], d->mapcol[k], d->mapname[k], header);
+    if (!d->mapname[k][0])
+      c->col[j] = STGSSA_DATA_COL_SKIP;
+    else if (!strcmp(d->mapname[k], "time")) {
+      PetscCheck(tcol < 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_columns maps two columns to time ('%s' and '%s'); expected one time column", path, hl, d->timecol, d->mapcol[k]);
+      tcol      = (PetscInt)j;
+      c->col[j] = STGSSA_DATA_COL_TIME;
+      PetscCall(PetscStrncpy(d->timecol, d->mapcol[k], sizeof(d->timecol)));
+    } else {
+      PetscCheck(!d->nknown || StgssaDataFindName(d->nknown, d->known, d->mapname[k]) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s:%" PetscInt64_FMT ": -stgssa_data_columns %s=%s: '%s' is not among the %s (%s); expected one of them, time, or nothing (%s= drops the column)", path, hl, d->mapcol[k], d->mapname[k], d->mapname[k], d->known_what, known,
+                 d->mapcol[k]);
+      c->col[j] = ns;
+      PetscCall(PetscStrncpy(d->names[ns], d->mapname[k], sizeof(StgssaDataName)));
+      PetscCall(PetscStrncpy(d->srcnames[ns], d->mapcol[k], sizeof(StgssaDataName)));
+      ns++;
+    }
+  }
+  /* 2. filters */
+  for (PetscInt k = 0; k < d->nwhere; k++) {
+    size_t j;
+    for (j = 0; j < ncols; j++) {
+      StgssaDataName name;
+      StgssaDataFieldName(&c->fields[j], name);
+      if (!strcmp(name, d->wcol[k])) break;
+    }
+    PetscCheck(j < ncols, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found no column '%s' of -stgssa_data_where %s=%s; expected a column of the header (%s)", path, hl, d->wcol[k], d->wcol[k], d->wval[k], header);
+    PetscCheck(c->col[j] < 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": column '%s' is both a filter (-stgssa_data_where) and mapped to a model name by -stgssa_data_columns; expected one of the two", path, hl, d->wcol[k]);
+    /* the time column stays the time column (filtering one time keeps its time) */
+    if (c->col[j] == STGSSA_DATA_COL_UNSET && !(StgssaDataTimeLike(d->wcol[k]) && !(d->nknown && StgssaDataFindName(d->nknown, d->known, d->wcol[k]) >= 0))) c->col[j] = STGSSA_DATA_COL_SKIP;
+    c->wj[k] = (PetscInt)j;
+  }
+  /* 3.-5. the other columns, by name */
+  for (size_t j = 0; j < ncols; j++) {
+    StgssaDataName name;
+    if (c->col[j] != STGSSA_DATA_COL_UNSET) continue;
+    StgssaDataFieldName(&c->fields[j], name);
+    if ((d->nknown && StgssaDataFindName(d->nknown, d->known, name) >= 0) || (!d->nknown && !StgssaDataTimeLike(name))) {
+      c->col[j] = ns;
+      PetscCall(PetscStrncpy(d->names[ns], name, sizeof(StgssaDataName)));
+      PetscCall(PetscStrncpy(d->srcnames[ns], name, sizeof(StgssaDataName)));
+      ns++;
+    } else if (StgssaDataTimeLike(name)) {
+      PetscCheck(tcol < 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s:%" PetscInt64_FMT ": found two time columns, '%s' (column %d) and '%s' (column %d); expected one: map the other to a model name with -stgssa_data_columns %s=NAME or drop it with %s=", path, hl, d->timecol, (int)tcol + 1, name,
+                 (int)j + 1, name, name);
+      tcol      = (PetscInt)j;
+      c->col[j] = STGSSA_DATA_COL_TIME;
+      PetscCall(PetscStrncpy(d->timecol, name, sizeof(d->timecol)));
+    } else {
+      if (nbad) PetscCall(PetscStrlcat(bad, ", ", sizeof(bad)));
+      PetscCall(PetscStrlcat(bad, "'", sizeof(bad)));
+      PetscCall(PetscStrlcat(bad, name, sizeof(bad)));
+      PetscCall(PetscStrlcat(bad, "'", sizeof(bad)));
+      nbad++;
+    }
+  }
+  PetscCheck(!nbad, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "%s:%" PetscInt64_FMT
+             ": found column%s %s, which %s not among the %s (%s); expected time, a model name, or a column mapped with -stgssa_data_columns FILECOL=NAME (FILECOL= drops it) or used to select rows with -stgssa_data_where COL=VALUE",
+             path, hl, nbad > 1 ? "s" : "", bad, nbad > 1 ? "are" : "is", d->known_what, known);
+  /* one column per model name */
+  for (PetscInt k = 0; k < ns; k++)
+    for (PetscInt i = 0; i < k; i++)
+      PetscCheck(strcmp(d->names[i], d->names[k]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": columns '%s' and '%s' both give '%s'; expected one column per name (drop one with -stgssa_data_columns FILECOL=)", path, hl,
+                 d->srcnames[i], d->srcnames[k], d->names[k]);
+  PetscCheck(ns > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found no count column among %s; expected at least one species column", path, hl, header);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[], const char *text, size_t len, StgssaDataCSV *c)
 {
   const char *line;
   size_t      pos = 0, n, ncols = 0, maxrows = 1;
-  PetscInt64  lineno = 0, header_line = 0, nrows = 0;
+  PetscInt64  lineno = 0, header_line = 0, nrows = 0, nfile = 0;
   PetscInt    ns = 0, tcol = -1;
   char        ex[48];
 
@@ -324,7 +508,10 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
   ncols = StgssaDataCountFields(line, n);
   PetscCall(PetscMalloc1(ncols, &c->fields));
   PetscCall(PetscMalloc1(ncols, &c->col));
-  PetscCall(PetscMalloc1(ncols, &d->names));
+  PetscCall(PetscMalloc1(PetscMax(d->nwhere, 1), &c->wj));
+  PetscCall(PetscCalloc1(PetscMax(d->nwhere, 1), &c->wmatch));
+  PetscCall(PetscCalloc1(PetscMax(d->nwhere, 1) * STGSSA_DATA_SEEN * 48, &c->seen));
+  PetscCall(PetscCalloc1(PetscMax(d->nwhere, 1), &c->nseen));
   StgssaDataSplit(line, n, c->fields);
   for (size_t j = 0; j < ncols; j++) {
     const StgssaDataField *f = &c->fields[j];
@@ -336,16 +523,13 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
     for (size_t i = 0; i < j; i++)
       PetscCheck(f->n != c->fields[i].n || memcmp(f->s, c->fields[i].s, f->n), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found column '%s' twice (columns %d and %d); expected distinct column names", path, header_line, ex,
                  (int)i + 1, (int)j + 1);
-    if (f->n == 4 && !memcmp(f->s, "time", 4)) {
-      tcol      = (PetscInt)j;
-      c->col[j] = -1;
-    } else {
-      memcpy(d->names[ns], f->s, f->n);
-      d->names[ns][f->n] = 0;
-      c->col[j]          = ns++;
-    }
+    c->col[j] = STGSSA_DATA_COL_UNSET;
   }
-  PetscCheck(ns > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found only a 'time' column; expected at least one species column", path, header_line);
+  PetscCall(StgssaDataCSVColumns(d, path, header_line, ncols, c));
+  for (size_t j = 0; j < ncols; j++) {
+    if (c->col[j] == STGSSA_DATA_COL_TIME) tcol = (PetscInt)j;
+    if (c->col[j] >= 0) ns++;
+  }
   d->nspecies = ns;
   d->has_time = (PetscBool)(tcol >= 0);
 
@@ -362,15 +546,38 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
                nf == 1 ? "" : "s", (int)ncols, header_line);
     PetscCheck(nrows < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s:%" PetscInt64_FMT ": found more than %d data rows; expected fewer", path, lineno, (int)PETSC_MAX_INT);
     StgssaDataSplit(line, n, c->fields);
+    nfile++;
+    { /* -stgssa_data_where: keep the row if every pair matches (exact text of the field) */
+      PetscBool keep = PETSC_TRUE;
+      for (PetscInt k = 0; k < d->nwhere; k++) {
+        const StgssaDataField *f  = &c->fields[c->wj[k]];
+        const PetscBool        eq = (PetscBool)(f->n == strlen(d->wval[k]) && !memcmp(f->s, d->wval[k], f->n));
+        if (eq)
+          c->wmatch[k]++;
+        else {
+          char *seen = c->seen + (size_t)k * STGSSA_DATA_SEEN * 48;
+          keep       = PETSC_FALSE;
+          StgssaDataExcerpt(f->s, f->n, ex);
+          if (c->nseen[k] < STGSSA_DATA_SEEN) {
+            PetscInt i;
+            for (i = 0; i < c->nseen[k]; i++)
+              if (!strcmp(seen + 48 * i, ex)) break;
+            if (i == c->nseen[k]) memcpy(seen + 48 * c->nseen[k]++, ex, 48);
+          }
+        }
+      }
+      if (!keep) continue;
+    }
     c->rowtime[nrows] = -1;
     for (size_t j = 0; j < ncols; j++) {
       const StgssaDataField *f = &c->fields[j];
+      if (c->col[j] == STGSSA_DATA_COL_SKIP) continue;
       StgssaDataExcerpt(f->s, f->n, ex);
-      if (c->col[j] < 0) {
-        PetscCheck(f->n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found an empty field in column 'time'; expected a finite nonnegative time", path, lineno);
-        PetscCheck(StgssaDataParseTime(f->s, f->n, &c->rowtime[nrows]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found '%s' in column 'time'; expected a finite nonnegative time", path, lineno, ex);
+      if (c->col[j] == STGSSA_DATA_COL_TIME) {
+        PetscCheck(f->n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found an empty field in column '%s'; expected a finite nonnegative time", path, lineno, d->timecol);
+        PetscCheck(StgssaDataParseTime(f->s, f->n, &c->rowtime[nrows]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found '%s' in column '%s'; expected a finite nonnegative time", path, lineno, ex, d->timecol);
       } else {
-        const char *name = d->names[c->col[j]];
+        const char *name = d->srcnames[c->col[j]];
         PetscInt    v    = 0;
         int         rc;
         PetscCheck(f->n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found an empty field in column '%s'; expected a nonnegative integer count", path, lineno, name);
@@ -383,8 +590,32 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
     }
     nrows++;
   }
-  PetscCheck(nrows > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found a header but no data rows; expected one line of counts per cell after the header", path, header_line);
-  d->nobs = nrows;
+  PetscCheck(nfile > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": found a header but no data rows; expected one line of counts per cell after the header", path, header_line);
+  if (nrows == 0) { /* every row filtered out: say which pair never matched and what the column holds */
+    char     pairs[512] = "", vals[512] = "";
+    PetscInt k0 = -1;
+    for (PetscInt k = 0; k < d->nwhere; k++) {
+      if (k) PetscCall(PetscStrlcat(pairs, ",", sizeof(pairs)));
+      PetscCall(PetscStrlcat(pairs, d->wcol[k], sizeof(pairs)));
+      PetscCall(PetscStrlcat(pairs, "=", sizeof(pairs)));
+      PetscCall(PetscStrlcat(pairs, d->wval[k], sizeof(pairs)));
+      if (k0 < 0 && !c->wmatch[k]) k0 = k;
+    }
+    if (k0 >= 0) {
+      for (PetscInt i = 0; i < c->nseen[k0]; i++) {
+        if (i) PetscCall(PetscStrlcat(vals, ", ", sizeof(vals)));
+        PetscCall(PetscStrlcat(vals, "'", sizeof(vals)));
+        PetscCall(PetscStrlcat(vals, c->seen + ((size_t)k0 * STGSSA_DATA_SEEN + i) * 48, sizeof(vals)));
+        PetscCall(PetscStrlcat(vals, "'", sizeof(vals)));
+      }
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_where %s keeps none of the %" PetscInt64_FMT " data rows: no row has %s='%s' (column '%s' holds %s%s); expected a value of the column", path, header_line,
+              pairs, nfile, d->wcol[k0], d->wval[k0], d->wcol[k0], vals, c->nseen[k0] == STGSSA_DATA_SEEN ? ", ..." : "");
+    }
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_where %s keeps none of the %" PetscInt64_FMT " data rows (each pair matches some row, but no row matches all); expected a combination present in the file",
+            path, header_line, pairs, nfile);
+  }
+  d->nobs       = nrows;
+  d->nrows_file = nfile;
 
   /* group the rows by distinct time */
   PetscCall(PetscMalloc1(nrows, &c->rowtidx));
@@ -596,7 +827,8 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
 
   PetscFunctionBegin;
   d->format = STGSSA_DATA_HDF5;
-  h->file   = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  PetscCheck(!d->nmap && !d->nwhere, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: found an HDF5 file (simulate output); expected a CSV file: -stgssa_data_columns and -stgssa_data_where apply to CSV columns only", path);
+  h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(h->file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN,
              "%s: found the HDF5 signature but the HDF5 library cannot open the file (truncated, corrupt or locked by a running writer?); expected an HDF5 file written by stgssa_hpc -stgssa_mode simulate", path);
   {
@@ -635,6 +867,7 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
   PetscCheck(info.nlinks <= 65536, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: group /simulate/histograms: found %d members; expected at most 65536 species", path, (int)PetscMin(info.nlinks, (hsize_t)PETSC_MAX_INT));
   ns = (PetscInt)info.nlinks;
   PetscCall(PetscMalloc1(ns, &d->names));
+  PetscCall(PetscMalloc1(ns, &d->srcnames));
   for (PetscInt s = 0; s < ns; s++) {
     ssize_t len;
     char    big[STGSSA_NAME_MAX + 2], ex[48];
@@ -642,6 +875,7 @@ static PetscErrorCode StgssaDataReadHDF5_Private(StgssaData d, StgssaDataH5 *h)
     StgssaDataExcerpt(big, (size_t)PetscMin(len, (ssize_t)STGSSA_NAME_MAX + 1), ex);
     PetscCheck(StgssaDataValidName(big, (size_t)len), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: group /simulate/histograms: found member '%s'; expected species names [A-Za-z_][A-Za-z0-9_]* of at most %d bytes", path, ex, STGSSA_NAME_MAX);
     PetscCall(PetscStrncpy(d->names[s], big, sizeof(d->names[s])));
+    PetscCall(PetscStrncpy(d->srcnames[s], big, sizeof(d->srcnames[s])));
   }
   d->nspecies = ns;
   PetscCall(StgssaDataAllocSets(d));
@@ -769,7 +1003,7 @@ static PetscErrorCode StgssaDataRead_Root(StgssaData d, const char path[])
 static PetscErrorCode StgssaDataBcast(StgssaData d)
 {
   PetscMPIInt rank;
-  PetscInt64  hdr[6];
+  PetscInt64  hdr[7];
   PetscInt    nsets;
 
   PetscFunctionBegin;
@@ -781,22 +1015,27 @@ static PetscErrorCode StgssaDataBcast(StgssaData d)
     hdr[3] = d->ntimes;
     hdr[4] = d->nspecies;
     hdr[5] = d->offset[d->ntimes * d->nspecies];
+    hdr[6] = d->nrows_file;
   }
-  PetscCallMPI(MPI_Bcast(hdr, 6, MPIU_INT64, 0, d->comm));
+  PetscCallMPI(MPI_Bcast(hdr, 7, MPIU_INT64, 0, d->comm));
   if (rank) {
-    d->format   = (StgssaDataFormat)hdr[0];
-    d->has_time = (PetscBool)hdr[1];
-    d->nobs     = hdr[2];
-    d->ntimes   = (PetscInt)hdr[3];
-    d->nspecies = (PetscInt)hdr[4];
+    d->format     = (StgssaDataFormat)hdr[0];
+    d->has_time   = (PetscBool)hdr[1];
+    d->nobs       = hdr[2];
+    d->ntimes     = (PetscInt)hdr[3];
+    d->nspecies   = (PetscInt)hdr[4];
+    d->nrows_file = hdr[6];
     PetscCall(PetscMalloc1(d->ntimes, &d->times));
     PetscCall(PetscMalloc1(d->nspecies, &d->names));
+    PetscCall(PetscMalloc1(d->nspecies, &d->srcnames));
     PetscCall(StgssaDataAllocSets(d));
     PetscCall(PetscMalloc1((size_t)PetscMax(hdr[5], 1), &d->counts));
   }
   nsets = d->ntimes * d->nspecies;
   PetscCallMPI(MPI_Bcast(d->times, (PetscMPIInt)d->ntimes, MPIU_REAL, 0, d->comm));
   PetscCallMPI(MPI_Bcast(d->names, (PetscMPIInt)(d->nspecies * sizeof(StgssaDataName)), MPI_CHAR, 0, d->comm));
+  PetscCallMPI(MPI_Bcast(d->srcnames, (PetscMPIInt)(d->nspecies * sizeof(StgssaDataName)), MPI_CHAR, 0, d->comm));
+  PetscCallMPI(MPI_Bcast(d->timecol, (PetscMPIInt)sizeof(StgssaDataName), MPI_CHAR, 0, d->comm));
   PetscCallMPI(MPI_Bcast(d->nbins, (PetscMPIInt)nsets, MPIU_INT, 0, d->comm));
   PetscCallMPI(MPI_Bcast(d->total, (PetscMPIInt)nsets, MPIU_REAL, 0, d->comm));
   PetscCallMPI(MPI_Bcast(d->moments, (PetscMPIInt)(3 * nsets), MPIU_REAL, 0, d->comm));
@@ -967,6 +1206,12 @@ PetscErrorCode StgssaDataView(StgssaData d, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, " %s", d->names[s]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  if (d->format == STGSSA_DATA_CSV) { /* where each came from: file column -> name, filters */
+    char line[2048], *cols;
+    PetscCall(StgssaDataGetSummary(d, line, sizeof(line)));
+    cols = strstr(line, ", columns ");
+    if (cols) PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", cols + 2));
+  }
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " time%s:\n", d->ntimes, d->ntimes == 1 ? "" : "s"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt i = 0; i < d->ntimes; i++) {
@@ -980,11 +1225,216 @@ PetscErrorCode StgssaDataView(StgssaData d, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/* ---------------------------------------------------------------- configuration (before Load) */
+
+static PetscErrorCode StgssaDataFreeConfig(StgssaData d)
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < d->nwhere; k++)
+    PetscCall(PetscFree(d->wval[k]));
+  PetscCall(PetscFree(d->wval));
+  PetscCall(PetscFree(d->wcol));
+  PetscCall(PetscFree(d->mapcol));
+  PetscCall(PetscFree(d->mapname));
+  d->nmap   = 0;
+  d->nwhere = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaDataSetColumnMap(StgssaData d, PetscInt n, const char *const filecols[], const char *const names[])
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < n; k++) {
+    size_t lc, ln;
+    PetscCall(PetscStrlen(filecols[k], &lc));
+    PetscCall(PetscStrlen(names[k], &ln));
+    PetscCheck(StgssaDataValidName(filecols[k], lc), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns %s=%s: expected FILECOL=NAME with FILECOL a column name [A-Za-z_][A-Za-z0-9_]* of at most %d bytes", filecols[k], names[k], STGSSA_NAME_MAX);
+    PetscCheck(!ln || StgssaDataValidName(names[k], ln), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns %s=%s: expected FILECOL=NAME with NAME a species or group name [A-Za-z_][A-Za-z0-9_]*, time, or nothing (drops the column)", filecols[k],
+               names[k]);
+    for (PetscInt i = 0; i < k; i++)
+      PetscCheck(strcmp(filecols[i], filecols[k]), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns: column '%s' mapped twice; expected each file column at most once", filecols[k]);
+  }
+  PetscCall(PetscFree(d->mapcol));
+  PetscCall(PetscFree(d->mapname));
+  PetscCall(PetscCalloc1(PetscMax(n, 1), &d->mapcol));
+  PetscCall(PetscCalloc1(PetscMax(n, 1), &d->mapname));
+  for (PetscInt k = 0; k < n; k++) {
+    PetscCall(PetscStrncpy(d->mapcol[k], filecols[k], sizeof(StgssaDataName)));
+    PetscCall(PetscStrncpy(d->mapname[k], names[k], sizeof(StgssaDataName)));
+  }
+  d->nmap = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaDataSetWhere(StgssaData d, PetscInt n, const char *const cols[], const char *const values[])
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < n; k++) {
+    size_t lc;
+    PetscCall(PetscStrlen(cols[k], &lc));
+    PetscCheck(StgssaDataValidName(cols[k], lc), d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_where %s=%s: expected COL=VALUE with COL a column name [A-Za-z_][A-Za-z0-9_]* of at most %d bytes", cols[k], values[k], STGSSA_NAME_MAX);
+  }
+  for (PetscInt k = 0; k < d->nwhere; k++)
+    PetscCall(PetscFree(d->wval[k]));
+  PetscCall(PetscFree(d->wval));
+  PetscCall(PetscFree(d->wcol));
+  PetscCall(PetscCalloc1(PetscMax(n, 1), &d->wcol));
+  PetscCall(PetscCalloc1(PetscMax(n, 1), &d->wval));
+  for (PetscInt k = 0; k < n; k++) {
+    PetscCall(PetscStrncpy(d->wcol[k], cols[k], sizeof(StgssaDataName)));
+    PetscCall(PetscStrallocpy(values[k], &d->wval[k]));
+  }
+  d->nwhere = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaDataSetKnownNames(StgssaData d, PetscInt n, const char *const names[], const char what[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(d->known));
+  PetscCall(PetscFree(d->known_what));
+  PetscCall(PetscCalloc1(PetscMax(n, 1), &d->known));
+  for (PetscInt k = 0; k < n; k++)
+    PetscCall(PetscStrncpy(d->known[k], names[k], sizeof(StgssaDataName)));
+  d->nknown = n;
+  PetscCall(PetscStrallocpy(what && what[0] ? what : "known names", &d->known_what));
+  PetscFunctionReturn(0);
+}
+
+/* Split every "KEY=VALUE" entry of list[0..n) in place at its first '='; false if one has none. */
+static PetscBool StgssaDataSplitPairs(PetscInt n, char *list[], const char *values[], PetscInt *bad)
+{
+  for (PetscInt k = 0; k < n; k++) {
+    char *eq = strchr(list[k], '=');
+    if (!eq) {
+      *bad = k;
+      return PETSC_FALSE;
+    }
+    *eq       = 0;
+    values[k] = eq + 1;
+  }
+  return PETSC_TRUE;
+}
+
+#define STGSSA_DATA_MAX_PAIRS 256
+
+PetscErrorCode StgssaDataSetFromOptions(StgssaData d)
+{
+  char       *cols[STGSSA_DATA_MAX_PAIRS] = {NULL}, *where[STGSSA_DATA_MAX_PAIRS] = {NULL};
+  const char *cv[STGSSA_DATA_MAX_PAIRS], *wv[STGSSA_DATA_MAX_PAIRS];
+  PetscInt    ncols = STGSSA_DATA_MAX_PAIRS, nwhere = STGSSA_DATA_MAX_PAIRS, bad = -1;
+  PetscBool   set_cols = PETSC_FALSE, set_where = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(d->comm, NULL, "Data options (CSV of per-cell counts)", "StgssaData");
+  PetscCall(PetscOptionsStringArray("-stgssa_data_columns", "Map CSV columns to model names FILECOL=NAME,... (NAME a species or group, time, or empty to drop the column)", "StgssaDataSetColumnMap", cols, &ncols, &set_cols));
+  PetscCall(PetscOptionsStringArray("-stgssa_data_where", "Keep only CSV rows whose column COL reads VALUE: COL=VALUE,... (all must match; the columns are not data)", "StgssaDataSetWhere", where, &nwhere, &set_where));
+  PetscOptionsEnd();
+  if (!set_cols) ncols = 0;
+  if (!set_where) nwhere = 0;
+  if (!StgssaDataSplitPairs(ncols, cols, cv, &bad)) {
+    char entry[128];
+    PetscCall(PetscStrncpy(entry, cols[bad], sizeof(entry)));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(cols[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(where[k]));
+    SETERRQ(d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_columns: found '%s'; expected FILECOL=NAME,... (e.g. rna=M; NAME empty drops the column)", entry);
+  }
+  if (!StgssaDataSplitPairs(nwhere, where, wv, &bad)) {
+    char entry[128];
+    PetscCall(PetscStrncpy(entry, where[bad], sizeof(entry)));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(cols[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(where[k]));
+    SETERRQ(d->comm, PETSC_ERR_ARG_WRONG, "-stgssa_data_where: found '%s'; expected COL=VALUE,... (e.g. replica=1)", entry);
+  }
+  {
+    PetscErrorCode ierr = 0;
+    if (set_cols) ierr = StgssaDataSetColumnMap(d, ncols, (const char *const *)cols, cv);
+    if (!ierr && set_where) ierr = StgssaDataSetWhere(d, nwhere, (const char *const *)where, wv);
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(cols[k]));
+    for (PetscInt k = 0; k < STGSSA_DATA_MAX_PAIRS; k++)
+      PetscCall(PetscFree(where[k]));
+    PetscCall(ierr);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* ---------------------------------------------------------------- summary */
+
+PetscErrorCode StgssaDataGetNumObservations(StgssaData d, PetscInt64 *nobs)
+{
+  PetscFunctionBegin;
+  PetscCheck(d->format != STGSSA_DATA_NONE, d->comm, PETSC_ERR_ORDER, "Call StgssaDataLoad() first");
+  *nobs = d->nobs;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaDataGetSummary(StgssaData d, char buf[], size_t len)
+{
+  const char *unit = d->format == STGSSA_DATA_HDF5 ? "trajectories" : "cells";
+  const char *file;
+  char        part[512];
+  PetscReal   lo = PETSC_MAX_REAL, hi = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(d->format != STGSSA_DATA_NONE, d->comm, PETSC_ERR_ORDER, "Call StgssaDataLoad() first");
+  file = strrchr(d->path, '/') ? strrchr(d->path, '/') + 1 : d->path;
+  for (PetscInt i = 0; i < d->ntimes; i++) { /* cells per time: the first data column (every column has every row) */
+    lo = PetscMin(lo, d->total[i]);
+    hi = PetscMax(hi, d->total[i]);
+  }
+  if (!d->has_time && d->format == STGSSA_DATA_CSV)
+    PetscCall(PetscSNPrintf(buf, len, "%s: no time column (stationary: compared at the last sample time), %" PetscInt64_FMT " %s", file, d->nobs, unit));
+  else if (d->ntimes == 1)
+    PetscCall(PetscSNPrintf(buf, len, "%s: 1 time %.6g (%" PetscInt64_FMT " %s)", file, (double)d->times[0], d->nobs, unit));
+  else if (d->format == STGSSA_DATA_HDF5)
+    PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%" PetscInt64_FMT " %s per time)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], d->nobs, unit));
+  else if (lo == hi)
+    PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, unit, d->nobs, unit));
+  else
+    PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f-%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, (double)hi, unit, d->nobs, unit));
+  PetscCall(PetscStrlcat(buf, d->format == STGSSA_DATA_HDF5 ? ", species " : ", columns ", len));
+  if (d->has_time && d->format == STGSSA_DATA_CSV) {
+    PetscCall(PetscSNPrintf(part, sizeof(part), "%s->time, ", d->timecol));
+    PetscCall(PetscStrlcat(buf, part, len));
+  }
+  for (PetscInt s = 0; s < d->nspecies; s++) {
+    if (d->format == STGSSA_DATA_HDF5)
+      PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s", s ? ", " : "", d->names[s]));
+    else
+      PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s->%s", s ? ", " : "", d->srcnames[s], d->names[s]));
+    PetscCall(PetscStrlcat(buf, part, len));
+  }
+  if (d->nwhere && d->format == STGSSA_DATA_CSV) {
+    PetscCall(PetscStrlcat(buf, "; rows where ", len));
+    for (PetscInt k = 0; k < d->nwhere; k++) {
+      PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s=%s", k ? "," : "", d->wcol[k], d->wval[k]));
+      PetscCall(PetscStrlcat(buf, part, len));
+    }
+    PetscCall(PetscSNPrintf(part, sizeof(part), " (%" PetscInt64_FMT " of %" PetscInt64_FMT ")", d->nobs, d->nrows_file));
+    PetscCall(PetscStrlcat(buf, part, len));
+  }
+  for (PetscInt k = 0, first = 1; k < d->nmap; k++) /* dropped columns */
+    if (!d->mapname[k][0]) {
+      PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s", first ? "; dropped " : ", ", d->mapcol[k]));
+      PetscCall(PetscStrlcat(buf, part, len));
+      first = 0;
+    }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaDataDestroy(StgssaData *data)
 {
   PetscFunctionBegin;
   if (!*data) PetscFunctionReturn(0);
   PetscCall(StgssaDataReset(*data));
+  PetscCall(StgssaDataFreeConfig(*data));
+  PetscCall(PetscFree((*data)->known));
+  PetscCall(PetscFree((*data)->known_what));
   PetscCall(PetscFree(*data));
   PetscFunctionReturn(0);
 }

@@ -23,6 +23,7 @@ struct _p_StgssaObjective {
   StgssaLossType   type;
   char             datafile[PETSC_MAX_PATH_LEN];
   StgssaData       data;
+  PetscBool        own_data; /* data loaded here (no StgssaObjectiveSetData) */
   PetscInt         norders;
   PetscReal        floor, alpha;
   StgssaDistance   distance;
@@ -91,6 +92,15 @@ PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective o)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaObjectiveSetData(StgssaObjective o, StgssaData data)
+{
+  PetscFunctionBegin;
+  if (o->own_data) PetscCall(StgssaDataDestroy(&o->data));
+  o->data     = data;
+  o->own_data = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaObjectiveIsActive(StgssaObjective o, PetscBool *active)
 {
   PetscFunctionBegin;
@@ -122,8 +132,12 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
   PetscReal        h = 1.5;
 
   PetscFunctionBegin;
-  PetscCall(StgssaDataCreate(o->comm, &o->data));
-  PetscCall(StgssaDataLoad(o->data, o->datafile));
+  if (!o->data) { /* not handed over by StgssaObjectiveSetData: load -stgssa_data here */
+    PetscCall(StgssaDataCreate(o->comm, &o->data));
+    o->own_data = PETSC_TRUE;
+    PetscCall(StgssaDataSetFromOptions(o->data));
+    PetscCall(StgssaDataLoad(o->data, o->datafile));
+  }
   PetscCall(StgssaEvaluatorGetSampling(ev, &smp));
   { /* every column of the data must be a species or a group of the model */
     StgssaModel           model;
@@ -339,7 +353,7 @@ PetscErrorCode StgssaObjectiveDestroy(StgssaObjective *obj)
   for (PetscInt k = 0; k < o->nmatch; k++) PetscCall(PetscFree(o->match[k].q));
   PetscCall(PetscFree(o->match));
   PetscCall(PetscFree(o->dLdmu));
-  PetscCall(StgssaDataDestroy(&o->data));
+  if (o->own_data) PetscCall(StgssaDataDestroy(&o->data));
   PetscCall(PetscFree(*obj));
   PetscFunctionReturn(0);
 }

@@ -23,6 +23,9 @@ struct _p_StgssaRun {
   StgssaObjective obj;
   StgssaOptimizer opt;
   StgssaFSP       fsp;
+  StgssaData      data; /* -stgssa_data, loaded before the ensemble (its times are sample times) */
+  PetscBool       have_data;
+  char            datafile[PETSC_MAX_PATH_LEN];
   /* gradient mode with a loss; optimize mode */
   PetscBool  has_loss;
   PetscReal  loss, *grad, *stderr_;
@@ -45,6 +48,7 @@ PetscErrorCode StgssaRunCreate(MPI_Comm comm, StgssaRun *run)
   PetscCall(StgssaObjectiveCreate(comm, &r->obj));
   PetscCall(StgssaOptimizerCreate(comm, &r->opt));
   PetscCall(StgssaFSPCreate(comm, &r->fsp));
+  PetscCall(StgssaDataCreate(comm, &r->data));
   *run = r;
   PetscFunctionReturn(0);
 }
@@ -66,6 +70,7 @@ PetscErrorCode StgssaRunSetFromOptions(StgssaRun r)
     PetscCall(StgssaEnsembleSetFromOptions(r->ens));
     PetscCall(StgssaEvaluatorSetFromOptions(r->ev));
     PetscCall(StgssaObjectiveSetFromOptions(r->obj));
+    PetscCall(StgssaDataSetFromOptions(r->data));
     PetscCall(StgssaOptimizerSetFromOptions(r->opt));
     PetscCall(StgssaFSPSetFromOptions(r->fsp));
   }
@@ -93,6 +98,65 @@ PetscErrorCode StgssaRunGetLoss(StgssaRun r, PetscReal *loss)
   PetscFunctionReturn(0);
 }
 
+/* -stgssa_data, in every mode, before the ensemble's sampling is fixed: the data's columns must
+   be species or groups of the model, and its times are sample times (StgssaEnsembleSetDataTimes). */
+static PetscErrorCode StgssaRunLoadData(StgssaRun r)
+{
+  const StgssaModelDef *def;
+  const char          **names;
+  char                  what[PETSC_MAX_PATH_LEN + 64];
+  PetscInt              nt;
+  const PetscReal      *times;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-stgssa_data", r->datafile, sizeof(r->datafile), &r->have_data));
+  r->have_data = (PetscBool)(r->have_data && r->datafile[0]);
+  if (!r->have_data) PetscFunctionReturn(0);
+  PetscCall(StgssaModelGetDef(r->model_obj, &def));
+  PetscCall(PetscMalloc1(def->nspecies + def->ngroups, &names));
+  for (int k = 0; k < def->nspecies; k++)
+    names[k] = def->species[k].name;
+  for (int k = 0; k < def->ngroups; k++)
+    names[def->nspecies + k] = def->groups[k].name;
+  PetscCall(PetscSNPrintf(what, sizeof(what), "species%s of the model %s", def->ngroups ? " or groups" : "", def->filename));
+  PetscCall(StgssaDataSetKnownNames(r->data, def->nspecies + def->ngroups, names, what));
+  PetscCall(PetscFree(names));
+  PetscCall(StgssaDataSetFromOptions(r->data));
+  PetscCall(StgssaDataLoad(r->data, r->datafile));
+  PetscCall(StgssaDataGetTimes(r->data, &nt, &times));
+  PetscCall(StgssaEnsembleSetDataTimes(r->ens, nt, times, r->datafile));
+  PetscFunctionReturn(0);
+}
+
+/* The start-up line: what the data gave (times, cells, columns) and the sampling inferred from it. */
+static PetscErrorCode StgssaRunViewData(StgssaRun r)
+{
+  char           line[2048];
+  StgssaSampling smp;
+  PetscBool      tfinal_set;
+  PetscInt       nreq, ndata;
+
+  PetscFunctionBegin;
+  if (!r->have_data) PetscFunctionReturn(0);
+  PetscCall(StgssaDataGetSummary(r->data, line, sizeof(line)));
+  PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));
+  PetscCall(StgssaEnsembleGetRequestedTimes(r->ens, &tfinal_set, &nreq, &ndata));
+  PetscCall(PetscPrintf(r->comm, "data: %s; ", line));
+  if (!ndata)
+    PetscCall(PetscPrintf(r->comm, "compared at the last sample time %.6g", (double)smp.sample_times[smp.nsample - 1]));
+  else if (!nreq || smp.nsample == ndata)
+    PetscCall(PetscPrintf(r->comm, "sample times = data times%s", nreq ? " (every -stgssa_sample_times among them)" : ""));
+  else
+    PetscCall(PetscPrintf(r->comm, "sample times = data times + %" PetscInt_FMT " of -stgssa_sample_times (%" PetscInt_FMT " in all)", smp.nsample - ndata, smp.nsample));
+  {
+    PetscInt         nt;
+    const PetscReal *dt;
+    PetscCall(StgssaDataGetTimes(r->data, &nt, &dt));
+    PetscCall(PetscPrintf(r->comm, "; tfinal = %.6g (%s)\n", (double)smp.tfinal, tfinal_set ? "-stgssa_tfinal" : !ndata ? "default" : smp.tfinal > dt[nt - 1] ? "last sample time" : "last data time"));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaRunSetUp(StgssaRun r)
 {
   PetscFunctionBegin;
@@ -103,6 +167,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
   PetscCall(StgssaModelSetFromOptions(r->model_obj));
   if (r->view_model) PetscCall(StgssaModelView(r->model_obj, NULL));
   PetscCall(StgssaEnsembleSetModel(r->ens, r->model_obj));
+  PetscCall(StgssaRunLoadData(r));
   PetscCall(StgssaEnsembleSetFromOptions(r->ens));
   PetscCall(StgssaEnsembleSetUp(r->ens));
   {
@@ -117,11 +182,19 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCall(StgssaFSPSetModel(r->fsp, r->model_obj));
     PetscCall(StgssaFSPSetTimes(r->fsp, smp.nsample, smp.sample_times));
     PetscCall(StgssaFSPSetFromOptions(r->fsp));
+    if (r->have_data) { /* the data times (united with any given) win over the FSP's own reading of the times; -stgssa_fsp_steady stays */
+      PetscInt         nd, nf;
+      const PetscReal *tf;
+      PetscCall(StgssaEnsembleGetRequestedTimes(r->ens, NULL, NULL, &nd));
+      PetscCall(StgssaFSPGetTimes(r->fsp, &nf, &tf));
+      if (nd && !(nf == 1 && tf[0] < 0)) PetscCall(StgssaFSPSetTimes(r->fsp, smp.nsample, smp.sample_times));
+    }
     PetscCall(StgssaFSPSetUp(r->fsp));
   } else if (r->mode != STGSSA_MODE_SIMULATE) {
     PetscCall(StgssaEvaluatorSetEnsemble(r->ev, r->ens, r->model_obj));
     PetscCall(StgssaEvaluatorSetFromOptions(r->ev));
     PetscCall(StgssaObjectiveSetFromOptions(r->obj));
+    if (r->have_data) PetscCall(StgssaObjectiveSetData(r->obj, r->data));
     PetscCall(StgssaObjectiveSetUp(r->obj, r->ev));
     PetscCall(StgssaEvaluatorSetUp(r->ev));
     if (r->mode == STGSSA_MODE_OPTIMIZE) {
@@ -237,6 +310,7 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
 {
   PetscFunctionBegin;
   PetscCall(StgssaRunSetUp(r));
+  PetscCall(StgssaRunViewData(r));
   r->t0 = MPI_Wtime();
   switch (r->mode) {
   case STGSSA_MODE_SIMULATE:
@@ -272,6 +346,7 @@ PetscErrorCode StgssaRunDestroy(StgssaRun *run)
   PetscCall(StgssaFSPDestroy(&r->fsp));
   PetscCall(StgssaOptimizerDestroy(&r->opt));
   PetscCall(StgssaObjectiveDestroy(&r->obj));
+  PetscCall(StgssaDataDestroy(&r->data));
   PetscCall(StgssaEvaluatorDestroy(&r->ev));
   PetscCall(StgssaEnsembleDestroy(&r->ens));
   PetscCall(StgssaModelDestroy(&r->model_obj));

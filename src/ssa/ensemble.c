@@ -17,6 +17,14 @@ struct _p_StgssaEnsemble {
   PetscReal  tfinal;         /* end time */
   PetscInt   nsample;        /* number of sample times */
   PetscReal *sample_times;   /* [nsample] ascending in [0, tfinal] */
+  /* what was asked for; tfinal and sample_times are resolved from it (StgssaEnsembleResolveTimes) */
+  PetscReal  tfinal_req;     /* -stgssa_tfinal (default 10) */
+  PetscBool  tfinal_set;     /* given (option or StgssaEnsembleSetTimes) */
+  PetscInt   nreq;           /* -stgssa_sample_times */
+  PetscReal *req_times;
+  PetscInt   ndata;          /* StgssaEnsembleSetDataTimes: times of the data (nonnegative) */
+  PetscReal *data_times;
+  char       data_source[PETSC_MAX_PATH_LEN];
   PetscInt   nobs;           /* observed quantities (0: every species) */
   char     **obs_names;      /* [nobs] names as given: species or groups */
   PetscInt  *obs_ptr;        /* [nobs+1] terms of quantity o (after SetUp; observable.h) */
@@ -51,6 +59,7 @@ PetscErrorCode StgssaEnsembleCreate(MPI_Comm comm, StgssaEnsemble *ens)
   e->ntraj      = 10000;
   e->seed       = 1;
   e->tfinal     = 10.0;
+  e->tfinal_req = 10.0;
   e->max_events = 100000000;
   *ens          = e;
   PetscFunctionReturn(0);
@@ -80,23 +89,112 @@ PetscErrorCode StgssaEnsembleSetSeed(StgssaEnsemble e, PetscInt seed)
   PetscFunctionReturn(0);
 }
 
+/* Finite, nonnegative, strictly increasing (the check of -stgssa_sample_times on its own). */
+static PetscErrorCode StgssaEnsembleCheckTimes(StgssaEnsemble e, PetscInt nsample, const PetscReal times[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < nsample; i++) {
+    PetscCheck(PetscIsNormalReal(times[i]) || times[i] == 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " is not a finite number", i + 1);
+    PetscCheck(times[i] >= 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " = %g is negative", i + 1, (double)times[i]);
+    PetscCheck(i == 0 || times[i] > times[i - 1], e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: expected strictly increasing times, entry %" PetscInt_FMT " = %g follows %g", i + 1, (double)times[i], (double)times[i - 1]);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Two times that the objective matches as one (StgssaObjectiveMatchTime). */
+static PetscBool StgssaEnsembleSameTime(PetscReal a, PetscReal b)
+{
+  return (PetscBool)(PetscAbsReal(a - b) <= 1e-9 * PetscMax(1.0, PetscMax(a, b)));
+}
+
+/* tfinal and sample_times from what was asked: sample times = -stgssa_sample_times united with
+   the data times (a data time within 1e-9 relative of a given time is that time, kept as the
+   data has it); tfinal = -stgssa_tfinal if given, else the last of those times when there are
+   data times, else 10. Without either list, the one sample time tfinal. */
+static PetscErrorCode StgssaEnsembleResolveTimes(StgssaEnsemble e)
+{
+  PetscReal tf = e->tfinal_req;
+  PetscInt  n = 0, i = 0, j = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree(e->sample_times));
+  PetscCall(PetscMalloc1(PetscMax(e->nreq + e->ndata, 1), &e->sample_times));
+  while (i < e->nreq || j < e->ndata) {
+    if (j == e->ndata || (i < e->nreq && e->req_times[i] < e->data_times[j] && !StgssaEnsembleSameTime(e->req_times[i], e->data_times[j])))
+      e->sample_times[n++] = e->req_times[i++];
+    else {
+      if (i < e->nreq && StgssaEnsembleSameTime(e->req_times[i], e->data_times[j])) i++;
+      e->sample_times[n++] = e->data_times[j++];
+    }
+  }
+  if (e->ndata) {
+    const PetscReal last = e->data_times[e->ndata - 1];
+    if (!e->tfinal_set) {
+      tf = e->sample_times[n - 1];
+      PetscCheck(tf > 0, e->comm, PETSC_ERR_ARG_WRONG, "%s: the only data time is 0, so -stgssa_tfinal has no default; expected -stgssa_tfinal T > 0", e->data_source);
+    } else {
+      PetscCheck(last <= tf || StgssaEnsembleSameTime(last, tf), e->comm, PETSC_ERR_ARG_OUTOFRANGE,
+                 "-stgssa_tfinal %.6g is before the last data time %.6g of %s; expected -stgssa_tfinal >= %.6g, or no -stgssa_tfinal (it defaults to the last data time)", (double)tf, (double)last, e->data_source, (double)last);
+      tf = PetscMax(tf, last);
+    }
+  }
+  PetscCheck(PetscIsNormalReal(tf) && tf > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal must be positive and finite, got %.6g", (double)tf);
+  for (PetscInt k = 0; k < e->nreq; k++)
+    PetscCheck(e->req_times[k] <= tf, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " = %.6g is beyond -stgssa_tfinal %.6g", k + 1, (double)e->req_times[k], (double)tf);
+  if (!n) e->sample_times[n++] = tf; /* default: the end time only */
+  e->tfinal  = tf;
+  e->nsample = n;
+  e->setup   = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaEnsembleRequestTimes(StgssaEnsemble e, PetscInt nsample, const PetscReal times[])
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleCheckTimes(e, nsample, times));
+  PetscCall(PetscFree(e->req_times));
+  PetscCall(PetscMalloc1(PetscMax(nsample, 1), &e->req_times));
+  if (nsample) PetscCall(PetscArraycpy(e->req_times, times, nsample));
+  e->nreq = nsample;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble e, PetscReal tfinal, PetscInt nsample, const PetscReal times[])
 {
   PetscFunctionBegin;
   PetscCheck(PetscIsNormalReal(tfinal) && tfinal > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal must be positive and finite, got %g", (double)tfinal);
-  for (PetscInt i = 0; i < nsample; i++) {
-    PetscCheck(PetscIsNormalReal(times[i]) || times[i] == 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " is not a finite number", i + 1);
-    PetscCheck(times[i] >= 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " = %g is negative", i + 1, (double)times[i]);
-    PetscCheck(times[i] <= tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " = %g is beyond -stgssa_tfinal %g", i + 1, (double)times[i], (double)tfinal);
-    PetscCheck(i == 0 || times[i] > times[i - 1], e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: expected strictly increasing times, entry %" PetscInt_FMT " = %g follows %g", i + 1, (double)times[i], (double)times[i - 1]);
+  PetscCall(StgssaEnsembleRequestTimes(e, nsample, times));
+  e->tfinal_req = tfinal;
+  e->tfinal_set = PETSC_TRUE;
+  PetscCall(StgssaEnsembleResolveTimes(e));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleSetDataTimes(StgssaEnsemble e, PetscInt n, const PetscReal times[], const char source[])
+{
+  PetscInt m = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree(e->data_times));
+  PetscCall(PetscMalloc1(PetscMax(n, 1), &e->data_times));
+  for (PetscInt i = 0; i < n; i++) {
+    if (times[i] < 0) continue; /* stationary data: compared at the last sample time */
+    PetscCheck(PetscIsNormalReal(times[i]) || times[i] == 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: data time %" PetscInt_FMT " is not finite", source, i + 1);
+    PetscCheck(m == 0 || times[i] > e->data_times[m - 1], e->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: data times must be strictly increasing", source);
+    e->data_times[m++] = times[i];
   }
-  PetscCall(PetscFree(e->sample_times));
-  e->tfinal  = tfinal;
-  e->nsample = nsample ? nsample : 1;
-  PetscCall(PetscMalloc1(e->nsample, &e->sample_times));
-  if (nsample) PetscCall(PetscArraycpy(e->sample_times, times, nsample));
-  else e->sample_times[0] = tfinal; /* default: the end time only */
-  e->setup = PETSC_FALSE;
+  e->ndata = m;
+  PetscCall(PetscStrncpy(e->data_source, source ? source : "data", sizeof(e->data_source)));
+  PetscCall(StgssaEnsembleResolveTimes(e));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleGetRequestedTimes(StgssaEnsemble e, PetscBool *tfinal_set, PetscInt *nsample_set, PetscInt *ndata)
+{
+  PetscFunctionBegin;
+  if (tfinal_set) *tfinal_set = e->tfinal_set;
+  if (nsample_set) *nsample_set = e->nreq;
+  if (ndata) *ndata = e->ndata;
   PetscFunctionReturn(0);
 }
 
@@ -131,8 +229,8 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscOptionsBegin(e->comm, NULL, "Trajectory ensemble (simulate mode) options", "StgssaEnsemble");
   PetscCall(PetscOptionsInt("-stgssa_ntraj", "Number of trajectories (global, split over ranks)", "StgssaEnsembleSetNumTrajectories", ntraj, &ntraj, NULL));
   PetscCall(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
-  PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
+  PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory (with -stgssa_data: default the last data time)", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
+  PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal; with -stgssa_data: the data times, united with any given)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
   PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species or groups S1,S2,... (default: every species)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
   PetscCall(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
@@ -151,7 +249,13 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscOptionsEnd();
   PetscCall(StgssaEnsembleSetNumTrajectories(e, ntraj));
   PetscCall(StgssaEnsembleSetSeed(e, seed));
-  if (set_times || set_tf || !e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, tfinal, set_times ? ntimes : 0, times));
+  if (set_tf) {
+    PetscCheck(PetscIsNormalReal(tfinal) && tfinal > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal must be positive and finite, got %g", (double)tfinal);
+    e->tfinal_req = tfinal;
+    e->tfinal_set = PETSC_TRUE;
+  }
+  if (set_times) PetscCall(StgssaEnsembleRequestTimes(e, ntimes, times));
+  if (set_times || set_tf || !e->sample_times) PetscCall(StgssaEnsembleResolveTimes(e));
   if (set_obs) {
     PetscCheck(nobs > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: expected a comma-separated list of species or group names");
     PetscCall(StgssaEnsembleSetObserved(e, nobs, (const char *const *)names));
@@ -170,7 +274,7 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   if (e->setup) PetscFunctionReturn(0);
   PetscCheck(e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleSetModel() first");
   PetscCall(StgssaModelGetDef(e->model, &def));
-  if (!e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, e->tfinal, 0, NULL));
+  if (!e->sample_times) PetscCall(StgssaEnsembleResolveTimes(e));
   PetscCheck(!e->steady || (e->burnin > 0 && e->burnin < PETSC_MAX_REAL), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_initial steady: the SSA starts from a burn-in; expected -stgssa_initial_burnin T > 0 (a time long against the slowest relaxation), got %.6g", (double)e->burnin);
   PetscCheck(e->thin_step >= 0 && e->thin_step < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_thinning_step: expected a time >= 0 (0: tfinal/64), got %.6g", (double)e->thin_step);
   if (e->method == STGSSA_SSA_NRM) {
@@ -509,6 +613,8 @@ PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *ens)
   PetscCall(StgssaStringListFree(&e->nobs, &e->obs_names));
   PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));
   PetscCall(PetscFree(e->sample_times));
+  PetscCall(PetscFree(e->req_times));
+  PetscCall(PetscFree(e->data_times));
   PetscCall(PetscFree(*ens));
   PetscFunctionReturn(0);
 }

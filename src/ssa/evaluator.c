@@ -290,6 +290,14 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
     PetscCall(StgssaFSPSetFit(e->fsp, e->P, (const char *const *)e->fit_names));
     PetscCall(StgssaFSPSetTimes(e->fsp, e->smp.nsample, e->smp.sample_times));
     PetscCall(StgssaFSPSetFromOptions(e->fsp));
+    { /* with data, the ensemble's times (data times united with any given) win over the FSP's own
+         reading of -stgssa_sample_times / -stgssa_tfinal; -stgssa_fsp_steady stays */
+      PetscInt         nd, nf;
+      const PetscReal *tf;
+      PetscCall(StgssaEnsembleGetRequestedTimes(e->ens, NULL, NULL, &nd));
+      PetscCall(StgssaFSPGetTimes(e->fsp, &nf, &tf));
+      if (nd && !(nf == 1 && tf[0] < 0)) PetscCall(StgssaFSPSetTimes(e->fsp, e->smp.nsample, e->smp.sample_times));
+    }
   }
   PetscCheck(e->count_from >= 0 && e->count_from < e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_count_from %.6g: expected 0 <= t0 < -stgssa_tfinal %.6g", (double)e->count_from, (double)e->smp.tfinal);
   if (e->window) PetscCheck(e->w1 <= e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window end %g is beyond -stgssa_tfinal %g", (double)e->w1, (double)e->smp.tfinal);

@@ -4,8 +4,12 @@
   content. The reader takes a path and uses PETSc, so PETSc is initialized once (no signal
   handler, so crashes reach the sanitizer) and each input goes to one temporary file in
   /dev/shm (or $TMPDIR) that is unlinked at once and read back through /proc/self/fd/N: nothing
-  is left behind, even after a crash. Checked on success: every time, species, histogram and
-  moment can be queried, histograms add up to their totals, moments are finite.
+  is left behind, even after a crash. Leading lines `#!map A=B,...`, `#!where C=V,...` and
+  `#!known N,...` (comments to the CSV reader) configure the column map, the row filter and the
+  known names first (StgssaDataSetColumnMap/SetWhere/SetKnownNames), so the fuzzer reaches the
+  column roles too. Checked on success: every time, species, histogram and moment can be
+  queried, histograms add up to their totals, moments are finite, every data column's name is
+  known (when names are), and the summary line is a NUL-terminated string.
 */
 #define _POSIX_C_SOURCE 200809L
 #include "fuzz_util.h"
@@ -81,14 +85,60 @@ static int dense_histogram_too_big(const uint8_t *data, size_t size)
   return 0;
 }
 
+#define FUZZ_MAX_ITEMS 16
+
+/* The directives of the leading "#!map", "#!where", "#!known" lines: kind 0, 1, 2. */
+static void configure(StgssaData d, const uint8_t *data, size_t size, int *nknown, char known[][64])
+{
+  size_t pos = 0;
+  *nknown    = 0;
+  while (pos < size && size - pos > 2 && !memcmp(data + pos, "#!", 2)) {
+    const char *nl  = memchr(data + pos, '\n', size - pos);
+    size_t      len = nl ? (size_t)(nl - (const char *)(data + pos)) : size - pos;
+    char        line[512], *item[FUZZ_MAX_ITEMS], *val[FUZZ_MAX_ITEMS], *save = NULL, *tok, *body;
+    int         kind = -1, n = 0;
+    if (len >= sizeof line) return;
+    memcpy(line, data + pos, len);
+    line[len] = 0;
+    pos += len + (nl ? 1 : 0);
+    if (!strncmp(line, "#!map ", 6))
+      kind = 0;
+    else if (!strncmp(line, "#!where ", 8))
+      kind = 1;
+    else if (!strncmp(line, "#!known ", 8))
+      kind = 2;
+    else
+      return;
+    body = strchr(line, ' ') + 1;
+    for (tok = strtok_r(body, ",", &save); tok && n < FUZZ_MAX_ITEMS; tok = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(tok, '=');
+      if (eq && kind < 2) *eq = 0;
+      item[n]  = tok;
+      val[n++] = eq && kind < 2 ? eq + 1 : tok;
+    }
+    if (kind == 0)
+      (void)StgssaDataSetColumnMap(d, n, (const char *const *)item, (const char *const *)val);
+    else if (kind == 1)
+      (void)StgssaDataSetWhere(d, n, (const char *const *)item, (const char *const *)val);
+    else if (!StgssaDataSetKnownNames(d, n, (const char *const *)item, "known names")) {
+      *nknown = n;
+      for (int k = 0; k < n; k++)
+        snprintf(known[k], 64, "%s", item[k]);
+    }
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   StgssaData     d = NULL;
   PetscErrorCode ierr;
+  int            nknown;
+  char           known[FUZZ_MAX_ITEMS][64];
 
   if (dense_histogram_too_big(data, size)) return 0;
   write_input(data, size);
   if (StgssaDataCreate(PETSC_COMM_SELF, &d)) abort();
+  configure(d, data, size, &nknown, known);
   ierr = StgssaDataLoad(d, fuzz_path);
   if (!ierr) {
     PetscInt         nt, ns;
@@ -101,6 +151,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       PetscBool   has;
       FUZZ_CHECK(!StgssaDataGetSpeciesName(d, s, &name) && name && name[0]);
       FUZZ_CHECK(!StgssaDataHasSpecies(d, name, &has) && has);
+      if (nknown) {
+        int k = 0;
+        while (k < nknown && strcmp(known[k], name))
+          k++;
+        FUZZ_CHECK(k < nknown);
+      }
       for (PetscInt i = 0; i < nt; i++) {
         PetscInt         nb;
         const PetscReal *c;
@@ -117,6 +173,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       }
     }
     FUZZ_CHECK(StgssaDataGetMoments(d, nt, "no such species", NULL) != 0); /* out of range: an error, not a crash */
+    {
+      char sum[1024];
+      sum[sizeof sum - 1] = 'x';
+      FUZZ_CHECK(!StgssaDataGetSummary(d, sum, sizeof sum));
+      FUZZ_CHECK_MSG(sum);
+    }
   }
   if (StgssaDataDestroy(&d)) abort();
   /* libhdf5 keeps the last error's text (vasprintf) on its error stack until the next API call;
