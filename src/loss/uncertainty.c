@@ -65,7 +65,7 @@ PetscErrorCode StgssaUncertaintyCompute(PetscInt P, const PetscReal F[], PetscRe
         else C[i * P + j] += vv / evals[k];
       }
   }
-  for (PetscInt i = 0; i < P; i++) se[i] = N[i * P + i] > NULL_WEIGHT ? PETSC_INFINITY : PetscSqrtReal(C[i * P + i]);
+  for (PetscInt i = 0; i < P; i++) se[i] = N[i * P + i] > NULL_WEIGHT ? (PetscReal)INFINITY : PetscSqrtReal(C[i * P + i]);
   for (PetscInt i = 0; i < P; i++)
     for (PetscInt j = 0; j < P; j++) {
       const PetscBool ni = (PetscBool)(N[i * P + i] > NULL_WEIGHT), nj = (PetscBool)(N[j * P + j] > NULL_WEIGHT);
