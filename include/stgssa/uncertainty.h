@@ -6,7 +6,8 @@
   count) the Fisher information per log-rate theta = log k is
       I = sum_t n_t sum_x (dp_t(x)/dtheta) (dp_t(x)/dtheta)^T / p_t(x)           (P x P),
   exact when p and dp/dtheta come from the finite state projection; from an SSA ensemble the
-  same formula is a plug-in estimate (p^ and the estimator's dp^/dtheta).
+  same formula is a plug-in estimate (p^ and the estimator's dp^/dtheta), biased upwards by the
+  derivative noise (E[dp^ dp^^T] = dp dp^T + Cov dp^): standard errors too small at small N.
   Asymptotically theta^ ~ N(theta, I^{-1}). I = V diag(lambda) V^T (ascending eigenvalues);
   directions with lambda_k <= rtol * lambda_max are not identified (null directions). Then
       C = sum_{k identified} v_k v_k^T / lambda_k          (the pseudo-inverse),
