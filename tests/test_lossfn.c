@@ -485,7 +485,8 @@ START_TEST(test_nll_hand)
   double       g[3], L;
   L = StgssaLossNegLogLikelihood(3, p, c, 0.0, g);
   ck_assert_double_eq_tol(L, -(log(0.2) + 2 * log(0.5)), 1e-14);
-  for (int b = 0; b < 3; b++) ck_assert_double_eq_tol(g[b], want[b], 1e-13);
+  for (int b = 0; b < 3; b++)
+    ck_assert_double_eq_tol(g[b], want[b], 1e-13);
   L = StgssaLossNegLogLikelihood(3, p, c, 0.1, NULL);
   ck_assert_double_eq_tol(L, -(log(0.3 / 1.3) + 2 * log(0.6 / 1.3)), 1e-14);
 }
@@ -517,7 +518,7 @@ START_TEST(test_nll_fd_floor)
   }
   {
     const double q[3] = {0.0, 1.0, 0.0}, cc[3] = {2, 1, 0};
-    const double L    = StgssaLossNegLogLikelihood(3, q, cc, 1e-12, g);
+    const double L = StgssaLossNegLogLikelihood(3, q, cc, 1e-12, g);
     ck_assert(isfinite(L));
     ck_assert_double_eq_tol(L, -2 * log(1e-12 / (1 + 3e-12)) - log((1 + 1e-12) / (1 + 3e-12)), 1e-9);
     ck_assert(StgssaLossNegLogLikelihood(3, q, cc, 0.0, NULL) == INFINITY);

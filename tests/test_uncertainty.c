@@ -35,7 +35,8 @@ START_TEST(test_fisher_bernoulli)
   double       p[2] = {1 - s, s}, dp[2] = {-d, d}, F = 0;
   StgssaFisherAddBinned(2, 1, p, dp, 0.0, n, &F);
   ck_assert_double_eq_tol(F, n * s * (1 - s), 1e-12 * n);
-  for (int b = 0; b < 2; b++) p[b] *= 3, dp[b] *= 3;
+  for (int b = 0; b < 2; b++)
+    p[b] *= 3, dp[b] *= 3;
   F = 1.0; /* accumulates */
   StgssaFisherAddBinned(2, 1, p, dp, 0.0, n, &F);
   ck_assert_double_eq_tol(F, 1.0 + n * s * (1 - s), 1e-12 * n);

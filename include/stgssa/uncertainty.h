@@ -58,6 +58,7 @@ PETSC_EXTERN void StgssaUncertaintyInterval(PetscInt P, const PetscReal theta[],
   Ratios and products are written with the larger value first (R >= 1 for ratios).
   Returns the number of directions named in *nnamed (may be NULL).
 */
-PETSC_EXTERN PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], const PetscReal theta[], const PetscReal evals[], const PetscReal evecs[], const PetscReal corr[], PetscReal rtol, PetscReal corr_max, char buf[], size_t len, PetscInt *nnamed);
+PETSC_EXTERN PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], const PetscReal theta[], const PetscReal evals[], const PetscReal evecs[], const PetscReal corr[], PetscReal rtol, PetscReal corr_max, char buf[],
+                                                      size_t len, PetscInt *nnamed);
 
 #endif

@@ -304,7 +304,8 @@ double StgssaLossNegLogLikelihood(int B, const double *p, const double *c, doubl
     if (grad_p) grad_p[b] = -c[b] / u;
   }
   if (grad_p)
-    for (int b = 0; b < B; b++) grad_p[b] += C / Z;
+    for (int b = 0; b < B; b++)
+      grad_p[b] += C / Z;
   return L;
 }
 

@@ -13,19 +13,23 @@ void StgssaFisherAddBinned(int B, int P, const double *p, const double *dp, doub
 {
   double Z = 0.0, S[256], *s = P <= 256 ? S : NULL, dq[256];
   if (B < 1 || P < 1 || P > 256 || !s) return;
-  for (int b = 0; b < B; b++) Z += (p[b] > 0 ? p[b] : 0.0);
+  for (int b = 0; b < B; b++)
+    Z += (p[b] > 0 ? p[b] : 0.0);
   Z += B * alpha;
   if (!(Z > 0)) return;
   for (int j = 0; j < P; j++) {
     s[j] = 0.0;
-    for (int b = 0; b < B; b++) s[j] += dp[(size_t)b * P + j];
+    for (int b = 0; b < B; b++)
+      s[j] += dp[(size_t)b * P + j];
   }
   for (int b = 0; b < B; b++) {
     const double q = ((p[b] > 0 ? p[b] : 0.0) + alpha) / Z;
     if (!(q > 0)) continue;
-    for (int j = 0; j < P; j++) dq[j] = (dp[(size_t)b * P + j] - q * s[j]) / Z;
+    for (int j = 0; j < P; j++)
+      dq[j] = (dp[(size_t)b * P + j] - q * s[j]) / Z;
     for (int i = 0; i < P; i++)
-      for (int j = 0; j < P; j++) F[i * P + j] += n * dq[i] * dq[j] / q;
+      for (int j = 0; j < P; j++)
+        F[i * P + j] += n * dq[i] * dq[j] / q;
   }
 }
 
@@ -38,20 +42,23 @@ PetscErrorCode StgssaUncertaintyCompute(PetscInt P, const PetscReal F[], PetscRe
   PetscFunctionBegin;
   PetscCheck(P >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Fisher information of %" PetscInt_FMT " parameters", P);
   PetscCheck(rtol > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "identifiability threshold must be positive, got %g", (double)rtol);
-  for (PetscInt i = 0; i < P * P; i++) PetscCheck(PetscIsNormalReal(F[i]) || F[i] == 0, PETSC_COMM_SELF, PETSC_ERR_FP, "Fisher information entry (%" PetscInt_FMT ",%" PetscInt_FMT ") is %g", i / P, i % P, (double)F[i]);
+  for (PetscInt i = 0; i < P * P; i++)
+    PetscCheck(PetscIsNormalReal(F[i]) || F[i] == 0, PETSC_COMM_SELF, PETSC_ERR_FP, "Fisher information entry (%" PetscInt_FMT ",%" PetscInt_FMT ") is %g", i / P, i % P, (double)F[i]);
   PetscCall(PetscBLASIntCast(P, &n));
   lwork = 3 * n + 64;
   PetscCall(PetscMalloc4(P * P, &A, lwork, &work, P * P, &C, P * P, &N));
   /* symmetrized copy; LAPACK is column-major, a symmetric matrix is the same either way */
   for (PetscInt i = 0; i < P; i++)
-    for (PetscInt j = 0; j < P; j++) A[i * P + j] = 0.5 * (F[i * P + j] + F[j * P + i]);
+    for (PetscInt j = 0; j < P; j++)
+      A[i * P + j] = 0.5 * (F[i * P + j] + F[j * P + i]);
   PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
   LAPACKsyev_("V", "U", &n, A, &n, evals, work, &lwork, &info);
   PetscCall(PetscFPTrapPop());
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK syev failed on the Fisher information (info %d)", (int)info);
   /* column k of A (column-major) is eigenvector k: component i at A[i + k*P] */
   for (PetscInt i = 0; i < P; i++)
-    for (PetscInt k = 0; k < P; k++) evecs[i * P + k] = A[i + k * P];
+    for (PetscInt k = 0; k < P; k++)
+      evecs[i * P + k] = A[i + k * P];
   lmax = evals[P - 1];
   PetscCall(PetscArrayzero(C, P * P));
   PetscCall(PetscArrayzero(N, P * P));
@@ -61,19 +68,26 @@ PetscErrorCode StgssaUncertaintyCompute(PetscInt P, const PetscReal F[], PetscRe
     for (PetscInt i = 0; i < P; i++)
       for (PetscInt j = 0; j < P; j++) {
         const PetscReal vv = evecs[i * P + k] * evecs[j * P + k];
-        if (null) N[i * P + j] += vv;
-        else C[i * P + j] += vv / evals[k];
+        if (null)
+          N[i * P + j] += vv;
+        else
+          C[i * P + j] += vv / evals[k];
       }
   }
-  for (PetscInt i = 0; i < P; i++) se[i] = N[i * P + i] > NULL_WEIGHT ? (PetscReal)INFINITY : PetscSqrtReal(C[i * P + i]);
+  for (PetscInt i = 0; i < P; i++)
+    se[i] = N[i * P + i] > NULL_WEIGHT ? (PetscReal)INFINITY : PetscSqrtReal(C[i * P + i]);
   for (PetscInt i = 0; i < P; i++)
     for (PetscInt j = 0; j < P; j++) {
       const PetscBool ni = (PetscBool)(N[i * P + i] > NULL_WEIGHT), nj = (PetscBool)(N[j * P + j] > NULL_WEIGHT);
       PetscReal       r;
-      if (i == j) r = 1.0;
-      else if (ni && nj) r = N[i * P + j] / PetscSqrtReal(N[i * P + i] * N[j * P + j]);
-      else if (ni || nj) r = 0.0;
-      else r = C[i * P + j] / PetscSqrtReal(C[i * P + i] * C[j * P + j]);
+      if (i == j)
+        r = 1.0;
+      else if (ni && nj)
+        r = N[i * P + j] / PetscSqrtReal(N[i * P + i] * N[j * P + j]);
+      else if (ni || nj)
+        r = 0.0;
+      else
+        r = C[i * P + j] / PetscSqrtReal(C[i * P + i] * C[j * P + j]);
       corr[i * P + j] = PetscMax(-1.0, PetscMin(1.0, r));
     }
   if (nnull) *nnull = nn;
@@ -99,18 +113,22 @@ static PetscErrorCode StgssaCombination(const char *a, const char *b, PetscReal 
 {
   PetscFunctionBegin;
   if (ratio) {
-    if (ta >= tb) PetscCall(PetscSNPrintf(s, len, "only %s/%s ≈ %.3g is determined", a, b, (double)PetscExpReal(ta - tb)));
-    else PetscCall(PetscSNPrintf(s, len, "only %s/%s ≈ %.3g is determined", b, a, (double)PetscExpReal(tb - ta)));
-  } else PetscCall(PetscSNPrintf(s, len, "only the product %s*%s ≈ %.3g is determined", ta >= tb ? a : b, ta >= tb ? b : a, (double)PetscExpReal(ta + tb)));
+    if (ta >= tb)
+      PetscCall(PetscSNPrintf(s, len, "only %s/%s ≈ %.3g is determined", a, b, (double)PetscExpReal(ta - tb)));
+    else
+      PetscCall(PetscSNPrintf(s, len, "only %s/%s ≈ %.3g is determined", b, a, (double)PetscExpReal(tb - ta)));
+  } else
+    PetscCall(PetscSNPrintf(s, len, "only the product %s*%s ≈ %.3g is determined", ta >= tb ? a : b, ta >= tb ? b : a, (double)PetscExpReal(ta + tb)));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], const PetscReal theta[], const PetscReal evals[], const PetscReal evecs[], const PetscReal corr[], PetscReal rtol, PetscReal corr_max, char buf[], size_t len, PetscInt *nnamed)
+PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], const PetscReal theta[], const PetscReal evals[], const PetscReal evecs[], const PetscReal corr[], PetscReal rtol, PetscReal corr_max, char buf[], size_t len,
+                                         PetscInt *nnamed)
 {
   PetscBool *named;
   PetscInt   count = 0;
   char       line[1024], comb[512];
-  PetscReal  lmax  = evals[P - 1];
+  PetscReal  lmax = evals[P - 1];
 
   PetscFunctionBegin;
   buf[0] = 0;
@@ -125,9 +143,11 @@ PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], 
       if (w > wa) {
         b = a, wb = wa;
         a = i, wa = w;
-      } else if (w > wb) b = i, wb = w;
+      } else if (w > wb)
+        b = i, wb = w;
     }
-    if (wa >= 0.9) PetscCall(PetscSNPrintf(line, sizeof(line), "%s is not identifiable from these data\n", names[a]));
+    if (wa >= 0.9)
+      PetscCall(PetscSNPrintf(line, sizeof(line), "%s is not identifiable from these data\n", names[a]));
     else if (b >= 0 && wa + wb >= 0.9) {
       /* moving both log-rates along v leaves the fit unchanged: same signs keep the ratio */
       PetscCall(StgssaCombination(names[a], names[b], theta[a], theta[b], (PetscBool)(evecs[a * P + k] * evecs[b * P + k] > 0), comb, sizeof(comb)));
@@ -166,8 +186,10 @@ PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], 
     for (PetscInt i = 0; i < P; i++)
       for (PetscInt j = i + 1; j < P; j++)
         if (PetscAbsReal(corr[i * P + j]) > rmax) rmax = PetscAbsReal(corr[i * P + j]), a = i, b = j;
-    if (P > 1) PetscCall(PetscSNPrintf(line, sizeof(line), "all fitted rates are identified (largest |correlation| %.3f: %s, %s)\n", (double)rmax, names[a], names[b]));
-    else PetscCall(PetscSNPrintf(line, sizeof(line), "the fitted rate is identified\n"));
+    if (P > 1)
+      PetscCall(PetscSNPrintf(line, sizeof(line), "all fitted rates are identified (largest |correlation| %.3f: %s, %s)\n", (double)rmax, names[a], names[b]));
+    else
+      PetscCall(PetscSNPrintf(line, sizeof(line), "the fitted rate is identified\n"));
     PetscCall(PetscStrlcat(buf, line, len));
   }
   if (nnamed) *nnamed = count;
