@@ -476,6 +476,58 @@ START_TEST(test_penalty)
 }
 END_TEST
 
+/* -log L at a hand-computed point: p = (0.2, 0.5, 0.3) (sums to 1), counts c = (1, 2, 0), alpha = 0:
+   L = -(log 0.2 + 2 log 0.5) = 1.6094379 + 1.3862944 = 2.9957323; dL/dp_b = -c_b/p_b + C/Z
+   = (-5 + 3, -4 + 3, 0 + 3) = (-2, -1, 3). With alpha = 0.1: p~ = (0.3, 0.6, 0.4)/1.3. */
+START_TEST(test_nll_hand)
+{
+  const double p[3] = {0.2, 0.5, 0.3}, c[3] = {1, 2, 0}, want[3] = {-2, -1, 3};
+  double       g[3], L;
+  L = StgssaLossNegLogLikelihood(3, p, c, 0.0, g);
+  ck_assert_double_eq_tol(L, -(log(0.2) + 2 * log(0.5)), 1e-14);
+  for (int b = 0; b < 3; b++)
+    ck_assert_double_eq_tol(g[b], want[b], 1e-13);
+  L = StgssaLossNegLogLikelihood(3, p, c, 0.1, NULL);
+  ck_assert_double_eq_tol(L, -(log(0.3 / 1.3) + 2 * log(0.6 / 1.3)), 1e-14);
+}
+END_TEST
+
+/* Gradient against central differences (random p not normalized, random counts, alpha > 0), and
+   the floor: a bin with data but p = 0 costs -c log(alpha/Z), finite; alpha = 0 there gives +inf. */
+START_TEST(test_nll_fd_floor)
+{
+  enum { B = 7 };
+  double p[B], c[B], g[B];
+  for (int trial = 0; trial < 20; trial++) {
+    const double alpha = trial % 2 ? 1e-3 : 0.05;
+    for (int b = 0; b < B; b++) {
+      p[b] = 0.02 + urand();
+      c[b] = floor(10 * urand());
+    }
+    const double L = StgssaLossNegLogLikelihood(B, p, c, alpha, g);
+    for (int b = 0; b < B; b++) {
+      const double p0 = p[b];
+      p[b]            = p0 + FD_STEP;
+      const double Lp = StgssaLossNegLogLikelihood(B, p, c, alpha, NULL);
+      p[b]            = p0 - FD_STEP;
+      const double Lm = StgssaLossNegLogLikelihood(B, p, c, alpha, NULL);
+      p[b]            = p0;
+      const double fd = (Lp - Lm) / (2 * FD_STEP);
+      REQUIRE(fabs(fd - g[b]) <= FD_RTOL * fmax(fabs(g[b]), 1e-3 * (1 + fabs(L))), "trial %d bin %d: fd %.12g exact %.12g", trial, b, fd, g[b]);
+    }
+  }
+  {
+    const double q[3] = {0.0, 1.0, 0.0}, cc[3] = {2, 1, 0};
+    const double L = StgssaLossNegLogLikelihood(3, q, cc, 1e-12, g);
+    ck_assert(isfinite(L));
+    ck_assert_double_eq_tol(L, -2 * log(1e-12 / (1 + 3e-12)) - log((1 + 1e-12) / (1 + 3e-12)), 1e-9);
+    ck_assert(StgssaLossNegLogLikelihood(3, q, cc, 0.0, NULL) == INFINITY);
+    ck_assert(isnan(StgssaLossNegLogLikelihood(3, q, cc, -1.0, NULL)));
+    ck_assert(isnan(StgssaLossNegLogLikelihood(0, q, cc, 0.1, NULL)));
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite   *s  = suite_create("lossfn");
@@ -491,6 +543,8 @@ int main(void)
   tcase_add_test(td, test_dist_fd);
   tcase_add_test(td, test_dist_smoothing);
   tcase_add_test(td, test_w1_hand);
+  tcase_add_test(td, test_nll_hand);
+  tcase_add_test(td, test_nll_fd_floor);
   tcase_add_test(tt, test_turq);
   tcase_add_test(tt, test_penalty);
   suite_add_tcase(s, th);

@@ -138,6 +138,19 @@ extern const char *const StgssaDistanceNames[];
 */
 double StgssaLossDistribution(StgssaDistance d, int B, const double *p, const double *q, double alpha, double *grad_p);
 
+/*
+  Negative log-likelihood of binned counts c_b (cells with count b; the last bin may lump the
+  tail) under a model distribution p over bins 0..B-1, with a pseudo-probability alpha per bin
+  as a floor (so a bin the model misses costs a finite -log(alpha/Z), never NaN):
+      p~_b = (u_b + alpha) / Z,   u_b = max(p_b, 0),   Z = sum_c u_c + B alpha,
+      L = -sum_b c_b log p~_b,
+      dL/dp_b = -c_b / (u_b + alpha) + C / Z,   C = sum_c c_c   (the first term 0 where c_b = 0).
+  grad_p  [B] output dL/dp_b, or NULL
+  Returns L. Invalid input (B < 1, alpha < 0 or not finite, Z not > 0, a count < 0) gives NAN and a
+  zero gradient; with alpha = 0 and c_b > 0 where p~_b = 0, +INFINITY (zero gradient).
+*/
+double StgssaLossNegLogLikelihood(int B, const double *p, const double *c, double alpha, double *grad_p);
+
 /* ---------------------------------------------------------------- design / stochastic thermodynamics */
 
 /*

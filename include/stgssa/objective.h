@@ -7,6 +7,13 @@
     distribution  distance (-stgssa_distance kl|hellinger|w1) between the soft histogram of the
                   model and the data histogram at the last data time
     timecourse    the distribution loss summed over every data time
+    likelihood    (default) -log L = -sum_t sum_cells log p~_t(x_cell) over every data time and
+                  observed quantity, reported per cell (divided by the cells over all data times);
+                  p~ = (p + alpha)/(sum p + B alpha) over one-hot bins 0..B-1 (the last bin lumps
+                  the tail). With fsp p is exact and alpha = 1e-12 a floor; with the SSA p^ is the
+                  ensemble frequency and alpha = 1/(2N) (half a trajectory per bin), which makes
+                  the bias of log p^ the same in every bin to first order: E[log p^] - log p =
+                  -(B-1)/(2N) + O(N^-2), so -log L per cell reads (B-1)/(2N) high at any theta.
     design        -<J> (-stgssa_design current) or -Q (-stgssa_design tur), Q = 2<J>^2/(Var J <Sigma>),
                   for the current J of the labelled <-> pair -stgssa_design_pair, plus quadratic
                   penalties on entropy production per unit time and activity above their budgets
@@ -23,7 +30,8 @@ typedef enum {
   STGSSA_LOSS_MOMENTS      = 0,
   STGSSA_LOSS_DISTRIBUTION = 1,
   STGSSA_LOSS_TIMECOURSE   = 2,
-  STGSSA_LOSS_DESIGN       = 3
+  STGSSA_LOSS_DESIGN       = 3,
+  STGSSA_LOSS_LIKELIHOOD   = 4
 } StgssaLossType;
 PETSC_EXTERN const char *const StgssaLossTypes[];
 
@@ -41,6 +49,17 @@ PETSC_EXTERN PetscErrorCode StgssaObjectiveSetUp(StgssaObjective, StgssaEvaluato
 /* Loss and gradient (length P) at the evaluator's last evaluation; stderr may be NULL. */
 PETSC_EXTERN PetscErrorCode StgssaObjectiveCompute(StgssaObjective, StgssaEvaluator, PetscReal *loss, PetscReal grad[], PetscReal stderr_[]);
 PETSC_EXTERN PetscErrorCode StgssaObjectiveView(StgssaObjective, PetscViewer);
+/* -log L (total; NaN unless the loss is likelihood) and the cells over the data times, of the last Compute. */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveGetNegLogLikelihood(StgssaObjective, PetscReal *total, PetscReal *cells);
+/* Collective when theta is given (one more evaluation there, random-number iteration `iteration`;
+   NULL: the last evaluation): loss, per-time report and, for the likelihood, the Fisher
+   information, standard errors, correlations, 95% intervals (include/stgssa/uncertainty.h). */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveSummarize(StgssaObjective, StgssaEvaluator, const PetscReal theta[], PetscInt iteration);
+/* Rank 0, into an open group (/result or /gradient): neg_log_likelihood, and after Summarize
+   fisher, stderr_log, correlation, ci95 and fit/<observable>/. */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveWriteHDF5(StgssaObjective, hid_t group);
+/* After Summarize: the result table, weakly identified directions in words, the per-time table. */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveViewResult(StgssaObjective, const char *const names[], PetscViewer);
 PETSC_EXTERN PetscErrorCode StgssaObjectiveDestroy(StgssaObjective *);
 
 #endif

@@ -278,6 +278,37 @@ double StgssaLossDistribution(StgssaDistance d, int B, const double *p, const do
   return L;
 }
 
+/* L = -sum c_b log((u_b + alpha)/Z), dL/dp_b = -c_b/(u_b + alpha) + C/Z (see lossfn.h). */
+double StgssaLossNegLogLikelihood(int B, const double *p, const double *c, double alpha, double *grad_p)
+{
+  double Z = 0.0, C = 0.0, L = 0.0;
+  if (B < 1) return NAN;
+  zero(grad_p, B);
+  if (!(alpha >= 0) || !isfinite(alpha)) return NAN;
+  for (int b = 0; b < B; b++) {
+    if (!(c[b] >= 0) || !isfinite(c[b]) || !isfinite(p[b])) return NAN;
+    Z += (p[b] > 0 ? p[b] : 0.0);
+    C += c[b];
+  }
+  Z += B * alpha;
+  if (!(Z > 0) || !isfinite(Z)) return NAN;
+  const double lZ = log(Z);
+  for (int b = 0; b < B; b++) {
+    const double u = (p[b] > 0 ? p[b] : 0.0) + alpha;
+    if (c[b] == 0.0) continue;
+    if (u == 0.0) {
+      zero(grad_p, B);
+      return INFINITY;
+    }
+    L -= c[b] * (log(u) - lZ);
+    if (grad_p) grad_p[b] = -c[b] / u;
+  }
+  if (grad_p)
+    for (int b = 0; b < B; b++)
+      grad_p[b] += C / Z;
+  return L;
+}
+
 /* ------------------------------------------------------------------------ design */
 
 /*

@@ -2,8 +2,10 @@
 /* StgssaObjective: losses of ensemble means and their gradients by the chain rule. */
 #include <stgssa/stgssa.h>
 #include <stgssa/objective.h>
+#include <stgssa/uncertainty.h>
+#include <stgssa/output.h>
 
-const char *const StgssaLossTypes[] = {"moments", "distribution", "timecourse", "design", "StgssaLossType", "STGSSA_LOSS_", NULL};
+const char *const StgssaLossTypes[] = {"moments", "distribution", "timecourse", "design", "likelihood", "StgssaLossType", "STGSSA_LOSS_", NULL};
 
 typedef enum {
   STGSSA_DESIGN_CURRENT = 0,
@@ -16,6 +18,10 @@ typedef struct {
   PetscInt   i, o, id;
   PetscReal  moments[3]; /* data: mean, variance, third central moment */
   PetscReal *q;          /* data probabilities over the B bins (distribution losses) */
+  PetscReal  n;          /* cells (trajectories) at this data time */
+  /* per-time report at the result (StgssaObjectiveSummarize) */
+  PetscReal *model;                            /* [B] model probabilities p~ */
+  PetscReal  nll, kl, mmean, mfano, dmean, dfano; /* -log L (total), KL(data || model), means, Fano factors */
 } StgssaMatch;
 
 struct _p_StgssaObjective {
@@ -37,6 +43,21 @@ struct _p_StgssaObjective {
   PetscInt     B;
   PetscInt     cur;   /* index of the design pair among the evaluator's currents */
   PetscReal   *dLdmu; /* [M] */
+  /* likelihood */
+  PetscBool  alpha_set; /* -stgssa_alpha given: the likelihood's pseudo-probability too */
+  PetscReal  alpha_lik; /* pseudo-probability per bin of the last likelihood evaluation */
+  PetscReal  ncells;    /* cells over the data times (the per-cell divisor of -log L) */
+  PetscReal  nll;       /* -log L (total) of the last evaluation */
+  /* summary at the result (StgssaObjectiveSummarize) */
+  PetscReal  id_rtol;                          /* -stgssa_identifiability_rtol */
+  PetscBool  summarized, has_fisher;
+  PetscInt   P;
+  PetscReal *theta, *fisher, *se, *corr, *ci, *evals, *evecs;
+  char       words[4096];  /* weakly identified directions, in words */
+  char       estimator[128]; /* what the Fisher information is (exact or plug-in) */
+  char     **obs_names;   /* [nobs] observed quantities (report groups) */
+  PetscInt   nobs;
+  PetscReal *sample_times; /* [nsample] */
 };
 
 PetscErrorCode StgssaObjectiveCreate(MPI_Comm comm, StgssaObjective *obj)
@@ -47,7 +68,7 @@ PetscErrorCode StgssaObjectiveCreate(MPI_Comm comm, StgssaObjective *obj)
   PetscCall(StgssaInitializePackage());
   PetscCall(PetscNew(&o));
   o->comm            = comm;
-  o->type            = STGSSA_LOSS_DISTRIBUTION;
+  o->type            = STGSSA_LOSS_LIKELIHOOD;
   o->norders         = 3;
   o->floor           = 1e-3;
   o->alpha           = 1e-4;
@@ -56,6 +77,7 @@ PetscErrorCode StgssaObjectiveCreate(MPI_Comm comm, StgssaObjective *obj)
   o->budget_sigma    = PETSC_INFINITY;
   o->budget_activity = PETSC_INFINITY;
   o->penalty         = 100.0;
+  o->id_rtol         = 1e-8;
   *obj               = o;
   PetscFunctionReturn(0);
 }
@@ -68,11 +90,12 @@ PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective o)
   PetscFunctionBegin;
   PetscOptionsBegin(o->comm, NULL, "Loss options", "StgssaObjective");
   PetscCall(PetscOptionsString("-stgssa_data", "Data: HDF5 written by simulate mode, or CSV of per-cell counts", "StgssaObjective", o->datafile, o->datafile, sizeof(o->datafile), &set_data));
-  PetscCall(PetscOptionsEList("-stgssa_loss", "Loss", "StgssaObjective", StgssaLossTypes, 4, StgssaLossTypes[type], &type, &set_loss));
+  PetscCall(PetscOptionsEList("-stgssa_loss", "Loss", "StgssaObjective", StgssaLossTypes, 5, StgssaLossTypes[type], &type, &set_loss));
   PetscCall(PetscOptionsBoundedInt("-stgssa_moment_orders", "Central moments compared by the moments loss (1: mean, 2: +variance, 3: +third)", "StgssaObjective", o->norders, &o->norders, NULL, 1));
   PetscCall(PetscOptionsReal("-stgssa_moment_floor", "Smallest scale of a relative moment error (guards data moments near 0)", "StgssaObjective", o->floor, &o->floor, NULL));
   PetscCall(PetscOptionsEList("-stgssa_distance", "Distance of distributions", "StgssaObjective", StgssaDistanceNames, 3, StgssaDistanceNames[dist], &dist, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_alpha", "Dirichlet smoothing: pseudo-probability added to every bin of model and data", "StgssaObjective", o->alpha, &o->alpha, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_alpha", "Dirichlet smoothing: pseudo-probability added to every bin of model and data (likelihood: of the model; default there 1/(2 ntraj) with the SSA, 1e-12 with fsp)", "StgssaObjective", o->alpha, &o->alpha, &o->alpha_set));
+  PetscCall(PetscOptionsReal("-stgssa_identifiability_rtol", "Fisher eigenvalues below this times the largest are not identified (infinite intervals)", "StgssaObjective", o->id_rtol, &o->id_rtol, NULL));
   PetscCall(PetscOptionsEList("-stgssa_design", "Design goal: maximize the current <J> or the uncertainty efficiency Q", "StgssaObjective", StgssaDesignGoals, 2, StgssaDesignGoals[goal], &goal, NULL));
   PetscCall(PetscOptionsString("-stgssa_design_pair", "Label of the <-> pair whose net current J is the design target (default: the first labelled pair)", "StgssaObjective", o->pair, o->pair, sizeof(o->pair), NULL));
   PetscCall(PetscOptionsReal("-stgssa_budget_entropy", "Budget on mean entropy production per unit time (penalized above)", "StgssaObjective", o->budget_sigma, &o->budget_sigma, NULL));
@@ -85,6 +108,7 @@ PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective o)
   PetscCheck(o->norders <= 3, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_moment_orders must be 1, 2 or 3");
   PetscCheck(o->floor > 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_moment_floor must be positive");
   PetscCheck(o->alpha >= 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_alpha must be nonnegative");
+  PetscCheck(o->id_rtol > 0 && o->id_rtol < 1, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_identifiability_rtol must be in (0, 1), got %g", (double)o->id_rtol);
   PetscCheck(o->penalty >= 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_penalty must be nonnegative");
   PetscCheck(!(o->type == STGSSA_LOSS_DISTRIBUTION && o->distance == STGSSA_DIST_KL && o->alpha == 0), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_distance kl needs -stgssa_alpha > 0 (model bins without mass make KL infinite)");
   o->active = (PetscBool)((set_data && o->datafile[0]) || o->type == STGSSA_LOSS_DESIGN);
@@ -154,11 +178,13 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
   }
   PetscCall(StgssaDataGetTimes(o->data, &nt, &dt));
   /* distribution: the last data time only; moments and time course: every data time */
-  t0 = o->type == STGSSA_LOSS_DISTRIBUTION ? nt - 1 : 0;
+  t0        = o->type == STGSSA_LOSS_DISTRIBUTION ? nt - 1 : 0;
+  o->ncells = 0;
   PetscCall(PetscCalloc1((nt - t0) * smp.nobs, &o->match));
   o->nmatch = 0;
   for (PetscInt id = t0; id < nt; id++) {
-    PetscInt i;
+    PetscInt  i;
+    PetscReal cells = 0; /* cells at this time: the most of any observed column */
     PetscCall(StgssaObjectiveMatchTime(o, &smp, dt[id], &i));
     for (PetscInt s = 0; s < smp.nobs; s++) {
       PetscBool has;
@@ -174,12 +200,15 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
         const PetscReal *c;
         PetscReal        tot;
         PetscCall(StgssaDataGetHistogram(o->data, id, smp.obs_names[s], &nb, &c, &tot));
-        nmax = PetscMax(nmax, nb);
+        nmax  = PetscMax(nmax, nb);
+        m->n  = tot;
+        cells = PetscMax(cells, tot);
       }
     }
+    o->ncells += cells;
   }
   PetscCheck(o->nmatch > 0, o->comm, PETSC_ERR_ARG_INCOMP, "%s: none of the observed species (-stgssa_observe) is in the data", o->datafile);
-  if (o->type == STGSSA_LOSS_DISTRIBUTION || o->type == STGSSA_LOSS_TIMECOURSE) {
+  if (o->type == STGSSA_LOSS_DISTRIBUTION || o->type == STGSSA_LOSS_TIMECOURSE || o->type == STGSSA_LOSS_LIKELIHOOD) {
     /* bins 0..nmax-1 of the data, plus an overflow margin of two bandwidths; the last bin
        collects the model (and data) mass at and above it. The data histogram is smoothed with
        the model's soft-histogram kernel: the model's p_b = sum_x p(x) w_b(x) is linear in the
@@ -190,6 +219,10 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
     StgssaKernel kernel;
     double      *w;
     PetscCall(StgssaEvaluatorGetHistogram(ev, NULL, &kernel, &h));
+    if (o->type == STGSSA_LOSS_LIKELIHOOD) { /* exact p(x): one-hot bins (Wendland, h = 1, integer counts) */
+      kernel = STGSSA_KERNEL_WENDLAND;
+      h      = 1.0;
+    }
     o->B = nmax + 1 + (PetscInt)PetscCeilReal(2 * h);
     PetscCall(PetscMalloc1(o->B, &w));
     for (PetscInt k = 0; k < o->nmatch; k++) {
@@ -198,7 +231,7 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
       const PetscReal *c;
       PetscReal        tot;
       PetscCall(StgssaDataGetHistogram(o->data, m->id, smp.obs_names[m->o], &nb, &c, &tot));
-      PetscCall(PetscCalloc1(o->B, &m->q));
+      PetscCall(PetscCalloc2(o->B, &m->q, o->B, &m->model));
       for (PetscInt x = 0; x < nb; x++) {
         if (c[x] == 0) continue;
         StgssaSoftHistogram(kernel, h, (double)PetscMin(x, o->B - 1), (int)o->B, w, NULL);
@@ -233,6 +266,31 @@ PetscErrorCode StgssaObjectiveSetUp(StgssaObjective o, StgssaEvaluator ev)
     PetscCheck(o->cur >= 0, o->comm, PETSC_ERR_ARG_WRONG, o->pair[0] ? "-stgssa_design_pair: no labelled <-> pair '%s' in %s" : "-stgssa_loss design needs a labelled <-> pair in %s (e.g. 'cycle: A <-> B  k1, k2')%s", o->pair[0] ? o->pair : d->filename, o->pair[0] ? d->filename : "");
     if (o->goal == STGSSA_DESIGN_TUR || o->budget_sigma < PETSC_INFINITY) PetscCall(StgssaEvaluatorSetEntropy(ev, PETSC_TRUE));
   } else PetscCall(StgssaObjectiveSetUpData(o, ev));
+  PetscFunctionReturn(0);
+}
+
+/*
+  Pseudo-probability per bin of the likelihood's model distribution (p~ = (p + alpha)/Z):
+  -stgssa_alpha if given; else with fsp 1e-12 (a floor only: p is exact), with the SSA
+  1/(2N) for N trajectories, i.e. half a trajectory per bin (Krichevsky-Trofimov). With one-hot
+  bins the ensemble estimate p^_b = (n_b + 1/2)/(N + B/2) has E[log p^_b] - log p_b =
+  -(B - 1)/(2N) + O(N^-2) (delta method; the 1/(N p_b) terms of the raw frequency,
+  -(1 - p_b)/(2 N p_b), and of the pseudo-count, +1/(2 N p_b), cancel), so -log L per cell is
+  biased up by (B - 1)/(2N), the same at every theta.
+  ST-GS gives one-hot bins no derivative: refuse it.
+*/
+static PetscErrorCode StgssaObjectiveLikelihoodAlpha(StgssaObjective o, StgssaEvaluator ev)
+{
+  StgssaGradientType gt;
+  StgssaSampling     smp;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
+  PetscCheck(gt != STGSSA_GRADIENT_STGS, o->comm, PETSC_ERR_SUP, "-stgssa_loss likelihood compares exact counts (one-hot bins), which ST-GS cannot differentiate: use -stgssa_gradient score, fd or fsp, or -stgssa_loss distribution (soft histograms)");
+  PetscCall(StgssaEvaluatorGetSampling(ev, &smp));
+  if (o->alpha_set) o->alpha_lik = o->alpha;
+  else if (gt == STGSSA_GRADIENT_FSP) o->alpha_lik = 1e-12;
+  else o->alpha_lik = 0.5 / (PetscReal)smp.ntraj;
   PetscFunctionReturn(0);
 }
 
@@ -277,9 +335,15 @@ static PetscErrorCode StgssaObjectiveLoss(StgssaObjective o, StgssaEvaluator ev,
     PetscFunctionReturn(0);
   }
   PetscCall(PetscMalloc1(PetscMax(o->B, 3), &g));
+  if (o->type == STGSSA_LOSS_LIKELIHOOD) PetscCall(StgssaObjectiveLikelihoodAlpha(o, ev));
   for (PetscInt k = 0; k < o->nmatch; k++) {
     const StgssaMatch *m = &o->match[k];
-    if (o->type == STGSSA_LOSS_MOMENTS) {
+    if (o->type == STGSSA_LOSS_LIKELIHOOD) {
+      /* -log L = -sum_t n_t sum_b q_tb log p~_tb over every data time; reported per cell */
+      const PetscInt h0 = lay->off_hist + (m->i * smp.nobs + m->o) * lay->B;
+      *L += m->n * StgssaLossNegLogLikelihood((int)o->B, &mu[h0], m->q, o->alpha_lik, g);
+      for (PetscInt b = 0; b < o->B; b++) o->dLdmu[h0 + b] += m->n * g[b] / o->ncells;
+    } else if (o->type == STGSSA_LOSS_MOMENTS) {
       const PetscInt m0 = lay->off_pow + (m->i * smp.nobs + m->o) * 3;
       double         raw[3] = {mu[m0], mu[m0 + 1], mu[m0 + 2]}, data[3] = {m->moments[0], m->moments[1], m->moments[2]}, gr[3];
       *L += StgssaLossMoments((int)o->norders, raw, data, o->floor, gr);
@@ -291,6 +355,10 @@ static PetscErrorCode StgssaObjectiveLoss(StgssaObjective o, StgssaEvaluator ev,
     }
   }
   PetscCall(PetscFree(g));
+  if (o->type == STGSSA_LOSS_LIKELIHOOD) {
+    o->nll = *L;
+    *L /= o->ncells;
+  }
   PetscCheck(!PetscIsInfOrNanReal(*L), o->comm, PETSC_ERR_FP, "Loss is %g: raise -stgssa_alpha or check the data", (double)*L);
   PetscFunctionReturn(0);
 }
@@ -350,10 +418,221 @@ PetscErrorCode StgssaObjectiveDestroy(StgssaObjective *obj)
 
   PetscFunctionBegin;
   if (!o) PetscFunctionReturn(0);
-  for (PetscInt k = 0; k < o->nmatch; k++) PetscCall(PetscFree(o->match[k].q));
+  for (PetscInt k = 0; k < o->nmatch; k++) PetscCall(PetscFree2(o->match[k].q, o->match[k].model));
+  PetscCall(PetscFree4(o->theta, o->fisher, o->se, o->corr));
+  PetscCall(PetscFree3(o->ci, o->evals, o->evecs));
+  for (PetscInt s = 0; s < o->nobs; s++) PetscCall(PetscFree(o->obs_names[s]));
+  PetscCall(PetscFree(o->obs_names));
+  PetscCall(PetscFree(o->sample_times));
   PetscCall(PetscFree(o->match));
   PetscCall(PetscFree(o->dLdmu));
   if (o->own_data) PetscCall(StgssaDataDestroy(&o->data));
   PetscCall(PetscFree(*obj));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaObjectiveGetNegLogLikelihood(StgssaObjective o, PetscReal *total, PetscReal *cells)
+{
+  PetscFunctionBegin;
+  if (total) *total = o->type == STGSSA_LOSS_LIKELIHOOD ? o->nll : (PetscReal)NAN;
+  if (cells) *cells = o->ncells;
+  PetscFunctionReturn(0);
+}
+
+/*
+  The fit at theta (NULL: the evaluator's last evaluation as it stands): loss, the per-time report
+  (model p~ against data q at each data time: -log L = -n sum_b q_b log p~_b, KL = sum_b q_b
+  log(q_b/p~_b), means and Fano factors) and, for the likelihood, the Fisher information per
+  log-rate I = sum_t n_t sum_b dp~ dp~^T / p~ with its eigendecomposition, standard errors,
+  correlations, 95% intervals and the weakly identified directions in words.
+*/
+PetscErrorCode StgssaObjectiveSummarize(StgssaObjective o, StgssaEvaluator ev, const PetscReal theta[], PetscInt iteration)
+{
+  const StgssaObsLayout *lay;
+  StgssaSampling         smp;
+  StgssaGradientType     gt;
+  const PetscReal       *mu, *dmu;
+  const char *const     *names;
+  PetscInt               P;
+  PetscReal              loss, *grad;
+
+  PetscFunctionBegin;
+  if (!o->active || o->type == STGSSA_LOSS_DESIGN) PetscFunctionReturn(0);
+  if (theta) {
+    PetscCall(StgssaEvaluatorSetTheta(ev, theta));
+    PetscCall(StgssaEvaluatorSetIteration(ev, iteration));
+    PetscCall(StgssaEvaluatorEvaluate(ev));
+  }
+  PetscCall(StgssaEvaluatorGetFit(ev, &P, &names));
+  PetscCall(PetscMalloc1(PetscMax(P, 1), &grad));
+  PetscCall(StgssaObjectiveCompute(o, ev, &loss, grad, NULL));
+  PetscCall(PetscFree(grad));
+  PetscCall(StgssaEvaluatorGetLayout(ev, &lay));
+  PetscCall(StgssaEvaluatorGetSampling(ev, &smp));
+  PetscCall(StgssaEvaluatorGetMeans(ev, &mu, &dmu));
+  PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
+  if (!o->obs_names) {
+    o->nobs = smp.nobs;
+    PetscCall(PetscMalloc1(smp.nobs, &o->obs_names));
+    for (PetscInt s = 0; s < smp.nobs; s++) PetscCall(PetscStrallocpy(smp.obs_names[s], &o->obs_names[s]));
+    PetscCall(PetscMalloc1(smp.nsample, &o->sample_times));
+    PetscCall(PetscArraycpy(o->sample_times, smp.sample_times, smp.nsample));
+  }
+  {
+    const PetscReal alpha = o->type == STGSSA_LOSS_LIKELIHOOD ? o->alpha_lik : o->alpha;
+    for (PetscInt k = 0; k < o->nmatch; k++) {
+      StgssaMatch *m = &o->match[k];
+      PetscReal    c[3];
+      PetscCall(StgssaEvaluatorGetMoments(ev, m->i, m->o, c, NULL));
+      m->dmean = m->moments[0];
+      m->dfano = m->moments[0] > 0 ? m->moments[1] / m->moments[0] : (PetscReal)NAN;
+      m->mmean = c[0];
+      m->mfano = c[0] > 0 ? c[1] / c[0] : (PetscReal)NAN;
+      m->nll = m->kl = (PetscReal)NAN;
+      if (!o->B) continue;
+      {
+        const PetscInt h0 = lay->off_hist + (m->i * smp.nobs + m->o) * lay->B;
+        PetscReal      Z  = o->B * alpha;
+        for (PetscInt b = 0; b < o->B; b++) Z += PetscMax(mu[h0 + b], 0.0);
+        m->kl = 0;
+        for (PetscInt b = 0; b < o->B; b++) {
+          m->model[b] = (PetscMax(mu[h0 + b], 0.0) + alpha) / Z;
+          if (m->q[b] > 0) m->kl += m->q[b] * PetscLogReal(m->q[b] / m->model[b]);
+        }
+        m->nll = m->n * StgssaLossNegLogLikelihood((int)o->B, &mu[h0], m->q, alpha, NULL);
+      }
+    }
+  }
+  o->has_fisher = (PetscBool)(o->type == STGSSA_LOSS_LIKELIHOOD && P > 0);
+  if (o->has_fisher) {
+    if (!o->theta) {
+      o->P = P;
+      PetscCall(PetscMalloc4(P, &o->theta, P * P, &o->fisher, P, &o->se, P * P, &o->corr));
+      PetscCall(PetscMalloc3(2 * P, &o->ci, P, &o->evals, P * P, &o->evecs));
+    }
+    PetscCall(StgssaEvaluatorGetTheta(ev, o->theta));
+    PetscCall(PetscArrayzero(o->fisher, P * P));
+    for (PetscInt k = 0; k < o->nmatch; k++) {
+      const StgssaMatch *m  = &o->match[k];
+      const PetscInt     h0 = lay->off_hist + (m->i * smp.nobs + m->o) * lay->B;
+      StgssaFisherAddBinned((int)o->B, (int)P, &mu[h0], &dmu[(size_t)h0 * P], o->alpha_lik, m->n, o->fisher);
+    }
+    PetscCall(StgssaUncertaintyCompute(P, o->fisher, o->id_rtol, o->evals, o->evecs, o->se, o->corr, NULL));
+    StgssaUncertaintyInterval(P, o->theta, o->se, 1.96, o->ci);
+    PetscCall(StgssaUncertaintyDescribe(P, names, o->theta, o->evals, o->evecs, o->corr, o->id_rtol, 0.99, o->words, sizeof(o->words), NULL));
+    if (gt == STGSSA_GRADIENT_FSP) PetscCall(PetscStrcpy(o->estimator, "exact (FSP probabilities and sensitivities)"));
+    else PetscCall(PetscSNPrintf(o->estimator, sizeof(o->estimator), "plug-in estimate from the SSA ensemble (p^ and %s derivatives)", StgssaGradientTypes[gt]));
+  }
+  o->summarized = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* Into the open group g (rank 0): neg_log_likelihood, fisher, stderr_log, correlation, ci95 and fit/<observable>/. */
+PetscErrorCode StgssaObjectiveWriteHDF5(StgssaObjective o, hid_t g)
+{
+  PetscFunctionBegin;
+  if (!o->active || o->type == STGSSA_LOSS_DESIGN) PetscFunctionReturn(0);
+  if (o->type == STGSSA_LOSS_LIKELIHOOD) {
+    hsize_t d0[1] = {0};
+    hid_t   ds;
+    PetscCall(StgssaH5WriteDoubles(g, "neg_log_likelihood", 0, d0, &o->nll));
+    PetscCallHDF5(ds = H5Dopen2(g, "neg_log_likelihood", H5P_DEFAULT));
+    PetscCall(StgssaH5WriteAttrDouble(ds, "cells", o->ncells));
+    PetscCall(StgssaH5WriteAttrDouble(ds, "alpha", o->alpha_lik));
+    PetscCallHDF5(H5Dclose(ds));
+  }
+  if (!o->summarized) PetscFunctionReturn(0);
+  if (o->has_fisher) {
+    const PetscInt P     = o->P;
+    hsize_t        dpp[2] = {(hsize_t)P, (hsize_t)P}, dp[1] = {(hsize_t)P}, dp2[2] = {(hsize_t)P, 2};
+    hid_t          ds;
+    PetscCall(StgssaH5WriteDoubles(g, "fisher", 2, dpp, o->fisher));
+    PetscCallHDF5(ds = H5Dopen2(g, "fisher", H5P_DEFAULT));
+    PetscCall(StgssaH5WriteAttrString(ds, "estimator", o->estimator));
+    PetscCall(StgssaH5WriteAttrDouble(ds, "identifiability_rtol", o->id_rtol));
+    PetscCallHDF5(H5Dclose(ds));
+    PetscCall(StgssaH5WriteDoubles(g, "stderr_log", 1, dp, o->se));
+    PetscCall(StgssaH5WriteDoubles(g, "correlation", 2, dpp, o->corr));
+    PetscCall(StgssaH5WriteDoubles(g, "ci95", 2, dp2, o->ci));
+    PetscCall(StgssaH5WriteAttrString(g, "identifiability", o->words));
+  }
+  if (o->B) {
+    hid_t fit;
+    PetscCallHDF5(fit = H5Gcreate2(g, "fit", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    for (PetscInt s = 0; s < o->nobs; s++) {
+      PetscInt   T = 0, t = 0;
+      PetscReal *buf, *hist, *model;
+      hid_t      go;
+      for (PetscInt k = 0; k < o->nmatch; k++) T += o->match[k].o == s;
+      if (!T) continue;
+      PetscCall(PetscMalloc3(9 * T, &buf, T * o->B, &hist, T * o->B, &model));
+      for (PetscInt k = 0; k < o->nmatch; k++) {
+        const StgssaMatch *m = &o->match[k];
+        if (m->o != s) continue;
+        buf[0 * T + t] = o->sample_times[m->i];
+        buf[1 * T + t] = m->n;
+        buf[2 * T + t] = m->nll;
+        buf[3 * T + t] = m->kl;
+        buf[4 * T + t] = m->dmean;
+        buf[5 * T + t] = m->mmean;
+        buf[6 * T + t] = m->dfano;
+        buf[7 * T + t] = m->mfano;
+        PetscCall(PetscArraycpy(&hist[t * o->B], m->q, o->B));
+        PetscCall(PetscArraycpy(&model[t * o->B], m->model, o->B));
+        t++;
+      }
+      PetscCallHDF5(go = H5Gcreate2(fit, o->obs_names[s], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      {
+        const char *const ds[] = {"times", "cells", "neg_log_likelihood", "kl", "data_mean", "model_mean", "data_fano", "model_fano"};
+        hsize_t           d1[1] = {(hsize_t)T}, d2[2] = {(hsize_t)T, (hsize_t)o->B};
+        for (int j = 0; j < 8; j++) PetscCall(StgssaH5WriteDoubles(go, ds[j], 1, d1, &buf[j * T]));
+        PetscCall(StgssaH5WriteDoubles(go, "data_histogram", 2, d2, hist));
+        PetscCall(StgssaH5WriteDoubles(go, "model_distribution", 2, d2, model));
+        PetscCall(StgssaH5WriteAttrString(go, "loss", StgssaLossTypes[o->type]));
+      }
+      PetscCallHDF5(H5Gclose(go));
+      PetscCall(PetscFree3(buf, hist, model));
+    }
+    PetscCallHDF5(H5Gclose(fit));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Result table (estimate, standard error of the log-rate, 95% interval), identifiability in words, per-time report. */
+PetscErrorCode StgssaObjectiveViewResult(StgssaObjective o, const char *const names[], PetscViewer viewer)
+{
+  PetscFunctionBegin;
+  if (!o->summarized) PetscFunctionReturn(0);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(o->comm, &viewer));
+  if (o->type == STGSSA_LOSS_LIKELIHOOD) PetscCall(PetscViewerASCIIPrintf(viewer, "-log L = %.10g over %.0f cells (%.6g per cell)\n", (double)o->nll, (double)o->ncells, (double)(o->nll / o->ncells)));
+  if (o->has_fisher) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "Uncertainty from the Fisher information per log-rate, %s:\n", o->estimator));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  %-12s %12s %18s   %s\n", "parameter", "estimate", "std. error (log)", "95% interval"));
+    for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "  %-12s %12.6g %18.4g   [%.4g, %.4g]\n", names[p], (double)PetscExpReal(o->theta[p]), (double)o->se[p], (double)o->ci[2 * p], (double)o->ci[2 * p + 1]));
+    {
+      char *line = o->words, *nl;
+      while (line && *line) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        PetscCall(PetscViewerASCIIPrintf(viewer, "  %s\n", line));
+        if (nl) *nl = '\n';
+        line = nl ? nl + 1 : NULL;
+      }
+    }
+  }
+  if (o->B)
+    for (PetscInt s = 0; s < o->nobs; s++) {
+      PetscBool any = PETSC_FALSE;
+      for (PetscInt k = 0; k < o->nmatch; k++) {
+        const StgssaMatch *m = &o->match[k];
+        if (m->o != s) continue;
+        if (!any) {
+          PetscCall(PetscViewerASCIIPrintf(viewer, "Fit of %s at each data time (/result/fit/%s):\n", o->obs_names[s], o->obs_names[s]));
+          PetscCall(PetscViewerASCIIPrintf(viewer, "  %10s %8s %12s %10s %10s %10s %10s %10s\n", "time", "cells", "-logL/cell", "KL", "data mean", "model mean", "data Fano", "model Fano"));
+          any = PETSC_TRUE;
+        }
+        PetscCall(PetscViewerASCIIPrintf(viewer, "  %10.4g %8.0f %12.5g %10.3g %10.4g %10.4g %10.4g %10.4g\n", (double)o->sample_times[m->i], (double)m->n, (double)(m->nll / m->n), (double)m->kl, (double)m->dmean, (double)m->mmean, (double)m->dfano, (double)m->mfano));
+      }
+    }
   PetscFunctionReturn(0);
 }

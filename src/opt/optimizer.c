@@ -868,6 +868,8 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
   for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_eval[p]);
+  /* the fit at the result: one more evaluation there (-log L, Fisher information, per-time report) */
+  PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_eval, o->crn ? 0 : o->nevals));
   o->solved = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -929,6 +931,7 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   }
   for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
   PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscCall(StgssaObjectiveViewResult(o->obj, names, viewer));
   PetscFunctionReturn(0);
 }
 
@@ -987,6 +990,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
       PetscCallHDF5(H5Dclose(ds));
     }
     PetscCall(StgssaH5WriteAttrDouble(g, "loss", nh ? o->h_loss[nh - 1] : o->loss_eval));
+    PetscCall(StgssaObjectiveWriteHDF5(o->obj, g)); /* neg_log_likelihood, fisher, ..., fit/ */
     PetscCallHDF5(H5Gclose(g));
   }
   /* everything a restart needs: theta of the last iterate, the optimizer state after it, and

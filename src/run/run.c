@@ -272,6 +272,7 @@ static PetscErrorCode WriteGradient(hid_t file, void *ctx)
     PetscCall(StgssaH5WriteDoubles(grp, "loss", 0, dims, &r->loss));
     PetscCall(StgssaH5WriteDoubles(grp, "gradient", 1, dims, r->grad));
     PetscCall(StgssaH5WriteDoubles(grp, "gradient_stderr", 1, dims, r->stderr_));
+    PetscCall(StgssaObjectiveWriteHDF5(r->obj, grp)); /* neg_log_likelihood, fisher, ..., fit/ */
     PetscCallHDF5(H5Gclose(grp));
   }
   PetscFunctionReturn(0);
@@ -300,6 +301,8 @@ static PetscErrorCode StgssaRunGradient(StgssaRun r)
     PetscCall(StgssaEvaluatorGetFit(r->ev, NULL, &names));
     PetscCall(PetscPrintf(r->comm, "loss %.6g\n%-12s %14s %14s\n", (double)r->loss, "parameter", "dL/dlog k", "std. error"));
     for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
+    PetscCall(StgssaObjectiveSummarize(r->obj, r->ev, NULL, 0));
+    PetscCall(StgssaObjectiveViewResult(r->obj, names, NULL));
   }
   PetscCall(StgssaOutputWrite(r->comm, r->output, WriteGradient, r));
   PetscCall(PetscFree2(r->grad, r->stderr_));
