@@ -43,6 +43,8 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSeed(StgssaEnsemble, PetscInt);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble, PetscReal tfinal, PetscInt nsample, const PetscReal sample_times[]);
 /* -stgssa_initial steady (burn-in from x0 over [-burnin, 0] at the inputs of t = 0) or x0 */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble, PetscBool steady, PetscReal burnin);
+/* the SSA route with -stgssa_initial steady needs a burn-in > 0: an input error otherwise */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleCheckBurnin(StgssaEnsemble);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt nobs, const char *const names[]);
 /* -stgssa_ssa_method: the exact method of StgssaEnsembleRun (derivative modes use the direct method only) */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSSAMethod(StgssaEnsemble, StgssaSSAMethod);

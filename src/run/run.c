@@ -111,6 +111,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCheck(method == STGSSA_SSA_DIRECT || r->mode == STGSSA_MODE_SIMULATE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to -stgssa_mode simulate only; mode %s %s", StgssaSSAMethods[method], StgssaModes[r->mode],
                r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
   }
+  if (r->mode == STGSSA_MODE_SIMULATE) PetscCall(StgssaEnsembleCheckBurnin(r->ens));
   if (r->mode == STGSSA_MODE_FSP) { /* exact distributions at the sample times of the ensemble options */
     StgssaSampling smp;
     PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));
@@ -225,8 +226,13 @@ static PetscErrorCode StgssaRunGradient(StgssaRun r)
     PetscCall(StgssaObjectiveCompute(r->obj, r->ev, &r->loss, r->grad, r->stderr_));
     PetscCall(StgssaObjectiveView(r->obj, NULL));
     PetscCall(StgssaEvaluatorGetFit(r->ev, NULL, &names));
+    StgssaGradientType gt;
+    PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
     PetscCall(PetscPrintf(r->comm, "loss %.6g\n%-12s %14s %14s\n", (double)r->loss, "parameter", "dL/dlog k", "std. error"));
-    for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
+    for (PetscInt p = 0; p < P; p++) {
+      if (gt == STGSSA_GRADIENT_FSP) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14s\n", names[p], (double)r->grad[p], "exact"));
+      else PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
+    }
   }
   PetscCall(StgssaOutputWrite(r->comm, r->output, WriteGradient, r));
   PetscCall(PetscFree2(r->grad, r->stderr_));
@@ -238,6 +244,12 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
   PetscFunctionBegin;
   PetscCall(StgssaRunSetUp(r));
   r->t0 = MPI_Wtime();
+  if (r->mode == STGSSA_MODE_GRADIENT || r->mode == STGSSA_MODE_OPTIMIZE) { /* -stgssa_gradient auto: say which route and why */
+    PetscBool   automatic;
+    const char *why;
+    PetscCall(StgssaEvaluatorGetGradientChoice(r->ev, NULL, &automatic, &why));
+    if (automatic) PetscCall(PetscPrintf(r->comm, "gradient: %s\n", why));
+  }
   switch (r->mode) {
   case STGSSA_MODE_SIMULATE:
     PetscCall(StgssaEnsembleRun(r->ens));

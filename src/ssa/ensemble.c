@@ -171,7 +171,7 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   PetscCheck(e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleSetModel() first");
   PetscCall(StgssaModelGetDef(e->model, &def));
   if (!e->sample_times) PetscCall(StgssaEnsembleSetTimes(e, e->tfinal, 0, NULL));
-  PetscCheck(!e->steady || (e->burnin > 0 && e->burnin < PETSC_MAX_REAL), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_initial steady: the SSA starts from a burn-in; expected -stgssa_initial_burnin T > 0 (a time long against the slowest relaxation), got %.6g", (double)e->burnin);
+  PetscCheck(e->burnin >= 0 && e->burnin < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_initial_burnin: expected a time T >= 0, got %.6g", (double)e->burnin);
   PetscCheck(e->thin_step >= 0 && e->thin_step < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_thinning_step: expected a time >= 0 (0: tfinal/64), got %.6g", (double)e->thin_step);
   if (e->method == STGSSA_SSA_NRM) {
     const StgssaNetwork *net;
@@ -290,6 +290,19 @@ PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
   PetscFunctionReturn(0);
 }
 
+/* -stgssa_initial steady on the SSA route: the stationary start is approximated by a burn-in,
+   whose length the user must give (the exact routes, -stgssa_gradient fsp and -stgssa_mode fsp,
+   solve the steady state and need none). No default: a safe length is a multiple of the slowest
+   relaxation time, which the rates alone do not give for nonlinear networks. */
+PetscErrorCode StgssaEnsembleCheckBurnin(StgssaEnsemble e)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleSetUp(e));
+  PetscCheck(!e->steady || e->burnin > 0, e->comm, PETSC_ERR_ARG_WRONG,
+             "-stgssa_initial steady on the SSA route starts every path from a burn-in: give -stgssa_initial_burnin T > 0 (several times the slowest relaxation time of the model), or take the exact route, which solves the steady state with no burn-in (-stgssa_gradient fsp, or auto with a projection that fits; -stgssa_mode fsp)");
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
 {
   const StgssaNetwork *net;
@@ -300,7 +313,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscLogDouble       t0, t1;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEnsembleSetUp(e));
+  PetscCall(StgssaEnsembleCheckBurnin(e));
   PetscCall(StgssaModelGetNetwork(e->model, &net));
   PetscCall(StgssaCountHistDestroy(&e->hist));
   PetscCall(StgssaCountHistCreate(e->nsample * e->nobs, &e->hist));
