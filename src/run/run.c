@@ -132,6 +132,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
       PetscCall(StgssaOptimizerSetUp(r->opt));
     }
   }
+  PetscCall(StgssaOptionsCheckUnknown(r->comm)); /* every object has read its options: a name none of them knows is a typo */
   r->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -272,6 +273,7 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     break;
   }
   PetscCall(PetscPrintf(r->comm, "Wrote %s\n", r->output));
+  PetscCall(StgssaOptionsViewUnused(r->comm));
   PetscFunctionReturn(0);
 }
 
