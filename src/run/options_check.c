@@ -6,7 +6,7 @@
   The known names are those `stgssa_hpc -help` lists: every object's SetFromOptions is run once
   on an options database holding only -help, with PETSc's help printer replaced by one that
   collects the option names it prints (the run's objects, TAO of the types below, the FSP's
-  integrator and linear solvers with their prefixes fsp_ and fsp_stage_). PETSc reads a few
+  integrator and linear solvers with their prefixes fsp_ and fsp_stage_, a study's options). PETSc reads a few
   viewer options only during a solve (-tao_view, -fsp_ksp_converged_reason, ...): names of the
   families below count as known too.
   Rules: after a run's SetUp, an option the run has not read is
@@ -16,6 +16,7 @@
 */
 #include <stgssa/stgssa.h>
 #include <stgssa/run.h>
+#include <stgssa/study.h>
 #include <petsctao.h>
 #include <petscts.h>
 #include <stdarg.h>
@@ -109,6 +110,12 @@ static PetscErrorCode StgssaHelpPass(MPI_Comm comm)
   PetscCall(StgssaRunCreate(comm, &r));
   PetscCall(StgssaRunSetFromOptions(r)); /* -help: every module of a run (its TAO as adam) */
   PetscCall(StgssaRunDestroy(&r));
+  {
+    StgssaStudy st; /* a study's options (-stgssa_study_groups ...) are known without -stgssa_study too */
+    PetscCall(StgssaStudyCreate(comm, &st));
+    PetscCall(StgssaStudySetFromOptions(st));
+    PetscCall(StgssaStudyDestroy(&st));
+  }
   for (size_t i = 0; i < sizeof(taotypes) / sizeof(taotypes[0]); i++) {
     Tao tao;
     PetscCall(TaoCreate(comm, &tao));
@@ -182,12 +189,12 @@ static PetscErrorCode StgssaKnownOptions(MPI_Comm comm)
   PetscFunctionReturn(0);
 }
 
-/* Names PETSc reads only while solving (viewers, reasons) or from a solver package at
+/* Names PETSc reads only while solving (viewers, reasons, -tao_test_gradient) or from a solver package at
    factorization (-fsp_mat_mumps_*): known without appearing in -help. */
 static PetscBool StgssaSolveTimeName(const char *name)
 {
   if (!strncmp(name, "tao_", 4) || !strncmp(name, "fsp_", 4)) {
-    if (strstr(name, "_view") || strstr(name, "_converged_reason") || strstr(name, "_monitor")) return PETSC_TRUE;
+    if (strstr(name, "_view") || strstr(name, "_converged_reason") || strstr(name, "_monitor") || strstr(name, "_test_")) return PETSC_TRUE;
     if (!strncmp(name, "fsp_mat_", 8) || !strncmp(name, "fsp_stage_mat_", 14)) return PETSC_TRUE;
   }
   return PETSC_FALSE;
