@@ -6,6 +6,7 @@
 #  (3) gradient and fsp modes start from the exact steady state with no -stgssa_initial_burnin:
 #      telegraph at steady state has E[M] = k_tx k_on/((k_on+k_off) k_deg) = 20*0.5/2.5 = 4 exactly
 #      (to 1e-5: the six digits printed; the FSP truncation error is below 1e-6) at every sample time;
+#  (3b) simulate mode (the SSA route) of this first-order network chooses the burn-in itself;
 #  (4) an exact fit whose line search tries parameters the projection cannot hold (the FSP fails
 #      there: mass leaves the bounds) rejects those trial points and still converges, with blmvm
 #      and the stall rule chosen by default; its loss matches a run with bounds that hold every
@@ -52,6 +53,14 @@ check "auto takes score beyond -stgssa_fsp_max_states, with the reason" $? g2.lo
 check "gradient mode, steady start without burn-in: E[M] = 4 at t = 1, 2" $? g3.log
 "$exe" $tg -stgssa_mode fsp -stgssa_fsp_max M=60 -stgssa_initial steady -stgssa_output f3.h5 > f3.log 2>&1
 check "fsp mode, steady start without burn-in" $? f3.log
+
+# (3b) the SSA route (simulate) of a first-order network without -stgssa_initial_burnin: the
+#      default burn-in 20/lambda, lambda = min(k_on + k_off, k_deg) = 1; stationary E[M] = 4 within
+#      4 standard errors (sqrt(Var/N), Var from the run; fixed seed)
+"$exe" -stgssa_model $root/input/telegraph.model -stgssa_mode simulate -stgssa_initial steady -stgssa_ntraj 20000 -stgssa_tfinal 1 -stgssa_output s3.h5 > s3.log 2>&1 &&
+  grep -q "^initial: steady, by an SSA burn-in of 20 (default: 20 relaxation times 1/lambda, lambda = 1 " s3.log &&
+  awk '$1 == "M" && NF == 5 { se = sqrt($4 / 20000); d = $3 - 4; if (d < 0) d = -d; ok = (d <= 4 * se) } END { exit !ok }' s3.log
+check "simulate, steady start: default burn-in 20 relaxation times; E[M] = 4 within 4 s.e." $? s3.log
 
 # (4) a fit across failing trial points
 fit="$tg -stgssa_mode optimize -stgssa_data big.csv -stgssa_loss timecourse -stgssa_fit k_on,k_off,k_tx -stgssa_parameters k_tx=5"

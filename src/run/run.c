@@ -111,6 +111,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCheck(method == STGSSA_SSA_DIRECT || r->mode == STGSSA_MODE_SIMULATE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to -stgssa_mode simulate only; mode %s %s", StgssaSSAMethods[method], StgssaModes[r->mode],
                r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
   }
+  if (r->mode == STGSSA_MODE_SIMULATE || r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEnsembleSetDefaultBurnin(r->ens)); /* rates fixed: a default burn-in from them holds */
   if (r->mode == STGSSA_MODE_SIMULATE) PetscCall(StgssaEnsembleCheckBurnin(r->ens));
   if (r->mode == STGSSA_MODE_FSP) { /* exact distributions at the sample times of the ensemble options */
     StgssaSampling smp;
@@ -250,6 +251,15 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     const char *why;
     PetscCall(StgssaEvaluatorGetGradientChoice(r->ev, NULL, &automatic, &why));
     if (automatic) PetscCall(PetscPrintf(r->comm, "gradient: %s\n", why));
+  }
+  {
+    PetscBool          steady;
+    PetscReal          T, rate;
+    StgssaGradientType gt = STGSSA_GRADIENT_SCORE;
+    PetscCall(StgssaEnsembleGetBurnin(r->ens, &steady, &T, &rate));
+    if (r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
+    if (steady && rate > 0 && r->mode != STGSSA_MODE_FSP && gt != STGSSA_GRADIENT_FSP)
+      PetscCall(PetscPrintf(r->comm, "initial: steady, by an SSA burn-in of %.6g (default: 20 relaxation times 1/lambda, lambda = %.6g the slowest relaxation rate of this first-order network; -stgssa_initial_burnin sets another)\n", (double)T, (double)rate));
   }
   switch (r->mode) {
   case STGSSA_MODE_SIMULATE:
