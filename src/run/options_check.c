@@ -22,15 +22,16 @@
 #include <stdarg.h>
 #include <ctype.h>
 
-static char    *StgssaHelpText;                  /* text printed by the help pass */
+static char    *StgssaHelpText; /* text printed by the help pass */
 static size_t   StgssaHelpLen, StgssaHelpCap;
-static char   **StgssaKnown;                     /* names without the dash */
+static char   **StgssaKnown; /* names without the dash */
 static PetscInt StgssaNKnown, StgssaKnownCap;
 
 static PetscErrorCode StgssaKnownFinalize(void)
 {
   PetscFunctionBegin;
-  for (PetscInt i = 0; i < StgssaNKnown; i++) PetscCall(PetscFree(StgssaKnown[i]));
+  for (PetscInt i = 0; i < StgssaNKnown; i++)
+    PetscCall(PetscFree(StgssaKnown[i]));
   PetscCall(PetscFree(StgssaKnown));
   StgssaNKnown = StgssaKnownCap = 0;
   PetscFunctionReturn(0);
@@ -155,7 +156,7 @@ static PetscErrorCode StgssaHelpPass(MPI_Comm comm)
 static PetscErrorCode StgssaKnownOptions(MPI_Comm comm)
 {
   PetscOptions opts;
-  PetscErrorCode (*saved)(MPI_Comm, const char[], ...) = PetscHelpPrintf;
+  PetscErrorCode (*saved)(MPI_Comm, const char[], ...)    = PetscHelpPrintf;
   PetscErrorCode (*savedv)(FILE *, const char[], va_list) = PetscVFPrintf;
   PetscErrorCode ierr;
 
@@ -179,7 +180,8 @@ static PetscErrorCode StgssaKnownOptions(MPI_Comm comm)
     const char *c = StgssaHelpText + i;
     size_t      n = 0;
     if (c[0] != '-' || (i > 0 && c[-1] != ' ' && c[-1] != '\t' && c[-1] != '\n' && c[-1] != '(')) continue;
-    while (c[1 + n] && (isalnum((unsigned char)c[1 + n]) || c[1 + n] == '_')) n++;
+    while (c[1 + n] && (isalnum((unsigned char)c[1 + n]) || c[1 + n] == '_'))
+      n++;
     if (n && StgssaCheckedPrefix(c + 1)) PetscCall(StgssaKnownAdd(c + 1, n));
     i += n;
   }
@@ -210,9 +212,10 @@ static PetscBool StgssaIsKnown(const char *name)
 /* Levenshtein distance (insertions, deletions, substitutions) of short strings. */
 static PetscInt StgssaEditDistance(const char *a, const char *b)
 {
-  PetscInt   la = (PetscInt)strlen(a), lb = (PetscInt)strlen(b), d[129];
+  PetscInt la = (PetscInt)strlen(a), lb = (PetscInt)strlen(b), d[129];
   if (la > 128 || lb > 128) return PETSC_MAX_INT;
-  for (PetscInt j = 0; j <= lb; j++) d[j] = j;
+  for (PetscInt j = 0; j <= lb; j++)
+    d[j] = j;
   for (PetscInt i = 1; i <= la; i++) {
     PetscInt diag = d[0];
     d[0]          = i;
@@ -237,8 +240,8 @@ PetscErrorCode StgssaOptionsCheckUnknown(MPI_Comm comm)
   PetscCall(StgssaKnownOptions(comm));
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt i = 0; i < n; i++) {
-    const char *name = names[i][0] == '-' ? names[i] + 1 : names[i];
-    const char *best = NULL;
+    const char *name  = names[i][0] == '-' ? names[i] + 1 : names[i];
+    const char *best  = NULL;
     PetscInt    dbest = PETSC_MAX_INT;
     if (!StgssaCheckedPrefix(name) || StgssaIsKnown(name)) continue;
     for (PetscInt k = 0; k < StgssaNKnown; k++) {
@@ -258,8 +261,8 @@ PetscErrorCode StgssaOptionsCheckUnknown(MPI_Comm comm)
 
 PetscErrorCode StgssaOptionsViewUnused(MPI_Comm comm)
 {
-  PetscInt  n, k = 0;
-  char    **names, **values;
+  PetscInt n, k = 0;
+  char   **names, **values;
 
   PetscFunctionBegin;
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
