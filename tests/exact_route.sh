@@ -3,7 +3,7 @@
 # The exact route when it fits (telegraph model, small projections, each run < 2 s):
 #  (1) -stgssa_gradient auto (the default) takes fsp when the projection sets up, and says so;
 #  (2) it takes score, with the FSP's reason, when the projection exceeds -stgssa_fsp_max_states;
-#  (3) gradient and fsp modes start from the exact steady state with no -stgssa_initial_burnin:
+#  (3) gradient (-stgssa_gradient fsp) and fsp modes start from the exact steady state with no -stgssa_initial_burnin:
 #      telegraph at steady state has E[M] = k_tx k_on/((k_on+k_off) k_deg) = 20*0.5/2.5 = 4 exactly
 #      (to 1e-5: the six digits printed; the FSP truncation error is below 1e-6) at every sample time;
 #  (3b) simulate mode (the SSA route) of this first-order network chooses the burn-in itself;
@@ -48,7 +48,7 @@ grep -q "^gradient: score: the exact FSP route failed to set up: FSP: the projec
 check "auto takes score beyond -stgssa_fsp_max_states, with the reason" $? g2.log
 
 # (3) steady start, no burn-in: gradient mode (auto -> fsp) and fsp mode
-"$exe" $tg -stgssa_mode gradient -stgssa_fsp_max M=60 -stgssa_initial steady -stgssa_output g3.h5 > g3.log 2>&1 &&
+"$exe" $tg -stgssa_mode gradient -stgssa_gradient fsp -stgssa_fsp_max M=60 -stgssa_initial steady -stgssa_output g3.h5 > g3.log 2>&1 &&
   awk '/^  M at t = /{ n++; if ($7 + 0 < 4 - 1e-5 || $7 + 0 > 4 + 1e-5) bad++ } END { exit !(n == 2 && bad == 0) }' g3.log
 check "gradient mode, steady start without burn-in: E[M] = 4 at t = 1, 2" $? g3.log
 "$exe" $tg -stgssa_mode fsp -stgssa_fsp_max M=60 -stgssa_initial steady -stgssa_output f3.h5 > f3.log 2>&1
