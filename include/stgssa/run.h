@@ -38,6 +38,8 @@ PETSC_EXTERN PetscErrorCode StgssaRunSetUp(StgssaRun);
 PETSC_EXTERN PetscErrorCode StgssaRunExecute(StgssaRun);
 /* Final loss of an optimize or gradient-with-data run (NaN otherwise). */
 PETSC_EXTERN PetscErrorCode StgssaRunGetLoss(StgssaRun, PetscReal *);
+/* after SetUp: the run takes the exact route (fsp mode, or the fsp estimator in gradient/optimize) */
+PETSC_EXTERN PetscErrorCode StgssaRunIsExact(StgssaRun, PetscBool *);
 PETSC_EXTERN PetscErrorCode StgssaRunDestroy(StgssaRun *);
 
 /* The one-line message of a PETSc error (for "stgssa_hpc: error: ..." reports). */

@@ -86,6 +86,18 @@ PetscErrorCode StgssaRunGetMode(StgssaRun r, StgssaMode *mode)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaRunIsExact(StgssaRun r, PetscBool *exact)
+{
+  PetscFunctionBegin;
+  *exact = (PetscBool)(r->mode == STGSSA_MODE_FSP);
+  if (r->setup && (r->mode == STGSSA_MODE_GRADIENT || r->mode == STGSSA_MODE_OPTIMIZE)) {
+    StgssaGradientType gt;
+    PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
+    *exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaRunGetLoss(StgssaRun r, PetscReal *loss)
 {
   PetscFunctionBegin;
