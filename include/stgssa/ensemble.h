@@ -49,6 +49,13 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleSetDataTimes(StgssaEnsemble, PetscInt 
 PETSC_EXTERN PetscErrorCode StgssaEnsembleGetRequestedTimes(StgssaEnsemble, PetscBool *tfinal_set, PetscInt *nsample_set, PetscInt *ndata);
 /* -stgssa_initial steady (burn-in from x0 over [-burnin, 0] at the inputs of t = 0) or x0 */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble, PetscBool steady, PetscReal burnin);
+/* the SSA route with -stgssa_initial steady needs a burn-in > 0: an input error otherwise */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleCheckBurnin(StgssaEnsemble);
+/* -stgssa_initial steady without -stgssa_initial_burnin: 20 relaxation times of a first-order
+   network at the model's current rates (nothing for other networks); and the burn-in in use
+   (default_rate > 0: it is that default, 20/default_rate) */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetDefaultBurnin(StgssaEnsemble);
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetBurnin(StgssaEnsemble, PetscBool *steady, PetscReal *T, PetscReal *default_rate);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt nobs, const char *const names[]);
 /* -stgssa_ssa_method: the exact method of StgssaEnsembleRun (derivative modes use the direct method only) */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSSAMethod(StgssaEnsemble, StgssaSSAMethod);

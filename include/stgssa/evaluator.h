@@ -54,6 +54,10 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetModel(StgssaEvaluator, StgssaModel
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetGradientType(StgssaEvaluator, StgssaGradientType *);
 /* The finite-state-projection solver behind -stgssa_gradient fsp (NULL for the other estimators). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetFSP(StgssaEvaluator, StgssaFSP *);
+/* -stgssa_gradient auto: a reason the exact route cannot serve this run (e.g. a loss on path
+   observables), set before StgssaEvaluatorSetUp; and the choice made with its reason */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetNoFSPReason(StgssaEvaluator, const char reason[]);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetGradientChoice(StgssaEvaluator, StgssaGradientType *, PetscBool *automatic, const char **reason);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetLayout(StgssaEvaluator, const StgssaObsLayout **);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetFit(StgssaEvaluator, PetscInt *P, const char *const **names);
 /* theta = log-rates of the fitted parameters (length P). */

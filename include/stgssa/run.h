@@ -38,9 +38,17 @@ PETSC_EXTERN PetscErrorCode StgssaRunSetUp(StgssaRun);
 PETSC_EXTERN PetscErrorCode StgssaRunExecute(StgssaRun);
 /* Final loss of an optimize or gradient-with-data run (NaN otherwise). */
 PETSC_EXTERN PetscErrorCode StgssaRunGetLoss(StgssaRun, PetscReal *);
+/* after SetUp: the run takes the exact route (fsp mode, or the fsp estimator in gradient/optimize) */
+PETSC_EXTERN PetscErrorCode StgssaRunIsExact(StgssaRun, PetscBool *);
 PETSC_EXTERN PetscErrorCode StgssaRunDestroy(StgssaRun *);
 
 /* The one-line message of a PETSc error (for "stgssa_hpc: error: ..." reports). */
 PETSC_EXTERN PetscErrorCode StgssaErrorText(PetscErrorCode, char[], size_t);
+
+/* Options under -stgssa_, -tao_, -fsp_ that no object of the program reads stop a run (after its
+   SetUp, before any work): "unknown option -X; did you mean -Y?". Known but unread options get a
+   note at the end of the run (StgssaOptionsViewUnused). See src/run/options_check.c. */
+PETSC_EXTERN PetscErrorCode StgssaOptionsCheckUnknown(MPI_Comm);
+PETSC_EXTERN PetscErrorCode StgssaOptionsViewUnused(MPI_Comm);
 
 #endif

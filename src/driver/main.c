@@ -24,12 +24,13 @@ static PetscErrorCode ReportInputError(PetscErrorCode ierr)
   PetscFunctionReturn(0);
 }
 
-/* One run on the whole world. Errors in the input (SetUp) and an FSP projection found too small
-   by the solve are reported as bad input; anything else keeps PETSc's full report. */
+/* One run on the whole world. Errors in the input (SetUp) and, on the exact route (fsp mode, the
+   fsp estimator), an FSP projection found too small by the solve are reported as bad input;
+   anything else keeps PETSc's full report. */
 static PetscErrorCode RunOne(PetscBool help, PetscErrorCode *ierr)
 {
-  StgssaRun  run;
-  StgssaMode mode;
+  StgssaRun run;
+  PetscBool exact = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(StgssaRunCreate(PETSC_COMM_WORLD, &run));
@@ -38,8 +39,8 @@ static PetscErrorCode RunOne(PetscBool help, PetscErrorCode *ierr)
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     *ierr = StgssaRunSetUp(run);
     PetscCall(PetscPopErrorHandler());
-    PetscCall(StgssaRunGetMode(run, &mode));
-    if (!*ierr && mode == STGSSA_MODE_FSP) {
+    if (!*ierr) PetscCall(StgssaRunIsExact(run, &exact));
+    if (!*ierr && exact) { /* the projection too small for the parameters (at the start point of a fit) is bad input */
       PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
       *ierr = StgssaRunExecute(run);
       PetscCall(PetscPopErrorHandler());

@@ -253,6 +253,7 @@ PetscErrorCode StgssaObjectiveSetUp(StgssaObjective o, StgssaEvaluator ev)
     StgssaGradientType    gt;
     PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
     PetscCheck(gt != STGSSA_GRADIENT_FSP, o->comm, PETSC_ERR_SUP, "-stgssa_loss design needs path observables (currents, entropy production): use -stgssa_gradient stgs, score or fd, not fsp");
+    PetscCall(StgssaEvaluatorSetNoFSPReason(ev, "-stgssa_loss design needs path observables (currents, entropy production)")); /* -stgssa_gradient auto takes score */
     const StgssaModelDef *d;
     PetscInt              npairs = 0;
     PetscCall(StgssaEvaluatorGetModel(ev, &model));

@@ -7,6 +7,15 @@
 #include <stgssa/run.h>
 #include <ctype.h>
 
+/* exact-route defaults (-tao_type blmvm unless given): stop when the relative loss change over
+   STGSSA_FLAT_ITS iterations is below STGSSA_FLAT_RTOL (a flat valley: confounded rates), or
+   the gradient norm falls below STGSSA_EXACT_GRTOL relative to the loss, or after
+   STGSSA_EXACT_MAXIT iterations */
+#define STGSSA_FLAT_ITS    5
+#define STGSSA_FLAT_RTOL   1e-9
+#define STGSSA_EXACT_GRTOL 1e-8
+#define STGSSA_EXACT_MAXIT 500
+
 struct _p_StgssaOptimizer {
   MPI_Comm        comm;
   StgssaModel     model;
@@ -51,6 +60,18 @@ struct _p_StgssaOptimizer {
   PetscReal  t_start; /* MPI_Wtime() when Solve began: /run wall_seconds */
   PetscReal *rates;
   PetscBool  solved;
+  /* route: exact (FSP) objective or stochastic */
+  PetscBool  exact;
+  char       optline[512];  /* the optimizer and its stopping rules, printed when Solve starts */
+  PetscBool  flat_stop;     /* exact route, default tolerances: stop when the loss stalls */
+  PetscReal  flat_f[STGSSA_FLAT_ITS + 1]; /* losses of the last iterations (ring) */
+  PetscInt   flat_n;
+  PetscBool  flat_stopped;
+  /* trial points the exact objective could not evaluate (FSP failure), rejected to TAO */
+  PetscInt   nreject;
+  PetscReal  f_good;        /* the loss of the last evaluation that succeeded */
+  PetscBool  last_rejected;
+  char       reject_msg[1024]; /* the first rejection */
 };
 
 PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
@@ -354,9 +375,53 @@ static PetscErrorCode StgssaOptimizerEvaluate(StgssaOptimizer o, Tao tao)
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   ierr = StgssaOptimizerEvaluate_Private(o);
   PetscCall(PetscPopErrorHandler());
-  if (!ierr) PetscFunctionReturn(0);
+  o->last_rejected = PETSC_FALSE;
+  if (!ierr) {
+    o->f_good = o->loss_eval;
+    PetscFunctionReturn(0);
+  }
   PetscCall(StgssaErrorText(ierr, msg, sizeof(msg)));
+  /* A trial point never ends an exact fit: the FSP at an extreme parameter set (mass leaving the
+     projection, a failed integration, a non-finite value) is rejected to TAO as a loss well above
+     the last good one, f_good + 10 (1 + |f_good|), with gradient 0: a line search answers it with
+     a shorter step. (+inf is no good: PETSc 3.18's More-Thuente search interpolates with it and
+     fails; measured, DIVERGED_LS_FAILURE at the first rejection.) The start point is no trial point: its errors
+     are input errors. Every rank fails alike (the same FSP), so the verdict is collective. */
+  if (o->exact && o->nevals > 0 && ierr != PETSC_ERR_MEM) {
+    if (!o->nreject++) PetscCall(PetscSNPrintf(o->reject_msg, sizeof(o->reject_msg), "iteration %" PetscInt_FMT " (evaluation %" PetscInt_FMT "): %s", its, o->nevals, msg));
+    o->last_rejected = PETSC_TRUE;
+    o->loss_eval     = o->f_good + 10 * (1 + PetscAbsReal(o->f_good));
+    for (PetscInt p = 0; p < o->P; p++) o->grad_eval[p] = o->se_eval[p] = 0.0;
+    PetscFunctionReturn(0);
+  }
   SETERRQ(PETSC_COMM_SELF, ierr, "optimizer iteration %" PetscInt_FMT " (evaluation %" PetscInt_FMT "): %s", its, o->nevals, msg);
+}
+
+/* Exact route: TAO's default test (tolerances, iteration cap), then the stall rule: stop when
+   |f_k - f_{k-n}| <= rtol max(|f_k|, tiny) with n = STGSSA_FLAT_ITS, rtol = STGSSA_FLAT_RTOL (a
+   flat valley, where the gradient of confounded rates never gets small relative to the loss). */
+static PetscErrorCode StgssaOptimizerConvergenceTest(Tao tao, void *ctx)
+{
+  StgssaOptimizer    o = (StgssaOptimizer)ctx;
+  TaoConvergedReason reason;
+  PetscReal          f;
+  const PetscInt     n = STGSSA_FLAT_ITS;
+
+  PetscFunctionBegin;
+  PetscCall(TaoDefaultConvergenceTest(tao, NULL));
+  PetscCall(TaoGetConvergedReason(tao, &reason));
+  if (reason != TAO_CONTINUE_ITERATING || !o->flat_stop) PetscFunctionReturn(0);
+  PetscCall(TaoGetSolutionStatus(tao, NULL, &f, NULL, NULL, NULL, NULL));
+  o->flat_f[o->flat_n % (n + 1)] = f;
+  o->flat_n++;
+  if (o->flat_n > n) {
+    const PetscReal f0 = o->flat_f[(o->flat_n - 1 - n) % (n + 1)];
+    if (PetscAbsReal(f - f0) <= STGSSA_FLAT_RTOL * PetscMax(PetscAbsReal(f), PETSC_SMALL)) {
+      o->flat_stopped = PETSC_TRUE;
+      PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+    }
+  }
+  PetscFunctionReturn(0);
 }
 
 /* TAO callback: one ensemble evaluation at theta = B X + c; the gradient handed to TAO is
@@ -458,6 +523,14 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
     o->h_theta = t;
     o->h_grad  = g;
     o->h_se    = s;
+  }
+  if (o->last_rejected) { /* TAO went back to its iterate after a rejected trial point: record that (gradient unknown here) */
+    PetscReal f;
+    PetscCall(TaoGetSolutionStatus(tao, NULL, &f, NULL, NULL, NULL, NULL));
+    PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
+    StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
+    o->loss_eval = f;
+    for (PetscInt p = 0; p < o->P; p++) o->grad_eval[p] = o->se_eval[p] = (PetscReal)NAN;
   }
   o->h_loss[o->nhist] = o->loss_eval;
   {
@@ -823,7 +896,24 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   }
   PetscCall(StgssaOptimizerSetVec(o, phi, o->X));
   PetscCall(TaoCreate(o->comm, &o->tao));
-  PetscCall(TaoSetType(o->tao, "adam"));
+  {
+    StgssaGradientType gt;
+    PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
+    o->exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
+  }
+  if (o->exact) { /* exact gradients: a quasi-Newton method with bounds, stopping in flat valleys */
+    PetscBool given = PETSC_FALSE, g;
+    PetscCall(TaoSetType(o->tao, TAOBLMVM));
+    PetscCall(TaoSetTolerances(o->tao, PETSC_DEFAULT, STGSSA_EXACT_GRTOL, PETSC_DEFAULT));
+    PetscCall(TaoSetMaximumIterations(o->tao, STGSSA_EXACT_MAXIT));
+    for (int k = 0; k < 3; k++) { /* the stall rule only while the user leaves the tolerances alone */
+      static const char *const tol[3] = {"-tao_gatol", "-tao_grtol", "-tao_gttol"};
+      PetscCall(PetscOptionsHasName(NULL, NULL, tol[k], &g));
+      given = (PetscBool)(given || g);
+    }
+    o->flat_stop = (PetscBool)!given;
+    PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConvergenceTest, o));
+  } else PetscCall(TaoSetType(o->tao, "adam")); /* stochastic gradients */
   PetscCall(TaoSetSolution(o->tao, o->X));
   PetscCall(TaoSetObjectiveAndGradient(o->tao, o->G, StgssaOptimizerObjective, o));
   if (bounded) {
@@ -836,6 +926,16 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscCall(TaoSetMonitor(o->tao, StgssaOptimizerMonitor, o, NULL));
   PetscCall(TaoSetFromOptions(o->tao));
   PetscCall(TaoSetUp(o->tao));
+  {
+    TaoType   type;
+    PetscReal gatol, grtol, gttol;
+    PetscInt  maxit;
+    PetscCall(TaoGetType(o->tao, &type));
+    PetscCall(TaoGetTolerances(o->tao, &gatol, &grtol, &gttol));
+    PetscCall(TaoGetMaximumIterations(o->tao, &maxit));
+    PetscCall(PetscSNPrintf(o->optline, sizeof(o->optline), "optimizer: %s (%s gradients): -tao_max_it %" PetscInt_FMT ", -tao_gatol %g, -tao_grtol %g%s", type, o->exact ? "exact" : "stochastic", maxit, (double)gatol, (double)grtol,
+                            o->flat_stop ? "; stops when the loss changes by less than 1e-9 (relative) over 5 iterations" : ""));
+  }
   if (o->restarted) {
     PetscBool isadam;
     PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
@@ -864,6 +964,7 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscFunctionBegin;
   PetscCall(StgssaOptimizerSetUp(o));
   o->t_start = MPI_Wtime();
+  PetscCall(PetscPrintf(o->comm, "%s\n", o->optline));
   PetscCall(TaoSolve(o->tao));
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
@@ -910,6 +1011,8 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, gt == STGSSA_GRADIENT_FSP ? "exact FSP objective" : (o->crn ? "common random numbers" : "fresh random numbers each"), TaoConvergedReasons[reason]));
   }
   PetscCall(PetscViewerASCIIPushTab(viewer));
+  if (o->flat_stopped) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the loss changed by less than %g (relative) over %d iterations\n", STGSSA_FLAT_RTOL, STGSSA_FLAT_ITS));
+  if (o->nreject) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " trial point%s rejected (the FSP failed there; a high loss to the line search); first at %s\n", o->nreject, o->nreject > 1 ? "s" : "", o->reject_msg));
   if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
   PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
   {
@@ -927,7 +1030,7 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
     PetscInt  n    = 0;
     for (PetscInt i = 0; i < o->nhist; i++)
       if (!PetscIsNanReal(o->h_imb[i])) imax = PetscMax(imax, o->h_imb[i]), isum += o->h_imb[i], n++;
-    if (n) PetscCall(PetscViewerASCIIPrintf(viewer, "events per rank max/mean (load balance, /history/load_imbalance): mean %.4f, worst %.4f over %" PetscInt_FMT " evaluations\n", (double)(isum / n), (double)imax, n));
+    if (n && !o->exact) PetscCall(PetscViewerASCIIPrintf(viewer, "events per rank max/mean (load balance, /history/load_imbalance): mean %.4f, worst %.4f over %" PetscInt_FMT " evaluations\n", (double)(isum / n), (double)imax, n));
   }
   for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
   PetscCall(PetscViewerASCIIPopTab(viewer));

@@ -91,6 +91,18 @@ PetscErrorCode StgssaRunGetMode(StgssaRun r, StgssaMode *mode)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaRunIsExact(StgssaRun r, PetscBool *exact)
+{
+  PetscFunctionBegin;
+  *exact = (PetscBool)(r->mode == STGSSA_MODE_FSP);
+  if (r->setup && (r->mode == STGSSA_MODE_GRADIENT || r->mode == STGSSA_MODE_OPTIMIZE)) {
+    StgssaGradientType gt;
+    PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
+    *exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaRunGetLoss(StgssaRun r, PetscReal *loss)
 {
   PetscFunctionBegin;
@@ -176,6 +188,8 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCheck(method == STGSSA_SSA_DIRECT || r->mode == STGSSA_MODE_SIMULATE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to -stgssa_mode simulate only; mode %s %s", StgssaSSAMethods[method], StgssaModes[r->mode],
                r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
   }
+  if (r->mode == STGSSA_MODE_SIMULATE || r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEnsembleSetDefaultBurnin(r->ens)); /* rates fixed: a default burn-in from them holds */
+  if (r->mode == STGSSA_MODE_SIMULATE) PetscCall(StgssaEnsembleCheckBurnin(r->ens));
   if (r->mode == STGSSA_MODE_FSP) { /* exact distributions at the sample times of the ensemble options */
     StgssaSampling smp;
     PetscCall(StgssaEnsembleGetSampling(r->ens, &smp));
@@ -204,6 +218,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
       PetscCall(StgssaOptimizerSetUp(r->opt));
     }
   }
+  PetscCall(StgssaOptionsCheckUnknown(r->comm)); /* every object has read its options: a name none of them knows is a typo */
   r->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -299,8 +314,13 @@ static PetscErrorCode StgssaRunGradient(StgssaRun r)
     PetscCall(StgssaObjectiveCompute(r->obj, r->ev, &r->loss, r->grad, r->stderr_));
     PetscCall(StgssaObjectiveView(r->obj, NULL));
     PetscCall(StgssaEvaluatorGetFit(r->ev, NULL, &names));
+    StgssaGradientType gt;
+    PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
     PetscCall(PetscPrintf(r->comm, "loss %.6g\n%-12s %14s %14s\n", (double)r->loss, "parameter", "dL/dlog k", "std. error"));
-    for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
+    for (PetscInt p = 0; p < P; p++) {
+      if (gt == STGSSA_GRADIENT_FSP) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14s\n", names[p], (double)r->grad[p], "exact"));
+      else PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
+    }
     PetscCall(StgssaObjectiveSummarize(r->obj, r->ev, NULL, 0));
     PetscCall(StgssaObjectiveViewResult(r->obj, names, NULL));
   }
@@ -315,6 +335,21 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
   PetscCall(StgssaRunSetUp(r));
   PetscCall(StgssaRunViewData(r));
   r->t0 = MPI_Wtime();
+  if (r->mode == STGSSA_MODE_GRADIENT || r->mode == STGSSA_MODE_OPTIMIZE) { /* -stgssa_gradient auto: say which route and why */
+    PetscBool   automatic;
+    const char *why;
+    PetscCall(StgssaEvaluatorGetGradientChoice(r->ev, NULL, &automatic, &why));
+    if (automatic) PetscCall(PetscPrintf(r->comm, "gradient: %s\n", why));
+  }
+  {
+    PetscBool          steady;
+    PetscReal          T, rate;
+    StgssaGradientType gt = STGSSA_GRADIENT_SCORE;
+    PetscCall(StgssaEnsembleGetBurnin(r->ens, &steady, &T, &rate));
+    if (r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
+    if (steady && rate > 0 && r->mode != STGSSA_MODE_FSP && gt != STGSSA_GRADIENT_FSP)
+      PetscCall(PetscPrintf(r->comm, "initial: steady, by an SSA burn-in of %.6g (default: 20 relaxation times 1/lambda, lambda = %.6g the slowest relaxation rate of this first-order network; -stgssa_initial_burnin sets another)\n", (double)T, (double)rate));
+  }
   switch (r->mode) {
   case STGSSA_MODE_SIMULATE:
     PetscCall(StgssaEnsembleRun(r->ens));
@@ -337,6 +372,7 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     break;
   }
   PetscCall(PetscPrintf(r->comm, "Wrote %s\n", r->output));
+  PetscCall(StgssaOptionsViewUnused(r->comm));
   PetscFunctionReturn(0);
 }
 

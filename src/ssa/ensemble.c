@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* StgssaEnsemble: simulate mode (trajectory ensemble -> exact histograms and moments). */
 #include <stgssa/stgssa.h>
+#include <petscksp.h>
 #include "../stgssa_impl.h"
 
 #define STGSSA_MAX_SAMPLES  65536
@@ -35,6 +36,7 @@ struct _p_StgssaEnsemble {
   PetscInt   max_events;     /* per-trajectory event cap */
   PetscBool  steady;         /* -stgssa_initial steady: start from a burn-in of length burnin at t = 0 inputs */
   PetscReal  burnin;
+  PetscReal  burnin_rate;    /* > 0: burnin is the default 20/burnin_rate (StgssaEnsembleSetDefaultBurnin) */
   PetscReal  thin_step;      /* thinning grid of time-dependent propensities; 0: tfinal/64 */
   StgssaSSAMethod method;    /* -stgssa_ssa_method: direct (default) or nrm (simulate mode only) */
   PetscBool  setup;
@@ -275,7 +277,7 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   PetscCheck(e->model, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleSetModel() first");
   PetscCall(StgssaModelGetDef(e->model, &def));
   if (!e->sample_times) PetscCall(StgssaEnsembleResolveTimes(e));
-  PetscCheck(!e->steady || (e->burnin > 0 && e->burnin < PETSC_MAX_REAL), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_initial steady: the SSA starts from a burn-in; expected -stgssa_initial_burnin T > 0 (a time long against the slowest relaxation), got %.6g", (double)e->burnin);
+  PetscCheck(e->burnin >= 0 && e->burnin < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_initial_burnin: expected a time T >= 0, got %.6g", (double)e->burnin);
   PetscCheck(e->thin_step >= 0 && e->thin_step < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_thinning_step: expected a time >= 0 (0: tfinal/64), got %.6g", (double)e->thin_step);
   if (e->method == STGSSA_SSA_NRM) {
     const StgssaNetwork *net;
@@ -394,6 +396,93 @@ PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
   PetscFunctionReturn(0);
 }
 
+/* -stgssa_initial steady on the SSA route: the stationary start is approximated by a burn-in,
+   whose length the user must give (the exact routes, -stgssa_gradient fsp and -stgssa_mode fsp,
+   solve the steady state and need none). No default: a safe length is a multiple of the slowest
+   relaxation time, which the rates alone do not give for nonlinear networks. */
+PetscErrorCode StgssaEnsembleCheckBurnin(StgssaEnsemble e)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleSetUp(e));
+  PetscCheck(!e->steady || e->burnin > 0, e->comm, PETSC_ERR_ARG_WRONG,
+             "-stgssa_initial steady on the SSA route starts every path from a burn-in: give -stgssa_initial_burnin T > 0 (several times the slowest relaxation time of the model; simulate and gradient modes choose 20 relaxation times for first-order networks), or take the exact route, which solves the steady state with no burn-in (-stgssa_gradient fsp, or auto with a projection that fits; -stgssa_mode fsp)");
+  PetscFunctionReturn(0);
+}
+
+/* Default burn-in of -stgssa_initial steady on the SSA route when none is given, for first-order
+   networks only (every propensity k_j or k_j x_s: no rate laws, no time dependence). There the
+   moment equations close and are triangular by order: the means obey dm/dt = J m + b with
+   J_{s s'} = sum_{j: a_j = k_j x_s'} nu_js k_j, and the moments of order n relax with sums of n
+   eigenvalues of J. The slowest relaxation rate is lambda = min |Re mu| over the eigenvalues mu
+   of J that are not zero (zero: conserved totals such as promoter states). The default is
+   T = 20/lambda: every moment's distance from its stationary value falls by e^-20 ~ 2e-9 (for a
+   Poisson count of mean m0 the total variation distance ~ sqrt(m0) e^-20, below Monte Carlo error
+   up to m0 ~ 1e8). Rates are those of the model now: the caller uses it only where they stay
+   (simulate, gradient), not in a fit. No default (T stays 0) for other networks or when an
+   eigenvalue has Re mu > 0 (no stationary law). */
+PetscErrorCode StgssaEnsembleSetDefaultBurnin(StgssaEnsemble e)
+{
+  const StgssaNetwork *net;
+  PetscInt             n;
+  Mat                  J;
+  KSP                  ksp;
+  PC                   pc;
+  PetscReal           *wr, *wi, big = 0, lambda = PETSC_MAX_REAL;
+  PetscBool            grows = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleSetUp(e));
+  if (!e->steady || e->burnin > 0) PetscFunctionReturn(0);
+  PetscCall(StgssaModelGetNetwork(e->model, &net));
+  if (net->any_law || net->any_tdep) PetscFunctionReturn(0);
+  for (PetscInt j = 0; j < net->R; j++)
+    if (net->order1[j] < -1) PetscFunctionReturn(0);
+  n = net->S;
+  if (n > 1000) PetscFunctionReturn(0); /* a dense eigenproblem per rank: small networks only */
+  PetscCall(PetscMalloc2(n, &wr, n, &wi));
+  PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, n, n, NULL, &J)); /* every rank alike: the same numbers */
+  for (PetscInt j = 0; j < net->R; j++) {
+    const PetscInt sp = net->order1[j];
+    if (sp < 0) continue; /* zero order: a constant source b */
+    for (PetscInt t = net->nu_ptr[j]; t < net->nu_ptr[j + 1]; t++) PetscCall(MatSetValue(J, net->nu_species[t], sp, (PetscScalar)(net->k[j] * (double)net->nu_delta[t]), ADD_VALUES));
+  }
+  PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
+  /* the eigenvalues of J by LAPACK's dense solver, through PETSc (KSP with no preconditioner) */
+  PetscCall(KSPCreate(PETSC_COMM_SELF, &ksp));
+  PetscCall(KSPSetOperators(ksp, J, J));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCSetType(pc, PCNONE));
+  PetscCall(KSPSetUp(ksp));
+  PetscCall(KSPComputeEigenvaluesExplicitly(ksp, n, wr, wi));
+  PetscCall(KSPDestroy(&ksp));
+  PetscCall(MatDestroy(&J));
+  {
+    for (PetscInt i = 0; i < n; i++) big = PetscMax(big, PetscSqrtReal(wr[i] * wr[i] + wi[i] * wi[i]));
+    for (PetscInt i = 0; i < n; i++) {
+      const PetscReal mod = PetscSqrtReal(wr[i] * wr[i] + wi[i] * wi[i]);
+      if (mod <= 1e-10 * big) continue; /* a conserved total */
+      if (wr[i] > 1e-10 * big) grows = PETSC_TRUE;
+      else if (-wr[i] > 1e-10 * big) lambda = PetscMin(lambda, -wr[i]);
+    }
+    if (!grows && lambda < PETSC_MAX_REAL) {
+      e->burnin_rate = lambda;
+      e->burnin      = 20.0 / lambda;
+    }
+  }
+  PetscCall(PetscFree2(wr, wi));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEnsembleGetBurnin(StgssaEnsemble e, PetscBool *steady, PetscReal *T, PetscReal *default_rate)
+{
+  PetscFunctionBegin;
+  if (steady) *steady = e->steady;
+  if (T) *T = e->burnin;
+  if (default_rate) *default_rate = e->burnin_rate;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
 {
   const StgssaNetwork *net;
@@ -404,7 +493,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscLogDouble       t0, t1;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEnsembleSetUp(e));
+  PetscCall(StgssaEnsembleCheckBurnin(e));
   PetscCall(StgssaModelGetNetwork(e->model, &net));
   PetscCall(StgssaCountHistDestroy(&e->hist));
   PetscCall(StgssaCountHistCreate(e->nsample * e->nobs, &e->hist));

@@ -17,6 +17,7 @@
 */
 #include <stgssa/stgssa.h>
 #include <stgssa/fsp.h>
+#include <stgssa/run.h>
 #include "../stgssa_impl.h"
 
 /* gradient-mode trajectories per StgssaSSARunTangentMany call (the small-network ST-GS engine interleaves them) */
@@ -35,7 +36,10 @@ struct _p_StgssaEvaluator {
   PetscInt *rxn_param;   /* [R] fitted parameter of reaction j or -1 */
   PetscReal *theta;      /* [P] current log-rates */
   /* derivative estimator */
-  StgssaGradientType type;
+  StgssaGradientType type;    /* the estimator in use (auto resolved at SetUp) */
+  StgssaGradientType req;     /* as requested: auto, or one estimator */
+  char               nofsp[1024];  /* why the exact route cannot serve this run ("" if it can) */
+  char               choice[2048]; /* auto: the choice and why */
   PetscReal          lambda, fd_h;
   PetscInt           ntraj_grad, nbatch, iteration;
   /* observables */
@@ -73,7 +77,8 @@ PetscErrorCode StgssaEvaluatorCreate(MPI_Comm comm, StgssaEvaluator *ev)
   PetscCall(StgssaInitializePackage());
   PetscCall(PetscNew(&e));
   e->comm       = comm;
-  e->type       = STGSSA_GRADIENT_SCORE; /* unbiased, and the cheapest per unit variance in the gradient-quality study (README) */
+  e->type       = STGSSA_GRADIENT_AUTO; /* exact when the projection fits; else score: unbiased, and the cheapest per unit variance in the gradient-quality study (README) */
+  e->req        = STGSSA_GRADIENT_AUTO;
   e->lambda     = 1.0;
   e->fd_h       = 0.05;
   e->nbatch     = 16;
@@ -104,8 +109,28 @@ PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator e, PetscInt P, const char *
 PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator e, StgssaGradientType type)
 {
   PetscFunctionBegin;
+  PetscCheck(type >= STGSSA_GRADIENT_STGS && type <= STGSSA_GRADIENT_AUTO, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown gradient type %d", (int)type);
   e->type  = type;
+  e->req   = type;
   e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetNoFSPReason(StgssaEvaluator e, const char reason[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(e->nofsp, reason ? reason : "", sizeof(e->nofsp)));
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetGradientChoice(StgssaEvaluator e, StgssaGradientType *type, PetscBool *automatic, const char **reason)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  if (type) *type = e->type;
+  if (automatic) *automatic = (PetscBool)(e->req == STGSSA_GRADIENT_AUTO);
+  if (reason) *reason = e->choice;
   PetscFunctionReturn(0);
 }
 
@@ -156,7 +181,7 @@ PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator e, PetscBool flg)
 PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 {
   char     **names;
-  PetscInt   nfit = 256, type = (PetscInt)e->type, kernel = (PetscInt)e->kernel, nwin = 2;
+  PetscInt   nfit = 256, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
 
@@ -164,7 +189,7 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscCall(PetscCalloc1(nfit, &names));
   PetscOptionsBegin(e->comm, NULL, "Derivative evaluation options", "StgssaEvaluator");
   PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate / fit, e.g. k_on,k_off (default: all)", "StgssaEvaluatorSetFit", names, &nfit, &set_fit));
-  PetscCall(PetscOptionsEList("-stgssa_gradient", "Derivative estimator (fsp: exact, small models)", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 4, StgssaGradientTypes[type], &type, NULL));
+  PetscCall(PetscOptionsEList("-stgssa_gradient", "Derivative estimator: auto (fsp when the reachable projection fits in -stgssa_fsp_max_states and the loss needs state observables only, else score), stgs, score, fd, fsp (exact)", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 5, StgssaGradientTypes[type], &type, NULL));
   PetscCall(PetscOptionsReal("-stgssa_temperature", "ST-GS softmax temperature lambda", "StgssaEvaluator", e->lambda, &e->lambda, NULL));
   PetscCall(PetscOptionsReal("-stgssa_fd_h", "Step in log-rate of central finite differences", "StgssaEvaluator", e->fd_h, &e->fd_h, NULL));
   PetscCall(PetscOptionsInt("-stgssa_ntraj_grad", "Trajectories that carry derivatives (-1: all of -stgssa_ntraj)", "StgssaEvaluator", e->ntraj_grad, &e->ntraj_grad, NULL));
@@ -176,6 +201,7 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscCall(PetscOptionsReal("-stgssa_count_from", "Burn-in: currents, activity, entropy production and reaction counts take only the jumps after this time", "StgssaEvaluator", e->count_from, &e->count_from, NULL));
   PetscOptionsEnd();
   e->type   = (StgssaGradientType)type;
+  e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
   if (set_fit) {
     PetscCheck(nfit > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: expected a comma-separated list of parameter names");
@@ -236,6 +262,70 @@ static PetscErrorCode StgssaEvaluatorNetworkCopy(StgssaEvaluator e, StgssaNetwor
   PetscFunctionReturn(0);
 }
 
+/* The exact evaluator's FSP object for the current fit and sample times (not yet set up). */
+static PetscErrorCode StgssaEvaluatorCreateFSP(StgssaEvaluator e, StgssaFSP *fsp)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaFSPCreate(e->comm, fsp));
+  PetscCall(StgssaFSPSetModel(*fsp, e->model));
+  PetscCall(StgssaFSPSetFit(*fsp, e->P, (const char *const *)e->fit_names));
+  PetscCall(StgssaFSPSetTimes(*fsp, e->smp.nsample, e->smp.sample_times));
+  PetscCall(StgssaFSPSetFromOptions(*fsp));
+  { /* with data, the ensemble's times (data times united with any given) win over the FSP's own
+       reading of -stgssa_sample_times / -stgssa_tfinal; -stgssa_fsp_steady stays */
+    PetscInt         nd, nf;
+    const PetscReal *tf;
+    PetscCall(StgssaEnsembleGetRequestedTimes(e->ens, NULL, NULL, &nd));
+    PetscCall(StgssaFSPGetTimes(*fsp, &nf, &tf));
+    if (nd && !(nf == 1 && tf[0] < 0)) PetscCall(StgssaFSPSetTimes(*fsp, e->smp.nsample, e->smp.sample_times));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* -stgssa_gradient auto: the exact route (fsp) when the run needs state observables only and
+   the projection can be set up (its enumeration stays within -stgssa_fsp_max_states), else
+   score. The projection is tried with errors returned, not raised: its failure (no bound for a
+   species that can grow, too many states, a model the FSP does not handle) is the reason for
+   score. Every rank reaches the same verdict (the enumeration is deterministic); the verdicts
+   are combined anyway so that all ranks take the same route. */
+static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
+{
+  const char    *why = NULL;
+  PetscErrorCode ierr;
+  PetscMPIInt    bad;
+  StgssaFSP      fsp = NULL;
+
+  PetscFunctionBegin;
+  if (e->window) why = "-stgssa_window (time averages) needs trajectories";
+  else if (e->entropy) why = "entropy production (-stgssa_entropy) needs trajectories";
+  else if (e->nofsp[0]) why = e->nofsp;
+  if (why) {
+    e->type = STGSSA_GRADIENT_SCORE;
+    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "score: %s (the exact FSP route gives state observables only)", why));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StgssaEvaluatorCreateFSP(e, &fsp);
+  if (!ierr) ierr = StgssaFSPSetUp(fsp);
+  PetscCall(PetscPopErrorHandler());
+  bad = ierr ? 1 : 0;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, e->comm));
+  if (!bad) {
+    PetscInt n;
+    PetscCall(StgssaFSPGetNumStates(fsp, &n));
+    e->type = STGSSA_GRADIENT_FSP;
+    e->fsp  = fsp;
+    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "fsp (exact): reachable projection %" PetscInt_FMT " states, within -stgssa_fsp_max_states", n));
+  } else {
+    char msg[1536] = "on another rank";
+    if (ierr) PetscCall(StgssaErrorText(ierr, msg, sizeof(msg)));
+    PetscCall(StgssaFSPDestroy(&fsp));
+    e->type = STGSSA_GRADIENT_SCORE;
+    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "score: the exact FSP route failed to set up: %s", msg));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
 {
   const StgssaModelDef *d;
@@ -283,20 +373,22 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->ntraj_grad < 0 || e->ntraj_grad > e->smp.ntraj) e->ntraj_grad = e->smp.ntraj;
   PetscCheck(e->ntraj_grad >= 2, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj_grad must be at least 2 (or -1 for all)");
   if (e->nbatch > e->ntraj_grad) e->nbatch = e->ntraj_grad;
-  if (e->type == STGSSA_GRADIENT_FSP) {
+  e->type      = e->req;
+  e->choice[0] = 0;
+  if (e->req == STGSSA_GRADIENT_AUTO) PetscCall(StgssaEvaluatorChooseGradient(e));
+  else if (e->type == STGSSA_GRADIENT_FSP) {
     PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp gives state observables only (counts, moments, distributions): drop -stgssa_window and -stgssa_entropy");
-    PetscCall(StgssaFSPCreate(e->comm, &e->fsp));
-    PetscCall(StgssaFSPSetModel(e->fsp, e->model));
-    PetscCall(StgssaFSPSetFit(e->fsp, e->P, (const char *const *)e->fit_names));
-    PetscCall(StgssaFSPSetTimes(e->fsp, e->smp.nsample, e->smp.sample_times));
-    PetscCall(StgssaFSPSetFromOptions(e->fsp));
-    { /* with data, the ensemble's times (data times united with any given) win over the FSP's own
-         reading of -stgssa_sample_times / -stgssa_tfinal; -stgssa_fsp_steady stays */
-      PetscInt         nd, nf;
-      const PetscReal *tf;
-      PetscCall(StgssaEnsembleGetRequestedTimes(e->ens, NULL, NULL, &nd));
-      PetscCall(StgssaFSPGetTimes(e->fsp, &nf, &tf));
-      if (nd && !(nf == 1 && tf[0] < 0)) PetscCall(StgssaFSPSetTimes(e->fsp, e->smp.nsample, e->smp.sample_times));
+    PetscCall(StgssaEvaluatorCreateFSP(e, &e->fsp));
+  }
+  if (e->type != STGSSA_GRADIENT_FSP) { /* the SSA's steady start is a burn-in; the FSP's is exact */
+    PetscErrorCode ierr;
+    char           msg[1024];
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = StgssaEnsembleCheckBurnin(e->ens);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      PetscCall(StgssaErrorText(ierr, msg, sizeof(msg)));
+      SETERRQ(e->comm, ierr, "%s%s%s", msg, e->req == STGSSA_GRADIENT_AUTO ? ". -stgssa_gradient auto chose " : "", e->req == STGSSA_GRADIENT_AUTO ? e->choice : "");
     }
   }
   PetscCheck(e->count_from >= 0 && e->count_from < e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_count_from %.6g: expected 0 <= t0 < -stgssa_tfinal %.6g", (double)e->count_from, (double)e->smp.tfinal);
@@ -913,13 +1005,20 @@ PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
   PetscFunctionBegin;
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
   PetscCall(StgssaEvaluatorSetUp(e));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEvaluator: %s derivatives of %" PetscInt_FMT " observables w.r.t. %" PetscInt_FMT " log-rates; %" PetscInt_FMT " trajectories (%" PetscInt_FMT " with derivatives), %" PetscInt_FMT " batches", StgssaGradientTypes[e->type], e->lay.M, e->P, e->smp.ntraj, e->ntraj_grad, e->nbatch));
-  if (e->type == STGSSA_GRADIENT_STGS) PetscCall(PetscViewerASCIIPrintf(viewer, ", temperature %g", (double)e->lambda));
-  if (e->type == STGSSA_GRADIENT_FD) PetscCall(PetscViewerASCIIPrintf(viewer, ", h %g", (double)e->fd_h));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  if (e->type == STGSSA_GRADIENT_FSP) { /* exact: no trajectories, events or batches to report */
+    PetscInt n = 0;
+    if (e->fsp) PetscCall(StgssaFSPGetNumStates(e->fsp, &n));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEvaluator: exact (fsp) derivatives of %" PetscInt_FMT " observables w.r.t. %" PetscInt_FMT " log-rates; projection of %" PetscInt_FMT " states\n", e->lay.M, e->P, n));
+  } else {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEvaluator: %s derivatives of %" PetscInt_FMT " observables w.r.t. %" PetscInt_FMT " log-rates; %" PetscInt_FMT " trajectories (%" PetscInt_FMT " with derivatives), %" PetscInt_FMT " batches", StgssaGradientTypes[e->type], e->lay.M, e->P, e->smp.ntraj, e->ntraj_grad, e->nbatch));
+    if (e->type == STGSSA_GRADIENT_STGS) PetscCall(PetscViewerASCIIPrintf(viewer, ", temperature %g", (double)e->lambda));
+    if (e->type == STGSSA_GRADIENT_FD) PetscCall(PetscViewerASCIIPrintf(viewer, ", h %g", (double)e->fd_h));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  }
   if (!e->done) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s; events per rank max/mean %.4f\n", e->events, e->wall, (double)e->events_max_over_mean));
+  if (e->type == STGSSA_GRADIENT_FSP) PetscCall(PetscViewerASCIIPrintf(viewer, "solved in %.3f s\n", e->wall));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s; events per rank max/mean %.4f\n", e->events, e->wall, (double)e->events_max_over_mean));
   PetscCall(PetscMalloc1(3 * e->P, &dc));
   for (PetscInt o = 0; o < e->smp.nobs; o++)
     for (PetscInt i = 0; i < e->smp.nsample; i++) {
