@@ -76,6 +76,29 @@ PETSC_EXTERN PetscErrorCode StgssaFSPSetUp(StgssaFSP);
    change between solves). Raises an error if the lost mass exceeds the tolerance (the results
    are kept, so they can still be viewed). */
 PETSC_EXTERN PetscErrorCode StgssaFSPSolve(StgssaFSP);
+/* Failed solves. By default StgssaFSPSolve raises an error (PETSC_ERR_NOT_CONVERGED for a leak or a
+   failed integrator or linear solve, PETSC_ERR_ARG_OUTOFRANGE for a projection over
+   -stgssa_fsp_max_states). With StgssaFSPSetSoftFailure(f, PETSC_TRUE) it returns 0 instead and
+   StgssaFSPGetFailed tells what happened (STGSSA_FSP_OK: the results are valid): an optimizer
+   rejects the trial point (loss +inf) and goes on; the object stays usable for other parameter
+   values (the projection is the last one that fitted). Errors that do not depend on the point
+   (bad options, a propensity that is negative or NaN: a model error) are always raised. Collective;
+   every rank gets the same verdict. msg: one line saying why (empty when OK). */
+typedef enum {
+  STGSSA_FSP_OK = 0,
+  STGSSA_FSP_FAILED_LEAK,   /* lost mass over -stgssa_fsp_tol through a bound given with -stgssa_fsp_max */
+  STGSSA_FSP_FAILED_SIZE,   /* holding the mass within -stgssa_fsp_tol needs more than -stgssa_fsp_max_states states */
+  STGSSA_FSP_FAILED_SOLVER  /* the integrator or the steady-state linear solve failed */
+} StgssaFSPFailure;
+PETSC_EXTERN PetscErrorCode StgssaFSPSetSoftFailure(StgssaFSP, PetscBool);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetFailed(StgssaFSP, StgssaFSPFailure *, const char **msg);
+/* Collective: whether the exact route fits, before a fit. Solves once at the model's current
+   parameters (growing the automatic bounds as StgssaFSPSolve does, errors reported, not raised)
+   and returns the number of states of the projection that holds the mass within -stgssa_fsp_tol
+   (-1 if none was built) and fits = PETSC_FALSE when that needs more than -stgssa_fsp_max_states
+   states. The bounds found are kept for later solves. Costs one solve (plus smaller ones while
+   bounds grow). */
+PETSC_EXTERN PetscErrorCode StgssaFSPEstimateSize(StgssaFSP, PetscInt *nstates, PetscBool *fits);
 
 PETSC_EXTERN PetscErrorCode StgssaFSPGetNumStates(StgssaFSP, PetscInt *);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetTimes(StgssaFSP, PetscInt *nsample, const PetscReal **times);

@@ -27,6 +27,7 @@ PetscErrorCode StgssaFSPCreate(MPI_Comm comm, StgssaFSP *fsp)
   f->comm       = comm;
   f->tol        = 1e-6;
   f->max_states = 1000000;
+  f->grow       = PETSC_TRUE;
   *fsp          = f;
   PetscFunctionReturn(0);
 }
@@ -38,6 +39,8 @@ PetscErrorCode StgssaFSPSetModel(StgssaFSP f, StgssaModel model)
   PetscFunctionBegin;
   f->model = model;
   PetscCall(StgssaFSPReset(f));
+  PetscCall(PetscFree(f->abound)); /* automatic bounds belong to a model */
+  f->nauto = 0;
   PetscFunctionReturn(0);
 }
 
@@ -141,11 +144,12 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
   PetscCall(PetscCalloc1(ntimes, &times));
   PetscCall(PetscCalloc2(nmax, &maxs, nfit, &fit));
   PetscOptionsBegin(f->comm, NULL, "Finite state projection (FSP-CME) options", "StgssaFSP");
-  PetscCall(PetscOptionsStringArray("-stgssa_fsp_max", "Upper bounds of species counts S1=N1,S2=N2 (needed for every species whose count can grow without limit)", "StgssaFSPSetBound", maxs, &nmax, &set_max));
+  PetscCall(PetscOptionsStringArray("-stgssa_fsp_max", "Fixed upper bounds of species counts S1=N1,S2=N2 (not grown: a leak through them is an error; default: automatic bounds, see -stgssa_fsp_grow)", "StgssaFSPSetBound", maxs, &nmax, &set_max));
   PetscCall(PetscOptionsReal("-stgssa_fsp_tol", "Largest acceptable probability mass lost from the projection (transient: 1 - sum p; steady state: mass on the boundary states)", "StgssaFSPSetTolerance", tol, &tol, NULL));
   PetscCall(PetscOptionsBool("-stgssa_fsp_steady", "Solve for the steady state instead of the sample times", "StgssaFSPSetTimes", steady, &steady, NULL));
   PetscCall(PetscOptionsBool("-stgssa_fsp_full", "Keep (and write) the full distribution over the projection's states", "StgssaFSPGetFull", f->full, &f->full, NULL));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_max_states", "Largest number of states in the projection", "StgssaFSPSetUp", f->max_states, &f->max_states, NULL, 1));
+  PetscCall(PetscOptionsBool("-stgssa_fsp_grow", "Automatic bounds for species without -stgssa_fsp_max: start at x0 + 32 and double where mass leaks over -stgssa_fsp_tol, up to -stgssa_fsp_max_states (0: such species are bounded by reachability only)", "StgssaFSPSolve", f->grow, &f->grow, NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_max_states", "Largest number of states in the projection (automatic bounds stop growing there: the solve fails)", "StgssaFSPSetUp", f->max_states, &f->max_states, NULL, 1));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending (default: -stgssa_tfinal if given, else the steady state)", "StgssaFSPSetTimes", times, &ntimes, &set_times));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time, the FSP's sample time when -stgssa_sample_times is not given", "StgssaFSPSetTimes", tfinal, &tfinal, &set_tf));
   PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate by, e.g. k_on,k_off (default: all)", "StgssaFSPSetFit", fit, &nfit, &set_fit));
@@ -191,7 +195,8 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
 static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree2(f->bound, f->maxcount));
+  PetscCall(PetscFree3(f->bound, f->maxcount, f->bkind));
+  PetscCall(PetscFree(f->flux_init));
   PetscCall(PetscFree(f->fit_param));
   PetscCall(PetscFree(f->rxn_fit));
   PetscCall(PetscFree(f->x));
@@ -251,7 +256,9 @@ static PetscErrorCode StgssaFSPKnownSpecies(const StgssaModelDef *def, char buf[
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
+/* The set-up; f->too_big (and f->big_msg) when the enumeration reached max_states (then the
+   object is left not set up). */
+static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
 {
   const StgssaModelDef *def;
   const StgssaNetwork  *net;
@@ -297,10 +304,20 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     PetscCall(PetscSortRemoveDupsReal(&f->nbrk, f->brk));
   }
 
-  /* bounds */
-  PetscCall(PetscMalloc2(f->S, &f->bound, f->S, &f->maxcount));
-  for (PetscInt s = 0; s < f->S; s++)
-    f->bound[s] = -1;
+  /* bounds: given (-stgssa_fsp_max), else automatic (grown on leaks by StgssaFSPSolve), else none */
+  PetscCall(PetscMalloc3(f->S, &f->bound, f->S, &f->maxcount, f->S, &f->bkind));
+  PetscCall(PetscCalloc1(f->S, &f->flux_init));
+  if (f->nauto != f->S) { /* first automatic bound: x0 + 32, twice x0 when that is more */
+    PetscCall(PetscFree(f->abound));
+    PetscCall(PetscMalloc1(f->S, &f->abound));
+    f->nauto = f->S;
+    for (PetscInt s = 0; s < f->S; s++)
+      f->abound[s] = (PetscInt)PetscMin((int64_t)PETSC_MAX_INT / 4, PetscMax(net->x0[s] + 32, 2 * net->x0[s]));
+  }
+  for (PetscInt s = 0; s < f->S; s++) {
+    f->bound[s] = f->grow ? f->abound[s] : -1;
+    f->bkind[s] = f->grow ? STGSSA_FSP_BOUND_AUTO : STGSSA_FSP_BOUND_NONE;
+  }
   for (PetscInt i = 0; i < f->nbnd; i++) {
     const int s = StgssaModelDefFindSpecies(def, f->bnd_names[i]);
     if (s < 0) {
@@ -311,6 +328,7 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     if (f->bnd_values[i] < 0) continue;
     PetscCheck(f->bnd_values[i] >= net->x0[s], f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fsp_max: bound %" PetscInt_FMT " of species '%s' is below its initial count %" PRId64, f->bnd_values[i], f->bnd_names[i], net->x0[s]);
     f->bound[s] = f->bnd_values[i];
+    f->bkind[s] = STGSSA_FSP_BOUND_GIVEN;
   }
 
   /* fitted parameters: theta_q = log k_q; reaction r depends on q if its rate is factor * k_q */
@@ -335,6 +353,10 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   for (PetscInt s = 0; s < f->S; s++)
     PetscCheck(net->x0[s] >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: negative initial count of species '%s'", def->species[s].name);
   PetscCall(StgssaFSPEnumerate(f, net, &unit));
+  if (f->too_big) {
+    PetscCall(StgssaFSPFreeSetUp(f));
+    PetscFunctionReturn(0);
+  }
   f->ngroups = def->ngroups;
   PetscCall(PetscMalloc2(f->S + f->ngroups, &f->nbins, f->S + f->ngroups, &f->boff));
   f->btot = 0;
@@ -342,7 +364,7 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     f->maxcount[s] = 0;
     for (PetscInt i = 0; i < f->n; i++)
       f->maxcount[s] = PetscMax(f->maxcount[s], f->x[i * f->S + s]);
-    f->nbins[s] = (f->bound[s] >= 0 ? f->bound[s] : (PetscInt)f->maxcount[s]) + 1;
+    f->nbins[s] = (f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? f->bound[s] : (PetscInt)f->maxcount[s]) + 1; /* automatic: the counts reached */
     f->boff[s]  = f->btot;
     f->btot += f->nbins[s];
   }
@@ -386,6 +408,17 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
+{
+  PetscFunctionBegin;
+  if (f->setup) PetscFunctionReturn(0);
+  PetscCall(StgssaFSPSetUp_Private(f));
+  PetscCheck(!f->too_big, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: %s. %s", f->big_msg,
+             f->grow ? "Raise -stgssa_fsp_max_states, or give smaller bounds: -stgssa_fsp_max SPECIES=BOUND (automatic bounds start at x0 + 32 and double while mass leaks)"
+                     : "Give -stgssa_fsp_max SPECIES=BOUND for every species whose count can grow without limit (or lower the bounds, or raise -stgssa_fsp_max_states, or drop -stgssa_fsp_grow 0)");
+  PetscFunctionReturn(0);
+}
+
 /* Whether a law jump left out of the projection (a_r(x) = 0 when it was built) has become one
    with the current parameter values: then the projection is built again. The same verdict on
    every rank (every rank holds every state). */
@@ -408,41 +441,184 @@ static PetscErrorCode StgssaFSPStale(StgssaFSP f, PetscBool *stale)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaFSPSolve(StgssaFSP f)
+/* A failed solve: an error (code) with the message in f->fail_msg, or with StgssaFSPSetSoftFailure
+   the failed state (StgssaFSPGetFailed) and 0. The caller returns right after. */
+PetscErrorCode StgssaFSPRaise(StgssaFSP f, StgssaFSPFailure kind, PetscErrorCode code)
 {
-  PetscInt  worst = -1;
-  PetscBool stale;
-  Vec       y0 = NULL;
+  PetscFunctionBegin;
+  f->failed = kind;
+  if (f->soft) {
+    PetscCall(PetscInfo(NULL, "FSP solve failed (reported, not raised): %s\n", f->fail_msg));
+    PetscFunctionReturn(0);
+  }
+  SETERRQ(f->comm, code, "%s", f->fail_msg);
+}
+
+/* One solve on the current projection: the steady state (samples t < 0, or the initial
+   distribution), then the transient. */
+static PetscErrorCode StgssaFSPSolveOnce(StgssaFSP f)
+{
+  Vec y0 = NULL;
 
   PetscFunctionBegin;
-  PetscCall(StgssaFSPSetUp(f));
+  f->done      = PETSC_FALSE;
+  f->aborted   = PETSC_FALSE;
+  f->lost_init = 0;
+  PetscCall(StgssaFSPAssemble(f, 0.0, PETSC_TRUE)); /* time-dependent inputs at t = 0 */
+  if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPSolveSteady(f, f->initial == STGSSA_FSP_INITIAL_STEADY ? &y0 : NULL));
+  if (f->failed) PetscFunctionReturn(0);
+  if (y0) PetscCall(StgssaFSPInitialMass(f, y0)); /* boundary mass of the initial distribution */
+  if (f->any_transient) {
+    PetscErrorCode ierr = StgssaFSPSolveTransient(f, y0);
+    PetscCall(VecDestroy(&y0));
+    PetscCall(ierr);
+  }
+  if (!f->failed) f->done = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* The worst truncation: sample k (-1: the initial steady state, -2: none) whose lost mass exceeds
+   the tolerance the most; the same numbers on every rank, so the same verdict. */
+static PetscInt StgssaFSPWorst(StgssaFSP f)
+{
+  PetscInt  worst = -2;
+  PetscReal wl    = f->tol;
+  if (f->lost_init > wl) worst = -1, wl = f->lost_init;
+  for (PetscInt k = 0; k < f->nsample; k++)
+    if (f->lost[k] > wl) worst = k, wl = f->lost[k];
+  return worst;
+}
+
+/* Grow the automatic bounds that leak at the worst sample: every automatic bound carrying at least
+   1e-3 of the largest outflow there (all automatic bounds that leak somewhere when nothing flows
+   out at that instant) doubles, b -> 2b + 1. *grown: some bound grew. */
+static PetscErrorCode StgssaFSPGrowBounds(StgssaFSP f, PetscInt worst, PetscBool *grown)
+{
+  const PetscReal *flux = worst < 0 ? f->flux_init : &f->flux[worst * f->S];
+  PetscReal        fmax = 0;
+
+  PetscFunctionBegin;
+  *grown = PETSC_FALSE;
+  for (PetscInt s = 0; s < f->S; s++) fmax = PetscMax(fmax, flux[s]);
+  for (PetscInt s = 0; s < f->S; s++)
+    if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && fmax > 0 && flux[s] >= 1e-3 * fmax) {
+      f->abound[s] = 2 * f->abound[s] + 1;
+      *grown       = PETSC_TRUE;
+    }
+  if (!*grown && !(fmax > 0))
+    for (PetscInt l = 0; l < f->nleak; l++) {
+      const PetscInt s = f->lk_species[l];
+      if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && f->abound[s] == f->bound[s]) {
+        f->abound[s] = 2 * f->abound[s] + 1;
+        *grown       = PETSC_TRUE;
+      }
+    }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPSolve(StgssaFSP f)
+{
+  PetscBool stale;
+  PetscInt  worst, *saved;
+
+  PetscFunctionBegin;
+  f->failed      = STGSSA_FSP_OK;
+  f->fail_msg[0] = 0;
+  f->ngrown      = 0;
+  if (!f->setup) PetscCall(StgssaFSPSetUp_Private(f));
+  if (f->too_big) {
+    PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP: %s. Raise -stgssa_fsp_max_states or give smaller bounds (-stgssa_fsp_max SPECIES=BOUND)", f->big_msg));
+    PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SIZE, PETSC_ERR_ARG_OUTOFRANGE));
+    PetscFunctionReturn(0);
+  }
   PetscCall(StgssaFSPStale(f, &stale));
   if (stale) {
     PetscCall(PetscInfo(NULL, "FSP: a rate law left out of the projection is no longer 0 at the new parameter values: building the projection again\n"));
     PetscCall(StgssaFSPReset(f));
     PetscCall(StgssaFSPSetUp(f));
   }
-  f->done = PETSC_FALSE;
-  PetscCall(StgssaFSPAssemble(f, 0.0, PETSC_TRUE)); /* time-dependent inputs at t = 0 */
-  if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPSolveSteady(f, f->initial == STGSSA_FSP_INITIAL_STEADY ? &y0 : NULL));
-  if (f->any_transient) {
-    PetscErrorCode ierr = StgssaFSPSolveTransient(f, y0);
-    PetscCall(VecDestroy(&y0));
-    PetscCall(ierr);
+  PetscCall(PetscMalloc1(f->S, &saved));
+  for (;;) {
+    PetscBool growable = PETSC_FALSE, grown;
+    for (PetscInt l = 0; l < f->nleak && !growable; l++) growable = (PetscBool)(f->bkind[f->lk_species[l]] == STGSSA_FSP_BOUND_AUTO);
+    f->abort_on_leak = growable; /* the transient stops at the first sample that leaks too much */
+    {
+      PetscErrorCode ierr = StgssaFSPSolveOnce(f);
+      if (ierr) PetscCall(PetscFree(saved));
+      PetscCall(ierr);
+    }
+    if (f->failed) break;
+    worst = StgssaFSPWorst(f);
+    if (worst == -2) break; /* within the tolerance */
+    PetscCall(PetscArraycpy(saved, f->abound, f->S));
+    PetscCall(StgssaFSPGrowBounds(f, worst, &grown));
+    if (grown) {
+      PetscCall(StgssaFSPReset(f));
+      PetscCall(StgssaFSPSetUp_Private(f));
+      if (!f->too_big) {
+        f->ngrown++;
+        PetscCall(PetscInfo(NULL, "FSP: lost mass over -stgssa_fsp_tol: automatic bounds grown (%" PetscInt_FMT " states now)\n", f->n));
+        continue;
+      }
+      /* the larger projection does not fit: back to the last one, and fail */
+      {
+        char big[sizeof(f->big_msg)];
+        PetscCall(PetscStrncpy(big, f->big_msg, sizeof(big)));
+        PetscCall(PetscArraycpy(f->abound, saved, f->S));
+        PetscCall(StgssaFSPSetUp_Private(f));
+        PetscCheck(!f->too_big, f->comm, PETSC_ERR_PLIB, "FSP: the projection before growing no longer fits");
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg),
+                                "FSP: mass leaks from the projection (lost mass over -stgssa_fsp_tol %g) and growing the automatic bounds would exceed -stgssa_fsp_max_states: %s. Raise -stgssa_fsp_max_states or -stgssa_fsp_tol",
+                                (double)f->tol, big));
+        PetscCall(PetscFree(saved));
+        PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SIZE, PETSC_ERR_NOT_CONVERGED));
+        PetscFunctionReturn(0);
+      }
+    }
+    /* leaks through given bounds only: the error names them */
+    {
+      char msg[2048];
+      PetscCall(StgssaFSPLeakMessage(f, worst, msg, sizeof(msg)));
+      if (worst == -1)
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP truncation: the initial steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost_init, (double)f->tol, msg));
+      else if (f->times[worst] < 0)
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP truncation: the steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->tol, msg));
+      else
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP truncation: lost mass %.3g (probability that left the projection by t = %g) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->times[worst], (double)f->tol, msg));
+      PetscCall(PetscFree(saved));
+      PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_LEAK, PETSC_ERR_NOT_CONVERGED));
+      PetscFunctionReturn(0);
+    }
   }
-  f->done = PETSC_TRUE;
-  /* truncation check: the same numbers on every rank, so the same verdict */
-  for (PetscInt k = 0; k < f->nsample; k++)
-    if (f->lost[k] > f->tol && (worst < 0 || f->lost[k] > f->lost[worst])) worst = k;
-  if (worst >= 0) {
-    char msg[4096];
-    PetscCall(StgssaFSPLeakMessage(f, worst, msg, sizeof(msg)));
-    if (f->times[worst] < 0)
-      SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: the steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s",
-              (double)f->lost[worst], (double)f->tol, msg);
-    SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: lost mass %.3g (probability that left the projection by t = %g) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->times[worst],
-            (double)f->tol, msg);
-  }
+  PetscCall(PetscFree(saved));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPSetSoftFailure(StgssaFSP f, PetscBool soft)
+{
+  PetscFunctionBegin;
+  f->soft = soft;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPGetFailed(StgssaFSP f, StgssaFSPFailure *kind, const char **msg)
+{
+  PetscFunctionBegin;
+  if (kind) *kind = f->failed;
+  if (msg) *msg = f->fail_msg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPEstimateSize(StgssaFSP f, PetscInt *nstates, PetscBool *fits)
+{
+  PetscBool soft = f->soft;
+
+  PetscFunctionBegin;
+  f->soft = PETSC_TRUE;
+  PetscCall(StgssaFSPSolve(f));
+  f->soft = soft;
+  if (nstates) *nstates = f->setup ? f->n : -1;
+  if (fits) *fits = (PetscBool)(f->failed != STGSSA_FSP_FAILED_SIZE);
   PetscFunctionReturn(0);
 }
 
@@ -496,6 +672,7 @@ PetscErrorCode StgssaFSPDestroy(StgssaFSP *fsp)
       PetscCall(PetscFree(f->fit_names[q]));
   PetscCall(PetscFree(f->fit_names));
   PetscCall(PetscFree(f->times));
+  PetscCall(PetscFree(f->abound));
   PetscCall(PetscFree(*fsp));
   PetscFunctionReturn(0);
 }

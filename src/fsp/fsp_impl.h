@@ -12,6 +12,9 @@
 #define STGSSA_FSP_MAX_SAMPLES 65536
 #define STGSSA_FSP_MAX_ITEMS 4096
 
+/* Where the bound of a species comes from: none (reachability only), -stgssa_fsp_max, automatic (grown on leaks) */
+typedef enum { STGSSA_FSP_BOUND_NONE, STGSSA_FSP_BOUND_GIVEN, STGSSA_FSP_BOUND_AUTO } StgssaFSPBoundKind;
+
 struct _p_StgssaFSP {
   MPI_Comm    comm;
   StgssaModel model;
@@ -27,10 +30,23 @@ struct _p_StgssaFSP {
   PetscInt   max_states; /* cap on the projection size */
   PetscBool  full;       /* keep the full distribution */
   StgssaFSPInitial initial; /* transient from x0 or from the steady state at t = 0 */
+  PetscBool  grow;       /* automatic bounds for species without a given one, grown when mass leaks */
+  PetscInt   nauto;      /* automatic bounds held (kept across set-ups; cleared by a new model) */
+  PetscInt  *abound;     /* [nauto] automatic bound of species s */
+  PetscBool  soft;       /* a failed solve sets failed instead of raising an error */
+  StgssaFSPFailure failed; /* the last solve failed (soft) */
+  char       fail_msg[4096];
+  PetscInt   ngrown;     /* growth steps of the last solve */
+  PetscBool  too_big;    /* the enumeration stopped at max_states */
+  char       big_msg[2048];
+  PetscBool  abort_on_leak, aborted; /* stop the transient at the first sample over tol (it will grow) */
+  PetscReal  lost_init;  /* -stgssa_initial steady: mass on the boundary states of the initial distribution */
+  PetscReal *flux_init;  /* [S] its outflow through each bound */
   PetscBool  setup;
   /* projection (after SetUp; the same on every rank) */
   PetscInt   S, R;
   PetscInt  *bound;                          /* [S] upper bound of species s, -1: bounded by reachability */
+  StgssaFSPBoundKind *bkind;                 /* [S] where bound[s] comes from */
   int64_t   *maxcount;                       /* [S] largest count in the projection */
   PetscInt  *fit_param;                      /* [P] model parameter index of fitted parameter q */
   PetscInt  *rxn_fit;                        /* [R] fitted parameter q of reaction r (its rate is factor*k_q), -1: none */
@@ -104,7 +120,10 @@ PETSC_INTERN PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP, KSP, PetscBool);
 PETSC_INTERN PetscErrorCode StgssaFSPSolveSteady(StgssaFSP, Vec *);
 /* transient.c */
 PETSC_INTERN PetscErrorCode StgssaFSPSolveTransient(StgssaFSP, Vec);
+/* fsp.c */
+PETSC_INTERN PetscErrorCode StgssaFSPRaise(StgssaFSP, StgssaFSPFailure, PetscErrorCode);
 /* output.c */
+PETSC_INTERN PetscErrorCode StgssaFSPInitialMass(StgssaFSP, Vec);
 PETSC_INTERN PetscErrorCode StgssaFSPGatherRecord(StgssaFSP, Vec, PetscInt, const PetscInt[], PetscBool);
 PETSC_INTERN PetscErrorCode StgssaFSPLeakMessage(StgssaFSP, PetscInt, char[], size_t);
 

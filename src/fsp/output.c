@@ -5,6 +5,57 @@
 */
 #include "fsp_impl.h"
 
+/* Outflow through each bound, flux[s] = sum over leaking jumps through the bound of s of p_j a_r(x_j),
+   and the mass on the boundary states (those with a leaking jump), from the gathered augmented
+   vector y. Law propensities at the law environment's time. */
+static PetscErrorCode StgssaFSPOutflow(StgssaFSP f, const StgssaNetwork *net, const PetscScalar *y, PetscReal flux[], PetscReal *edge)
+{
+  const PetscInt S = f->S, B = 1 + f->P;
+  PetscInt       last = -1;
+
+  PetscFunctionBegin;
+  *edge = 0;
+  for (PetscInt s = 0; s < S; s++) flux[s] = 0;
+  for (PetscInt l = 0; l < f->nleak; l++) {
+    const PetscInt  r  = f->lk_rxn[l];
+    const PetscReal pj = y[f->lk_state[l] * B];
+    PetscReal       a;
+    if (net->order1[r] != -3) a = net->k[r] * f->lk_h[l];
+    else {
+      StgssaLawEnvSetState(net, &f->env, &f->x[f->lk_state[l] * S]);
+      a = StgssaPropensityLaw(net, r, &f->x[f->lk_state[l] * S], &f->env);
+    }
+    if (!(a > 0)) continue;
+    flux[f->lk_species[l]] += pj * a;
+    if (f->lk_state[l] != last) *edge += pj; /* leaks are grouped by state (enumeration order) */
+    last = f->lk_state[l];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* -stgssa_initial steady: the mass on the boundary states of the initial distribution y0 (an
+   estimate of its truncation, as for a steady-state sample) and its outflow per bound. */
+PetscErrorCode StgssaFSPInitialMass(StgssaFSP f, Vec y0)
+{
+  const StgssaNetwork *net;
+  VecScatter           scat;
+  Vec                  yall;
+  const PetscScalar   *ya;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetNetwork(f->model, &net));
+  if (f->any_law) StgssaLawEnvSetTime(net, &f->env, 0.0, PETSC_FALSE);
+  PetscCall(VecScatterCreateToAll(y0, &scat, &yall));
+  PetscCall(VecScatterBegin(scat, y0, yall, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(scat, y0, yall, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecGetArrayRead(yall, &ya));
+  PetscCall(StgssaFSPOutflow(f, net, ya, f->flux_init, &f->lost_init));
+  PetscCall(VecRestoreArrayRead(yall, &ya));
+  PetscCall(VecDestroy(&yall));
+  PetscCall(VecScatterDestroy(&scat));
+  PetscFunctionReturn(0);
+}
+
 /* Record sample k from the gathered augmented vector y (p_i at y[i*(1+P)], s_q,i at y[i*(1+P)+1+q]):
    marginals and their derivatives, lost mass, the outflow through each bound. */
 static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar *y, PetscBool steady)
@@ -13,7 +64,6 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
   const StgssaModelDef *def;
   const PetscInt       S = f->S, P = f->P, B = 1 + P;
   PetscReal           *marg = &f->marg[k * f->btot], *dmarg = &f->dmarg[k * f->btot * P], mass = 0, edge = 0;
-  PetscInt             last = -1;
 
   PetscFunctionBegin;
   PetscCall(StgssaModelGetNetwork(f->model, &net));
@@ -39,23 +89,7 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
         dmarg[b * P + q] += yi[1 + q];
     }
   }
-  /* outflow per bound: sum over leaking jumps of p_j a_r(x_j); boundary mass: p of their states */
-  for (PetscInt s = 0; s < S; s++)
-    f->flux[k * S + s] = 0;
-  for (PetscInt l = 0; l < f->nleak; l++) {
-    const PetscInt  r = f->lk_rxn[l];
-    const PetscReal pj = y[f->lk_state[l] * B];
-    PetscReal       a;
-    if (net->order1[r] != -3) a = net->k[r] * f->lk_h[l];
-    else {
-      StgssaLawEnvSetState(net, &f->env, &f->x[f->lk_state[l] * S]);
-      a = StgssaPropensityLaw(net, r, &f->x[f->lk_state[l] * S], &f->env);
-    }
-    if (!(a > 0)) continue;
-    f->flux[k * S + f->lk_species[l]] += pj * a;
-    if (f->lk_state[l] != last) edge += pj; /* leaks are grouped by state (enumeration order) */
-    last = f->lk_state[l];
-  }
+  PetscCall(StgssaFSPOutflow(f, net, y, &f->flux[k * S], &edge));
   /* transient: exactly the mass gone; steady state: the mass on the boundary states (estimate) */
   f->lost[k] = steady ? edge : 1.0 - mass;
   if (f->full) {
@@ -91,6 +125,7 @@ PetscErrorCode StgssaFSPGatherRecord(StgssaFSP f, Vec y, PetscInt nk, const Pets
 /* Message naming the bounds that leak at sample k, largest outflow first. */
 PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], size_t len)
 {
+  const PetscReal      *flux = k < 0 ? f->flux_init : &f->flux[k * f->S];
   const StgssaModelDef *def;
   PetscReal             total = 0;
   PetscBool            *used;
@@ -100,16 +135,16 @@ PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], size_t 
   PetscCall(PetscCalloc1(f->S, &used));
   msg[0] = 0;
   for (PetscInt s = 0; s < f->S; s++)
-    total += f->flux[k * f->S + s];
+    total += flux[s];
   for (;;) {
     PetscInt best = -1;
     char     item[256];
     for (PetscInt s = 0; s < f->S; s++)
-      if (!used[s] && f->bound[s] >= 0 && f->flux[k * f->S + s] > 0 && (best < 0 || f->flux[k * f->S + s] > f->flux[k * f->S + best])) best = s;
+      if (!used[s] && f->bound[s] >= 0 && flux[s] > 0 && (best < 0 || flux[s] > flux[best])) best = s;
     if (best < 0) break;
     used[best] = PETSC_TRUE;
     PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt_FMT " (now %" PetscInt_FMT ", %.3g%% of the outflow)", msg[0] ? ", " : "", def->species[best].name, 2 * f->bound[best] + 1, f->bound[best],
-                            100.0 * (double)(f->flux[k * f->S + best] / total)));
+                            100.0 * (double)(flux[best] / total)));
     PetscCall(PetscStrlcat(msg, item, len));
   }
   if (!msg[0]) { /* no outflow at this time: name every bound that leaks somewhere */
@@ -258,11 +293,17 @@ PetscErrorCode StgssaFSPView(StgssaFSP f, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaFSP: %" PetscInt_FMT " states, %.0f nonzeros in A, %" PetscInt_FMT " jumps out of the projection, on %d ranks\n", f->n, info.nz_used, f->nleak, size));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt s = 0; s < f->S; s++) {
-    if (f->bound[s] >= 0)
-      PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PetscInt_FMT " (bound)\n", def->species[s].name, f->bound[s]));
+    PetscBool leaks = PETSC_FALSE;
+    for (PetscInt l = 0; l < f->nleak && !leaks; l++) leaks = (PetscBool)(f->lk_species[l] == s);
+    if (f->bkind[s] == STGSSA_FSP_BOUND_GIVEN)
+      PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PetscInt_FMT " (bound given)\n", def->species[s].name, f->bound[s]));
+    else if (leaks)
+      PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PetscInt_FMT " (automatic bound)\n", def->species[s].name, f->bound[s]));
     else
       PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PRId64 " (reachable from x0)\n", def->species[s].name, f->maxcount[s]));
   }
+  if (f->ngrown) PetscCall(PetscViewerASCIIPrintf(viewer, "automatic bounds grown %" PetscInt_FMT " time(s) in the last solve (mass leaked over the tolerance)\n", f->ngrown));
+  if (f->failed) PetscCall(PetscViewerASCIIPrintf(viewer, "last solve FAILED: %s\n", f->fail_msg));
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " fitted log-rates:", f->P));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
   for (PetscInt q = 0; q < f->P; q++)

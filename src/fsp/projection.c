@@ -110,7 +110,8 @@ PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const S
   f->nleak = 0;
   f->nzl   = 0;
   PetscCall(StgssaStateMapResize(&map, f->x, S, 1, 4096));
-  for (PetscInt head = 0; head < f->n; head++) {
+  f->too_big = PETSC_FALSE;
+  for (PetscInt head = 0; head < f->n && !f->too_big; head++) {
     for (PetscInt r = 0; r < f->R; r++) {
       PetscInt  over = -1;
       PetscReal h;
@@ -163,24 +164,20 @@ PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const S
       }
       if (StgssaStateMapFind(&map, f->x, S, y) >= 0) continue;
       if (f->n == f->max_states) { /* the same verdict on every rank: the enumeration is deterministic */
-        char                  msg[4096] = "";
+        char                  item[160];
         const StgssaModelDef *def;
         PetscCall(StgssaModelGetDef(f->model, &def));
+        f->too_big = PETSC_TRUE;
+        PetscCall(PetscSNPrintf(f->big_msg, sizeof(f->big_msg), "the projection reached -stgssa_fsp_max_states %" PetscInt_FMT " states; counts reached:", f->max_states));
         for (PetscInt s = 0; s < S; s++) {
           int64_t mx = 0;
-          char    item[128];
-          if (f->bound[s] >= 0) continue;
           for (PetscInt k = 0; k < f->n; k++)
             mx = PetscMax(mx, f->x[k * S + s]);
-          PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s (count %" PRId64 ")", msg[0] ? ", " : "", def->species[s].name, mx));
-          PetscCall(PetscStrlcat(msg, item, sizeof(msg)));
+          PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 "%s", def->species[s].name, mx,
+                                  f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? " (bound given)" : f->bkind[s] == STGSSA_FSP_BOUND_AUTO ? " (automatic bound)" : " (no bound)"));
+          PetscCall(PetscStrlcat(f->big_msg, item, sizeof(f->big_msg)));
         }
-        PetscCall(PetscFree(y));
-        PetscCall(PetscFree(map.slot));
-        SETERRQ(f->comm, PETSC_ERR_ARG_OUTOFRANGE,
-                "FSP: the projection reached -stgssa_fsp_max_states %" PetscInt_FMT
-                " states. Species without a bound reached: %s. Give -stgssa_fsp_max SPECIES=BOUND for every species whose count can grow without limit (or lower the bounds, or raise -stgssa_fsp_max_states)",
-                f->max_states, msg[0] ? msg : "(none; every species is bounded)");
+        break;
       }
       if (f->n == cap) {
         int64_t *bigger;

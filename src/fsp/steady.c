@@ -47,8 +47,10 @@ PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transient)
 static PetscErrorCode StgssaFSPCheckReason(StgssaFSP f, KSPConvergedReason reason, const char what[])
 {
   PetscFunctionBegin;
-  PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED,
-             "FSP %s: the linear solve failed (%s). The steady state on the projection may not be unique (more than one closed class of states reachable from x0), or try other -fsp_ksp_type / -fsp_pc_type", what, KSPConvergedReasons[reason]);
+  if (reason > 0) PetscFunctionReturn(0);
+  PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg),
+                          "FSP %s: the linear solve failed (%s). The steady state on the projection may not be unique (more than one closed class of states reachable from x0), or try other -fsp_ksp_type / -fsp_pc_type", what, KSPConvergedReasons[reason]));
+  PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SOLVER, PETSC_ERR_NOT_CONVERGED));
   PetscFunctionReturn(0);
 }
 

@@ -170,9 +170,13 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
       PetscCall(TSSetMaxTime(f->ts, end));
       PetscCall(TSSolve(f->ts, y));
       PetscCall(TSGetConvergedReason(f->ts, &reason));
-      if (reason < 0) PetscCall(VecDestroy(&y));
-      PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
-                 (double)end, TSConvergedReasons[reason]);
+      if (reason < 0) {
+        PetscCall(VecDestroy(&y));
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
+                                (double)end, TSConvergedReasons[reason]));
+        PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SOLVER, PETSC_ERR_NOT_CONVERGED));
+        PetscFunctionReturn(0);
+      }
       PetscCall(TSSetTime(f->ts, end)); /* exactly on the breakpoint or sample time */
       t = end;
       if (f->seg_clamp) { /* the input jumps: the next step starts afresh with the new level */
@@ -185,12 +189,20 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
       PetscCall(TSSetMaxTime(f->ts, f->times[k]));
       PetscCall(TSSolve(f->ts, y));
       PetscCall(TSGetConvergedReason(f->ts, &reason));
-      if (reason < 0) PetscCall(VecDestroy(&y));
-      PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
-                 (double)f->times[k], TSConvergedReasons[reason]);
+      if (reason < 0) {
+        PetscCall(VecDestroy(&y));
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
+                                (double)f->times[k], TSConvergedReasons[reason]));
+        PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SOLVER, PETSC_ERR_NOT_CONVERGED));
+        PetscFunctionReturn(0);
+      }
       PetscCall(TSGetSolveTime(f->ts, &t));
     }
     PetscCall(StgssaFSPGatherRecord(f, y, 1, &k, PETSC_FALSE));
+    if (f->abort_on_leak && f->lost[k] > f->tol) { /* the lost mass only grows: the bounds will grow, the rest is not needed */
+      f->aborted = PETSC_TRUE;
+      break;
+    }
   }
   PetscCall(TSGetStepNumber(f->ts, &f->ts_steps));
   f->ts_steps -= steps0;
