@@ -28,6 +28,9 @@ PetscErrorCode StgssaFSPCreate(MPI_Comm comm, StgssaFSP *fsp)
   f->tol        = 1e-6;
   f->max_states = 1000000;
   f->grow       = PETSC_TRUE;
+  f->affine_opt = PETSC_TRUE;
+  f->redundant  = 20000;
+  f->pcomm      = comm;
   *fsp          = f;
   PetscFunctionReturn(0);
 }
@@ -149,6 +152,8 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
   PetscCall(PetscOptionsBool("-stgssa_fsp_steady", "Solve for the steady state instead of the sample times", "StgssaFSPSetTimes", steady, &steady, NULL));
   PetscCall(PetscOptionsBool("-stgssa_fsp_full", "Keep (and write) the full distribution over the projection's states", "StgssaFSPGetFull", f->full, &f->full, NULL));
   PetscCall(PetscOptionsBool("-stgssa_fsp_grow", "Automatic bounds for species without -stgssa_fsp_max: start at x0 + 32 and double where mass leaks over -stgssa_fsp_tol, up to -stgssa_fsp_max_states (0: such species are bounded by reachability only)", "StgssaFSPSolve", f->grow, &f->grow, NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_redundant", "Projections of at most this many states are solved whole on every rank (no communication: faster than distributing them); larger ones are distributed over the ranks", "StgssaFSPSetUp", f->redundant, &f->redundant, NULL, 0));
+  PetscCall(PetscOptionsBool("-stgssa_fsp_affine", "Rate laws affine in the inputs: assemble A(t) = A0 + sum_i u_i(t) A_i from stored matrices (no rate-law evaluation inside the integrator; 0: evaluate the laws at every integrator time)", "StgssaFSPSolve", f->affine_opt, &f->affine_opt, NULL));
   PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_max_states", "Largest number of states in the projection (automatic bounds stop growing there: the solve fails)", "StgssaFSPSetUp", f->max_states, &f->max_states, NULL, 1));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending (default: -stgssa_tfinal if given, else the steady state)", "StgssaFSPSetTimes", times, &ntimes, &set_times));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time, the FSP's sample time when -stgssa_sample_times is not given", "StgssaFSPSetTimes", tfinal, &tfinal, &set_tf));
@@ -227,6 +232,10 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->tdrow));
   PetscCall(PetscFree(f->brk));
   PetscCall(PetscFree(f->dkw));
+  PetscCall(PetscFree2(f->lc, f->ldk));
+  PetscCall(PetscFree2(f->av, f->dav));
+  f->fast = PETSC_FALSE;
+  f->affine = PETSC_FALSE;
   if (f->any_law) PetscCall(StgssaLawEnvDestroy(&f->env));
   f->any_law = f->any_tdep = PETSC_FALSE;
   f->nzl = f->ntd = f->nbrk = 0;
@@ -380,8 +389,9 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
   }
 
   /* row layout: PETSc's default split; rows owned here are [rstart, rend) */
-  PetscCall(PetscSplitOwnership(f->comm, &nloc, &f->n));
-  PetscCallMPI(MPI_Scan(&nloc, &f->rend, 1, MPIU_INT, MPI_SUM, f->comm));
+  f->pcomm = f->n <= f->redundant ? PETSC_COMM_SELF : f->comm; /* small: the whole projection on every rank */
+  PetscCall(PetscSplitOwnership(f->pcomm, &nloc, &f->n));
+  PetscCallMPI(MPI_Scan(&nloc, &f->rend, 1, MPIU_INT, MPI_SUM, f->pcomm));
   f->rstart = f->rend - nloc;
   PetscCall(StgssaFSPBuildRows(f, net, &unit));
   f->ntd = 0; /* owned rows with time-dependent transitions: re-assembled as t changes */

@@ -17,6 +17,8 @@ typedef enum { STGSSA_FSP_BOUND_NONE, STGSSA_FSP_BOUND_GIVEN, STGSSA_FSP_BOUND_A
 
 struct _p_StgssaFSP {
   MPI_Comm    comm;
+  MPI_Comm    pcomm;      /* of the matrices and solvers: comm, or PETSC_COMM_SELF (redundant solve of a small projection) */
+  PetscInt    redundant;  /* -stgssa_fsp_redundant: largest projection solved whole on every rank */
   StgssaModel model;
   /* configuration */
   PetscInt   nbnd;       /* bounds as given */
@@ -65,6 +67,15 @@ struct _p_StgssaFSP {
   StgssaLawEnv env;               /* law environment (any_law) */
   double      *dkw;               /* [nparams] k_m da/dk_m of one law propensity */
   PetscReal    tmax;              /* largest transient sample time */
+  PetscBool    affine_opt;        /* -stgssa_fsp_affine: use the affine form when the laws allow it */
+  PetscBool    affine;            /* every law is affine in the inputs: A(t) = A_0 + sum_i u_i(t) A_i (generator.c) */
+  PetscInt     ninp;              /* inputs */
+  PetscReal   *lc, *ldk;          /* [ntr*(1+K)], [ntr*(1+K)*P] law coefficients of the owned transitions */
+  PetscBool    raw;               /* row values without the propensity check (building the affine form) */
+  PetscBool    fast;              /* time-dependent operators from the stored affine form (one rank holds all rows) */
+  PetscReal   *av, *dav;          /* the stored matrices A_0, A_i, D_0q, D_iq (generator.c) */
+  PetscBool    kdirty;            /* shift or t changed: form and factor shift I - A again before the next stage solve */
+  PetscBool    stage_shell;       /* the stages use the block-triangular PC (shift I - J itself is not needed) */
   PetscInt     nzl, *zl_state, *zl_rxn; /* law jumps left out because a_r(x) = 0 (rebuilt when that changes) */
   PetscInt     ntd, *tdrow;       /* owned rows (local index) holding time-dependent transitions */
   PetscInt     nbrk;              /* breakpoints of table inputs in (0, tmax], ascending */

@@ -290,7 +290,9 @@ PetscErrorCode StgssaFSPView(StgssaFSP f, PetscViewer viewer)
   PetscCall(StgssaModelGetDef(f->model, &def));
   PetscCallMPI(MPI_Comm_size(f->comm, &size));
   PetscCall(MatGetInfo(f->A, MAT_GLOBAL_SUM, &info));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaFSP: %" PetscInt_FMT " states, %.0f nonzeros in A, %" PetscInt_FMT " jumps out of the projection, on %d ranks\n", f->n, info.nz_used, f->nleak, size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaFSP: %" PetscInt_FMT " states, %.0f nonzeros in A, %" PetscInt_FMT " jumps out of the projection, on %d ranks%s\n", f->n, info.nz_used, f->nleak, size,
+                                   size > 1 && f->pcomm != f->comm ? " (solved whole on every rank: -stgssa_fsp_redundant)" : ""));
+  if (f->any_tdep) PetscCall(PetscViewerASCIIPrintf(viewer, "time-dependent propensities: %s\n", f->affine ? "affine in the inputs, A(t) = A0 + sum_i u_i(t) A_i from stored matrices" : "rate laws evaluated at every integrator time"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt s = 0; s < f->S; s++) {
     PetscBool leaks = PETSC_FALSE;

@@ -311,7 +311,7 @@ PetscErrorCode StgssaFSPCreateMat(StgssaFSP f, PetscBool aug, PetscBool dense0, 
     dnnz[0] = nloc;
     onnz[0] = f->n - nloc;
   }
-  PetscCall(MatCreate(f->comm, mat));
+  PetscCall(MatCreate(f->pcomm, mat));
   PetscCall(MatSetSizes(*mat, nloc * B, nloc * B, f->n * B, f->n * B));
   PetscCall(MatSetBlockSize(*mat, B)); /* vectors interleave (p_i, s_1i..s_Pi): VecStride* picks a block */
   PetscCall(MatSetType(*mat, MATAIJ));

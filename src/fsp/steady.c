@@ -19,7 +19,7 @@ PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transient)
   PetscBool   direct = PETSC_TRUE;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_size(f->comm, &size));
+  PetscCallMPI(MPI_Comm_size(f->pcomm, &size));
   PetscCall(KSPGetPC(ksp, &pc));
   if (transient) direct = (PetscBool)(size == 1);
 #if !defined(PETSC_HAVE_MUMPS) && !defined(PETSC_HAVE_SUPERLU_DIST)
@@ -66,7 +66,7 @@ PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f, Vec *yout)
 
   PetscFunctionBegin;
   if (!f->ksp) {
-    PetscCall(KSPCreate(f->comm, &f->ksp));
+    PetscCall(KSPCreate(f->pcomm, &f->ksp));
     PetscCall(KSPSetOptionsPrefix(f->ksp, "fsp_"));
     PetscCall(StgssaFSPDefaultKSP(f, f->ksp, PETSC_FALSE));
     PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss));
@@ -75,7 +75,7 @@ PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f, Vec *yout)
     PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss)); /* new values: refactor */
   PetscCall(MatCreateVecs(f->A, &p, &rhs));
   PetscCall(VecDuplicate(p, &s));
-  PetscCall(VecCreateMPI(f->comm, nloc * B, f->n * B, &y)); /* (p, s_1..s_P) interleaved per state, as in the transient */
+  PetscCall(VecCreateMPI(f->pcomm, nloc * B, f->n * B, &y)); /* (p, s_1..s_P) interleaved per state, as in the transient */
   for (PetscInt q = -1; q < f->P; q++) {                    /* q = -1: p; then s_q */
     const PetscScalar *xa;
     PetscScalar       *ya;

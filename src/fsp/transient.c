@@ -27,6 +27,11 @@ static PetscErrorCode StgssaFSPIJacobian(TS ts, PetscReal t, Vec y, Vec ydot, Pe
   PetscFunctionBegin;
   PetscCall(StgssaFSPOperatorsAt(f, t));
   if (shift == f->shift) PetscFunctionReturn(0);
+  f->shift = shift;
+  if (f->stage_shell) { /* the block-triangular PC forms shift I - A itself, at its next application */
+    f->kdirty = PETSC_TRUE;
+    PetscFunctionReturn(0);
+  }
   PetscCall(MatCopy(f->J, B, SAME_NONZERO_PATTERN));
   PetscCall(MatScale(B, -1.0));
   PetscCall(MatShift(B, shift));
@@ -48,6 +53,7 @@ static PetscErrorCode StgssaFSPStageSetUp(PC pc)
   PetscCall(MatScale(f->K, -1.0));
   PetscCall(MatShift(f->K, f->shift));
   PetscCall(KSPSetOperators(f->kstage, f->K, f->K));
+  f->kdirty = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -71,6 +77,7 @@ static PetscErrorCode StgssaFSPStageApply(PC pc, Vec x, Vec y)
 
   PetscFunctionBegin;
   PetscCall(PCShellGetContext(pc, &f));
+  if (f->kdirty) PetscCall(StgssaFSPStageSetUp(pc));
   PetscCall(VecStrideGather(x, 0, f->u, INSERT_VALUES));
   PetscCall(StgssaFSPStageSolve(pc, f, f->u, f->v, &ok)); /* y_0 = K^-1 x_0 */
   PetscCall(VecStrideScatter(f->v, 0, y, INSERT_VALUES));
@@ -103,7 +110,7 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
     PetscCall(VecNorm(d, NORM_INFINITY, &maxexit));
     PetscCall(VecDestroy(&d));
   }
-  PetscCall(TSCreate(f->comm, &f->ts));
+  PetscCall(TSCreate(f->pcomm, &f->ts));
   PetscCall(TSSetOptionsPrefix(f->ts, "fsp_"));
   PetscCall(TSSetProblemType(f->ts, TS_LINEAR));
   PetscCall(TSSetIFunction(f->ts, NULL, StgssaFSPIFunction, f));
@@ -136,7 +143,7 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
     PetscCall(PCShellSetName(pc, "FSP stages: block triangular, (shift I - A)^-1 per block"));
   }
   PetscCall(KSPDestroy(&f->kstage));
-  PetscCall(KSPCreate(f->comm, &f->kstage));
+  PetscCall(KSPCreate(f->pcomm, &f->kstage));
   PetscCall(KSPSetOptionsPrefix(f->kstage, "fsp_stage_"));
   PetscCall(StgssaFSPDefaultKSP(f, f->kstage, PETSC_TRUE));
   PetscCall(KSPSetFromOptions(f->kstage));
@@ -146,6 +153,18 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
     PetscCall(VecDuplicate(f->v, &f->w));
   }
   PetscCall(TSSetFromOptions(f->ts));
+  { /* the default stage solver (KSPPREONLY + the PCSHELL above) never reads shift I - J */
+    SNES      snes;
+    KSP       ksp;
+    PC        pc;
+    PetscBool pre, shell;
+    PetscCall(TSGetSNES(f->ts, &snes));
+    PetscCall(SNESGetKSP(snes, &ksp));
+    PetscCall(KSPGetPC(ksp, &pc));
+    PetscCall(PetscObjectTypeCompare((PetscObject)ksp, KSPPREONLY, &pre));
+    PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &shell));
+    f->stage_shell = (PetscBool)(pre && shell);
+  }
   PetscCall(MatCreateVecs(f->J, &y, NULL));
   if (y0) PetscCall(VecCopy(y0, y)); /* -stgssa_initial steady */
   else {
