@@ -526,7 +526,18 @@ static PetscErrorCode StgssaFSPGrowBounds(StgssaFSP f, PetscInt worst, PetscBool
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f);
+
 PetscErrorCode StgssaFSPSolve(StgssaFSP f)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(STGSSA_FSPSolve, 0, 0, 0, 0));
+  PetscCall(StgssaFSPSolve_Private(f));
+  PetscCall(PetscLogEventEnd(STGSSA_FSPSolve, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f)
 {
   PetscBool stale;
   PetscInt  worst, *saved;

@@ -35,7 +35,8 @@ PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transient)
 #elif defined(PETSC_HAVE_SUPERLU_DIST)
       PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERSUPERLU_DIST));
 #endif
-    }
+    } else /* the breadth-first numbering keeps K banded (width: the largest BFS level); nested dissection doubled the fill */
+      PetscCall(PCFactorSetMatOrderingType(pc, MATORDERINGNATURAL));
   } else {
     PetscCall(KSPSetType(ksp, KSPGMRES));
     PetscCall(PCSetType(pc, PCBJACOBI));
