@@ -43,7 +43,8 @@ PetscErrorCode StgssaFSPSetModel(StgssaFSP f, StgssaModel model)
   f->model = model;
   PetscCall(StgssaFSPReset(f));
   PetscCall(PetscFree(f->abound)); /* automatic bounds belong to a model */
-  f->nauto = 0;
+  f->nauto  = 0;
+  f->probed = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -537,10 +538,11 @@ PetscErrorCode StgssaFSPSolve(StgssaFSP f)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode StgssaFSPSolveGrow(StgssaFSP);
+
 static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f)
 {
-  PetscBool stale;
-  PetscInt  worst, *saved;
+  PetscBool stale, probe = PETSC_FALSE;
 
   PetscFunctionBegin;
   f->failed      = STGSSA_FSP_OK;
@@ -558,6 +560,37 @@ static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f)
     PetscCall(StgssaFSPReset(f));
     PetscCall(StgssaFSPSetUp(f));
   }
+  /* first solve with automatic bounds: find them with p alone (1/(1+P) of the work of each
+     attempt), then solve once with the sensitivities */
+  for (PetscInt s = 0; s < f->S && !f->probed && f->P > 0; s++) probe = (PetscBool)(probe || f->bkind[s] == STGSSA_FSP_BOUND_AUTO);
+  if (probe) {
+    const PetscInt P = f->P;
+    PetscCall(StgssaFSPReset(f));
+    f->P = 0;
+    {
+      PetscErrorCode ierr = StgssaFSPSetUp_Private(f);
+      if (!ierr && !f->too_big) ierr = StgssaFSPSolveGrow(f);
+      PetscCall(StgssaFSPReset(f)); /* built without the sensitivities (P = 0 sizes) */
+      f->P = P;
+      PetscCall(ierr);
+    }
+    f->probed = PETSC_TRUE;
+    PetscCall(StgssaFSPSetUp_Private(f));
+    PetscCheck(!f->too_big, f->comm, PETSC_ERR_PLIB, "FSP: the projection found without sensitivities no longer fits");
+    if (f->failed) PetscFunctionReturn(0); /* the probe failed: so does the solve (no results) */
+    PetscCall(StgssaFSPSolveGrow(f));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(StgssaFSPSolveGrow(f));
+  PetscFunctionReturn(0);
+}
+
+/* Solve, growing the automatic bounds while mass leaks over the tolerance (see StgssaFSPSolve). */
+static PetscErrorCode StgssaFSPSolveGrow(StgssaFSP f)
+{
+  PetscInt worst, *saved;
+
+  PetscFunctionBegin;
   PetscCall(PetscMalloc1(f->S, &saved));
   for (;;) {
     PetscBool growable = PETSC_FALSE, grown;

@@ -39,6 +39,7 @@ struct _p_StgssaFSP {
   StgssaFSPFailure failed; /* the last solve failed (soft) */
   char       fail_msg[4096];
   PetscInt   ngrown;     /* growth steps of the last solve */
+  PetscBool  probed;     /* automatic bounds were found once with p alone (then kept) */
   PetscBool  too_big;    /* the enumeration stopped at max_states */
   char       big_msg[2048];
   PetscBool  abort_on_leak, aborted; /* stop the transient at the first sample over tol (it will grow) */

@@ -173,8 +173,8 @@ PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const S
           int64_t mx = 0;
           for (PetscInt k = 0; k < f->n; k++)
             mx = PetscMax(mx, f->x[k * S + s]);
-          PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 "%s", def->species[s].name, mx,
-                                  f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? " (bound given)" : f->bkind[s] == STGSSA_FSP_BOUND_AUTO ? " (automatic bound)" : " (no bound)"));
+          if (f->bkind[s] == STGSSA_FSP_BOUND_NONE) PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (no bound)", def->species[s].name, mx));
+          else PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (%s bound %" PetscInt_FMT ")", def->species[s].name, mx, f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? "given" : "automatic", f->bound[s]));
           PetscCall(PetscStrlcat(f->big_msg, item, sizeof(f->big_msg)));
         }
         break;
