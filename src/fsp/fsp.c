@@ -562,7 +562,7 @@ static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f)
   }
   /* first solve with automatic bounds: find them with p alone (1/(1+P) of the work of each
      attempt), then solve once with the sensitivities */
-  for (PetscInt s = 0; s < f->S && !f->probed && f->P > 0; s++) probe = (PetscBool)(probe || f->bkind[s] == STGSSA_FSP_BOUND_AUTO);
+  for (PetscInt l = 0; l < f->nleak && !f->probed && f->P > 0; l++) probe = (PetscBool)(probe || f->bkind[f->lk_species[l]] == STGSSA_FSP_BOUND_AUTO); /* an automatic bound can leak */
   if (probe) {
     const PetscInt P = f->P;
     PetscCall(StgssaFSPReset(f));
