@@ -7,6 +7,7 @@
 
 PetscClassId  STGSSA_CLASSID;
 PetscLogEvent STGSSA_Simulate, STGSSA_Tangents, STGSSA_Reduce, STGSSA_Loss, STGSSA_Output, STGSSA_ModelLoad;
+PetscLogEvent STGSSA_FSPSolve;
 
 static PetscBool StgssaPackageInitialized = PETSC_FALSE;
 
@@ -29,6 +30,7 @@ PetscErrorCode StgssaInitializePackage(void)
   PetscCall(PetscLogEventRegister("StgssaReduce", STGSSA_CLASSID, &STGSSA_Reduce));
   PetscCall(PetscLogEventRegister("StgssaLoss", STGSSA_CLASSID, &STGSSA_Loss));
   PetscCall(PetscLogEventRegister("StgssaOutput", STGSSA_CLASSID, &STGSSA_Output));
+  PetscCall(PetscLogEventRegister("StgssaFSPSolve", STGSSA_CLASSID, &STGSSA_FSPSolve));
   /* the stochastic-optimization TAO type: -tao_type adam */
   PetscCall(TaoRegister("adam", TaoCreate_ADAM));
   /* HDF5 failures are reported through PETSc errors naming the call; silence HDF5's own stack dump */

@@ -102,7 +102,8 @@ expect_fail lc_bounds_dep     "is set by -stgssa_log_constraint"     "$exe" $C -
 expect_fail opt_adam_beta     "beta"                                 "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -tao_adam_beta1 1.5
 
 F="-stgssa_model telegraph.model -stgssa_mode fsp -stgssa_tfinal 2 -stgssa_output out.h5"
-expect_fail fsp_no_bound      "Give -stgssa_fsp_max SPECIES=BOUND"   "$exe" $F -stgssa_fsp_max_states 5000
+expect_fail fsp_no_bound      "Give -stgssa_fsp_max SPECIES=BOUND"   "$exe" $F -stgssa_fsp_max_states 5000 -stgssa_fsp_grow 0
+expect_fail fsp_auto_too_big  "reached -stgssa_fsp_max_states 40 states"  "$exe" $F -stgssa_fsp_max_states 40
 expect_fail fsp_small_bound   "FSP truncation: lost mass"            "$exe" $F -stgssa_fsp_max M=5,G_on=1,G_off=1
 expect_fail fsp_unknown_sp    "X"                                    "$exe" $F -stgssa_fsp_max X=5
 expect_fail fsp_design        "not fsp"                              "$exe" $G -stgssa_gradient fsp -stgssa_fsp_max M=60,G_on=1,G_off=1 -stgssa_loss design

@@ -338,9 +338,9 @@ START_TEST(test_truncation_error)
   say("bound 8, steady state: boundary mass %.4f; message: %s\n", lost, msg);
   ck_assert_msg(strstr(msg, "steady state") && strstr(msg, "-stgssa_fsp_max M="), "message: %s", msg);
   ck_assert(!StgssaFSPDestroy(&f));
-  /* no bound on a species that grows without limit: the state cap names it */
+  /* no bound on a species that grows without limit and no automatic bounds: the state cap names it */
   {
-    const char *const opts2[] = {"-stgssa_fsp_max_states", "500", NULL};
+    const char *const opts2[] = {"-stgssa_fsp_max_states", "500", "-stgssa_fsp_grow", "0", NULL};
     f                         = make_fsp(m, 1, &t5, opts2);
     ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ck_assert(StgssaFSPSetUp(f) == PETSC_ERR_ARG_OUTOFRANGE);
@@ -356,6 +356,126 @@ START_TEST(test_truncation_error)
     ck_assert(!PetscPopErrorHandler());
     ck_assert(!StgssaFSPDestroy(&f));
   }
+  ck_assert(!StgssaModelDestroy(&m));
+}
+END_TEST
+
+/* Automatic bounds (no -stgssa_fsp_max): the telegraph model's transient and steady state equal
+   the solve with the generous explicit bound M = 200 to 1e-8 (both truncations are below 1e-6 in
+   mass; the automatic projection is smaller, so the difference is its truncation, ~1e-7 at most
+   in total and far less per bin, plus the integrator's error, rtol 1e-10); extra bins of the
+   explicit solve hold < 1e-8. Then growth after a leak: birth-death with k raised from 10 to
+   60 leaks out of the first automatic bound (x0 + 32 = 32), which grows until the lost mass is
+   below the tolerance; the result equals the explicit bound M = 200 to 1e-8. */
+static double compare_marginals(StgssaFSP a, StgssaFSP b, PetscInt T, PetscInt S, PetscInt P)
+{
+  double worst = 0;
+  for (PetscInt i = 0; i < T; i++)
+    for (PetscInt s = 0; s < S; s++) {
+      const PetscReal *pa, *pb, *da, *db;
+      PetscInt         na, nb;
+      ck_assert(!StgssaFSPGetMarginal(a, i, s, &na, &pa, &da));
+      ck_assert(!StgssaFSPGetMarginal(b, i, s, &nb, &pb, &db));
+      for (PetscInt x = 0; x < PetscMax(na, nb); x++) {
+        const double va = x < na ? pa[x] : 0, vb = x < nb ? pb[x] : 0;
+        worst = PetscMax(worst, PetscAbsReal(va - vb));
+        for (PetscInt q = 0; q < P; q++) worst = PetscMax(worst, PetscAbsReal((x < na ? da[x * P + q] : 0) - (x < nb ? db[x * P + q] : 0)));
+      }
+    }
+  return worst;
+}
+
+START_TEST(test_auto_bounds)
+{
+  const char *const gen[]    = {"-stgssa_fsp_max", "M=200", NULL};
+  const PetscReal   times[3] = {0.5, 2, -1};
+  StgssaModel       m        = load_model(telegraph_model);
+  StgssaFSP         fa       = make_fsp(m, 3, times, NULL), fe = make_fsp(m, 3, times, gen);
+  PetscInt          na, ne;
+  double            err;
+  StgssaFSPFailure  failed;
+  ck_assert(!StgssaFSPSolve(fa));
+  ck_assert(!StgssaFSPSolve(fe));
+  ck_assert(!StgssaFSPGetFailed(fa, &failed, NULL));
+  ck_assert(failed == STGSSA_FSP_OK);
+  ck_assert(!StgssaFSPGetNumStates(fa, &na));
+  ck_assert(!StgssaFSPGetNumStates(fe, &ne));
+  err = compare_marginals(fa, fe, 3, 3, 4);
+  say("telegraph, automatic bounds (%d states) vs M <= 200 (%d states): max difference of p and dp %.2e\n", (int)na, (int)ne, err);
+  ck_assert_msg(na < ne, "automatic projection %d states, explicit %d", (int)na, (int)ne);
+  ck_assert_msg(err < 1e-8, "automatic vs explicit bounds: %g", err);
+  check_same_on_all_ranks(err, "automatic vs explicit");
+  ck_assert(!StgssaFSPDestroy(&fa));
+  ck_assert(!StgssaFSPDestroy(&fe));
+  ck_assert(!StgssaModelDestroy(&m));
+  { /* growth after a leak */
+    const PetscReal t5 = 5;
+    PetscInt        n0, n1;
+    m  = load_model(birth_death_model);
+    fa = make_fsp(m, 1, &t5, NULL);
+    ck_assert(!StgssaFSPSolve(fa));
+    ck_assert(!StgssaFSPGetNumStates(fa, &n0));
+    ck_assert_int_eq(n0, 33); /* 0..32: Poisson(10) fits */
+    ck_assert(!StgssaModelSetParameters(m, "k=60", "test"));
+    ck_assert(!StgssaFSPSolve(fa));
+    ck_assert(!StgssaFSPGetNumStates(fa, &n1));
+    fe = make_fsp(m, 1, &t5, gen);
+    ck_assert(!StgssaFSPSolve(fe));
+    err = compare_marginals(fa, fe, 1, 1, 2);
+    say("birth-death k = 60: automatic bound grew from 32 to %d; max difference to M <= 200: %.2e\n", (int)n1 - 1, err);
+    ck_assert_msg(n1 > 65, "bound did not grow enough: %d states", (int)n1);
+    ck_assert_msg(err < 1e-8, "grown vs explicit bounds: %g", err);
+    ck_assert(!StgssaFSPDestroy(&fa));
+    ck_assert(!StgssaFSPDestroy(&fe));
+    ck_assert(!StgssaModelDestroy(&m));
+  }
+}
+END_TEST
+
+/* Soft failure (StgssaFSPSetSoftFailure): a trial point that needs more than
+   -stgssa_fsp_max_states 70 states (birth-death, k = 60: Poisson(~60) needs M up to ~110) returns
+   0 with STGSSA_FSP_FAILED_SIZE; the object then solves k = 10 again (on the last projection that
+   fitted, 66 states). A leak through a given bound (M = 8) gives STGSSA_FSP_FAILED_LEAK. Without
+   soft failure the same point raises an error. */
+START_TEST(test_soft_failure)
+{
+  const char *const opts[] = {"-stgssa_fsp_max_states", "70", NULL};
+  const char *const bnd[]  = {"-stgssa_fsp_max", "M=8", NULL};
+  const PetscReal   t5     = 5;
+  StgssaModel       m      = load_model(birth_death_model);
+  StgssaFSP         f      = make_fsp(m, 1, &t5, opts);
+  StgssaFSPFailure  failed;
+  const char       *why;
+  PetscInt          n;
+  PetscBool         fits;
+  char              msg[4096];
+  ck_assert(!StgssaFSPEstimateSize(f, &n, &fits));
+  ck_assert(fits && n == 33);
+  ck_assert(!StgssaFSPSetSoftFailure(f, PETSC_TRUE));
+  ck_assert(!StgssaModelSetParameters(m, "k=60", "test"));
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetFailed(f, &failed, &why));
+  say("soft failure: %s\n", why);
+  ck_assert_msg(failed == STGSSA_FSP_FAILED_SIZE && strstr(why, "-stgssa_fsp_max_states"), "failed %d: %s", (int)failed, why);
+  ck_assert(!StgssaFSPEstimateSize(f, &n, &fits));
+  ck_assert(!fits);
+  ck_assert(!StgssaModelSetParameters(m, "k=10", "test"));
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetFailed(f, &failed, NULL));
+  ck_assert(failed == STGSSA_FSP_OK);
+  ck_assert(!StgssaFSPGetNumStates(f, &n));
+  ck_assert_int_eq(n, 66);
+  ck_assert(!StgssaModelSetParameters(m, "k=60", "test"));
+  ck_assert(!StgssaFSPSetSoftFailure(f, PETSC_FALSE));
+  ck_assert(solve_error(f, msg, sizeof msg) == PETSC_ERR_NOT_CONVERGED);
+  ck_assert(!StgssaFSPDestroy(&f));
+  ck_assert(!StgssaModelSetParameters(m, "k=10", "test"));
+  f = make_fsp(m, 1, &t5, bnd);
+  ck_assert(!StgssaFSPSetSoftFailure(f, PETSC_TRUE));
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetFailed(f, &failed, &why));
+  ck_assert_msg(failed == STGSSA_FSP_FAILED_LEAK && strstr(why, "-stgssa_fsp_max M="), "failed %d: %s", (int)failed, why);
+  ck_assert(!StgssaFSPDestroy(&f));
   ck_assert(!StgssaModelDestroy(&m));
 }
 END_TEST
@@ -806,6 +926,56 @@ START_TEST(test_law_negative)
 }
 END_TEST
 
+/* The affine form A(t) = A0 + sum_i u_i(t) A_i (default) against the per-time evaluation of the
+   laws (-stgssa_fsp_affine 0): the induction model (G_off -> G_on at k_on*Hog(t), Hog = a0 +
+   a1 e^{-r1 t}(1 - e^{-r2 t}); here at k_on (0.5 + 2 Hog)), from the t = 0 steady state, fitting
+   k_on and the input's a0, a1, r1, r2 (through w_iq = k_q du_i/dk_q). Both integrate the same ODE with the same steps;
+   the operators differ by round-off (1e-16 relative), so p and dp agree to 1e-10. A law that is
+   not affine in its input (k u^2) must use the per-time path: then both runs are bitwise equal. */
+static StgssaModel induction_model(const char *law)
+{
+  StgssaModelDef *d = parse_def("begin parameters\n  k_on 2\n  k_off 1\n  k_tx 20\n  k_deg 1\n  a0 0.05\n  a1 3\n  r1 0.1\n  r2 1\nend parameters\n"
+                                "begin species\n  G_off 1\n  G_on 0\n  M 0\nend species\n"
+                                "begin reactions\n  G_off -> G_on  k_on\n  G_on -> G_off  k_off\n  G_on -> G_on + M  k_tx\n  M -> 0  k_deg\nend reactions\n");
+  add_expr_input(d, "Hog", "a0 + a1*exp(-r1*t)*(1 - exp(-r2*t))");
+  set_law(d, 0, law, 0);
+  return model_from_def(d);
+}
+
+START_TEST(test_affine_inputs)
+{
+  const char *const on[]     = {"-stgssa_fsp_max", "M=70", "-stgssa_initial", "steady", "-stgssa_fit", "k_on,a0,a1,r1,r2", NULL};
+  const char *const off[]    = {"-stgssa_fsp_max", "M=70", "-stgssa_initial", "steady", "-stgssa_fit", "k_on,a0,a1,r1,r2", "-stgssa_fsp_affine", "0", NULL};
+  const PetscReal   times[3] = {0.5, 2, 4};
+  const char       *laws[2]  = {"k_on*(0.5 + 2*Hog)", "k_on*Hog*Hog"};
+  for (int l = 0; l < 2; l++) {
+    StgssaModel m  = induction_model(laws[l]);
+    StgssaFSP   fa = make_fsp(m, 3, times, on), fp = make_fsp(m, 3, times, off);
+    PetscInt    P;
+    double      err;
+    ck_assert(!StgssaFSPSolve(fa));
+    ck_assert(!StgssaFSPSolve(fp));
+    ck_assert(!StgssaFSPGetFit(fa, &P, NULL));
+    ck_assert_int_eq(P, 5);
+    err = compare_marginals(fa, fp, 3, 3, P);
+    say("law %s: affine form vs per-time evaluation, max difference of p and dp %.2e\n", laws[l], err);
+    if (l == 0) ck_assert_msg(err < 1e-10, "affine form vs per-time evaluation: %g", err);
+    else ck_assert_msg(err == 0, "a law not affine in its input took the affine path: difference %g", err);
+    { /* and a second parameter point (the stored matrices are rebuilt) */
+      ck_assert(!StgssaModelSetParameters(m, "a1=5,r1=0.2,k_off=0.7", "test"));
+      ck_assert(!StgssaFSPSolve(fa));
+      ck_assert(!StgssaFSPSolve(fp));
+      err = compare_marginals(fa, fp, 3, 3, P);
+      if (l == 0) ck_assert_msg(err < 1e-10, "affine form vs per-time evaluation at new parameters: %g", err);
+      else ck_assert(err == 0);
+    }
+    ck_assert(!StgssaFSPDestroy(&fa));
+    ck_assert(!StgssaFSPDestroy(&fp));
+    ck_assert(!StgssaModelDestroy(&m));
+  }
+}
+END_TEST
+
 /* View and HDF5 output: /fsp/times, distribution/M, sensitivity/M, lost_mass, fit_names. */
 static PetscErrorCode write_fsp(hid_t file, void *ctx)
 {
@@ -899,6 +1069,9 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_law_input_table);
   tcase_add_test(tc, test_initial_steady);
   tcase_add_test(tc, test_law_negative);
+  tcase_add_test(tc, test_auto_bounds);
+  tcase_add_test(tc, test_soft_failure);
+  tcase_add_test(tc, test_affine_inputs);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */

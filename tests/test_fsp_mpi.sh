@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The FSP unit tests on 1, 2 and 3 ranks: the same exact answers whatever the row distribution
 # of the CME generator (serial LU on one rank, a parallel direct solver on more), and every rank
-# holding the same results.
+# holding the same results. On several ranks twice: small projections solved whole on every rank
+# (the default, -stgssa_fsp_redundant 20000) and, on 2, distributed over the ranks (-stgssa_fsp_redundant 0).
 # usage: test_fsp_mpi.sh TEST_FSP
 set -u
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
@@ -13,18 +14,22 @@ exe=$1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fail=0
 pass=0
-for n in 1 2 3; do
+for run in 1 2 3 2d; do
   log=$(mktemp)
+  n=${run%d}
+  opt=""
+  what="$n rank(s)"
+  if [ "$run" != "$n" ]; then opt="-stgssa_fsp_redundant 0"; what="$n ranks, distributed"; fi
   if [ $n -eq 1 ]; then
     timeout 900 mpirun -n 1 "$exe" > "$log" 2>&1
   else
-    timeout 900 mpirun -n $n --oversubscribe "$exe" > "$log" 2>&1
+    timeout 900 mpirun -n $n --oversubscribe "$exe" $opt > "$log" 2>&1
   fi
   rc=$?
   if [ $rc -eq 0 ]; then
-    echo "ok   fsp on $n rank(s)"; pass=$((pass + 1))
+    echo "ok   fsp on $what"; pass=$((pass + 1))
   else
-    echo "FAIL fsp on $n rank(s) (exit $rc):"; sed 's/^/    /' "$log" | head -40; fail=$((fail + 1))
+    echo "FAIL fsp on $what (exit $rc):"; sed 's/^/    /' "$log" | head -40; fail=$((fail + 1))
   fi
   rm -f "$log"
 done

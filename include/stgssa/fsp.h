@@ -5,7 +5,13 @@
   log-rates theta_p = log k_p.
 
   The projection holds the states reachable from x0 (breadth-first over the reactions) with
-  every species s at most its bound (-stgssa_fsp_max S=N). On it
+  every species s at most its bound: given (-stgssa_fsp_max S=N, fixed), else automatic
+  (-stgssa_fsp_grow, default): x0_s + 32 (2 x0_s if larger) at first, doubled (b -> 2b + 1) by
+  StgssaFSPSolve for the species through whose bound probability leaks when the lost mass
+  exceeds -stgssa_fsp_tol, and solved again, as long as the projection stays within
+  -stgssa_fsp_max_states (a species never reaching its automatic bound is bounded by
+  reachability: View says "reachable from x0"). Automatic bounds are kept across solves and
+  set-ups (a new model clears them). On it
       dp/dt = A p,   A[i][j] = sum of a_r(x_j) over reactions r taking x_j to x_i,
                      A[j][j] = -sum_r a_r(x_j)   (including jumps out of the projection),
   so probability leaving the projection is lost and measured. dA_p = dA/dtheta_p holds the
@@ -17,9 +23,13 @@
   negative, NaN or infinite propensity met while assembling is an error naming the reaction,
   the time and the state (StgssaPropensityCheck).
 
-  Time-dependent propensities (laws reading t or input signals): A(t) and dA_p(t) are
-  re-assembled, for the rows holding time-dependent transitions, whenever the integrator asks
-  for another time; the integration stops exactly at every breakpoint of a piecewise-constant
+  Time-dependent propensities (laws reading t or input signals): when every law is affine in the
+  inputs and does not read t (checked numerically at two more points per transition, 1e-10),
+      A(t) = A_0 + sum_i u_i(t) A_i,  dA_q(t) = D_0q + sum_i (u_i(t) D_iq + w_iq(t) A_i),
+  w_iq = k_q du_i/dk_q, with A_i, D_iq stored once per parameter set (-stgssa_fsp_affine); the
+  integrator's time then only combines stored values (one rank holding the whole projection).
+  Otherwise A(t) and dA_p(t) are re-assembled, for the rows holding time-dependent transitions,
+  from the laws whenever the integrator asks for another time; the integration stops exactly at every breakpoint of a piecewise-constant
   table input (each piece is integrated with its own level; the step restarts after the jump).
   Steady state with time-dependent inputs: the generator with the inputs at t = 0.
 
@@ -38,6 +48,9 @@
   on the diagonal). Lost mass (an estimate) = the stationary probability of the boundary
   states, those from which some reaction leaves the projection: for tails that decay at least
   geometrically with ratio r <= 1/2 it bounds the mass beyond the bounds within a factor r/(1-r).
+
+  Projections of at most -stgssa_fsp_redundant states (default 20000) are solved whole on every
+  rank (PETSC_COMM_SELF objects, the same numbers on any rank count); larger ones are distributed.
 
   Results (marginals of every species over counts 0..bound and of every group of the model with
   integer weights, their derivatives, moments, lost mass) are held by every rank after
@@ -70,12 +83,39 @@ PETSC_EXTERN PetscErrorCode    StgssaFSPSetInitial(StgssaFSP, StgssaFSPInitial);
 /* Largest acceptable lost probability mass (-stgssa_fsp_tol). */
 PETSC_EXTERN PetscErrorCode StgssaFSPSetTolerance(StgssaFSP, PetscReal);
 PETSC_EXTERN PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP);
-/* Collective: enumerate the projection, build the generator and its derivatives. */
+/* Collective: enumerate the projection, build the generator and its derivatives. An error
+   (PETSC_ERR_ARG_OUTOFRANGE) when the projection with the current bounds exceeds
+   -stgssa_fsp_max_states. StgssaFSPGetNumStates reports its size (with the first automatic
+   bounds, before any growth; StgssaFSPEstimateSize gives the size that holds the mass). */
 PETSC_EXTERN PetscErrorCode StgssaFSPSetUp(StgssaFSP);
 /* Collective: solve at the model's current parameter values (re-assembles A, so parameters may
-   change between solves). Raises an error if the lost mass exceeds the tolerance (the results
-   are kept, so they can still be viewed). */
+   change between solves), growing the automatic bounds while the lost mass exceeds the
+   tolerance. Raises an error if the lost mass still exceeds it (the results are kept, so they
+   can still be viewed), or see StgssaFSPSetSoftFailure. */
 PETSC_EXTERN PetscErrorCode StgssaFSPSolve(StgssaFSP);
+/* Failed solves. By default StgssaFSPSolve raises an error (PETSC_ERR_NOT_CONVERGED for a leak or a
+   failed integrator or linear solve, PETSC_ERR_ARG_OUTOFRANGE for a projection over
+   -stgssa_fsp_max_states). With StgssaFSPSetSoftFailure(f, PETSC_TRUE) it returns 0 instead and
+   StgssaFSPGetFailed tells what happened (STGSSA_FSP_OK: the results are valid): an optimizer
+   rejects the trial point (loss +inf) and goes on; the object stays usable for other parameter
+   values (the projection is the last one that fitted). Errors that do not depend on the point
+   (bad options, a propensity that is negative or NaN: a model error) are always raised. Collective;
+   every rank gets the same verdict. msg: one line saying why (empty when OK). */
+typedef enum {
+  STGSSA_FSP_OK = 0,
+  STGSSA_FSP_FAILED_LEAK,   /* lost mass over -stgssa_fsp_tol through a bound given with -stgssa_fsp_max */
+  STGSSA_FSP_FAILED_SIZE,   /* holding the mass within -stgssa_fsp_tol needs more than -stgssa_fsp_max_states states */
+  STGSSA_FSP_FAILED_SOLVER  /* the integrator or the steady-state linear solve failed */
+} StgssaFSPFailure;
+PETSC_EXTERN PetscErrorCode StgssaFSPSetSoftFailure(StgssaFSP, PetscBool);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetFailed(StgssaFSP, StgssaFSPFailure *, const char **msg);
+/* Collective: whether the exact route fits, before a fit. Solves once at the model's current
+   parameters (growing the automatic bounds as StgssaFSPSolve does, errors reported, not raised)
+   and returns the number of states of the projection that holds the mass within -stgssa_fsp_tol
+   (-1 if none was built) and fits = PETSC_FALSE when that needs more than -stgssa_fsp_max_states
+   states. The bounds found are kept for later solves. Costs one solve (plus smaller ones while
+   bounds grow). */
+PETSC_EXTERN PetscErrorCode StgssaFSPEstimateSize(StgssaFSP, PetscInt *nstates, PetscBool *fits);
 
 PETSC_EXTERN PetscErrorCode StgssaFSPGetNumStates(StgssaFSP, PetscInt *);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetTimes(StgssaFSP, PetscInt *nsample, const PetscReal **times);

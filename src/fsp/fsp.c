@@ -2,6 +2,9 @@
 /*
   StgssaFSP: finite-state-projection chemical master equation with sensitivities
   (DESIGN.md section 2, "exact, for small models"). See include/stgssa/fsp.h for the equations.
+  This file: the object (create, options, set-up, solve, destroy) and its simple getters.
+  The other files of src/fsp: projection.c (states, bounds), generator.c (A, dA/dtheta),
+  steady.c (stationary solve), transient.c (TS integration), output.c (records, View, HDF5).
 
   Every rank enumerates the same projection (breadth-first from x0, reactions in model order),
   so states are numbered identically everywhere; the matrices are distributed by PETSc's default
@@ -9,93 +12,7 @@
   (VecScatterCreateToAll) and reduced there in the same order, so every rank holds bitwise the
   same marginals.
 */
-#include <stgssa/fsp.h> /* first: declares struct _p_StgssaFSP before headers that name it */
-#include <stgssa/stgssa.h>
-#include <stgssa/output.h>
-#include <petscts.h>
-#include <math.h>
-
-#define STGSSA_FSP_MAX_SAMPLES 65536
-#define STGSSA_FSP_MAX_ITEMS 4096
-
-struct _p_StgssaFSP {
-  MPI_Comm    comm;
-  StgssaModel model;
-  /* configuration */
-  PetscInt   nbnd;       /* bounds as given */
-  char     **bnd_names;  /* [nbnd] species names */
-  PetscInt  *bnd_values; /* [nbnd] upper bounds, -1: none */
-  PetscInt   P;          /* fitted parameters */
-  char     **fit_names;  /* [P], NULL: every parameter of the model */
-  PetscInt   nsample;    /* sample times (0 until set: steady state) */
-  PetscReal *times;      /* [nsample]; t >= 0 transient (ascending), t < 0 steady state */
-  PetscReal  tol;        /* largest acceptable lost mass */
-  PetscInt   max_states; /* cap on the projection size */
-  PetscBool  full;       /* keep the full distribution */
-  StgssaFSPInitial initial; /* transient from x0 or from the steady state at t = 0 */
-  PetscBool  setup;
-  /* projection (after SetUp; the same on every rank) */
-  PetscInt   S, R;
-  PetscInt  *bound;                          /* [S] upper bound of species s, -1: bounded by reachability */
-  int64_t   *maxcount;                       /* [S] largest count in the projection */
-  PetscInt  *fit_param;                      /* [P] model parameter index of fitted parameter q */
-  PetscInt  *rxn_fit;                        /* [R] fitted parameter q of reaction r (its rate is factor*k_q), -1: none */
-  PetscInt   n;                              /* number of states */
-  int64_t   *x;                              /* [n*S] states in breadth-first order; state 0 is x0 */
-  PetscInt   nleak;                          /* jumps out of the projection: state lk_state[l] by reaction lk_rxn[l] */
-  PetscInt  *lk_state, *lk_rxn, *lk_species; /* [nleak] (first species whose bound is exceeded) */
-  PetscReal *lk_h;                           /* [nleak] combinatorial factor h_r(x) = a_r(x)/k_r */
-  PetscInt   ngroups;                        /* groups of the model: marginal quantities S + g */
-  PetscInt  *nbins, *boff, btot;             /* [S + ngroups] marginal of species s (or group g at S + g): values 0..nbins-1 at boff;
-                                                nbins = 0 for a group with a non-integer or negative weight */
-  PetscReal *kunit;                          /* [R] unit rates: StgssaPropensity with them gives h_r(x) */
-  PetscBool  any_steady, any_transient;
-  /* rate laws and time-dependent propensities (issue 7) */
-  PetscBool    any_law, any_tdep; /* of the network */
-  StgssaLawEnv env;               /* law environment (any_law) */
-  double      *dkw;               /* [nparams] k_m da/dk_m of one law propensity */
-  PetscReal    tmax;              /* largest transient sample time */
-  PetscInt     nzl, *zl_state, *zl_rxn; /* law jumps left out because a_r(x) = 0 (rebuilt when that changes) */
-  PetscInt     ntd, *tdrow;       /* owned rows (local index) holding time-dependent transitions */
-  PetscInt     nbrk;              /* breakpoints of table inputs in (0, tmax], ascending */
-  PetscReal   *brk;
-  PetscReal    top_t;             /* time at which A, dA, J hold the time-dependent entries */
-  PetscBool    seg_clamp;         /* the current transient segment ends at a breakpoint seg_end: */
-  PetscReal    seg_end, seg_before; /*   evaluate at times >= seg_end with the piece before it (seg_before) */
-  /* owned rows [rstart, rend) of A: unique columns, and the transitions (jumps) that fill them */
-  PetscInt   rstart, rend;
-  PetscInt  *row_ptr, *row_col;        /* [nloc+1], columns (global state indices) */
-  PetscInt  *tr_ptr, *tr_pos, *tr_rxn; /* [nloc+1]; entry position in row_col; reaction */
-  PetscReal *tr_h;                     /* signed factor: +h_r(x_j) into row i, -h_r(x_i) on the diagonal (law: +-1, times a_r) */
-  PetscInt   maxcols;                  /* longest row */
-  Mat        A, *dA;                   /* generator and dA/dtheta_q */
-  Mat        Mss;                      /* steady state: A with the row of x0 replaced by ones */
-  Mat        J;                        /* transient: augmented [A 0; dA_q A] on y = (p, s_1..s_P) interleaved per state */
-  Mat        Jshift;                   /* transient: shift I - J, the implicit stages' operator */
-  PetscReal  shift;                    /* shift of Jshift (PETSC_MAX_REAL: not formed) */
-  Mat        K;                        /* transient: shift I - A, the diagonal block of Jshift */
-  KSP        kstage;                   /* transient: solver for K (prefix fsp_stage_) */
-  Vec        u, v, w;                  /* transient: work vectors of one block (state layout) */
-  KSP        ksp;                      /* steady-state solver (prefix fsp_) */
-  TS         ts;                       /* transient integrator (prefix fsp_) */
-  PetscInt   ts_steps;                 /* steps of the last transient solve */
-  /* results (every rank, after Solve) */
-  PetscReal *marg;           /* [nsample*btot] */
-  PetscReal *dmarg;          /* [nsample*btot*P] */
-  PetscReal *lost;           /* [nsample] */
-  PetscReal *flux;           /* [nsample*S] probability flux out of the projection through the bound of s */
-  PetscReal *fullp, *fulldp; /* [nsample*n], [nsample*n*P] with -stgssa_fsp_full */
-  PetscBool  done;
-};
-
-/* Value of group g of the model in state x: sum_t w_t x_{s_t} (integer weights, checked). */
-static inline int64_t StgssaFSPGroupValue(const StgssaModelDef *def, PetscInt g, const int64_t *x)
-{
-  const StgssaGroupDef *gr = &def->groups[g];
-  int64_t               v  = 0;
-  for (int t = 0; t < gr->nterms; t++) v += (int64_t)gr->weight[t] * x[gr->species[t]];
-  return v;
-}
+#include "fsp_impl.h"
 
 /* ---------------------------------------------------------------------------------------------- */
 /* configuration */
@@ -110,6 +27,10 @@ PetscErrorCode StgssaFSPCreate(MPI_Comm comm, StgssaFSP *fsp)
   f->comm       = comm;
   f->tol        = 1e-6;
   f->max_states = 1000000;
+  f->grow       = PETSC_TRUE;
+  f->affine_opt = PETSC_TRUE;
+  f->redundant  = 20000;
+  f->pcomm      = comm;
   *fsp          = f;
   PetscFunctionReturn(0);
 }
@@ -121,6 +42,9 @@ PetscErrorCode StgssaFSPSetModel(StgssaFSP f, StgssaModel model)
   PetscFunctionBegin;
   f->model = model;
   PetscCall(StgssaFSPReset(f));
+  PetscCall(PetscFree(f->abound)); /* automatic bounds belong to a model */
+  f->nauto  = 0;
+  f->probed = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -224,11 +148,14 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
   PetscCall(PetscCalloc1(ntimes, &times));
   PetscCall(PetscCalloc2(nmax, &maxs, nfit, &fit));
   PetscOptionsBegin(f->comm, NULL, "Finite state projection (FSP-CME) options", "StgssaFSP");
-  PetscCall(PetscOptionsStringArray("-stgssa_fsp_max", "Upper bounds of species counts S1=N1,S2=N2 (needed for every species whose count can grow without limit)", "StgssaFSPSetBound", maxs, &nmax, &set_max));
+  PetscCall(PetscOptionsStringArray("-stgssa_fsp_max", "Fixed upper bounds of species counts S1=N1,S2=N2 (not grown: a leak through them is an error; default: automatic bounds, see -stgssa_fsp_grow)", "StgssaFSPSetBound", maxs, &nmax, &set_max));
   PetscCall(PetscOptionsReal("-stgssa_fsp_tol", "Largest acceptable probability mass lost from the projection (transient: 1 - sum p; steady state: mass on the boundary states)", "StgssaFSPSetTolerance", tol, &tol, NULL));
   PetscCall(PetscOptionsBool("-stgssa_fsp_steady", "Solve for the steady state instead of the sample times", "StgssaFSPSetTimes", steady, &steady, NULL));
   PetscCall(PetscOptionsBool("-stgssa_fsp_full", "Keep (and write) the full distribution over the projection's states", "StgssaFSPGetFull", f->full, &f->full, NULL));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_max_states", "Largest number of states in the projection", "StgssaFSPSetUp", f->max_states, &f->max_states, NULL, 1));
+  PetscCall(PetscOptionsBool("-stgssa_fsp_grow", "Automatic bounds for species without -stgssa_fsp_max: start at x0 + 32 and double where mass leaks over -stgssa_fsp_tol, up to -stgssa_fsp_max_states (0: such species are bounded by reachability only)", "StgssaFSPSolve", f->grow, &f->grow, NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_redundant", "Projections of at most this many states are solved whole on every rank (no communication: faster than distributing them); larger ones are distributed over the ranks", "StgssaFSPSetUp", f->redundant, &f->redundant, NULL, 0));
+  PetscCall(PetscOptionsBool("-stgssa_fsp_affine", "Rate laws affine in the inputs: assemble A(t) = A0 + sum_i u_i(t) A_i from stored matrices (no rate-law evaluation inside the integrator; 0: evaluate the laws at every integrator time)", "StgssaFSPSolve", f->affine_opt, &f->affine_opt, NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_max_states", "Largest number of states in the projection (automatic bounds stop growing there: the solve fails)", "StgssaFSPSetUp", f->max_states, &f->max_states, NULL, 1));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending (default: -stgssa_tfinal if given, else the steady state)", "StgssaFSPSetTimes", times, &ntimes, &set_times));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time, the FSP's sample time when -stgssa_sample_times is not given", "StgssaFSPSetTimes", tfinal, &tfinal, &set_tf));
   PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate by, e.g. k_on,k_off (default: all)", "StgssaFSPSetFit", fit, &nfit, &set_fit));
@@ -271,330 +198,11 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
   PetscFunctionReturn(0);
 }
 
-/* ---------------------------------------------------------------------------------------------- */
-/* state enumeration */
-
-/* Open-addressing hash map: state vector -> index into the state list. */
-typedef struct {
-  PetscInt  cap;  /* power of two */
-  PetscInt *slot; /* state index or -1 */
-} StgssaStateMap;
-
-static inline uint64_t StgssaMix64(uint64_t z)
-{
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-
-static inline uint64_t StgssaStateHash(const int64_t *x, PetscInt S)
-{
-  uint64_t h = UINT64_C(0x9e3779b97f4a7c15);
-  for (PetscInt s = 0; s < S; s++)
-    h = StgssaMix64(h ^ (uint64_t)x[s]);
-  return h;
-}
-
-/* Index of state y in the list x (n states), or -1. */
-static PetscInt StgssaStateMapFind(const StgssaStateMap *m, const int64_t *x, PetscInt S, const int64_t *y)
-{
-  PetscInt i = (PetscInt)(StgssaStateHash(y, S) & (uint64_t)(m->cap - 1));
-  for (;; i = (i + 1) & (m->cap - 1)) {
-    const PetscInt k = m->slot[i];
-    if (k < 0) return -1;
-    if (!memcmp(&x[k * S], y, (size_t)S * sizeof(int64_t))) return k;
-  }
-}
-
-static void StgssaStateMapInsert(StgssaStateMap *m, const int64_t *x, PetscInt S, PetscInt k)
-{
-  PetscInt i = (PetscInt)(StgssaStateHash(&x[k * S], S) & (uint64_t)(m->cap - 1));
-  while (m->slot[i] >= 0)
-    i = (i + 1) & (m->cap - 1);
-  m->slot[i] = k;
-}
-
-static PetscErrorCode StgssaStateMapResize(StgssaStateMap *m, const int64_t *x, PetscInt S, PetscInt n, PetscInt cap)
-{
-  PetscFunctionBegin;
-  PetscCall(PetscFree(m->slot));
-  m->cap = cap;
-  PetscCall(PetscMalloc1(cap, &m->slot));
-  for (PetscInt i = 0; i < cap; i++)
-    m->slot[i] = -1;
-  for (PetscInt k = 0; k < n; k++)
-    StgssaStateMapInsert(m, x, S, k);
-  PetscFunctionReturn(0);
-}
-
-/* Combinatorial factor h_r(x) = a_r(x)/k_r = prod_s C(x_s, r_rs), from the engine's propensity with unit rates. */
-static inline PetscReal StgssaFSPFactor(const StgssaNetwork *unit, PetscInt r, const int64_t *x)
-{
-  return StgssaPropensity(unit, r, x);
-}
-
-/* Whether reaction r jumps out of x. Mass action: when its reactants are present (h_r(x) > 0,
-   whatever k_r). A rate law also needs a_r(x) != 0 at t = 0 or, when it depends on time, no proof
-   that a_r(x, t) <= 0 over [0, tmax] (StgssaPropensityUpper); NaN and negative values count as
-   jumps, so that the assembly reports them. *excluded: a law reaction whose reactants are present
-   but whose propensity is 0 (recorded, to rebuild the projection if new parameters change that). */
-static PetscBool StgssaFSPJumps(StgssaFSP f, const StgssaNetwork *net, const StgssaNetwork *unit, PetscInt r, const int64_t *x, PetscReal *h, PetscBool *excluded)
-{
-  double a;
-
-  *excluded = PETSC_FALSE;
-  *h        = StgssaFSPFactor(unit, r, x);
-  if (*h <= 0) return PETSC_FALSE;
-  if (net->order1[r] != -3) return PETSC_TRUE;
-  StgssaLawEnvSetState(net, &f->env, x);
-  StgssaLawEnvSetTime(net, &f->env, 0.0, PETSC_FALSE);
-  a = StgssaPropensityLaw(net, r, x, &f->env);
-  if (a != 0.0) return PETSC_TRUE;
-  if (net->tdep[r] && f->any_transient && f->tmax > 0) {
-    const double up = StgssaPropensityUpper(net, r, x, &f->env, 0.0, f->tmax);
-    if (!(up <= 0.0)) return PETSC_TRUE;
-  }
-  *excluded = PETSC_TRUE;
-  return PETSC_FALSE;
-}
-
-/* Breadth-first enumeration from x0: a jump x -> x + nu_r (StgssaFSPJumps) stays in the projection
-   unless it takes a bounded species above its bound; those jumps are recorded as leaks. */
-static PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const StgssaNetwork *unit)
-{
-  const PetscInt S   = f->S;
-  PetscInt       cap = 1024, lcap = 256, zcap = 0;
-  StgssaStateMap map = {0, NULL};
-  int64_t       *y;
-
-  PetscFunctionBegin;
-  PetscCall(PetscMalloc1(cap * S, &f->x));
-  PetscCall(PetscMalloc4(lcap, &f->lk_state, lcap, &f->lk_rxn, lcap, &f->lk_species, lcap, &f->lk_h));
-  PetscCall(PetscMalloc1(S, &y));
-  PetscCall(PetscArraycpy(f->x, net->x0, S));
-  f->n     = 1;
-  f->nleak = 0;
-  f->nzl   = 0;
-  PetscCall(StgssaStateMapResize(&map, f->x, S, 1, 4096));
-  for (PetscInt head = 0; head < f->n; head++) {
-    for (PetscInt r = 0; r < f->R; r++) {
-      PetscInt  over = -1;
-      PetscReal h;
-      PetscBool excluded;
-      if (net->nu_ptr[r] == net->nu_ptr[r + 1]) continue; /* no net change: no effect on the CME */
-      if (!StgssaFSPJumps(f, net, unit, r, &f->x[head * S], &h, &excluded)) {
-        if (excluded) {
-          if (f->nzl == zcap) {
-            PetscInt *a, *b;
-            zcap = zcap ? 2 * zcap : 64;
-            PetscCall(PetscMalloc2(zcap, &a, zcap, &b));
-            if (f->nzl) {
-              PetscCall(PetscArraycpy(a, f->zl_state, f->nzl));
-              PetscCall(PetscArraycpy(b, f->zl_rxn, f->nzl));
-            }
-            PetscCall(PetscFree2(f->zl_state, f->zl_rxn));
-            f->zl_state = a, f->zl_rxn = b;
-          }
-          f->zl_state[f->nzl]  = head;
-          f->zl_rxn[f->nzl++] = r;
-        }
-        continue;
-      }
-      if (net->order1[r] == -3) h = 1.0; /* law: the propensity is evaluated at each assembly */
-      PetscCall(PetscArraycpy(y, &f->x[head * S], S));
-      for (PetscInt u = net->nu_ptr[r]; u < net->nu_ptr[r + 1]; u++) {
-        const PetscInt s = net->nu_species[u];
-        y[s] += net->nu_delta[u];
-        PetscCheck(y[s] >= 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "FSP: reaction %" PetscInt_FMT " makes a count negative", r);
-        if (over < 0 && f->bound[s] >= 0 && y[s] > f->bound[s]) over = s;
-      }
-      if (over >= 0) { /* leaves the projection */
-        if (f->nleak == lcap) {
-          PetscInt  *a, *b, *c;
-          PetscReal *d;
-          PetscCall(PetscMalloc4(2 * lcap, &a, 2 * lcap, &b, 2 * lcap, &c, 2 * lcap, &d));
-          PetscCall(PetscArraycpy(a, f->lk_state, lcap));
-          PetscCall(PetscArraycpy(b, f->lk_rxn, lcap));
-          PetscCall(PetscArraycpy(c, f->lk_species, lcap));
-          PetscCall(PetscArraycpy(d, f->lk_h, lcap));
-          PetscCall(PetscFree4(f->lk_state, f->lk_rxn, f->lk_species, f->lk_h));
-          f->lk_state = a, f->lk_rxn = b, f->lk_species = c, f->lk_h = d;
-          lcap *= 2;
-        }
-        f->lk_state[f->nleak]   = head;
-        f->lk_rxn[f->nleak]     = r;
-        f->lk_species[f->nleak] = over;
-        f->lk_h[f->nleak++]     = h;
-        continue;
-      }
-      if (StgssaStateMapFind(&map, f->x, S, y) >= 0) continue;
-      if (f->n == f->max_states) { /* the same verdict on every rank: the enumeration is deterministic */
-        char                  msg[4096] = "";
-        const StgssaModelDef *def;
-        PetscCall(StgssaModelGetDef(f->model, &def));
-        for (PetscInt s = 0; s < S; s++) {
-          int64_t mx = 0;
-          char    item[128];
-          if (f->bound[s] >= 0) continue;
-          for (PetscInt k = 0; k < f->n; k++)
-            mx = PetscMax(mx, f->x[k * S + s]);
-          PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s (count %" PRId64 ")", msg[0] ? ", " : "", def->species[s].name, mx));
-          PetscCall(PetscStrlcat(msg, item, sizeof(msg)));
-        }
-        PetscCall(PetscFree(y));
-        PetscCall(PetscFree(map.slot));
-        SETERRQ(f->comm, PETSC_ERR_ARG_OUTOFRANGE,
-                "FSP: the projection reached -stgssa_fsp_max_states %" PetscInt_FMT
-                " states. Species without a bound reached: %s. Give -stgssa_fsp_max SPECIES=BOUND for every species whose count can grow without limit (or lower the bounds, or raise -stgssa_fsp_max_states)",
-                f->max_states, msg[0] ? msg : "(none; every species is bounded)");
-      }
-      if (f->n == cap) {
-        int64_t *bigger;
-        PetscCall(PetscMalloc1(2 * cap * S, &bigger));
-        PetscCall(PetscArraycpy(bigger, f->x, cap * S));
-        PetscCall(PetscFree(f->x));
-        f->x = bigger;
-        cap *= 2;
-      }
-      PetscCall(PetscArraycpy(&f->x[f->n * S], y, S));
-      if (2 * (f->n + 1) > map.cap) PetscCall(StgssaStateMapResize(&map, f->x, S, f->n, 2 * map.cap));
-      StgssaStateMapInsert(&map, f->x, S, f->n);
-      f->n++;
-    }
-  }
-  PetscCall(PetscFree(y));
-  PetscCall(PetscFree(map.slot));
-  PetscFunctionReturn(0);
-}
-
-/* For each owned row i: the jumps into x_i (column j = source, +h_r(x_j)) and out of x_i
-   (diagonal, -h_r(x_i), including jumps that leave the projection); unique sorted columns. */
-static PetscErrorCode StgssaFSPBuildRows(StgssaFSP f, const StgssaNetwork *net, const StgssaNetwork *unit)
-{
-  const PetscInt S = f->S, nloc = f->rend - f->rstart;
-  StgssaStateMap map = {0, NULL};
-  PetscInt       ntr = 0, ncol = 0, *cols;
-  int64_t       *y;
-
-  PetscFunctionBegin;
-  {
-    PetscInt cap = 16;
-    while (cap < 2 * f->n)
-      cap *= 2;
-    PetscCall(StgssaStateMapResize(&map, f->x, S, f->n, cap));
-  }
-  PetscCall(PetscMalloc1(S, &y));
-  PetscCall(PetscMalloc1(2 * f->R + 1, &cols));
-  PetscCall(PetscMalloc2(nloc + 1, &f->tr_ptr, nloc + 1, &f->row_ptr));
-  /* two passes: count, then fill */
-  for (int pass = 0; pass < 2; pass++) {
-    ntr = ncol = 0;
-    f->maxcols = 0;
-    for (PetscInt li = 0; li < nloc; li++) {
-      const PetscInt i  = f->rstart + li;
-      const int64_t *xi = &f->x[i * S];
-      PetscInt       nc = 0, t0 = ntr;
-      f->tr_ptr[li]  = ntr;
-      f->row_ptr[li] = ncol;
-      for (PetscInt r = 0; r < f->R; r++) {
-        PetscBool ok = PETSC_TRUE, excluded;
-        PetscInt  j;
-        PetscReal h;
-        if (net->nu_ptr[r] == net->nu_ptr[r + 1]) continue;
-        /* out of x_i: diagonal */
-        if (StgssaFSPJumps(f, net, unit, r, xi, &h, &excluded)) {
-          if (pass) {
-            f->tr_rxn[ntr] = r;
-            f->tr_h[ntr]   = net->order1[r] == -3 ? -1.0 : -h;
-            f->tr_pos[ntr] = i; /* column for now; position below */
-          }
-          ntr++;
-          cols[nc++] = i;
-        }
-        /* into x_i from x_i - nu_r */
-        PetscCall(PetscArraycpy(y, xi, S));
-        for (PetscInt u = net->nu_ptr[r]; u < net->nu_ptr[r + 1]; u++) {
-          y[net->nu_species[u]] -= net->nu_delta[u];
-          if (y[net->nu_species[u]] < 0) ok = PETSC_FALSE;
-        }
-        if (!ok || (j = StgssaStateMapFind(&map, f->x, S, y)) < 0) continue;
-        if (!StgssaFSPJumps(f, net, unit, r, y, &h, &excluded)) continue;
-        if (pass) {
-          f->tr_rxn[ntr] = r;
-          f->tr_h[ntr]   = net->order1[r] == -3 ? 1.0 : h;
-          f->tr_pos[ntr] = j;
-        }
-        ntr++;
-        cols[nc++] = j;
-      }
-      /* every row holds its diagonal (kept even if zero: absorbing states) */
-      cols[nc++] = i;
-      PetscCall(PetscSortRemoveDupsInt(&nc, cols));
-      if (pass) {
-        PetscCall(PetscArraycpy(&f->row_col[ncol], cols, nc));
-        for (PetscInt t = t0; t < ntr; t++) {
-          PetscInt loc;
-          PetscCall(PetscFindInt(f->tr_pos[t], nc, cols, &loc));
-          f->tr_pos[t] = ncol + loc;
-        }
-      }
-      ncol += nc;
-      f->maxcols = PetscMax(f->maxcols, nc);
-    }
-    f->tr_ptr[nloc]  = ntr;
-    f->row_ptr[nloc] = ncol;
-    if (!pass) {
-      PetscCall(PetscMalloc3(ntr, &f->tr_pos, ntr, &f->tr_rxn, ntr, &f->tr_h));
-      PetscCall(PetscMalloc1(ncol, &f->row_col));
-    }
-  }
-  PetscCall(PetscFree(cols));
-  PetscCall(PetscFree(y));
-  PetscCall(PetscFree(map.slot));
-  PetscFunctionReturn(0);
-}
-
-/* A preallocated AIJ matrix with the pattern of A, blown up by (1+P) when aug (the transient
-   operator J), or with a dense row 0 when dense0 (the steady-state operator). */
-static PetscErrorCode StgssaFSPCreateMat(StgssaFSP f, PetscBool aug, PetscBool dense0, Mat *mat)
-{
-  const PetscInt nloc = f->rend - f->rstart, B = aug ? 1 + f->P : 1;
-  PetscInt      *dnnz, *onnz;
-
-  PetscFunctionBegin;
-  PetscCall(PetscCalloc2(nloc * B, &dnnz, nloc * B, &onnz));
-  for (PetscInt li = 0; li < nloc; li++) {
-    PetscInt d = 0, o = 0;
-    for (PetscInt c = f->row_ptr[li]; c < f->row_ptr[li + 1]; c++) {
-      if (f->row_col[c] >= f->rstart && f->row_col[c] < f->rend)
-        d++;
-      else
-        o++;
-    }
-    for (PetscInt b = 0; b < B; b++) { /* block row b >= 1: columns (j,0) and (j,b) */
-      dnnz[li * B + b] = b ? 2 * d : d;
-      onnz[li * B + b] = b ? 2 * o : o;
-    }
-  }
-  if (dense0 && f->rstart == 0 && nloc > 0) {
-    dnnz[0] = nloc;
-    onnz[0] = f->n - nloc;
-  }
-  PetscCall(MatCreate(f->comm, mat));
-  PetscCall(MatSetSizes(*mat, nloc * B, nloc * B, f->n * B, f->n * B));
-  PetscCall(MatSetBlockSize(*mat, B)); /* vectors interleave (p_i, s_1i..s_Pi): VecStride* picks a block */
-  PetscCall(MatSetType(*mat, MATAIJ));
-  PetscCall(MatSeqAIJSetPreallocation(*mat, 0, dnnz));
-  PetscCall(MatMPIAIJSetPreallocation(*mat, 0, dnnz, 0, onnz));
-  PetscCall(MatSetOption(*mat, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  PetscCall(PetscFree2(dnnz, onnz));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree2(f->bound, f->maxcount));
+  PetscCall(PetscFree3(f->bound, f->maxcount, f->bkind));
+  PetscCall(PetscFree(f->flux_init));
   PetscCall(PetscFree(f->fit_param));
   PetscCall(PetscFree(f->rxn_fit));
   PetscCall(PetscFree(f->x));
@@ -625,6 +233,10 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->tdrow));
   PetscCall(PetscFree(f->brk));
   PetscCall(PetscFree(f->dkw));
+  PetscCall(PetscFree2(f->lc, f->ldk));
+  PetscCall(PetscFree2(f->av, f->dav));
+  f->fast = PETSC_FALSE;
+  f->affine = PETSC_FALSE;
   if (f->any_law) PetscCall(StgssaLawEnvDestroy(&f->env));
   f->any_law = f->any_tdep = PETSC_FALSE;
   f->nzl = f->ntd = f->nbrk = 0;
@@ -654,7 +266,9 @@ static PetscErrorCode StgssaFSPKnownSpecies(const StgssaModelDef *def, char buf[
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
+/* The set-up; f->too_big (and f->big_msg) when the enumeration reached max_states (then the
+   object is left not set up). */
+static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
 {
   const StgssaModelDef *def;
   const StgssaNetwork  *net;
@@ -700,10 +314,20 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     PetscCall(PetscSortRemoveDupsReal(&f->nbrk, f->brk));
   }
 
-  /* bounds */
-  PetscCall(PetscMalloc2(f->S, &f->bound, f->S, &f->maxcount));
-  for (PetscInt s = 0; s < f->S; s++)
-    f->bound[s] = -1;
+  /* bounds: given (-stgssa_fsp_max), else automatic (grown on leaks by StgssaFSPSolve), else none */
+  PetscCall(PetscMalloc3(f->S, &f->bound, f->S, &f->maxcount, f->S, &f->bkind));
+  PetscCall(PetscCalloc1(f->S, &f->flux_init));
+  if (f->nauto != f->S) { /* first automatic bound: x0 + 32, twice x0 when that is more */
+    PetscCall(PetscFree(f->abound));
+    PetscCall(PetscMalloc1(f->S, &f->abound));
+    f->nauto = f->S;
+    for (PetscInt s = 0; s < f->S; s++)
+      f->abound[s] = (PetscInt)PetscMin((int64_t)PETSC_MAX_INT / 4, PetscMax(net->x0[s] + 32, 2 * net->x0[s]));
+  }
+  for (PetscInt s = 0; s < f->S; s++) {
+    f->bound[s] = f->grow ? f->abound[s] : -1;
+    f->bkind[s] = f->grow ? STGSSA_FSP_BOUND_AUTO : STGSSA_FSP_BOUND_NONE;
+  }
   for (PetscInt i = 0; i < f->nbnd; i++) {
     const int s = StgssaModelDefFindSpecies(def, f->bnd_names[i]);
     if (s < 0) {
@@ -714,6 +338,7 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     if (f->bnd_values[i] < 0) continue;
     PetscCheck(f->bnd_values[i] >= net->x0[s], f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fsp_max: bound %" PetscInt_FMT " of species '%s' is below its initial count %" PRId64, f->bnd_values[i], f->bnd_names[i], net->x0[s]);
     f->bound[s] = f->bnd_values[i];
+    f->bkind[s] = STGSSA_FSP_BOUND_GIVEN;
   }
 
   /* fitted parameters: theta_q = log k_q; reaction r depends on q if its rate is factor * k_q */
@@ -738,6 +363,10 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   for (PetscInt s = 0; s < f->S; s++)
     PetscCheck(net->x0[s] >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: negative initial count of species '%s'", def->species[s].name);
   PetscCall(StgssaFSPEnumerate(f, net, &unit));
+  if (f->too_big) {
+    PetscCall(StgssaFSPFreeSetUp(f));
+    PetscFunctionReturn(0);
+  }
   f->ngroups = def->ngroups;
   PetscCall(PetscMalloc2(f->S + f->ngroups, &f->nbins, f->S + f->ngroups, &f->boff));
   f->btot = 0;
@@ -745,7 +374,7 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
     f->maxcount[s] = 0;
     for (PetscInt i = 0; i < f->n; i++)
       f->maxcount[s] = PetscMax(f->maxcount[s], f->x[i * f->S + s]);
-    f->nbins[s] = (f->bound[s] >= 0 ? f->bound[s] : (PetscInt)f->maxcount[s]) + 1;
+    f->nbins[s] = (f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? f->bound[s] : (PetscInt)f->maxcount[s]) + 1; /* automatic: the counts reached */
     f->boff[s]  = f->btot;
     f->btot += f->nbins[s];
   }
@@ -761,8 +390,9 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   }
 
   /* row layout: PETSc's default split; rows owned here are [rstart, rend) */
-  PetscCall(PetscSplitOwnership(f->comm, &nloc, &f->n));
-  PetscCallMPI(MPI_Scan(&nloc, &f->rend, 1, MPIU_INT, MPI_SUM, f->comm));
+  f->pcomm = f->n <= f->redundant ? PETSC_COMM_SELF : f->comm; /* small: the whole projection on every rank */
+  PetscCall(PetscSplitOwnership(f->pcomm, &nloc, &f->n));
+  PetscCallMPI(MPI_Scan(&nloc, &f->rend, 1, MPIU_INT, MPI_SUM, f->pcomm));
   f->rstart = f->rend - nloc;
   PetscCall(StgssaFSPBuildRows(f, net, &unit));
   f->ntd = 0; /* owned rows with time-dependent transitions: re-assembled as t changes */
@@ -789,582 +419,14 @@ PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
   PetscFunctionReturn(0);
 }
 
-/* ---------------------------------------------------------------------------------------------- */
-/* assembly at the current rates: A = sum_r k_r G_r (G_r the jumps of reaction r with factors h_r),
-   dA_q = dA/dlog k_q = sum_{r: rate of r is factor*k_q} k_r G_r (a_r is linear in k_q). A reaction
-   with a rate law contributes +-a_r(x_src, t) and +-k_q da_r/dk_q (StgssaPropensityGrad) instead.
-
-   Values of owned row li: a[c] for its columns, da[q*nc + c]. The law environment's time must be
-   set. A law propensity that is not a finite number >= 0 is left out and the smallest key
-   source * R + r of such a jump is kept in *bad (reported collectively by the caller). */
-static PetscErrorCode StgssaFSPRowValues(StgssaFSP f, const StgssaNetwork *net, PetscInt li, PetscReal *a, PetscReal *da, int64_t *bad)
-{
-  const PetscInt c0 = f->row_ptr[li], nc = f->row_ptr[li + 1] - c0, P = f->P, S = f->S;
-
-  PetscFunctionBegin;
-  PetscCall(PetscArrayzero(a, nc));
-  PetscCall(PetscArrayzero(da, nc * (P + 1)));
-  for (PetscInt t = f->tr_ptr[li]; t < f->tr_ptr[li + 1]; t++) {
-    const PetscInt r = f->tr_rxn[t], c = f->tr_pos[t] - c0;
-    if (net->order1[r] != -3) { /* mass action: the fast path */
-      const PetscReal v = net->k[r] * f->tr_h[t];
-      a[c] += v;
-      if (f->rxn_fit[r] >= 0) da[f->rxn_fit[r] * nc + c] += v;
-    } else {
-      const PetscInt src = f->row_col[f->tr_pos[t]]; /* the jump's source state (the diagonal: x_i) */
-      const int64_t *xs  = &f->x[src * S];
-      double         v;
-      for (PetscInt m = 0; m < net->nparams; m++) f->dkw[m] = 0.0;
-      StgssaLawEnvSetState(net, &f->env, xs);
-      v = StgssaPropensityGrad(net, r, xs, &f->env, f->dkw, NULL, NULL);
-      if (!(v >= 0.0 && v <= PETSC_MAX_REAL)) {
-        *bad = PetscMin(*bad, (int64_t)src * f->R + r);
-        continue;
-      }
-      a[c] += f->tr_h[t] * v;
-      for (PetscInt q = 0; q < P; q++) da[q * nc + c] += f->tr_h[t] * f->dkw[f->fit_param[q]];
-    }
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Collective: the StgssaPropensityCheck error of the jump with the smallest key on any rank. */
-static PetscErrorCode StgssaFSPCheckBad(StgssaFSP f, const StgssaNetwork *net, int64_t bad, PetscReal t)
-{
-  int64_t gbad;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPI_INT64_T, MPI_MIN, f->comm));
-  if (gbad == INT64_MAX) PetscFunctionReturn(0);
-  {
-    const PetscInt src = (PetscInt)(gbad / f->R), r = (PetscInt)(gbad % f->R);
-    const int64_t *xs  = &f->x[src * f->S];
-    StgssaLawEnvSetState(net, &f->env, xs);
-    PetscCall(StgssaPropensityCheck(net, r, xs, t, StgssaPropensityLaw(net, r, xs, &f->env)));
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_PLIB, "FSP: reaction %" PetscInt_FMT " has an invalid propensity at t = %g", r + 1, (double)t);
-  }
-}
-
-/* Row i of A (and dA_q) into the operators: A, dA_q, the steady-state matrix (mss) and J. */
-static PetscErrorCode StgssaFSPSetRow(StgssaFSP f, PetscInt li, const PetscReal *a, const PetscReal *da, PetscBool mss, const PetscReal *ones, const PetscInt *ones_cols, PetscInt *acols, PetscReal *vals)
-{
-  const PetscInt  i = f->rstart + li, c0 = f->row_ptr[li], nc = f->row_ptr[li + 1] - c0, P = f->P, B = 1 + P;
-  const PetscInt *cols = &f->row_col[c0];
-
-  PetscFunctionBegin;
-  PetscCall(MatSetValues(f->A, 1, &i, nc, cols, a, INSERT_VALUES));
-  for (PetscInt q = 0; q < P; q++)
-    PetscCall(MatSetValues(f->dA[q], 1, &i, nc, cols, &da[q * nc], INSERT_VALUES));
-  if (mss && f->Mss) {
-    if (i == 0)
-      PetscCall(MatSetValues(f->Mss, 1, &i, f->n, ones_cols, ones, INSERT_VALUES)); /* sum p = 1 */
-    else
-      PetscCall(MatSetValues(f->Mss, 1, &i, nc, cols, a, INSERT_VALUES));
-  }
-  if (f->J) { /* row (i,0): A p;  row (i,b): dA_{b-1} p + A s_{b-1} */
-    for (PetscInt b = 0; b < B; b++) {
-      const PetscInt row = i * B + b;
-      PetscInt       m   = 0;
-      for (PetscInt c = 0; c < nc; c++) {
-        if (b) {
-          acols[m]  = cols[c] * B;
-          vals[m++] = da[(b - 1) * nc + c];
-        }
-        acols[m]  = cols[c] * B + b;
-        vals[m++] = a[c];
-      }
-      PetscCall(MatSetValues(f->J, 1, &row, m, acols, vals, INSERT_VALUES));
-    }
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Assemble the operators at time t: every owned row (all, with the steady-state matrix), or only
-   the rows holding time-dependent transitions (A, dA, J; the steady state stays at t = 0). */
-static PetscErrorCode StgssaFSPAssemble(StgssaFSP f, PetscReal t, PetscBool all)
-{
-  const StgssaNetwork *net;
-  const PetscInt       nloc = f->rend - f->rstart, P = f->P, nrow = all ? nloc : f->ntd;
-  PetscReal           *a, *da, *vals;
-  PetscReal           *ones      = NULL; /* row 0 of the steady-state matrix: sum p = 1 */
-  PetscInt            *ones_cols = NULL, *acols;
-  int64_t              bad       = INT64_MAX;
-
-  PetscFunctionBegin;
-  PetscCall(StgssaModelGetNetwork(f->model, &net));
-  PetscCall(PetscMalloc2(f->maxcols, &a, f->maxcols * (P + 1), &da));
-  PetscCall(PetscMalloc2(2 * f->maxcols, &acols, 2 * f->maxcols, &vals));
-  if (all && f->Mss && f->rstart == 0 && nloc > 0) {
-    PetscCall(PetscMalloc2(f->n, &ones, f->n, &ones_cols));
-    for (PetscInt j = 0; j < f->n; j++) {
-      ones[j]      = 1.0;
-      ones_cols[j] = j;
-    }
-  }
-  if (f->any_law) StgssaLawEnvSetTime(net, &f->env, t, PETSC_TRUE);
-  for (PetscInt k = 0; k < nrow; k++) {
-    const PetscInt li = all ? k : f->tdrow[k];
-    PetscCall(StgssaFSPRowValues(f, net, li, a, da, &bad));
-    PetscCall(StgssaFSPSetRow(f, li, a, da, all, ones, ones_cols, acols, vals));
-  }
-  PetscCall(PetscFree2(ones, ones_cols));
-  PetscCall(PetscFree2(acols, vals));
-  PetscCall(PetscFree2(a, da));
-  if (f->any_law) PetscCall(StgssaFSPCheckBad(f, net, bad, t));
-  PetscCall(MatAssemblyBegin(f->A, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(f->A, MAT_FINAL_ASSEMBLY));
-  for (PetscInt q = 0; q < P; q++) {
-    PetscCall(MatAssemblyBegin(f->dA[q], MAT_FINAL_ASSEMBLY));
-    PetscCall(MatAssemblyEnd(f->dA[q], MAT_FINAL_ASSEMBLY));
-  }
-  if (all && f->Mss) {
-    PetscCall(MatAssemblyBegin(f->Mss, MAT_FINAL_ASSEMBLY));
-    PetscCall(MatAssemblyEnd(f->Mss, MAT_FINAL_ASSEMBLY));
-  }
-  if (f->J) {
-    PetscCall(MatAssemblyBegin(f->J, MAT_FINAL_ASSEMBLY));
-    PetscCall(MatAssemblyEnd(f->J, MAT_FINAL_ASSEMBLY));
-    if (!f->Jshift) PetscCall(MatDuplicate(f->J, MAT_DO_NOT_COPY_VALUES, &f->Jshift));
-  }
-  f->top_t = t;
-  PetscFunctionReturn(0);
-}
-
-/* Time-dependent propensities: make A, dA, J hold their values at t (the integrator's time). In a
-   segment ending at a table breakpoint, times at or past it use the piece before it (the left
-   limit), so that no stage of the segment sees the next level. Forces the stage operator to be
-   formed again. */
-static PetscErrorCode StgssaFSPOperatorsAt(StgssaFSP f, PetscReal t)
+PetscErrorCode StgssaFSPSetUp(StgssaFSP f)
 {
   PetscFunctionBegin;
-  if (!f->any_tdep) PetscFunctionReturn(0);
-  if (f->seg_clamp && t >= f->seg_before) t = f->seg_before;
-  if (t == f->top_t) PetscFunctionReturn(0);
-  PetscCall(StgssaFSPAssemble(f, t, PETSC_FALSE));
-  f->shift = PETSC_MAX_REAL;
-  PetscFunctionReturn(0);
-}
-
-/* Default linear solvers (each overridable with -fsp_ksp_* / -fsp_pc_*, -fsp_stage_ksp_* / ...):
-   - steady state: direct LU with pivoting, MUMPS (else SuperLU_DIST, else PETSc's own LU).
-     [A; 1^T] has a dense row and a zero diagonal at every absorbing state, so LU without
-     pivoting (PETSc's own) can meet a zero pivot, and iterative solvers are not robust on it;
-   - transient stages, K = shift I - A: column diagonally dominant (shift + exit rates > sum of
-     the column), so LU without pivoting is stable: PETSc's own LU on one rank; on several,
-     GMRES with block Jacobi (ILU(0) per rank) to relative tolerance 1e-13, which converges in
-     a few iterations while a parallel direct solve costs ~1 ms of latency per stage. */
-static PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP f, KSP ksp, PetscBool transient)
-{
-  PC          pc;
-  PetscMPIInt size;
-  PetscBool   direct = PETSC_TRUE;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_size(f->comm, &size));
-  PetscCall(KSPGetPC(ksp, &pc));
-  if (transient) direct = (PetscBool)(size == 1);
-#if !defined(PETSC_HAVE_MUMPS) && !defined(PETSC_HAVE_SUPERLU_DIST)
-  else
-    direct = (PetscBool)(size == 1);
-#endif
-  if (direct) {
-    PetscCall(KSPSetType(ksp, KSPPREONLY));
-    PetscCall(PCSetType(pc, PCLU));
-    if (!transient) {
-#if defined(PETSC_HAVE_MUMPS)
-      PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
-#elif defined(PETSC_HAVE_SUPERLU_DIST)
-      PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERSUPERLU_DIST));
-#endif
-    }
-  } else {
-    PetscCall(KSPSetType(ksp, KSPGMRES));
-    PetscCall(PCSetType(pc, PCBJACOBI));
-    PetscCall(KSPSetTolerances(ksp, 1e-13, 1e-50, PETSC_DEFAULT, 10000));
-  }
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode StgssaFSPCheckReason(StgssaFSP f, KSPConvergedReason reason, const char what[])
-{
-  PetscFunctionBegin;
-  PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED,
-             "FSP %s: the linear solve failed (%s). The steady state on the projection may not be unique (more than one closed class of states reachable from x0), or try other -fsp_ksp_type / -fsp_pc_type", what, KSPConvergedReasons[reason]);
-  PetscFunctionReturn(0);
-}
-
-/* Record sample k from the gathered augmented vector y (p_i at y[i*(1+P)], s_q,i at y[i*(1+P)+1+q]):
-   marginals and their derivatives, lost mass, the outflow through each bound. */
-static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar *y, PetscBool steady)
-{
-  const StgssaNetwork  *net;
-  const StgssaModelDef *def;
-  const PetscInt       S = f->S, P = f->P, B = 1 + P;
-  PetscReal           *marg = &f->marg[k * f->btot], *dmarg = &f->dmarg[k * f->btot * P], mass = 0, edge = 0;
-  PetscInt             last = -1;
-
-  PetscFunctionBegin;
-  PetscCall(StgssaModelGetNetwork(f->model, &net));
-  PetscCall(StgssaModelGetDef(f->model, &def));
-  if (f->any_law) StgssaLawEnvSetTime(net, &f->env, steady ? 0.0 : f->times[k], PETSC_FALSE); /* leaks of laws: a_r at the sample time */
-  PetscCall(PetscArrayzero(marg, f->btot));
-  PetscCall(PetscArrayzero(dmarg, f->btot * P));
-  for (PetscInt i = 0; i < f->n; i++) {
-    const PetscReal *yi = &y[i * B];
-    mass += yi[0];
-    for (PetscInt s = 0; s < S; s++) {
-      const PetscInt b = f->boff[s] + (PetscInt)f->x[i * S + s];
-      marg[b] += yi[0];
-      for (PetscInt q = 0; q < P; q++)
-        dmarg[b * P + q] += yi[1 + q];
-    }
-    for (PetscInt g = 0; g < f->ngroups; g++) { /* groups: the marginal of the weighted sum */
-      PetscInt b;
-      if (!f->nbins[S + g]) continue;
-      b = f->boff[S + g] + (PetscInt)StgssaFSPGroupValue(def, g, &f->x[i * S]);
-      marg[b] += yi[0];
-      for (PetscInt q = 0; q < P; q++)
-        dmarg[b * P + q] += yi[1 + q];
-    }
-  }
-  /* outflow per bound: sum over leaking jumps of p_j a_r(x_j); boundary mass: p of their states */
-  for (PetscInt s = 0; s < S; s++)
-    f->flux[k * S + s] = 0;
-  for (PetscInt l = 0; l < f->nleak; l++) {
-    const PetscInt  r = f->lk_rxn[l];
-    const PetscReal pj = y[f->lk_state[l] * B];
-    PetscReal       a;
-    if (net->order1[r] != -3) a = net->k[r] * f->lk_h[l];
-    else {
-      StgssaLawEnvSetState(net, &f->env, &f->x[f->lk_state[l] * S]);
-      a = StgssaPropensityLaw(net, r, &f->x[f->lk_state[l] * S], &f->env);
-    }
-    if (!(a > 0)) continue;
-    f->flux[k * S + f->lk_species[l]] += pj * a;
-    if (f->lk_state[l] != last) edge += pj; /* leaks are grouped by state (enumeration order) */
-    last = f->lk_state[l];
-  }
-  /* transient: exactly the mass gone; steady state: the mass on the boundary states (estimate) */
-  f->lost[k] = steady ? edge : 1.0 - mass;
-  if (f->full) {
-    for (PetscInt i = 0; i < f->n; i++) {
-      f->fullp[k * f->n + i] = y[i * B];
-      for (PetscInt q = 0; q < P; q++)
-        f->fulldp[(k * f->n + i) * P + q] = y[i * B + 1 + q];
-    }
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Gather the augmented vector y to every rank and record it for every sample in the list. */
-static PetscErrorCode StgssaFSPGatherRecord(StgssaFSP f, Vec y, PetscInt nk, const PetscInt ks[], PetscBool steady)
-{
-  VecScatter         scat;
-  Vec                yall;
-  const PetscScalar *ya;
-
-  PetscFunctionBegin;
-  PetscCall(VecScatterCreateToAll(y, &scat, &yall));
-  PetscCall(VecScatterBegin(scat, y, yall, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(scat, y, yall, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecGetArrayRead(yall, &ya));
-  for (PetscInt i = 0; i < nk; i++)
-    PetscCall(StgssaFSPRecord(f, ks[i], ya, steady));
-  PetscCall(VecRestoreArrayRead(yall, &ya));
-  PetscCall(VecDestroy(&yall));
-  PetscCall(VecScatterDestroy(&scat));
-  PetscFunctionReturn(0);
-}
-
-/* Steady state: M p = e_0 with M = A whose row 0 (state x0) is 1^T, i.e. A p = 0 off row 0 and
-   sum p = 1 (the stationary law when the outflow re-enters at x0). Sensitivities with the same
-   factorization: M s_q = -(dA_q p) with row 0 set to 0 (sum s_q = 0). */
-static PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f, Vec *yout)
-{
-  Vec                p, rhs, s, y;
-  PetscInt           nk   = 0, *ks;
-  const PetscInt     nloc = f->rend - f->rstart, B = 1 + f->P;
-  KSPConvergedReason reason;
-
-  PetscFunctionBegin;
-  if (!f->ksp) {
-    PetscCall(KSPCreate(f->comm, &f->ksp));
-    PetscCall(KSPSetOptionsPrefix(f->ksp, "fsp_"));
-    PetscCall(StgssaFSPDefaultKSP(f, f->ksp, PETSC_FALSE));
-    PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss));
-    PetscCall(KSPSetFromOptions(f->ksp));
-  } else
-    PetscCall(KSPSetOperators(f->ksp, f->Mss, f->Mss)); /* new values: refactor */
-  PetscCall(MatCreateVecs(f->A, &p, &rhs));
-  PetscCall(VecDuplicate(p, &s));
-  PetscCall(VecCreateMPI(f->comm, nloc * B, f->n * B, &y)); /* (p, s_1..s_P) interleaved per state, as in the transient */
-  for (PetscInt q = -1; q < f->P; q++) {                    /* q = -1: p; then s_q */
-    const PetscScalar *xa;
-    PetscScalar       *ya;
-    if (q < 0)
-      PetscCall(VecZeroEntries(rhs));
-    else {
-      PetscCall(MatMult(f->dA[q], p, rhs));
-      PetscCall(VecScale(rhs, -1.0));
-    }
-    if (f->rstart == 0 && nloc > 0) PetscCall(VecSetValue(rhs, 0, q < 0 ? 1.0 : 0.0, INSERT_VALUES)); /* row 0: sum p = 1, sum s_q = 0 */
-    PetscCall(VecAssemblyBegin(rhs));
-    PetscCall(VecAssemblyEnd(rhs));
-    PetscCall(KSPSolve(f->ksp, rhs, q < 0 ? p : s));
-    PetscCall(KSPGetConvergedReason(f->ksp, &reason));
-    if (reason < 0) break;
-    PetscCall(VecGetArrayRead(q < 0 ? p : s, &xa));
-    PetscCall(VecGetArray(y, &ya));
-    for (PetscInt li = 0; li < nloc; li++)
-      ya[li * B + 1 + q] = xa[li];
-    PetscCall(VecRestoreArray(y, &ya));
-    PetscCall(VecRestoreArrayRead(q < 0 ? p : s, &xa));
-  }
-  if (reason > 0) {
-    PetscCall(PetscMalloc1(f->nsample, &ks));
-    for (PetscInt k = 0; k < f->nsample; k++)
-      if (f->times[k] < 0) ks[nk++] = k;
-    if (nk) PetscCall(StgssaFSPGatherRecord(f, y, nk, ks, PETSC_TRUE));
-    PetscCall(PetscFree(ks));
-  }
-  if (yout && reason > 0) *yout = y;
-  else PetscCall(VecDestroy(&y));
-  PetscCall(VecDestroy(&s));
-  PetscCall(VecDestroy(&rhs));
-  PetscCall(VecDestroy(&p));
-  PetscCall(StgssaFSPCheckReason(f, reason, "steady state"));
-  PetscFunctionReturn(0);
-}
-
-/* Implicit form of dy/dt = J y:  F(t, y, ydot) = ydot - J y = 0. */
-static PetscErrorCode StgssaFSPIFunction(TS ts, PetscReal t, Vec y, Vec ydot, Vec F, void *ctx)
-{
-  StgssaFSP f = (StgssaFSP)ctx;
-
-  PetscFunctionBegin;
-  PetscCall(StgssaFSPOperatorsAt(f, t));
-  PetscCall(MatMult(f->J, y, F));
-  PetscCall(VecAYPX(F, -1.0, ydot));
-  PetscFunctionReturn(0);
-}
-
-/* dF/dy + shift dF/dydot = shift I - J. J is constant, so the operator changes only with the
-   shift (the step size): left untouched otherwise, its factorization is reused across the
-   stages of a step (SDIRK stages share one diagonal coefficient) and across equal steps.
-   With time-dependent propensities J = J(t): formed again whenever t changes. */
-static PetscErrorCode StgssaFSPIJacobian(TS ts, PetscReal t, Vec y, Vec ydot, PetscReal shift, Mat A, Mat B, void *ctx)
-{
-  StgssaFSP f = (StgssaFSP)ctx;
-
-  PetscFunctionBegin;
-  PetscCall(StgssaFSPOperatorsAt(f, t));
-  if (shift == f->shift) PetscFunctionReturn(0);
-  PetscCall(MatCopy(f->J, B, SAME_NONZERO_PATTERN));
-  PetscCall(MatScale(B, -1.0));
-  PetscCall(MatShift(B, shift));
-  f->shift = shift;
-  PetscFunctionReturn(0);
-}
-
-/* The stage operator shift I - J is block lower triangular in (p, s_1..s_P):
-     (shift I - A) y_0 = x_0,   (shift I - A) y_q = x_q + dA_q y_0,
-   so its exact inverse needs one factorization of K = shift I - A (n x n) instead of one of
-   the (1+P)n x (1+P)n operator: the default preconditioner (with KSPPREONLY) of the stages. */
-static PetscErrorCode StgssaFSPStageSetUp(PC pc)
-{
-  StgssaFSP f;
-
-  PetscFunctionBegin;
-  PetscCall(PCShellGetContext(pc, &f));
-  PetscCall(MatCopy(f->A, f->K, SAME_NONZERO_PATTERN));
-  PetscCall(MatScale(f->K, -1.0));
-  PetscCall(MatShift(f->K, f->shift));
-  PetscCall(KSPSetOperators(f->kstage, f->K, f->K));
-  PetscFunctionReturn(0);
-}
-
-/* K^-1 rhs; a failed solve marks the PC failed (the integrator then rejects the step) */
-static PetscErrorCode StgssaFSPStageSolve(PC pc, StgssaFSP f, Vec rhs, Vec sol, PetscBool *ok)
-{
-  KSPConvergedReason reason;
-
-  PetscFunctionBegin;
-  PetscCall(KSPSolve(f->kstage, rhs, sol));
-  PetscCall(KSPGetConvergedReason(f->kstage, &reason));
-  *ok = (PetscBool)(reason > 0);
-  if (!*ok) PetscCall(PCSetFailedReason(pc, PC_SUBPC_ERROR));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode StgssaFSPStageApply(PC pc, Vec x, Vec y)
-{
-  StgssaFSP f;
-  PetscBool ok;
-
-  PetscFunctionBegin;
-  PetscCall(PCShellGetContext(pc, &f));
-  PetscCall(VecStrideGather(x, 0, f->u, INSERT_VALUES));
-  PetscCall(StgssaFSPStageSolve(pc, f, f->u, f->v, &ok)); /* y_0 = K^-1 x_0 */
-  PetscCall(VecStrideScatter(f->v, 0, y, INSERT_VALUES));
-  for (PetscInt q = 0; q < f->P && ok; q++) {
-    PetscCall(VecStrideGather(x, 1 + q, f->u, INSERT_VALUES));
-    PetscCall(MatMultAdd(f->dA[q], f->v, f->u, f->u)); /* x_q + dA_q y_0 */
-    PetscCall(StgssaFSPStageSolve(pc, f, f->u, f->w, &ok));
-    PetscCall(VecStrideScatter(f->w, 1 + q, y, INSERT_VALUES));
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Transient: y = (p, s_1..s_P) interleaved per state, dy/dt = J y with
-   dp/dt = A p, ds_q/dt = A s_q + dA_q p; y(0) = (e_x0, 0), or y0 (the steady state at t = 0 and
-   its sensitivities). One TSSolve per sample time, each ending exactly on it
-   (TS_EXACTFINALTIME_MATCHSTEP); with time-dependent propensities also one per breakpoint of a
-   table input before it, the step restarted after each (the right-hand side jumps there). */
-static PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
-{
-  Vec       y;
-  PetscReal t = 0, dt0, maxexit = 0;
-  PetscInt  steps0;
-
-  PetscFunctionBegin;
-  PetscCall(TSDestroy(&f->ts)); /* fresh integrator per solve: the same steps for the same input */
-  {
-    Vec d;
-    PetscCall(MatCreateVecs(f->A, &d, NULL));
-    PetscCall(MatGetDiagonal(f->A, d));
-    PetscCall(VecNorm(d, NORM_INFINITY, &maxexit));
-    PetscCall(VecDestroy(&d));
-  }
-  PetscCall(TSCreate(f->comm, &f->ts));
-  PetscCall(TSSetOptionsPrefix(f->ts, "fsp_"));
-  PetscCall(TSSetProblemType(f->ts, TS_LINEAR));
-  PetscCall(TSSetIFunction(f->ts, NULL, StgssaFSPIFunction, f));
-  PetscCall(TSSetIJacobian(f->ts, f->Jshift, f->Jshift, StgssaFSPIJacobian, f));
-  f->shift = PETSC_MAX_REAL; /* J has new values: form shift I - J at the first stage */
-  /* default: ARK5(4)8L[2]SA treated fully implicitly (L-stable SDIRK, order 5), tight tolerances */
-  PetscCall(TSSetType(f->ts, TSARKIMEX));
-  PetscCall(TSARKIMEXSetType(f->ts, TSARKIMEX5));
-  PetscCall(TSARKIMEXSetFullyImplicit(f->ts, PETSC_TRUE));
-  PetscCall(TSSetTolerances(f->ts, 1e-14, NULL, 1e-10, NULL));
-  PetscCall(TSSetExactFinalTime(f->ts, TS_EXACTFINALTIME_MATCHSTEP));
-  PetscCall(TSSetMaxSteps(f->ts, PETSC_MAX_INT / 2));
-  PetscCall(TSSetMaxSNESFailures(f->ts, 10));           /* a failed stage solve: retry with a smaller step */
-  PetscCall(TSSetErrorIfStepFails(f->ts, PETSC_FALSE)); /* and report failure below, with advice */
-  dt0 = 1e-3 / (1.0 + maxexit);
-  PetscCall(TSSetTimeStep(f->ts, dt0));
-  { /* stages: one exact block-triangular solve (KSPPREONLY + the PCSHELL above) */
-    SNES snes;
-    KSP  ksp;
-    PC   pc;
-    PetscCall(TSGetSNES(f->ts, &snes));
-    PetscCall(SNESSetType(snes, SNESKSPONLY));
-    PetscCall(SNESGetKSP(snes, &ksp));
-    PetscCall(KSPSetType(ksp, KSPPREONLY));
-    PetscCall(KSPGetPC(ksp, &pc));
-    PetscCall(PCSetType(pc, PCSHELL));
-    PetscCall(PCShellSetContext(pc, f));
-    PetscCall(PCShellSetSetUp(pc, StgssaFSPStageSetUp));
-    PetscCall(PCShellSetApply(pc, StgssaFSPStageApply));
-    PetscCall(PCShellSetName(pc, "FSP stages: block triangular, (shift I - A)^-1 per block"));
-  }
-  PetscCall(KSPDestroy(&f->kstage));
-  PetscCall(KSPCreate(f->comm, &f->kstage));
-  PetscCall(KSPSetOptionsPrefix(f->kstage, "fsp_stage_"));
-  PetscCall(StgssaFSPDefaultKSP(f, f->kstage, PETSC_TRUE));
-  PetscCall(KSPSetFromOptions(f->kstage));
-  if (!f->K) PetscCall(MatDuplicate(f->A, MAT_DO_NOT_COPY_VALUES, &f->K));
-  if (!f->u) {
-    PetscCall(MatCreateVecs(f->A, &f->u, &f->v));
-    PetscCall(VecDuplicate(f->v, &f->w));
-  }
-  PetscCall(TSSetFromOptions(f->ts));
-  PetscCall(MatCreateVecs(f->J, &y, NULL));
-  if (y0) PetscCall(VecCopy(y0, y)); /* -stgssa_initial steady */
-  else {
-    PetscCall(VecZeroEntries(y));
-    if (f->rstart == 0 && f->rend > 0) PetscCall(VecSetValue(y, 0, 1.0, INSERT_VALUES)); /* p(0) = e_x0 */
-    PetscCall(VecAssemblyBegin(y));
-    PetscCall(VecAssemblyEnd(y));
-  }
-  PetscCall(TSSetTime(f->ts, 0.0));
-  PetscCall(TSGetStepNumber(f->ts, &steps0));
-  f->seg_clamp = PETSC_FALSE;
-  for (PetscInt k = 0, ib = 0; k < f->nsample; k++) {
-    if (f->times[k] < 0) continue;
-    while (f->any_tdep && f->times[k] > t) { /* time-dependent: segments between breakpoints */
-      TSConvergedReason reason;
-      PetscReal         end = f->times[k];
-      while (ib < f->nbrk && f->brk[ib] <= t) ib++;
-      f->seg_clamp = (PetscBool)(ib < f->nbrk && f->brk[ib] <= end);
-      if (f->seg_clamp) end = f->brk[ib];
-      f->seg_end    = end;
-      f->seg_before = nextafter(end, -PETSC_INFINITY);
-      PetscCall(TSSetMaxTime(f->ts, end));
-      PetscCall(TSSolve(f->ts, y));
-      PetscCall(TSGetConvergedReason(f->ts, &reason));
-      if (reason < 0) PetscCall(VecDestroy(&y));
-      PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
-                 (double)end, TSConvergedReasons[reason]);
-      PetscCall(TSSetTime(f->ts, end)); /* exactly on the breakpoint or sample time */
-      t = end;
-      if (f->seg_clamp) { /* the input jumps: the next step starts afresh with the new level */
-        f->seg_clamp = PETSC_FALSE;
-        PetscCall(TSRestartStep(f->ts));
-      }
-    }
-    if (!f->any_tdep && f->times[k] > t) {
-      TSConvergedReason reason;
-      PetscCall(TSSetMaxTime(f->ts, f->times[k]));
-      PetscCall(TSSolve(f->ts, y));
-      PetscCall(TSGetConvergedReason(f->ts, &reason));
-      if (reason < 0) PetscCall(VecDestroy(&y));
-      PetscCheck(reason > 0, f->comm, PETSC_ERR_NOT_CONVERGED, "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
-                 (double)f->times[k], TSConvergedReasons[reason]);
-      PetscCall(TSGetSolveTime(f->ts, &t));
-    }
-    PetscCall(StgssaFSPGatherRecord(f, y, 1, &k, PETSC_FALSE));
-  }
-  PetscCall(TSGetStepNumber(f->ts, &f->ts_steps));
-  f->ts_steps -= steps0;
-  PetscCall(VecDestroy(&y));
-  PetscFunctionReturn(0);
-}
-
-/* Message naming the bounds that leak at sample k, largest outflow first. */
-static PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], size_t len)
-{
-  const StgssaModelDef *def;
-  PetscReal             total = 0;
-  PetscBool            *used;
-
-  PetscFunctionBegin;
-  PetscCall(StgssaModelGetDef(f->model, &def));
-  PetscCall(PetscCalloc1(f->S, &used));
-  msg[0] = 0;
-  for (PetscInt s = 0; s < f->S; s++)
-    total += f->flux[k * f->S + s];
-  for (;;) {
-    PetscInt best = -1;
-    char     item[256];
-    for (PetscInt s = 0; s < f->S; s++)
-      if (!used[s] && f->bound[s] >= 0 && f->flux[k * f->S + s] > 0 && (best < 0 || f->flux[k * f->S + s] > f->flux[k * f->S + best])) best = s;
-    if (best < 0) break;
-    used[best] = PETSC_TRUE;
-    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt_FMT " (now %" PetscInt_FMT ", %.3g%% of the outflow)", msg[0] ? ", " : "", def->species[best].name, 2 * f->bound[best] + 1, f->bound[best],
-                            100.0 * (double)(f->flux[k * f->S + best] / total)));
-    PetscCall(PetscStrlcat(msg, item, len));
-  }
-  if (!msg[0]) { /* no outflow at this time: name every bound that leaks somewhere */
-    for (PetscInt l = 0; l < f->nleak; l++)
-      used[f->lk_species[l]] = PETSC_TRUE;
-    for (PetscInt s = 0; s < f->S; s++) {
-      char item[256];
-      if (!used[s]) continue;
-      PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt_FMT " (now %" PetscInt_FMT ")", msg[0] ? ", " : "", def->species[s].name, 2 * f->bound[s] + 1, f->bound[s]));
-      PetscCall(PetscStrlcat(msg, item, len));
-    }
-  }
-  PetscCall(PetscFree(used));
+  if (f->setup) PetscFunctionReturn(0);
+  PetscCall(StgssaFSPSetUp_Private(f));
+  PetscCheck(!f->too_big, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: %s. %s", f->big_msg,
+             f->grow ? "Raise -stgssa_fsp_max_states, or give smaller bounds: -stgssa_fsp_max SPECIES=BOUND (automatic bounds start at x0 + 32 and double while mass leaks)"
+                     : "Give -stgssa_fsp_max SPECIES=BOUND for every species whose count can grow without limit (or lower the bounds, or raise -stgssa_fsp_max_states, or drop -stgssa_fsp_grow 0)");
   PetscFunctionReturn(0);
 }
 
@@ -1390,58 +452,227 @@ static PetscErrorCode StgssaFSPStale(StgssaFSP f, PetscBool *stale)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaFSPSolve(StgssaFSP f)
+/* A failed solve: an error (code) with the message in f->fail_msg, or with StgssaFSPSetSoftFailure
+   the failed state (StgssaFSPGetFailed) and 0. The caller returns right after. */
+PetscErrorCode StgssaFSPRaise(StgssaFSP f, StgssaFSPFailure kind, PetscErrorCode code)
 {
-  PetscInt  worst = -1;
-  PetscBool stale;
-  Vec       y0 = NULL;
+  PetscFunctionBegin;
+  f->failed = kind;
+  if (f->soft) {
+    PetscCall(PetscInfo(NULL, "FSP solve failed (reported, not raised): %s\n", f->fail_msg));
+    PetscFunctionReturn(0);
+  }
+  SETERRQ(f->comm, code, "%s", f->fail_msg);
+}
+
+/* One solve on the current projection: the steady state (samples t < 0, or the initial
+   distribution), then the transient. */
+static PetscErrorCode StgssaFSPSolveOnce(StgssaFSP f)
+{
+  Vec y0 = NULL;
 
   PetscFunctionBegin;
-  PetscCall(StgssaFSPSetUp(f));
+  f->done      = PETSC_FALSE;
+  f->aborted   = PETSC_FALSE;
+  f->lost_init = 0;
+  PetscCall(StgssaFSPAssemble(f, 0.0, PETSC_TRUE)); /* time-dependent inputs at t = 0 */
+  if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPSolveSteady(f, f->initial == STGSSA_FSP_INITIAL_STEADY ? &y0 : NULL));
+  if (f->failed) PetscFunctionReturn(0);
+  if (y0) PetscCall(StgssaFSPInitialMass(f, y0)); /* boundary mass of the initial distribution */
+  if (f->any_transient) {
+    PetscErrorCode ierr = StgssaFSPSolveTransient(f, y0);
+    PetscCall(VecDestroy(&y0));
+    PetscCall(ierr);
+  }
+  if (!f->failed) f->done = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* The worst truncation: sample k (-1: the initial steady state, -2: none) whose lost mass exceeds
+   the tolerance the most; the same numbers on every rank, so the same verdict. */
+static PetscInt StgssaFSPWorst(StgssaFSP f)
+{
+  PetscInt  worst = -2;
+  PetscReal wl    = f->tol;
+  if (f->lost_init > wl) worst = -1, wl = f->lost_init;
+  for (PetscInt k = 0; k < f->nsample; k++)
+    if (f->lost[k] > wl) worst = k, wl = f->lost[k];
+  return worst;
+}
+
+/* Grow the automatic bounds that leak at the worst sample: every automatic bound carrying at least
+   1e-3 of the largest outflow there (all automatic bounds that leak somewhere when nothing flows
+   out at that instant) doubles, b -> 2b + 1. *grown: some bound grew. */
+static PetscErrorCode StgssaFSPGrowBounds(StgssaFSP f, PetscInt worst, PetscBool *grown)
+{
+  const PetscReal *flux = worst < 0 ? f->flux_init : &f->flux[worst * f->S];
+  PetscReal        fmax = 0;
+
+  PetscFunctionBegin;
+  *grown = PETSC_FALSE;
+  for (PetscInt s = 0; s < f->S; s++) fmax = PetscMax(fmax, flux[s]);
+  for (PetscInt s = 0; s < f->S; s++)
+    if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && fmax > 0 && flux[s] >= 1e-3 * fmax) {
+      f->abound[s] = 2 * f->abound[s] + 1;
+      *grown       = PETSC_TRUE;
+    }
+  if (!*grown && !(fmax > 0))
+    for (PetscInt l = 0; l < f->nleak; l++) {
+      const PetscInt s = f->lk_species[l];
+      if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && f->abound[s] == f->bound[s]) {
+        f->abound[s] = 2 * f->abound[s] + 1;
+        *grown       = PETSC_TRUE;
+      }
+    }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f);
+
+PetscErrorCode StgssaFSPSolve(StgssaFSP f)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(STGSSA_FSPSolve, 0, 0, 0, 0));
+  PetscCall(StgssaFSPSolve_Private(f));
+  PetscCall(PetscLogEventEnd(STGSSA_FSPSolve, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaFSPSolveGrow(StgssaFSP);
+
+static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f)
+{
+  PetscBool stale, probe = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  f->failed      = STGSSA_FSP_OK;
+  f->fail_msg[0] = 0;
+  f->ngrown      = 0;
+  if (!f->setup) PetscCall(StgssaFSPSetUp_Private(f));
+  if (f->too_big) {
+    PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP: %s. Raise -stgssa_fsp_max_states or give smaller bounds (-stgssa_fsp_max SPECIES=BOUND)", f->big_msg));
+    PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SIZE, PETSC_ERR_ARG_OUTOFRANGE));
+    PetscFunctionReturn(0);
+  }
   PetscCall(StgssaFSPStale(f, &stale));
   if (stale) {
     PetscCall(PetscInfo(NULL, "FSP: a rate law left out of the projection is no longer 0 at the new parameter values: building the projection again\n"));
     PetscCall(StgssaFSPReset(f));
     PetscCall(StgssaFSPSetUp(f));
   }
-  f->done = PETSC_FALSE;
-  PetscCall(StgssaFSPAssemble(f, 0.0, PETSC_TRUE)); /* time-dependent inputs at t = 0 */
-  if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPSolveSteady(f, f->initial == STGSSA_FSP_INITIAL_STEADY ? &y0 : NULL));
-  if (f->any_transient) {
-    PetscErrorCode ierr = StgssaFSPSolveTransient(f, y0);
-    PetscCall(VecDestroy(&y0));
-    PetscCall(ierr);
+  /* first solve with automatic bounds: find them with p alone (1/(1+P) of the work of each
+     attempt), then solve once with the sensitivities */
+  for (PetscInt l = 0; l < f->nleak && !f->probed && f->P > 0; l++) probe = (PetscBool)(probe || f->bkind[f->lk_species[l]] == STGSSA_FSP_BOUND_AUTO); /* an automatic bound can leak */
+  if (probe) {
+    const PetscInt P = f->P;
+    PetscCall(StgssaFSPReset(f));
+    f->P = 0;
+    {
+      PetscErrorCode ierr = StgssaFSPSetUp_Private(f);
+      if (!ierr && !f->too_big) ierr = StgssaFSPSolveGrow(f);
+      PetscCall(StgssaFSPReset(f)); /* built without the sensitivities (P = 0 sizes) */
+      f->P = P;
+      PetscCall(ierr);
+    }
+    f->probed = PETSC_TRUE;
+    PetscCall(StgssaFSPSetUp_Private(f));
+    PetscCheck(!f->too_big, f->comm, PETSC_ERR_PLIB, "FSP: the projection found without sensitivities no longer fits");
+    if (f->failed) PetscFunctionReturn(0); /* the probe failed: so does the solve (no results) */
+    PetscCall(StgssaFSPSolveGrow(f));
+    PetscFunctionReturn(0);
   }
-  f->done = PETSC_TRUE;
-  /* truncation check: the same numbers on every rank, so the same verdict */
-  for (PetscInt k = 0; k < f->nsample; k++)
-    if (f->lost[k] > f->tol && (worst < 0 || f->lost[k] > f->lost[worst])) worst = k;
-  if (worst >= 0) {
-    char msg[4096];
-    PetscCall(StgssaFSPLeakMessage(f, worst, msg, sizeof(msg)));
-    if (f->times[worst] < 0)
-      SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: the steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s",
-              (double)f->lost[worst], (double)f->tol, msg);
-    SETERRQ(f->comm, PETSC_ERR_NOT_CONVERGED, "FSP truncation: lost mass %.3g (probability that left the projection by t = %g) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->times[worst],
-            (double)f->tol, msg);
-  }
+  PetscCall(StgssaFSPSolveGrow(f));
   PetscFunctionReturn(0);
 }
 
-/* ---------------------------------------------------------------------------------------------- */
-/* results */
+/* Solve, growing the automatic bounds while mass leaks over the tolerance (see StgssaFSPSolve). */
+static PetscErrorCode StgssaFSPSolveGrow(StgssaFSP f)
+{
+  PetscInt worst, *saved;
 
-static PetscErrorCode StgssaFSPCheckSample(StgssaFSP f, PetscInt k, PetscInt s)
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(f->S, &saved));
+  for (;;) {
+    PetscBool growable = PETSC_FALSE, grown;
+    for (PetscInt l = 0; l < f->nleak && !growable; l++) growable = (PetscBool)(f->bkind[f->lk_species[l]] == STGSSA_FSP_BOUND_AUTO);
+    f->abort_on_leak = growable; /* the transient stops at the first sample that leaks too much */
+    {
+      PetscErrorCode ierr = StgssaFSPSolveOnce(f);
+      if (ierr) PetscCall(PetscFree(saved));
+      PetscCall(ierr);
+    }
+    if (f->failed) break;
+    worst = StgssaFSPWorst(f);
+    if (worst == -2) break; /* within the tolerance */
+    PetscCall(PetscArraycpy(saved, f->abound, f->S));
+    PetscCall(StgssaFSPGrowBounds(f, worst, &grown));
+    if (grown) {
+      PetscCall(StgssaFSPReset(f));
+      PetscCall(StgssaFSPSetUp_Private(f));
+      if (!f->too_big) {
+        f->ngrown++;
+        PetscCall(PetscInfo(NULL, "FSP: lost mass over -stgssa_fsp_tol: automatic bounds grown (%" PetscInt_FMT " states now)\n", f->n));
+        continue;
+      }
+      /* the larger projection does not fit: back to the last one, and fail */
+      {
+        char big[sizeof(f->big_msg)];
+        PetscCall(PetscStrncpy(big, f->big_msg, sizeof(big)));
+        PetscCall(PetscArraycpy(f->abound, saved, f->S));
+        PetscCall(StgssaFSPSetUp_Private(f));
+        PetscCheck(!f->too_big, f->comm, PETSC_ERR_PLIB, "FSP: the projection before growing no longer fits");
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg),
+                                "FSP: mass leaks from the projection (lost mass over -stgssa_fsp_tol %g) and growing the automatic bounds would exceed -stgssa_fsp_max_states: %s. Raise -stgssa_fsp_max_states or -stgssa_fsp_tol",
+                                (double)f->tol, big));
+        PetscCall(PetscFree(saved));
+        PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SIZE, PETSC_ERR_NOT_CONVERGED));
+        PetscFunctionReturn(0);
+      }
+    }
+    /* leaks through given bounds only: the error names them */
+    {
+      char msg[2048];
+      PetscCall(StgssaFSPLeakMessage(f, worst, msg, sizeof(msg)));
+      if (worst == -1)
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP truncation: the initial steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost_init, (double)f->tol, msg));
+      else if (f->times[worst] < 0)
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP truncation: the steady state holds lost mass %.3g (probability on the boundary states, from which reactions leave the projection) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->tol, msg));
+      else
+        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP truncation: lost mass %.3g (probability that left the projection by t = %g) > -stgssa_fsp_tol %g; raise the bounds, e.g. -stgssa_fsp_max %s", (double)f->lost[worst], (double)f->times[worst], (double)f->tol, msg));
+      PetscCall(PetscFree(saved));
+      PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_LEAK, PETSC_ERR_NOT_CONVERGED));
+      PetscFunctionReturn(0);
+    }
+  }
+  PetscCall(PetscFree(saved));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPSetSoftFailure(StgssaFSP f, PetscBool soft)
 {
   PetscFunctionBegin;
-  PetscCheck(f->done, f->comm, PETSC_ERR_ORDER, "Call StgssaFSPSolve() first");
-  PetscCheck(k >= 0 && k < f->nsample, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: sample %" PetscInt_FMT " out of range 0..%" PetscInt_FMT, k, f->nsample - 1);
-  PetscCheck(s >= 0 && s < f->S + f->ngroups, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: species %" PetscInt_FMT " out of range 0..%" PetscInt_FMT " (groups from %" PetscInt_FMT ")", s, f->S + f->ngroups - 1, f->S);
-  if (s >= f->S && !f->nbins[s]) {
-    const StgssaModelDef *def;
-    PetscCall(StgssaModelGetDef(f->model, &def));
-    SETERRQ(f->comm, PETSC_ERR_ARG_WRONG, "FSP: group '%s' (%s:%d) has a weight that is not an integer in [0, %d]: it has no distribution of counts", def->groups[s - f->S].name, def->filename, def->groups[s - f->S].line, STGSSA_GROUP_WEIGHT_MAX);
-  }
+  f->soft = soft;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPGetFailed(StgssaFSP f, StgssaFSPFailure *kind, const char **msg)
+{
+  PetscFunctionBegin;
+  if (kind) *kind = f->failed;
+  if (msg) *msg = f->fail_msg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPEstimateSize(StgssaFSP f, PetscInt *nstates, PetscBool *fits)
+{
+  PetscBool soft = f->soft;
+
+  PetscFunctionBegin;
+  f->soft = PETSC_TRUE;
+  PetscCall(StgssaFSPSolve(f));
+  f->soft = soft;
+  if (nstates) *nstates = f->setup ? f->n : -1;
+  if (fits) *fits = (PetscBool)(f->failed != STGSSA_FSP_FAILED_SIZE);
   PetscFunctionReturn(0);
 }
 
@@ -1480,250 +711,6 @@ PetscErrorCode StgssaFSPGetOperators(StgssaFSP f, Mat *A, const Mat **dA)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaFSPGetMarginal(StgssaFSP f, PetscInt k, PetscInt s, PetscInt *nbins, const PetscReal **p, const PetscReal **dp)
-{
-  PetscFunctionBegin;
-  PetscCall(StgssaFSPCheckSample(f, k, s));
-  if (nbins) *nbins = f->nbins[s];
-  if (p) *p = &f->marg[k * f->btot + f->boff[s]];
-  if (dp) *dp = &f->dmarg[(k * f->btot + f->boff[s]) * f->P];
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode StgssaFSPGetLostMass(StgssaFSP f, PetscInt k, PetscReal *lost)
-{
-  PetscFunctionBegin;
-  PetscCall(StgssaFSPCheckSample(f, k, 0));
-  *lost = f->lost[k];
-  PetscFunctionReturn(0);
-}
-
-/* Moments of the marginal normalized by its mass Z = sum_b p_b:
-     m = sum b p_b / Z,  mu_k = sum (b - m)^k p_b / Z  (k = 2, 3), and by the quotient rule
-     dm    = (sum b dp_b - m dZ) / Z
-     dmu_2 = (sum (b-m)^2 dp_b - mu_2 dZ) / Z                      (sum (b-m) p_b = 0)
-     dmu_3 = (sum (b-m)^3 dp_b - 3 mu_2 Z dm - mu_3 dZ) / Z        (sum (b-m)^2 p_b = mu_2 Z) */
-PetscErrorCode StgssaFSPGetMoments(StgssaFSP f, PetscInt k, PetscInt s, PetscReal m[3], PetscReal dm[])
-{
-  const PetscReal *p, *dp;
-  PetscInt         nb;
-  const PetscInt   P = f->P;
-  PetscReal        Z = 0, m1 = 0, m2 = 0, m3 = 0;
-
-  PetscFunctionBegin;
-  PetscCall(StgssaFSPGetMarginal(f, k, s, &nb, &p, &dp));
-  for (PetscInt b = 0; b < nb; b++) {
-    Z += p[b];
-    m1 += b * p[b];
-  }
-  PetscCheck(Z > 0, f->comm, PETSC_ERR_FP, "FSP: no probability left in the projection at sample %" PetscInt_FMT, k);
-  m1 /= Z;
-  for (PetscInt b = 0; b < nb; b++) {
-    const PetscReal d = b - m1;
-    m2 += d * d * p[b];
-    m3 += d * d * d * p[b];
-  }
-  m2 /= Z;
-  m3 /= Z;
-  m[0] = m1;
-  m[1] = m2;
-  m[2] = m3;
-  if (!dm) PetscFunctionReturn(0);
-  for (PetscInt q = 0; q < P; q++) {
-    PetscReal dZ = 0, d1 = 0, d2 = 0, d3 = 0, dmean;
-    for (PetscInt b = 0; b < nb; b++) {
-      const PetscReal d = b - m1, v = dp[b * P + q];
-      dZ += v;
-      d1 += b * v;
-      d2 += d * d * v;
-      d3 += d * d * d * v;
-    }
-    dmean         = (d1 - m1 * dZ) / Z;
-    dm[0 * P + q] = dmean;
-    dm[1 * P + q] = (d2 - m2 * dZ) / Z;
-    dm[2 * P + q] = (d3 - 3 * m2 * Z * dmean - m3 * dZ) / Z;
-  }
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode StgssaFSPGetFull(StgssaFSP f, PetscInt k, PetscInt *nstates, const int64_t **states, const PetscReal **p, const PetscReal **dp)
-{
-  PetscFunctionBegin;
-  PetscCall(StgssaFSPCheckSample(f, k, 0));
-  PetscCheck(f->full, f->comm, PETSC_ERR_ORDER, "FSP: the full distribution is kept only with -stgssa_fsp_full");
-  if (nstates) *nstates = f->n;
-  if (states) *states = f->x;
-  if (p) *p = &f->fullp[k * f->n];
-  if (dp) *dp = &f->fulldp[k * f->n * f->P];
-  PetscFunctionReturn(0);
-}
-
-/* One line: what, KSP type, PC type (and the factorization package). */
-static PetscErrorCode StgssaFSPViewKSP(PetscViewer viewer, const char what[], KSP ksp)
-{
-  KSPType       kt;
-  PCType        pt;
-  PC            pc;
-  MatSolverType st = NULL;
-  PetscBool     lu;
-
-  PetscFunctionBegin;
-  PetscCall(KSPGetType(ksp, &kt));
-  PetscCall(KSPGetPC(ksp, &pc));
-  PetscCall(PCGetType(pc, &pt));
-  PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCLU, &lu));
-  if (lu) PetscCall(PCFactorGetMatSolverType(pc, &st));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s KSP %s, PC %s%s%s%s\n", what, kt, pt, st ? " (" : "", st ? st : "", st ? ")" : ""));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode StgssaFSPView(StgssaFSP f, PetscViewer viewer)
-{
-  const StgssaModelDef *def;
-  MatInfo               info;
-  PetscMPIInt           size;
-
-  PetscFunctionBegin;
-  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(f->comm, &viewer));
-  if (!f->setup) {
-    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaFSP: (not set up)\n"));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(StgssaModelGetDef(f->model, &def));
-  PetscCallMPI(MPI_Comm_size(f->comm, &size));
-  PetscCall(MatGetInfo(f->A, MAT_GLOBAL_SUM, &info));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaFSP: %" PetscInt_FMT " states, %.0f nonzeros in A, %" PetscInt_FMT " jumps out of the projection, on %d ranks\n", f->n, info.nz_used, f->nleak, size));
-  PetscCall(PetscViewerASCIIPushTab(viewer));
-  for (PetscInt s = 0; s < f->S; s++) {
-    if (f->bound[s] >= 0)
-      PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PetscInt_FMT " (bound)\n", def->species[s].name, f->bound[s]));
-    else
-      PetscCall(PetscViewerASCIIPrintf(viewer, "species %-12s <= %" PRId64 " (reachable from x0)\n", def->species[s].name, f->maxcount[s]));
-  }
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " fitted log-rates:", f->P));
-  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
-  for (PetscInt q = 0; q < f->P; q++)
-    PetscCall(PetscViewerASCIIPrintf(viewer, " %s", f->fit_names[q]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
-  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "tolerance on lost mass %g\n", (double)f->tol));
-  if (f->ksp) PetscCall(StgssaFSPViewKSP(viewer, "steady state: [A with row x0 := 1^T] p = e_x0,", f->ksp));
-  if (f->ts) {
-    TSType    tt;
-    PetscReal atol, rtol;
-    SNES      snes;
-    KSP       ksp;
-    PC        pc;
-    PetscBool shell;
-    PetscCall(TSGetType(f->ts, &tt));
-    PetscCall(TSGetTolerances(f->ts, &atol, NULL, &rtol, NULL));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "transient: TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps; system of %" PetscInt_FMT " unknowns (p and %" PetscInt_FMT " sensitivities)\n", tt, (double)rtol, (double)atol, f->ts_steps,
-                                     f->n * (1 + f->P), f->P));
-    PetscCall(TSGetSNES(f->ts, &snes));
-    PetscCall(SNESGetKSP(snes, &ksp));
-    PetscCall(KSPGetPC(ksp, &pc));
-    PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &shell));
-    if (shell && f->kstage)
-      PetscCall(StgssaFSPViewKSP(viewer, "  stages: block triangular, 1+P solves with shift I - A:", f->kstage));
-    else
-      PetscCall(StgssaFSPViewKSP(viewer, "  stages: shift I - J:", ksp));
-  }
-  if (f->done) {
-    PetscCall(PetscViewerASCIIPrintf(viewer, "%12s %14s\n", "time", "lost mass"));
-    for (PetscInt k = 0; k < f->nsample; k++) {
-      if (f->times[k] < 0)
-        PetscCall(PetscViewerASCIIPrintf(viewer, "%12s %14.3e (mass on the boundary states)\n", "steady", (double)f->lost[k]));
-      else
-        PetscCall(PetscViewerASCIIPrintf(viewer, "%12.5g %14.3e\n", (double)f->times[k], (double)f->lost[k]));
-    }
-  }
-  PetscCall(PetscViewerASCIIPopTab(viewer));
-  PetscFunctionReturn(0);
-}
-
-/* /fsp: times [T] (negative: steady state); distribution/<species> [T x B]; sensitivity/<species>
-   [T x B x P]; moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P], and the same
-   for every group of the model with integer weights (<group>: its weighted sum); attributes
-   fit_names, lost_mass [T], states, tol; with -stgssa_fsp_full also full/states [n x S],
-   full/probability [T x n], full/sensitivity [T x n x P]. Not collective (rank 0 writes). */
-PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
-{
-  const StgssaModelDef *def;
-  const PetscInt        T = f->nsample, P = f->P;
-  hid_t                 g;
-  double               *buf;
-
-  PetscFunctionBegin;
-  PetscCheck(f->done, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Call StgssaFSPSolve() first");
-  PetscCall(StgssaModelGetDef(f->model, &def));
-  PetscCallHDF5(g = H5Gcreate2(file, "fsp", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  {
-    hsize_t dims[1] = {(hsize_t)T};
-    PetscCall(StgssaH5WriteDoubles(g, "times", 1, dims, f->times));
-  }
-  if (P) PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, (const char *const *)f->fit_names));
-  PetscCall(StgssaH5WriteAttrDoubles(g, "lost_mass", (hsize_t)T, f->lost));
-  PetscCall(StgssaH5WriteAttrInt64(g, "states", f->n));
-  PetscCall(StgssaH5WriteAttrDouble(g, "tol", f->tol));
-  {
-    PetscInt mx = 3;
-    for (PetscInt s = 0; s < f->S + f->ngroups; s++)
-      mx = PetscMax(mx, f->nbins[s]);
-    PetscCall(PetscMalloc1(T * mx * (P + 1), &buf));
-  }
-  for (PetscInt s = 0; s < f->S + f->ngroups; s++) { /* species, then the groups with integer weights */
-    const PetscInt B     = f->nbins[s];
-    const char    *qname = s < f->S ? def->species[s].name : def->groups[s - f->S].name;
-    char           name[STGSSA_NAME_MAX + 32];
-    if (!B) continue;
-    for (PetscInt k = 0; k < T; k++)
-      PetscCall(PetscArraycpy(&buf[k * B], &f->marg[k * f->btot + f->boff[s]], B));
-    {
-      hsize_t dims[2] = {(hsize_t)T, (hsize_t)B};
-      PetscCall(PetscSNPrintf(name, sizeof(name), "distribution/%s", qname));
-      PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, buf));
-    }
-    if (P) {
-      hsize_t dims[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)P};
-      for (PetscInt k = 0; k < T; k++)
-        PetscCall(PetscArraycpy(&buf[k * B * P], &f->dmarg[(k * f->btot + f->boff[s]) * P], B * P));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "sensitivity/%s", qname));
-      PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
-    }
-    {
-      hsize_t dims[2] = {(hsize_t)T, 3};
-      for (PetscInt k = 0; k < T; k++)
-        PetscCall(StgssaFSPGetMoments(f, k, s, &buf[3 * k], NULL));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", qname));
-      PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, buf));
-    }
-    if (P) {
-      hsize_t   dims[3] = {(hsize_t)T, 3, (hsize_t)P};
-      PetscReal m[3];
-      for (PetscInt k = 0; k < T; k++)
-        PetscCall(StgssaFSPGetMoments(f, k, s, m, &buf[3 * P * k]));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", qname));
-      PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
-    }
-  }
-  PetscCall(PetscFree(buf));
-  if (f->full) {
-    hsize_t dims[3] = {(hsize_t)f->n, (hsize_t)f->S, 0};
-    PetscCall(PetscMalloc1(f->n * f->S, &buf));
-    for (PetscInt i = 0; i < f->n * f->S; i++)
-      buf[i] = (double)f->x[i];
-    PetscCall(StgssaH5WriteDoubles(g, "full/states", 2, dims, buf));
-    PetscCall(PetscFree(buf));
-    dims[0] = (hsize_t)T;
-    dims[1] = (hsize_t)f->n;
-    PetscCall(StgssaH5WriteDoubles(g, "full/probability", 2, dims, f->fullp));
-    dims[2] = (hsize_t)P;
-    if (P) PetscCall(StgssaH5WriteDoubles(g, "full/sensitivity", 3, dims, f->fulldp));
-  }
-  PetscCallHDF5(H5Gclose(g));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode StgssaFSPDestroy(StgssaFSP *fsp)
 {
   StgssaFSP f = *fsp;
@@ -1739,6 +726,7 @@ PetscErrorCode StgssaFSPDestroy(StgssaFSP *fsp)
       PetscCall(PetscFree(f->fit_names[q]));
   PetscCall(PetscFree(f->fit_names));
   PetscCall(PetscFree(f->times));
+  PetscCall(PetscFree(f->abound));
   PetscCall(PetscFree(*fsp));
   PetscFunctionReturn(0);
 }
