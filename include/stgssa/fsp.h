@@ -118,6 +118,8 @@ PETSC_EXTERN PetscErrorCode StgssaFSPGetFailed(StgssaFSP, StgssaFSPFailure *, co
 PETSC_EXTERN PetscErrorCode StgssaFSPEstimateSize(StgssaFSP, PetscInt *nstates, PetscBool *fits);
 
 PETSC_EXTERN PetscErrorCode StgssaFSPGetNumStates(StgssaFSP, PetscInt *);
+/* -stgssa_fsp_max_states (after SetFromOptions). */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetMaxStates(StgssaFSP, PetscInt *);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetTimes(StgssaFSP, PetscInt *nsample, const PetscReal **times);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetFit(StgssaFSP, PetscInt *P, const char *const **names);
 /* The generator A and dA/dtheta_p (after SetUp; values of the last solve; for time-dependent

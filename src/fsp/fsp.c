@@ -684,6 +684,13 @@ PetscErrorCode StgssaFSPGetNumStates(StgssaFSP f, PetscInt *n)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaFSPGetMaxStates(StgssaFSP f, PetscInt *max_states)
+{
+  PetscFunctionBegin;
+  *max_states = f->max_states;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaFSPGetTimes(StgssaFSP f, PetscInt *nsample, const PetscReal **times)
 {
   PetscFunctionBegin;

@@ -283,8 +283,8 @@ static PetscErrorCode StgssaEvaluatorCreateFSP(StgssaEvaluator e, StgssaFSP *fsp
 }
 
 /* -stgssa_gradient auto: the exact route (fsp) when the run needs state observables only and
-   the projection can be set up (its enumeration stays within -stgssa_fsp_max_states), else
-   score. The projection is tried with errors returned, not raised: its failure (no bound for a
+   the projection that holds the probability mass at the start values (automatic bounds, grown
+   by one solve: StgssaFSPEstimateSize) stays within -stgssa_fsp_max_states, else score. The projection is tried with errors returned, not raised: its failure (no bound for a
    species that can grow, too many states, a model the FSP does not handle) is the reason for
    score. Every rank reaches the same verdict (the enumeration is deterministic); the verdicts
    are combined anyway so that all ranks take the same route. */
@@ -310,12 +310,20 @@ static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
   PetscCall(PetscPopErrorHandler());
   bad = ierr ? 1 : 0;
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, e->comm));
-  if (!bad) {
-    PetscInt n;
-    PetscCall(StgssaFSPGetNumStates(fsp, &n));
-    e->type = STGSSA_GRADIENT_FSP;
-    e->fsp  = fsp;
-    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "fsp (exact): reachable projection %" PetscInt_FMT " states, within -stgssa_fsp_max_states", n));
+  if (!bad) { /* one solve at the start values: the automatic bounds grow until they hold the mass */
+    PetscInt  n, nmax;
+    PetscBool fits;
+    PetscCall(StgssaFSPEstimateSize(fsp, &n, &fits));
+    PetscCall(StgssaFSPGetMaxStates(fsp, &nmax));
+    if (fits) {
+      e->type = STGSSA_GRADIENT_FSP;
+      e->fsp  = fsp;
+      PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "fsp (exact): the projection holding the probability mass at the start values has %" PetscInt_FMT " states <= -stgssa_fsp_max_states %" PetscInt_FMT, n, nmax));
+      PetscFunctionReturn(0);
+    }
+    PetscCall(StgssaFSPDestroy(&fsp));
+    e->type = STGSSA_GRADIENT_SCORE;
+    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "score: the projection that holds the probability mass needs more than -stgssa_fsp_max_states %" PetscInt_FMT " states", nmax));
   } else {
     char msg[1536] = "on another rank";
     if (ierr) PetscCall(StgssaErrorText(ierr, msg, sizeof(msg)));
