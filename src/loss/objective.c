@@ -440,10 +440,11 @@ PetscErrorCode StgssaObjectiveGetNegLogLikelihood(StgssaObjective o, PetscReal *
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaObjectiveGetUncertainty(StgssaObjective o, PetscInt *P, const PetscReal **se, const PetscReal **ci)
+PetscErrorCode StgssaObjectiveGetUncertainty(StgssaObjective o, PetscInt *P, const PetscReal **fisher, const PetscReal **se, const PetscReal **ci)
 {
   PetscFunctionBegin;
   *P = o->has_fisher ? o->P : 0;
+  if (fisher) *fisher = o->has_fisher ? o->fisher : NULL;
   if (se) *se = o->has_fisher ? o->se : NULL;
   if (ci) *ci = o->has_fisher ? o->ci : NULL;
   PetscFunctionReturn(0);

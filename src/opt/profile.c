@@ -5,6 +5,7 @@
 #include <stgssa/output.h>
 #include <stgssa/run.h>
 #include <petsctao.h>
+#include <math.h>
 
 #define STGSSA_PROFILE_HALF_CHI2 1.920729410347062 /* chi2_{1,0.95}/2 = 1.959964^2/2 */
 #define STGSSA_PROFILE_GATOL     1e-3              /* inner solves: |grad of total -log L| */
@@ -38,6 +39,7 @@ struct _p_StgssaProfile {
   PetscReal *ci;        /* [2P] rate units */
   PetscReal *fisher_ci; /* [2P] copy of the Fisher intervals (NaN if none) */
   PetscReal *theta_hat; /* [P] */
+  PetscReal *fisher;    /* [P x P] at the fit, or NULL */
   PetscInt  *end;       /* [2P] StgssaProfileEnd of the lower and upper side */
   PetscInt  *npts, *cap; /* per parameter: profile points */
   PetscReal **pts;       /* per parameter: npts x (P + 1): the P log-rates, total -log L */
@@ -336,6 +338,76 @@ static PetscReal StgssaProfileR(StgssaProfile p, PetscReal f)
   return PetscSqrtReal(PetscMax(f - p->nll_min, 0.0)) - PetscSqrtReal(STGSSA_PROFILE_HALF_CHI2);
 }
 
+/*
+  Start of the inner fit at theta_k = t from the optimum: the other log-rates phi moved along the
+  quadratic approximation of -log L, phi(t) = phi^ - F_phiphi^{-1} F_phik (t - theta^_k) (Gaussian
+  elimination with partial pivoting; phi^ where F_phiphi is singular or unknown).
+*/
+static PetscErrorCode StgssaProfileStartFromFisher(StgssaProfile p, PetscInt k, PetscReal t, PetscReal start[])
+{
+  const PetscInt P = p->P, Q = P - 1;
+  PetscReal     *A, *b, amax = 0;
+  PetscInt      *idx;
+  PetscBool      ok = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscArraycpy(start, p->theta_hat, P));
+  start[k] = t;
+  if (!p->fisher || Q == 0) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc3(Q * Q, &A, Q, &b, Q, &idx));
+  for (PetscInt i = 0, q = 0; i < P; i++)
+    if (i != k) idx[q++] = i;
+  for (PetscInt r = 0; r < Q; r++) {
+    for (PetscInt c = 0; c < Q; c++) A[r * Q + c] = p->fisher[idx[r] * P + idx[c]];
+    b[r] = -p->fisher[idx[r] * P + k] * (t - p->theta_hat[k]);
+    amax = PetscMax(amax, PetscAbsReal(A[r * Q + r]));
+  }
+  for (PetscInt c = 0; c < Q && ok; c++) {
+    PetscInt piv = c;
+    for (PetscInt r = c + 1; r < Q; r++)
+      if (PetscAbsReal(A[r * Q + c]) > PetscAbsReal(A[piv * Q + c])) piv = r;
+    if (!(PetscAbsReal(A[piv * Q + c]) > 1e-10 * amax)) {
+      ok = PETSC_FALSE;
+      break;
+    }
+    if (piv != c) {
+      for (PetscInt j = 0; j < Q; j++) {
+        const PetscReal tmp = A[c * Q + j];
+        A[c * Q + j]        = A[piv * Q + j];
+        A[piv * Q + j]      = tmp;
+      }
+      {
+        const PetscReal tmp = b[c];
+        b[c]                = b[piv];
+        b[piv]              = tmp;
+      }
+    }
+    for (PetscInt r = c + 1; r < Q; r++) {
+      const PetscReal m = A[r * Q + c] / A[c * Q + c];
+      for (PetscInt j = c; j < Q; j++) A[r * Q + j] -= m * A[c * Q + j];
+      b[r] -= m * b[c];
+    }
+  }
+  if (ok) {
+    for (PetscInt r = Q - 1; r >= 0; r--) {
+      PetscReal v = b[r];
+      for (PetscInt j = r + 1; j < Q; j++) v -= A[r * Q + j] * b[j];
+      b[r] = v / A[r * Q + r];
+    }
+    for (PetscInt q = 0; q < Q; q++)
+      if (PetscIsNormalReal(b[q]) || b[q] == 0) start[idx[q]] += b[q];
+  }
+  PetscCall(PetscFree3(A, b, idx));
+  PetscFunctionReturn(0);
+}
+
+/* start = the line through the solved points a (at offset ha) and b (at hb), at offset h */
+static void StgssaProfileStartLine(PetscInt P, PetscReal ha, const PetscReal a[], PetscReal hb, const PetscReal b[], PetscReal h, PetscReal start[])
+{
+  const PetscReal w = (h - ha) / (hb - ha);
+  for (PetscInt j = 0; j < P; j++) start[j] = a[j] + w * (b[j] - a[j]);
+}
+
 /* One side (s = -1 lower, +1 upper) of the interval of parameter k: the crossing in log-rate
    offset h >= 0 from theta^_k, or the reason there is none. */
 static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s, PetscReal h0, PetscReal *hcross, PetscInt *end)
@@ -343,24 +415,32 @@ static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s,
   const PetscReal t0 = p->theta_hat[k];
   const PetscReal hb = s > 0 ? p->hi[k] - t0 : t0 - p->lo[k]; /* distance to the bound */
   const PetscReal hmax = PetscMin(PetscLogReal(p->range), hb);
-  PetscReal      *ta, *tb, *tn, ha = 0, ra = -PetscSqrtReal(STGSSA_PROFILE_HALF_CHI2), hbk = 0, rb = 0, h, f;
+  PetscReal      *ta, *tb, *tn, *tp, *st, ha = 0, hp = 0, ra = -PetscSqrtReal(STGSSA_PROFILE_HALF_CHI2), hbk = 0, rb = 0, h, f;
   PetscBool       ok;
 
   PetscFunctionBegin;
   *hcross = (PetscReal)NAN;
-  PetscCall(PetscMalloc3(p->P, &ta, p->P, &tb, p->P, &tn));
+  PetscCall(PetscMalloc5(p->P, &ta, p->P, &tb, p->P, &tn, p->P, &tp, p->P, &st));
   PetscCall(PetscArraycpy(ta, p->theta_hat, p->P));
   h = PetscMin(h0, hmax);
-  /* walk outwards until -log L rises by 1.92 (bracket [ha, hbk]) or the walk ends */
+  /* walk outwards until -log L rises by 1.92 (bracket [ha, hbk]) or the walk ends; each start
+     extrapolates the path of the other log-rates (from the Fisher information at the first step,
+     then along the line through the last two points); where the FSP fails the step is halved */
   for (;;) {
     if (h <= 0) { /* at a bound already */
       *end = STGSSA_PROFILE_BOUND;
       goto done;
     }
-    PetscCall(StgssaProfileSolve(p, k, t0 + s * h, ta, tn, &f, &ok));
-    if (!ok) {
-      *end = STGSSA_PROFILE_FAILED;
-      goto done;
+    for (PetscInt half = 0;; half++) {
+      if (ha == 0) PetscCall(StgssaProfileStartFromFisher(p, k, t0 + s * h, st));
+      else StgssaProfileStartLine(p->P, hp, tp, ha, ta, h, st);
+      PetscCall(StgssaProfileSolve(p, k, t0 + s * h, st, tn, &f, &ok));
+      if (ok) break;
+      if (half == 6 || h - ha < 2 * p->tol) {
+        *end = STGSSA_PROFILE_FAILED;
+        goto done;
+      }
+      h = ha + 0.5 * (h - ha);
     }
     PetscCall(StgssaProfileRecord(p, k, tn, f));
     if (StgssaProfileR(p, f) >= 0) {
@@ -373,6 +453,8 @@ static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s,
       *end = hmax < hb ? STGSSA_PROFILE_RANGE : STGSSA_PROFILE_BOUND;
       goto done;
     }
+    hp = ha;
+    PetscCall(PetscArraycpy(tp, ta, p->P));
     ha = h;
     ra = StgssaProfileR(p, f);
     PetscCall(PetscArraycpy(ta, tn, p->P));
@@ -389,7 +471,8 @@ static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s,
     PetscReal hn = ha + (hbk - ha) * (-ra) / (rb - ra), r;
     hn = PetscMin(PetscMax(hn, ha + 0.25 * p->tol), hbk - 0.25 * p->tol);
     for (int probe = 0; probe < 2 && hbk - ha > p->tol; probe++) {
-      PetscCall(StgssaProfileSolve(p, k, t0 + s * hn, hn - ha < hbk - hn ? ta : tb, tn, &f, &ok));
+      StgssaProfileStartLine(p->P, ha, ta, hbk, tb, hn, st);
+      PetscCall(StgssaProfileSolve(p, k, t0 + s * hn, st, tn, &f, &ok));
       if (!ok) {
         *end = STGSSA_PROFILE_FAILED;
         goto done;
@@ -414,21 +497,25 @@ static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s,
   *hcross = ha + (hbk - ha) * (-ra) / (rb - ra);
   *end    = STGSSA_PROFILE_CROSSED;
 done:
-  PetscCall(PetscFree3(ta, tb, tn));
+  PetscCall(PetscFree5(ta, tb, tn, tp, st));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StgssaProfileCompute(StgssaProfile p, const PetscReal theta[])
 {
   PetscInt         Pf;
-  const PetscReal *se, *fci;
+  const PetscReal *se, *fci, *F;
   PetscReal        f;
   PetscBool        ok;
 
   PetscFunctionBegin;
   if (!p->active) PetscFunctionReturn(0);
   PetscCall(StgssaObjectiveGetNegLogLikelihood(p->obj, &p->nll_min, NULL)); /* at theta: Summarize evaluated there */
-  PetscCall(StgssaObjectiveGetUncertainty(p->obj, &Pf, &se, &fci));
+  PetscCall(StgssaObjectiveGetUncertainty(p->obj, &Pf, &F, &se, &fci));
+  if (Pf == p->P && !p->fisher) {
+    PetscCall(PetscMalloc1(p->P * p->P, &p->fisher));
+    PetscCall(PetscArraycpy(p->fisher, F, p->P * p->P));
+  }
   PetscCall(PetscArraycpy(p->theta_hat, theta, p->P));
   p->nll_found = p->nll_min;
   for (PetscInt k = 0; k < p->P; k++) {
@@ -449,7 +536,7 @@ PetscErrorCode StgssaProfileCompute(StgssaProfile p, const PetscReal theta[])
       p->end[2 * k + side] = end;
       if (end == STGSSA_PROFILE_CROSSED) p->ci[2 * k + side] = PetscExpReal(theta[k] + s * hc);
       else if (end == STGSSA_PROFILE_FAILED) p->ci[2 * k + side] = (PetscReal)NAN;
-      else p->ci[2 * k + side] = side ? PETSC_INFINITY : 0.0;
+      else p->ci[2 * k + side] = side ? (PetscReal)INFINITY : 0.0;
     }
   }
   /* leave the evaluator and the objective at the optimum (its -log L is written to /result) */
@@ -490,7 +577,7 @@ PetscErrorCode StgssaProfileView(StgssaProfile p, const char *const names[], Pet
     PetscCall(PetscViewerASCIIPrintf(viewer, "  %-12s %12.6g   %-26s %-26s %" PetscInt_FMT "\n", names[k], (double)PetscExpReal(p->theta_hat[k]), a, b, p->npts[k]));
     for (PetscInt side = 0; side < 2; side++) {
       const char *why = StgssaProfileEndText(p->end[2 * k + side]);
-      if (why) PetscCall(PetscViewerASCIIPrintf(viewer, "    %s %s end: %s (%s x%g)\n", names[k], side ? "upper" : "lower", p->end[2 * k + side] == STGSSA_PROFILE_FAILED ? "unknown" : "unbounded", why, (double)p->range));
+      if (why) PetscCall(PetscViewerASCIIPrintf(viewer, "    %s %s end: %s (%s, a factor %g)\n", names[k], side ? "upper" : "lower", p->end[2 * k + side] == STGSSA_PROFILE_FAILED ? "unknown" : "unbounded", why, (double)p->range));
     }
   }
   if (p->nfail) PetscCall(PetscViewerASCIIPrintf(viewer, "  %" PetscInt_FMT " point%s where the FSP failed (trial points are rejected to the line search), first at %s\n", p->nfail, p->nfail > 1 ? "s" : "", p->failmsg));
@@ -563,6 +650,7 @@ PetscErrorCode StgssaProfileDestroy(StgssaProfile *prof)
   PetscCall(PetscFree4(p->want, p->lo, p->hi, p->theta_hat));
   PetscCall(PetscFree4(p->ci, p->fisher_ci, p->end, p->theta));
   PetscCall(PetscFree2(p->grad, p->best));
+  PetscCall(PetscFree(p->fisher));
   if (p->pts)
     for (PetscInt k = 0; k < p->P; k++) PetscCall(PetscFree(p->pts[k]));
   PetscCall(PetscFree3(p->npts, p->cap, p->pts));
