@@ -8,17 +8,17 @@
 #include <math.h>
 
 #define STGSSA_PROFILE_HALF_CHI2 1.920729410347062 /* chi2_{1,0.95}/2 = 1.959964^2/2 */
-#define STGSSA_PROFILE_GATOL     1e-3              /* inner solves: |grad of total -log L| */
-#define STGSSA_PROFILE_STALL     1e-7              /* inner solves: stop when -log L falls by less over 3 iterations */
-#define STGSSA_PROFILE_MAXIT     200
+#define STGSSA_PROFILE_GATOL 1e-3                  /* inner solves: |grad of total -log L| */
+#define STGSSA_PROFILE_STALL 1e-7                  /* inner solves: stop when -log L falls by less over 3 iterations */
+#define STGSSA_PROFILE_MAXIT 200
 
 /* how a side of an interval ended */
 typedef enum {
-  STGSSA_PROFILE_NONE      = -1, /* not profiled */
-  STGSSA_PROFILE_CROSSED   = 0,  /* -log L crossed l_min + 1.92 */
-  STGSSA_PROFILE_RANGE     = 1,  /* no crossing within log(-stgssa_profile_range): unbounded */
-  STGSSA_PROFILE_BOUND     = 2,  /* no crossing before the -stgssa_bounds of the parameter: unbounded */
-  STGSSA_PROFILE_FAILED    = 3   /* the FSP failed on the way: unknown (NaN) */
+  STGSSA_PROFILE_NONE    = -1, /* not profiled */
+  STGSSA_PROFILE_CROSSED = 0,  /* -log L crossed l_min + 1.92 */
+  STGSSA_PROFILE_RANGE   = 1,  /* no crossing within log(-stgssa_profile_range): unbounded */
+  STGSSA_PROFILE_BOUND   = 2,  /* no crossing before the -stgssa_bounds of the parameter: unbounded */
+  STGSSA_PROFILE_FAILED  = 3   /* the FSP failed on the way: unknown (NaN) */
 } StgssaProfileEnd;
 
 struct _p_StgssaProfile {
@@ -30,28 +30,28 @@ struct _p_StgssaProfile {
   StgssaObjective    obj;
   PetscInt           P;
   const char *const *names;
-  PetscBool         *want;   /* [P] */
+  PetscBool         *want;    /* [P] */
   PetscReal         *lo, *hi; /* [P] log-rate bounds */
   /* results */
-  PetscBool  computed;
-  PetscReal  nll_min;   /* -log L (total) of the fit */
-  PetscReal  nll_found; /* the lowest -log L met while profiling */
-  PetscReal *ci;        /* [2P] rate units */
-  PetscReal *fisher_ci; /* [2P] copy of the Fisher intervals (NaN if none) */
-  PetscReal *theta_hat; /* [P] */
-  PetscReal *fisher;    /* [P x P] at the fit, or NULL */
-  PetscInt  *end;       /* [2P] StgssaProfileEnd of the lower and upper side */
-  PetscInt  *npts, *cap; /* per parameter: profile points */
-  PetscReal **pts;       /* per parameter: npts x (P + 1): the P log-rates, total -log L */
-  PetscInt   nevals, nsolves, nfail;
-  char       failmsg[1024];
+  PetscBool   computed;
+  PetscReal   nll_min;    /* -log L (total) of the fit */
+  PetscReal   nll_found;  /* the lowest -log L met while profiling */
+  PetscReal  *ci;         /* [2P] rate units */
+  PetscReal  *fisher_ci;  /* [2P] copy of the Fisher intervals (NaN if none) */
+  PetscReal  *theta_hat;  /* [P] */
+  PetscReal  *fisher;     /* [P x P] at the fit, or NULL */
+  PetscInt   *end;        /* [2P] StgssaProfileEnd of the lower and upper side */
+  PetscInt   *npts, *cap; /* per parameter: profile points */
+  PetscReal **pts;        /* per parameter: npts x (P + 1): the P log-rates, total -log L */
+  PetscInt    nevals, nsolves, nfail;
+  char        failmsg[1024];
   /* inner solve */
-  PetscInt   pfix;      /* the fixed log-rate */
-  PetscReal *theta;     /* [P] work: full log-rates of the current evaluation */
-  PetscReal *grad;      /* [P] */
-  PetscReal *best;      /* [P] best point of the current inner solve */
+  PetscInt   pfix;  /* the fixed log-rate */
+  PetscReal *theta; /* [P] work: full log-rates of the current evaluation */
+  PetscReal *grad;  /* [P] */
+  PetscReal *best;  /* [P] best point of the current inner solve */
   PetscReal  fbest, fstart;
-  PetscInt   ncalls;    /* evaluations of the current inner solve */
+  PetscInt   ncalls; /* evaluations of the current inner solve */
   PetscBool  start_failed;
   PetscReal  stall[4];
   PetscInt   nstall;
@@ -74,10 +74,21 @@ PetscErrorCode StgssaProfileSetFromOptions(StgssaProfile p)
 {
   PetscFunctionBegin;
   PetscOptionsBegin(p->comm, NULL, "Profile-likelihood options", "StgssaProfile");
-  PetscCall(PetscOptionsString("-stgssa_profile", "Profile-likelihood 95% intervals after an exact-route fit: fitted names NAME,... (no value or 'all': every fitted rate)", "StgssaProfile", p->list, p->list, sizeof(p->list), &p->active));
+  PetscCall(
+      PetscOptionsString("-stgssa_profile", "Profile-likelihood 95% intervals after an exact-route fit: fitted names NAME,... (no value, all or true: every fitted rate; false: off)", "StgssaProfile", p->list, p->list, sizeof(p->list), &p->active));
   PetscCall(PetscOptionsReal("-stgssa_profile_range", "Profile walk: at most this factor from the fitted rate on each side (no crossing within it: unbounded)", "StgssaProfile", p->range, &p->range, NULL));
   PetscCall(PetscOptionsReal("-stgssa_profile_tol", "Profile: accuracy of the interval ends in log-rate", "StgssaProfile", p->tol, &p->tol, NULL));
   PetscOptionsEnd();
+  if (p->active) { /* boolean spellings: -stgssa_profile false|0|no|off leaves it off, true|1|yes|on = all */
+    static const char *const off[] = {"false", "0", "no", "off"}, *const on[] = {"true", "1", "yes", "on"};
+    for (int i = 0; i < 4; i++) {
+      PetscBool same;
+      PetscCall(PetscStrcasecmp(p->list, off[i], &same));
+      if (same) p->active = PETSC_FALSE;
+      PetscCall(PetscStrcasecmp(p->list, on[i], &same));
+      if (same) p->list[0] = 0;
+    }
+  }
   PetscCheck(p->range > 1 && PetscIsNormalReal(p->range), p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_profile_range: expected a factor > 1, got %g", (double)p->range);
   PetscCheck(p->tol > 0 && p->tol < 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_profile_tol: expected a log-rate accuracy in (0, 1), got %g", (double)p->tol);
   PetscFunctionReturn(0);
@@ -100,7 +111,9 @@ PetscErrorCode StgssaProfileSetUp(StgssaProfile p, StgssaEvaluator ev, StgssaObj
   p->ev  = ev;
   p->obj = obj;
   PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
-  PetscCheck(gt == STGSSA_GRADIENT_FSP, p->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_profile needs the exact route (-stgssa_gradient fsp, or auto when the projection fits); this fit uses -stgssa_gradient %s, whose noisy objective has no reliable profile: drop -stgssa_profile and use the Fisher intervals", StgssaGradientTypes[gt]);
+  PetscCheck(gt == STGSSA_GRADIENT_FSP, p->comm, PETSC_ERR_ARG_INCOMP,
+             "-stgssa_profile needs the exact route (-stgssa_gradient fsp, or auto when the projection fits); this fit uses -stgssa_gradient %s, whose noisy objective has no reliable profile: drop -stgssa_profile and use the Fisher intervals",
+             StgssaGradientTypes[gt]);
   PetscCall(StgssaObjectiveGetNegLogLikelihood(obj, &nll, NULL)); /* NaN unless the loss is the likelihood */
   PetscCheck(!PetscIsNanReal(nll), p->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_profile needs -stgssa_loss likelihood (its intervals are where -log L rises by 1.92)");
   PetscCall(StgssaEvaluatorGetFit(ev, &p->P, &p->names));
@@ -111,10 +124,12 @@ PetscErrorCode StgssaProfileSetUp(StgssaProfile p, StgssaEvaluator ev, StgssaObj
   PetscCall(PetscArraycpy(p->lo, lo, p->P));
   PetscCall(PetscArraycpy(p->hi, hi, p->P));
   if (!p->list[0] || !strcmp(p->list, "all"))
-    for (PetscInt k = 0; k < p->P; k++) p->want[k] = PETSC_TRUE;
+    for (PetscInt k = 0; k < p->P; k++)
+      p->want[k] = PETSC_TRUE;
   else {
     char *copy, *item, *save = NULL;
-    for (PetscInt k = 0; k < p->P; k++) p->want[k] = PETSC_FALSE;
+    for (PetscInt k = 0; k < p->P; k++)
+      p->want[k] = PETSC_FALSE;
     PetscCall(PetscStrallocpy(p->list, &copy));
     for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
       PetscInt k;
@@ -193,7 +208,8 @@ static PetscErrorCode StgssaProfileTaoObjective(Tao tao, Vec X, PetscReal *f, Ve
   PetscCall(PetscMalloc1(p->P, &buf));
   PetscCall(VecGetArrayRead(X, &x));
   if (rank == 0)
-    for (PetscInt k = 0; k < p->P - 1; k++) buf[k] = PetscRealPart(x[k]);
+    for (PetscInt k = 0; k < p->P - 1; k++)
+      buf[k] = PetscRealPart(x[k]);
   PetscCall(VecRestoreArrayRead(X, &x));
   PetscCallMPI(MPI_Bcast(buf, (PetscMPIInt)(p->P - 1), MPIU_REAL, 0, p->comm));
   for (PetscInt k = 0, q = 0; k < p->P; k++)
@@ -210,7 +226,8 @@ static PetscErrorCode StgssaProfileTaoObjective(Tao tao, Vec X, PetscReal *f, Ve
   }
   if (!ok) {
     *f = p->fstart + 10 * (1 + PetscAbsReal(p->fstart));
-    for (PetscInt k = 0; k < p->P; k++) p->grad[k] = 0;
+    for (PetscInt k = 0; k < p->P; k++)
+      p->grad[k] = 0;
   }
   PetscCall(VecGetArray(G, &g));
   if (rank == 0)
@@ -358,7 +375,8 @@ static PetscErrorCode StgssaProfileStartFromFisher(StgssaProfile p, PetscInt k, 
   for (PetscInt i = 0, q = 0; i < P; i++)
     if (i != k) idx[q++] = i;
   for (PetscInt r = 0; r < Q; r++) {
-    for (PetscInt c = 0; c < Q; c++) A[r * Q + c] = p->fisher[idx[r] * P + idx[c]];
+    for (PetscInt c = 0; c < Q; c++)
+      A[r * Q + c] = p->fisher[idx[r] * P + idx[c]];
     b[r] = -p->fisher[idx[r] * P + k] * (t - p->theta_hat[k]);
     amax = PetscMax(amax, PetscAbsReal(A[r * Q + r]));
   }
@@ -384,14 +402,16 @@ static PetscErrorCode StgssaProfileStartFromFisher(StgssaProfile p, PetscInt k, 
     }
     for (PetscInt r = c + 1; r < Q; r++) {
       const PetscReal m = A[r * Q + c] / A[c * Q + c];
-      for (PetscInt j = c; j < Q; j++) A[r * Q + j] -= m * A[c * Q + j];
+      for (PetscInt j = c; j < Q; j++)
+        A[r * Q + j] -= m * A[c * Q + j];
       b[r] -= m * b[c];
     }
   }
   if (ok) {
     for (PetscInt r = Q - 1; r >= 0; r--) {
       PetscReal v = b[r];
-      for (PetscInt j = r + 1; j < Q; j++) v -= A[r * Q + j] * b[j];
+      for (PetscInt j = r + 1; j < Q; j++)
+        v -= A[r * Q + j] * b[j];
       b[r] = v / A[r * Q + r];
     }
     for (PetscInt q = 0; q < Q; q++)
@@ -405,15 +425,16 @@ static PetscErrorCode StgssaProfileStartFromFisher(StgssaProfile p, PetscInt k, 
 static void StgssaProfileStartLine(PetscInt P, PetscReal ha, const PetscReal a[], PetscReal hb, const PetscReal b[], PetscReal h, PetscReal start[])
 {
   const PetscReal w = (h - ha) / (hb - ha);
-  for (PetscInt j = 0; j < P; j++) start[j] = a[j] + w * (b[j] - a[j]);
+  for (PetscInt j = 0; j < P; j++)
+    start[j] = a[j] + w * (b[j] - a[j]);
 }
 
 /* One side (s = -1 lower, +1 upper) of the interval of parameter k: the crossing in log-rate
    offset h >= 0 from theta^_k, or the reason there is none. */
 static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s, PetscReal h0, PetscReal *hcross, PetscInt *end)
 {
-  const PetscReal t0 = p->theta_hat[k];
-  const PetscReal hb = s > 0 ? p->hi[k] - t0 : t0 - p->lo[k]; /* distance to the bound */
+  const PetscReal t0   = p->theta_hat[k];
+  const PetscReal hb   = s > 0 ? p->hi[k] - t0 : t0 - p->lo[k]; /* distance to the bound */
   const PetscReal hmax = PetscMin(PetscLogReal(p->range), hb);
   PetscReal      *ta, *tb, *tn, *tp, *st, ha = 0, hp = 0, ra = -PetscSqrtReal(STGSSA_PROFILE_HALF_CHI2), hbk = 0, rb = 0, h, f;
   PetscBool       ok;
@@ -432,8 +453,10 @@ static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s,
       goto done;
     }
     for (PetscInt half = 0;; half++) {
-      if (ha == 0) PetscCall(StgssaProfileStartFromFisher(p, k, t0 + s * h, st));
-      else StgssaProfileStartLine(p->P, hp, tp, ha, ta, h, st);
+      if (ha == 0)
+        PetscCall(StgssaProfileStartFromFisher(p, k, t0 + s * h, st));
+      else
+        StgssaProfileStartLine(p->P, hp, tp, ha, ta, h, st);
       PetscCall(StgssaProfileSolve(p, k, t0 + s * h, st, tn, &f, &ok));
       if (ok) break;
       if (half == 6 || h - ha < 2 * p->tol) {
@@ -461,7 +484,7 @@ static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s,
     { /* next step: where a quadratic through the optimum would reach 1.92, 10% beyond; 1.2 to 4 times h */
       const PetscReal d = f - p->nll_min;
       PetscReal       g = d > 1e-3 ? 1.1 * PetscSqrtReal(STGSSA_PROFILE_HALF_CHI2 / d) : 4.0;
-      h = PetscMin(h * PetscMin(PetscMax(g, 1.2), 4.0), hmax);
+      h                 = PetscMin(h * PetscMin(PetscMax(g, 1.2), 4.0), hmax);
     }
   }
   /* refine: interpolate r linearly in h (exact for a quadratic profile), kept tol/4 inside the
@@ -469,7 +492,7 @@ static PetscErrorCode StgssaProfileSide(StgssaProfile p, PetscInt k, PetscInt s,
      closes the bracket when the interpolation was good */
   for (PetscInt it = 0; hbk - ha > p->tol && it < 60; it++) {
     PetscReal hn = ha + (hbk - ha) * (-ra) / (rb - ra), r;
-    hn = PetscMin(PetscMax(hn, ha + 0.25 * p->tol), hbk - 0.25 * p->tol);
+    hn           = PetscMin(PetscMax(hn, ha + 0.25 * p->tol), hbk - 0.25 * p->tol);
     for (int probe = 0; probe < 2 && hbk - ha > p->tol; probe++) {
       StgssaProfileStartLine(p->P, ha, ta, hbk, tb, hn, st);
       PetscCall(StgssaProfileSolve(p, k, t0 + s * hn, st, tn, &f, &ok));
@@ -521,8 +544,8 @@ PetscErrorCode StgssaProfileCompute(StgssaProfile p, const PetscReal theta[])
   for (PetscInt k = 0; k < p->P; k++) {
     PetscReal h0 = 0.1;
     p->ci[2 * k] = p->ci[2 * k + 1] = (PetscReal)NAN;
-    p->fisher_ci[2 * k] = Pf == p->P ? fci[2 * k] : (PetscReal)NAN;
-    p->fisher_ci[2 * k + 1] = Pf == p->P ? fci[2 * k + 1] : (PetscReal)NAN;
+    p->fisher_ci[2 * k]             = Pf == p->P ? fci[2 * k] : (PetscReal)NAN;
+    p->fisher_ci[2 * k + 1]         = Pf == p->P ? fci[2 * k + 1] : (PetscReal)NAN;
     p->end[2 * k] = p->end[2 * k + 1] = STGSSA_PROFILE_NONE;
     if (!p->want[k]) continue;
     /* first step: the Fisher half-width where it is finite (the crossing for a quadratic profile) */
@@ -534,9 +557,12 @@ PetscErrorCode StgssaProfileCompute(StgssaProfile p, const PetscReal theta[])
       PetscInt       end = STGSSA_PROFILE_FAILED;
       PetscCall(StgssaProfileSide(p, k, s, h0, &hc, &end));
       p->end[2 * k + side] = end;
-      if (end == STGSSA_PROFILE_CROSSED) p->ci[2 * k + side] = PetscExpReal(theta[k] + s * hc);
-      else if (end == STGSSA_PROFILE_FAILED) p->ci[2 * k + side] = (PetscReal)NAN;
-      else p->ci[2 * k + side] = side ? (PetscReal)INFINITY : 0.0;
+      if (end == STGSSA_PROFILE_CROSSED)
+        p->ci[2 * k + side] = PetscExpReal(theta[k] + s * hc);
+      else if (end == STGSSA_PROFILE_FAILED)
+        p->ci[2 * k + side] = (PetscReal)NAN;
+      else
+        p->ci[2 * k + side] = side ? (PetscReal)INFINITY : 0.0;
     }
   }
   /* leave the evaluator and the objective at the optimum (its -log L is written to /result) */
@@ -567,7 +593,8 @@ PetscErrorCode StgssaProfileView(StgssaProfile p, const char *const names[], Pet
   PetscFunctionBegin;
   if (!p->active || !p->computed) PetscFunctionReturn(0);
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(p->comm, &viewer));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "Profile-likelihood 95%% intervals (-log L within %.4g of its minimum, other rates re-fitted; %" PetscInt_FMT " inner fits, %" PetscInt_FMT " FSP evaluations):\n", STGSSA_PROFILE_HALF_CHI2, p->nsolves, p->nevals));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "Profile-likelihood 95%% intervals (-log L within %.4g of its minimum, other rates re-fitted; %" PetscInt_FMT " inner fits, %" PetscInt_FMT " FSP evaluations):\n", STGSSA_PROFILE_HALF_CHI2, p->nsolves,
+                                   p->nevals));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  %-12s %12s   %-26s %-26s %s\n", "parameter", "estimate", "profile 95% interval", "Fisher 95% interval", "points"));
   for (PetscInt k = 0; k < p->P; k++) {
     char a[64], b[64];
@@ -577,11 +604,16 @@ PetscErrorCode StgssaProfileView(StgssaProfile p, const char *const names[], Pet
     PetscCall(PetscViewerASCIIPrintf(viewer, "  %-12s %12.6g   %-26s %-26s %" PetscInt_FMT "\n", names[k], (double)PetscExpReal(p->theta_hat[k]), a, b, p->npts[k]));
     for (PetscInt side = 0; side < 2; side++) {
       const char *why = StgssaProfileEndText(p->end[2 * k + side]);
-      if (why) PetscCall(PetscViewerASCIIPrintf(viewer, "    %s %s end: %s (%s, a factor %g)\n", names[k], side ? "upper" : "lower", p->end[2 * k + side] == STGSSA_PROFILE_FAILED ? "unknown" : "unbounded", why, (double)p->range));
+      if (!why) continue;
+      if (p->end[2 * k + side] == STGSSA_PROFILE_RANGE)
+        PetscCall(PetscViewerASCIIPrintf(viewer, "    %s %s end: unbounded (%s, a factor %g)\n", names[k], side ? "upper" : "lower", why, (double)p->range));
+      else
+        PetscCall(PetscViewerASCIIPrintf(viewer, "    %s %s end: %s (%s)\n", names[k], side ? "upper" : "lower", p->end[2 * k + side] == STGSSA_PROFILE_FAILED ? "unknown" : "unbounded", why));
     }
   }
   if (p->nfail) PetscCall(PetscViewerASCIIPrintf(viewer, "  %" PetscInt_FMT " point%s where the FSP failed (trial points are rejected to the line search), first at %s\n", p->nfail, p->nfail > 1 ? "s" : "", p->failmsg));
-  if (p->nll_found < p->nll_min - 0.01) PetscCall(PetscViewerASCIIPrintf(viewer, "  WARNING: the profile found -log L %.6g, %.4g below the fit's: the fit had not converged; the intervals are relative to the fit's -log L\n", (double)p->nll_found, (double)(p->nll_min - p->nll_found)));
+  if (p->nll_found < p->nll_min - 0.01)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  WARNING: the profile found -log L %.6g, %.4g below the fit's: the fit had not converged; the intervals are relative to the fit's -log L\n", (double)p->nll_found, (double)(p->nll_min - p->nll_found)));
   PetscFunctionReturn(0);
 }
 
@@ -601,7 +633,7 @@ static void StgssaProfileSortRows(PetscInt n, PetscInt w, PetscInt c, PetscReal 
 
 PetscErrorCode StgssaProfileWriteHDF5(StgssaProfile p, hid_t g)
 {
-  const PetscInt w = p->P + 1;
+  const PetscInt w     = p->P + 1;
   hsize_t        d2[2] = {(hsize_t)p->P, 2};
   hid_t          gp, gt, ds;
 
@@ -652,7 +684,8 @@ PetscErrorCode StgssaProfileDestroy(StgssaProfile *prof)
   PetscCall(PetscFree2(p->grad, p->best));
   PetscCall(PetscFree(p->fisher));
   if (p->pts)
-    for (PetscInt k = 0; k < p->P; k++) PetscCall(PetscFree(p->pts[k]));
+    for (PetscInt k = 0; k < p->P; k++)
+      PetscCall(PetscFree(p->pts[k]));
   PetscCall(PetscFree3(p->npts, p->cap, p->pts));
   PetscCall(PetscFree(*prof));
   PetscFunctionReturn(0);
