@@ -51,6 +51,7 @@ struct _p_StgssaProfile {
   PetscReal *grad;  /* [P] */
   PetscReal *best;  /* [P] best point of the current inner solve */
   PetscReal  fbest, fstart;
+  PetscReal  cells;  /* cells over the data times: TAO minimizes -log L per cell */
   PetscInt   ncalls; /* evaluations of the current inner solve */
   PetscBool  start_failed;
   PetscReal  stall[4];
@@ -229,10 +230,12 @@ static PetscErrorCode StgssaProfileTaoObjective(Tao tao, Vec X, PetscReal *f, Ve
     for (PetscInt k = 0; k < p->P; k++)
       p->grad[k] = 0;
   }
+  /* TAO sees -log L per cell (as in the fit): gradients of order one keep blmvm's first steps sane */
+  *f /= p->cells;
   PetscCall(VecGetArray(G, &g));
   if (rank == 0)
     for (PetscInt k = 0, q = 0; k < p->P; k++)
-      if (k != p->pfix) g[q++] = p->grad[k];
+      if (k != p->pfix) g[q++] = p->grad[k] / p->cells;
   PetscCall(VecRestoreArray(G, &g));
   PetscFunctionReturn(0);
 }
@@ -250,7 +253,8 @@ static PetscErrorCode StgssaProfileTaoConverged(Tao tao, void *ctx)
   PetscCall(TaoGetConvergedReason(tao, &reason));
   if (reason != TAO_CONTINUE_ITERATING) PetscFunctionReturn(0);
   PetscCall(TaoGetSolutionStatus(tao, NULL, &f, NULL, NULL, NULL, NULL));
-  p->stall[p->nstall % 4] = f;
+  p->stall[p->nstall % 4] = f * p->cells; /* total -log L */
+  f *= p->cells;
   p->nstall++;
   if (p->nstall > 3 && p->stall[(p->nstall - 4) % 4] - f < STGSSA_PROFILE_STALL) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
   PetscFunctionReturn(0);
@@ -315,7 +319,7 @@ static PetscErrorCode StgssaProfileSolve(StgssaProfile p, PetscInt k, PetscReal 
       PetscCall(VecRestoreArray(XU, &u));
       PetscCall(TaoSetVariableBounds(tao, XL, XU));
     }
-    PetscCall(TaoSetTolerances(tao, STGSSA_PROFILE_GATOL, 0.0, 0.0));
+    PetscCall(TaoSetTolerances(tao, STGSSA_PROFILE_GATOL / p->cells, 0.0, 0.0)); /* per cell */
     PetscCall(TaoSetMaximumIterations(tao, STGSSA_PROFILE_MAXIT));
     PetscCall(TaoSetConvergenceTest(tao, StgssaProfileTaoConverged, p));
     PetscCall(TaoSolve(tao)); /* line-search failures near the minimum are fine: the best point counts */
@@ -533,7 +537,8 @@ PetscErrorCode StgssaProfileCompute(StgssaProfile p, const PetscReal theta[])
 
   PetscFunctionBegin;
   if (!p->active) PetscFunctionReturn(0);
-  PetscCall(StgssaObjectiveGetNegLogLikelihood(p->obj, &p->nll_min, NULL)); /* at theta: Summarize evaluated there */
+  PetscCall(StgssaObjectiveGetNegLogLikelihood(p->obj, &p->nll_min, &p->cells)); /* at theta: Summarize evaluated there */
+  PetscCheck(p->cells > 0, p->comm, PETSC_ERR_ARG_WRONG, "-stgssa_profile: no cells in the data");
   PetscCall(StgssaObjectiveGetUncertainty(p->obj, &Pf, &F, &se, &fci));
   if (Pf == p->P && !p->fisher) {
     PetscCall(PetscMalloc1(p->P * p->P, &p->fisher));
