@@ -112,9 +112,15 @@ PetscErrorCode StgssaProfileSetUp(StgssaProfile p, StgssaEvaluator ev, StgssaObj
   p->ev  = ev;
   p->obj = obj;
   PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
-  PetscCheck(gt == STGSSA_GRADIENT_FSP, p->comm, PETSC_ERR_ARG_INCOMP,
-             "-stgssa_profile needs the exact route (-stgssa_gradient fsp, or auto when the projection fits); this fit uses -stgssa_gradient %s, whose noisy objective has no reliable profile: drop -stgssa_profile and use the Fisher intervals",
-             StgssaGradientTypes[gt]);
+  {
+    PetscBool   automatic;
+    const char *reason;
+    PetscCall(StgssaEvaluatorGetGradientChoice(ev, NULL, &automatic, &reason));
+    PetscCheck(
+        gt == STGSSA_GRADIENT_FSP, p->comm, PETSC_ERR_ARG_INCOMP,
+        "-stgssa_profile needs the exact route (-stgssa_gradient fsp, or auto when the projection fits); this fit uses -stgssa_gradient %s%s%s%s, whose noisy objective has no reliable profile: drop -stgssa_profile and use the Fisher intervals",
+        StgssaGradientTypes[gt], automatic ? " (auto: " : "", automatic && reason ? reason : "", automatic ? ")" : "");
+  }
   PetscCall(StgssaObjectiveGetNegLogLikelihood(obj, &nll, NULL)); /* NaN unless the loss is the likelihood */
   PetscCheck(!PetscIsNanReal(nll), p->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_profile needs -stgssa_loss likelihood (its intervals are where -log L rises by 1.92)");
   PetscCall(StgssaEvaluatorGetFit(ev, &p->P, &p->names));
