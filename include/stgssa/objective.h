@@ -55,6 +55,9 @@ PETSC_EXTERN PetscErrorCode StgssaObjectiveGetNegLogLikelihood(StgssaObjective, 
    NULL: the last evaluation): loss, per-time report and, for the likelihood, the Fisher
    information, standard errors, correlations, 95% intervals (include/stgssa/uncertainty.h). */
 PETSC_EXTERN PetscErrorCode StgssaObjectiveSummarize(StgssaObjective, StgssaEvaluator, const PetscReal theta[], PetscInt iteration);
+/* After Summarize with the likelihood: the Fisher information [P x P] per log-rate, the standard
+   errors [P] and the 95% intervals [2P] (rate units); *P = 0 and NULL without them. Any may be NULL. */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveGetUncertainty(StgssaObjective, PetscInt *P, const PetscReal **fisher, const PetscReal **se, const PetscReal **ci);
 /* Rank 0, into an open group (/result or /gradient): neg_log_likelihood, and after Summarize
    fisher, stderr_log, correlation, ci95 and fit/<observable>/. */
 PETSC_EXTERN PetscErrorCode StgssaObjectiveWriteHDF5(StgssaObjective, hid_t group);

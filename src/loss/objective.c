@@ -440,6 +440,16 @@ PetscErrorCode StgssaObjectiveGetNegLogLikelihood(StgssaObjective o, PetscReal *
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaObjectiveGetUncertainty(StgssaObjective o, PetscInt *P, const PetscReal **fisher, const PetscReal **se, const PetscReal **ci)
+{
+  PetscFunctionBegin;
+  *P = o->has_fisher ? o->P : 0;
+  if (fisher) *fisher = o->has_fisher ? o->fisher : NULL;
+  if (se) *se = o->has_fisher ? o->se : NULL;
+  if (ci) *ci = o->has_fisher ? o->ci : NULL;
+  PetscFunctionReturn(0);
+}
+
 /*
   The fit at theta (NULL: the evaluator's last evaluation as it stands): loss, the per-time report
   (model p~ against data q at each data time: -log L = -n sum_b q_b log p~_b, KL = sum_b q_b

@@ -5,6 +5,7 @@
 #include <stgssa/optimizer.h>
 #include <stgssa/adam.h>
 #include <stgssa/run.h>
+#include <stgssa/profile.h>
 #include <ctype.h>
 
 /* exact-route defaults (-tao_type blmvm unless given): stop when the relative loss change over
@@ -72,6 +73,7 @@ struct _p_StgssaOptimizer {
   PetscReal  f_good;        /* the loss of the last evaluation that succeeded */
   PetscBool  last_rejected;
   char       reject_msg[1024]; /* the first rejection */
+  StgssaProfile prof;          /* -stgssa_profile (src/opt/profile.c) */
 };
 
 PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
@@ -114,6 +116,8 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
   PetscOptionsEnd();
+  if (!o->prof) PetscCall(StgssaProfileCreate(o->comm, &o->prof));
+  PetscCall(StgssaProfileSetFromOptions(o->prof));
   { /* -help: list the TAO options too (with the default type adam), before any Tao exists */
     PetscBool help;
     PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -889,6 +893,12 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     if (lo[p] > PETSC_NINFINITY || hi[p] < PETSC_INFINITY) bounded = PETSC_TRUE;
     PetscCheck(theta[p] >= lo[p] && theta[p] <= hi[p], o->comm, PETSC_ERR_ARG_OUTOFRANGE, "Start value %g of %s is outside -stgssa_bounds [%g, %g]", (double)PetscExpReal(theta[p]), names[p], (double)PetscExpReal(lo[p]), (double)PetscExpReal(hi[p]));
   }
+  if (o->prof) { /* -stgssa_profile: checks the route before the fit; bounds of the fitted log-rates */
+    PetscBool active;
+    PetscCall(StgssaProfileIsActive(o->prof, &active));
+    PetscCheck(!active || !o->ndep, o->comm, PETSC_ERR_SUP, "-stgssa_profile does not support -stgssa_log_constraint; drop one of them");
+    PetscCall(StgssaProfileSetUp(o->prof, o->ev, o->obj, lo, hi));
+  }
   /* bounds of the free coordinates (dependents cannot be bounded) */
   for (PetscInt q = 0; q < o->Q; q++) {
     lo[q] = lo[o->free_p[q]];
@@ -971,6 +981,7 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_eval[p]);
   /* the fit at the result: one more evaluation there (-log L, Fisher information, per-time report) */
   PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_eval, o->crn ? 0 : o->nevals));
+  if (o->prof) PetscCall(StgssaProfileCompute(o->prof, o->theta_eval)); /* -stgssa_profile */
   o->solved = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -1035,6 +1046,7 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscCall(StgssaObjectiveViewResult(o->obj, names, viewer));
+  if (o->prof) PetscCall(StgssaProfileView(o->prof, names, viewer));
   PetscFunctionReturn(0);
 }
 
@@ -1094,6 +1106,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
     }
     PetscCall(StgssaH5WriteAttrDouble(g, "loss", nh ? o->h_loss[nh - 1] : o->loss_eval));
     PetscCall(StgssaObjectiveWriteHDF5(o->obj, g)); /* neg_log_likelihood, fisher, ..., fit/ */
+    if (o->prof) PetscCall(StgssaProfileWriteHDF5(o->prof, g)); /* profile_ci95, profile/ */
     PetscCallHDF5(H5Gclose(g));
   }
   /* everything a restart needs: theta of the last iterate, the optimizer state after it, and
@@ -1161,6 +1174,7 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscFunctionBegin;
   if (!o) PetscFunctionReturn(0);
   PetscCall(TaoDestroy(&o->tao));
+  PetscCall(StgssaProfileDestroy(&o->prof));
   PetscCall(VecDestroy(&o->X));
   PetscCall(VecDestroy(&o->G));
   PetscCall(VecDestroy(&o->XL));
