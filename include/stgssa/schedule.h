@@ -17,8 +17,12 @@
   Averaging (Polyak-Ruppert, in log-rate space): the result at iteration K is the mean of the
   iterates j = s..K with s = max(k_first, floor(K/2)), the later half of the part of the run
   after the descent; s = K (the last iterate) if the test never failed.
-  Stopping rule: at the cap, ||g||^2 <= c^2 sum_p se_p^2 (the gradient within c standard errors
-  of zero) for W consecutive iterations.
+  Stopping rule: over the averaging window from the cap on, j = max(s, k_cap)..K, at least W
+  iterations long, the mean gradient gbar = (1/m) sum_j g_j is within c standard errors of zero:
+  ||gbar||^2 <= c^2 sum_p sum_j se_jp^2 / m^2 (independent draws per evaluation). For a quadratic
+  loss gbar is the gradient at the averaged iterate: the rule asks that the result be stationary
+  to within the noise, and its power grows with the window; a small but steady gradient that
+  single noisy ones hide (a weakly determined direction Adam still follows) keeps the run going.
   With `adaptive` false the sample size stays n0 and counts as capped from iteration 0 (the test
   still dates k_first).
 */
@@ -33,20 +37,21 @@ typedef struct {
   PetscInt  n0, nmax; /* trajectories per evaluation at the start, cap */
   PetscReal eta;      /* norm-test constant */
   PetscReal factor;   /* growth factor of the sample size (> 1) */
-  PetscInt  window;   /* W of the stopping rule (0: no stopping rule) */
+  PetscInt  window;   /* W: shortest window of the stopping rule, iterations (0: no stopping rule) */
   PetscReal nse;      /* c of the stopping rule */
   /* state after the updates of iterations 0..k */
   PetscInt n;       /* trajectories of the next evaluation */
   PetscInt k_first; /* first iteration where the norm test failed (-1: none yet) */
   PetscInt k_cap;   /* first iteration evaluated with nmax trajectories (-1: none yet) */
-  PetscInt quiet;   /* consecutive iterations at the cap with the gradient within c se of 0 */
+  PetscInt quiet;   /* consecutive iterations at which the stopping rule held */
   PetscInt k_last;  /* last iteration updated (-1: none) */
 } StgssaSchedule;
 
 /* Settings checked (n0 >= 2, nmax >= n0, eta > 0, factor > 1, window >= 0, nse > 0); state reset. */
 PETSC_EXTERN PetscErrorCode StgssaScheduleInit(StgssaSchedule *, PetscBool adaptive, PetscInt n0, PetscInt nmax, PetscReal eta, PetscReal factor, PetscInt window, PetscReal nse);
-/* Iteration k (= the previous k + 1), evaluated with s->n trajectories, gave the gradient g and
-   standard errors se (length P). On return s->n is the sample size of the next evaluation;
+/* Iteration k (= the previous k + 1), evaluated with s->n trajectories, gave the gradient and
+   standard errors in row k of g and se, the histories [(k+1) x P] row-major (the stopping rule
+   reads the last W rows). On return s->n is the sample size of the next evaluation;
    grew: whether it changed; stop: whether the stopping rule holds. Either output may be NULL. */
 PETSC_EXTERN PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *, PetscInt k, PetscInt P, const PetscReal g[], const PetscReal se[], PetscBool *grew, PetscBool *stop);
 /* First iterate of the average at iteration K (see above). */

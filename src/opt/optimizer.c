@@ -78,7 +78,7 @@ PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
   o->comm = comm;
   PetscCall(PetscStrncpy(o->output, "stgssa_out.h5", sizeof(o->output)));
   o->eta           = 1.0;
-  o->stop_window   = 10;
+  o->stop_window   = 20;
   o->stop_nse      = 2.0;
   o->decay_k0      = 20.0;
   o->result_factor = 4.0;
@@ -120,8 +120,8 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsBoundedInt("-stgssa_ntraj_max", "Cap of the trajectories per evaluation (0: 16 x -stgssa_ntraj)", "StgssaOptimizer", o->ntraj_max, &o->ntraj_max, NULL, 0));
   PetscCall(PetscOptionsReal("-stgssa_norm_test_eta", "Norm test: double the trajectories when sum_p se_p^2 > eta^2 ||g||^2", "StgssaOptimizer", o->eta, &o->eta, NULL));
   PetscCall(PetscOptionsBool("-stgssa_average", "Result = average of the later iterates (Polyak-Ruppert, log-rates) with its loss re-estimated (default: as -stgssa_adaptive_ntraj)", "StgssaOptimizer", o->average, &o->average, &o->average_set));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_stop_window", "Stop when the gradient is within -stgssa_stop_nse standard errors of 0 for W consecutive iterations at the cap (0: only -tao_max_it)", "StgssaOptimizer", o->stop_window, &o->stop_window, NULL, 0));
-  PetscCall(PetscOptionsReal("-stgssa_stop_nse", "Stopping rule: ||g|| <= c sqrt(sum_p se_p^2)", "StgssaOptimizer", o->stop_nse, &o->stop_nse, NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_stop_window", "Stop when the mean gradient over the averaging window at the cap (at least W iterations) is within -stgssa_stop_nse standard errors of 0 (0: only -tao_max_it)", "StgssaOptimizer", o->stop_window, &o->stop_window, NULL, 0));
+  PetscCall(PetscOptionsReal("-stgssa_stop_nse", "Stopping rule: ||mean g|| <= c x its standard error (sqrt of the summed variances)", "StgssaOptimizer", o->stop_nse, &o->stop_nse, NULL));
   PetscCall(PetscOptionsReal("-stgssa_result_ntraj_factor", "Re-estimate the loss at the averaged result with this multiple of the final trajectories, fresh draws (0: no re-estimate)", "StgssaOptimizer", o->result_factor, &o->result_factor, NULL));
   PetscOptionsEnd();
   PetscCheck(o->eta > 0 && PetscIsNormalReal(o->eta), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_norm_test_eta %g: expected a finite number > 0", (double)o->eta);
@@ -481,7 +481,7 @@ static PetscErrorCode StgssaOptimizerScheduleStep(StgssaOptimizer o, PetscBool a
   PetscBool      grew, isadam;
 
   PetscFunctionBegin;
-  PetscCall(StgssaScheduleUpdate(&o->sched, k, o->P, &o->h_grad[k * o->P], &o->h_se[k * o->P], &grew, &o->stop));
+  PetscCall(StgssaScheduleUpdate(&o->sched, k, o->P, o->h_grad, o->h_se, &grew, &o->stop));
   if (grew) {
     if (announce) {
       PetscReal g2 = 0, v = 0;
@@ -496,7 +496,7 @@ static PetscErrorCode StgssaOptimizerScheduleStep(StgssaOptimizer o, PetscBool a
     PetscCall(TaoAdamGetDecay(o->tao, &k0, NULL));
     PetscCall(TaoAdamSetDecay(o->tao, k0, o->sched.k_cap));
   }
-  if (announce && o->stop) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": the gradient has been within %g standard errors of 0 for %" PetscInt_FMT " iterations at %" PetscInt_FMT " trajectories: stop\n", k, (double)o->stop_nse, o->stop_window, o->sched.nmax));
+  if (announce && o->stop) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": the mean gradient of iterations %" PetscInt_FMT "..%" PetscInt_FMT " (%" PetscInt_FMT " trajectories each) is within %g standard errors of 0: stop\n", k, PetscMax(StgssaScheduleAverageStart(&o->sched, k), o->sched.k_cap), k, o->sched.nmax, (double)o->stop_nse));
   PetscFunctionReturn(0);
 }
 
@@ -1101,7 +1101,7 @@ static PetscErrorCode StgssaOptimizerViewSchedule(StgssaOptimizer o, PetscViewer
   PetscFunctionBegin;
   if (K < 0) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPrintf(viewer, "trajectories per evaluation %lld -> %lld (cap %" PetscInt_FMT "%s); norm test first failed at iteration %" PetscInt_FMT "%s\n", (long long)o->h_ntraj[0], (long long)o->h_ntraj[K], o->sched.nmax, o->adaptive ? "" : ", -stgssa_adaptive_ntraj off", o->sched.k_first, o->sched.k_first < 0 ? " (never)" : ""));
-  if (o->stop) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped by the noise rule: |g| within %g standard errors of 0 for %" PetscInt_FMT " iterations at the cap\n", (double)o->stop_nse, o->stop_window));
+  if (o->stop) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped by the noise rule: the mean gradient over the averaging window at the cap within %g standard errors of 0\n", (double)o->stop_nse));
   PetscCall(PetscViewerASCIIPrintf(viewer, "last iterate %" PetscInt_FMT ": loss %.6g; best iterate %" PetscInt_FMT ": loss %.6g (estimates with their own draws)\n", K, (double)o->h_loss[K], best, (double)o->h_loss[best]));
   if (o->average) {
     if (o->res_ntraj > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "result: average of iterates %" PetscInt_FMT "..%" PetscInt_FMT "; loss %.6g re-estimated with %lld trajectories (fresh draws)\n", o->avg_from, K, (double)o->res_loss, (long long)o->res_ntraj));

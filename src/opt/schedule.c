@@ -29,19 +29,18 @@ PetscErrorCode StgssaScheduleInit(StgssaSchedule *s, PetscBool adaptive, PetscIn
 
 PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *s, PetscInt k, PetscInt P, const PetscReal g[], const PetscReal se[], PetscBool *grew, PetscBool *stop)
 {
-  PetscReal g2 = 0, v = 0; /* ||g||^2, sum_p se_p^2 */
-  PetscBool up = PETSC_FALSE;
+  const PetscReal *gk = &g[k * P], *sek = &se[k * P];
+  PetscReal        g2 = 0, v = 0; /* ||g_k||^2, sum_p se_kp^2 */
+  PetscBool        up = PETSC_FALSE, quiet = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCheck(k == s->k_last + 1, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StgssaSchedule: iteration %" PetscInt_FMT " after %" PetscInt_FMT " (updates must come in order)", k, s->k_last);
   for (PetscInt p = 0; p < P; p++) {
-    g2 += g[p] * g[p];
-    v += se[p] * se[p];
+    g2 += gk[p] * gk[p];
+    v += sek[p] * sek[p];
   }
   s->k_last = k;
   if (s->n >= s->nmax && s->k_cap < 0) s->k_cap = k;
-  /* stopping rule, at the cap only: a small gradient at a small sample size is noise */
-  if (s->k_cap >= 0) s->quiet = (g2 <= s->nse * s->nse * v) ? s->quiet + 1 : 0;
   /* norm test for the next evaluation */
   if (v > s->eta * s->eta * g2) {
     if (s->k_first < 0) s->k_first = k;
@@ -51,8 +50,30 @@ PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *s, PetscInt k, PetscInt P, c
       up   = PETSC_TRUE;
     }
   }
+  /* stopping rule over the averaging window from the cap on (a small gradient at a small sample
+     size is noise), j = j0..k with at least W entries: the mean gradient gbar = (1/m) sum_j g_j
+     (for a quadratic loss exactly the gradient at the averaged iterate) has standard errors
+     sqrt(sum_j se_jp^2)/m (fresh draws each evaluation); stop when ||gbar||^2 <= c^2 sum_p of
+     their squares. The window grows with the run, and so does the power of the test. */
+  if (s->window > 0 && s->k_cap >= 0) {
+    const PetscInt j0 = PetscMax(StgssaScheduleAverageStart(s, k), s->k_cap), m = k - j0 + 1;
+    if (m >= s->window) {
+      PetscReal gb2 = 0, vb = 0;
+      for (PetscInt p = 0; p < P; p++) {
+        PetscReal sum = 0, var = 0;
+        for (PetscInt j = j0; j <= k; j++) {
+          sum += g[j * P + p];
+          var += se[j * P + p] * se[j * P + p];
+        }
+        gb2 += (sum / m) * (sum / m);
+        vb += var / ((PetscReal)m * (PetscReal)m);
+      }
+      quiet = (PetscBool)(gb2 <= s->nse * s->nse * vb);
+    }
+  }
+  s->quiet = quiet ? s->quiet + 1 : 0;
   if (grew) *grew = up;
-  if (stop) *stop = (PetscBool)(s->window > 0 && s->quiet >= s->window);
+  if (stop) *stop = quiet;
   PetscFunctionReturn(0);
 }
 
