@@ -900,7 +900,7 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
   if (!o->average_set) o->average = o->adaptive;
   o->sched_on = (PetscBool)(o->adaptive || o->average);
   if (!o->sched_on) {
-    if (o->restart_ntraj >= 0) PetscCheck(o->restart_ntraj == smp.ntraj, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s was evaluating %lld trajectories; this run has a fixed -stgssa_ntraj %" PetscInt_FMT " (give the options of the run that wrote it)", o->restart, (long long)o->restart_ntraj, smp.ntraj);
+    if (o->restart_ntraj >= 0 && o->restart_ntraj != smp.ntraj) PetscCall(PetscPrintf(o->comm, "Note: %s was evaluating %lld trajectories; this run continues with the fixed -stgssa_ntraj %" PetscInt_FMT "\n", o->restart, (long long)o->restart_ntraj, smp.ntraj));
     PetscFunctionReturn(0);
   }
   PetscCheck(isadam && stochastic, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_adaptive_ntraj and -stgssa_average apply to -tao_type adam with a stochastic gradient (not -stgssa_gradient fsp); turn them off");
@@ -914,15 +914,20 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
     PetscCall(TaoAdamSetDecay(o->tao, k0, PETSC_MAX_INT));
   }
   if (o->stop_window > 0) PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConverged, o));
-  if (o->restarted) { /* replay entries 0..nh-1; the checkpoint's own evaluation is redone with sched.n trajectories */
-    const PetscInt nh = o->nhist;
+  if (o->restarted) {
+    /* replay entries 0..nh-1 with the sample sizes they had; the checkpoint's own evaluation is
+       redone with its sample size. With the options of the run that wrote the checkpoint the
+       replay reproduces them, and the continuation is bitwise that of the uninterrupted run. */
+    const PetscInt nh   = o->nhist;
+    PetscBool      same = PETSC_TRUE;
     for (PetscInt k = 0; k < nh; k++) {
-      PetscCheck(o->h_ntraj[k] == o->sched.n, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: iteration %" PetscInt_FMT " of %s used %lld trajectories, this run's schedule %" PetscInt_FMT " (give the same -stgssa_ntraj, -stgssa_ntraj_max, -stgssa_norm_test_eta, -stgssa_adaptive_ntraj)", k, o->restart, (long long)o->h_ntraj[k], o->sched.n);
+      if (o->h_ntraj[k] != o->sched.n) same = PETSC_FALSE, o->sched.n = (PetscInt)o->h_ntraj[k];
       o->nhist = k + 1;
       PetscCall(StgssaOptimizerScheduleStep(o, PETSC_FALSE));
     }
     o->nhist = nh;
-    if (o->restart_ntraj >= 0) PetscCheck(o->restart_ntraj == o->sched.n, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: the checkpoint of %s was evaluated with %lld trajectories, this run's schedule gives %" PetscInt_FMT " (give the same -stgssa_ntraj, -stgssa_ntraj_max, -stgssa_norm_test_eta, -stgssa_adaptive_ntraj)", o->restart, (long long)o->restart_ntraj, o->sched.n);
+    if (o->restart_ntraj >= 0 && o->restart_ntraj != o->sched.n) same = PETSC_FALSE, o->sched.n = (PetscInt)o->restart_ntraj;
+    if (!same) PetscCall(PetscPrintf(o->comm, "Note: the sample sizes stored in %s differ from what this run's options give (-stgssa_ntraj, -stgssa_ntraj_max, -stgssa_norm_test_eta, -stgssa_adaptive_ntraj); continuing from the stored ones, %" PetscInt_FMT " trajectories per evaluation\n", o->restart, o->sched.n));
     if (o->sched.n != smp.ntraj) PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
   }
   PetscFunctionReturn(0);
