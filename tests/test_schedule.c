@@ -6,7 +6,8 @@
   (2) on a noisy quadratic with a known optimum, the schedule wired as src/opt/optimizer.c wires
       it (sample size from the norm test, decay from the cap, the stopping rule as the TAO
       convergence test, the average as the result) against plain Adam with the start sample size
-      and its last iterate. Fixed seed; the tolerances are stated where they are checked.
+      and its last iterate. Fixed seeds; the tolerances are stated where they are checked;
+  (3) the step-size decay of the TAO type "adam" (TaoAdamSetDecay) against its formula.
   Run on 1 rank (PETSC_COMM_SELF objects). Quiet unless failing.
 */
 #include <check.h>
@@ -299,6 +300,51 @@ START_TEST(test_noisy_quadratic)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- (3) the decay of Adam's step */
+
+/* f(x) = x: g = 1 at every step, so mhat = vhat = 1 and step s moves x by -lr_s / (1 + eps) */
+static PetscErrorCode Linear(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecSum(X, f));
+  PetscCall(VecSet(G, 1.0));
+  PetscFunctionReturn(0);
+}
+
+START_TEST(test_decay)
+{
+  Tao             tao;
+  Vec             x;
+  PetscReal       k0, x6, expect = 0;
+  PetscInt        start;
+  const PetscReal lr = 0.05, eps = 1e-8;
+
+  ck_assert(!VecCreateSeq(PETSC_COMM_SELF, 1, &x));
+  ck_assert(!VecSet(x, 0.0));
+  ck_assert(!TaoCreate(PETSC_COMM_SELF, &tao));
+  ck_assert(!TaoSetType(tao, TAOADAM));
+  ck_assert(!TaoSetSolution(tao, x));
+  ck_assert(!TaoSetObjectiveAndGradient(tao, NULL, Linear, NULL));
+  ck_assert(!TaoSetMaximumIterations(tao, 6));
+  ck_assert(!TaoSetUp(tao));
+  ck_assert(!TaoAdamGetDecay(tao, &k0, &start));
+  ck_assert(k0 == 0 && start == 0); /* default: constant step */
+  ck_assert(!TaoAdamSetDecay(tao, 4.0, 2));
+  ck_assert(!TaoSolve(tao));
+  ck_assert(!VecSum(x, &x6));
+  /* steps s = 0..5: lr for s <= 2, then lr / sqrt(1 + (s - 2)/4) */
+  for (PetscInt st = 0; st < 6; st++) expect -= (st <= 2 ? lr : lr / PetscSqrtReal(1.0 + (st - 2) / 4.0)) / (1.0 + eps);
+  ck_assert_msg(PetscAbsReal(x6 - expect) < 1e-13, "x after 6 decayed steps %.17g, expected %.17g", (double)x6, (double)expect);
+  /* invalid settings are refused */
+  ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ck_assert(TaoAdamSetDecay(tao, -1.0, 0) != 0);
+  ck_assert(TaoAdamSetDecay(tao, 1.0, -1) != 0);
+  ck_assert(!PetscPopErrorHandler());
+  ck_assert(!TaoDestroy(&tao));
+  ck_assert(!VecDestroy(&x));
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s  = suite_create("schedule");
@@ -311,6 +357,7 @@ int main(int argc, char **argv)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_rules);
   tcase_add_test(tc, test_noisy_quadratic);
+  tcase_add_test(tc, test_decay);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
