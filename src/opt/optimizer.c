@@ -496,7 +496,7 @@ static PetscErrorCode StgssaOptimizerScheduleStep(StgssaOptimizer o, PetscBool a
     PetscCall(TaoAdamGetDecay(o->tao, &k0, NULL));
     PetscCall(TaoAdamSetDecay(o->tao, k0, o->sched.k_cap));
   }
-  if (announce && o->stop) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": the mean gradient of iterations %" PetscInt_FMT "..%" PetscInt_FMT " (%" PetscInt_FMT " trajectories each) is within %g standard errors of 0: stop\n", k, PetscMax(StgssaScheduleAverageStart(&o->sched, k), o->sched.k_cap), k, o->sched.nmax, (double)o->stop_nse));
+  if (announce && o->stop) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": the mean gradient of iterations %" PetscInt_FMT "..%" PetscInt_FMT " (%" PetscInt_FMT " trajectories each) is within %.1f standard errors of 0: stop\n", k, PetscMax(StgssaScheduleAverageStart(&o->sched, k), o->sched.k_cap), k, o->sched.nmax, (double)o->stop_nse));
   PetscFunctionReturn(0);
 }
 
@@ -1106,7 +1106,7 @@ static PetscErrorCode StgssaOptimizerViewSchedule(StgssaOptimizer o, PetscViewer
   PetscFunctionBegin;
   if (K < 0) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPrintf(viewer, "trajectories per evaluation %lld -> %lld (cap %" PetscInt_FMT "%s); norm test first failed at iteration %" PetscInt_FMT "%s\n", (long long)o->h_ntraj[0], (long long)o->h_ntraj[K], o->sched.nmax, o->adaptive ? "" : ", -stgssa_adaptive_ntraj off", o->sched.k_first, o->sched.k_first < 0 ? " (never)" : ""));
-  if (o->stop) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped by the noise rule: the mean gradient over the averaging window at the cap within %g standard errors of 0\n", (double)o->stop_nse));
+  if (o->stop) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped by the noise rule: the mean gradient over the averaging window at the cap within %.1f standard errors of 0\n", (double)o->stop_nse));
   PetscCall(PetscViewerASCIIPrintf(viewer, "last iterate %" PetscInt_FMT ": loss %.6g; best iterate %" PetscInt_FMT ": loss %.6g (estimates with their own draws)\n", K, (double)o->h_loss[K], best, (double)o->h_loss[best]));
   if (o->average) {
     if (o->res_ntraj > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "result: average of iterates %" PetscInt_FMT "..%" PetscInt_FMT "; loss %.6g re-estimated with %lld trajectories (fresh draws)\n", o->avg_from, K, (double)o->res_loss, (long long)o->res_ntraj));
