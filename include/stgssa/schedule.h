@@ -18,11 +18,13 @@
   iterates j = s..K with s = max(k_first, floor(K/2)), the later half of the part of the run
   after the descent; s = K (the last iterate) if the test never failed.
   Stopping rule: over the averaging window from the cap on, j = max(s, k_cap)..K, at least W
-  iterations long, the mean gradient gbar = (1/m) sum_j g_j is within c standard errors of zero:
-  ||gbar||^2 <= c^2 sum_p sum_j se_jp^2 / m^2 (independent draws per evaluation). For a quadratic
-  loss gbar is the gradient at the averaged iterate: the rule asks that the result be stationary
-  to within the noise, and its power grows with the window; a small but steady gradient that
-  single noisy ones hide (a weakly determined direction Adam still follows) keeps the run going.
+  iterations long, the mean gradient gbar_p = (1/m) sum_j g_jp has standard errors
+  s_p = sqrt(sum_j se_jp^2)/m (independent draws per evaluation); stop when
+  sum_p (gbar_p/s_p)^2 <= c^2 P, a root-mean-square z-score <= c. For a quadratic loss gbar is the
+  gradient at the averaged iterate: the rule asks that the result be stationary to within the
+  noise, coordinate by coordinate (a noisy coordinate cannot hide a significant one), and its
+  power grows with the window, so a small but steady gradient that single noisy ones hide (a
+  weakly determined direction Adam still follows) keeps the run going.
   With `adaptive` false the sample size stays n0 and counts as capped from iteration 0 (the test
   still dates k_first).
 */

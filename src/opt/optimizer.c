@@ -120,8 +120,8 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsBoundedInt("-stgssa_ntraj_max", "Cap of the trajectories per evaluation (0: 16 x -stgssa_ntraj)", "StgssaOptimizer", o->ntraj_max, &o->ntraj_max, NULL, 0));
   PetscCall(PetscOptionsReal("-stgssa_norm_test_eta", "Norm test: double the trajectories when sum_p se_p^2 > eta^2 ||g||^2", "StgssaOptimizer", o->eta, &o->eta, NULL));
   PetscCall(PetscOptionsBool("-stgssa_average", "Result = average of the later iterates (Polyak-Ruppert, log-rates) with its loss re-estimated (default: as -stgssa_adaptive_ntraj)", "StgssaOptimizer", o->average, &o->average, &o->average_set));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_stop_window", "Stop when the mean gradient over the averaging window at the cap (at least W iterations) is within -stgssa_stop_nse standard errors of 0 (0: only -tao_max_it)", "StgssaOptimizer", o->stop_window, &o->stop_window, NULL, 0));
-  PetscCall(PetscOptionsReal("-stgssa_stop_nse", "Stopping rule: ||mean g|| <= c x its standard error (sqrt of the summed variances)", "StgssaOptimizer", o->stop_nse, &o->stop_nse, NULL));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_stop_window", "Stop when the mean gradient over the averaging window at the cap (at least W iterations) is within -stgssa_stop_nse standard errors of 0, rms over the log-rates (0: only -tao_max_it)", "StgssaOptimizer", o->stop_window, &o->stop_window, NULL, 0));
+  PetscCall(PetscOptionsReal("-stgssa_stop_nse", "Stopping rule: root-mean-square z-score of the window's mean gradient <= c", "StgssaOptimizer", o->stop_nse, &o->stop_nse, NULL));
   PetscCall(PetscOptionsReal("-stgssa_result_ntraj_factor", "Re-estimate the loss at the averaged result with this multiple of the final trajectories, fresh draws (0: no re-estimate)", "StgssaOptimizer", o->result_factor, &o->result_factor, NULL));
   PetscOptionsEnd();
   PetscCheck(o->eta > 0 && PetscIsNormalReal(o->eta), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_norm_test_eta %g: expected a finite number > 0", (double)o->eta);

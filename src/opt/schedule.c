@@ -51,24 +51,26 @@ PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *s, PetscInt k, PetscInt P, c
     }
   }
   /* stopping rule over the averaging window from the cap on (a small gradient at a small sample
-     size is noise), j = j0..k with at least W entries: the mean gradient gbar = (1/m) sum_j g_j
-     (for a quadratic loss exactly the gradient at the averaged iterate) has standard errors
-     sqrt(sum_j se_jp^2)/m (fresh draws each evaluation); stop when ||gbar||^2 <= c^2 sum_p of
-     their squares. The window grows with the run, and so does the power of the test. */
+     size is noise), j = j0..k with at least W entries: the mean gradient gbar_p = (1/m) sum_j g_jp
+     (for a quadratic loss exactly the gradient at the averaged iterate) has the standard errors
+     s_p = sqrt(sum_j se_jp^2)/m (fresh draws each evaluation); stop when the z-scores satisfy
+     sum_p (gbar_p / s_p)^2 <= c^2 P (root-mean-square z-score <= c). Per coordinate, so a noisy
+     coordinate cannot hide a significant one; the window grows with the run, and so does the
+     power of the test. */
   if (s->window > 0 && s->k_cap >= 0) {
     const PetscInt j0 = PetscMax(StgssaScheduleAverageStart(s, k), s->k_cap), m = k - j0 + 1;
     if (m >= s->window) {
-      PetscReal gb2 = 0, vb = 0;
+      PetscReal z2 = 0;
       for (PetscInt p = 0; p < P; p++) {
         PetscReal sum = 0, var = 0;
         for (PetscInt j = j0; j <= k; j++) {
           sum += g[j * P + p];
           var += se[j * P + p] * se[j * P + p];
         }
-        gb2 += (sum / m) * (sum / m);
-        vb += var / ((PetscReal)m * (PetscReal)m);
+        if (var > 0) z2 += sum * sum / var; /* (sum/m)^2 / (var/m^2) */
+        else if (sum != 0) z2 = PETSC_INFINITY;  /* a gradient without noise: only an exact zero is zero */
       }
-      quiet = (PetscBool)(gb2 <= s->nse * s->nse * vb);
+      quiet = (PetscBool)(z2 <= s->nse * s->nse * (PetscReal)P);
     }
   }
   s->quiet = quiet ? s->quiet + 1 : 0;
