@@ -58,7 +58,8 @@ START_TEST(test_rules)
   ck_assert_int_eq(StgssaScheduleAverageStart(&s, 6), 3);
   ck_assert_int_eq(StgssaScheduleAverageStart(&s, 1), 1);
   ck_assert_int_eq(StgssaScheduleAverageStart(&s, 3), 1);
-  for (PetscInt j = 0; j < 7; j++) theta[j * NP] = (PetscReal)j, theta[j * NP + 1] = -2.0 * j;
+  for (PetscInt j = 0; j < 7; j++)
+    theta[j * NP] = (PetscReal)j, theta[j * NP + 1] = -2.0 * j;
   ck_assert(!StgssaScheduleAverage(&s, 6, NP, theta, avg));
   ck_assert(avg[0] == 4.5 && avg[1] == -9.0); /* rows 3..6 */
   /* updates out of order are refused */
@@ -133,7 +134,8 @@ static PetscReal gauss(uint64_t seed, PetscInt e, PetscInt i)
 static PetscReal exact_f(const Noisy *q, const PetscReal x[NP])
 {
   PetscReal f = 0;
-  for (PetscInt i = 0; i < NP; i++) f += 0.5 * q->c[i] * (x[i] - q->a[i]) * (x[i] - q->a[i]);
+  for (PetscInt i = 0; i < NP; i++)
+    f += 0.5 * q->c[i] * (x[i] - q->a[i]) * (x[i] - q->a[i]);
   return f;
 }
 
@@ -149,9 +151,9 @@ static PetscErrorCode NoisyObjective(Tao tao, Vec X, PetscReal *f, Vec G, void *
   *f = 0;
   for (PetscInt i = 0; i < NP; i++) {
     const PetscReal d = x[i] - q->a[i];
-    q->se[i] = q->sigma / PetscSqrtReal((PetscReal)q->n);
-    q->g[i]  = q->c[i] * d + q->se[i] * gauss(q->seed, q->nevals, i);
-    g[i]     = q->g[i];
+    q->se[i]          = q->sigma / PetscSqrtReal((PetscReal)q->n);
+    q->g[i]           = q->c[i] * d + q->se[i] * gauss(q->seed, q->nevals, i);
+    g[i]              = q->g[i];
     *f += 0.5 * q->c[i] * d * d;
   }
   PetscCall(VecRestoreArray(G, &g));
@@ -218,7 +220,8 @@ static void run_noisy(Noisy *q, PetscBool sched_on, PetscInt max_it, TaoConverge
   ck_assert(!StgssaScheduleInit(&q->s, PETSC_TRUE, 16, 1024, 1.0, 2.0, 20, 2.0));
   ck_assert(!VecCreateSeq(PETSC_COMM_SELF, NP, &x));
   ck_assert(!VecGetArray(x, &xa));
-  for (PetscInt i = 0; i < NP; i++) xa[i] = x0[i];
+  for (PetscInt i = 0; i < NP; i++)
+    xa[i] = x0[i];
   ck_assert(!VecRestoreArray(x, &xa));
   ck_assert(!TaoCreate(PETSC_COMM_SELF, &tao));
   ck_assert(!TaoSetType(tao, TAOADAM));
@@ -233,9 +236,11 @@ static void run_noisy(Noisy *q, PetscBool sched_on, PetscInt max_it, TaoConverge
   }
   ck_assert(!TaoSolve(tao));
   ck_assert(!TaoGetConvergedReason(tao, reason));
-  if (sched_on) ck_assert(!StgssaScheduleAverage(&q->s, q->nhist - 1, NP, q->theta, res));
+  if (sched_on)
+    ck_assert(!StgssaScheduleAverage(&q->s, q->nhist - 1, NP, q->theta, res));
   else
-    for (PetscInt i = 0; i < NP; i++) res[i] = q->theta[(q->nhist - 1) * NP + i];
+    for (PetscInt i = 0; i < NP; i++)
+      res[i] = q->theta[(q->nhist - 1) * NP + i];
   ck_assert(!TaoDestroy(&tao));
   ck_assert(!VecDestroy(&x));
 }
@@ -262,7 +267,8 @@ START_TEST(test_noisy_quadratic)
        sum se^2 > eta^2 |g|^2 there and n < cap; it ends at the cap */
     for (PetscInt k = 0; k + 1 < q.nhist; k++) {
       PetscReal g2 = 0, v = 0;
-      for (PetscInt i = 0; i < NP; i++) g2 += PetscSqr(q.ghist[k * NP + i]), v += PetscSqr(q.sehist[k * NP + i]);
+      for (PetscInt i = 0; i < NP; i++)
+        g2 += PetscSqr(q.ghist[k * NP + i]), v += PetscSqr(q.sehist[k * NP + i]);
       ck_assert_int_eq(q.nused[k + 1], (v > g2 && q.nused[k] < 1024) ? PetscMin(2 * q.nused[k], 1024) : q.nused[k]);
     }
     ck_assert_int_eq(q.nused[q.nhist - 1], 1024);
@@ -334,7 +340,8 @@ START_TEST(test_decay)
   ck_assert(!TaoSolve(tao));
   ck_assert(!VecSum(x, &x6));
   /* steps s = 0..5: lr for s <= 2, then lr / sqrt(1 + (s - 2)/4) */
-  for (PetscInt st = 0; st < 6; st++) expect -= (st <= 2 ? lr : lr / PetscSqrtReal(1.0 + (st - 2) / 4.0)) / (1.0 + eps);
+  for (PetscInt st = 0; st < 6; st++)
+    expect -= (st <= 2 ? lr : lr / PetscSqrtReal(1.0 + (st - 2) / 4.0)) / (1.0 + eps);
   ck_assert_msg(PetscAbsReal(x6 - expect) < 1e-13, "x after 6 decayed steps %.17g, expected %.17g", (double)x6, (double)expect);
   /* invalid settings are refused */
   ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));

@@ -46,8 +46,8 @@ PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *s, PetscInt k, PetscInt P, c
     if (s->k_first < 0) s->k_first = k;
     if (s->n < s->nmax) {
       const PetscReal nn = PetscCeilReal(s->factor * (PetscReal)s->n);
-      s->n = nn >= (PetscReal)s->nmax ? s->nmax : (PetscInt)nn;
-      up   = PETSC_TRUE;
+      s->n               = nn >= (PetscReal)s->nmax ? s->nmax : (PetscInt)nn;
+      up                 = PETSC_TRUE;
     }
   }
   /* stopping rule over the averaging window from the cap on (a small gradient at a small sample
@@ -67,8 +67,10 @@ PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *s, PetscInt k, PetscInt P, c
           sum += g[j * P + p];
           var += se[j * P + p] * se[j * P + p];
         }
-        if (var > 0) z2 += sum * sum / var; /* (sum/m)^2 / (var/m^2) */
-        else if (sum != 0) z2 = PETSC_INFINITY;  /* a gradient without noise: only an exact zero is zero */
+        if (var > 0)
+          z2 += sum * sum / var; /* (sum/m)^2 / (var/m^2) */
+        else if (sum != 0)
+          z2 = PETSC_INFINITY; /* a gradient without noise: only an exact zero is zero */
       }
       quiet = (PetscBool)(z2 <= s->nse * s->nse * (PetscReal)P);
     }
@@ -94,7 +96,8 @@ PetscErrorCode StgssaScheduleAverage(const StgssaSchedule *s, PetscInt K, PetscI
   /* sum in iteration order: the same rounding on every rank and after a restart */
   for (PetscInt p = 0; p < P; p++) {
     PetscReal sum = 0;
-    for (PetscInt j = start; j <= K; j++) sum += theta[j * P + p];
+    for (PetscInt j = start; j <= K; j++)
+      sum += theta[j * P + p];
     avg[p] = sum / (PetscReal)(K - start + 1);
   }
   PetscFunctionReturn(0);

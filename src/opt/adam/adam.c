@@ -281,10 +281,10 @@ static PetscErrorCode TaoSetFromOptions_ADAM(Tao tao, PetscOptionItems *PetscOpt
   PetscCheck(eps_ok, comm, PETSC_ERR_ARG_OUTOFRANGE, "-tao_adam_epsilon %g must be finite and > 0", (double)eps);
   PetscCheck(k0_ok, comm, PETSC_ERR_ARG_OUTOFRANGE, "-tao_adam_decay_steps %g must be finite and >= 0", (double)k0);
   adam->decay_steps = k0;
-  adam->lr      = lr;
-  adam->beta1   = b1;
-  adam->beta2   = b2;
-  adam->epsilon = eps;
+  adam->lr          = lr;
+  adam->beta1       = b1;
+  adam->beta2       = b2;
+  adam->epsilon     = eps;
   PetscFunctionReturn(0);
 }
 
@@ -298,8 +298,10 @@ static PetscErrorCode TaoView_ADAM(Tao tao, PetscViewer viewer)
   if (isascii) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "Adam: learning rate %g, beta1 %g, beta2 %g, epsilon %g\n", (double)adam->lr, (double)adam->beta1, (double)adam->beta2, (double)adam->epsilon));
     if (adam->decay_steps > 0) {
-      if (adam->decay_start == PETSC_MAX_INT) PetscCall(PetscViewerASCIIPrintf(viewer, "step-size decay lr/sqrt(1 + t/%g), not begun\n", (double)adam->decay_steps));
-      else PetscCall(PetscViewerASCIIPrintf(viewer, "step-size decay lr/sqrt(1 + t/%g) from step %" PetscInt_FMT "\n", (double)adam->decay_steps, adam->decay_start));
+      if (adam->decay_start == PETSC_MAX_INT)
+        PetscCall(PetscViewerASCIIPrintf(viewer, "step-size decay lr/sqrt(1 + t/%g), not begun\n", (double)adam->decay_steps));
+      else
+        PetscCall(PetscViewerASCIIPrintf(viewer, "step-size decay lr/sqrt(1 + t/%g) from step %" PetscInt_FMT "\n", (double)adam->decay_steps, adam->decay_start));
     }
     PetscCall(PetscViewerASCIIPrintf(viewer, "Adam steps taken: %" PetscInt_FMT "\n", adam->step));
   }
@@ -362,14 +364,14 @@ PETSC_EXTERN PetscErrorCode TaoCreate_ADAM(Tao tao)
   tao->ops->destroy        = TaoDestroy_ADAM;
 
   PetscCall(PetscNew(&adam));
-  adam->lr      = 0.05;
-  adam->beta1   = 0.9;
-  adam->beta2   = 0.999;
-  adam->epsilon = 1.e-8;
-  adam->step    = 0;
+  adam->lr          = 0.05;
+  adam->beta1       = 0.9;
+  adam->beta2       = 0.999;
+  adam->epsilon     = 1.e-8;
+  adam->step        = 0;
   adam->decay_steps = 0;
   adam->decay_start = 0;
-  tao->data     = (void *)adam;
+  tao->data         = (void *)adam;
 
   /* Override default settings (unless already changed); see the Notes above */
   if (!tao->max_it_changed) tao->max_it = 100;
