@@ -24,5 +24,10 @@ PETSC_EXTERN PetscErrorCode TaoAdamGetState(Tao, Vec *m, Vec *v, PetscInt *step)
 /* Copies m, v in (after TaoSetUp(), before TaoSolve()); NULL means zero. The next TaoSolve()
    continues from that state with tao->niter = step, so -tao_max_it counts total iterations. */
 PETSC_EXTERN PetscErrorCode TaoAdamSetState(Tao, Vec m, Vec v, PetscInt step);
+/* Step-size decay: step t (from 0) uses lr / sqrt(1 + max(0, t - start) / k0); k0 = 0 turns it
+   off, start = PETSC_MAX_INT postpones it. -tao_adam_decay_steps sets k0 (default 0), start is 0
+   unless set here. Part of the restart state with the step count. */
+PETSC_EXTERN PetscErrorCode TaoAdamSetDecay(Tao, PetscReal k0, PetscInt start);
+PETSC_EXTERN PetscErrorCode TaoAdamGetDecay(Tao, PetscReal *k0, PetscInt *start);
 
 #endif

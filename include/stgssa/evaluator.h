@@ -50,6 +50,11 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator);
 /* The sampling design (from the ensemble); valid before SetUp. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetSampling(StgssaEvaluator, StgssaSampling *);
+/* Trajectories of the following evaluations (after SetUp; the ensemble keeps -stgssa_ntraj).
+   Trajectory i draws from (seed, iteration, i) alone, so any sequence of sizes gives the same
+   numbers on any rank count. A given -stgssa_ntraj_grad keeps its share of the trajectories. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetNumTrajectories(StgssaEvaluator, PetscInt64 n);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetNumTrajectories(StgssaEvaluator, PetscInt64 *n);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetModel(StgssaEvaluator, StgssaModel *);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetGradientType(StgssaEvaluator, StgssaGradientType *);
 /* The finite-state-projection solver behind -stgssa_gradient fsp (NULL for the other estimators). */

@@ -6,6 +6,7 @@
 #include <stgssa/adam.h>
 #include <stgssa/run.h>
 #include <stgssa/profile.h>
+#include <stgssa/schedule.h>
 #include <ctype.h>
 
 /* exact-route defaults (-tao_type blmvm unless given): stop when the relative loss change over
@@ -74,6 +75,20 @@ struct _p_StgssaOptimizer {
   PetscBool  last_rejected;
   char       reject_msg[1024]; /* the first rejection */
   StgssaProfile prof;          /* -stgssa_profile (src/opt/profile.c) */
+  /* stochastic route (schedule.h): norm-test sample size, decay, averaging, stopping rule */
+  PetscBool      adaptive, average;           /* -stgssa_adaptive_ntraj, -stgssa_average */
+  PetscBool      adaptive_set, average_set;   /* given by the user (else: on for adam with a stochastic gradient) */
+  PetscInt       ntraj_max, stop_window;      /* -stgssa_ntraj_max (0: 16 x -stgssa_ntraj), -stgssa_stop_window */
+  PetscReal      eta, stop_nse, decay_k0, result_factor; /* -stgssa_norm_test_eta, -stgssa_stop_nse, default -tao_adam_decay_steps, -stgssa_result_ntraj_factor */
+  PetscBool      sched_on;                    /* the schedule runs (adaptive or average) */
+  StgssaSchedule sched;
+  PetscBool      stop;                        /* the stopping rule holds */
+  int64_t       *h_ntraj;                     /* [cap] trajectories of the evaluation of each history entry */
+  int64_t        restart_ntraj;               /* trajectories of the checkpoint's evaluation (-1: older checkpoint) */
+  PetscReal     *theta_res;                   /* [P] the result: the averaged iterate, or the last one */
+  PetscInt       avg_from;                    /* first averaged iterate (-1: the result is the last iterate) */
+  PetscReal      res_loss;                    /* loss at the result */
+  int64_t        res_ntraj, res_eval;         /* trajectories and evaluation index of the re-estimate (-1: none) */
 };
 
 PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
@@ -85,6 +100,15 @@ PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
   PetscCall(PetscNew(&o));
   o->comm = comm;
   PetscCall(PetscStrncpy(o->output, "stgssa_out.h5", sizeof(o->output)));
+  o->eta           = 1.0;
+  o->stop_window   = 20;
+  o->stop_nse      = 2.0;
+  o->decay_k0      = 20.0;
+  o->result_factor = 4.0;
+  o->restart_ntraj = -1;
+  o->avg_from      = -1;
+  o->res_ntraj     = -1;
+  o->res_eval      = -1;
   *opt = o;
   PetscFunctionReturn(0);
 }
@@ -115,7 +139,17 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsString("-stgssa_bounds", "Bounds on fitted rates: name=lo:hi,... (either side may be empty)", "StgssaOptimizer", o->bounds, o->bounds, sizeof(o->bounds), NULL));
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
+  PetscCall(PetscOptionsBool("-stgssa_adaptive_ntraj", "Grow the trajectories per evaluation by the norm test (default: on for -tao_type adam with a stochastic gradient without -stgssa_crn)", "StgssaOptimizer", o->adaptive, &o->adaptive, &o->adaptive_set));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_ntraj_max", "Cap of the trajectories per evaluation (0: 16 x -stgssa_ntraj)", "StgssaOptimizer", o->ntraj_max, &o->ntraj_max, NULL, 0));
+  PetscCall(PetscOptionsReal("-stgssa_norm_test_eta", "Norm test: double the trajectories when sum_p se_p^2 > eta^2 ||g||^2", "StgssaOptimizer", o->eta, &o->eta, NULL));
+  PetscCall(PetscOptionsBool("-stgssa_average", "Result = average of the later iterates (Polyak-Ruppert, log-rates) with its loss re-estimated (default: as -stgssa_adaptive_ntraj)", "StgssaOptimizer", o->average, &o->average, &o->average_set));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_stop_window", "Stop when the mean gradient over the averaging window at the cap (at least W iterations) is within -stgssa_stop_nse standard errors of 0, rms over the log-rates (0: only -tao_max_it)", "StgssaOptimizer", o->stop_window, &o->stop_window, NULL, 0));
+  PetscCall(PetscOptionsReal("-stgssa_stop_nse", "Stopping rule: root-mean-square z-score of the window's mean gradient <= c", "StgssaOptimizer", o->stop_nse, &o->stop_nse, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_result_ntraj_factor", "Re-estimate the loss at the averaged result with this multiple of the final trajectories, fresh draws (0: no re-estimate)", "StgssaOptimizer", o->result_factor, &o->result_factor, NULL));
   PetscOptionsEnd();
+  PetscCheck(o->eta > 0 && PetscIsNormalReal(o->eta), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_norm_test_eta %g: expected a finite number > 0", (double)o->eta);
+  PetscCheck(o->stop_nse > 0 && PetscIsNormalReal(o->stop_nse), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_stop_nse %g: expected a finite number > 0", (double)o->stop_nse);
+  PetscCheck(o->result_factor == 0 || (o->result_factor >= 1 && PetscIsNormalReal(o->result_factor)), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_result_ntraj_factor %g: expected 0 or a finite number >= 1", (double)o->result_factor);
   if (!o->prof) PetscCall(StgssaProfileCreate(o->comm, &o->prof));
   PetscCall(StgssaProfileSetFromOptions(o->prof));
   { /* -help: list the TAO options too (with the default type adam), before any Tao exists */
@@ -479,8 +513,9 @@ static void StgssaHashReals(uint64_t *h, PetscInt n, const PetscReal x[])
 }
 
 /* state[0..3] = adam_step, evaluation, seed, history_length; the history is o->h_* (its first
-   state[3] entries). */
-static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names, const int64_t state[4], const PetscReal theta[], const PetscReal m[], const PetscReal v[])
+   state[3] entries). ntraj: the trajectories of the checkpoint's evaluation, hashed with
+   o->h_ntraj; -1 for a checkpoint written before the adaptive sample size (neither hashed). */
+static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names, const int64_t state[4], const PetscReal theta[], const PetscReal m[], const PetscReal v[], int64_t ntraj)
 {
   uint64_t       h  = 14695981039346656037ULL;
   const PetscInt nh = (PetscInt)state[3];
@@ -496,10 +531,56 @@ static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names
   StgssaHashReals(&h, nh * o->P, o->h_grad);
   StgssaHashReals(&h, nh * o->P, o->h_se);
   for (PetscInt i = 0; i < 3 * nh; i++) StgssaHashU64(&h, (uint64_t)o->h_ends[i]); /* events, absorbed, capped */
+  if (ntraj >= 0) {
+    StgssaHashU64(&h, (uint64_t)ntraj);
+    for (PetscInt i = 0; i < nh; i++) StgssaHashU64(&h, (uint64_t)o->h_ntraj[i]);
+  }
   return h;
 }
 
 static PetscErrorCode StgssaOptimizerWriteFile(StgssaOptimizer o, PetscBool final);
+
+/* The schedule after history entry k = nhist - 1 (schedule.h): the sample size of the next
+   evaluation, the start of the step-size decay, the stopping rule. Also replays the history of a
+   checkpoint (announce false: silent). */
+static PetscErrorCode StgssaOptimizerScheduleStep(StgssaOptimizer o, PetscBool announce)
+{
+  const PetscInt k = o->nhist - 1;
+  const PetscInt n = o->sched.n, kcap = o->sched.k_cap;
+  PetscBool      grew, isadam;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaScheduleUpdate(&o->sched, k, o->P, o->h_grad, o->h_se, &grew, &o->stop));
+  if (grew) {
+    if (announce) {
+      PetscReal g2 = 0, v = 0;
+      for (PetscInt p = 0; p < o->P; p++) g2 += PetscSqr(o->h_grad[k * o->P + p]), v += PetscSqr(o->h_se[k * o->P + p]);
+      PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": gradient noise sum se^2 = %.3g > eta^2 |g|^2 = %.3g: %" PetscInt_FMT " -> %" PetscInt_FMT " trajectories per evaluation%s\n", k, (double)v, (double)(o->eta * o->eta * g2), n, o->sched.n, o->sched.n == o->sched.nmax ? " (the cap, -stgssa_ntraj_max)" : ""));
+    }
+    PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+  }
+  PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
+  if (isadam && kcap < 0 && o->sched.k_cap >= 0) { /* the decay begins at the cap */
+    PetscReal k0;
+    PetscCall(TaoAdamGetDecay(o->tao, &k0, NULL));
+    PetscCall(TaoAdamSetDecay(o->tao, k0, o->sched.k_cap));
+  }
+  if (announce && o->stop) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": the mean gradient of iterations %" PetscInt_FMT "..%" PetscInt_FMT " (%" PetscInt_FMT " trajectories each) is within %.1f standard errors of 0: stop\n", k, PetscMax(StgssaScheduleAverageStart(&o->sched, k), o->sched.k_cap), k, o->sched.nmax, (double)o->stop_nse));
+  PetscFunctionReturn(0);
+}
+
+/* TAO convergence test: TAO's own (-tao_max_it, ...), then the stopping rule of the schedule. */
+static PetscErrorCode StgssaOptimizerConverged(Tao tao, void *ctx)
+{
+  StgssaOptimizer    o = (StgssaOptimizer)ctx;
+  TaoConvergedReason reason;
+
+  PetscFunctionBegin;
+  PetscCall(TaoDefaultConvergenceTest(tao, NULL));
+  PetscCall(TaoGetConvergedReason(tao, &reason));
+  if (reason == TAO_CONTINUE_ITERATING && o->stop) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  PetscFunctionReturn(0);
+}
 
 /* TAO monitor: one history entry per iteration (the last evaluation is at the current iterate
    for adam), and a checkpoint every ckpt_interval iterations. */
@@ -523,6 +604,7 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
     PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
     PetscCall(PetscRealloc(sizeof(int64_t) * 3 * o->cap, &o->h_ends));
     PetscCall(PetscRealloc(sizeof(PetscReal) * o->cap, &o->h_imb));
+    PetscCall(PetscRealloc(sizeof(int64_t) * o->cap, &o->h_ntraj));
     o->h_loss  = l;
     o->h_theta = t;
     o->h_grad  = g;
@@ -549,7 +631,9 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
   PetscCall(PetscArraycpy(&o->h_theta[o->nhist * o->P], o->theta_eval, o->P));
   PetscCall(PetscArraycpy(&o->h_grad[o->nhist * o->P], o->grad_eval, o->P));
   PetscCall(PetscArraycpy(&o->h_se[o->nhist * o->P], o->se_eval, o->P));
+  PetscCall(StgssaEvaluatorGetNumTrajectories(o->ev, &o->h_ntraj[o->nhist]));
   o->nhist++;
+  if (o->sched_on) PetscCall(StgssaOptimizerScheduleStep(o, PETSC_TRUE));
   if (o->ckpt_interval > 0 && its > 0 && its % o->ckpt_interval == 0) PetscCall(StgssaOptimizerWriteFile(o, PETSC_FALSE));
   PetscFunctionReturn(0);
 }
@@ -782,9 +866,33 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   PetscCall(PetscMalloc1(o->cap, &o->h_imb));
   for (PetscInt i = 0; i < o->nhist; i++) o->h_imb[i] = NAN;
   if (H5Lexists(file, "checkpoint/history_load_imbalance", H5P_DEFAULT) > 0) PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_load_imbalance", (hsize_t)o->nhist, o->h_imb, o->restart));
+  /* sample sizes (absent before the adaptive sample size: then -stgssa_ntraj throughout) */
+  PetscCall(PetscMalloc1(o->cap, &o->h_ntraj));
+  o->restart_ntraj = -1;
+  if (H5Lexists(file, "checkpoint/history_ntraj", H5P_DEFAULT) > 0) {
+    hid_t    d, sp;
+    hssize_t npts;
+    PetscCallHDF5(ck = H5Gopen2(file, "checkpoint", H5P_DEFAULT));
+    PetscCall(StgssaH5ReadAttrInt64(ck, "ntraj", &o->restart_ntraj, o->restart));
+    PetscCallHDF5(H5Gclose(ck));
+    PetscCallHDF5(d = H5Dopen2(file, "checkpoint/history_ntraj", H5P_DEFAULT));
+    PetscCallHDF5(sp = H5Dget_space(d));
+    PetscCallHDF5(npts = H5Sget_simple_extent_npoints(sp));
+    PetscCallHDF5(H5Sclose(sp));
+    if (npts != (hssize_t)o->nhist) {
+      (void)H5Dclose(d);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset checkpoint/history_ntraj has %lld values; expected %lld", o->restart, (long long)npts, (long long)o->nhist);
+    }
+    if (o->nhist) PetscCallHDF5(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, o->h_ntraj));
+    PetscCallHDF5(H5Dclose(d));
+  } else {
+    StgssaSampling smp;
+    PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+    for (PetscInt i = 0; i < o->nhist; i++) o->h_ntraj[i] = smp.ntraj;
+  }
   PetscCallHDF5(H5Fclose(file));
   /* the contents: unaltered, and a state the optimizer can be in */
-  if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
+  if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v, o->restart_ntraj), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
   else PetscCall(PetscPrintf(PETSC_COMM_SELF, "Note: %s has no checkpoint checksum (written by an older version); its contents are not verified\n", o->restart));
   PetscCheck(state[0] >= 0 && state[1] >= state[3], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_step %lld, evaluation %lld, history_length %lld)", o->restart, (long long)state[0], (long long)state[1], (long long)state[3]);
   for (PetscInt p = 0; p < o->P; p++) PetscCheck(PetscIsNormalReal(theta[p]) || theta[p] == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (theta of %s is %g)", o->restart, names[p], (double)theta[p]);
@@ -832,7 +940,10 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
     PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
     PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
     PetscCall(PetscMalloc1(o->cap, &o->h_imb));
+    PetscCall(PetscMalloc1(o->cap, &o->h_ntraj));
   }
+  PetscCallMPI(MPI_Bcast(o->h_ntraj, (PetscMPIInt)o->nhist, MPI_INT64_T, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(&o->restart_ntraj, 1, MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_loss, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
@@ -844,6 +955,58 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   o->restarted    = PETSC_TRUE;
   o->restart_step = (PetscInt)state[0];
   o->nevals       = (PetscInt)state[1]; /* re-evaluate theta with the draws that produced its gradient */
+  PetscFunctionReturn(0);
+}
+
+/* The stochastic route (schedule.h), on by default for adam with a stochastic gradient and
+   fresh draws: sample size, decay (-tao_adam_decay_steps 20 unless given; it begins at the cap),
+   averaging, stopping rule. After a restart the schedule is rebuilt by replaying the history. */
+static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
+{
+  StgssaGradientType gt;
+  StgssaSampling     smp;
+  PetscBool          isadam, stochastic, k0_given;
+  PetscInt64         nmax;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
+  PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
+  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+  stochastic = (PetscBool)(gt != STGSSA_GRADIENT_FSP);
+  if (!o->adaptive_set) o->adaptive = (PetscBool)(isadam && stochastic && !o->crn);
+  if (!o->average_set) o->average = o->adaptive;
+  o->sched_on = (PetscBool)(o->adaptive || o->average);
+  if (!o->sched_on) {
+    if (o->restart_ntraj >= 0 && o->restart_ntraj != smp.ntraj) PetscCall(PetscPrintf(o->comm, "Note: %s was evaluating %lld trajectories; this run continues with the fixed -stgssa_ntraj %" PetscInt_FMT "\n", o->restart, (long long)o->restart_ntraj, smp.ntraj));
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(isadam && stochastic, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_adaptive_ntraj and -stgssa_average apply to -tao_type adam with a stochastic gradient (not -stgssa_gradient fsp); turn them off");
+  nmax = o->ntraj_max > 0 ? o->ntraj_max : PetscMin(16 * (PetscInt64)smp.ntraj, (PetscInt64)PETSC_MAX_INT);
+  PetscCall(StgssaScheduleInit(&o->sched, o->adaptive, smp.ntraj, (PetscInt)nmax, o->eta, 2.0, o->stop_window, o->stop_nse));
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_adam_decay_steps", &k0_given));
+  if (!k0_given) PetscCall(TaoAdamSetDecay(o->tao, o->decay_k0, PETSC_MAX_INT));
+  else {
+    PetscReal k0;
+    PetscCall(TaoAdamGetDecay(o->tao, &k0, NULL));
+    PetscCall(TaoAdamSetDecay(o->tao, k0, PETSC_MAX_INT));
+  }
+  if (o->stop_window > 0) PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConverged, o));
+  if (o->restarted) {
+    /* replay entries 0..nh-1 with the sample sizes they had; the checkpoint's own evaluation is
+       redone with its sample size. With the options of the run that wrote the checkpoint the
+       replay reproduces them, and the continuation is bitwise that of the uninterrupted run. */
+    const PetscInt nh   = o->nhist;
+    PetscBool      same = PETSC_TRUE;
+    for (PetscInt k = 0; k < nh; k++) {
+      if (o->h_ntraj[k] != o->sched.n) same = PETSC_FALSE, o->sched.n = (PetscInt)o->h_ntraj[k];
+      o->nhist = k + 1;
+      PetscCall(StgssaOptimizerScheduleStep(o, PETSC_FALSE));
+    }
+    o->nhist = nh;
+    if (o->restart_ntraj >= 0 && o->restart_ntraj != o->sched.n) same = PETSC_FALSE, o->sched.n = (PetscInt)o->restart_ntraj;
+    if (!same) PetscCall(PetscPrintf(o->comm, "Note: the sample sizes stored in %s differ from what this run's options give (-stgssa_ntraj, -stgssa_ntraj_max, -stgssa_norm_test_eta, -stgssa_adaptive_ntraj); continuing from the stored ones, %" PetscInt_FMT " trajectories per evaluation\n", o->restart, o->sched.n));
+    if (o->sched.n != smp.ntraj) PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -868,6 +1031,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscCall(VecCreateMPI(o->comm, rank == 0 ? o->Q : 0, o->Q, &o->X));
   PetscCall(VecDuplicate(o->X, &o->G));
   PetscCall(PetscMalloc4(o->P, &o->theta_eval, o->P, &o->grad_eval, o->P, &o->se_eval, o->P, &o->rates));
+  PetscCall(PetscMalloc1(o->P, &o->theta_res));
   PetscCall(PetscMalloc2(o->Q, &o->phi_eval, o->Q, &o->gphi_eval));
   PetscCall(PetscMalloc4(o->P, &theta, o->P, &lo, o->P, &hi, o->Q, &phi));
   PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
@@ -964,8 +1128,42 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
       PetscCall(PetscPrintf(o->comm, "Note: restarting %s from theta only; the optimizer's own state is rebuilt (bitwise continuation needs -tao_type adam)\n", type));
     }
   }
+  PetscCall(StgssaOptimizerSetUpSchedule(o));
   PetscCall(PetscFree4(theta, lo, hi, phi));
   o->setup = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* The result of the stochastic route: the average of the iterates avg_from..K (schedule.h), in
+   log-rates (it keeps affine constraints and bounds), and its loss re-estimated with
+   result_factor x the last evaluation's trajectories and fresh draws (evaluation index nevals).
+   Afterwards the evaluator's last evaluation is the one at the result. */
+static PetscErrorCode StgssaOptimizerAverage(StgssaOptimizer o)
+{
+  const PetscInt K = o->nhist - 1;
+
+  PetscFunctionBegin;
+  o->avg_from = StgssaScheduleAverageStart(&o->sched, K);
+  PetscCall(StgssaScheduleAverage(&o->sched, K, o->P, o->h_theta, o->theta_res));
+  if (o->avg_from == K) PetscCall(PetscPrintf(o->comm, "Note: the gradient's signal stayed above its noise (the norm test never failed): the result is the last iterate; more iterations (-tao_max_it) would let the averaging begin\n"));
+  if (o->result_factor > 0) {
+    o->res_ntraj = (int64_t)PetscMin(PetscCeilReal(o->result_factor * (PetscReal)o->h_ntraj[K]), (PetscReal)PETSC_MAX_INT);
+    o->res_eval  = o->nevals;
+    PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_res));
+    PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->res_ntraj));
+    PetscCall(StgssaEvaluatorSetIteration(o->ev, o->crn ? 0 : o->nevals));
+    { /* theta_eval stays the last iterate (the checkpoint's); the error text names the result */
+      PetscReal *last;
+      PetscCall(PetscMalloc1(o->P, &last));
+      PetscCall(PetscArraycpy(last, o->theta_eval, o->P));
+      PetscCall(PetscArraycpy(o->theta_eval, o->theta_res, o->P));
+      PetscCall(StgssaOptimizerEvaluate(o, o->tao));
+      PetscCall(PetscArraycpy(o->theta_eval, last, o->P));
+      PetscCall(PetscFree(last));
+    }
+    o->nevals++;
+    o->res_loss = o->loss_eval;
+  } else o->res_loss = (PetscReal)NAN; /* not estimated: the losses of /history are at other points */
   PetscFunctionReturn(0);
 }
 
@@ -978,10 +1176,13 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscCall(TaoSolve(o->tao));
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
-  for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_eval[p]);
+  PetscCall(PetscArraycpy(o->theta_res, o->theta_eval, o->P));
+  o->res_loss = o->nhist ? o->h_loss[o->nhist - 1] : o->loss_eval;
+  if (o->average && o->nhist > 0) PetscCall(StgssaOptimizerAverage(o));
+  for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_res[p]);
   /* the fit at the result: one more evaluation there (-log L, Fisher information, per-time report) */
-  PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_eval, o->crn ? 0 : o->nevals));
-  if (o->prof) PetscCall(StgssaProfileCompute(o->prof, o->theta_eval)); /* -stgssa_profile */
+  PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_res, o->crn ? 0 : o->nevals));
+  if (o->prof) PetscCall(StgssaProfileCompute(o->prof, o->theta_res)); /* -stgssa_profile */
   o->solved = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -999,7 +1200,32 @@ PetscErrorCode StgssaOptimizerGetResult(StgssaOptimizer o, const PetscReal **rat
   PetscFunctionBegin;
   PetscCheck(o->solved, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSolve() first");
   if (rates) *rates = o->rates;
-  if (loss) *loss = o->nhist ? o->h_loss[o->nhist - 1] : o->loss_eval;
+  if (loss) *loss = o->res_loss;
+  PetscFunctionReturn(0);
+}
+
+/* Best-loss history entry (-1: none). The losses are estimates: the smallest is biased low. */
+static PetscInt StgssaOptimizerBest(StgssaOptimizer o)
+{
+  PetscInt best = -1;
+  for (PetscInt i = 0; i < o->nhist; i++)
+    if (best < 0 || o->h_loss[i] < o->h_loss[best]) best = i;
+  return best;
+}
+
+static PetscErrorCode StgssaOptimizerViewSchedule(StgssaOptimizer o, PetscViewer viewer)
+{
+  const PetscInt K = o->nhist - 1, best = StgssaOptimizerBest(o);
+
+  PetscFunctionBegin;
+  if (K < 0) PetscFunctionReturn(0);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "trajectories per evaluation %lld -> %lld (cap %" PetscInt_FMT "%s); norm test first failed at iteration %" PetscInt_FMT "%s\n", (long long)o->h_ntraj[0], (long long)o->h_ntraj[K], o->sched.nmax, o->adaptive ? "" : ", -stgssa_adaptive_ntraj off", o->sched.k_first, o->sched.k_first < 0 ? " (never)" : ""));
+  if (o->stop) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped by the noise rule: the mean gradient over the averaging window at the cap within %.1f standard errors of 0\n", (double)o->stop_nse));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "last iterate %" PetscInt_FMT ": loss %.6g; best iterate %" PetscInt_FMT ": loss %.6g (estimates with their own draws)\n", K, (double)o->h_loss[K], best, (double)o->h_loss[best]));
+  if (o->average) {
+    if (o->res_ntraj > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "result: average of iterates %" PetscInt_FMT "..%" PetscInt_FMT "; loss %.6g re-estimated with %lld trajectories (fresh draws)\n", o->avg_from, K, (double)o->res_loss, (long long)o->res_ntraj));
+    else PetscCall(PetscViewerASCIIPrintf(viewer, "result: average of iterates %" PetscInt_FMT "..%" PetscInt_FMT "; loss not re-estimated (-stgssa_result_ntraj_factor 0)\n", o->avg_from, K));
+  } else PetscCall(PetscViewerASCIIPrintf(viewer, "result: the last iterate (-stgssa_average off); loss %.6g\n", (double)o->res_loss));
   PetscFunctionReturn(0);
 }
 
@@ -1025,7 +1251,8 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   if (o->flat_stopped) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the loss changed by less than %g (relative) over %d iterations\n", STGSSA_FLAT_RTOL, STGSSA_FLAT_ITS));
   if (o->nreject) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " trial point%s rejected (the FSP failed there; a high loss to the line search); first at %s\n", o->nreject, o->nreject > 1 ? "s" : "", o->reject_msg));
   if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
+  if (o->sched_on) PetscCall(StgssaOptimizerViewSchedule(o, viewer));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
   {
     PetscInt   nc = 0;
     PetscInt64 cmax = 0;
@@ -1093,6 +1320,19 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteDoubles(g, "gradient_stderr", 2, d2, o->h_se));
   PetscCall(StgssaH5WriteEnds(g, "", nh, o->h_ends));
   PetscCall(StgssaH5WriteDoubles(g, "load_imbalance", 1, d1, o->h_imb)); /* events per rank max/mean */
+  PetscCall(StgssaH5WriteInt64s(g, "ntraj", 1, d1, o->h_ntraj));        /* trajectories of each evaluation */
+  if (nh > 0) {                                                          /* the last and the best-loss iterate */
+    const PetscInt best = StgssaOptimizerBest(o);
+    PetscCall(StgssaH5WriteDoubles(g, "last_theta", 1, dp, &o->h_theta[(nh - 1) * P]));
+    PetscCall(StgssaH5WriteDoubles(g, "best_theta", 1, dp, &o->h_theta[best * P]));
+    PetscCall(StgssaH5WriteAttrInt64(g, "best_iteration", best));
+    PetscCall(StgssaH5WriteAttrDouble(g, "best_loss", o->h_loss[best]));
+  }
+  if (o->sched_on) {
+    PetscCall(StgssaH5WriteAttrInt64(g, "ntraj_max", o->sched.nmax));
+    PetscCall(StgssaH5WriteAttrInt64(g, "norm_test_first_failed", o->sched.k_first));
+    PetscCall(StgssaH5WriteAttrInt64(g, "ntraj_cap_iteration", o->sched.k_cap));
+  }
   PetscCallHDF5(H5Gclose(g));
 
   if (w->final) {
@@ -1104,7 +1344,14 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
       PetscCall(StgssaH5WriteAttrStrings(ds, "names", P, names));
       PetscCallHDF5(H5Dclose(ds));
     }
-    PetscCall(StgssaH5WriteAttrDouble(g, "loss", nh ? o->h_loss[nh - 1] : o->loss_eval));
+    PetscCall(StgssaH5WriteAttrDouble(g, "loss", o->res_loss));
+    PetscCall(StgssaH5WriteAttrString(g, "estimate", o->avg_from >= 0 ? "average of iterates" : "last iterate"));
+    if (o->avg_from >= 0) {
+      PetscCall(StgssaH5WriteAttrInt64(g, "average_from", o->avg_from));
+      PetscCall(StgssaH5WriteAttrInt64(g, "average_to", nh - 1));
+      PetscCall(StgssaH5WriteAttrInt64(g, "loss_ntraj", o->res_ntraj)); /* -1: not re-estimated (loss NaN) */
+      PetscCall(StgssaH5WriteAttrInt64(g, "loss_evaluation", o->res_eval));
+    }
     PetscCall(StgssaObjectiveWriteHDF5(o->obj, g)); /* neg_log_likelihood, fisher, ..., fit/ */
     if (o->prof) PetscCall(StgssaProfileWriteHDF5(o->prof, g)); /* profile_ci95, profile/ */
     PetscCallHDF5(H5Gclose(g));
@@ -1128,8 +1375,11 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteDoubles(g, "history_gradient_stderr", 2, d2, o->h_se));
   {
     const int64_t state[4] = {w->step, o->eval_index, smp.seed, nh > 0 ? nh - 1 : 0};
-    PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v)));
+    const int64_t ntraj    = nh > 0 ? o->h_ntraj[nh - 1] : smp.ntraj; /* of the evaluation at theta, redone on restart */
+    PetscCall(StgssaH5WriteAttrInt64(g, "ntraj", ntraj));
+    PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v, ntraj)));
   }
+  PetscCall(StgssaH5WriteInt64s(g, "history_ntraj", 1, d1, o->h_ntraj));
   PetscCall(StgssaH5WriteEnds(g, "history_", nh > 0 ? nh - 1 : 0, o->h_ends));
   PetscCall(StgssaH5WriteDoubles(g, "history_load_imbalance", 1, d1, o->h_imb)); /* diagnostic, outside the checksum (older checkpoints lack it) */
   PetscCallHDF5(H5Gclose(g));
@@ -1188,6 +1438,8 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
   PetscCall(PetscFree(o->h_ends));
   PetscCall(PetscFree(o->h_imb));
+  PetscCall(PetscFree(o->h_ntraj));
+  PetscCall(PetscFree(o->theta_res));
   PetscCall(PetscFree(*opt));
   PetscFunctionReturn(0);
 }

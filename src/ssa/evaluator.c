@@ -42,6 +42,8 @@ struct _p_StgssaEvaluator {
   char               choice[2048]; /* auto: the choice and why */
   PetscReal          lambda, fd_h;
   PetscInt           ntraj_grad, nbatch, iteration;
+  PetscInt           ntraj_grad_opt; /* -stgssa_ntraj_grad as given (-1: all), for StgssaEvaluatorSetNumTrajectories() */
+  PetscInt           ntraj0;         /* -stgssa_ntraj of the ensemble */
   /* observables */
   PetscBool    window;
   PetscReal    w0, w1;
@@ -378,6 +380,8 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->entropy)
     for (PetscInt j = 0; j < R; j++)
       PetscCheck(e->rev[j] >= 0, e->comm, PETSC_ERR_ARG_WRONG, "Entropy production needs every reaction reversible; reaction at %s:%d has no reverse (write it with <->)", d->filename, d->reactions[j].line);
+  e->ntraj_grad_opt = e->ntraj_grad;
+  e->ntraj0         = e->smp.ntraj;
   if (e->ntraj_grad < 0 || e->ntraj_grad > e->smp.ntraj) e->ntraj_grad = e->smp.ntraj;
   PetscCheck(e->ntraj_grad >= 2, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj_grad must be at least 2 (or -1 for all)");
   if (e->nbatch > e->ntraj_grad) e->nbatch = e->ntraj_grad;
@@ -912,6 +916,29 @@ PetscErrorCode StgssaEvaluatorGetSampling(StgssaEvaluator e, StgssaSampling *smp
   PetscFunctionBegin;
   PetscCheck(e->ens, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorSetEnsemble() first");
   PetscCall(StgssaEnsembleGetSampling(e->ens, smp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetNumTrajectories(StgssaEvaluator e, PetscInt64 n)
+{
+  PetscInt64 ng;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  PetscCheck(n >= e->nbatch && n <= (PetscInt64)PETSC_MAX_INT, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "StgssaEvaluatorSetNumTrajectories(): %" PetscInt64_FMT " trajectories; expected %" PetscInt_FMT " (the batches) to %d", n, e->nbatch, PETSC_MAX_INT);
+  /* a given -stgssa_ntraj_grad keeps its share of the trajectories */
+  ng = e->ntraj_grad_opt < 0 ? n : (PetscInt64)PetscCeilReal((PetscReal)e->ntraj_grad_opt * (PetscReal)n / (PetscReal)e->ntraj0);
+  ng = PetscMin(PetscMax(ng, (PetscInt64)e->nbatch), n);
+  e->smp.ntraj  = (PetscInt)n;
+  e->ntraj_grad = (PetscInt)ng;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetNumTrajectories(StgssaEvaluator e, PetscInt64 *n)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  *n = e->smp.ntraj;
   PetscFunctionReturn(0);
 }
 

@@ -95,14 +95,22 @@ static PetscErrorCode TaoAdamEvaluate_Private(Tao tao, PetscReal *f, PetscReal *
     m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
     mhat = m / (1 - b1^t),  vhat = v / (1 - b2^t),
     d = -mhat / (sqrt(vhat) + eps)   (kept in tao->stepdirection),
-    x = P_[XL,XU](x + lr d).
+    x = P_[XL,XU](x + lr_s d),  lr_s = lr / sqrt(1 + max(0, s - decay_start) / k0) with s = t - 1
+    (the steps before this one) when k0 > 0, else lr.
   One pass over the local arrays, no communication: the result depends only on (x, g, m, v, t),
   which is what makes a restart from (x, m, v, step) bitwise exact.
 */
+/* Learning rate of step t (from 0): lr / sqrt(1 + (t - start)/k0) once t >= start, with k0 > 0. */
+static PetscReal TaoAdamLearningRate_Private(TAO_ADAM *adam, PetscInt t)
+{
+  if (adam->decay_steps <= 0 || t <= adam->decay_start) return adam->lr;
+  return adam->lr / PetscSqrtReal(1.0 + (PetscReal)(t - adam->decay_start) / adam->decay_steps);
+}
+
 static PetscErrorCode TaoAdamStep_Private(Tao tao)
 {
   TAO_ADAM          *adam = (TAO_ADAM *)tao->data;
-  const PetscReal    b1 = adam->beta1, b2 = adam->beta2, lr = adam->lr, eps = adam->epsilon;
+  const PetscReal    b1 = adam->beta1, b2 = adam->beta2, lr = TaoAdamLearningRate_Private(adam, adam->step), eps = adam->epsilon;
   const PetscReal    bc1     = 1.0 - PetscPowReal(b1, (PetscReal)(adam->step + 1));
   const PetscReal    bc2     = 1.0 - PetscPowReal(b2, (PetscReal)(adam->step + 1));
   const PetscBool    bounded = TaoAdamBounded_Private(tao);
@@ -184,7 +192,7 @@ static PetscErrorCode TaoSolve_ADAM(Tao tao)
     PetscFunctionReturn(0);
   }
   PetscCall(TaoLogConvergenceHistory(tao, f, gnorm, 0.0, tao->ksp_its));
-  PetscCall(TaoMonitor(tao, tao->niter, f, gnorm, 0.0, adam->lr));
+  PetscCall(TaoMonitor(tao, tao->niter, f, gnorm, 0.0, TaoAdamLearningRate_Private(adam, adam->step)));
   PetscUseTypeMethod(tao, convergencetest, tao->cnvP);
 
   while (tao->reason == TAO_CONTINUE_ITERATING) {
@@ -201,7 +209,7 @@ static PetscErrorCode TaoSolve_ADAM(Tao tao)
       PetscFunctionReturn(0);
     }
     PetscCall(TaoLogConvergenceHistory(tao, f, gnorm, 0.0, tao->ksp_its));
-    PetscCall(TaoMonitor(tao, tao->niter, f, gnorm, 0.0, adam->lr));
+    PetscCall(TaoMonitor(tao, tao->niter, f, gnorm, 0.0, TaoAdamLearningRate_Private(adam, adam->step)));
     PetscUseTypeMethod(tao, convergencetest, tao->cnvP);
   }
   PetscFunctionReturn(0);
@@ -243,8 +251,8 @@ static PetscErrorCode TaoSetFromOptions_ADAM(Tao tao, PetscOptionItems *PetscOpt
 {
   TAO_ADAM *adam = (TAO_ADAM *)tao->data;
   MPI_Comm  comm = PetscObjectComm((PetscObject)tao);
-  PetscReal lr = adam->lr, b1 = adam->beta1, b2 = adam->beta2, eps = adam->epsilon;
-  PetscBool lr_ok, b1_ok, b2_ok, eps_ok;
+  PetscReal lr = adam->lr, b1 = adam->beta1, b2 = adam->beta2, eps = adam->epsilon, k0 = adam->decay_steps;
+  PetscBool lr_ok, b1_ok, b2_ok, eps_ok, k0_ok;
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Adam method for stochastic optimization");
@@ -252,13 +260,15 @@ static PetscErrorCode TaoSetFromOptions_ADAM(Tao tao, PetscOptionItems *PetscOpt
   PetscCall(PetscOptionsReal("-tao_adam_beta1", "decay rate of the first-moment estimate, in [0, 1)", "TAOADAM", b1, &b1, NULL));
   PetscCall(PetscOptionsReal("-tao_adam_beta2", "decay rate of the second-moment estimate, in [0, 1)", "TAOADAM", b2, &b2, NULL));
   PetscCall(PetscOptionsReal("-tao_adam_epsilon", "added to sqrt(second moment) in the denominator, > 0", "TAOADAM", eps, &eps, NULL));
+  PetscCall(PetscOptionsReal("-tao_adam_decay_steps", "k0 of the step-size decay lr/sqrt(1 + t/k0), t = steps since the decay began (0: constant step size)", "TAOADAM", k0, &k0, NULL));
   PetscOptionsHeadEnd();
   /* validate before storing: after an error the solver keeps its previous, valid parameters */
   lr_ok  = (PetscBool)(lr > 0.0 && !PetscIsInfOrNanReal(lr));
   b1_ok  = (PetscBool)(b1 >= 0.0 && b1 < 1.0);
   b2_ok  = (PetscBool)(b2 >= 0.0 && b2 < 1.0);
   eps_ok = (PetscBool)(eps > 0.0 && !PetscIsInfOrNanReal(eps));
-  if (!(lr_ok && b1_ok && b2_ok && eps_ok)) {
+  k0_ok  = (PetscBool)(k0 >= 0.0 && !PetscIsInfOrNanReal(k0));
+  if (!(lr_ok && b1_ok && b2_ok && eps_ok && k0_ok)) {
     /* PETSc 3.18 skips PetscOptionsEnd() when a type's SetFromOptions fails, which leaks the
        copies of the prefix and title made by TaoSetFromOptions()'s PetscObjectOptionsBegin();
        release them before raising the error (PetscFree() leaves NULL: harmless otherwise). */
@@ -269,10 +279,12 @@ static PetscErrorCode TaoSetFromOptions_ADAM(Tao tao, PetscOptionItems *PetscOpt
   PetscCheck(b1_ok, comm, PETSC_ERR_ARG_OUTOFRANGE, "-tao_adam_beta1 %g must be in [0, 1)", (double)b1);
   PetscCheck(b2_ok, comm, PETSC_ERR_ARG_OUTOFRANGE, "-tao_adam_beta2 %g must be in [0, 1)", (double)b2);
   PetscCheck(eps_ok, comm, PETSC_ERR_ARG_OUTOFRANGE, "-tao_adam_epsilon %g must be finite and > 0", (double)eps);
-  adam->lr      = lr;
-  adam->beta1   = b1;
-  adam->beta2   = b2;
-  adam->epsilon = eps;
+  PetscCheck(k0_ok, comm, PETSC_ERR_ARG_OUTOFRANGE, "-tao_adam_decay_steps %g must be finite and >= 0", (double)k0);
+  adam->decay_steps = k0;
+  adam->lr          = lr;
+  adam->beta1       = b1;
+  adam->beta2       = b2;
+  adam->epsilon     = eps;
   PetscFunctionReturn(0);
 }
 
@@ -285,6 +297,12 @@ static PetscErrorCode TaoView_ADAM(Tao tao, PetscViewer viewer)
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &isascii));
   if (isascii) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "Adam: learning rate %g, beta1 %g, beta2 %g, epsilon %g\n", (double)adam->lr, (double)adam->beta1, (double)adam->beta2, (double)adam->epsilon));
+    if (adam->decay_steps > 0) {
+      if (adam->decay_start == PETSC_MAX_INT)
+        PetscCall(PetscViewerASCIIPrintf(viewer, "step-size decay lr/sqrt(1 + t/%g), not begun\n", (double)adam->decay_steps));
+      else
+        PetscCall(PetscViewerASCIIPrintf(viewer, "step-size decay lr/sqrt(1 + t/%g) from step %" PetscInt_FMT "\n", (double)adam->decay_steps, adam->decay_start));
+    }
     PetscCall(PetscViewerASCIIPrintf(viewer, "Adam steps taken: %" PetscInt_FMT "\n", adam->step));
   }
   PetscFunctionReturn(0);
@@ -307,7 +325,9 @@ static PetscErrorCode TaoView_ADAM(Tao tao, PetscViewer viewer)
 + -tao_adam_learning_rate <0.05> - step size, > 0
 . -tao_adam_beta1 <0.9> - decay rate of the first-moment estimate, in [0, 1)
 . -tao_adam_beta2 <0.999> - decay rate of the second-moment estimate, in [0, 1)
-- -tao_adam_epsilon <1e-8> - added to sqrt(vhat) in the denominator, > 0
+. -tao_adam_epsilon <1e-8> - added to sqrt(vhat) in the denominator, > 0
+- -tao_adam_decay_steps <0> - k0 of the step-size decay: step t uses lr / sqrt(1 + max(0, t - start)/k0)
+  (start 0 unless TaoAdamSetDecay() sets it; 0: constant step size)
 
   Level: beginner
 
@@ -344,12 +364,14 @@ PETSC_EXTERN PetscErrorCode TaoCreate_ADAM(Tao tao)
   tao->ops->destroy        = TaoDestroy_ADAM;
 
   PetscCall(PetscNew(&adam));
-  adam->lr      = 0.05;
-  adam->beta1   = 0.9;
-  adam->beta2   = 0.999;
-  adam->epsilon = 1.e-8;
-  adam->step    = 0;
-  tao->data     = (void *)adam;
+  adam->lr          = 0.05;
+  adam->beta1       = 0.9;
+  adam->beta2       = 0.999;
+  adam->epsilon     = 1.e-8;
+  adam->step        = 0;
+  adam->decay_steps = 0;
+  adam->decay_start = 0;
+  tao->data         = (void *)adam;
 
   /* Override default settings (unless already changed); see the Notes above */
   if (!tao->max_it_changed) tao->max_it = 100;
@@ -455,5 +477,69 @@ PetscErrorCode TaoAdamSetState(Tao tao, Vec m, Vec v, PetscInt step)
   } else
     PetscCall(VecSet(adam->v, 0.0));
   adam->step = step;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  TaoAdamSetDecay - Sets the step-size decay of a `TAOADAM` solver
+
+  Logically Collective
+
+  Input Parameters:
++ tao - the Tao context, of type `TAOADAM`
+. k0 - decay constant (> 0), or 0 for a constant step size
+- start - first step t that decays (>= 0), or PETSC_MAX_INT to postpone the decay
+
+  Level: advanced
+
+  Note:
+  Step t (counted from 0, as the iteration number) uses lr / sqrt(1 + max(0, t - start)/k0):
+  the Robbins-Monro-type decay with sum lr_t = infinity that, with iterate averaging, lets a
+  stochastic iteration settle (Polyak & Juditsky 1992). The pair (k0, start) is restart state:
+  set it again, with `TaoAdamSetState()`, before a continued `TaoSolve()`.
+
+.seealso: `TAOADAM`, `TaoAdamGetDecay()`, `TaoAdamSetState()`
+@*/
+PetscErrorCode TaoAdamSetDecay(Tao tao, PetscReal k0, PetscInt start)
+{
+  TAO_ADAM *adam;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tao, TAO_CLASSID, 1);
+  PetscCall(TaoAdamCheckType_Private(tao, "TaoAdamSetDecay"));
+  PetscCheck(k0 >= 0 && !PetscIsInfOrNanReal(k0), PetscObjectComm((PetscObject)tao), PETSC_ERR_ARG_OUTOFRANGE, "TaoAdamSetDecay(): k0 %g must be finite and >= 0", (double)k0);
+  PetscCheck(start >= 0, PetscObjectComm((PetscObject)tao), PETSC_ERR_ARG_OUTOFRANGE, "TaoAdamSetDecay(): start %" PetscInt_FMT " must be >= 0", start);
+  adam              = (TAO_ADAM *)tao->data;
+  adam->decay_steps = k0;
+  adam->decay_start = start;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  TaoAdamGetDecay - Gets the step-size decay of a `TAOADAM` solver (see `TaoAdamSetDecay()`)
+
+  Not Collective
+
+  Input Parameter:
+. tao - the Tao context, of type `TAOADAM`
+
+  Output Parameters:
++ k0 - decay constant (0: none), or NULL
+- start - first decaying step (PETSC_MAX_INT: not yet), or NULL
+
+  Level: advanced
+
+.seealso: `TAOADAM`, `TaoAdamSetDecay()`
+@*/
+PetscErrorCode TaoAdamGetDecay(Tao tao, PetscReal *k0, PetscInt *start)
+{
+  TAO_ADAM *adam;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tao, TAO_CLASSID, 1);
+  PetscCall(TaoAdamCheckType_Private(tao, "TaoAdamGetDecay"));
+  adam = (TAO_ADAM *)tao->data;
+  if (k0) *k0 = adam->decay_steps;
+  if (start) *start = adam->decay_start;
   PetscFunctionReturn(0);
 }

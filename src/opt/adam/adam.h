@@ -16,6 +16,8 @@ typedef struct {
   PetscReal beta2;   /* decay rate of v, in [0, 1) */
   PetscReal epsilon; /* added to sqrt(vhat) in the denominator, > 0 */
   PetscInt  step;    /* Adam steps taken so far (t of the last update; the next one uses t = step + 1) */
+  PetscReal decay_steps; /* k0 of the step-size decay lr / sqrt(1 + (step - decay_start)/k0); 0: none */
+  PetscInt  decay_start; /* first step that decays (PETSC_MAX_INT: not yet) */
 } TAO_ADAM;
 
 #endif
