@@ -116,6 +116,11 @@ PETSC_EXTERN PetscErrorCode StgssaFSPGetFailed(StgssaFSP, StgssaFSPFailure *, co
    states. The bounds found are kept for later solves. Costs one solve (plus smaller ones while
    bounds grow). */
 PETSC_EXTERN PetscErrorCode StgssaFSPEstimateSize(StgssaFSP, PetscInt *nstates, PetscBool *fits);
+/* In a fit: a solve may grow the automatic bounds to at most factor x the states of the largest
+   successful solve so far (the first solve is not limited; 0: no limit, the default). A point that
+   needs more fails like a projection over -stgssa_fsp_max_states (STGSSA_FSP_FAILED_SIZE), so an
+   optimizer rejects a far-out trial point instead of growing the projection for every later solve. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetGrowthLimit(StgssaFSP, PetscReal factor);
 
 PETSC_EXTERN PetscErrorCode StgssaFSPGetNumStates(StgssaFSP, PetscInt *);
 /* -stgssa_fsp_max_states (after SetFromOptions). */

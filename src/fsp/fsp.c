@@ -534,6 +534,7 @@ PetscErrorCode StgssaFSPSolve(StgssaFSP f)
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(STGSSA_FSPSolve, 0, 0, 0, 0));
   PetscCall(StgssaFSPSolve_Private(f));
+  if (!f->failed && f->grow_factor > 0) f->grow_limit = PetscMax(f->grow_limit, (PetscInt)PetscMin(f->grow_factor * f->n, (PetscReal)PETSC_MAX_INT));
   PetscCall(PetscLogEventEnd(STGSSA_FSPSolve, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -609,6 +610,12 @@ static PetscErrorCode StgssaFSPSolveGrow(StgssaFSP f)
     if (grown) {
       PetscCall(StgssaFSPReset(f));
       PetscCall(StgssaFSPSetUp_Private(f));
+      if (!f->too_big && f->grow_limit > 0 && f->n > f->grow_limit) { /* a trial point far out: fail it rather than solve on a huge projection (kept for later solves) */
+        const PetscInt n = f->n;
+        PetscCall(StgssaFSPReset(f)); /* re-enumerated with the saved bounds below */
+        f->too_big = PETSC_TRUE;
+        PetscCall(PetscSNPrintf(f->big_msg, sizeof(f->big_msg), "the projection would grow to %" PetscInt_FMT " states, over %g x the largest one solved so far (%" PetscInt_FMT ")", n, (double)f->grow_factor, f->grow_limit));
+      }
       if (!f->too_big) {
         f->ngrown++;
         PetscCall(PetscInfo(NULL, "FSP: lost mass over -stgssa_fsp_tol: automatic bounds grown (%" PetscInt_FMT " states now)\n", f->n));
@@ -645,6 +652,14 @@ static PetscErrorCode StgssaFSPSolveGrow(StgssaFSP f)
     }
   }
   PetscCall(PetscFree(saved));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPSetGrowthLimit(StgssaFSP f, PetscReal factor)
+{
+  PetscFunctionBegin;
+  PetscCheck(factor == 0 || factor >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "growth limit factor %g: expected 0 or >= 1", (double)factor);
+  f->grow_factor = factor;
   PetscFunctionReturn(0);
 }
 

@@ -40,6 +40,8 @@ struct _p_StgssaFSP {
   char       fail_msg[4096];
   PetscInt   ngrown;     /* growth steps of the last solve */
   PetscBool  probed;     /* automatic bounds were found once with p alone (then kept) */
+  PetscReal  grow_factor; /* StgssaFSPSetGrowthLimit: a solve may grow the automatic bounds to at most grow_factor x the states of the largest successful solve (0: no limit) */
+  PetscInt   grow_limit;  /* that many states (0: none yet) */
   PetscBool  too_big;    /* the enumeration stopped at max_states */
   char       big_msg[2048];
   PetscBool  abort_on_leak, aborted; /* stop the transient at the first sample over tol (it will grow) */

@@ -273,6 +273,7 @@ static PetscErrorCode StgssaEvaluatorCreateFSP(StgssaEvaluator e, StgssaFSP *fsp
   PetscCall(StgssaFSPSetFit(*fsp, e->P, (const char *const *)e->fit_names));
   PetscCall(StgssaFSPSetTimes(*fsp, e->smp.nsample, e->smp.sample_times));
   PetscCall(StgssaFSPSetFromOptions(*fsp));
+  PetscCall(StgssaFSPSetGrowthLimit(*fsp, 4.0)); /* a fit's far-out trial point is rejected, not solved on a huge projection */
   { /* with data, the ensemble's times (data times united with any given) win over the FSP's own
        reading of -stgssa_sample_times / -stgssa_tfinal; -stgssa_fsp_steady stays */
     PetscInt         nd, nf;
