@@ -512,14 +512,14 @@ static PetscErrorCode StgssaFSPGrowBounds(StgssaFSP f, PetscInt worst, PetscBool
   *grown = PETSC_FALSE;
   for (PetscInt s = 0; s < f->S; s++) fmax = PetscMax(fmax, flux[s]);
   for (PetscInt s = 0; s < f->S; s++)
-    if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && fmax > 0 && flux[s] >= 1e-3 * fmax) {
+    if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && fmax > 0 && flux[s] >= 1e-3 * fmax && f->abound[s] <= (PETSC_MAX_INT - 1) / 2) { /* no overflow: a bound that large cannot grow */
       f->abound[s] = 2 * f->abound[s] + 1;
       *grown       = PETSC_TRUE;
     }
   if (!*grown && !(fmax > 0))
     for (PetscInt l = 0; l < f->nleak; l++) {
       const PetscInt s = f->lk_species[l];
-      if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && f->abound[s] == f->bound[s]) {
+      if (f->bkind[s] == STGSSA_FSP_BOUND_AUTO && f->abound[s] == f->bound[s] && f->abound[s] <= (PETSC_MAX_INT - 1) / 2) {
         f->abound[s] = 2 * f->abound[s] + 1;
         *grown       = PETSC_TRUE;
       }

@@ -143,7 +143,7 @@ PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], size_t 
       if (!used[s] && f->bound[s] >= 0 && flux[s] > 0 && (best < 0 || flux[s] > flux[best])) best = s;
     if (best < 0) break;
     used[best] = PETSC_TRUE;
-    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt_FMT " (now %" PetscInt_FMT ", %.3g%% of the outflow)", msg[0] ? ", " : "", def->species[best].name, 2 * f->bound[best] + 1, f->bound[best],
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt64_FMT " (now %" PetscInt64_FMT ", %.3g%% of the outflow)", msg[0] ? ", " : "", def->species[best].name, (PetscInt64)2 * f->bound[best] + 1, (PetscInt64)f->bound[best],
                             100.0 * (double)(flux[best] / total)));
     PetscCall(PetscStrlcat(msg, item, len));
   }
@@ -153,7 +153,7 @@ PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], size_t 
     for (PetscInt s = 0; s < f->S; s++) {
       char item[256];
       if (!used[s]) continue;
-      PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt_FMT " (now %" PetscInt_FMT ")", msg[0] ? ", " : "", def->species[s].name, 2 * f->bound[s] + 1, f->bound[s]));
+      PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt64_FMT " (now %" PetscInt64_FMT ")", msg[0] ? ", " : "", def->species[s].name, (PetscInt64)2 * f->bound[s] + 1, (PetscInt64)f->bound[s]));
       PetscCall(PetscStrlcat(msg, item, len));
     }
   }

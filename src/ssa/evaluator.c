@@ -316,8 +316,17 @@ static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
   if (!bad) { /* one solve at the start values: the automatic bounds grow until they hold the mass */
     PetscInt  n, nmax;
     PetscBool fits;
+    StgssaFSPFailure kind;
+    const char      *fmsg;
     PetscCall(StgssaFSPEstimateSize(fsp, &n, &fits));
     PetscCall(StgssaFSPGetMaxStates(fsp, &nmax));
+    PetscCall(StgssaFSPGetFailed(fsp, &kind, &fmsg));
+    if (fits && kind != STGSSA_FSP_OK) { /* e.g. mass leaking through a bound that cannot grow */
+      e->type = STGSSA_GRADIENT_SCORE;
+      PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "score: the exact FSP route fails at the start values: %s", fmsg));
+      PetscCall(StgssaFSPDestroy(&fsp));
+      PetscFunctionReturn(0);
+    }
     if (fits) {
       e->type = STGSSA_GRADIENT_FSP;
       e->fsp  = fsp;
