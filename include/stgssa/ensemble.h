@@ -14,6 +14,7 @@
 #include <stgssa/histogram.h>
 #include <stgssa/output.h>
 #include <stgssa/observable.h>
+#include <stgssa/fsp.h>
 
 typedef struct _p_StgssaEnsemble *StgssaEnsemble;
 
@@ -47,6 +48,10 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleSetTimes(StgssaEnsemble, PetscReal tfi
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetDataTimes(StgssaEnsemble, PetscInt n, const PetscReal times[], const char source[]);
 /* Whether tfinal was given, how many sample times were given, how many data times were set. */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleGetRequestedTimes(StgssaEnsemble, PetscBool *tfinal_set, PetscInt *nsample_set, PetscInt *ndata);
+/* After StgssaFSPSetFromOptions (which reads -stgssa_sample_times / -stgssa_tfinal itself): with
+   data times, give the FSP the ensemble's sample times (data times united with any given);
+   -stgssa_fsp_steady (the FSP's single time -1) stays. */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetFSPTimes(StgssaEnsemble, StgssaFSP);
 /* -stgssa_initial steady (burn-in from x0 over [-burnin, 0] at the inputs of t = 0) or x0 */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble, PetscBool steady, PetscReal burnin);
 /* the SSA route with -stgssa_initial steady needs a burn-in > 0: an input error otherwise */

@@ -196,13 +196,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCall(StgssaFSPSetModel(r->fsp, r->model_obj));
     PetscCall(StgssaFSPSetTimes(r->fsp, smp.nsample, smp.sample_times));
     PetscCall(StgssaFSPSetFromOptions(r->fsp));
-    if (r->have_data) { /* the data times (united with any given) win over the FSP's own reading of the times; -stgssa_fsp_steady stays */
-      PetscInt         nd, nf;
-      const PetscReal *tf;
-      PetscCall(StgssaEnsembleGetRequestedTimes(r->ens, NULL, NULL, &nd));
-      PetscCall(StgssaFSPGetTimes(r->fsp, &nf, &tf));
-      if (nd && !(nf == 1 && tf[0] < 0)) PetscCall(StgssaFSPSetTimes(r->fsp, smp.nsample, smp.sample_times));
-    }
+    PetscCall(StgssaEnsembleSetFSPTimes(r->ens, r->fsp)); /* data times win over the FSP's own reading of the times */
     PetscCall(StgssaFSPSetUp(r->fsp));
   } else if (r->mode != STGSSA_MODE_SIMULATE) {
     PetscCall(StgssaEvaluatorSetEnsemble(r->ev, r->ens, r->model_obj));

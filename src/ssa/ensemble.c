@@ -200,6 +200,18 @@ PetscErrorCode StgssaEnsembleGetRequestedTimes(StgssaEnsemble e, PetscBool *tfin
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEnsembleSetFSPTimes(StgssaEnsemble e, StgssaFSP fsp)
+{
+  PetscInt         nf;
+  const PetscReal *tf;
+
+  PetscFunctionBegin;
+  if (!e->ndata) PetscFunctionReturn(0);
+  PetscCall(StgssaFSPGetTimes(fsp, &nf, &tf));
+  if (!(nf == 1 && tf[0] < 0)) PetscCall(StgssaFSPSetTimes(fsp, e->nsample, e->sample_times));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleSetInitial(StgssaEnsemble e, PetscBool steady, PetscReal burnin)
 {
   PetscFunctionBegin;

@@ -274,14 +274,7 @@ static PetscErrorCode StgssaEvaluatorCreateFSP(StgssaEvaluator e, StgssaFSP *fsp
   PetscCall(StgssaFSPSetTimes(*fsp, e->smp.nsample, e->smp.sample_times));
   PetscCall(StgssaFSPSetFromOptions(*fsp));
   PetscCall(StgssaFSPSetGrowthLimit(*fsp, 4.0)); /* a fit's far-out trial point is rejected, not solved on a huge projection */
-  { /* with data, the ensemble's times (data times united with any given) win over the FSP's own
-       reading of -stgssa_sample_times / -stgssa_tfinal; -stgssa_fsp_steady stays */
-    PetscInt         nd, nf;
-    const PetscReal *tf;
-    PetscCall(StgssaEnsembleGetRequestedTimes(e->ens, NULL, NULL, &nd));
-    PetscCall(StgssaFSPGetTimes(*fsp, &nf, &tf));
-    if (nd && !(nf == 1 && tf[0] < 0)) PetscCall(StgssaFSPSetTimes(*fsp, e->smp.nsample, e->smp.sample_times));
-  }
+  PetscCall(StgssaEnsembleSetFSPTimes(e->ens, *fsp)); /* data times win over the FSP's own reading of the times */
   PetscFunctionReturn(0);
 }
 
