@@ -3,6 +3,7 @@
 #include <stgssa/stgssa.h>
 #include "stgssa_impl.h"
 #include <stgssa/adam.h>
+#include <stgssa/fisher.h>
 #include <hdf5.h>
 
 PetscClassId  STGSSA_CLASSID;
@@ -33,6 +34,8 @@ PetscErrorCode StgssaInitializePackage(void)
   PetscCall(PetscLogEventRegister("StgssaFSPSolve", STGSSA_CLASSID, &STGSSA_FSPSolve));
   /* the stochastic-optimization TAO type: -tao_type adam */
   PetscCall(TaoRegister("adam", TaoCreate_ADAM));
+  /* stochastic Fisher scoring for likelihood fits: -tao_type fisher */
+  PetscCall(TaoRegister("fisher", TaoCreate_FISHER));
   /* HDF5 failures are reported through PETSc errors naming the call; silence HDF5's own stack dump */
   PetscCheck(H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "H5Eset_auto2 failed");
   PetscCall(PetscRegisterFinalize(StgssaFinalizePackage));

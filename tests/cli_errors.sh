@@ -10,6 +10,7 @@ pass=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$root/input/telegraph.model" "$work/telegraph.model"
+cp "$root/input/mm_decay.model" "$work/mm.model"
 printf 'begin species\n  M 0\nend species\nbegin reactions\n  M => 0  1\nend reactions\n' > "$work/bad.model"
 
 # expect_fail NAME PHRASE ARGS...: run in $work, expect exit != 0, PHRASE in the output, no new files
@@ -81,9 +82,18 @@ expect_fail opt_empty_data    "empty.csv"                            "$exe" $O -
 expect_fail opt_fit_unknown   "unknown parameter 'k_x'"              "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_fit k_x
 expect_fail opt_bounds_empty  "empty interval for k_on"              "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on=2:1
 expect_fail opt_bounds_start  "outside -stgssa_bounds"               "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on=1:2
-# a fit on the SSA route has no default burn-in (the relaxation time moves with the rates); auto says why it is not on the exact route
-expect_fail steady_no_burnin  "give -stgssa_initial_burnin T > 0"   "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_initial steady -stgssa_gradient score
-expect_fail steady_auto_score "-stgssa_gradient auto chose score: " "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_initial steady -stgssa_fsp_max_states 10
+# a fit on the SSA route of a network that is not first order has no default burn-in (first-order
+# ones get 20 relaxation times at each iterate's rates); auto says why it is not on the exact route
+OM="-stgssa_model mm.model -stgssa_mode optimize -stgssa_ntraj 50 -stgssa_tfinal 2 -stgssa_output out.h5 -tao_max_it 2 -stgssa_fit k_b"
+expect_fail steady_no_burnin  "give -stgssa_initial_burnin T > 0"   "$exe" $OM -stgssa_data timed.csv -stgssa_initial steady -stgssa_gradient score
+expect_fail steady_auto_score "-stgssa_gradient auto chose score: " "$exe" $OM -stgssa_data timed.csv -stgssa_initial steady -stgssa_fsp_max_states 10
+if (cd "$work" && timeout 120 "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_initial steady -stgssa_gradient score -stgssa_output fitb.h5) > "$work/../cli_$$.log" 2>&1 &&
+   grep -qF "recomputed at every iterate's rates" "$work/../cli_$$.log"; then
+  echo "ok   steady_default_burnin_fit"; pass=$((pass + 1))
+else
+  echo "FAIL steady_default_burnin_fit:"; sed 's/^/    /' "$work/../cli_$$.log" | head -20; fail=$((fail + 1))
+fi
+rm -f "$work/../cli_$$.log" "$work/fitb.h5"
 # an exact fit whose start point the projection cannot hold stops with the FSP's advice (later trial points are rejected instead)
 expect_fail fsp_start_point   "stgssa_hpc: error: optimizer iteration 0 (evaluation 0): FSP truncation" "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_gradient fsp -stgssa_fsp_max M=2
 expect_fail opt_bounds_syntax "expected name=lo:hi"                  "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on
@@ -127,7 +137,7 @@ expect_fail mpi_bad_observed "unknown species 'X'"              mpirun -n 2 --ov
 
 # and a good run writes exactly out.h5, no temporary left behind
 (cd "$work" && timeout 120 "$exe" $M > /dev/null 2>&1)
-if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model cells.csv empty.csv negative.csv neglaw.model out.h5 telegraph.model text.csv timed.csv unbounded.model unknown.csv " ]; then
+if [ $? -eq 0 ] && [ "$(ls -A "$work" | sort | tr '\n' ' ')" = "bad.model cells.csv empty.csv mm.model negative.csv neglaw.model out.h5 telegraph.model text.csv timed.csv unbounded.model unknown.csv " ]; then
   echo "ok   good_run_writes_output"; pass=$((pass + 1))
 else
   echo "FAIL good_run_writes_output: $(ls -A "$work" | tr '\n' ' ')"; fail=$((fail + 1))

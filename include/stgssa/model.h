@@ -76,6 +76,16 @@ PETSC_EXTERN PetscErrorCode StgssaPropensityCheck(const StgssaNetwork *, PetscIn
    can be proven. */
 PETSC_EXTERN double StgssaPropensityUpper(const StgssaNetwork *, PetscInt j, const int64_t *x, StgssaLawEnv *, double t0, double t1);
 
+/* Slowest relaxation rate lambda of a first-order network at its current rates, for a default
+   burn-in of -stgssa_initial steady: every propensity c_j x_s or c_j (mass action, or a rate law
+   that is a rate "constant" of parameters and inputs, taken at the inputs of t = 0). The means
+   obey dm/dt = J m + b with J_{s s'} = sum_{j: a_j = c_j x_s'} nu_js c_j; moments of order n
+   relax with sums of n eigenvalues of J, so lambda = min |Re mu| over the eigenvalues mu of J
+   that are not zero (zero: conserved totals such as promoter states). *rate = 0 for any other
+   network (no closed moment equations), when an eigenvalue has Re mu > 0 (no stationary law),
+   or for more than 1000 species (a dense eigenproblem). The same numbers on every rank. */
+PETSC_EXTERN PetscErrorCode StgssaNetworkRelaxationRate(const StgssaNetwork *, PetscReal *rate);
+
 typedef struct _p_StgssaModel *StgssaModel;
 
 /* Format of a model file: AUTO chooses by extension (`.net` is BioNetGen, anything else native). */

@@ -54,6 +54,11 @@ PETSC_EXTERN PetscErrorCode StgssaObjectiveGetNegLogLikelihood(StgssaObjective, 
 /* Collective when theta is given (one more evaluation there, random-number iteration `iteration`;
    NULL: the last evaluation): loss, per-time report and, for the likelihood, the Fisher
    information, standard errors, correlations, 95% intervals (include/stgssa/uncertainty.h). */
+/* Fisher information per log-rate of the likelihood at the evaluator's last evaluation (exact
+   with FSP, plug-in on the SSA route): F[P x P] in total, or per cell (the scale of the reported
+   loss) with per_cell. The loss must be the likelihood. */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveIsLikelihood(StgssaObjective, PetscBool *);
+PETSC_EXTERN PetscErrorCode StgssaObjectiveFisherInformation(StgssaObjective, StgssaEvaluator, PetscBool per_cell, PetscReal F[]);
 PETSC_EXTERN PetscErrorCode StgssaObjectiveSummarize(StgssaObjective, StgssaEvaluator, const PetscReal theta[], PetscInt iteration);
 /* After Summarize with the likelihood: the Fisher information [P x P] per log-rate, the standard
    errors [P] and the 95% intervals [2P] (rate units); *P = 0 and NULL without them. Any may be NULL. */

@@ -34,6 +34,15 @@
 PETSC_EXTERN void StgssaFisherAddBinned(int B, int P, const double *p, const double *dp, double alpha, double n, double *F);
 
 /*
+  The plug-in F of the SSA route: as StgssaFisherAddBinned over the bins with p_b >= pmin (bins
+  the ensemble samples), less the noise that squaring an estimated dp adds, n Cov(dp^_b)/(Z^2 q_b),
+  with the covariance of the mean estimated from K >= 2 batch estimates of dp (batch k at dpb +
+  k*stride, B x P row-major each; K < 2: no correction). The result may be indefinite where the
+  signal is below the noise.
+*/
+PETSC_EXTERN void StgssaFisherAddBinnedSampled(int B, int P, const double *p, const double *dp, const double *dpb, size_t stride, int K, double alpha, double n, double pmin, double *F);
+
+/*
   Eigendecomposition of the symmetrized F (LAPACK syev) and the quantities above.
   rtol    relative eigenvalue threshold for identified directions (> 0)
   evals   [P] ascending eigenvalues;  evecs [P*P], evecs[i*P + k] = component i of eigenvector k

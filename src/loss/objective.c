@@ -24,6 +24,9 @@ typedef struct {
   PetscReal  nll, kl, mmean, mfano, dmean, dfano; /* -log L (total), KL(data || model), means, Fano factors */
 } StgssaMatch;
 
+/* The SSA route's plug-in Fisher information counts the bins at least this many trajectories reach (uncertainty.h). */
+#define STGSSA_FISHER_MIN_HITS 10.0
+
 struct _p_StgssaObjective {
   MPI_Comm         comm;
   StgssaLossType   type;
@@ -522,19 +525,57 @@ PetscErrorCode StgssaObjectiveSummarize(StgssaObjective o, StgssaEvaluator ev, c
       PetscCall(PetscMalloc3(2 * P, &o->ci, P, &o->evals, P * P, &o->evecs));
     }
     PetscCall(StgssaEvaluatorGetTheta(ev, o->theta));
-    PetscCall(PetscArrayzero(o->fisher, P * P));
-    for (PetscInt k = 0; k < o->nmatch; k++) {
-      const StgssaMatch *m  = &o->match[k];
-      const PetscInt     h0 = lay->off_hist + (m->i * smp.nobs + m->o) * lay->B;
-      StgssaFisherAddBinned((int)o->B, (int)P, &mu[h0], &dmu[(size_t)h0 * P], o->alpha_lik, m->n, o->fisher);
-    }
+    PetscCall(StgssaObjectiveFisherInformation(o, ev, PETSC_FALSE, o->fisher));
     PetscCall(StgssaUncertaintyCompute(P, o->fisher, o->id_rtol, o->evals, o->evecs, o->se, o->corr, NULL));
     StgssaUncertaintyInterval(P, o->theta, o->se, 1.96, o->ci);
     PetscCall(StgssaUncertaintyDescribe(P, names, o->theta, o->evals, o->evecs, o->corr, o->id_rtol, 0.99, o->words, sizeof(o->words), NULL));
     if (gt == STGSSA_GRADIENT_FSP) PetscCall(PetscStrcpy(o->estimator, "exact (FSP probabilities and sensitivities)"));
-    else PetscCall(PetscSNPrintf(o->estimator, sizeof(o->estimator), "plug-in estimate from the SSA ensemble (p^ and %s derivatives)", StgssaGradientTypes[gt]));
+    else PetscCall(PetscSNPrintf(o->estimator, sizeof(o->estimator), "plug-in estimate from the SSA ensemble (p^ and %s derivatives, less their noise estimated from the batches; bins reached by >= 10 trajectories)", StgssaGradientTypes[gt]));
   }
   o->summarized = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaObjectiveIsLikelihood(StgssaObjective o, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  *flg = (PetscBool)(o->active && o->type == STGSSA_LOSS_LIKELIHOOD);
+  PetscFunctionReturn(0);
+}
+
+/* Fisher information per log-rate of the likelihood at the evaluator's last evaluation,
+   I = sum_t n_t sum_b dp~_b dp~_b^T / p~_b (exact with FSP; a plug-in estimate from the
+   ensemble's p^ and derivative estimates on the SSA route), or I / (cells) with per_cell, the
+   curvature scale of the reported loss -log L / cells. F is [P x P], P the fitted names. */
+PetscErrorCode StgssaObjectiveFisherInformation(StgssaObjective o, StgssaEvaluator ev, PetscBool per_cell, PetscReal F[])
+{
+  const StgssaObsLayout *lay;
+  StgssaSampling         smp;
+  const PetscReal       *mu, *dmu, *dmu_batch;
+  PetscInt               P, K;
+  PetscInt64             ntraj;
+  PetscReal              pmin;
+  StgssaGradientType     gt;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
+  PetscCheck(o->active && o->type == STGSSA_LOSS_LIKELIHOOD, o->comm, PETSC_ERR_ARG_WRONGSTATE, "The Fisher information needs the likelihood loss (-stgssa_loss likelihood with -stgssa_data)");
+  PetscCall(StgssaEvaluatorGetFit(ev, &P, NULL));
+  PetscCall(StgssaEvaluatorGetLayout(ev, &lay));
+  PetscCall(StgssaEvaluatorGetSampling(ev, &smp));
+  PetscCall(StgssaEvaluatorGetMeans(ev, &mu, &dmu));
+  PetscCall(StgssaEvaluatorGetBatchDerivatives(ev, &K, &dmu_batch));
+  PetscCall(StgssaEvaluatorGetNumTrajectories(ev, &ntraj));
+  pmin = STGSSA_FISHER_MIN_HITS / (PetscReal)ntraj; /* SSA route: bins that at least this many trajectories reach */
+  PetscCall(PetscArrayzero(F, P * P));
+  for (PetscInt k = 0; k < o->nmatch; k++) {
+    const StgssaMatch *m  = &o->match[k];
+    const PetscInt     h0 = lay->off_hist + (m->i * smp.nobs + m->o) * lay->B;
+    if (gt == STGSSA_GRADIENT_FSP) StgssaFisherAddBinned((int)o->B, (int)P, &mu[h0], &dmu[(size_t)h0 * P], o->alpha_lik, m->n, F);
+    else StgssaFisherAddBinnedSampled((int)o->B, (int)P, &mu[h0], &dmu[(size_t)h0 * P], &dmu_batch[(size_t)h0 * P], (size_t)lay->M * P, (int)K, o->alpha_lik, m->n, pmin, F);
+  }
+  if (per_cell)
+    for (PetscInt i = 0; i < P * P; i++) F[i] /= o->ncells;
   PetscFunctionReturn(0);
 }
 

@@ -33,6 +33,49 @@ void StgssaFisherAddBinned(int B, int P, const double *p, const double *dp, doub
   }
 }
 
+/* The SSA route's plug-in F over the bins the ensemble samples well (p_b >= pmin):
+     F += n sum_{b: p_b >= pmin} (dq_b dq_b^T - C_b / Z^2) / q_b,
+   C_b = sum_k (d_kb - dbar_b)(d_kb - dbar_b)^T / (K (K - 1)) the covariance of the mean of the K
+   batch estimates d_kb of dp_b (batch k at dpb + k*stride). Squaring an estimated dp
+   overestimates dp dp^T by its covariance on average (E[dp^ dp^T] = dp dp^T + Cov dp^); the
+   unbiased covariance estimate removes that. Bins with few trajectories are left out: there
+   1/q_b amplifies the noise beyond what the correction can remove. */
+void StgssaFisherAddBinnedSampled(int B, int P, const double *p, const double *dp, const double *dpb, size_t stride, int K, double alpha, double n, double pmin, double *F)
+{
+  double Z = 0.0, s[256], dq[256], dbar[256], dev[256];
+  if (B < 1 || P < 1 || P > 256) return;
+  for (int b = 0; b < B; b++)
+    Z += (p[b] > 0 ? p[b] : 0.0);
+  Z += B * alpha;
+  if (!(Z > 0)) return;
+  for (int j = 0; j < P; j++) {
+    s[j] = 0.0;
+    for (int b = 0; b < B; b++)
+      s[j] += dp[(size_t)b * P + j];
+  }
+  for (int b = 0; b < B; b++) {
+    const double q = ((p[b] > 0 ? p[b] : 0.0) + alpha) / Z;
+    if (!(q > 0) || !(p[b] >= pmin)) continue;
+    for (int j = 0; j < P; j++)
+      dq[j] = (dp[(size_t)b * P + j] - q * s[j]) / Z;
+    for (int i = 0; i < P; i++)
+      for (int j = 0; j < P; j++)
+        F[i * P + j] += n * dq[i] * dq[j] / q;
+    if (K < 2) continue;
+    for (int j = 0; j < P; j++) {
+      dbar[j] = 0.0;
+      for (int k = 0; k < K; k++) dbar[j] += dpb[k * stride + (size_t)b * P + j];
+      dbar[j] /= K;
+    }
+    for (int k = 0; k < K; k++) {
+      const double w = n / (Z * Z * q * (double)K * (double)(K - 1));
+      for (int j = 0; j < P; j++) dev[j] = dpb[k * stride + (size_t)b * P + j] - dbar[j];
+      for (int i = 0; i < P; i++)
+        for (int j = 0; j < P; j++) F[i * P + j] -= w * dev[i] * dev[j];
+    }
+  }
+}
+
 PetscErrorCode StgssaUncertaintyCompute(PetscInt P, const PetscReal F[], PetscReal rtol, PetscReal evals[], PetscReal evecs[], PetscReal se[], PetscReal corr[], PetscInt *nnull)
 {
   PetscBLASInt n, lwork, info;

@@ -4,6 +4,7 @@
 #include <stgssa/stgssa.h>
 #include <stgssa/optimizer.h>
 #include <stgssa/adam.h>
+#include <stgssa/fisher.h>
 #include <stgssa/run.h>
 #include <stgssa/profile.h>
 #include <stgssa/schedule.h>
@@ -26,6 +27,7 @@ struct _p_StgssaOptimizer {
   StgssaObjective obj;
   Tao             tao;
   Vec             X, G, XL, XU; /* free log-rates phi and their gradient: all Q entries on rank 0 */
+  Mat             H;            /* Fisher information per cell in phi, Q x Q dense on rank 0 (likelihood loss: TAOFISHER's Hessian) */
   PetscInt        P;             /* fitted log-rates theta */
   PetscInt        Q;             /* free log-rates phi: P minus the dependents of -stgssa_log_constraint */
   /* theta = B phi + c: free theta entries are phi entries (B row = unit vector, c = 0); a
@@ -459,6 +461,59 @@ static PetscErrorCode StgssaOptimizerConvergenceTest(Tao tao, void *ctx)
       PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
     }
   }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerObjective(Tao, Vec, PetscReal *, Vec, void *);
+
+/* TAO Hessian routine (TAOFISHER): the Fisher information per cell at X in the free coordinates,
+   I_phi = B^T I_theta B for theta = B phi + c (exact with FSP, plug-in on the SSA route). TAO
+   asks at the point it evaluated last; any other point is evaluated first. */
+static PetscErrorCode StgssaOptimizerFisher(Tao tao, Vec X, Mat H, Mat Hpre, void *ctx)
+{
+  StgssaOptimizer o = (StgssaOptimizer)ctx;
+  const PetscInt  P = o->P, Q = o->Q;
+  PetscReal      *phi, *F, *B, *FB;
+  PetscBool       same = PETSC_TRUE;
+  PetscMPIInt     rank;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4(Q, &phi, P * P, &F, P * Q, &B, P * Q, &FB));
+  PetscCall(StgssaOptimizerBcastVec(o, X, phi));
+  for (PetscInt q = 0; q < Q; q++) same = (PetscBool)(same && phi[q] == o->phi_eval[q]);
+  if (!same || o->nevals == 0) {
+    PetscReal f;
+    PetscCall(StgssaOptimizerObjective(tao, X, &f, o->G, o));
+  }
+  PetscCall(StgssaObjectiveFisherInformation(o->obj, o->ev, PETSC_TRUE, F));
+  /* B [P x Q]: d theta_p / d phi_q */
+  PetscCall(PetscArrayzero(B, P * Q));
+  for (PetscInt q = 0; q < Q; q++) B[o->free_p[q] * Q + q] = 1;
+  for (PetscInt i = 0; i < o->ndep; i++)
+    for (PetscInt k = o->dep_start[i]; k < o->dep_start[i + 1]; k++) B[o->dep_p[i] * Q + o->term_q[k]] += o->term_c[k];
+  for (PetscInt p = 0; p < P; p++)
+    for (PetscInt q = 0; q < Q; q++) {
+      PetscReal t = 0;
+      for (PetscInt r = 0; r < P; r++) t += F[p * P + r] * B[r * Q + q];
+      FB[p * Q + q] = t;
+    }
+  PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
+  if (rank == 0) {
+    PetscScalar *a;
+    PetscInt     lda;
+    PetscCall(MatDenseGetLDA(H, &lda));
+    PetscCall(MatDenseGetArrayWrite(H, &a));
+    for (PetscInt q1 = 0; q1 < Q; q1++)
+      for (PetscInt q2 = 0; q2 < Q; q2++) {
+        PetscReal t = 0;
+        for (PetscInt p = 0; p < P; p++) t += B[p * Q + q1] * FB[p * Q + q2];
+        a[q1 + q2 * lda] = t; /* column-major */
+      }
+    PetscCall(MatDenseRestoreArrayWrite(H, &a));
+  }
+  PetscCall(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscFree4(phi, F, B, FB));
   PetscFunctionReturn(0);
 }
 
@@ -965,30 +1020,33 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
 {
   StgssaGradientType gt;
   StgssaSampling     smp;
-  PetscBool          isadam, stochastic, k0_given;
+  PetscBool          isadam, isfisher, stochastic, k0_given;
   PetscInt64         nmax;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
+  PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, TAOFISHER, &isfisher));
   PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
   PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
   stochastic = (PetscBool)(gt != STGSSA_GRADIENT_FSP);
-  if (!o->adaptive_set) o->adaptive = (PetscBool)(isadam && stochastic && !o->crn);
+  if (!o->adaptive_set) o->adaptive = (PetscBool)((isadam || isfisher) && stochastic && !o->crn);
   if (!o->average_set) o->average = o->adaptive;
   o->sched_on = (PetscBool)(o->adaptive || o->average);
   if (!o->sched_on) {
     if (o->restart_ntraj >= 0 && o->restart_ntraj != smp.ntraj) PetscCall(PetscPrintf(o->comm, "Note: %s was evaluating %lld trajectories; this run continues with the fixed -stgssa_ntraj %" PetscInt_FMT "\n", o->restart, (long long)o->restart_ntraj, smp.ntraj));
     PetscFunctionReturn(0);
   }
-  PetscCheck(isadam && stochastic, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_adaptive_ntraj and -stgssa_average apply to -tao_type adam with a stochastic gradient (not -stgssa_gradient fsp); turn them off");
+  PetscCheck((isadam || isfisher) && stochastic, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_adaptive_ntraj and -stgssa_average apply to -tao_type adam or fisher with a stochastic gradient (not -stgssa_gradient fsp); turn them off");
   nmax = o->ntraj_max > 0 ? o->ntraj_max : PetscMin(16 * (PetscInt64)smp.ntraj, (PetscInt64)PETSC_MAX_INT);
   PetscCall(StgssaScheduleInit(&o->sched, o->adaptive, smp.ntraj, (PetscInt)nmax, o->eta, 2.0, o->stop_window, o->stop_nse));
-  PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_adam_decay_steps", &k0_given));
-  if (!k0_given) PetscCall(TaoAdamSetDecay(o->tao, o->decay_k0, PETSC_MAX_INT));
-  else {
-    PetscReal k0;
-    PetscCall(TaoAdamGetDecay(o->tao, &k0, NULL));
-    PetscCall(TaoAdamSetDecay(o->tao, k0, PETSC_MAX_INT));
+  if (isadam) { /* Fisher scoring keeps its step: the averaging takes the noise down */
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_adam_decay_steps", &k0_given));
+    if (!k0_given) PetscCall(TaoAdamSetDecay(o->tao, o->decay_k0, PETSC_MAX_INT));
+    else {
+      PetscReal k0;
+      PetscCall(TaoAdamGetDecay(o->tao, &k0, NULL));
+      PetscCall(TaoAdamSetDecay(o->tao, k0, PETSC_MAX_INT));
+    }
   }
   if (o->stop_window > 0) PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConverged, o));
   if (o->restarted) {
@@ -1015,7 +1073,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscMPIInt         rank;
   const char *const  *names;
   PetscReal          *theta, *lo, *hi, *phi;
-  PetscBool           bounded = PETSC_FALSE;
+  PetscBool           bounded = PETSC_FALSE, likelihood;
 
   PetscFunctionBegin;
   if (o->setup) PetscFunctionReturn(0);
@@ -1087,9 +1145,17 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     }
     o->flat_stop = (PetscBool)!given;
     PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConvergenceTest, o));
-  } else PetscCall(TaoSetType(o->tao, "adam")); /* stochastic gradients */
+  } else { /* stochastic gradients: Fisher scoring for a likelihood (its curvature is known), else Adam */
+    PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
+    PetscCall(TaoSetType(o->tao, likelihood ? TAOFISHER : TAOADAM));
+  }
   PetscCall(TaoSetSolution(o->tao, o->X));
   PetscCall(TaoSetObjectiveAndGradient(o->tao, o->G, StgssaOptimizerObjective, o));
+  PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
+  if (likelihood) { /* the Fisher information as the Hessian (-tao_type fisher; other types ignore it) */
+    PetscCall(MatCreateDense(o->comm, rank == 0 ? o->Q : 0, rank == 0 ? o->Q : 0, o->Q, o->Q, NULL, &o->H));
+    PetscCall(TaoSetHessian(o->tao, o->H, o->H, StgssaOptimizerFisher, o));
+  }
   if (bounded) {
     PetscCall(VecDuplicate(o->X, &o->XL));
     PetscCall(VecDuplicate(o->X, &o->XU));
@@ -1107,7 +1173,8 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     PetscCall(TaoGetType(o->tao, &type));
     PetscCall(TaoGetTolerances(o->tao, &gatol, &grtol, &gttol));
     PetscCall(TaoGetMaximumIterations(o->tao, &maxit));
-    PetscCall(PetscSNPrintf(o->optline, sizeof(o->optline), "optimizer: %s (%s gradients): -tao_max_it %" PetscInt_FMT ", -tao_gatol %g, -tao_grtol %g%s", type, o->exact ? "exact" : "stochastic", maxit, (double)gatol, (double)grtol,
+    PetscCall(PetscSNPrintf(o->optline, sizeof(o->optline), "optimizer: %s (%s gradients%s): -tao_max_it %" PetscInt_FMT ", -tao_gatol %g, -tao_grtol %g%s", type, o->exact ? "exact" : "stochastic",
+                            !strcmp(type, TAOFISHER) ? (o->exact ? "; Fisher scoring with the exact Fisher information" : "; Fisher scoring: steps -I^{-1} g with the plug-in Fisher information I of the likelihood") : "", maxit, (double)gatol, (double)grtol,
                             o->flat_stop ? "; stops when the loss changes by less than 1e-9 (relative) over 5 iterations" : ""));
   }
   if (o->restarted) {
@@ -1123,9 +1190,12 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
       PetscCall(VecDestroy(&m));
       PetscCall(VecDestroy(&v));
     } else {
-      TaoType type;
+      TaoType   type;
+      PetscBool isfisher;
       PetscCall(TaoGetType(o->tao, &type));
-      PetscCall(PetscPrintf(o->comm, "Note: restarting %s from theta only; the optimizer's own state is rebuilt (bitwise continuation needs -tao_type adam)\n", type));
+      PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, TAOFISHER, &isfisher));
+      if (isfisher) PetscCall(TaoFisherSetStep(o->tao, o->restart_step)); /* no other state */
+      else PetscCall(PetscPrintf(o->comm, "Note: restarting %s from theta only; the optimizer's own state is rebuilt (bitwise continuation needs -tao_type adam or fisher)\n", type));
     }
   }
   PetscCall(StgssaOptimizerSetUpSchedule(o));
@@ -1426,6 +1496,7 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(TaoDestroy(&o->tao));
   PetscCall(StgssaProfileDestroy(&o->prof));
   PetscCall(VecDestroy(&o->X));
+  PetscCall(MatDestroy(&o->H));
   PetscCall(VecDestroy(&o->G));
   PetscCall(VecDestroy(&o->XL));
   PetscCall(VecDestroy(&o->XU));

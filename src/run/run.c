@@ -342,7 +342,8 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     PetscCall(StgssaEnsembleGetBurnin(r->ens, &steady, &T, &rate));
     if (r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
     if (steady && rate > 0 && r->mode != STGSSA_MODE_FSP && gt != STGSSA_GRADIENT_FSP)
-      PetscCall(PetscPrintf(r->comm, "initial: steady, by an SSA burn-in of %.6g (default: 20 relaxation times 1/lambda, lambda = %.6g the slowest relaxation rate of this first-order network; -stgssa_initial_burnin sets another)\n", (double)T, (double)rate));
+      PetscCall(PetscPrintf(r->comm, "initial: steady, by an SSA burn-in of %.6g%s (default: 20 relaxation times 1/lambda, lambda = %.6g the slowest relaxation rate of this first-order network%s; -stgssa_initial_burnin sets another)\n", (double)T, r->mode == STGSSA_MODE_OPTIMIZE ? " at the start values" : "", (double)rate,
+                            r->mode == STGSSA_MODE_OPTIMIZE ? ", recomputed at every iterate's rates" : ""));
   }
   switch (r->mode) {
   case STGSSA_MODE_SIMULATE:

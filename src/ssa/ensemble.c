@@ -422,67 +422,27 @@ PetscErrorCode StgssaEnsembleCheckBurnin(StgssaEnsemble e)
 }
 
 /* Default burn-in of -stgssa_initial steady on the SSA route when none is given, for first-order
-   networks only (every propensity k_j or k_j x_s: no rate laws, no time dependence). There the
-   moment equations close and are triangular by order: the means obey dm/dt = J m + b with
-   J_{s s'} = sum_{j: a_j = k_j x_s'} nu_js k_j, and the moments of order n relax with sums of n
-   eigenvalues of J. The slowest relaxation rate is lambda = min |Re mu| over the eigenvalues mu
-   of J that are not zero (zero: conserved totals such as promoter states). The default is
-   T = 20/lambda: every moment's distance from its stationary value falls by e^-20 ~ 2e-9 (for a
+   networks (StgssaNetworkRelaxationRate: every propensity c_j x_s or c_j, rate laws of parameters
+   and inputs included, at the inputs of t = 0): T = 20/lambda with lambda the slowest relaxation
+   rate, so every moment's distance from its stationary value falls by e^-20 ~ 2e-9 (for a
    Poisson count of mean m0 the total variation distance ~ sqrt(m0) e^-20, below Monte Carlo error
-   up to m0 ~ 1e8). Rates are those of the model now: the caller uses it only where they stay
-   (simulate, gradient), not in a fit. No default (T stays 0) for other networks or when an
+   up to m0 ~ 1e8). Rates are those of the model now; in a fit the evaluator recomputes T at every
+   iterate's rates (StgssaEvaluatorSetTheta). No default (T stays 0) for other networks or when an
    eigenvalue has Re mu > 0 (no stationary law). */
 PetscErrorCode StgssaEnsembleSetDefaultBurnin(StgssaEnsemble e)
 {
   const StgssaNetwork *net;
-  PetscInt             n;
-  Mat                  J;
-  KSP                  ksp;
-  PC                   pc;
-  PetscReal           *wr, *wi, big = 0, lambda = PETSC_MAX_REAL;
-  PetscBool            grows = PETSC_FALSE;
+  PetscReal            lambda;
 
   PetscFunctionBegin;
   PetscCall(StgssaEnsembleSetUp(e));
   if (!e->steady || e->burnin > 0) PetscFunctionReturn(0);
   PetscCall(StgssaModelGetNetwork(e->model, &net));
-  if (net->any_law || net->any_tdep) PetscFunctionReturn(0);
-  for (PetscInt j = 0; j < net->R; j++)
-    if (net->order1[j] < -1) PetscFunctionReturn(0);
-  n = net->S;
-  if (n > 1000) PetscFunctionReturn(0); /* a dense eigenproblem per rank: small networks only */
-  PetscCall(PetscMalloc2(n, &wr, n, &wi));
-  PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, n, n, NULL, &J)); /* every rank alike: the same numbers */
-  for (PetscInt j = 0; j < net->R; j++) {
-    const PetscInt sp = net->order1[j];
-    if (sp < 0) continue; /* zero order: a constant source b */
-    for (PetscInt t = net->nu_ptr[j]; t < net->nu_ptr[j + 1]; t++) PetscCall(MatSetValue(J, net->nu_species[t], sp, (PetscScalar)(net->k[j] * (double)net->nu_delta[t]), ADD_VALUES));
+  PetscCall(StgssaNetworkRelaxationRate(net, &lambda));
+  if (lambda > 0) {
+    e->burnin_rate = lambda;
+    e->burnin      = 20.0 / lambda;
   }
-  PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
-  /* the eigenvalues of J by LAPACK's dense solver, through PETSc (KSP with no preconditioner) */
-  PetscCall(KSPCreate(PETSC_COMM_SELF, &ksp));
-  PetscCall(KSPSetOperators(ksp, J, J));
-  PetscCall(KSPGetPC(ksp, &pc));
-  PetscCall(PCSetType(pc, PCNONE));
-  PetscCall(KSPSetUp(ksp));
-  PetscCall(KSPComputeEigenvaluesExplicitly(ksp, n, wr, wi));
-  PetscCall(KSPDestroy(&ksp));
-  PetscCall(MatDestroy(&J));
-  {
-    for (PetscInt i = 0; i < n; i++) big = PetscMax(big, PetscSqrtReal(wr[i] * wr[i] + wi[i] * wi[i]));
-    for (PetscInt i = 0; i < n; i++) {
-      const PetscReal mod = PetscSqrtReal(wr[i] * wr[i] + wi[i] * wi[i]);
-      if (mod <= 1e-10 * big) continue; /* a conserved total */
-      if (wr[i] > 1e-10 * big) grows = PETSC_TRUE;
-      else if (-wr[i] > 1e-10 * big) lambda = PetscMin(lambda, -wr[i]);
-    }
-    if (!grows && lambda < PETSC_MAX_REAL) {
-      e->burnin_rate = lambda;
-      e->burnin      = 20.0 / lambda;
-    }
-  }
-  PetscCall(PetscFree2(wr, wi));
   PetscFunctionReturn(0);
 }
 

@@ -56,6 +56,7 @@ struct _p_StgssaEvaluator {
   PetscInt    *pairs;    /* [2*npairs] forward, backward reaction of labelled pairs */
   StgssaObsLayout lay;
   PetscBool    setup;
+  PetscBool    auto_burnin; /* the steady start's burn-in is the default, 20/lambda at each theta's rates */
   /* networks: rates at theta, and at theta +- h e_p for fd */
   StgssaNetwork  net;    /* shallow copy of net0 with its own k */
   StgssaNetwork *net_fd; /* [2P]: +h e_p at 2p, -h e_p at 2p+1 */
@@ -398,6 +399,14 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->type != STGSSA_GRADIENT_FSP) { /* the SSA's steady start is a burn-in; the FSP's is exact */
     PetscErrorCode ierr;
     char           msg[1024];
+    PetscBool      steady;
+    PetscReal      T, rate;
+    /* first-order networks get a default burn-in, 20 relaxation times at the rates of each
+       evaluation (StgssaEvaluatorSetTheta): a fit moves the rates, and so the relaxation time */
+    PetscCall(StgssaEnsembleSetDefaultBurnin(e->ens));
+    PetscCall(StgssaEnsembleGetBurnin(e->ens, &steady, &T, &rate));
+    e->auto_burnin = (PetscBool)(steady && rate > 0);
+    if (steady) e->smp.t0 = -T;
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = StgssaEnsembleCheckBurnin(e->ens);
     PetscCall(PetscPopErrorHandler());
@@ -443,6 +452,11 @@ PetscErrorCode StgssaEvaluatorSetTheta(StgssaEvaluator e, const PetscReal theta[
     StgssaEvaluatorRates(e, e->theta, p, +e->fd_h, &e->net_fd[2 * p]);
     StgssaEvaluatorRates(e, e->theta, p, -e->fd_h, &e->net_fd[2 * p + 1]);
   }
+  if (e->auto_burnin) { /* 20 relaxation times at these rates (the fd networks share it: same random numbers, same start time) */
+    PetscReal rate;
+    PetscCall(StgssaNetworkRelaxationRate(&e->net, &rate));
+    if (rate > 0) e->smp.t0 = -20.0 / rate;
+  }
   e->done = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -465,6 +479,16 @@ PetscErrorCode StgssaEvaluatorSetIteration(StgssaEvaluator e, PetscInt it)
 
 /* Observable values o[M] of one trajectory record, and (if od) the pathwise derivatives od[M*P]
    from its tangents (STGS), or o_m S_p(t_m) and S_p(t_m) (SCORE, into od and sc). */
+/* Sample index of observable m (the powers and histograms of sample i), ns for whole-path
+   observables (window averages, currents, activity, entropy production, reaction counts): the
+   index of the path score S(t_i) its score-function derivative uses. */
+static inline PetscInt StgssaObsSample(const StgssaObsLayout *L, PetscInt no, PetscInt ns, PetscInt m)
+{
+  if (m < L->off_hist) return (m - L->off_pow) / (3 * no);
+  if (m < L->off_win) return (m - L->off_hist) / (L->B * no);
+  return ns;
+}
+
 static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRecord *rec, double *o, double *od, double *sc, double *hp, double *hdp)
 {
   const StgssaObsLayout *L  = &e->lay;
@@ -546,15 +570,15 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
   }
   if (od && e->type == STGSSA_GRADIENT_SCORE) { /* score of the path up to the observable's time */
     for (PetscInt m = 0; m < L->M; m++) {
-      PetscInt i = -1; /* sample index of observable m, -1 for whole-path observables */
-      if (m < L->off_hist) i = (m - L->off_pow) / (3 * no);
-      else if (m < L->off_win) i = (m - L->off_hist) / (L->B * no);
-      for (PetscInt p = 0; p < P; p++) {
-        const double S     = i >= 0 ? rec->score_sample[i * P + p] : rec->score_end[p];
-        od[m * P + p] = o[m] * S;
-        sc[m * P + p] = S;
-      }
+      const PetscInt i = StgssaObsSample(L, no, ns, m);
+      const double  *S = i < ns ? &rec->score_sample[i * P] : rec->score_end;
+      for (PetscInt p = 0; p < P; p++) od[m * P + p] = o[m] * S[p];
     }
+    /* the scores themselves once per sample time (and the whole path), not once per observable:
+       every observable of sample i shares S(t_i), and so do their sums */
+    for (PetscInt i = 0; i < ns; i++)
+      for (PetscInt p = 0; p < P; p++) sc[i * P + p] = rec->score_sample[i * P + p];
+    for (PetscInt p = 0; p < P; p++) sc[ns * P + p] = rec->score_end[p];
   }
 }
 
@@ -571,7 +595,8 @@ static inline PetscInt StgssaBatchOf(PetscInt64 i, PetscInt64 n, PetscInt nbatch
   return (PetscInt)((i * nbatch) / n);
 }
 
-/* Derivative estimates d[M*P] from the sums v = [values (all) | values (grad) | derivatives | scores]
+/* Derivative estimates d[M*P] from the sums v = [values (all) | values (grad) | derivatives | scores
+   per sample time and of the whole path, (nsample+1)*P]
    over n gradient trajectories. Score: unbiased sample covariance of o_m and S_p(t_m). */
 static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, PetscInt64 n, double *d)
 {
@@ -581,7 +606,7 @@ static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, Petsc
     for (PetscInt p = 0; p < P; p++) {
       const double md = v[2 * M + m * P + p] / dn;
       if (e->type == STGSSA_GRADIENT_SCORE) {
-        const double mo = v[M + m] / dn, ms = v[2 * M + M * P + m * P + p] / dn;
+        const double mo = v[M + m] / dn, ms = v[2 * M + M * P + StgssaObsSample(&e->lay, e->smp.nobs, e->smp.nsample, m) * P + p] / dn;
         d[m * P + p]    = n > 1 ? (md - mo * ms) * dn / (dn - 1) : 0.0;
       } else d[m * P + p] = md;
     }
@@ -642,7 +667,11 @@ static PetscErrorCode StgssaEvaluatorLocate(StgssaEvaluator e, StgssaSSAConfig *
     }
   cfg->net = &e->net;
   while (k < n && isfinite(v[k])) k++;
-  PetscCall(StgssaEvaluatorObservableName(e, P ? k / P : k, name, sizeof(name)));
+  if (!strcmp(kind, "score")) { /* v holds the path scores S(t_i) per sample time, then of the whole path */
+    const PetscInt is = k / P;
+    if (is < e->smp.nsample) PetscCall(PetscSNPrintf(name, sizeof(name), "path up to t = %g", (double)e->smp.sample_times[is]));
+    else PetscCall(PetscSNPrintf(name, sizeof(name), "whole path"));
+  } else PetscCall(StgssaEvaluatorObservableName(e, P ? k / P : k, name, sizeof(name)));
   if (P) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "%s: the %s estimate of the %s by log %s is %.6g (%s derivatives)", ctx, kind, name, e->fit_names[k % P], v[k], StgssaGradientTypes[e->type]);
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "%s: the %s of the %s is %.6g", ctx, kind, name, v[k]);
 }
@@ -752,7 +781,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   StgssaTangentWork      work[STGSSA_EVAL_MANY]; /* one per trajectory of a StgssaSSARunTangentMany call */
   StgssaTangentRecord    rec[STGSSA_EVAL_MANY];
   StgssaExactSum        *acc;     /* [K][4] blocks: values (all), values (grad), derivatives, scores */
-  const PetscInt         blk = M + M + M * P + M * P;
+  const PetscInt         NS = e->smp.nsample + 1, blk = M + M + M * P + NS * P; /* NS: score sums per sample time and the whole path */
   double                *o, *od, *sc, *o2, *hp, *hdp;
   PetscInt64             start, end, events = 0, gevents, cnt[3] = {0, 0, 0}, gcnt[3];
   PetscLogDouble         t0, t1;
@@ -788,10 +817,10 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
     PetscCall(StgssaTangentWorkCreate(&e->net, P, &work[q]));
     PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec[q]));
   }
-  PetscCall(PetscMalloc6(M, &o, M * P, &od, M * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));
+  PetscCall(PetscMalloc6(M, &o, M * P, &od, NS * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));
   PetscCall(PetscMalloc1((size_t)K * blk, &acc));
   for (PetscInt i = 0; i < K * blk; i++) StgssaExactSumZero(&acc[i]);
-  PetscCall(PetscArrayzero(sc, M * P));
+  PetscCall(PetscArrayzero(sc, NS * P));
 
   PetscCall(PetscLogEventBegin(STGSSA_Tangents, 0, 0, 0, 0));
   for (PetscInt64 i0 = start; i0 < end;) {
@@ -822,7 +851,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
       StgssaEvaluatorObservables(e, rc, o, grad && e->type != STGSSA_GRADIENT_FD ? od : NULL, sc, hp, hdp);
       if (!StgssaAllFinite(o, M)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, o, M, 0, "value"));
       if (grad && e->type != STGSSA_GRADIENT_FD && !StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, od, M * P, P, "derivative"));
-      if (grad && e->type == STGSSA_GRADIENT_SCORE && !StgssaAllFinite(sc, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, sc, M * P, P, "score"));
+      if (grad && e->type == STGSSA_GRADIENT_SCORE && !StgssaAllFinite(sc, NS * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, sc, NS * P, P, "score"));
       StgssaAccumulate(&acc[StgssaBatchOf(i, N, K) * blk], o, M);
       if (!grad) {
         cnt[2] += capped;
@@ -852,7 +881,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
         StgssaExactSum *a = &acc[StgssaBatchOf(i, Ng, K) * blk];
         StgssaAccumulate(a + M, o, M);
         StgssaAccumulate(a + 2 * M, od, M * P);
-        if (e->type == STGSSA_GRADIENT_SCORE) StgssaAccumulate(a + 2 * M + M * P, sc, M * P);
+        if (e->type == STGSSA_GRADIENT_SCORE) StgssaAccumulate(a + 2 * M + M * P, sc, NS * P);
       }
     }
     i0 += nb;

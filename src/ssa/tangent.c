@@ -408,13 +408,18 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       j     = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1b[lane] * a0);
     }
     if (score) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
+      /* with thinning, a (thin.at) is refreshed only when a proposal is accepted: when none is
+         (j < 0, the last dwell, or a path with no event at all) it still holds the propensities
+         before the last jump, or of another path. The time-independent entries of thin.b are
+         a_i(x) at the current state always (kept by every jump and every cell). */
+      const double *acur = tdep ? w->thin.b : a;
       for (PetscInt p = 0; p < P; p++) w->da0[p] = 0.0;
       if (!law) {
         for (PetscInt i = 0; i < R; i++)
-          if (tc->rxn_param[i] >= 0) w->da0[tc->rxn_param[i]] += a[i];
+          if (tc->rxn_param[i] >= 0) w->da0[tc->rxn_param[i]] += acur[i];
       } else
         for (PetscInt i = 0; i < R; i++)
-          if (!net->tdep[i] && a[i] > 0.0) StgssaRateParamGrad(net, tc, w, i, x, a[i], w->da0);
+          if (!net->tdep[i] && acur[i] > 0.0) StgssaRateParamGrad(net, tc, w, i, x, acur[i], w->da0);
     }
     /* samples in [t_n, t_{n+1}) see x_n and its tangent */
     while (next < ns && cfg->sample_times[next] < tnext) {
