@@ -109,7 +109,7 @@ expect_fail lc_no_equals      "expected DEP=TERM"                    "$exe" $C -
 expect_fail lc_dep_on_rhs     "'k_tx' is a dependent and appears on the right-hand side" "$exe" $C -stgssa_log_constraint "k_tx=k_on;k_off=k_tx"
 expect_fail lc_dep_twice      "the dependent of two constraints"     "$exe" $C -stgssa_log_constraint "k_tx=k_on;k_tx=k_off"
 expect_fail lc_bounds_dep     "is set by -stgssa_log_constraint"     "$exe" $C -stgssa_log_constraint "k_tx=k_on+1" -stgssa_bounds k_tx=1:100
-expect_fail opt_adam_beta     "beta"                                 "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -tao_adam_beta1 1.5
+expect_fail opt_adam_beta     "beta"                                 "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -tao_type adam -tao_adam_beta1 1.5
 
 F="-stgssa_model telegraph.model -stgssa_mode fsp -stgssa_tfinal 2 -stgssa_output out.h5"
 expect_fail fsp_no_bound      "Give -stgssa_fsp_max SPECIES=BOUND"   "$exe" $F -stgssa_fsp_max_states 5000 -stgssa_fsp_grow 0
@@ -129,7 +129,8 @@ expect_fail law_negative_state "in the state M=4"                  "$exe" $L -st
 expect_fail law_unbounded    "unbounded.model:11: cannot bound the rate law of reaction 1" "$exe" $L -stgssa_model unbounded.model
 # unknown options (typos) stop before any work, naming the closest known option; known options
 # another mode would read are not errors (a note at the end)
-expect_fail unknown_option     "stgssa_hpc: error: unknown option -stgssa_typo; did you mean -stgssa_fit?" "$exe" $M -stgssa_typo 3
+expect_fail unknown_option     "stgssa_hpc: error: unknown option -stgssa_typo; did you mean -stgssa_" "$exe" $M -stgssa_typo 3
+expect_fail unknown_option_ckpt "unknown option -stgssa_checkpoint_every; did you mean -stgssa_checkpoint_interval?" "$exe" $M -stgssa_checkpoint_every 3
 expect_fail unknown_tao_option "unknown option -tao_adam_bta1; did you mean -tao_adam_beta1?"             "$exe" $M -tao_adam_bta1 0.8
 expect_fail unknown_fsp_option "unknown option -fsp_ksp_tpye; did you mean -fsp_ksp_type?"               "$exe" $M -fsp_ksp_tpye gmres
 expect_fail thinning_step    "-stgssa_thinning_step: expected a time >= 0" "$exe" $M -stgssa_thinning_step -1

@@ -48,6 +48,11 @@ PETSC_EXTERN PetscErrorCode StgssaErrorText(PetscErrorCode, char[], size_t);
 /* Options under -stgssa_, -tao_, -fsp_ that no object of the program reads stop a run (after its
    SetUp, before any work): "unknown option -X; did you mean -Y?". Known but unread options get a
    note at the end of the run (StgssaOptionsViewUnused). See src/run/options_check.c. */
+/* Collect the known names first, before any object reads its options: PETSc prints the help of
+   an options block once per process, so a block a run has already read would be missing from the
+   list (and a typo would be matched against an incomplete one). The driver calls it at start;
+   StgssaOptionsCheckUnknown() collects them itself when it was not called. */
+PETSC_EXTERN PetscErrorCode StgssaOptionsCollectKnown(MPI_Comm);
 PETSC_EXTERN PetscErrorCode StgssaOptionsCheckUnknown(MPI_Comm);
 PETSC_EXTERN PetscErrorCode StgssaOptionsViewUnused(MPI_Comm);
 

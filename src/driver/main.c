@@ -81,6 +81,7 @@ int main(int argc, char **argv)
   PetscCall(StgssaInitializePackage());
   PetscCall(PetscOptionsHasHelp(NULL, &help));
   PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_study", &study));
+  PetscCall(StgssaOptionsCollectKnown(PETSC_COMM_WORLD)); /* before any object reads its options */
   if (help) { /* every option with its default: the study's, then a run's */
     PetscCall(RunStudy(help, &ierr));
     PetscCall(RunOne(help, &ierr));

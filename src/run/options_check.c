@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <ctype.h>
 
+#define STGSSA_HELP_PREFIX "zzstgssahelp" /* options prefix of the help pass's TAO objects (see StgssaHelpPass) */
 static char    *StgssaHelpText; /* text printed by the help pass */
 static size_t   StgssaHelpLen, StgssaHelpCap;
 static char   **StgssaKnown; /* names without the dash */
@@ -103,7 +104,7 @@ static PetscErrorCode StgssaKnownAdd(const char *name, size_t len)
 /* The help pass: the SetFromOptions of every object, with -help only, printing into the buffer. */
 static PetscErrorCode StgssaHelpPass(MPI_Comm comm)
 {
-  static const char *const taotypes[] = {"adam", "blmvm", "lmvm", "bqnls", "nm", "cg", "bncg", "bnls", "bntr", "pounders"};
+  static const char *const taotypes[] = {"adam", "fisher", "blmvm", "lmvm", "bqnls", "nm", "cg", "bncg", "bnls", "bntr", "pounders"};
   StgssaRun                r;
   PetscErrorCode           ierr = 0;
 
@@ -118,8 +119,13 @@ static PetscErrorCode StgssaHelpPass(MPI_Comm comm)
     PetscCall(StgssaStudyDestroy(&st));
   }
   for (size_t i = 0; i < sizeof(taotypes) / sizeof(taotypes[0]); i++) {
-    Tao tao;
+    Tao  tao;
+    char prefix[32];
+    /* PETSc prints the help of an options block once per (prefix, title): a prefix of its own
+       for each type, stripped again when the names are read (StgssaKnownOptions) */
+    PetscCall(PetscSNPrintf(prefix, sizeof(prefix), STGSSA_HELP_PREFIX "%d_", (int)i));
     PetscCall(TaoCreate(comm, &tao));
+    PetscCall(TaoSetOptionsPrefix(tao, prefix));
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* a type this PETSc lacks */
     ierr = TaoSetType(tao, taotypes[i]);
     if (!ierr) ierr = TaoSetFromOptions(tao);
@@ -180,6 +186,14 @@ static PetscErrorCode StgssaKnownOptions(MPI_Comm comm)
     const char *c = StgssaHelpText + i;
     size_t      n = 0;
     if (c[0] != '-' || (i > 0 && c[-1] != ' ' && c[-1] != '\t' && c[-1] != '\n' && c[-1] != '(')) continue;
+    if (!strncmp(c + 1, STGSSA_HELP_PREFIX, strlen(STGSSA_HELP_PREFIX))) { /* -zzhelpK_tao_...: the name is tao_... */
+      size_t k = strlen(STGSSA_HELP_PREFIX);
+      while (isdigit((unsigned char)c[1 + k])) k++;
+      if (c[1 + k] == '_') { /* c[1 + k] stands in for the dash */
+        i += k + 1;
+        c += k + 1;
+      }
+    }
     while (c[1 + n] && (isalnum((unsigned char)c[1 + n]) || c[1 + n] == '_'))
       n++;
     if (n && StgssaCheckedPrefix(c + 1)) PetscCall(StgssaKnownAdd(c + 1, n));
@@ -226,6 +240,16 @@ static PetscInt StgssaEditDistance(const char *a, const char *b)
     }
   }
   return d[lb];
+}
+
+PetscErrorCode StgssaOptionsCollectKnown(MPI_Comm comm)
+{
+  PetscBool help;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsHasHelp(NULL, &help));
+  if (!help) PetscCall(StgssaKnownOptions(comm));
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode StgssaOptionsCheckUnknown(MPI_Comm comm)
