@@ -137,6 +137,20 @@ static PetscErrorCode StgssaRunLoadData(StgssaRun r)
   PetscCall(StgssaDataLoad(r->data, r->datafile));
   PetscCall(StgssaDataGetTimes(r->data, &nt, &times));
   PetscCall(StgssaEnsembleSetDataTimes(r->ens, nt, times, r->datafile));
+  { /* a fit observes what the data holds unless -stgssa_observe says otherwise: the other species'
+       moments and histograms (with their derivatives) cost evaluation time and enter no loss */
+    PetscBool given;
+    PetscInt  ns;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_observe", &given));
+    PetscCall(StgssaDataGetNumSpecies(r->data, &ns));
+    if (!given && ns > 0 && (r->mode == STGSSA_MODE_OPTIMIZE || r->mode == STGSSA_MODE_GRADIENT)) {
+      const char **obs;
+      PetscCall(PetscMalloc1(ns, &obs));
+      for (PetscInt k = 0; k < ns; k++) PetscCall(StgssaDataGetSpeciesName(r->data, k, &obs[k]));
+      PetscCall(StgssaEnsembleSetObserved(r->ens, ns, obs));
+      PetscCall(PetscFree(obs));
+    }
+  }
   PetscFunctionReturn(0);
 }
 
