@@ -29,12 +29,18 @@ typedef struct {
   char  *name;
   double value; /* rate constant, finite and >= 0 */
   int    line;  /* line of the definition in the model file (0 if set programmatically) */
+  /* Derived parameter (a `.net` parameter written as an expression, an SBML initial assignment or
+     parameter-only assignment rule): value = expr(other parameters), kept up to date by
+     StgssaModelDefUpdateDerived (after loading and after every override). NULL: a free parameter.
+     Owned; an override of the parameter itself frees it (the parameter becomes free). */
+  StgssaExpr *expr;
 } StgssaParamDef;
 
 typedef struct {
   char   *name;
   int64_t initial; /* initial copy number, >= 0 */
   int     line;
+  StgssaExpr *init_expr; /* initial count as an expression of parameters (re-evaluated like derived parameters), or NULL; owned */
 } StgssaSpeciesDef;
 
 typedef struct {
@@ -132,6 +138,21 @@ int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name);
 /* -1 if every weight of group g is an integer in [0, 2^31-1] (an observable count), else the index
    of the first term whose weight is not. */
 int StgssaModelDefGroupCheck(const StgssaModelDef *def, int g);
+/* Derived parameters and initial-count expressions (derived.c). Evaluate every derived parameter
+   into pv[nparams] (in: the values of the free parameters; derived entries are overwritten) in
+   dependency order, and, when x0 is not NULL, the initial count of every species with init_expr
+   (others: x0[s] = initial). freed[m] != 0 (freed may be NULL) treats parameter m as free even if
+   it has an expression. Errors (a cycle, a value that is negative or not finite, a count that is
+   not a whole number in [0, 2^53]): "FILE:LINE: ..." naming the element and the expression. */
+int StgssaModelDefEvalDerived(const StgssaModelDef *def, const unsigned char *freed, double *pv, int64_t *x0, char *err, size_t errlen);
+/* The same on the definition itself (params[].value, species[].initial); unchanged on error. */
+int StgssaModelDefUpdateDerived(StgssaModelDef *def, char *err, size_t errlen);
+/* deg[m] (m < nparams) = homogeneity degree of parameter m in free parameter q (q itself 1, other
+   free parameters 0, derived ones through their expressions; INT_MIN: not homogeneous). With
+   degree 1, d log k_m / d log k_q = 1 identically (Euler), with 0 it is 0. 0 on success. */
+int StgssaModelDefParamDegrees(const StgssaModelDef *def, int q, int *deg);
+/* 1 if some derived parameter or initial-count expression exists. */
+int StgssaModelDefHasDerived(const StgssaModelDef *def);
 /* Rate constant k_j of reaction j with the current parameter values (NaN for a reaction with a law). */
 double StgssaModelDefRate(const StgssaModelDef *def, int j);
 void StgssaModelDefFree(StgssaModelDef **def);

@@ -215,6 +215,93 @@ PetscErrorCode StgssaModelFindSpecies(StgssaModel model, const char name[], Pets
   PetscFunctionReturn(0);
 }
 
+/* "NAME = EXPR" of derived parameter m, for messages. */
+static void StgssaModelDerivedText(const StgssaModelDef *d, int m, char *buf, size_t len)
+{
+  char e[200];
+  if (StgssaExprToString(d->params[m].expr, StgssaModelNamer, (void *)d, e, sizeof e) < 0) (void)PetscStrncpy(e, "(expression)", sizeof e);
+  (void)PetscSNPrintf(buf, len, "%s = %s", d->params[m].name, e);
+}
+
+/* Fitted parameter q of a model with derived quantities: what depends on it. dep[m] = 1 when
+   parameter m is q or is derived from it (transitively). Initial counts and inputs that depend on
+   q are refused (counts are integers; input signals take fitted values directly only); a rate
+   law reading a derived parameter that depends on q is refused (its chain rule is not
+   implemented); a mass-action rate that is a derived parameter follows q when it is homogeneous
+   of degree 1 in q (k = q * terms without q: d log k / d log q = 1, Euler) or of degree 0 (no
+   dependence on the log scale), else refused. */
+static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const PetscInt fit_param[], PetscInt rxn_fit[])
+{
+  const StgssaModelDef *d = model->def;
+  int                  *dep, *deg;
+  char                  text[256];
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(d->nparams + 1, &dep, d->nparams + 1, &deg));
+  for (PetscInt q = 0; q < P; q++) {
+    const int   fq = (int)fit_param[q];
+    const char *fn = d->params[fq].name;
+    PetscBool   changed = PETSC_TRUE;
+    for (int m = 0; m < d->nparams; m++) dep[m] = m == fq;
+    while (changed) { /* transitive closure over the (acyclic) definitions */
+      changed = PETSC_FALSE;
+      for (int m = 0; m < d->nparams; m++) {
+        int        n;
+        const int *u;
+        if (dep[m] || !d->params[m].expr) continue;
+        u = StgssaExprUsedParams(d->params[m].expr, &n);
+        for (int k = 0; k < n && !dep[m]; k++)
+          if (dep[u[k]]) dep[m] = changed = PETSC_TRUE;
+      }
+    }
+    PetscCheck(StgssaModelDefParamDegrees(d, fq, deg) == 0, model->comm, PETSC_ERR_MEM, "-stgssa_fit: out of memory");
+    for (int s = 0; s < d->nspecies; s++) {
+      int        n;
+      const int *u = d->species[s].init_expr ? StgssaExprUsedParams(d->species[s].init_expr, &n) : NULL;
+      for (int k = 0; u && k < n; k++)
+        PetscCheck(!dep[u[k]], model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' sets the initial count of species '%s' (%s:%d); initial counts are whole numbers and cannot be fitted by gradients (fit the rates only)", fn,
+                   d->species[s].name, d->filename, d->species[s].line);
+    }
+    for (int i = 0; i < d->ninputs; i++) {
+      const StgssaInputDef *in = &d->inputs[i];
+      int                   n  = 0;
+      const int            *u  = in->kind == STGSSA_INPUT_EXPR ? StgssaExprUsedParams(in->expr, &n) : NULL;
+      for (int k = 0; k < n; k++)
+        PetscCheck(u[k] == fq || !dep[u[k]], model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly (fit '%s' after freeing it with -stgssa_parameters %s=VALUE)", fn,
+                   in->name, d->filename, in->line, d->params[u[k]].name, d->params[u[k]].name, d->params[u[k]].name);
+      for (int k = 0; in->kind == STGSSA_INPUT_TABLE && k < in->npieces; k++)
+        PetscCheck(in->vparam[k] < 0 || in->vparam[k] == fq || !dep[in->vparam[k]], model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly", fn, in->name,
+                   d->filename, in->line, d->params[in->vparam[k]].name);
+    }
+    for (int j = 0; j < d->nreactions; j++) {
+      const StgssaReactionDef *r = &d->reactions[j];
+      if (r->law) {
+        int        n;
+        const int *u = StgssaExprUsedParams(r->law, &n);
+        for (int k = 0; k < n; k++)
+          if (u[k] != fq && dep[u[k]]) {
+            StgssaModelDerivedText(d, u[k], text, sizeof text);
+            SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' reaches the rate law of reaction %d (%s:%d) through the derived parameter %s (line %d); derivatives through derived parameters in rate laws are not implemented: fit '%s' after freeing it with -stgssa_parameters %s=VALUE", fn, j + 1,
+                    d->filename, r->line, text, d->params[u[k]].line, d->params[u[k]].name, d->params[u[k]].name);
+          }
+      } else if (r->param >= 0 && r->param != fq && dep[r->param]) {
+        StgssaModelDerivedText(d, r->param, text, sizeof text);
+        PetscCheck(deg[r->param] == 1 || deg[r->param] == 0, model->comm, PETSC_ERR_ARG_WRONG,
+                   "-stgssa_fit: the rate of reaction %d (%s:%d) is the derived parameter %s (line %d), which is not proportional to the fitted '%s' (rate = %s x terms without it is needed for the log-rate gradient); fit '%s' after freeing it with -stgssa_parameters %s=VALUE", j + 1, d->filename, r->line, text,
+                   d->params[r->param].line, fn, fn, d->params[r->param].name, d->params[r->param].name);
+        if (deg[r->param] == 1) {
+          PetscCheck(!rxn_fit || rxn_fit[j] < 0 || rxn_fit[j] == q, model->comm, PETSC_ERR_ARG_WRONG,
+                     "-stgssa_fit: the rate of reaction %d (%s:%d) is the derived parameter %s (line %d), proportional to two fitted parameters ('%s' and '%s'); a mass-action rate may follow one fitted parameter", j + 1, d->filename, r->line, text, d->params[r->param].line,
+                     d->params[fit_param[rxn_fit[j]]].name, fn);
+          if (rxn_fit) rxn_fit[j] = q;
+        }
+      }
+    }
+  }
+  PetscCall(PetscFree2(dep, deg));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *const names[], PetscInt fit_param[], PetscInt rxn_fit[])
 {
   const StgssaModelDef *d = model->def;
@@ -232,6 +319,12 @@ PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *
       SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: unknown parameter '%s'; model %s defines: %s", names[q], d->filename, known);
     }
     for (PetscInt p = 0; p < q; p++) PetscCheck(fit_param[p] != idx, model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", names[q]);
+    if (d->params[idx].expr) {
+      char text[256];
+      StgssaModelDerivedText(d, idx, text, sizeof text);
+      SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' is derived (%s:%d: %s) and follows the parameters it is computed from; fit those, or free it with -stgssa_parameters %s=VALUE", names[q], d->filename, d->params[idx].line, text,
+              names[q]);
+    }
     PetscCheck(d->params[idx].value > 0, model->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: parameter '%s' is %g; log-rates need a positive value", names[q], d->params[idx].value);
     fit_param[q] = idx;
   }
@@ -241,6 +334,7 @@ PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *
       for (PetscInt q = 0; q < P; q++)
         if (d->reactions[j].param == fit_param[q]) rxn_fit[j] = q;
     }
+  if (StgssaModelDefHasDerived(d)) PetscCall(StgssaModelFitDerived(model, P, fit_param, rxn_fit));
   PetscFunctionReturn(0);
 }
 

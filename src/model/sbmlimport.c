@@ -919,6 +919,7 @@ static int add_param(Imp *I, const char *name, double value, int line, int *inde
   d->params[d->nparams].name  = s;
   d->params[d->nparams].value = value + 0.0;
   d->params[d->nparams].line  = line;
+  d->params[d->nparams].expr  = NULL;
   if (index) *index = d->nparams;
   d->nparams++;
   return 0;

@@ -246,13 +246,14 @@ static void StgssaEvaluatorRates(StgssaEvaluator e, const PetscReal *theta, Pets
 {
   const StgssaModelDef *d = NULL;
   (void)StgssaModelGetDef(e->model, &d);
-  for (PetscInt j = 0; j < e->net0->R; j++) {
-    const PetscInt p = e->rxn_param[j];
-    if (p < 0) n->k[j] = e->net0->k[j];
-    else n->k[j] = d->reactions[j].factor * PetscExpReal(theta[p] + (p == q ? shift : 0.0));
-  }
   for (PetscInt m = 0; m < e->net0->nparams; m++) n->pv[m] = e->net0->pv[m];
   for (PetscInt p = 0; p < e->P; p++) n->pv[e->fit_param[p]] = PetscExpReal(theta[p] + (p == q ? shift : 0.0));
+  /* derived parameters follow the fitted ones (a value that becomes invalid is caught by the engine's propensity checks) */
+  if (StgssaModelDefHasDerived(d)) (void)StgssaModelDefEvalDerived(d, NULL, n->pv, NULL, NULL, 0);
+  for (PetscInt j = 0; j < e->net0->R; j++) { /* mass action: k_j = factor * k_param (the same numbers as exp(theta) for a fitted one) */
+    const StgssaReactionDef *r = &d->reactions[j];
+    n->k[j]                    = (r->law || r->param < 0) ? e->net0->k[j] : r->factor * n->pv[r->param];
+  }
 }
 
 /* A shallow copy of the model's network with its own rates and parameter values. */
