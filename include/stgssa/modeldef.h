@@ -96,6 +96,16 @@ typedef struct {
   int             line;
 } StgssaInputDef;
 
+/* A quantity of the state that is not a sum of species (an SBML assignment rule such as
+   act = LRp/(K + LRp)): read inside the rate laws that name it (inlined there at import), kept
+   here by name for messages and for later use as a moment observable. expr may use species,
+   parameters and t. */
+typedef struct {
+  char       *name;
+  StgssaExpr *expr; /* owned */
+  int         line;
+} StgssaRuleDef;
+
 typedef struct {
   char              *filename; /* name used in messages */
   char              *text;     /* the whole model file as read (stored in the output) */
@@ -107,6 +117,8 @@ typedef struct {
   StgssaGroupDef    *groups;
   int                ninputs; /* input signals (`begin inputs` section; 0 if none) */
   StgssaInputDef    *inputs;
+  int                nrules; /* state-dependent assignment rules that are not groups (SBML; 0 otherwise) */
+  StgssaRuleDef     *rules;
 } StgssaModelDef;
 
 /* Return codes of the functions below; err receives "file:line:column: message". */
@@ -133,6 +145,8 @@ int StgssaModelDefSetParameters(StgssaModelDef *def, const char *assignments, co
 int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name);
 int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name);
 int StgssaModelDefFindInput(const StgssaModelDef *def, const char *name);
+/* Index of a rule (StgssaModelDef.rules) by name, or -1. */
+int StgssaModelDefFindRule(const StgssaModelDef *def, const char *name);
 /* Index of a group by name, or -1. */
 int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name);
 /* -1 if every weight of group g is an integer in [0, 2^31-1] (an observable count), else the index

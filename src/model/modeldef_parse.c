@@ -1134,6 +1134,14 @@ int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name)
   return -1;
 }
 
+int StgssaModelDefFindRule(const StgssaModelDef *def, const char *name)
+{
+  if (!def || !name) return -1;
+  for (int i = 0; i < def->nrules; i++)
+    if (!strcmp(def->rules[i].name, name)) return i;
+  return -1;
+}
+
 int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name)
 {
   int i;
@@ -1316,6 +1324,11 @@ void StgssaModelDefFree(StgssaModelDef **def)
     free(d->groups[i].weight);
   }
   free(d->groups);
+  for (i = 0; i < d->nrules; i++) {
+    free(d->rules[i].name);
+    StgssaExprFree(&d->rules[i].expr);
+  }
+  free(d->rules);
   free(d->params);
   free(d->species);
   free(d->reactions);
