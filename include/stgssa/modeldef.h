@@ -165,6 +165,11 @@ int StgssaModelDefUpdateDerived(StgssaModelDef *def, char *err, size_t errlen);
    free parameters 0, derived ones through their expressions; INT_MIN: not homogeneous). With
    degree 1, d log k_m / d log k_q = 1 identically (Euler), with 0 it is 0. 0 on success. */
 int StgssaModelDefParamDegrees(const StgssaModelDef *def, int q, int *deg);
+/* The default fit list (every parameter when none is named) in list[nparams], *n entries: the
+   parameters StgssaModelResolveFit accepts together (not derived ones, nor those reaching an
+   initial count, a rate law or an input through derived parameters, nor a second one moving the
+   same mass-action rate). 0 on success, -1 out of memory. */
+int StgssaModelDefDefaultFit(const StgssaModelDef *def, int *list, int *n);
 /* 1 if some derived parameter or initial-count expression exists. */
 int StgssaModelDefHasDerived(const StgssaModelDef *def);
 /* Rate constant k_j of reaction j with the current parameter values (NaN for a reaction with a law). */

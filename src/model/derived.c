@@ -178,3 +178,74 @@ int StgssaModelDefParamDegrees(const StgssaModelDef *d, int q, int *deg)
   free(order);
   return rc;
 }
+
+/* The default fit list (every parameter, when -stgssa_fit is not given) without the parameters
+   StgssaModelResolveFit would refuse (model.c), since a default must not fail: derived ones, and
+   those that reach (through derived parameters) an initial count, a rate law or an input, or a
+   mass-action rate that is not proportional to them (degree other than 0 or 1), or one that an
+   earlier listed parameter already moves. list[nparams] receives the indices, *n their count. */
+int StgssaModelDefDefaultFit(const StgssaModelDef *d, int *list, int *n)
+{
+  unsigned char *dep;
+  int           *deg, *claim;
+  *n = 0;
+  if (!d || !list) return -1;
+  if (!StgssaModelDefHasDerived(d)) {
+    for (int m = 0; m < d->nparams; m++) list[(*n)++] = m;
+    return 0;
+  }
+  dep   = calloc((size_t)d->nparams + 1, 1);
+  deg   = calloc((size_t)d->nparams + 1, sizeof *deg);
+  claim = malloc(((size_t)d->nreactions + 1) * sizeof *claim);
+  if (!dep || !deg || !claim) {
+    free(dep);
+    free(deg);
+    free(claim);
+    return -1;
+  }
+  for (int j = 0; j < d->nreactions; j++) claim[j] = d->reactions[j].law ? -1 : d->reactions[j].param;
+  for (int m = 0; m < d->nparams; m++) {
+    int changed = 1, ok = !d->params[m].expr;
+    if (!ok) continue;
+    for (int i = 0; i < d->nparams; i++) dep[i] = i == m;
+    while (changed) {
+      changed = 0;
+      for (int i = 0; i < d->nparams; i++) {
+        int        nu;
+        const int *u;
+        if (dep[i] || !d->params[i].expr) continue;
+        u = StgssaExprUsedParams(d->params[i].expr, &nu);
+        for (int k = 0; k < nu && !dep[i]; k++)
+          if (dep[u[k]]) dep[i] = 1, changed = 1;
+      }
+    }
+    if (StgssaModelDefParamDegrees(d, m, deg)) ok = 0;
+    for (int s = 0; s < d->nspecies && ok; s++) {
+      int        nu = 0;
+      const int *u  = d->species[s].init_expr ? StgssaExprUsedParams(d->species[s].init_expr, &nu) : NULL;
+      for (int k = 0; k < nu && ok; k++) ok = !dep[u[k]];
+    }
+    for (int j = 0; j < d->nreactions && ok; j++) {
+      const StgssaReactionDef *r  = &d->reactions[j];
+      int                      nu = 0;
+      const int               *u  = r->law ? StgssaExprUsedParams(r->law, &nu) : NULL;
+      for (int k = 0; k < nu && ok; k++) ok = u[k] == m || !dep[u[k]];
+      if (!r->law && r->param >= 0 && r->param != m && dep[r->param]) ok = (deg[r->param] == 0 || deg[r->param] == 1) && !(deg[r->param] == 1 && claim[j] >= 0 && claim[j] != r->param);
+    }
+    for (int i = 0; i < d->ninputs && ok; i++) {
+      const StgssaInputDef *in = &d->inputs[i];
+      int                   nu = 0;
+      const int            *u  = in->kind == STGSSA_INPUT_EXPR ? StgssaExprUsedParams(in->expr, &nu) : NULL;
+      for (int k = 0; k < nu && ok; k++) ok = u[k] == m || !dep[u[k]];
+      for (int k = 0; in->kind == STGSSA_INPUT_TABLE && k < in->npieces && ok; k++) ok = in->vparam[k] < 0 || in->vparam[k] == m || !dep[in->vparam[k]];
+    }
+    if (!ok) continue;
+    list[(*n)++] = m;
+    for (int j = 0; j < d->nreactions; j++) /* mass-action rates this parameter moves (degree 1) */
+      if (!d->reactions[j].law && d->reactions[j].param >= 0 && d->reactions[j].param != m && dep[d->reactions[j].param] && deg[d->reactions[j].param] == 1) claim[j] = m;
+  }
+  free(dep);
+  free(deg);
+  free(claim);
+  return 0;
+}

@@ -360,12 +360,14 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   R  = e->net0->R;
   no = e->smp.nobs;
   ns = e->smp.nsample;
-  if (!e->fit_names) { /* default: every parameter */
+  if (!e->fit_names) { /* default: every parameter (but derived ones and those that set initial counts) */
     const char **all;
-    PetscCall(PetscMalloc1(d->nparams, &all));
-    for (int p = 0; p < d->nparams; p++) all[p] = d->params[p].name;
-    PetscCall(StgssaEvaluatorSetFit(e, d->nparams, all));
-    PetscCall(PetscFree(all));
+    int         *idx, n = 0;
+    PetscCall(PetscMalloc2(d->nparams + 1, &all, d->nparams + 1, &idx));
+    PetscCheck(StgssaModelDefDefaultFit(d, idx, &n) == 0, e->comm, PETSC_ERR_MEM, "Out of memory");
+    for (int p = 0; p < n; p++) all[p] = d->params[idx[p]].name;
+    PetscCall(StgssaEvaluatorSetFit(e, n, all));
+    PetscCall(PetscFree2(all, idx));
   }
   PetscCheck(e->P > 0, e->comm, PETSC_ERR_ARG_WRONG, "Nothing to differentiate: the model %s has no parameters (rates given as numbers); name some in the parameters section", d->filename);
   PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
