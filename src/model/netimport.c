@@ -9,11 +9,11 @@
     lines and `substanceUnits(...)` lines (ignored). `#` starts a comment everywhere.
   - Every line of a block starts with its index: 1, 2, 3, ... in order.
   - parameters: `INDEX NAME VALUE`; VALUE is a number or arithmetic (+ - * / parentheses,
-    unary minus) of numbers and parameters defined on earlier lines, evaluated once at load
-    time (a later -stgssa_parameters override of a parameter does not re-evaluate the
-    parameters defined from it). The value must be finite and >= 0.
+    unary minus) of numbers and parameters defined on earlier lines. A value that names
+    parameters is also kept compiled (StgssaParamDef.expr, derived.c): derived parameters are
+    re-evaluated after every -stgssa_parameters override. The value must be finite and >= 0.
   - species: `INDEX NAME COUNT`; COUNT is evaluated like a parameter value and must be a
-    nonnegative integer. Constant species (`$` prefix) are refused.
+    nonnegative integer (kept as StgssaSpeciesDef.init_expr when it names parameters). Constant species (`$` prefix) are refused.
     Names are mapped to native names: the maximal runs of characters [A-Za-z0-9_] of the BNG
     name are joined with '_' (`G(s~off)` -> `G_s_off`, `mRNA()` -> `mRNA`,
     `A(b!1).B(a!1)` -> `A_b_1_B_a_1`); a result starting with a digit gets the prefix `S_`.

@@ -26,8 +26,17 @@
     number of molecules (within 1e-9 relative) >= 0 and <= 2^53. boundaryCondition="true" or
     constant="true" species are accepted only when no reaction has them as reactant or product
     (then their count is constant; they may appear in laws and as modifiers).
-  - global parameters with a value, finite and >= 0 (constant="false" is accepted: no rule can
-    change it, rules being refused).
+  - global parameters with a value, finite and >= 0 (constant="false" is accepted).
+  - assignment rules (collect_rules): the variable is a parameter, or a species that no reaction
+    changes. A rule reading species or the time (directly, through other rules or function
+    bodies) is a quantity of the state: not a parameter or species of the definition; its math
+    is inlined (in parentheses, global scope) wherever a law reads it; when it is a sum of species
+    with number weights it becomes a group named by its variable (observable), else a
+    StgssaRuleDef. A rule reading parameters only is a derived parameter (StgssaParamDef.expr).
+  - initial assignments to parameters (derived parameters) and species (init_expr; a
+    concentration species: times the compartment size), reading parameters, numbers and
+    compartments only. Derived values are evaluated at the end (StgssaModelDefUpdateDerived) and
+    after every override.
   - local parameters of kinetic laws become model parameters named REACTION_PARAM; when that
     name is taken (by any SBML id, an earlier generated name or the time symbol) or longer than
     STGSSA_NAME_MAX, the first free of REACTION_PARAM_2, _3, ... (cut to fit) is used. Global
@@ -51,8 +60,9 @@
     numbers times the compartment sizes times 1/V for every concentration species): the engine
     uses its fast path, and the propensity equals the law. Every other law is compiled with
     StgssaExprCompile and stored with law_full = 1.
-  Refused (message naming the element): events, rules of every kind (rate, assignment,
-  algebraic; also to parameters), initial assignments, constraints, non-constant compartments,
+  Refused (message naming the element and why): events, rate rules, algebraic rules, rules and
+  initial assignments to compartments or stoichiometries, assignment rules to a species a
+  reaction changes, cycles of rules, initial assignments reading species or the time, constraints, non-constant compartments,
   conversion factors, fast reactions, reactions without kinetic law (or math), reactions without
   reactants and products, stoichiometryMath, a non-integer, negative or unset (Level 3)
   stoichiometry, boundary or constant species that a reaction changes, other MathML (delay,
