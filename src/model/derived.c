@@ -181,7 +181,7 @@ int StgssaModelDefParamDegrees(const StgssaModelDef *d, int q, int *deg)
 
 /* The default fit list (every parameter, when -stgssa_fit is not given) without the parameters
    StgssaModelResolveFit would refuse (model.c), since a default must not fail: derived ones, and
-   those that reach (through derived parameters) an initial count, a rate law or an input, or a
+   those that reach (through derived parameters) an initial count or an input, or a
    mass-action rate that is not proportional to them (degree other than 0 or 1), or one that an
    earlier listed parameter already moves. list[nparams] receives the indices, *n their count. */
 int StgssaModelDefDefaultFit(const StgssaModelDef *d, int *list, int *n)
@@ -226,10 +226,7 @@ int StgssaModelDefDefaultFit(const StgssaModelDef *d, int *list, int *n)
       for (int k = 0; k < nu && ok; k++) ok = !dep[u[k]];
     }
     for (int j = 0; j < d->nreactions && ok; j++) {
-      const StgssaReactionDef *r  = &d->reactions[j];
-      int                      nu = 0;
-      const int               *u  = r->law ? StgssaExprUsedParams(r->law, &nu) : NULL;
-      for (int k = 0; k < nu && ok; k++) ok = u[k] == m || !dep[u[k]];
+      const StgssaReactionDef *r = &d->reactions[j];
       if (!r->law && r->param >= 0 && r->param != m && dep[r->param]) ok = (deg[r->param] == 0 || deg[r->param] == 1) && !(deg[r->param] == 1 && claim[j] >= 0 && claim[j] != r->param);
     }
     for (int i = 0; i < d->ninputs && ok; i++) {

@@ -226,8 +226,8 @@ static void StgssaModelDerivedText(const StgssaModelDef *d, int m, char *buf, si
 /* Fitted parameter q of a model with derived quantities: what depends on it. dep[m] = 1 when
    parameter m is q or is derived from it (transitively). Initial counts and inputs that depend on
    q are refused (counts are integers; input signals take fitted values directly only); a rate
-   law reading a derived parameter that depends on q is refused (its chain rule is not
-   implemented); a mass-action rate that is a derived parameter follows q when it is homogeneous
+   law reading a derived parameter that depends on q gets the chain rule (StgssaPropensityGrad);
+   a mass-action rate that is a derived parameter follows q when it is homogeneous
    of degree 1 in q (k = q * terms without q: d log k / d log q = 1, Euler) or of degree 0 (no
    dependence on the log scale), else refused. */
 static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const PetscInt fit_param[], PetscInt rxn_fit[])
@@ -275,16 +275,8 @@ static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const
     }
     for (int j = 0; j < d->nreactions; j++) {
       const StgssaReactionDef *r = &d->reactions[j];
-      if (r->law) {
-        int        n;
-        const int *u = StgssaExprUsedParams(r->law, &n);
-        for (int k = 0; k < n; k++)
-          if (u[k] != fq && dep[u[k]]) {
-            StgssaModelDerivedText(d, u[k], text, sizeof text);
-            SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' reaches the rate law of reaction %d (%s:%d) through the derived parameter %s (line %d); derivatives through derived parameters in rate laws are not implemented: fit '%s' after freeing it with -stgssa_parameters %s=VALUE", fn, j + 1,
-                    d->filename, r->line, text, d->params[u[k]].line, d->params[u[k]].name, d->params[u[k]].name);
-          }
-      } else if (r->param >= 0 && r->param != fq && dep[r->param]) {
+      if (r->law) continue; /* laws: the chain rule through derived parameters (StgssaPropensityGrad) */
+      if (r->param >= 0 && r->param != fq && dep[r->param]) {
         StgssaModelDerivedText(d, r->param, text, sizeof text);
         PetscCheck(deg[r->param] == 1 || deg[r->param] == 0, model->comm, PETSC_ERR_ARG_WRONG,
                    "-stgssa_fit: the rate of reaction %d (%s:%d) is the derived parameter %s (line %d), which is not proportional to the fitted '%s' (rate = %s x terms without it is needed for the log-rate gradient); fit '%s' after freeing it with -stgssa_parameters %s=VALUE", j + 1, d->filename, r->line, text,
