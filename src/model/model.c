@@ -234,9 +234,16 @@ static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const
 {
   const StgssaModelDef *d = model->def;
   int                  *dep, *deg;
-  char                  text[256];
+  char                  text[256], msg[1024];
 
   PetscFunctionBegin;
+#define FIT_FAIL_IF(c, ...) \
+  do { \
+    if (c) { \
+      PetscCall(PetscSNPrintf(msg, sizeof msg, __VA_ARGS__)); \
+      goto fail; \
+    } \
+  } while (0)
   PetscCall(PetscMalloc2(d->nparams + 1, &dep, d->nparams + 1, &deg));
   for (PetscInt q = 0; q < P; q++) {
     const int   fq = (int)fit_param[q];
@@ -254,12 +261,12 @@ static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const
           if (dep[u[k]]) dep[m] = changed = PETSC_TRUE;
       }
     }
-    PetscCheck(StgssaModelDefParamDegrees(d, fq, deg) == 0, model->comm, PETSC_ERR_MEM, "-stgssa_fit: out of memory");
+    FIT_FAIL_IF(!(StgssaModelDefParamDegrees(d, fq, deg) == 0), "-stgssa_fit: out of memory");
     for (int s = 0; s < d->nspecies; s++) {
       int        n;
       const int *u = d->species[s].init_expr ? StgssaExprUsedParams(d->species[s].init_expr, &n) : NULL;
       for (int k = 0; u && k < n; k++)
-        PetscCheck(!dep[u[k]], model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' sets the initial count of species '%s' (%s:%d); initial counts are whole numbers and cannot be fitted by gradients (fit the rates only)", fn,
+        FIT_FAIL_IF(!(!dep[u[k]]), "-stgssa_fit: parameter '%s' sets the initial count of species '%s' (%s:%d); initial counts are whole numbers and cannot be fitted by gradients (fit the rates only)", fn,
                    d->species[s].name, d->filename, d->species[s].line);
     }
     for (int i = 0; i < d->ninputs; i++) {
@@ -267,10 +274,10 @@ static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const
       int                   n  = 0;
       const int            *u  = in->kind == STGSSA_INPUT_EXPR ? StgssaExprUsedParams(in->expr, &n) : NULL;
       for (int k = 0; k < n; k++)
-        PetscCheck(u[k] == fq || !dep[u[k]], model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly (fit '%s' after freeing it with -stgssa_parameters %s=VALUE)", fn,
+        FIT_FAIL_IF(!(u[k] == fq || !dep[u[k]]), "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly (fit '%s' after freeing it with -stgssa_parameters %s=VALUE)", fn,
                    in->name, d->filename, in->line, d->params[u[k]].name, d->params[u[k]].name, d->params[u[k]].name);
       for (int k = 0; in->kind == STGSSA_INPUT_TABLE && k < in->npieces; k++)
-        PetscCheck(in->vparam[k] < 0 || in->vparam[k] == fq || !dep[in->vparam[k]], model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly", fn, in->name,
+        FIT_FAIL_IF(!(in->vparam[k] < 0 || in->vparam[k] == fq || !dep[in->vparam[k]]), "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly", fn, in->name,
                    d->filename, in->line, d->params[in->vparam[k]].name);
     }
     for (int j = 0; j < d->nreactions; j++) {
@@ -278,11 +285,11 @@ static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const
       if (r->law) continue; /* laws: the chain rule through derived parameters (StgssaPropensityGrad) */
       if (r->param >= 0 && r->param != fq && dep[r->param]) {
         StgssaModelDerivedText(d, r->param, text, sizeof text);
-        PetscCheck(deg[r->param] == 1 || deg[r->param] == 0, model->comm, PETSC_ERR_ARG_WRONG,
+        FIT_FAIL_IF(!(deg[r->param] == 1 || deg[r->param] == 0),
                    "-stgssa_fit: the rate of reaction %d (%s:%d) is the derived parameter %s (line %d), which is not proportional to the fitted '%s' (rate = %s x terms without it is needed for the log-rate gradient); fit '%s' after freeing it with -stgssa_parameters %s=VALUE", j + 1, d->filename, r->line, text,
                    d->params[r->param].line, fn, fn, d->params[r->param].name, d->params[r->param].name);
         if (deg[r->param] == 1) {
-          PetscCheck(!rxn_fit || rxn_fit[j] < 0 || rxn_fit[j] == q, model->comm, PETSC_ERR_ARG_WRONG,
+          FIT_FAIL_IF(!(!rxn_fit || rxn_fit[j] < 0 || rxn_fit[j] == q),
                      "-stgssa_fit: the rate of reaction %d (%s:%d) is the derived parameter %s (line %d), proportional to two fitted parameters ('%s' and '%s'); a mass-action rate may follow one fitted parameter", j + 1, d->filename, r->line, text, d->params[r->param].line,
                      d->params[fit_param[rxn_fit[j]]].name, fn);
           if (rxn_fit) rxn_fit[j] = q;
@@ -292,6 +299,10 @@ static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const
   }
   PetscCall(PetscFree2(dep, deg));
   PetscFunctionReturn(0);
+fail: /* the message is raised after the work arrays are freed */
+  PetscCall(PetscFree2(dep, deg));
+  SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "%s", msg);
+#undef FIT_FAIL_IF
 }
 
 PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *const names[], PetscInt fit_param[], PetscInt rxn_fit[])
