@@ -167,8 +167,30 @@ PetscErrorCode StgssaModelView(StgssaModel model, PetscViewer viewer)
   }
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaModel %s: %d species, %d reactions, %d parameters\n", d->filename, d->nspecies, d->nreactions, d->nparams));
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  for (int i = 0; i < d->nparams; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "parameter %-12s = %g\n", d->params[i].name, d->params[i].value));
-  for (int i = 0; i < d->nspecies; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "species   %-12s x0 = %" PRId64 "\n", d->species[i].name, d->species[i].initial));
+  for (int i = 0; i < d->nparams; i++) {
+    char buf[1024] = "";
+    if (d->params[i].expr) { /* derived: its expression too */
+      (void)PetscStrncpy(buf, "  (derived: ", sizeof(buf));
+      (void)StgssaExprToString(d->params[i].expr, StgssaModelNamer, (void *)d, buf + 12, sizeof(buf) - 14);
+      (void)PetscStrlcat(buf, ")", sizeof(buf));
+    }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "parameter %-12s = %g%s\n", d->params[i].name, d->params[i].value, buf));
+  }
+  for (int i = 0; i < d->nspecies; i++) {
+    char buf[1024] = "";
+    if (d->species[i].init_expr) {
+      (void)PetscStrncpy(buf, "  (from ", sizeof(buf));
+      (void)StgssaExprToString(d->species[i].init_expr, StgssaModelNamer, (void *)d, buf + 8, sizeof(buf) - 10);
+      (void)PetscStrlcat(buf, ")", sizeof(buf));
+    }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "species   %-12s x0 = %" PRId64 "%s\n", d->species[i].name, d->species[i].initial, buf));
+  }
+  for (int i = 0; i < d->ngroups; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "group     %-12s %d term%s (line %d)\n", d->groups[i].name, d->groups[i].nterms, d->groups[i].nterms == 1 ? "" : "s", d->groups[i].line));
+  for (int i = 0; i < d->nrules; i++) {
+    char buf[1024];
+    (void)StgssaExprToString(d->rules[i].expr, StgssaModelNamer, (void *)d, buf, sizeof(buf));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "rule      %-12s = %s (line %d; inlined where read)\n", d->rules[i].name, buf, d->rules[i].line));
+  }
   for (int i = 0; i < d->ninputs; i++) {
     const StgssaInputDef *in = &d->inputs[i];
     if (in->kind == STGSSA_INPUT_TABLE) PetscCall(PetscViewerASCIIPrintf(viewer, "input     %-12s table of %d pieces\n", in->name, in->npieces));
