@@ -8,6 +8,7 @@
 #include <stgssa/modeldef.h>
 
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -272,6 +273,59 @@ START_TEST(test_parameter_expressions)
 }
 END_TEST
 
+/* issue 16: derived parameters and initial counts follow overrides; an overridden derived
+   parameter becomes free; a failed override leaves the definition unchanged; homogeneity degrees */
+START_TEST(test_derived_overrides)
+{
+  StgssaModelDef *def = NET_OK("begin parameters\n"
+                               " 1 a 2\n"
+                               " 2 b a*3+1\n"
+                               " 3 c (b-a)/2\n"
+                               " 4 g a*a/b\n"
+                               " 5 n0 b*10\n"
+                               "end parameters\n"
+                               "begin species\n 1 X n0\n 2 Y 3.0\nend species\n"
+                               "begin reactions\n 1 1 2 c\nend reactions\n");
+  char err[512];
+  int  deg[5];
+  ck_assert_ptr_null(def->params[0].expr);
+  ck_assert_ptr_nonnull(def->params[1].expr);
+  ck_assert_ptr_nonnull(def->species[0].init_expr);
+  ck_assert_ptr_null(def->species[1].init_expr);
+  ck_assert_int_eq(StgssaModelDefSetParameters(def, "a=4", "-stgssa_parameters", err, sizeof err), STGSSA_PARSE_OK);
+  ck_assert_double_eq(def->params[1].value, 13.0);  /* b = 3a + 1 */
+  ck_assert_double_eq(def->params[2].value, 4.5);   /* c = (b - a)/2 */
+  ck_assert(def->species[0].initial == 130);        /* X = n0 = 10 b */
+  ck_assert_double_eq(StgssaModelDefRate(def, 0), 4.5);
+  /* degrees in a: b = 3a + 1 is not homogeneous, g = a^2/b neither; in a free b: c has none, g degree -1 */
+  ck_assert_int_eq(StgssaModelDefParamDegrees(def, 0, deg), 0);
+  ck_assert_int_eq(deg[0], 1);
+  ck_assert_int_eq(deg[1], INT_MIN);
+  ck_assert_int_eq(deg[3], INT_MIN);
+  /* override the derived b: it becomes free, and c, n0 follow it, not a */
+  ck_assert_int_eq(StgssaModelDefSetParameters(def, "b=6", "-stgssa_parameters", err, sizeof err), STGSSA_PARSE_OK);
+  ck_assert_ptr_null(def->params[1].expr);
+  ck_assert_double_eq(def->params[2].value, 1.0);
+  ck_assert(def->species[0].initial == 60);
+  ck_assert_int_eq(StgssaModelDefParamDegrees(def, 1, deg), 0);
+  ck_assert_int_eq(deg[2], INT_MIN); /* (b - a)/2 */
+  ck_assert_int_eq(deg[3], -1);      /* a*a/b */
+  ck_assert_int_eq(StgssaModelDefSetParameters(def, "a=1", "-stgssa_parameters", err, sizeof err), STGSSA_PARSE_OK);
+  ck_assert_double_eq(def->params[1].value, 6.0);
+  ck_assert_double_eq(def->params[2].value, 2.5);
+  /* a = 7 > b makes c negative: refused, naming the line and the expression; nothing changes */
+  ck_assert_int_eq(StgssaModelDefSetParameters(def, "a=7", "-stgssa_parameters", err, sizeof err), STGSSA_PARSE_ESYNTAX);
+  ck_assert_msg(strstr(err, "-stgssa_parameters: after the overrides, t.net:4: parameter 'c' = (b - a)/2 evaluates to -0.5; expected a finite value >= 0") != NULL, "%s", err);
+  ck_assert_double_eq(def->params[0].value, 1.0);
+  ck_assert_double_eq(def->params[2].value, 2.5);
+  /* b = 1.25 makes n0 = 12.5: not a whole count */
+  ck_assert_int_eq(StgssaModelDefSetParameters(def, "b=1.25", "-stgssa_parameters", err, sizeof err), STGSSA_PARSE_ESYNTAX);
+  ck_assert_msg(strstr(err, "the initial count of species 'X' = n0 evaluates to 12.5; expected a whole number") != NULL, "%s", err);
+  ck_assert(def->species[0].initial == 60);
+  StgssaModelDefFree(&def);
+}
+END_TEST
+
 START_TEST(test_crlf_and_not_nul_terminated)
 {
   static const char text[] = "begin species\r\n 1 A() 3\r\nend species\r\nbegin reactions\r\n 1 1 0 2.5\r\nend reactionsXYZ";
@@ -413,6 +467,7 @@ static Suite *net_suite(void)
   tcase_add_test(tc, test_combinatorics);
   tcase_add_test(tc, test_name_mapping);
   tcase_add_test(tc, test_parameter_expressions);
+  tcase_add_test(tc, test_derived_overrides);
   tcase_add_test(tc, test_crlf_and_not_nul_terminated);
   suite_add_tcase(s, tc);
   tc = tcase_create("errors");

@@ -112,6 +112,12 @@ const int *StgssaExprUsedInputs(const StgssaExpr *e, int *n);
 int        StgssaExprUsesTime(const StgssaExpr *e);
 /* 1 and *value set if the expression compiled to a single constant, else 0. */
 int StgssaExprIsConstant(const StgssaExpr *e, double *value);
+/* Homogeneity in one scaled quantity: pdeg[m] (NULL: all 0) is the degree of parameter m (INT_MIN
+   when not homogeneous). On return 0, *deg = k when e(lambda q) = lambda^k e(q) for every
+   lambda > 0 follows from the operations (sums of equal degrees, products, quotients, integer
+   powers; any function of degree-0 operands), else INT_MIN (also when e reads species, inputs or
+   t). -1 when out of memory. */
+int StgssaExprParamDegree(const StgssaExpr *e, const int *pdeg, int *deg);
 /* Number of instructions of the compiled program. */
 int StgssaExprLength(const StgssaExpr *e);
 

@@ -53,6 +53,7 @@ typedef struct {
   double *ulo, *uhi; /* [ninputs] input ranges over a time interval (StgssaPropensityUpper) */
   double *work; /* expression work space */
   double *gsp, *gpar, *ginp; /* [S], [nparams], [ninputs] compact derivative scratch */
+  PetscInt *doff; double *dwork; /* derived parameters (issue 16): scratch slice of parameter m at dwork + doff[m], NULL when the model has none */
 } StgssaLawEnv;
 
 PETSC_EXTERN PetscErrorCode StgssaLawEnvCreate(const StgssaNetwork *, StgssaLawEnv *);

@@ -29,12 +29,18 @@ typedef struct {
   char  *name;
   double value; /* rate constant, finite and >= 0 */
   int    line;  /* line of the definition in the model file (0 if set programmatically) */
+  /* Derived parameter (a `.net` parameter written as an expression, an SBML initial assignment or
+     parameter-only assignment rule): value = expr(other parameters), kept up to date by
+     StgssaModelDefUpdateDerived (after loading and after every override). NULL: a free parameter.
+     Owned; an override of the parameter itself frees it (the parameter becomes free). */
+  StgssaExpr *expr;
 } StgssaParamDef;
 
 typedef struct {
   char   *name;
   int64_t initial; /* initial copy number, >= 0 */
   int     line;
+  StgssaExpr *init_expr; /* initial count as an expression of parameters (re-evaluated like derived parameters), or NULL; owned */
 } StgssaSpeciesDef;
 
 typedef struct {
@@ -90,6 +96,16 @@ typedef struct {
   int             line;
 } StgssaInputDef;
 
+/* A quantity of the state that is not a sum of species (an SBML assignment rule such as
+   act = LRp/(K + LRp)): read inside the rate laws that name it (inlined there at import), kept
+   here by name for messages and for later use as a moment observable. expr may use species,
+   parameters and t. */
+typedef struct {
+  char       *name;
+  StgssaExpr *expr; /* owned */
+  int         line;
+} StgssaRuleDef;
+
 typedef struct {
   char              *filename; /* name used in messages */
   char              *text;     /* the whole model file as read (stored in the output) */
@@ -101,6 +117,8 @@ typedef struct {
   StgssaGroupDef    *groups;
   int                ninputs; /* input signals (`begin inputs` section; 0 if none) */
   StgssaInputDef    *inputs;
+  int                nrules; /* state-dependent assignment rules that are not groups (SBML; 0 otherwise) */
+  StgssaRuleDef     *rules;
 } StgssaModelDef;
 
 /* Return codes of the functions below; err receives "file:line:column: message". */
@@ -127,11 +145,33 @@ int StgssaModelDefSetParameters(StgssaModelDef *def, const char *assignments, co
 int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name);
 int StgssaModelDefFindParam(const StgssaModelDef *def, const char *name);
 int StgssaModelDefFindInput(const StgssaModelDef *def, const char *name);
+/* Index of a rule (StgssaModelDef.rules) by name, or -1. */
+int StgssaModelDefFindRule(const StgssaModelDef *def, const char *name);
 /* Index of a group by name, or -1. */
 int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name);
 /* -1 if every weight of group g is an integer in [0, 2^31-1] (an observable count), else the index
    of the first term whose weight is not. */
 int StgssaModelDefGroupCheck(const StgssaModelDef *def, int g);
+/* Derived parameters and initial-count expressions (derived.c). Evaluate every derived parameter
+   into pv[nparams] (in: the values of the free parameters; derived entries are overwritten) in
+   dependency order, and, when x0 is not NULL, the initial count of every species with init_expr
+   (others: x0[s] = initial). freed[m] != 0 (freed may be NULL) treats parameter m as free even if
+   it has an expression. Errors (a cycle, a value that is negative or not finite, a count that is
+   not a whole number in [0, 2^53]): "FILE:LINE: ..." naming the element and the expression. */
+int StgssaModelDefEvalDerived(const StgssaModelDef *def, const unsigned char *freed, double *pv, int64_t *x0, char *err, size_t errlen);
+/* The same on the definition itself (params[].value, species[].initial); unchanged on error. */
+int StgssaModelDefUpdateDerived(StgssaModelDef *def, char *err, size_t errlen);
+/* deg[m] (m < nparams) = homogeneity degree of parameter m in free parameter q (q itself 1, other
+   free parameters 0, derived ones through their expressions; INT_MIN: not homogeneous). With
+   degree 1, d log k_m / d log k_q = 1 identically (Euler), with 0 it is 0. 0 on success. */
+int StgssaModelDefParamDegrees(const StgssaModelDef *def, int q, int *deg);
+/* The default fit list (every parameter when none is named) in list[nparams], *n entries: the
+   parameters StgssaModelResolveFit accepts together (not derived ones, nor those reaching an
+   initial count, a rate law or an input through derived parameters, nor a second one moving the
+   same mass-action rate). 0 on success, -1 out of memory. */
+int StgssaModelDefDefaultFit(const StgssaModelDef *def, int *list, int *n);
+/* 1 if some derived parameter or initial-count expression exists. */
+int StgssaModelDefHasDerived(const StgssaModelDef *def);
 /* Rate constant k_j of reaction j with the current parameter values (NaN for a reaction with a law). */
 double StgssaModelDefRate(const StgssaModelDef *def, int j);
 void StgssaModelDefFree(StgssaModelDef **def);

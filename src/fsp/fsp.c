@@ -344,11 +344,12 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
   /* fitted parameters: theta_q = log k_q; reaction r depends on q if its rate is factor * k_q */
   if (!f->fit_names) {
     const char **all;
-    PetscCall(PetscMalloc1(def->nparams + 1, &all));
-    for (int p = 0; p < def->nparams; p++)
-      all[p] = def->params[p].name;
-    PetscCall(StgssaFSPSetFit(f, def->nparams, all));
-    PetscCall(PetscFree(all));
+    int         *idx, n = 0;
+    PetscCall(PetscMalloc2(def->nparams + 1, &all, def->nparams + 1, &idx));
+    PetscCheck(StgssaModelDefDefaultFit(def, idx, &n) == 0, f->comm, PETSC_ERR_MEM, "Out of memory");
+    for (int p = 0; p < n; p++) all[p] = def->params[idx[p]].name; /* not derived ones, nor those that set initial counts */
+    PetscCall(StgssaFSPSetFit(f, n, all));
+    PetscCall(PetscFree2(all, idx));
   }
   PetscCall(PetscMalloc1(f->P + 1, &f->fit_param));
   PetscCall(PetscMalloc1(f->R, &f->rxn_fit));

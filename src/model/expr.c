@@ -19,6 +19,7 @@
 #include <stgssa/expr.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -717,6 +718,47 @@ int StgssaExprIsConstant(const StgssaExpr *e, double *value)
   if (e->ncode != 1 || e->code[0].op != OP_CONST) return 0;
   if (value) *value = e->code[0].c;
   return 1;
+}
+
+/* Homogeneity degree by abstract interpretation of the postfix program: each stack entry holds
+   the degree k of its value v in the scaling q -> lambda q (v(lambda q) = lambda^k v(q) for all
+   lambda > 0), or NOT_HOM. Euler: a homogeneous v of degree k has q dv/dq = k v. */
+#define NOT_HOM INT_MIN
+int StgssaExprParamDegree(const StgssaExpr *e, const int *pdeg, int *deg)
+{
+  int *st, sp = 0, ok = 1;
+  if (!e || !deg) return -1;
+  if (!(st = calloc((size_t)e->depth + 3, sizeof *st))) return -1;
+  for (int i = 0; i < e->ncode && ok; i++) {
+    const Instr *in = &e->code[i];
+    const int    n  = op_arity[in->op];
+    int         *a  = &st[sp - n], r = NOT_HOM, all0 = 1;
+    if (sp < n) { ok = 0; break; } /* malformed program (cannot happen) */
+    for (int k = 0; k < n; k++)
+      if (a[k] != 0) all0 = 0;
+    switch (in->op) {
+    case OP_CONST: r = 0; break;
+    case OP_P: r = pdeg ? pdeg[in->arg] : 0; break;
+    case OP_S:
+    case OP_I:
+    case OP_T: r = NOT_HOM; break;
+    case OP_NEG: r = a[0]; break;
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MIN:
+    case OP_MAX: r = (a[0] != NOT_HOM && a[0] == a[1]) ? a[0] : NOT_HOM; break;
+    case OP_MUL: r = (a[0] != NOT_HOM && a[1] != NOT_HOM && abs(a[0]) < 1000 && abs(a[1]) < 1000) ? a[0] + a[1] : NOT_HOM; break;
+    case OP_DIV: r = (a[0] != NOT_HOM && a[1] != NOT_HOM && abs(a[0]) < 1000 && abs(a[1]) < 1000) ? a[0] - a[1] : NOT_HOM; break;
+    case OP_POWI: r = (a[0] != NOT_HOM && abs(a[0]) < 1000) ? a[0] * in->arg : NOT_HOM; break;
+    default: r = all0 ? 0 : NOT_HOM; break; /* any function of degree-0 operands is degree 0 */
+    }
+    sp -= n;
+    st[sp++] = r;
+    if (r == NOT_HOM) ok = 0;
+  }
+  *deg = ok && sp == 1 ? st[0] : NOT_HOM;
+  free(st);
+  return 0;
 }
 
 /* values: depth + 1 (the value-only evaluator pushes a dummy bottom); gradients: depth * nvar */

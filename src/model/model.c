@@ -167,8 +167,30 @@ PetscErrorCode StgssaModelView(StgssaModel model, PetscViewer viewer)
   }
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaModel %s: %d species, %d reactions, %d parameters\n", d->filename, d->nspecies, d->nreactions, d->nparams));
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  for (int i = 0; i < d->nparams; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "parameter %-12s = %g\n", d->params[i].name, d->params[i].value));
-  for (int i = 0; i < d->nspecies; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "species   %-12s x0 = %" PRId64 "\n", d->species[i].name, d->species[i].initial));
+  for (int i = 0; i < d->nparams; i++) {
+    char buf[1024] = "";
+    if (d->params[i].expr) { /* derived: its expression too */
+      (void)PetscStrncpy(buf, "  (derived: ", sizeof(buf));
+      (void)StgssaExprToString(d->params[i].expr, StgssaModelNamer, (void *)d, buf + 12, sizeof(buf) - 14);
+      (void)PetscStrlcat(buf, ")", sizeof(buf));
+    }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "parameter %-12s = %g%s\n", d->params[i].name, d->params[i].value, buf));
+  }
+  for (int i = 0; i < d->nspecies; i++) {
+    char buf[1024] = "";
+    if (d->species[i].init_expr) {
+      (void)PetscStrncpy(buf, "  (from ", sizeof(buf));
+      (void)StgssaExprToString(d->species[i].init_expr, StgssaModelNamer, (void *)d, buf + 8, sizeof(buf) - 10);
+      (void)PetscStrlcat(buf, ")", sizeof(buf));
+    }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "species   %-12s x0 = %" PRId64 "%s\n", d->species[i].name, d->species[i].initial, buf));
+  }
+  for (int i = 0; i < d->ngroups; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "group     %-12s %d term%s (line %d)\n", d->groups[i].name, d->groups[i].nterms, d->groups[i].nterms == 1 ? "" : "s", d->groups[i].line));
+  for (int i = 0; i < d->nrules; i++) {
+    char buf[1024];
+    (void)StgssaExprToString(d->rules[i].expr, StgssaModelNamer, (void *)d, buf, sizeof(buf));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "rule      %-12s = %s (line %d; inlined where read)\n", d->rules[i].name, buf, d->rules[i].line));
+  }
   for (int i = 0; i < d->ninputs; i++) {
     const StgssaInputDef *in = &d->inputs[i];
     if (in->kind == STGSSA_INPUT_TABLE) PetscCall(PetscViewerASCIIPrintf(viewer, "input     %-12s table of %d pieces\n", in->name, in->npieces));
@@ -215,6 +237,96 @@ PetscErrorCode StgssaModelFindSpecies(StgssaModel model, const char name[], Pets
   PetscFunctionReturn(0);
 }
 
+/* "NAME = EXPR" of derived parameter m, for messages. */
+static void StgssaModelDerivedText(const StgssaModelDef *d, int m, char *buf, size_t len)
+{
+  char e[200];
+  if (StgssaExprToString(d->params[m].expr, StgssaModelNamer, (void *)d, e, sizeof e) < 0) (void)PetscStrncpy(e, "(expression)", sizeof e);
+  (void)PetscSNPrintf(buf, len, "%s = %s", d->params[m].name, e);
+}
+
+/* Fitted parameter q of a model with derived quantities: what depends on it. dep[m] = 1 when
+   parameter m is q or is derived from it (transitively). Initial counts and inputs that depend on
+   q are refused (counts are integers; input signals take fitted values directly only); a rate
+   law reading a derived parameter that depends on q gets the chain rule (StgssaPropensityGrad);
+   a mass-action rate that is a derived parameter follows q when it is homogeneous
+   of degree 1 in q (k = q * terms without q: d log k / d log q = 1, Euler) or of degree 0 (no
+   dependence on the log scale), else refused. */
+static PetscErrorCode StgssaModelFitDerived(StgssaModel model, PetscInt P, const PetscInt fit_param[], PetscInt rxn_fit[])
+{
+  const StgssaModelDef *d = model->def;
+  int                  *dep, *deg;
+  char                  text[256], msg[1024];
+
+  PetscFunctionBegin;
+#define FIT_FAIL_IF(c, ...) \
+  do { \
+    if (c) { \
+      PetscCall(PetscSNPrintf(msg, sizeof msg, __VA_ARGS__)); \
+      goto fail; \
+    } \
+  } while (0)
+  PetscCall(PetscMalloc2(d->nparams + 1, &dep, d->nparams + 1, &deg));
+  for (PetscInt q = 0; q < P; q++) {
+    const int   fq = (int)fit_param[q];
+    const char *fn = d->params[fq].name;
+    PetscBool   changed = PETSC_TRUE;
+    for (int m = 0; m < d->nparams; m++) dep[m] = m == fq;
+    while (changed) { /* transitive closure over the (acyclic) definitions */
+      changed = PETSC_FALSE;
+      for (int m = 0; m < d->nparams; m++) {
+        int        n;
+        const int *u;
+        if (dep[m] || !d->params[m].expr) continue;
+        u = StgssaExprUsedParams(d->params[m].expr, &n);
+        for (int k = 0; k < n && !dep[m]; k++)
+          if (dep[u[k]]) dep[m] = changed = PETSC_TRUE;
+      }
+    }
+    FIT_FAIL_IF(!(StgssaModelDefParamDegrees(d, fq, deg) == 0), "-stgssa_fit: out of memory");
+    for (int s = 0; s < d->nspecies; s++) {
+      int        n;
+      const int *u = d->species[s].init_expr ? StgssaExprUsedParams(d->species[s].init_expr, &n) : NULL;
+      for (int k = 0; u && k < n; k++)
+        FIT_FAIL_IF(!(!dep[u[k]]), "-stgssa_fit: parameter '%s' sets the initial count of species '%s' (%s:%d); initial counts are whole numbers and cannot be fitted by gradients (fit the rates only)", fn,
+                   d->species[s].name, d->filename, d->species[s].line);
+    }
+    for (int i = 0; i < d->ninputs; i++) {
+      const StgssaInputDef *in = &d->inputs[i];
+      int                   n  = 0;
+      const int            *u  = in->kind == STGSSA_INPUT_EXPR ? StgssaExprUsedParams(in->expr, &n) : NULL;
+      for (int k = 0; k < n; k++)
+        FIT_FAIL_IF(!(u[k] == fq || !dep[u[k]]), "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly (fit '%s' after freeing it with -stgssa_parameters %s=VALUE)", fn,
+                   in->name, d->filename, in->line, d->params[u[k]].name, d->params[u[k]].name, d->params[u[k]].name);
+      for (int k = 0; in->kind == STGSSA_INPUT_TABLE && k < in->npieces; k++)
+        FIT_FAIL_IF(!(in->vparam[k] < 0 || in->vparam[k] == fq || !dep[in->vparam[k]]), "-stgssa_fit: parameter '%s' reaches input '%s' (%s:%d) through the derived parameter '%s'; inputs follow fitted parameters only directly", fn, in->name,
+                   d->filename, in->line, d->params[in->vparam[k]].name);
+    }
+    for (int j = 0; j < d->nreactions; j++) {
+      const StgssaReactionDef *r = &d->reactions[j];
+      if (r->law) continue; /* laws: the chain rule through derived parameters (StgssaPropensityGrad) */
+      if (r->param >= 0 && r->param != fq && dep[r->param]) {
+        StgssaModelDerivedText(d, r->param, text, sizeof text);
+        FIT_FAIL_IF(!(deg[r->param] == 1 || deg[r->param] == 0),
+                   "-stgssa_fit: the rate of reaction %d (%s:%d) is the derived parameter %s (line %d), which is not proportional to the fitted '%s' (rate = %s x terms without it is needed for the log-rate gradient); fit '%s' after freeing it with -stgssa_parameters %s=VALUE", j + 1, d->filename, r->line, text,
+                   d->params[r->param].line, fn, fn, d->params[r->param].name, d->params[r->param].name);
+        if (deg[r->param] == 1) {
+          FIT_FAIL_IF(!(!rxn_fit || rxn_fit[j] < 0 || rxn_fit[j] == q),
+                     "-stgssa_fit: the rate of reaction %d (%s:%d) is the derived parameter %s (line %d), proportional to two fitted parameters ('%s' and '%s'); a mass-action rate may follow one fitted parameter", j + 1, d->filename, r->line, text, d->params[r->param].line,
+                     d->params[fit_param[rxn_fit[j]]].name, fn);
+          if (rxn_fit) rxn_fit[j] = q;
+        }
+      }
+    }
+  }
+  PetscCall(PetscFree2(dep, deg));
+  PetscFunctionReturn(0);
+fail: /* the message is raised after the work arrays are freed */
+  PetscCall(PetscFree2(dep, deg));
+  SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "%s", msg);
+#undef FIT_FAIL_IF
+}
+
 PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *const names[], PetscInt fit_param[], PetscInt rxn_fit[])
 {
   const StgssaModelDef *d = model->def;
@@ -232,6 +344,12 @@ PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *
       SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: unknown parameter '%s'; model %s defines: %s", names[q], d->filename, known);
     }
     for (PetscInt p = 0; p < q; p++) PetscCheck(fit_param[p] != idx, model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' listed twice", names[q]);
+    if (d->params[idx].expr) {
+      char text[256];
+      StgssaModelDerivedText(d, idx, text, sizeof text);
+      SETERRQ(model->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: parameter '%s' is derived (%s:%d: %s) and follows the parameters it is computed from; fit those, or free it with -stgssa_parameters %s=VALUE", names[q], d->filename, d->params[idx].line, text,
+              names[q]);
+    }
     PetscCheck(d->params[idx].value > 0, model->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: parameter '%s' is %g; log-rates need a positive value", names[q], d->params[idx].value);
     fit_param[q] = idx;
   }
@@ -241,6 +359,7 @@ PetscErrorCode StgssaModelResolveFit(StgssaModel model, PetscInt P, const char *
       for (PetscInt q = 0; q < P; q++)
         if (d->reactions[j].param == fit_param[q]) rxn_fit[j] = q;
     }
+  if (StgssaModelDefHasDerived(d)) PetscCall(StgssaModelFitDerived(model, P, fit_param, rxn_fit));
   PetscFunctionReturn(0);
 }
 

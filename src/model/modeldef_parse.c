@@ -481,6 +481,7 @@ static int parse_parameter_line(Parser *P)
   d->params[d->nparams].name  = s;
   d->params[d->nparams].value = v;
   d->params[d->nparams].line  = name.line;
+  d->params[d->nparams].expr  = NULL;
   d->nparams++;
   return 0;
 }
@@ -510,6 +511,7 @@ static int parse_species_line(Parser *P)
   d->species[d->nspecies].name    = s;
   d->species[d->nspecies].initial = v;
   d->species[d->nspecies].line    = name.line;
+  d->species[d->nspecies].init_expr = NULL;
   d->nspecies++;
   return 0;
 }
@@ -1132,6 +1134,14 @@ int StgssaModelDefFindSpecies(const StgssaModelDef *def, const char *name)
   return -1;
 }
 
+int StgssaModelDefFindRule(const StgssaModelDef *def, const char *name)
+{
+  if (!def || !name) return -1;
+  for (int i = 0; i < def->nrules; i++)
+    if (!strcmp(def->rules[i].name, name)) return i;
+  return -1;
+}
+
 int StgssaModelDefFindGroup(const StgssaModelDef *def, const char *name)
 {
   int i;
@@ -1179,7 +1189,7 @@ static const char *trim_right(const char *a, const char *b)
 }
 
 /* Checks (apply = 0) or applies (apply = 1) "name=value[,name=value...]". */
-static int assign_parameters(StgssaModelDef *def, const char *s, const char *origin, int apply, char *err, size_t errlen)
+static int assign_parameters(StgssaModelDef *def, const char *s, const char *origin, double *pv, unsigned char *freed, char *err, size_t errlen)
 {
   const char *p = s;
 
@@ -1219,21 +1229,55 @@ static int assign_parameters(StgssaModelDef *def, const char *s, const char *ori
     if (v < 0)
       return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: found negative number '%.*s' as value of '%s'; expected a nonnegative finite number", origin,
                        prec((size_t)(vb - va)), va, def->params[k].name);
-    if (apply) def->params[k].value = v + 0.0;
+    if (pv) {
+      pv[k]    = v + 0.0;
+      freed[k] = 1;
+    }
     if (!*b) return STGSSA_PARSE_OK;
     p = b + 1;
   }
 }
 
+/* Overrides are validated, applied to a copy of the values, and the derived parameters and
+   initial-count expressions re-evaluated from it (an overridden derived parameter becomes free:
+   the user's value wins); the definition changes only when all of this succeeds. */
 int StgssaModelDefSetParameters(StgssaModelDef *def, const char *assignments, const char *origin, char *err, size_t errlen)
 {
-  int rc;
+  int            rc;
+  double        *pv;
+  int64_t       *x0;
+  unsigned char *freed;
   if (err && errlen) err[0] = '\0';
   if (!origin) origin = "parameters";
   if (!def) return set_error(STGSSA_PARSE_ESYNTAX, err, errlen, "%s: no model", origin);
   if (!assignments) return STGSSA_PARSE_OK;
-  if ((rc = assign_parameters(def, assignments, origin, 0, err, errlen))) return rc; /* validate all first: def unchanged on error */
-  return assign_parameters(def, assignments, origin, 1, err, errlen);
+  if ((rc = assign_parameters(def, assignments, origin, NULL, NULL, err, errlen))) return rc;
+  pv    = malloc(sizeof *pv * ((size_t)def->nparams + 1));
+  x0    = malloc(sizeof *x0 * ((size_t)def->nspecies + 1));
+  freed = calloc((size_t)def->nparams + 1, 1);
+  if (!pv || !x0 || !freed) {
+    rc = set_error(STGSSA_PARSE_ENOMEM, err, errlen, "%s: out of memory", origin);
+    goto done;
+  }
+  for (int m = 0; m < def->nparams; m++) pv[m] = def->params[m].value;
+  if ((rc = assign_parameters(def, assignments, origin, pv, freed, err, errlen))) goto done;
+  if (StgssaModelDefHasDerived(def)) {
+    char why[768];
+    if ((rc = StgssaModelDefEvalDerived(def, freed, pv, x0, why, sizeof why))) {
+      set_error(rc, err, errlen, "%s: after the overrides, %s", origin, why);
+      goto done;
+    }
+    for (int s = 0; s < def->nspecies; s++) def->species[s].initial = x0[s];
+  }
+  for (int m = 0; m < def->nparams; m++) {
+    def->params[m].value = pv[m];
+    if (freed[m]) StgssaExprFree(&def->params[m].expr);
+  }
+done:
+  free(pv);
+  free(x0);
+  free(freed);
+  return rc;
 }
 
 double StgssaModelDefRate(const StgssaModelDef *def, int j)
@@ -1252,8 +1296,14 @@ void StgssaModelDefFree(StgssaModelDef **def)
 
   if (!def || !*def) return;
   d = *def;
-  for (i = 0; i < d->nparams; i++) free(d->params[i].name);
-  for (i = 0; i < d->nspecies; i++) free(d->species[i].name);
+  for (i = 0; i < d->nparams; i++) {
+    free(d->params[i].name);
+    StgssaExprFree(&d->params[i].expr);
+  }
+  for (i = 0; i < d->nspecies; i++) {
+    free(d->species[i].name);
+    StgssaExprFree(&d->species[i].init_expr);
+  }
   for (i = 0; i < d->nreactions; i++) {
     free(d->reactions[i].label);
     free(d->reactions[i].react);
@@ -1274,6 +1324,11 @@ void StgssaModelDefFree(StgssaModelDef **def)
     free(d->groups[i].weight);
   }
   free(d->groups);
+  for (i = 0; i < d->nrules; i++) {
+    free(d->rules[i].name);
+    StgssaExprFree(&d->rules[i].expr);
+  }
+  free(d->rules);
   free(d->params);
   free(d->species);
   free(d->reactions);

@@ -9,11 +9,11 @@
     lines and `substanceUnits(...)` lines (ignored). `#` starts a comment everywhere.
   - Every line of a block starts with its index: 1, 2, 3, ... in order.
   - parameters: `INDEX NAME VALUE`; VALUE is a number or arithmetic (+ - * / parentheses,
-    unary minus) of numbers and parameters defined on earlier lines, evaluated once at load
-    time (a later -stgssa_parameters override of a parameter does not re-evaluate the
-    parameters defined from it). The value must be finite and >= 0.
+    unary minus) of numbers and parameters defined on earlier lines. A value that names
+    parameters is also kept compiled (StgssaParamDef.expr, derived.c): derived parameters are
+    re-evaluated after every -stgssa_parameters override. The value must be finite and >= 0.
   - species: `INDEX NAME COUNT`; COUNT is evaluated like a parameter value and must be a
-    nonnegative integer. Constant species (`$` prefix) are refused.
+    nonnegative integer (kept as StgssaSpeciesDef.init_expr when it names parameters). Constant species (`$` prefix) are refused.
     Names are mapped to native names: the maximal runs of characters [A-Za-z0-9_] of the BNG
     name are joined with '_' (`G(s~off)` -> `G_s_off`, `mRNA()` -> `mRNA`,
     `A(b!1).B(a!1)` -> `A_b_1_B_a_1`); a result starting with a digit gets the prefix `S_`.
@@ -40,6 +40,7 @@
   reaction `1,1 2 0.5*kf` becomes factor 1.0 times kf, as the native `2 A -> B kf`.
 */
 #include <stgssa/modeldef.h>
+#include <stgssa/expr.h>
 
 #include <limits.h>
 #include <math.h>
@@ -245,6 +246,7 @@ typedef struct {
   Net        *N;
   const char *s;
   size_t      n, i;
+  int         uses; /* the expression names a parameter */
 } Expr;
 
 static const char expr_expected[] = "a number, an earlier parameter, '(' or '-' (expressions may use + - * / and parentheses)";
@@ -298,7 +300,8 @@ static int eprimary(Expr *E, double *v)
     e = tfind(&E->N->names, at, k);
     if (!e || e->kind != K_PARAM)
       return fail(E->N, at, "found undefined parameter '%.*s%s'; expected a parameter defined on an earlier line", qlen(k), at, ell(k));
-    *v = E->N->def->params[e->index].value;
+    *v      = E->N->def->params[e->index].value;
+    E->uses = 1;
     return 0;
   }
   return fail(E->N, at, "found '%c'; expected %s", E->s[E->i], expr_expected);
@@ -334,11 +337,22 @@ static int esum(Expr *E, double *v)
   }
 }
 
-/* Evaluates the rest of the current line from pos; what names the value in messages. */
-static int eval_rest(Net *N, size_t pos, const char *what, double *v)
+static StgssaExprVarKind net_resolve(void *ctx, const char *name, size_t len, int *index)
 {
-  Expr E = {N, N->ls, N->ln, pos};
+  const Slot *e = tfind(&((Net *)ctx)->names, name, len);
+  if (!e || e->kind != K_PARAM) return STGSSA_EXPR_UNKNOWN;
+  *index = e->index;
+  return STGSSA_EXPR_PARAM;
+}
+
+/* Evaluates the rest of the current line from pos; what names the value in messages. When the
+   value names parameters, *ex (if not NULL) receives it compiled (a derived quantity, re-evaluated
+   after overrides), else NULL. */
+static int eval_rest(Net *N, size_t pos, const char *what, double *v, StgssaExpr **ex)
+{
+  Expr E = {N, N->ls, N->ln, pos, 0};
   int  rc;
+  if (ex) *ex = NULL;
   eskip(&E);
   pos = E.i;
   if (E.i >= E.n) return fail(N, N->ls + E.i, "found end of line; expected %s", what);
@@ -346,6 +360,12 @@ static int eval_rest(Net *N, size_t pos, const char *what, double *v)
   eskip(&E);
   if (E.i < E.n) return fail(N, N->ls + E.i, "found '%.*s%s' after the %s; expected end of line", qlen(E.n - E.i), N->ls + E.i, ell(E.n - E.i), what);
   if (!isfinite(*v)) return fail(N, N->ls + pos, "found a %s that is not finite; expected a finite number", what);
+  if (E.uses && ex) { /* the same text through the rate-law compiler (its grammar contains this one) */
+    char cerr[256];
+    rc = StgssaExprCompile(N->ls + pos, E.n - pos, N->file, N->line, (int)pos + 1, net_resolve, N, ex, cerr, sizeof cerr);
+    if (rc == STGSSA_PARSE_ENOMEM) return nomem(N);
+    if (rc) return fail(N, N->ls + pos, "found a %s that cannot be kept as an expression: %s", what, cerr);
+  }
   return 0;
 }
 
@@ -361,6 +381,7 @@ static int parameter_line(Net *N)
   char           *s;
   void           *tmp;
   int             rc;
+  StgssaExpr     *ex = NULL;
 
   if ((rc = check_index(N, idx, d->nparams + 1, "parameter"))) return rc;
   name = next_field(N, &pos);
@@ -369,15 +390,26 @@ static int parameter_line(Net *N)
     return fail(N, name.s, "found invalid parameter name '%.*s%s'; expected [A-Za-z_][A-Za-z0-9_]* of at most %d bytes", qlen(name.n), name.s, ell(name.n), STGSSA_NAME_MAX);
   if ((e = tfind(&N->names, name.s, name.n)))
     return fail(N, name.s, "found duplicate parameter name '%.*s' (already defined at line %d); expected a new name", qlen(name.n), name.s, d->params[e->index].line);
-  if ((rc = eval_rest(N, pos, "parameter value", &v))) return rc;
-  if (v < 0) return fail(N, name.s, "found negative value %g of parameter '%.*s'; expected a nonnegative value", v, qlen(name.n), name.s);
-  if (!(tmp = grow(d->params, &N->cap_p, d->nparams, sizeof *d->params))) return nomem(N);
-  d->params = tmp;
-  if (!(s = dup_n(name.s, name.n))) return nomem(N);
-  if (tadd(&N->names, s, name.n, K_PARAM, d->nparams)) {
-    free(s);
+  if ((rc = eval_rest(N, pos, "parameter value", &v, &ex))) return rc;
+  if (v < 0) {
+    StgssaExprFree(&ex);
+    return fail(N, name.s, "found negative value %g of parameter '%.*s'; expected a nonnegative value", v, qlen(name.n), name.s);
+  }
+  if (!(tmp = grow(d->params, &N->cap_p, d->nparams, sizeof *d->params))) {
+    StgssaExprFree(&ex);
     return nomem(N);
   }
+  d->params = tmp;
+  if (!(s = dup_n(name.s, name.n))) {
+    StgssaExprFree(&ex);
+    return nomem(N);
+  }
+  if (tadd(&N->names, s, name.n, K_PARAM, d->nparams)) {
+    free(s);
+    StgssaExprFree(&ex);
+    return nomem(N);
+  }
+  d->params[d->nparams].expr  = ex;
   d->params[d->nparams].name  = s;
   d->params[d->nparams].value = v + 0.0;
   d->params[d->nparams].line  = N->line;
@@ -422,6 +454,7 @@ static int species_line(Net *N)
   char           *s;
   void           *tmp;
   int             rc;
+  size_t          vpos;
 
   if ((rc = check_index(N, idx, d->nspecies + 1, "species"))) return rc;
   name = next_field(N, &pos);
@@ -430,9 +463,11 @@ static int species_line(Net *N)
     return fail(N, name.s, "found constant species '%.*s%s'; expected a species whose count reactions change (constant '$' species are not supported)", qlen(name.n), name.s, ell(name.n));
   if ((e = tfind(&N->orig, name.s, name.n)))
     return fail(N, name.s, "found duplicate species '%.*s%s' (already defined at line %d); expected a new species", qlen(name.n), name.s, ell(name.n), d->species[e->index].line);
-  if ((rc = eval_rest(N, pos, "initial count", &v))) return rc;
-  if (v < 0 || v != floor(v) || v > (double)STGSSA_COUNT_MAX)
+  vpos = pos;
+  if ((rc = eval_rest(N, pos, "initial count", &v, NULL))) return rc;
+  if (v < 0 || v != floor(v) || v > (double)STGSSA_COUNT_MAX) {
     return fail(N, name.s, "found initial count %.17g of species '%.*s%s'; expected a nonnegative integer at most 2^53 = 9007199254740992", v, qlen(name.n), name.s, ell(name.n));
+  }
 
   len = map_name(name.s, name.n, buf);
   if (len == 0) return fail(N, name.s, "found species name '%.*s%s' without letters or digits; expected a name with some of [A-Za-z0-9_]", qlen(name.n), name.s, ell(name.n));
@@ -456,7 +491,9 @@ static int species_line(Net *N)
   d->species[d->nspecies].name      = s;
   d->species[d->nspecies].initial   = (int64_t)v;
   d->species[d->nspecies].line      = N->line;
-  d->nspecies++;
+  d->species[d->nspecies].init_expr = NULL;
+  d->nspecies++; /* counted before the expression is compiled: freed with the definition */
+  if ((rc = eval_rest(N, vpos, "initial count", &v, &d->species[d->nspecies - 1].init_expr))) return rc;
   return 0;
 }
 

@@ -160,6 +160,7 @@ PetscErrorCode StgssaNetworkSetParameterValues_Private(const StgssaModelDef *d, 
   PetscFunctionBegin;
   for (int m = 0; m < d->nparams; m++) net->pv[m] = d->params[m].value;
   for (PetscInt j = 0; j < net->R; j++) net->k[j] = d->reactions[j].law ? 1.0 : StgssaModelDefRate(d, (int)j);
+  for (PetscInt s = 0; s < net->S; s++) net->x0[s] = d->species[s].initial; /* initial counts written as expressions follow the overrides */
   PetscFunctionReturn(0);
 }
 

@@ -32,7 +32,39 @@ PetscErrorCode StgssaLawEnvCreate(const StgssaNetwork *net, StgssaLawEnv *env)
     if (net->def->inputs[i].expr) wmax = PetscMax(wmax, StgssaExprWorkSize(net->def->inputs[i].expr));
   PetscCall(PetscCalloc5(net->S + 1, &env->xd, nu + 1, &env->u, nu * np + 1, &env->du, nu + 1, &env->dudt, (PetscInt)wmax, &env->work));
   PetscCall(PetscCalloc5(net->S + 1, &env->gsp, np + 1, &env->gpar, nu + 1, &env->ginp, nu + 1, &env->ulo, nu + 1, &env->uhi));
+  if (net->def && StgssaModelDefHasDerived(net->def)) { /* a slice per derived parameter: its used-parameter derivatives, then its work array */
+    size_t tot = 0;
+    PetscCall(PetscMalloc1(np + 1, &env->doff));
+    for (PetscInt m = 0; m < np; m++) {
+      const StgssaExpr *e = net->def->params[m].expr;
+      int               n = 0;
+      env->doff[m]        = (PetscInt)tot;
+      if (e) {
+        (void)StgssaExprUsedParams(e, &n);
+        tot += (size_t)n + StgssaExprWorkSize(e);
+      }
+    }
+    PetscCall(PetscMalloc1((PetscInt)tot + 1, &env->dwork));
+  }
   PetscFunctionReturn(0);
+}
+
+/* Chain rule through derived parameter m (value d_m(pv)): g = d a / d pv_m is passed on to the
+   parameters d_m reads, dk[b] += g (d d_m / d pv_b) pv_b (log-parameter derivative), recursively
+   for derived ones (acyclic: the slices of the parameters on the recursion path are distinct). */
+static void StgssaDerivedChain(const StgssaNetwork *net, StgssaLawEnv *w, int m, double g, double *dk)
+{
+  const StgssaExpr *e = net->def->params[m].expr;
+  int               n;
+  const int        *u  = StgssaExprUsedParams(e, &n);
+  double           *dp = w->dwork + w->doff[m], *wk = dp + n;
+  (void)StgssaExprEvalGradWork(e, NULL, net->pv, NULL, 0.0, NULL, dp, NULL, NULL, wk);
+  for (int k = 0; k < n; k++) {
+    const double gb = g * dp[k];
+    if (gb == 0.0) continue;
+    dk[u[k]] += gb * net->pv[u[k]];
+    if (net->def->params[u[k]].expr) StgssaDerivedChain(net, w, u[k], gb, dk);
+  }
 }
 
 PetscErrorCode StgssaLawEnvDestroy(StgssaLawEnv *env)
@@ -40,6 +72,8 @@ PetscErrorCode StgssaLawEnvDestroy(StgssaLawEnv *env)
   PetscFunctionBegin;
   PetscCall(PetscFree5(env->xd, env->u, env->du, env->dudt, env->work));
   PetscCall(PetscFree5(env->gsp, env->gpar, env->ginp, env->ulo, env->uhi));
+  PetscCall(PetscFree(env->doff));
+  PetscCall(PetscFree(env->dwork));
   PetscFunctionReturn(0);
 }
 
@@ -142,7 +176,10 @@ double StgssaPropensityGrad(const StgssaNetwork *net, PetscInt j, const int64_t 
   if (!net->law_full[j]) h = StgssaPropensity(net, j, x);
   a = L * h;
   if (dk) {
-    for (int q = 0; q < npar; q++) dk[par[q]] += h * w->gpar[q] * net->pv[par[q]];
+    for (int q = 0; q < npar; q++) {
+      dk[par[q]] += h * w->gpar[q] * net->pv[par[q]];
+      if (w->doff && net->def->params[par[q]].expr && w->gpar[q] != 0.0) StgssaDerivedChain(net, w, par[q], h * w->gpar[q], dk); /* derived: on to what it is computed from */
+    }
     for (int q = 0; q < nin; q++)
       for (PetscInt m = 0; m < net->nparams; m++) dk[m] += h * w->ginp[q] * env->du[inp[q] * net->nparams + m];
   }

@@ -26,8 +26,17 @@
     number of molecules (within 1e-9 relative) >= 0 and <= 2^53. boundaryCondition="true" or
     constant="true" species are accepted only when no reaction has them as reactant or product
     (then their count is constant; they may appear in laws and as modifiers).
-  - global parameters with a value, finite and >= 0 (constant="false" is accepted: no rule can
-    change it, rules being refused).
+  - global parameters with a value, finite and >= 0 (constant="false" is accepted).
+  - assignment rules (collect_rules): the variable is a parameter, or a species that no reaction
+    changes. A rule reading species or the time (directly, through other rules or function
+    bodies) is a quantity of the state: not a parameter or species of the definition; its math
+    is inlined (in parentheses, global scope) wherever a law reads it; when it is a sum of species
+    with number weights it becomes a group named by its variable (observable), else a
+    StgssaRuleDef. A rule reading parameters only is a derived parameter (StgssaParamDef.expr).
+  - initial assignments to parameters (derived parameters) and species (init_expr; a
+    concentration species: times the compartment size), reading parameters, numbers and
+    compartments only. Derived values are evaluated at the end (StgssaModelDefUpdateDerived) and
+    after every override.
   - local parameters of kinetic laws become model parameters named REACTION_PARAM; when that
     name is taken (by any SBML id, an earlier generated name or the time symbol) or longer than
     STGSSA_NAME_MAX, the first free of REACTION_PARAM_2, _3, ... (cut to fit) is used. Global
@@ -51,8 +60,9 @@
     numbers times the compartment sizes times 1/V for every concentration species): the engine
     uses its fast path, and the propensity equals the law. Every other law is compiled with
     StgssaExprCompile and stored with law_full = 1.
-  Refused (message naming the element): events, rules of every kind (rate, assignment,
-  algebraic; also to parameters), initial assignments, constraints, non-constant compartments,
+  Refused (message naming the element and why): events, rate rules, algebraic rules, rules and
+  initial assignments to compartments or stoichiometries, assignment rules to a species a
+  reaction changes, cycles of rules, initial assignments reading species or the time, constraints, non-constant compartments,
   conversion factors, fast reactions, reactions without kinetic law (or math), reactions without
   reactants and products, stoichiometryMath, a non-integer, negative or unset (Level 3)
   stoichiometry, boundary or constant species that a reaction changes, other MathML (delay,
@@ -169,6 +179,21 @@ static int nset_add(NameSet *t, const char *s)
 
 /* ---------------------------------------------------------------- importer state */
 
+/* An assignment rule (or, for kind RV_INIT, an initial assignment). RV_INLINE: the variable's
+   value depends on the state (species or time): it is not a model parameter or species; its
+   math is inlined wherever it is read, and it is an observable when it is an integer-weighted
+   sum of species. RV_DERIVED: a parameter-only rule of a parameter: a derived parameter. */
+enum { RV_UNKNOWN = 0, RV_INLINE = 1, RV_DERIVED = 2 };
+struct RuleVar {
+  const char      *var;
+  const ASTNode_t *math;
+  const void      *sb;      /* the rule or initial assignment (line) */
+  int              init;    /* 1: an initial assignment */
+  int              species; /* the variable is a species */
+  int              kind;    /* RV_* (assignment rules) */
+  int              state;   /* 0 unvisited, 1 being classified or printed (cycle check), 2 done */
+};
+
 typedef struct {
   int    nlocal;
   char **sbml_id; /* local parameter ids (borrowed from libsbml) */
@@ -199,6 +224,8 @@ typedef struct {
   const Locals   *locals;
   int             depth;
   int            *count;     /* scratch [nspecies] */
+  int             nrules;
+  struct RuleVar *rules;     /* assignment rules and initial assignments (collect_rules) */
 } Imp;
 
 static int vfail(Imp *I, const char *kind, const char *id, unsigned line, const char *fmt, va_list ap)
@@ -319,6 +346,7 @@ static int species_is_concentration(Imp *I, const Species_t *s, double *V, int *
 /* ---------------------------------------------------------------- MathML to expression text */
 
 static int print_ast(Imp *I, const ASTNode_t *a, const Frame *env, Buf *b);
+static struct RuleVar *find_rule(const Imp *I, const char *name, int init);
 
 static const char *ast_name(const ASTNode_t *a)
 {
@@ -437,6 +465,21 @@ static int print_name(Imp *I, const ASTNode_t *a, const Frame *env, Buf *b)
         bputs(b, I->def->params[I->locals->param[i]].name);
         return 0;
       }
+  { /* a variable of an assignment rule that reads the state: its math, inlined (global scope) */
+    struct RuleVar *rv = find_rule(I, nm, 0);
+    if (rv && rv->kind == RV_INLINE) {
+      const Locals *L = I->locals;
+      if (I->depth >= MAX_INLINE_DEPTH) return mfail(I, "assignment rules nest more than %d deep (at '%s')", MAX_INLINE_DEPTH, nm);
+      I->locals = NULL;
+      I->depth++;
+      bputs(b, "(");
+      rc = print_ast(I, rv->math, NULL, b);
+      bputs(b, ")");
+      I->depth--;
+      I->locals = L;
+      return rc;
+    }
+  }
   if ((s = Model_getSpeciesById(I->m, nm))) {
     double V;
     if (species_is_concentration(I, s, &V, &rc)) {
@@ -831,23 +874,135 @@ static int refuse_unsupported(Imp *I)
   Model_t *m = I->m;
   if (Model_getNumEvents(m)) {
     const Event_t *e = Model_getEvent(m, 0);
-    return fail(I, "event", Event_getId(e), e, "events are not supported");
+    return fail(I, "event", Event_getId(e), e,
+                "events are not supported (an event changes the state at a trigger outside the reactions; in the native format use `begin events`, or write the change as reactions)");
   }
-  if (Model_getNumRules(m)) {
-    const Rule_t *r    = Model_getRule(m, 0);
-    const char   *kind = Rule_isRate(r) ? "rateRule" : Rule_isAlgebraic(r) ? "algebraicRule" : "assignmentRule";
-    const char   *var  = Rule_isSetVariable(r) ? Rule_getVariable(r) : "";
-    return fail(I, kind, var, r, "rules are not supported (species change only through reactions; parameters and compartments must be constant)");
-  }
-  if (Model_getNumInitialAssignments(m)) {
-    const InitialAssignment_t *a = Model_getInitialAssignment(m, 0);
-    return fail(I, "initialAssignment", InitialAssignment_getSymbol(a), a, "initial assignments are not supported (give the value in the element itself)");
+  for (unsigned i = 0; i < Model_getNumRules(m); i++) {
+    const Rule_t *r   = Model_getRule(m, i);
+    const char   *var = Rule_isSetVariable(r) ? Rule_getVariable(r) : "";
+    if (Rule_isRate(r))
+      return fail(I, "rateRule", var, r,
+                  "rate rules are not supported (a quantity changed continuously by a differential equation has no place in an exact stochastic simulation, where counts change only by reactions; write the change as reactions)");
+    if (Rule_isAlgebraic(r))
+      return fail(I, "algebraicRule", "", r, "algebraic rules are not supported (an implicit constraint between quantities has no exact stochastic form; write the quantity as an assignment rule or through reactions)");
   }
   if (Model_getNumConstraints(m)) {
     const Constraint_t *c = Model_getConstraint(m, 0);
     return fail(I, "constraint", "", c, "constraints are not supported");
   }
   if (Model_isSetConversionFactor(m)) return fail(I, "model", Model_getId(m), m, "conversionFactor is not supported");
+  return 0;
+}
+
+static struct RuleVar *find_rule(const Imp *I, const char *name, int init)
+{
+  for (int i = 0; i < I->nrules; i++)
+    if (I->rules[i].init == init && !strcmp(I->rules[i].var, name)) return &I->rules[i];
+  return NULL;
+}
+
+/* 1 if the math reads the state (a species that is not a derived-parameter rule, the time, an
+   inline rule); classifies the rules it reads on the way. -1 on a cycle or error (reported). */
+static int classify(Imp *I, struct RuleVar *rv);
+static int ast_uses_state(Imp *I, const ASTNode_t *a)
+{
+  int r = 0;
+  if (!a) return 0;
+  if (ASTNode_getType(a) == AST_NAME_TIME) return 1;
+  if (ASTNode_getType(a) == AST_NAME) {
+    const char     *nm = ASTNode_getName(a);
+    struct RuleVar *rv = nm ? find_rule(I, nm, 0) : NULL;
+    if (rv) {
+      int k = classify(I, rv);
+      return k < 0 ? -1 : k == RV_INLINE;
+    }
+    return nm && Model_getSpeciesById(I->m, nm) ? 1 : 0;
+  }
+  if (ASTNode_getType(a) == AST_FUNCTION) { /* a function definition's body reads its arguments (the children), and maybe the time */
+    const char                 *nm = ASTNode_getName(a);
+    const FunctionDefinition_t *fd = nm ? Model_getFunctionDefinitionById(I->m, nm) : NULL;
+    if (fd && FunctionDefinition_getBody(fd) && I->depth < MAX_INLINE_DEPTH) {
+      I->depth++;
+      r = ast_uses_state(I, FunctionDefinition_getBody(fd));
+      I->depth--;
+      if (r) return r;
+    }
+  }
+  for (unsigned i = 0; i < ASTNode_getNumChildren(a); i++)
+    if ((r = ast_uses_state(I, ASTNode_getChild(a, i)))) return r;
+  return 0;
+}
+
+static int classify(Imp *I, struct RuleVar *rv)
+{
+  int u;
+  if (rv->state == 2) return rv->kind;
+  if (rv->state == 1) {
+    fail(I, "assignmentRule", rv->var, rv->sb, "is defined through itself (assignment rules must not form a cycle)");
+    return -1;
+  }
+  rv->state = 1;
+  u         = ast_uses_state(I, rv->math);
+  if (u < 0) return -1;
+  rv->kind  = (u || rv->species) ? RV_INLINE : RV_DERIVED;
+  rv->state = 2;
+  return rv->kind;
+}
+
+/* Assignment rules and initial assignments: checked and classified (after the ids are known). */
+static int collect_rules(Imp *I)
+{
+  Model_t *m = I->m;
+  unsigned nr = Model_getNumRules(m), na = Model_getNumInitialAssignments(m);
+  if (!nr && !na) return 0;
+  if (!(I->rules = calloc((size_t)nr + na, sizeof *I->rules))) return nomem(I);
+  for (unsigned i = 0; i < nr + na; i++) {
+    const int          init = i >= nr;
+    const Rule_t      *r    = init ? NULL : Model_getRule(m, i);
+    const InitialAssignment_t *ia = init ? Model_getInitialAssignment(m, i - nr) : NULL;
+    const char        *kind = init ? "initialAssignment" : "assignmentRule";
+    const void        *sb   = init ? (const void *)ia : (const void *)r;
+    const char        *var  = init ? (InitialAssignment_isSetSymbol(ia) ? InitialAssignment_getSymbol(ia) : "") : (Rule_isSetVariable(r) ? Rule_getVariable(r) : "");
+    const ASTNode_t   *math = init ? InitialAssignment_getMath(ia) : Rule_getMath(r);
+    struct RuleVar    *rv   = &I->rules[I->nrules];
+    if (!var || !*var) return fail(I, kind, "", sb, "has no variable");
+    if (!math) return fail(I, kind, var, sb, "has no math");
+    if (Model_getCompartmentById(m, var)) return fail(I, kind, var, sb, "sets compartment '%s'; compartments must be constant with their size given in the element", var);
+    if (!Model_getParameterById(m, var) && !Model_getSpeciesById(m, var)) {
+      if (Model_getSpeciesReferenceById(m, var)) return fail(I, kind, var, sb, "sets the stoichiometry '%s'; stoichiometries must be constant numbers", var);
+      return fail(I, kind, var, sb, "sets '%s', which is not a parameter or species", var);
+    }
+    if (find_rule(I, var, init)) return fail(I, kind, var, sb, "sets '%s' a second time", var);
+    if (Model_getSpeciesById(m, var) && !init) { /* a rule's species must not be changed by reactions */
+      for (unsigned j = 0; j < Model_getNumReactions(m); j++) {
+        Reaction_t *rx = Model_getReaction(m, j);
+        for (unsigned k = 0; k < Reaction_getNumReactants(rx) + Reaction_getNumProducts(rx); k++) {
+          const SpeciesReference_t *sr = k < Reaction_getNumReactants(rx) ? Reaction_getReactant(rx, k) : Reaction_getProduct(rx, k - Reaction_getNumReactants(rx));
+          const char               *sid = SpeciesReference_getSpecies(sr);
+          if (sid && !strcmp(sid, var))
+            return fail(I, kind, var, sb, "sets species '%s', which reaction '%s' changes; a species is either set by a rule or changed by reactions", var, Reaction_getId(rx));
+        }
+      }
+    }
+    rv->var     = var;
+    rv->math    = math;
+    rv->sb      = sb;
+    rv->init    = init;
+    rv->species = Model_getSpeciesById(m, var) != NULL;
+    I->nrules++;
+  }
+  for (int i = 0; i < I->nrules; i++) {
+    struct RuleVar *rv = &I->rules[i];
+    if (rv->init) {
+      const struct RuleVar *ar = find_rule(I, rv->var, 0);
+      int                   u;
+      if (ar) return fail(I, "initialAssignment", rv->var, rv->sb, "sets '%s', which an assignment rule (line %u) also sets", rv->var, SBase_getLine((const SBase_t *)ar->sb));
+      if ((u = ast_uses_state(I, rv->math)) < 0) return STGSSA_PARSE_ESYNTAX;
+      if (u) return fail(I, "initialAssignment", rv->var, rv->sb, "reads species or the time; initial assignments are supported when they read parameters, numbers and compartments only");
+      rv->kind  = RV_DERIVED;
+      rv->state = 2;
+    } else if (classify(I, rv) < 0) return STGSSA_PARSE_ESYNTAX;
+  }
   return 0;
 }
 
@@ -919,6 +1074,7 @@ static int add_param(Imp *I, const char *name, double value, int line, int *inde
   d->params[d->nparams].name  = s;
   d->params[d->nparams].value = value + 0.0;
   d->params[d->nparams].line  = line;
+  d->params[d->nparams].expr  = NULL;
   if (index) *index = d->nparams;
   d->nparams++;
   return 0;
@@ -932,6 +1088,42 @@ static int param_value(Imp *I, const char *kind, const char *id, const Parameter
   return 0;
 }
 
+/* The math of a rule or initial assignment compiled as an expression of parameters (times the
+   number scale, when not 1). */
+static int compile_math(Imp *I, const struct RuleVar *rv, StgssaExpr **out, double scale)
+{
+  Buf  b = {0};
+  char cerr[512];
+  int  rc;
+  I->ctx_kind = rv->init ? "initialAssignment" : "assignmentRule";
+  I->ctx_id   = rv->var;
+  I->ctx_line = SBase_getLine((const SBase_t *)rv->sb);
+  I->locals   = NULL;
+  bputs(&b, "(");
+  if ((rc = print_ast(I, rv->math, NULL, &b))) {
+    free(b.s);
+    return rc;
+  }
+  bputs(&b, ")");
+  if (scale != 1.0) {
+    bputs(&b, " * ");
+    bnum(&b, scale);
+  }
+  if (b.oom || !b.s) {
+    free(b.s);
+    return nomem(I);
+  }
+  rc = StgssaExprCompile(b.s, b.n, I->file, (int)I->ctx_line, 1, resolve, I, out, cerr, sizeof cerr);
+  if (rc == STGSSA_PARSE_ENOMEM) rc = nomem(I);
+  else if (rc) rc = fail(I, I->ctx_kind, rv->var, rv->sb, "math cannot be used: %s (as converted: %.200s)", cerr, b.s);
+  else if (StgssaExprUsesTime(*out) || StgssaExprUsedSpecies(*out, &(int){0})) {
+    StgssaExprFree(out);
+    rc = fail(I, I->ctx_kind, rv->var, rv->sb, "reads species or the time; expected parameters, numbers and compartments only");
+  }
+  free(b.s);
+  return rc;
+}
+
 static int parameters(Imp *I)
 {
   for (unsigned i = 0; i < Model_getNumParameters(I->m); i++) {
@@ -939,9 +1131,20 @@ static int parameters(Imp *I)
     const char        *id = Parameter_getId(p);
     double             v = 0;
     int                rc;
+    const struct RuleVar *ar = find_rule(I, id ? id : "", 0), *ia = find_rule(I, id ? id : "", 1);
+    int                   k;
     if ((rc = check_id(I, "parameter", id, p))) return rc;
-    if ((rc = param_value(I, "parameter", id, p, &v))) return rc;
-    if ((rc = add_param(I, id, v, (int)SBase_getLine((const SBase_t *)p), NULL))) return rc;
+    if (ar && ar->kind == RV_INLINE) continue; /* a quantity of the state (an observable): not a parameter */
+    if (!ar && !ia && (rc = param_value(I, "parameter", id, p, &v))) return rc;
+    if ((rc = add_param(I, id, v, (int)SBase_getLine((const SBase_t *)p), &k))) return rc;
+  }
+  /* derived parameters: their math, once every global parameter is known */
+  for (int i = 0; i < I->nrules; i++) {
+    struct RuleVar *rv = &I->rules[i];
+    int             k, rc;
+    if (rv->species || rv->kind != RV_DERIVED || (k = StgssaModelDefFindParam(I->def, rv->var)) < 0) continue;
+    if ((rc = compile_math(I, rv, &I->def->params[k].expr, 1.0))) return rc;
+    I->def->params[k].line = (int)SBase_getLine((const SBase_t *)rv->sb);
   }
   return 0;
 }
@@ -958,9 +1161,26 @@ static int species(Imp *I)
     const Compartment_t *c  = Model_getCompartmentById(I->m, Species_getCompartment(s));
     double               a, r;
     int                  rc;
+    const struct RuleVar *ia;
+    StgssaSpeciesDef     *sd = &d->species[d->nspecies];
     if ((rc = check_id(I, "species", id, s))) return rc;
     if (!c) return fail(I, "species", id, s, "is in compartment '%s', which is not defined", Species_getCompartment(s));
     if (Species_isSetConversionFactor(s)) return fail(I, "species", id, s, "has a conversionFactor, which is not supported");
+    if (find_rule(I, id, 0)) continue; /* set by an assignment rule: a quantity of the state, not a species */
+    if ((ia = find_rule(I, id, 1))) { /* initial count from an initial assignment (a concentration times the size) */
+      double V = 1.0;
+      if (!Species_getHasOnlySubstanceUnits(s) && !(Compartment_isSetSpatialDimensions(c) && Compartment_getSpatialDimensionsAsDouble(c) == 0)) {
+        char what[160];
+        snprintf(what, sizeof what, "the initial assignment of species '%s' (a concentration)", id);
+        if ((rc = compartment_size(I, c, what, &V))) return rc;
+      }
+      if (!(sd->name = dup_n(id, strlen(id)))) return nomem(I);
+      sd->initial = 0;
+      sd->line    = (int)SBase_getLine((const SBase_t *)ia->sb);
+      d->nspecies++;
+      if ((rc = compile_math(I, ia, &sd->init_expr, V))) return rc;
+      continue;
+    }
     if (Species_isSetInitialAmount(s)) a = Species_getInitialAmount(s);
     else if (Species_isSetInitialConcentration(s)) {
       double V = 1.0;
@@ -974,9 +1194,9 @@ static int species(Imp *I)
     r = nearbyint(a);
     if (!isfinite(a) || a < 0 || fabs(a - r) > 1e-9 * fmax(1.0, fabs(a)) || r > (double)STGSSA_COUNT_MAX)
       return fail(I, "species", id, s, "has an initial amount of %.17g molecules; expected a whole number >= 0 (molecule counts) and at most 2^53 = 9007199254740992", a);
-    if (!(d->species[i].name = dup_n(id, strlen(id)))) return nomem(I);
-    d->species[i].initial = (int64_t)r;
-    d->species[i].line    = (int)SBase_getLine((const SBase_t *)s);
+    if (!(sd->name = dup_n(id, strlen(id)))) return nomem(I);
+    sd->initial = (int64_t)r;
+    sd->line    = (int)SBase_getLine((const SBase_t *)s);
     d->nspecies++;
   }
   if (!d->nspecies) return fail(I, "model", Model_getId(I->m), I->m, "has no species");
@@ -1160,6 +1380,166 @@ static int reactions(Imp *I)
   return 0;
 }
 
+/* The math of a state rule compiled as an expression of species, parameters and t. */
+static int compile_state_math(Imp *I, const struct RuleVar *rv, StgssaExpr **out)
+{
+  Buf  b = {0};
+  char cerr[512];
+  int  rc;
+  I->ctx_kind = "assignmentRule";
+  I->ctx_id   = rv->var;
+  I->ctx_line = SBase_getLine((const SBase_t *)rv->sb);
+  I->locals   = NULL;
+  I->depth    = 0;
+  if ((rc = print_ast(I, rv->math, NULL, &b))) {
+    free(b.s);
+    return rc;
+  }
+  if (b.oom || !b.s) {
+    free(b.s);
+    return nomem(I);
+  }
+  rc = StgssaExprCompile(b.s, b.n, I->file, (int)I->ctx_line, 1, resolve, I, out, cerr, sizeof cerr);
+  if (rc == STGSSA_PARSE_ENOMEM) rc = nomem(I);
+  else if (rc) rc = fail(I, "assignmentRule", rv->var, rv->sb, "math cannot be used: %s (as converted: %.200s)", cerr, b.s);
+  free(b.s);
+  return rc;
+}
+
+/* Linear decomposition of math into sum_s w[s] x_s + *c with number weights (rules read through;
+   a species meaning its concentration counts 1/V). 0 on success, 1 when the math is not of that
+   form (then the rule is only inlined, not an observable). */
+static int linear(Imp *I, const ASTNode_t *a, double scale, double *w, double *c)
+{
+  unsigned n = ASTNode_getNumChildren(a);
+  if (I->depth > MAX_INLINE_DEPTH) return 1;
+  switch (ASTNode_getType(a)) {
+  case AST_INTEGER:
+  case AST_REAL:
+  case AST_REAL_E:
+  case AST_RATIONAL: *c += scale * number_value(a); return 0;
+  case AST_PLUS:
+    for (unsigned i = 0; i < n; i++)
+      if (linear(I, ASTNode_getChild(a, i), scale, w, c)) return 1;
+    return 0;
+  case AST_MINUS:
+    if (n == 1) return linear(I, ASTNode_getChild(a, 0), -scale, w, c);
+    if (n != 2) return 1;
+    return linear(I, ASTNode_getChild(a, 0), scale, w, c) || linear(I, ASTNode_getChild(a, 1), -scale, w, c);
+  case AST_TIMES: { /* numbers times one linear factor */
+    int var = -1;
+    for (unsigned i = 0; i < n; i++) {
+      if (ASTNode_isNumber(ASTNode_getChild(a, i))) scale *= number_value(ASTNode_getChild(a, i));
+      else if (var >= 0) return 1;
+      else var = (int)i;
+    }
+    if (var < 0) {
+      *c += scale;
+      return 0;
+    }
+    return linear(I, ASTNode_getChild(a, (unsigned)var), scale, w, c);
+  }
+  case AST_DIVIDE:
+    if (n != 2 || !ASTNode_isNumber(ASTNode_getChild(a, 1)) || number_value(ASTNode_getChild(a, 1)) == 0) return 1;
+    return linear(I, ASTNode_getChild(a, 0), scale / number_value(ASTNode_getChild(a, 1)), w, c);
+  case AST_NAME: {
+    const char           *nm = ASTNode_getName(a);
+    const struct RuleVar *rv = nm ? find_rule(I, nm, 0) : NULL;
+    const Species_t      *sp;
+    int                   k, rc = 0;
+    if (rv) {
+      if (rv->kind != RV_INLINE) return 1;
+      I->depth++;
+      rc = linear(I, rv->math, scale, w, c);
+      I->depth--;
+      return rc;
+    }
+    if (!nm || !(sp = Model_getSpeciesById(I->m, nm)) || (k = StgssaModelDefFindSpecies(I->def, nm)) < 0) return 1;
+    {
+      double V = 1.0;
+      if (species_is_concentration(I, sp, &V, &rc)) scale /= V;
+      if (rc) return 1;
+    }
+    w[k] += scale;
+    return 0;
+  }
+  default: return 1;
+  }
+}
+
+/* Assignment rules that read the state and are sums of species with whole-number weights (what
+   BioNetGen writes for its observables: A_P = S7 + S8 + 2*S9) become groups: observables by
+   the variable's id (-stgssa_observe, data columns, FSP marginals). A weighted sum with other
+   weights is a group too (observing it is refused with the weight named); other math is only
+   inlined where it is read. */
+static int observables(Imp *I)
+{
+  StgssaModelDef *d   = I->def;
+  double         *w   = NULL;
+  int             cap = 0, rc = 0;
+  for (int i = 0; i < I->nrules && !rc; i++) {
+    struct RuleVar *rv = &I->rules[i];
+    double          c  = 0;
+    int             nt = 0;
+    StgssaGroupDef *g;
+    if (rv->init || rv->kind != RV_INLINE) continue;
+    if (!w && !(w = calloc((size_t)d->nspecies + 1, sizeof *w))) return nomem(I);
+    for (int k = 0; k < d->nspecies; k++) w[k] = 0;
+    I->depth = 0;
+    {
+      double V = 1.0;
+      int    r2 = 0, bad;
+      if (rv->species) (void)species_is_concentration(I, Model_getSpeciesById(I->m, rv->var), &V, &r2); /* the rule gives a concentration: the count is V times it */
+      bad = r2 || linear(I, rv->math, V, w, &c) || c != 0;
+      for (int k = 0; k < d->nspecies && !bad; k++) nt += w[k] != 0;
+      if (bad || !nt) { /* not a sum of species: kept as a rule (read inside laws; named in messages) */
+        StgssaRuleDef *ru;
+        void          *tmp = realloc(d->rules, ((size_t)d->nrules + 1) * sizeof *d->rules);
+        if (!tmp) {
+          rc = nomem(I);
+          break;
+        }
+        d->rules = tmp;
+        ru       = &d->rules[d->nrules];
+        memset(ru, 0, sizeof *ru);
+        ru->line = (int)SBase_getLine((const SBase_t *)rv->sb);
+        if (!(ru->name = dup_n(rv->var, strlen(rv->var)))) {
+          rc = nomem(I);
+          break;
+        }
+        d->nrules++;
+        rc = compile_state_math(I, rv, &ru->expr);
+        continue;
+      }
+    }
+    {
+      void *tmp = grow(d->groups, &cap, d->ngroups, sizeof *d->groups);
+      if (!tmp) {
+        rc = nomem(I);
+        break;
+      }
+      d->groups = tmp;
+    }
+    g = &d->groups[d->ngroups];
+    memset(g, 0, sizeof *g);
+    g->line = (int)SBase_getLine((const SBase_t *)rv->sb);
+    if (!(g->name = dup_n(rv->var, strlen(rv->var))) || !(g->species = calloc((size_t)nt, sizeof *g->species)) || !(g->weight = calloc((size_t)nt, sizeof *g->weight))) {
+      free(g->name);
+      free(g->species);
+      rc = nomem(I);
+      break;
+    }
+    d->ngroups++;
+    for (int k = 0; k < d->nspecies; k++)
+      if (w[k] != 0) {
+        g->species[g->nterms] = k;
+        g->weight[g->nterms++] = w[k];
+      }
+  }
+  free(w);
+  return rc;
+}
+
 int StgssaModelDefParseSBML(const char *text, size_t len, const char *filename, StgssaModelDef **out, char *err, size_t errlen)
 {
   Imp             I;
@@ -1191,12 +1571,13 @@ int StgssaModelDefParseSBML(const char *text, size_t len, const char *filename, 
   if (len == 0) rc = docfail(&I, 0, "the file is empty; expected an SBML document");
   else if (memchr(text, '\0', len)) rc = docfail(&I, 0, "the file contains a NUL byte; expected an XML text");
   else if (!(I.doc = readSBMLFromString(def->text))) rc = nomem(&I);
-  else if (!(rc = check_document(&I)) && !(rc = refuse_unsupported(&I)) && !(rc = add_ids(&I)) && !(rc = compartments(&I)) && !(rc = parameters(&I)) &&
-           !(rc = species(&I)))
-    rc = reactions(&I);
+  else if (!(rc = check_document(&I)) && !(rc = refuse_unsupported(&I)) && !(rc = add_ids(&I)) && !(rc = collect_rules(&I)) && !(rc = compartments(&I)) &&
+           !(rc = parameters(&I)) && !(rc = species(&I)) && !(rc = reactions(&I)) && !(rc = observables(&I)))
+    rc = StgssaModelDefUpdateDerived(def, err, errlen);
   if (I.doc) SBMLDocument_free(I.doc);
   free(I.ids.tab);
   free(I.count);
+  free(I.rules);
   if (rc) {
     StgssaModelDefFree(&def);
     return rc;

@@ -323,6 +323,8 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
           if (k) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
           PetscCall(PetscStrlcat(known, def->groups[k].name, sizeof(known)));
         }
+        const int r = StgssaModelDefFindRule(def, e->obs_names[o]);
+        PetscCheck(r < 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: '%s' is an assignment rule (%s:%d) that is not a sum of species with whole-number weights; such rules are read inside rate laws, only sums of species are observables", e->obs_names[o], def->filename, def->rules[r > 0 ? r : 0].line);
         SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: unknown species%s '%s'; model %s defines: %s", def->ngroups ? " or group" : "", e->obs_names[o], def->filename, known);
       }
       if (g >= 0) {

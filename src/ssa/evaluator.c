@@ -247,13 +247,14 @@ static void StgssaEvaluatorRates(StgssaEvaluator e, const PetscReal *theta, Pets
 {
   const StgssaModelDef *d = NULL;
   (void)StgssaModelGetDef(e->model, &d);
-  for (PetscInt j = 0; j < e->net0->R; j++) {
-    const PetscInt p = e->rxn_param[j];
-    if (p < 0) n->k[j] = e->net0->k[j];
-    else n->k[j] = d->reactions[j].factor * PetscExpReal(theta[p] + (p == q ? shift : 0.0));
-  }
   for (PetscInt m = 0; m < e->net0->nparams; m++) n->pv[m] = e->net0->pv[m];
   for (PetscInt p = 0; p < e->P; p++) n->pv[e->fit_param[p]] = PetscExpReal(theta[p] + (p == q ? shift : 0.0));
+  /* derived parameters follow the fitted ones (a value that becomes invalid is caught by the engine's propensity checks) */
+  if (StgssaModelDefHasDerived(d)) (void)StgssaModelDefEvalDerived(d, NULL, n->pv, NULL, NULL, 0);
+  for (PetscInt j = 0; j < e->net0->R; j++) { /* mass action: k_j = factor * k_param (the same numbers as exp(theta) for a fitted one) */
+    const StgssaReactionDef *r = &d->reactions[j];
+    n->k[j]                    = (r->law || r->param < 0) ? e->net0->k[j] : r->factor * n->pv[r->param];
+  }
 }
 
 /* A shallow copy of the model's network with its own rates and parameter values. */
@@ -360,12 +361,14 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   R  = e->net0->R;
   no = e->smp.nobs;
   ns = e->smp.nsample;
-  if (!e->fit_names) { /* default: every parameter */
+  if (!e->fit_names) { /* default: every parameter (but derived ones and those that set initial counts) */
     const char **all;
-    PetscCall(PetscMalloc1(d->nparams, &all));
-    for (int p = 0; p < d->nparams; p++) all[p] = d->params[p].name;
-    PetscCall(StgssaEvaluatorSetFit(e, d->nparams, all));
-    PetscCall(PetscFree(all));
+    int         *idx, n = 0;
+    PetscCall(PetscMalloc2(d->nparams + 1, &all, d->nparams + 1, &idx));
+    PetscCheck(StgssaModelDefDefaultFit(d, idx, &n) == 0, e->comm, PETSC_ERR_MEM, "Out of memory");
+    for (int p = 0; p < n; p++) all[p] = d->params[idx[p]].name;
+    PetscCall(StgssaEvaluatorSetFit(e, n, all));
+    PetscCall(PetscFree2(all, idx));
   }
   PetscCheck(e->P > 0, e->comm, PETSC_ERR_ARG_WRONG, "Nothing to differentiate: the model %s has no parameters (rates given as numbers); name some in the parameters section", d->filename);
   PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
