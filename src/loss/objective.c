@@ -57,7 +57,7 @@ struct _p_StgssaObjective {
   PetscInt   P;
   PetscReal *theta, *fisher, *se, *corr, *ci, *evals, *evecs;
   char       words[4096];  /* weakly identified directions, in words */
-  char       estimator[128]; /* what the Fisher information is (exact or plug-in) */
+  char       estimator[256]; /* what the Fisher information is (exact or plug-in) */
   char     **obs_names;   /* [nobs] observed quantities (report groups) */
   PetscInt   nobs;
   PetscReal *sample_times; /* [nsample] */

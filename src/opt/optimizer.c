@@ -27,6 +27,7 @@ struct _p_StgssaOptimizer {
   StgssaObjective obj;
   Tao             tao;
   Vec             X, G, XL, XU; /* free log-rates phi and their gradient: all Q entries on rank 0 */
+  PetscBool       tao_monitor;  /* -tao_monitor given: TAO prints the iterations */
   Mat             H;            /* Fisher information per cell in phi, Q x Q dense on rank 0 (likelihood loss: TAOFISHER's Hessian) */
   PetscInt        P;             /* fitted log-rates theta */
   PetscInt        Q;             /* free log-rates phi: P minus the dependents of -stgssa_log_constraint */
@@ -688,6 +689,11 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
   PetscCall(PetscArraycpy(&o->h_se[o->nhist * o->P], o->se_eval, o->P));
   PetscCall(StgssaEvaluatorGetNumTrajectories(o->ev, &o->h_ntraj[o->nhist]));
   o->nhist++;
+  if (!o->exact && !o->tao_monitor) { /* a stochastic fit runs for minutes: one line per iteration says where it is */
+    PetscReal g2 = 0;
+    for (PetscInt p = 0; p < o->P; p++) g2 += PetscSqr(o->grad_eval[p]);
+    PetscCall(PetscPrintf(o->comm, "iteration %3" PetscInt_FMT ": loss %-10.6g |gradient| %-10.4g %lld trajectories, %.1f s\n", its, (double)o->loss_eval, (double)PetscSqrtReal(g2), (long long)o->h_ntraj[o->nhist - 1], MPI_Wtime() - o->t_start));
+  }
   if (o->sched_on) PetscCall(StgssaOptimizerScheduleStep(o, PETSC_TRUE));
   if (o->ckpt_interval > 0 && its > 0 && its % o->ckpt_interval == 0) PetscCall(StgssaOptimizerWriteFile(o, PETSC_FALSE));
   PetscFunctionReturn(0);
@@ -1243,6 +1249,8 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscCall(StgssaOptimizerSetUp(o));
   o->t_start = MPI_Wtime();
   PetscCall(PetscPrintf(o->comm, "%s\n", o->optline));
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_monitor", &o->tao_monitor));
+
   PetscCall(TaoSolve(o->tao));
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
