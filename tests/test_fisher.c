@@ -3,8 +3,8 @@
   The TAO type "fisher" (src/opt/fisher): stochastic Fisher scoring. On a quadratic
   f = (x - a)^T A (x - a) / 2 with its Hessian A as the "Fisher information", the scoring step
   is Newton's: one step lands on a (to rounding) when no cap or bound acts, whatever the
-  conditioning and correlation of A (an Adam step would not). Also: the step cap
-  (-tao_fisher_max_step), the eigenvalue floor (-tao_fisher_damping) on a singular A, bounds
+  conditioning and correlation of A (an Adam step would not). Also: the trust length per
+  eigendirection (-tao_fisher_max_step), the eigenvalue floor (-tao_fisher_damping) on a singular A, bounds
   (a coordinate held at its bound, the free ones solved for with the rest), restart by
   TaoFisherSetStep (bitwise the same iterates), option validation, and the missing Hessian.
   Vecs on PETSC_COMM_WORLD with all entries on rank 0, as the driver holds them; run on 1 rank
@@ -173,13 +173,17 @@ END_TEST
 START_TEST(test_cap_and_floor)
 {
   Quad            q;
-  const PetscReal x0[N] = {0.5, 0.1, -0.2};
-  PetscReal       x[N], dmax = 0;
+  const PetscReal x0[N] = {0.2, 0.3, 5.0};
+  PetscReal       x[N];
 
-  Correlated(&q);
-  Solve(&q, x0, NULL, NULL, 1, 0, "-tao_fisher_max_step 0.01", x);
-  for (PetscInt i = 0; i < N; i++) dmax = PetscMax(dmax, fabs(x[i] - x0[i]));
-  ck_assert_msg(fabs(dmax - 0.01) < 1e-14, "largest move %.17g, expected the cap 0.01", (double)dmax);
+  /* diagonal A = diag(4, 1, 1e-3), a = 0: the scoring step along each axis is x0_i; the weak third
+     one (5) is clipped to the trust length 0.5 while the others take their full step to 0 */
+  memset(&q, 0, sizeof(q));
+  q.A[0][0] = 4.0;
+  q.A[1][1] = 1.0;
+  q.A[2][2] = 1e-3;
+  Solve(&q, x0, NULL, NULL, 1, 0, "-tao_fisher_max_step 0.5", x);
+  ck_assert_msg(fabs(x[0]) < 1e-15 && fabs(x[1]) < 1e-15 && fabs(x[2] - 4.5) < 1e-14, "x = (%g, %g, %g), expected (0, 0, 4.5)", (double)x[0], (double)x[1], (double)x[2]);
   /* singular A (a direction with no curvature): the floor mu lambda_max keeps the step finite */
   memset(&q, 0, sizeof(q));
   q.A[0][0] = q.A[1][1] = q.A[0][1] = q.A[1][0] = 1.0; /* eigenvalues 2, 0 */

@@ -17,7 +17,7 @@ typedef struct {
   Vec       G;        /* unprojected gradient; tao->gradient holds its projection */
   PetscReal step;     /* alpha: x <- x + alpha d */
   PetscReal damping;  /* mu: eigenvalues below mu * lambda_max are raised to it (Levenberg-Marquardt floor) */
-  PetscReal max_step; /* Delta: the step is scaled so that max_i |alpha d_i| <= Delta */
+  PetscReal max_step; /* Delta: each eigendirection's term of alpha d is clipped to length Delta */
   PetscInt  it0;      /* iteration count the next solve starts from */
   PetscReal last;     /* length max_i |x_{k+1} - x_k| of the last step, for monitors */
 } TAO_FISHER;
@@ -57,9 +57,10 @@ static PetscErrorCode TaoFisherEvaluate_Private(Tao tao, PetscReal *f, PetscReal
   The step, on the rank that owns the whole solution (n = N there, 0 elsewhere):
     free set F: coordinates not held at a bound by the gradient;
     H_FF = V diag(lambda) V^T (symmetrized, LAPACK syev);
-    d_F = -sum_k v_k (v_k^T g_F) / max(lambda_k, mu lambda_max)    (d = 0 off F);
-    d <- d min(1, Delta / (alpha max_i |d_i|)),  x <- P_[XL,XU](x + alpha d).
-  Without positive curvature (lambda_max <= 0) d = -g, scaled the same way.
+    d_F = -sum_k v_k c_k,  c_k = (v_k^T g_F) / max(lambda_k, mu lambda_max), |alpha c_k| clipped
+          to Delta (a trust region per eigendirection);  d = 0 off F;
+    x <- P_[XL,XU](x + alpha d).
+  Without positive curvature (lambda_max <= 0) d = -g scaled to max_i |alpha d_i| <= Delta.
 */
 static PetscErrorCode TaoFisherStep_Private(Tao tao)
 {
@@ -110,13 +111,18 @@ static PetscErrorCode TaoFisherStep_Private(Tao tao)
         PetscReal c = 0;
         for (PetscInt a = 0; a < nf; a++) c += A[a + k * nf] * gf[a];
         c /= PetscMax(w[k], floor);
+        /* the trust region per eigendirection: a weakly identified direction (small lambda_k) turns
+           gradient noise into a long step; clipping it there leaves the well-identified
+           directions their full scoring step (scaling the whole step would stall them too) */
+        if (PetscAbsReal(fs->step * c) > fs->max_step) c = PetscSign(c) * fs->max_step / fs->step;
         for (PetscInt a = 0; a < nf; a++) df[a] -= c * A[a + k * nf];
       }
-    } else
-      for (PetscInt a = 0; a < nf; a++) df[a] = -gf[a];
-    for (PetscInt a = 0; a < nf; a++) dmax = PetscMax(dmax, PetscAbsReal(fs->step * df[a]));
-    if (dmax > fs->max_step) scale = fs->max_step / dmax;
-    for (PetscInt a = 0; a < nf; a++) d[fr[a]] = scale * df[a];
+    } else {
+      for (PetscInt a = 0; a < nf; a++) dmax = PetscMax(dmax, PetscAbsReal(fs->step * gf[a]));
+      if (dmax > fs->max_step) scale = fs->max_step / dmax;
+      for (PetscInt a = 0; a < nf; a++) df[a] = -scale * gf[a];
+    }
+    for (PetscInt a = 0; a < nf; a++) d[fr[a]] = df[a];
   }
   for (PetscInt i = 0; i < n; i++) {
     const PetscReal x0 = PetscRealPart(x[i]);
@@ -217,7 +223,7 @@ static PetscErrorCode TaoSetFromOptions_FISHER(Tao tao, PetscOptionItems *PetscO
   PetscOptionsHeadBegin(PetscOptionsObject, "Stochastic Fisher scoring");
   PetscCall(PetscOptionsReal("-tao_fisher_step", "step length alpha of x + alpha d, d = -I^{-1} g (1: the scoring step)", "TAOFISHER", a, &a, NULL));
   PetscCall(PetscOptionsReal("-tao_fisher_damping", "eigenvalues of I below this fraction of the largest are raised to it", "TAOFISHER", mu, &mu, NULL));
-  PetscCall(PetscOptionsReal("-tao_fisher_max_step", "largest change of one variable per step (the step is scaled down to it)", "TAOFISHER", D, &D, NULL));
+  PetscCall(PetscOptionsReal("-tao_fisher_max_step", "largest step along one eigendirection of I (longer ones are clipped to it)", "TAOFISHER", D, &D, NULL));
   PetscOptionsHeadEnd();
   ok = (PetscBool)(a > 0 && PetscIsNormalReal(a) && mu > 0 && mu < 1 && D > 0 && PetscIsNormalReal(D));
   if (!ok) { /* see TaoSetFromOptions_ADAM: PETSc 3.18 skips PetscOptionsEnd() on an error here */
@@ -252,14 +258,15 @@ static PetscErrorCode TaoView_FISHER(Tao tao, PetscViewer viewer)
 .vb
      x = P( x + alpha d ),   d = -sum_k v_k (v_k^T g) / max(lambda_k, mu lambda_max)
 .ve
-  over the eigenpairs of I on the coordinates not held at a bound, with d scaled so that no
-  variable moves by more than -tao_fisher_max_step. The residual is the projected gradient's
+  over the eigenpairs of I on the coordinates not held at a bound, each term clipped to length
+  -tao_fisher_max_step (a weakly identified direction, where noise makes long steps, is held
+  back without slowing the others). The residual is the projected gradient's
   2-norm; the step length reported to monitors is max_i |x_{k+1} - x_k|.
 
   Options Database Keys:
 + -tao_fisher_step <1> - alpha (1: the scoring step)
 . -tao_fisher_damping <1e-4> - mu, the eigenvalue floor relative to the largest
-- -tao_fisher_max_step <1> - largest change of one variable per step
+- -tao_fisher_max_step <0.5> - largest step along one eigendirection
 
   Level: intermediate
 
@@ -281,7 +288,7 @@ PETSC_EXTERN PetscErrorCode TaoCreate_FISHER(Tao tao)
   PetscCall(PetscNew(&fs));
   fs->step     = 1.0;
   fs->damping  = 1e-4;
-  fs->max_step = 1.0;
+  fs->max_step = 0.5;
   tao->data    = (void *)fs;
   if (!tao->max_it_changed) tao->max_it = 100;
   if (!tao->gatol_changed) tao->gatol = 0.0;
