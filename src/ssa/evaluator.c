@@ -352,7 +352,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   {
     StgssaSSAMethod method;
     PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
-    PetscCheck(method == STGSSA_SSA_DIRECT, e->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to simulate mode only; derivative estimators (gradient, optimize) use the direct method: drop the option", StgssaSSAMethods[method]);
+    PetscCheck(method == STGSSA_SSA_DIRECT || method == STGSSA_SSA_AUTO, e->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to simulate mode only; derivative estimators (gradient, optimize) use the direct method: drop the option", StgssaSSAMethods[method]);
   }
   PetscCall(StgssaModelGetDef(e->model, &d));
   PetscCall(StgssaModelGetNetwork(e->model, &e->net0));
