@@ -260,7 +260,7 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(PetscOptionsReal("-stgssa_initial_burnin", "Burn-in time of -stgssa_initial steady: every path starts at x0 at t = -T with the inputs of t = 0", "StgssaEnsemble", e->burnin, &e->burnin, NULL));
   {
     PetscInt m = (PetscInt)e->method;
-    PetscCall(PetscOptionsEList("-stgssa_ssa_method", "Exact method of simulate mode: auto (from " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions on, when propensities do not depend on time: rssa for mass action, tree for rate laws; else direct), direct (Gillespie, O(R) per event), nrm (Gibson-Bruck next-reaction method, O(deps log R) per event) tree (direct method on a sum tree, O(changed log R) per event) or rssa (rejection-based SSA, O(log R) per trial, mass action only); nrm, tree and rssa: time-independent propensities only, and gradient, optimize and fsp refuse them", "StgssaEnsemble", StgssaSSAMethods, 5, StgssaSSAMethods[m], &m, NULL));
+    PetscCall(PetscOptionsEList("-stgssa_ssa_method", "Exact method of simulate mode: auto (from " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions on, when propensities do not depend on time: rssa for mass action, tree for rate laws; else direct), direct (Gillespie, O(R) per event), nrm (Gibson-Bruck next-reaction method, O(deps log R) per event), tree (direct method on a sum tree, O(changed log R) per event) or rssa (rejection-based SSA, O(log R) per trial, mass action only); nrm, tree and rssa: time-independent propensities only, and gradient, optimize and fsp refuse them", "StgssaEnsemble", StgssaSSAMethods, 5, StgssaSSAMethods[m], &m, NULL));
     e->method = (StgssaSSAMethod)m;
   }
   PetscCall(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
@@ -298,9 +298,9 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   {
     const StgssaNetwork *net;
     PetscCall(StgssaModelGetNetwork(e->model, &net));
-    PetscCheck(e->method != STGSSA_SSA_NRM || !net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method nrm: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the next-reaction method needs time-independent propensities: use -stgssa_ssa_method direct or auto (exact by thinning)", def->filename);
-    PetscCheck(e->method != STGSSA_SSA_RSSA || (!net->any_tdep && !net->any_law), e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method rssa: model %s has rate laws; the rejection method needs mass-action propensities: use -stgssa_ssa_method tree or auto", def->filename);
-    PetscCheck(e->method != STGSSA_SSA_TREE || !net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method tree: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the sum tree needs time-independent propensities: use -stgssa_ssa_method direct or auto (exact by thinning)", def->filename);
+    PetscCheck(e->method != STGSSA_SSA_NRM || !net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method nrm: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the next-reaction method needs time-independent propensities: use -stgssa_ssa_method direct (exact by thinning) or auto", def->filename);
+    PetscCheck(e->method != STGSSA_SSA_RSSA || (!net->any_tdep && !net->any_law), e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method rssa: model %s has rate laws (or propensities that depend on time); the rejection method needs time-independent mass-action propensities: use -stgssa_ssa_method tree or auto", def->filename);
+    PetscCheck(e->method != STGSSA_SSA_TREE || !net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method tree: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the sum tree needs time-independent propensities: use -stgssa_ssa_method direct (exact by thinning) or auto", def->filename);
     e->used = StgssaSSAMethodResolve(e->method, net, &e->used_why);
   }
   PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");

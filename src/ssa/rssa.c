@@ -36,6 +36,13 @@ static inline void RSSAInterval(int64_t x, int64_t *lo, int64_t *hi)
 /* Recompute the ancestors of changed leaves level by level (as tree.c). */
 static inline void RSSARepair(double *restrict node, PetscInt *restrict cl, PetscInt ncl)
 {
+  if (ncl <= 64) /* insertion sort: the readers of two species merge into one ascending list (adjacent repeated parents) */
+    for (PetscInt q = 1; q < ncl; q++) {
+      const PetscInt v = cl[q];
+      PetscInt       m = q;
+      for (; m > 0 && cl[m - 1] > v; m--) cl[m] = cl[m - 1];
+      cl[m] = v;
+    }
   while (ncl > 0 && cl[0] > 1) {
     PetscInt m = 0, last = -1;
     for (PetscInt q = 0; q < ncl; q++) {
