@@ -123,6 +123,8 @@ PETSC_EXTERN PetscInt       StgssaTreeSize(PetscInt R);
    draws of event k (block 0); equal in law to StgssaSSARun. Time-independent mass action only
    (refuses rate laws). */
 PETSC_EXTERN PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
+/* StgssaSSARunRSSA that also counts firings after count_from: nrx[j] += 1, *ncounted their total. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted);
 PETSC_EXTERN PetscErrorCode StgssaRSSACreate(const StgssaNetwork *, StgssaRSSA *);
 PETSC_EXTERN PetscErrorCode StgssaRSSADestroy(StgssaRSSA *);
 /* The method auto resolves to on this network (direct or tree); reason: a short why. */

@@ -756,6 +756,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   double                *o, *od, *sc, *o2, *hp, *hdp;
   PetscInt64             start, end, events = 0, gevents, cnt[3] = {0, 0, 0}, gcnt[3];
   PetscLogDouble         t0, t1;
+  StgssaSSAMethod        method;
 
   PetscFunctionBegin;
   PetscCall(PetscTime(&t0));
@@ -784,8 +785,10 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.rev           = e->entropy ? e->rev : NULL;
   tc.count_from    = e->count_from;
   tc.locate        = NULL;
+  PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
   for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) {
     PetscCall(StgssaTangentWorkCreate(&e->net, P, &work[q]));
+    if (method == STGSSA_SSA_AUTO) PetscCall(StgssaTangentWorkUseLarge(&e->net, &work[q])); /* large networks: score on the sum tree, fd by rssa */
     PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec[q]));
   }
   PetscCall(PetscMalloc6(M, &o, M * P, &od, M * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));

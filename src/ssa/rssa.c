@@ -94,7 +94,8 @@ PetscErrorCode StgssaRSSADestroy(StgssaRSSA *r)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
+/* nrx != NULL: nrx[j] += 1 for each firing of j at a time > count_from, *ncounted their number */
+static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted)
 {
   const StgssaNetwork  *net = cfg->net;
   const PetscInt        S = net->S, R = net->R, ns = cfg->nsample, P = StgssaTreeSize(R);
@@ -161,6 +162,10 @@ PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, Stgss
     if (!(r < StgssaPropensity(net, j, x))) continue; /* rejected with probability 1 - a_j / b_j */
     PetscCall(StgssaJump(net, j, x, tnext));
     n++;
+    if (nrx && tnext > count_from) {
+      nrx[j] += 1.0;
+      (*ncounted)++;
+    }
     PetscInt ncl = 0;
     for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) {
       const PetscInt s = net->nu_species[u];
@@ -181,4 +186,15 @@ PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, Stgss
     for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
   info->events = n;
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
+{
+  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL);
+}
+
+PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted)
+{
+  *ncounted = 0;
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted);
 }
