@@ -17,8 +17,12 @@
   adaptors that take part in hundreds of reactions) leave their interval rarely, so most events
   touch no propensity but the fired one: cost per trial O(log R), and B / a_0 <= max_j b_j / a_j
   trials per event (about 1.2 with the 10% intervals below).
-  Interval: [x - w, x + w] with w = floor(x / 10) (w = 0 below 10: small counts are followed
-  exactly, so a reaction of a species at 0 has bound 0 and absorption is a_0 = B = 0).
+  Interval: [x - w, x + w] with w = floor(x / 10) from 10 on, w = 1 for 1 <= x < 10 (a receptor
+  state held by one or two molecules then moves within its interval: no bound changes), and [0, 0]
+  at 0, taken whenever a count reaches 0 (so a reaction of an absent species has bound 0: the
+  many empty species of a rule-derived network cost no trials, and B = 0 when every first-order
+  propensity is 0; a reaction whose count is below its coefficient, e.g. 2A at A = 1, may keep a
+  positive bound: then trials run on, all rejected, until tfinal, still exact).
   Random numbers: trial k uses the direct method's draws of event k (StgssaForwardDraws8, block 0),
   so a path depends on (seed, trajectory) only; -stgssa_max_events caps accepted events.
 */
@@ -28,7 +32,7 @@
 
 static inline void RSSAInterval(int64_t x, int64_t *lo, int64_t *hi)
 {
-  const int64_t w = x / 10;
+  const int64_t w = x >= 10 ? x / 10 : (x > 0 ? 1 : 0);
   *lo = x - w;
   *hi = x + w;
 }
@@ -169,7 +173,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     PetscInt ncl = 0;
     for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) {
       const PetscInt s = net->nu_species[u];
-      if (PetscLikely(x[s] >= lo[s] && x[s] <= hi[s])) continue;
+      if (PetscLikely(x[s] >= lo[s] && x[s] <= hi[s] && (x[s] > 0 || hi[s] == 0))) continue; /* a count that reaches 0 gets the interval [0, 0] */
       RSSAInterval(x[s], &lo[s], &hi[s]); /* s left its interval: new bounds for its readers */
       for (PetscInt v = rd_ptr[s]; v < rd_ptr[s + 1]; v++) {
         const PetscInt i = rd[v];
