@@ -125,6 +125,12 @@ PETSC_EXTERN PetscInt       StgssaTreeSize(PetscInt R);
 PETSC_EXTERN PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
 /* StgssaSSARunRSSA that also counts firings after count_from: nrx[j] += 1, *ncounted their total. */
 PETSC_EXTERN PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted);
+/* StgssaSSARunRSSACounts with the score of the path (theta_p = log k_p, mass action; rxn_param[i]
+   the parameter of reaction i or -1): S_p(t) = N_p(t) - int_{t0}^{t} sum_{i: param i = p} a_i ds at
+   the sample times into score_sample[i * P + p] and at tfinal into score_end[p]. The exact
+   propensities of the fired reaction's dependents are recomputed at each event (into w->a) and
+   each one's integral (integ, tlast: [R] scratch) brought up to date only when it changes. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample);
 PETSC_EXTERN PetscErrorCode StgssaRSSACreate(const StgssaNetwork *, StgssaRSSA *);
 PETSC_EXTERN PetscErrorCode StgssaRSSADestroy(StgssaRSSA *);
 /* The method auto resolves to on this network (direct or tree); reason: a short why. */

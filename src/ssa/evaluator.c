@@ -788,7 +788,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
   for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) {
     PetscCall(StgssaTangentWorkCreate(&e->net, P, &work[q]));
-    if (method == STGSSA_SSA_AUTO) PetscCall(StgssaTangentWorkUseLarge(&e->net, &work[q])); /* large networks: score on the sum tree, fd by rssa */
+    if (method == STGSSA_SSA_AUTO) PetscCall(StgssaTangentWorkUseLarge(&e->net, &work[q])); /* large networks: score and fd by rssa */
     PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec[q]));
   }
   PetscCall(PetscMalloc6(M, &o, M * P, &od, M * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));

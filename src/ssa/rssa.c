@@ -98,8 +98,27 @@ PetscErrorCode StgssaRSSADestroy(StgssaRSSA *r)
   PetscFunctionReturn(0);
 }
 
-/* nrx != NULL: nrx[j] += 1 for each firing of j at a time > count_from, *ncounted their number */
-static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted)
+/* The score of the path (StgssaSSARunRSSAScore): exact propensities kept for the integrals. */
+typedef struct {
+  PetscInt        P;
+  const PetscInt *rp;           /* [R] parameter of reaction i or -1 */
+  double         *integ, *tlast; /* [R] int a_i dt up to tlast_i */
+  double         *S;            /* [P] firings of p's reactions so far; on return the score at tfinal */
+  double         *score_sample; /* [nsample * P] */
+} RSSAScore;
+
+/* out[p] = S[p] - int_{t0}^{s} A_p,  A_p = sum_{i: rp_i = p} a_i */
+static void RSSAScoreAt(const RSSAScore *sc, PetscInt R, const double *a, double s, double *out)
+{
+  for (PetscInt p = 0; p < sc->P; p++) out[p] = 0.0;
+  for (PetscInt i = 0; i < R; i++)
+    if (sc->rp[i] >= 0) out[sc->rp[i]] += sc->integ[i] + a[i] * (s - sc->tlast[i]);
+  for (PetscInt p = 0; p < sc->P; p++) out[p] = sc->S[p] - out[p];
+}
+
+/* nrx != NULL: nrx[j] += 1 for each firing of j at a time > count_from, *ncounted their number;
+   sc != NULL: the score (w->a then holds the exact propensities) */
+static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, RSSAScore *sc)
 {
   const StgssaNetwork  *net = cfg->net;
   const PetscInt        S = net->S, R = net->R, ns = cfg->nsample, P = StgssaTreeSize(R);
@@ -110,7 +129,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
   int64_t *restrict     x = w->x, *restrict lo = w->rssa.lo, *restrict hi = w->rssa.hi;
   double *restrict      node = w->tree.node;
   PetscInt *restrict    cl   = w->tree.changed;
-  double                t = cfg->t0, tsample = ns > 0 ? st[0] : PETSC_INFINITY;
+  double                t = cfg->t0, tev = cfg->t0, tsample = ns > 0 ? st[0] : PETSC_INFINITY;
   int64_t               n = 0, k = 0; /* accepted events, trials */
   PetscInt              next = 0;     /* next sample time to record */
   double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];
@@ -125,6 +144,14 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
   }
   info->end = STGSSA_TRAJ_TFINAL;
   for (PetscInt i = 0; i < P; i++) node[P + i] = i < R ? StgssaPropensity(net, i, hi) : 0.0;
+  if (sc) {
+    for (PetscInt i = 0; i < R; i++) {
+      w->a[i]      = StgssaPropensity(net, i, x);
+      sc->integ[i] = 0.0;
+      sc->tlast[i] = t;
+    }
+    for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = 0.0;
+  }
   for (PetscInt q = P - 1; q >= 1; q--) node[q] = node[2 * q] + node[2 * q + 1];
   for (;;) {
     const double B = node[1];
@@ -145,6 +172,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     if (PetscUnlikely(tsample < tnext)) {
       while (next < ns && st[next] < tnext) {
         for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+        if (sc) RSSAScoreAt(sc, R, w->a, st[next], &sc->score_sample[next * sc->P]);
         next++;
       }
       tsample = next < ns ? st[next] : PETSC_INFINITY;
@@ -166,6 +194,19 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     if (!(r < StgssaPropensity(net, j, x))) continue; /* rejected with probability 1 - a_j / b_j */
     PetscCall(StgssaJump(net, j, x, tnext));
     n++;
+    tev = tnext;
+    if (sc) { /* + d log a_j / d theta at the event; the integrals of the changed propensities brought up to tnext */
+      double *a = w->a;
+      if (sc->rp[j] >= 0) sc->S[sc->rp[j]] += 1.0;
+      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) {
+        const PetscInt i  = net->dep[d];
+        const double   ai = StgssaPropensity(net, i, x);
+        if (ai == a[i]) continue;
+        sc->integ[i] += a[i] * (tnext - sc->tlast[i]);
+        sc->tlast[i] = tnext;
+        a[i]         = ai;
+      }
+    }
     if (nrx && tnext > count_from) {
       nrx[j] += 1.0;
       (*ncounted)++;
@@ -185,20 +226,36 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     }
     RSSARepair(node, cl, ncl);
   }
+  if (sc) { /* the whole path to tfinal (capped: the direct method's score stops at the last event) */
+    double end[64];
+    PetscCheck(sc->P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
+    RSSAScoreAt(sc, R, w->a, info->end == STGSSA_TRAJ_CAPPED ? tev : tfinal, end);
+    for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = end[p];
+  }
   /* absorbed, capped or past tfinal: the remaining sample times hold the last state */
-  for (; next < ns; next++)
+  for (; next < ns; next++) {
     for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+    if (sc)
+      for (PetscInt p = 0; p < sc->P; p++) sc->score_sample[next * sc->P + p] = sc->S[p];
+  }
   info->events = n;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
 {
-  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL);
+  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL, NULL);
 }
 
 PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted)
 {
   *ncounted = 0;
-  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted);
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, NULL);
+}
+
+PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample)
+{
+  RSSAScore sc = {P, rxn_param, integ, tlast, score_end, score_sample};
+  *ncounted    = 0;
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, &sc);
 }

@@ -364,7 +364,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   PetscCall(StgssaTangentRecordCheck(cfg, tc, rec));
-  if (w->large) { /* large networks: score on the sum tree, values by rssa (where they apply) */
+  if (w->large) { /* large networks: score and values by rssa (where they apply) */
     PetscBool done;
     PetscCall(StgssaSSARunTangentLarge(cfg, tc, traj, w, rec, info, &done));
     if (done) PetscFunctionReturn(0);

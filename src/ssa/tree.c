@@ -166,26 +166,19 @@ StgssaSSAMethod StgssaSSAMethodResolve(StgssaSSAMethod m, const StgssaNetwork *n
 }
 
 /*
-  Derivative runs on large networks (StgssaTangentWorkUseLarge). Values only (P = 0, the runs of
-  the fd estimator): the rejection-based SSA. Score (d log-likelihood of the path / d theta_p,
-  theta_p = log k_p, mass action):
+  Derivative runs on large networks (StgssaTangentWorkUseLarge), by the rejection-based SSA
+  (rssa.c). Values only (P = 0, the runs of the fd estimator): the plain path. Score
+  (d log-likelihood of the path / d theta_p, theta_p = log k_p, mass action):
     S_p(t) = N_p(t) - int_{t0}^{t} A_p(x(s)) ds,   A_p = sum_{i: param(i) = p} a_i,
-  N_p the firings of p's reactions, on the sum tree: the integral is kept per reaction and brought
-  up to date only when a_i changes (integ_i += a_i^old (t - tlast_i)), so an event costs what the
-  tree's event costs; at a sample time s the integrals are closed, O(R):
+  N_p the firings of p's reactions. The path likelihood does not depend on how the path was
+  simulated; the integral needs the exact propensities, so after each event those of the fired
+  reaction's dependents are recomputed (no tree to repair: the rejection method selects on its
+  bounds), and each one's integral is brought up to date only when it changes
+  (integ_i += a_i^old (t - tlast_i)); at a sample time s they are closed, O(R):
     int_{t0}^{s} A_p = sum_{i: param(i) = p} integ_i + a_i (s - tlast_i).
   The same quantity as the direct method's score (up to rounding), on a path equal to it in law.
 */
 #include <stgssa/tangent.h>
-
-/* score[p] = S_[p] - int_{t0}^{s} A_p */
-static void TreeScoreAt(PetscInt R, PetscInt P, const PetscInt *rp, const double *a, const double *integ, const double *tlast, const double *S_, double s, double *score)
-{
-  for (PetscInt p = 0; p < P; p++) score[p] = 0.0;
-  for (PetscInt i = 0; i < R; i++)
-    if (rp[i] >= 0) score[rp[i]] += integ[i] + a[i] * (s - tlast[i]);
-  for (PetscInt p = 0; p < P; p++) score[p] = S_[p] - score[p];
-}
 
 PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, uint64_t traj, StgssaTangentWork *tw, StgssaTangentRecord *rec, StgssaTrajInfo *info, PetscBool *done)
 {
@@ -197,102 +190,17 @@ PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *cfg, const Stgssa
   if (!tw->large || net->any_law || net->any_tdep || tc->window || tc->rev || tc->locate || !(P == 0 || tc->type == STGSSA_GRADIENT_SCORE)) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(rec->nrx, R));
   rec->sigma = 0.0;
-  if (P == 0) { /* values: rssa */
-    if (tw->nsmp < ns * S) {
-      PetscCall(PetscFree(tw->smp));
-      PetscCall(PetscMalloc1(ns * S, &tw->smp));
-      tw->nsmp = ns * S;
-    }
-    PetscCall(StgssaSSARunRSSACounts(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted));
-    for (PetscInt i = 0; i < ns; i++)
-      for (PetscInt o = 0; o < no; o++) rec->x[i * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, &tw->smp[i * S]);
-    rec->events = info->events;
-    *done       = PETSC_TRUE;
-    PetscFunctionReturn(0);
+  PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
+  if (tw->nsmp < ns * S) {
+    PetscCall(PetscFree(tw->smp));
+    PetscCall(PetscMalloc1(ns * S, &tw->smp));
+    tw->nsmp = ns * S;
   }
-  {
-    StgssaSSAWork        *w   = tw->large;
-    const PetscInt        Pt  = StgssaTreeSize(R);
-    const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
-    const PetscInt *restrict dep_ptr = net->dep_ptr, *restrict dep = net->dep, *restrict rp = tc->rxn_param;
-    const double          tfinal = cfg->tfinal, *st = cfg->sample_times;
-    int64_t *restrict     x = w->x;
-    double *restrict      a = w->a, *restrict node = w->tree.node, *restrict integ = tw->integ, *restrict tlast = tw->tlast, *S_ = rec->score_end;
-    PetscInt *restrict    cl = w->tree.changed;
-    double                t = cfg->t0, tsample = ns > 0 ? st[0] : PETSC_INFINITY;
-    int64_t               n = 0, nc = 0;
-    PetscInt              next = 0;
-    double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];
-
-    PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
-    PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
-    for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
-    for (PetscInt p = 0; p < P; p++) S_[p] = 0.0;
-    for (PetscInt i = 0; i < R; i++) {
-      a[i]     = StgssaPropensity(net, i, x);
-      integ[i] = 0.0;
-      tlast[i] = t;
-    }
-    for (PetscInt i = 0; i < Pt; i++) node[Pt + i] = i < R ? a[i] : 0.0;
-    for (PetscInt k = Pt - 1; k >= 1; k--) node[k] = node[2 * k] + node[2 * k + 1];
-    info->end = STGSSA_TRAJ_TFINAL;
-    for (;;) {
-      const double a0 = node[1];
-      double       tnext;
-      if (!(a0 > 0.0)) {
-        info->end = STGSSA_TRAJ_ABSORBED;
-        break;
-      }
-      if (n >= cfg->max_events) {
-        info->end = STGSSA_TRAJ_CAPPED;
-        break;
-      }
-      const int lane = (int)(n % STGSSA_PHILOX_LANES);
-      if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)n, key, u1b, e2b);
-      tnext = t + e2b[lane] / a0;
-      if (PetscUnlikely(tsample < tnext)) { /* samples in [t_n, t_{n+1}) see x_n */
-        while (next < ns && st[next] < tnext) {
-          for (PetscInt o = 0; o < no; o++) rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-          TreeScoreAt(R, P, rp, a, integ, tlast, S_, st[next], &rec->score_sample[next * P]);
-          next++;
-        }
-        tsample = next < ns ? st[next] : PETSC_INFINITY;
-      }
-      if (tnext > tfinal) break;
-      const PetscInt j   = TreeSelect(node, Pt, u1b[lane] * a0);
-      PetscInt       ncl = 0;
-      if (rp[j] >= 0) S_[rp[j]] += 1.0; /* + d log a_j / d theta at the event */
-      PetscCall(StgssaJump(net, j, x, tnext));
-      if (tnext > tc->count_from) {
-        rec->nrx[j] += 1.0;
-        nc++;
-      }
-      for (PetscInt d = dep_ptr[j]; d < dep_ptr[j + 1]; d++) {
-        const PetscInt i  = dep[d];
-        const double   ai = StgssaPropensity(net, i, x);
-        if (ai == a[i]) continue;
-        integ[i] += a[i] * (tnext - tlast[i]); /* the integral of a_i, brought up to tnext */
-        tlast[i] = tnext;
-        a[i] = node[Pt + i] = ai;
-        cl[ncl++]           = Pt + i;
-      }
-      TreeRepair(node, cl, ncl);
-      t = tnext;
-      n++;
-    }
-    { /* the whole path: to tfinal (absorbed: a = 0 from t on; capped: the direct method stops the integral at the last event) */
-      double end[64];
-      TreeScoreAt(R, P, rp, a, integ, tlast, S_, info->end == STGSSA_TRAJ_CAPPED ? t : tfinal, end);
-      for (PetscInt p = 0; p < P; p++) S_[p] = end[p];
-    }
-    for (; next < ns; next++) {
-      for (PetscInt o = 0; o < no; o++) rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-      for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p];
-    }
-    rec->events         = n;
-    rec->events_counted = nc;
-    info->events        = n;
-  }
+  if (P == 0) PetscCall(StgssaSSARunRSSACounts(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted)); /* values */
+  else PetscCall(StgssaSSARunRSSAScore(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted, P, tc->rxn_param, tw->integ, tw->tlast, rec->score_end, rec->score_sample));
+  for (PetscInt i = 0; i < ns; i++)
+    for (PetscInt o = 0; o < no; o++) rec->x[i * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, &tw->smp[i * S]);
+  rec->events = info->events;
   *done = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
