@@ -7,7 +7,7 @@
 # rest of the process: MPI/PETSc start-up, options, exit). Ratios against the direct method of the
 # same run. Timing only, never pass/fail.
 # usage: bench_large.sh [STGSSA_HPC] [SITES...]   (env: TFINAL=2, METHODS="direct nrm tree rssa auto",
-#        RECEPTORS=1000; SITES 3 4 5 6 give 109, 918, 3321 and 11664 reactions)
+#        RECEPTORS=1000; SITES 3 4 5 6 give 243, 918, 3321 and 11664 reactions)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 exe=${1:-$here/../../build/stgssa_hpc}
