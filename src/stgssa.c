@@ -8,7 +8,7 @@
 
 PetscClassId  STGSSA_CLASSID;
 PetscLogEvent STGSSA_Simulate, STGSSA_Tangents, STGSSA_Reduce, STGSSA_Loss, STGSSA_Output, STGSSA_ModelLoad;
-PetscLogEvent STGSSA_FSPSolve;
+PetscLogEvent STGSSA_FSPSolve, STGSSA_ModelParse, STGSSA_NetworkBuild;
 
 static PetscBool StgssaPackageInitialized = PETSC_FALSE;
 
@@ -26,6 +26,8 @@ PetscErrorCode StgssaInitializePackage(void)
   StgssaPackageInitialized = PETSC_TRUE;
   PetscCall(PetscClassIdRegister("Stgssa", &STGSSA_CLASSID));
   PetscCall(PetscLogEventRegister("StgssaModelLoad", STGSSA_CLASSID, &STGSSA_ModelLoad));
+  PetscCall(PetscLogEventRegister("StgssaModelParse", STGSSA_CLASSID, &STGSSA_ModelParse));     /* inside StgssaModelLoad: the text to a definition */
+  PetscCall(PetscLogEventRegister("StgssaNetworkBuild", STGSSA_CLASSID, &STGSSA_NetworkBuild)); /* inside StgssaModelLoad: propensity kinds, laws, dependency graph */
   PetscCall(PetscLogEventRegister("StgssaSimulate", STGSSA_CLASSID, &STGSSA_Simulate));
   PetscCall(PetscLogEventRegister("StgssaTangents", STGSSA_CLASSID, &STGSSA_Tangents));
   PetscCall(PetscLogEventRegister("StgssaReduce", STGSSA_CLASSID, &STGSSA_Reduce));

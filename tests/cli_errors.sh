@@ -152,6 +152,9 @@ expect_fail ssa_method_optimize  "-stgssa_ssa_method nrm applies to -stgssa_mode
 expect_fail ssa_method_fsp       "-stgssa_ssa_method nrm applies to -stgssa_mode simulate only; mode fsp solves the master equation" "$exe" $M -stgssa_mode fsp -stgssa_ssa_method nrm
 expect_fail ssa_method_tdep      "-stgssa_ssa_method nrm: model induction.model has propensities that depend on time" "$exe" $M -stgssa_model induction.model -stgssa_ssa_method nrm
 expect_fail ssa_method_tdep_mpi  "use -stgssa_ssa_method direct (exact by thinning)" mpirun -n 2 --oversubscribe "$exe" $M -stgssa_model induction.model -stgssa_ssa_method nrm
+expect_fail ssa_method_tree_tdep "-stgssa_ssa_method tree: model induction.model has propensities that depend on time" "$exe" $M -stgssa_model induction.model -stgssa_ssa_method tree
+expect_fail ssa_method_rssa_law  "-stgssa_ssa_method rssa: model induction.model has rate laws (or propensities that depend on time)" "$exe" $M -stgssa_model induction.model -stgssa_ssa_method rssa
+expect_fail ssa_method_rssa_grad "-stgssa_ssa_method rssa applies to -stgssa_mode simulate only; mode gradient uses the direct method" "$exe" $M -stgssa_mode gradient -stgssa_ssa_method rssa
 
 # numerical guards (issue 8), in a subdirectory so the file list above stays as it is
 mkdir -p "$work/g"

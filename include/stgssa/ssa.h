@@ -56,20 +56,42 @@ typedef struct {
   uint32_t *spare; /* [2R] words 2, 3 of reaction i's last Philox block (its next odd draw) */
 } StgssaNRM;
 
-/* Work space for StgssaSSARun and StgssaSSARunNRM, sized for one network. */
+/* Direct method on a sum tree: node[P + i] = a_i, node[k] = node[2k] + node[2k+1], node[1] = a_0. */
 typedef struct {
-  int64_t     *x; /* [S] state */
-  double      *a; /* [R] propensities */
-  StgssaLawEnv env;
-  StgssaThin   thin;
-  StgssaNRM    nrm;
+  PetscInt  P;       /* leaves: the smallest power of two >= R */
+  double   *node;    /* [2P] */
+  PetscInt *changed; /* [R] leaves changed by the last event, then their ancestors */
+} StgssaSumTree;
+
+/* Rejection-based SSA: count intervals [lo_s, hi_s] and the readers of each species. */
+typedef struct {
+  int64_t  *lo, *hi; /* [S] */
+  PetscInt *rd_ptr;  /* [S+1] reactions with species s among their reactants: rd[rd_ptr[s]..rd_ptr[s+1]) */
+  PetscInt *rd;
+} StgssaRSSA;
+
+/* Work space for StgssaSSARun, StgssaSSARunNRM, StgssaSSARunTree and StgssaSSARunRSSA, sized for one network. */
+typedef struct {
+  int64_t      *x; /* [S] state */
+  double       *a; /* [R] propensities */
+  StgssaLawEnv  env;
+  StgssaThin    thin;
+  StgssaNRM     nrm;
+  StgssaSumTree tree;
+  StgssaRSSA    rssa;
 } StgssaSSAWork;
 
 /* Exact method of plain simulate mode (-stgssa_ssa_method). */
 typedef enum {
   STGSSA_SSA_DIRECT = 0, /* Gillespie's direct method, StgssaSSARun: O(R) per event */
-  STGSSA_SSA_NRM    = 1  /* Gibson-Bruck next-reaction method, StgssaSSARunNRM: O(deps log R) per event */
+  STGSSA_SSA_NRM    = 1, /* Gibson-Bruck next-reaction method, StgssaSSARunNRM: O(deps log R) per event */
+  STGSSA_SSA_TREE   = 2, /* direct method on a sum tree, StgssaSSARunTree: O(log R + changed log R) per event */
+  STGSSA_SSA_RSSA   = 3, /* rejection-based SSA on a sum tree of bounds, StgssaSSARunRSSA: O(log R) per trial */
+  STGSSA_SSA_AUTO   = 4  /* from STGSSA_SSA_TREE_MIN_R reactions on: rssa (mass action) or tree (rate laws),
+                            time-independent propensities only; else direct */
 } StgssaSSAMethod;
+/* auto: the large-network methods from this many reactions on (tests/bench/bench_large.sh, bench_nrm) */
+#define STGSSA_SSA_TREE_MIN_R 64
 PETSC_EXTERN const char *const StgssaSSAMethods[];
 
 PETSC_EXTERN PetscErrorCode StgssaSSAWorkCreate(const StgssaNetwork *, StgssaSSAWork *);
@@ -90,6 +112,29 @@ PETSC_EXTERN PetscErrorCode StgssaSSARunMany(const StgssaSSAConfig *, PetscInt c
    a stream disjoint from the direct method's (blocks < 2^31), so a path depends on (seed, traj) only. */
 #define STGSSA_NRM_BLOCK0 0x80000000u
 PETSC_EXTERN PetscErrorCode StgssaSSARunNRM(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
+/* The same process by the direct method on a sum tree (src/ssa/tree.c): the direct method's random
+   numbers (block 0), O(log R) selection, only changed propensities re-summed (each inner node
+   recomputed from its children: no drift, a function of (seed, traj) only); equal in law to
+   StgssaSSARun, not path by path (other selection order and rounding of a_0). Time-independent
+   propensities only (refuses net->any_tdep). */
+PETSC_EXTERN PetscErrorCode StgssaSSARunTree(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
+PETSC_EXTERN PetscInt       StgssaTreeSize(PetscInt R);
+/* The same process by the rejection-based SSA (src/ssa/rssa.c): trial k uses the direct method's
+   draws of event k (block 0); equal in law to StgssaSSARun. Time-independent mass action only
+   (refuses rate laws). */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *);
+/* StgssaSSARunRSSA that also counts firings after count_from: nrx[j] += 1, *ncounted their total. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted);
+/* StgssaSSARunRSSACounts with the score of the path (theta_p = log k_p, mass action; rxn_param[i]
+   the parameter of reaction i or -1): S_p(t) = N_p(t) - int_{t0}^{t} sum_{i: param i = p} a_i ds at
+   the sample times into score_sample[i * P + p] and at tfinal into score_end[p]. The exact
+   propensities of the fired reaction's dependents are recomputed at each event (into w->a) and
+   each one's integral (integ, tlast: [R] scratch) brought up to date only when it changes. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample);
+PETSC_EXTERN PetscErrorCode StgssaRSSACreate(const StgssaNetwork *, StgssaRSSA *);
+PETSC_EXTERN PetscErrorCode StgssaRSSADestroy(StgssaRSSA *);
+/* The method auto resolves to on this network (direct or tree); reason: a short why. */
+PETSC_EXTERN StgssaSSAMethod StgssaSSAMethodResolve(StgssaSSAMethod, const StgssaNetwork *, const char **reason);
 
 /* Counts stay <= STGSSA_COUNT_MAX (modeldef.h): the parsers refuse larger initial counts, and a
    jump beyond it stops the run (StgssaJump). */

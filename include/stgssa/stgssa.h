@@ -10,6 +10,7 @@
 
 /* Log events (registered by StgssaInitializePackage), so -log_view shows where time goes. */
 PETSC_EXTERN PetscLogEvent STGSSA_Simulate, STGSSA_Tangents, STGSSA_Reduce, STGSSA_Loss, STGSSA_Output, STGSSA_ModelLoad;
+PETSC_EXTERN PetscLogEvent STGSSA_ModelParse, STGSSA_NetworkBuild; /* the two parts of StgssaModelLoad (-log_view) */
 PETSC_EXTERN PetscLogEvent STGSSA_FSPSolve; /* StgssaFSPSolve, with its growth re-solves */
 PETSC_EXTERN PetscClassId  STGSSA_CLASSID;
 

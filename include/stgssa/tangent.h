@@ -83,6 +83,12 @@ typedef struct {
   PetscInt     nbreaks;
   double      *recip;       /* [STGSSA_RECIP_N] 1.0/n (n >= 1) as the division gives it */
   double      *dE;          /* [ceil(R/4)*4][8] ST-GS derivative draws of eight events */
+  /* large networks (StgssaTangentWorkUseLarge): score and values (fd) by rssa */
+  StgssaSSAWork *large;     /* NULL: the direct method only */
+  double        *integ;     /* [R] int a_i dt from t0 to tlast[i] (score) */
+  double        *tlast;     /* [R] */
+  int64_t       *smp;       /* [nsample*S] states at the sample times (values by rssa) */
+  PetscInt       nsmp;
 } StgssaTangentWork;
 #define STGSSA_RECIP_N 1024
 
@@ -90,6 +96,15 @@ PETSC_EXTERN PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *);
 PETSC_EXTERN PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *, PetscInt P, StgssaTangentWork *);
 PETSC_EXTERN PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *);
+/* Opt in to the large-network engines (issue 16; the evaluator does under -stgssa_ssa_method auto):
+   on a time-independent mass-action network of at least STGSSA_SSA_TREE_MIN_R reactions,
+   StgssaSSARunTangent then runs values only (P = 0, fd) and the score by the rejection-based SSA
+   (rssa.c; the score's integrals of the propensities updated lazily, per reaction, when they
+   change), whenever no window, entropy production or per-event check is asked for.
+   Equal in law to the direct method's numbers, not bit for bit. No-op on other networks. */
+PETSC_EXTERN PetscErrorCode StgssaTangentWorkUseLarge(const StgssaNetwork *, StgssaTangentWork *);
+/* The engine of StgssaTangentWorkUseLarge (src/ssa/tree.c); PETSC_FALSE in *done: not applicable. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *, const StgssaTangentConfig *, uint64_t traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *, PetscBool *done);
 
 /* tc->locate: the checks of event n (reaction j fired at time t from the state x - nu_j to x; a
    the propensities before the jump), StgssaSSARunTangent calls it after the tangents moved. */

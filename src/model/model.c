@@ -75,13 +75,17 @@ PetscErrorCode StgssaModelLoadFromString(StgssaModel model, const char text[], c
   PetscCall(StgssaModelFormatFromOptions(model));
   PetscCall(PetscLogEventBegin(STGSSA_ModelLoad, 0, 0, 0, 0));
   StgssaModelDefFree(&model->def);
+  PetscCall(PetscLogEventBegin(STGSSA_ModelParse, 0, 0, 0, 0));
   switch (StgssaModelFileFormat(model->format, filename)) {
   case STGSSA_MODEL_FORMAT_NET: rc = StgssaModelDefParseNet(text, strlen(text), filename, &model->def, err, sizeof(err)); break;
   case STGSSA_MODEL_FORMAT_SBML: rc = StgssaModelDefParseSBML(text, strlen(text), filename, &model->def, err, sizeof(err)); break;
   default: rc = StgssaModelDefParse(text, strlen(text), filename, &model->def, err, sizeof(err));
   }
+  PetscCall(PetscLogEventEnd(STGSSA_ModelParse, 0, 0, 0, 0));
   PetscCall(StgssaModelCheckParse(model->comm, rc, err));
+  PetscCall(PetscLogEventBegin(STGSSA_NetworkBuild, 0, 0, 0, 0));
   PetscCall(StgssaNetworkBuild_Private(model->def, &model->net));
+  PetscCall(PetscLogEventEnd(STGSSA_NetworkBuild, 0, 0, 0, 0));
   PetscCall(PetscLogEventEnd(STGSSA_ModelLoad, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

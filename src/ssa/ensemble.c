@@ -38,7 +38,9 @@ struct _p_StgssaEnsemble {
   PetscReal  burnin;
   PetscReal  burnin_rate;    /* > 0: burnin is the default 20/burnin_rate (StgssaEnsembleSetDefaultBurnin) */
   PetscReal  thin_step;      /* thinning grid of time-dependent propensities; 0: tfinal/64 */
-  StgssaSSAMethod method;    /* -stgssa_ssa_method: direct (default) or nrm (simulate mode only) */
+  StgssaSSAMethod method;    /* -stgssa_ssa_method: auto (default), direct, nrm or tree (the last two: simulate mode only) */
+  StgssaSSAMethod used;      /* the method StgssaEnsembleRun uses (auto resolved at SetUp) */
+  const char     *used_why;  /* why (auto's choice), for the start-up output */
   PetscBool  setup;
   /* results (global after Run) */
   StgssaCountHist hist;      /* set i*nobs + o: sample i, observed species o */
@@ -63,6 +65,8 @@ PetscErrorCode StgssaEnsembleCreate(MPI_Comm comm, StgssaEnsemble *ens)
   e->tfinal     = 10.0;
   e->tfinal_req = 10.0;
   e->max_events = 100000000;
+  e->method     = STGSSA_SSA_AUTO;
+  e->used       = STGSSA_SSA_DIRECT;
   *ens          = e;
   PetscFunctionReturn(0);
 }
@@ -256,7 +260,7 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(PetscOptionsReal("-stgssa_initial_burnin", "Burn-in time of -stgssa_initial steady: every path starts at x0 at t = -T with the inputs of t = 0", "StgssaEnsemble", e->burnin, &e->burnin, NULL));
   {
     PetscInt m = (PetscInt)e->method;
-    PetscCall(PetscOptionsEList("-stgssa_ssa_method", "Exact method of simulate mode: direct (Gillespie, O(R) per event) or nrm (Gibson-Bruck next-reaction method, O(log R) per event; time-independent propensities only; gradient, optimize and fsp refuse nrm)", "StgssaEnsemble", StgssaSSAMethods, 2, StgssaSSAMethods[m], &m, NULL));
+    PetscCall(PetscOptionsEList("-stgssa_ssa_method", "Exact method of simulate mode: auto (from " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions on, when propensities do not depend on time: rssa for mass action, tree for rate laws; else direct), direct (Gillespie, O(R) per event), nrm (Gibson-Bruck next-reaction method, O(deps log R) per event), tree (direct method on a sum tree, O(changed log R) per event) or rssa (rejection-based SSA, O(log R) per trial, mass action only); nrm, tree and rssa: time-independent propensities only, and gradient, optimize and fsp refuse them", "StgssaEnsemble", StgssaSSAMethods, 5, StgssaSSAMethods[m], &m, NULL));
     e->method = (StgssaSSAMethod)m;
   }
   PetscCall(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
@@ -291,10 +295,13 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   if (!e->sample_times) PetscCall(StgssaEnsembleResolveTimes(e));
   PetscCheck(e->burnin >= 0 && e->burnin < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_initial_burnin: expected a time T >= 0, got %.6g", (double)e->burnin);
   PetscCheck(e->thin_step >= 0 && e->thin_step < PETSC_MAX_REAL, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_thinning_step: expected a time >= 0 (0: tfinal/64), got %.6g", (double)e->thin_step);
-  if (e->method == STGSSA_SSA_NRM) {
+  {
     const StgssaNetwork *net;
     PetscCall(StgssaModelGetNetwork(e->model, &net));
-    PetscCheck(!net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method nrm: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the next-reaction method needs time-independent propensities: use -stgssa_ssa_method direct (exact by thinning)", def->filename);
+    PetscCheck(e->method != STGSSA_SSA_NRM || !net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method nrm: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the next-reaction method needs time-independent propensities: use -stgssa_ssa_method direct (exact by thinning) or auto", def->filename);
+    PetscCheck(e->method != STGSSA_SSA_RSSA || (!net->any_tdep && !net->any_law), e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method rssa: model %s has rate laws (or propensities that depend on time); the rejection method needs time-independent mass-action propensities: use -stgssa_ssa_method tree or auto", def->filename);
+    PetscCheck(e->method != STGSSA_SSA_TREE || !net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method tree: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the sum tree needs time-independent propensities: use -stgssa_ssa_method direct (exact by thinning) or auto", def->filename);
+    e->used = StgssaSSAMethodResolve(e->method, net, &e->used_why);
   }
   PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");
   PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));
@@ -489,7 +496,9 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
     StgssaTrajInfo info[STGSSA_SSA_MANY];
     uint64_t       traj[STGSSA_SSA_MANY];
     PetscInt       nb = 1;
-    if (e->method == STGSSA_SSA_NRM) PetscCall(StgssaSSARunNRM(&cfg, (uint64_t)i0, &work[0], samples, &info[0]));
+    if (e->used == STGSSA_SSA_NRM) PetscCall(StgssaSSARunNRM(&cfg, (uint64_t)i0, &work[0], samples, &info[0]));
+    else if (e->used == STGSSA_SSA_TREE) PetscCall(StgssaSSARunTree(&cfg, (uint64_t)i0, &work[0], samples, &info[0]));
+    else if (e->used == STGSSA_SSA_RSSA) PetscCall(StgssaSSARunRSSA(&cfg, (uint64_t)i0, &work[0], samples, &info[0]));
     else { /* direct method: paths in groups (interleaved on small networks; the same numbers) */
       nb = (PetscInt)PetscMin((PetscInt64)STGSSA_SSA_MANY, end - i0);
       for (PetscInt q = 0; q < nb; q++) traj[q] = (uint64_t)(i0 + q);
@@ -581,7 +590,7 @@ PetscErrorCode StgssaEnsembleView(StgssaEnsemble e, PetscViewer viewer)
   PetscCallMPI(MPI_Comm_size(e->comm, &size));
   PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEnsemble: %" PetscInt_FMT " trajectories on %d ranks, seed %" PetscInt_FMT ", tfinal %g, %" PetscInt_FMT " sample times\n", e->ntraj, size, e->seed, (double)e->tfinal, e->nsample));
   if (e->steady) PetscCall(PetscViewerASCIIPrintf(viewer, "  initial condition: steady (burn-in from x0 over [%g, 0] at the inputs of t = 0)\n", -(double)e->burnin));
-  if (e->method != STGSSA_SSA_DIRECT) PetscCall(PetscViewerASCIIPrintf(viewer, "  exact method: %s\n", StgssaSSAMethods[e->method]));
+  if (e->setup) PetscCall(PetscViewerASCIIPrintf(viewer, "  exact method: %s (%s)\n", StgssaSSAMethods[e->used], e->used_why));
   if (!e->done) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s (%.3g events/s); %" PetscInt64_FMT " absorbed, %" PetscInt64_FMT " capped; events per rank max/mean %.4f\n", e->events, e->wall, e->wall > 0 ? (double)e->events / e->wall : 0.0, e->nabsorbed, e->ncapped, (double)e->events_max_over_mean));
@@ -619,7 +628,7 @@ PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble e, hid_t file)
   PetscCall(StgssaH5WriteAttrDouble(run, "wall_seconds", e->wall));
   PetscCall(StgssaH5WriteAttrDouble(run, "events_max_over_mean", e->events_max_over_mean));
   PetscCall(StgssaH5WriteAttrDouble(run, "tfinal", e->tfinal));
-  if (e->method != STGSSA_SSA_DIRECT) PetscCall(StgssaH5WriteAttrString(run, "ssa_method", StgssaSSAMethods[e->method]));
+  if (e->used != STGSSA_SSA_DIRECT) PetscCall(StgssaH5WriteAttrString(run, "ssa_method", StgssaSSAMethods[e->used]));
   PetscCallHDF5(H5Gclose(run));
 
   PetscCallHDF5(sim = H5Gcreate2(file, "simulate", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));

@@ -354,7 +354,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   {
     StgssaSSAMethod method;
     PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
-    PetscCheck(method == STGSSA_SSA_DIRECT, e->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to simulate mode only; derivative estimators (gradient, optimize) use the direct method: drop the option", StgssaSSAMethods[method]);
+    PetscCheck(method == STGSSA_SSA_DIRECT || method == STGSSA_SSA_AUTO, e->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to simulate mode only; derivative estimators (gradient, optimize) use the direct method: drop the option", StgssaSSAMethods[method]);
   }
   PetscCall(StgssaModelGetDef(e->model, &d));
   PetscCall(StgssaModelGetNetwork(e->model, &e->net0));
@@ -788,6 +788,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   double                *o, *od, *sc, *o2, *hp, *hdp;
   PetscInt64             start, end, events = 0, gevents, cnt[3] = {0, 0, 0}, gcnt[3];
   PetscLogDouble         t0, t1;
+  StgssaSSAMethod        method;
 
   PetscFunctionBegin;
   PetscCall(PetscTime(&t0));
@@ -816,8 +817,10 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.rev           = e->entropy ? e->rev : NULL;
   tc.count_from    = e->count_from;
   tc.locate        = NULL;
+  PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
   for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) {
     PetscCall(StgssaTangentWorkCreate(&e->net, P, &work[q]));
+    if (method == STGSSA_SSA_AUTO) PetscCall(StgssaTangentWorkUseLarge(&e->net, &work[q])); /* large networks: score and fd by rssa */
     PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec[q]));
   }
   PetscCall(PetscMalloc6(M, &o, M * P, &od, NS * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));

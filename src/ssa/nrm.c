@@ -24,7 +24,7 @@
 #include <stgssa/rng.h>
 #include <math.h>
 
-const char *const StgssaSSAMethods[] = {"direct", "nrm", "StgssaSSAMethod", "STGSSA_SSA_", NULL};
+const char *const StgssaSSAMethods[] = {"direct", "nrm", "tree", "rssa", "auto", "StgssaSSAMethod", "STGSSA_SSA_", NULL};
 
 static inline PetscBool NRMLess(const double *tau, PetscInt i, PetscInt k) { return tau[i] < tau[k] || (tau[i] == tau[k] && i < k); }
 

@@ -34,6 +34,9 @@ PetscErrorCode StgssaSSAWorkCreate(const StgssaNetwork *net, StgssaSSAWork *w)
   PetscCall(StgssaLawEnvCreate(net, &w->env));
   PetscCall(StgssaThinCreate(net, &w->thin));
   PetscCall(PetscMalloc5(net->R, &w->nrm.tau, net->R, &w->nrm.heap, net->R, &w->nrm.pos, net->R, &w->nrm.ndraw, 2 * net->R, &w->nrm.spare));
+  w->tree.P = StgssaTreeSize(net->R);
+  PetscCall(PetscMalloc2(2 * w->tree.P, &w->tree.node, net->R + net->react_ptr[net->R], &w->tree.changed)); /* rssa: a leaf per (changed species, reader) */
+  PetscCall(StgssaRSSACreate(net, &w->rssa));
   PetscFunctionReturn(0);
 }
 
@@ -44,6 +47,8 @@ PetscErrorCode StgssaSSAWorkDestroy(StgssaSSAWork *w)
   PetscCall(StgssaLawEnvDestroy(&w->env));
   PetscCall(StgssaThinDestroy(&w->thin));
   PetscCall(PetscFree5(w->nrm.tau, w->nrm.heap, w->nrm.pos, w->nrm.ndraw, w->nrm.spare));
+  PetscCall(PetscFree2(w->tree.node, w->tree.changed));
+  PetscCall(StgssaRSSADestroy(&w->rssa));
   PetscFunctionReturn(0);
 }
 

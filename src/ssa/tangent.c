@@ -78,6 +78,17 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
       for (int q = 1; q < net->def->inputs[i].npieces; q++) w->breaks[w->nbreaks++] = net->def->inputs[i].times[q];
   PetscCall(PetscSortReal(w->nbreaks, w->breaks));
   PetscCall(PetscSortRemoveDupsReal(&w->nbreaks, w->breaks));
+  w->large = NULL, w->integ = w->tlast = NULL, w->smp = NULL, w->nsmp = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaTangentWorkUseLarge(const StgssaNetwork *net, StgssaTangentWork *w)
+{
+  PetscFunctionBegin;
+  if (w->large || net->any_law || net->any_tdep || net->R < STGSSA_SSA_TREE_MIN_R) PetscFunctionReturn(0);
+  PetscCall(PetscNew(&w->large));
+  PetscCall(StgssaSSAWorkCreate(net, w->large));
+  PetscCall(PetscMalloc2(net->R, &w->integ, net->R, &w->tlast));
   PetscFunctionReturn(0);
 }
 
@@ -91,6 +102,10 @@ PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
   PetscCall(PetscFree4(w->dk, w->dx, w->gint, w->breaks));
   PetscCall(PetscFree(w->recip));
   PetscCall(PetscFree(w->dE));
+  if (w->large) PetscCall(StgssaSSAWorkDestroy(w->large));
+  PetscCall(PetscFree(w->large));
+  PetscCall(PetscFree2(w->integ, w->tlast));
+  PetscCall(PetscFree(w->smp));
   PetscFunctionReturn(0);
 }
 
@@ -349,6 +364,11 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   PetscCall(StgssaTangentRecordCheck(cfg, tc, rec));
+  if (w->large) { /* large networks: score and values by rssa (where they apply) */
+    PetscBool done;
+    PetscCall(StgssaSSARunTangentLarge(cfg, tc, traj, w, rec, info, &done));
+    if (done) PetscFunctionReturn(0);
+  }
   if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster (it sets what it records) */
   PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
   PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");

@@ -9,7 +9,10 @@
   until ~ -bench_events events each (tfinal = events / (15 N)), repeated for >= -bench_seconds.
   Prints events/s of both methods and the ratio nrm/direct for R = 10, 100, 1000, 10000, and the
   events/s of gradient mode's engine there: ST-GS tangents of P = 2 log-rates (k1, k2), O(R P) per
-  event (R exponential draws and the relaxed choice over every active reaction).
+  event (R exponential draws and the relaxed choice over every active reaction). Issue 16 added
+  the sum-tree direct method (tree), the rejection-based SSA (rssa) and the score on large
+  networks (StgssaTangentWorkUseLarge: the tree with lazily integrated propensities; at R = 10 the
+  direct method's score, the large engine applies from STGSSA_SSA_TREE_MIN_R reactions on).
   usage: bench_nrm [-bench_seconds 1] [-bench_events 20000] [-bench_rmax 10000]
 */
 #include <stgssa/stgssa.h>
@@ -47,14 +50,14 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInt("-bench_rmax", "Largest R (10, 100, ... up to it)", NULL, rmax, &rmax, NULL));
   PetscOptionsEnd();
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "sparse unimolecular network, ~%" PetscInt_FMT " events per trajectory, >= %g s per measurement\n", nev, (double)seconds));
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8s %16s %16s %10s %16s %12s\n", "R", "direct ev/s", "nrm ev/s", "nrm/direct", "ST-GS P=2 ev/s", "ST-GS/direct"));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8s %12s %12s %10s %12s %10s %12s %10s %14s %12s %14s %12s\n", "R", "direct ev/s", "nrm ev/s", "nrm/direct", "tree ev/s", "tree/dir", "rssa ev/s", "rssa/dir", "ST-GS P=2 ev/s", "ST-GS/direct", "score-large", "score/rssa"));
   for (PetscInt R = 10; R <= rmax; R *= 10) {
     StgssaModel          model;
     const StgssaNetwork *net;
     StgssaSSAWork        work;
     StgssaSSAConfig      cfg;
     char                *text = NULL;
-    double               rate[3], ts;
+    double               rate[6], ts;
     const PetscInt       S = R / 2;
     int64_t             *samples;
 
@@ -67,7 +70,7 @@ int main(int argc, char **argv)
     cfg.net = net, cfg.seed = 1, cfg.iteration = 0, cfg.tfinal = ts, cfg.t0 = 0.0, cfg.thin_step = ts / 64, cfg.max_events = INT64_MAX, cfg.nsample = 1, cfg.sample_times = &ts;
     PetscCall(StgssaSSAWorkCreate(net, &work));
     PetscCall(PetscMalloc1(S, &samples));
-    for (int m = 0; m < 3; m++) {
+    for (int m = 0; m < 6; m++) {
       PetscLogDouble      t0, t1;
       int64_t             events = 0;
       uint64_t            traj   = 0;
@@ -75,12 +78,13 @@ int main(int argc, char **argv)
       StgssaTangentWork   tw;
       StgssaTangentRecord rec;
       PetscInt           *param = NULL, obs[1] = {0};
-      if (m == 2) { /* reactions alternate k1, k2 (BuildModel) */
+      if (m == 2 || m == 5) { /* reactions alternate k1, k2 (BuildModel); m = 5: the score on large networks (tree.c) */
         PetscCall(PetscMalloc1(R, &param));
         for (PetscInt j = 0; j < R; j++) param[j] = j % 2;
         PetscCall(PetscMemzero(&tc, sizeof(tc)));
-        tc.type = STGSSA_GRADIENT_STGS, tc.P = 2, tc.rxn_param = param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs;
+        tc.type = m == 2 ? STGSSA_GRADIENT_STGS : STGSSA_GRADIENT_SCORE, tc.P = 2, tc.rxn_param = param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs;
         PetscCall(StgssaTangentWorkCreate(net, 2, &tw));
+        if (m == 5) PetscCall(StgssaTangentWorkUseLarge(net, &tw));
         PetscCall(StgssaTangentRecordCreate(1, 1, R, 2, &rec));
       }
       PetscCall(PetscTime(&t0));
@@ -88,19 +92,21 @@ int main(int argc, char **argv)
         StgssaTrajInfo info;
         if (m == 1) PetscCall(StgssaSSARunNRM(&cfg, traj++, &work, samples, &info));
         else if (m == 0) PetscCall(StgssaSSARun(&cfg, traj++, &work, samples, &info));
+        else if (m == 3) PetscCall(StgssaSSARunTree(&cfg, traj++, &work, samples, &info));
+        else if (m == 4) PetscCall(StgssaSSARunRSSA(&cfg, traj++, &work, samples, &info));
         else PetscCall(StgssaSSARunTangent(&cfg, &tc, traj++, &tw, &rec, &info));
         events += info.events;
-        sink += m == 2 ? (int64_t)rec.x[0] : samples[0];
+        sink += m == 2 || m == 5 ? (int64_t)rec.x[0] : samples[0];
         PetscCall(PetscTime(&t1));
       } while (t1 - t0 < seconds);
       rate[m] = (double)events / (t1 - t0);
-      if (m == 2) {
+      if (m == 2 || m == 5) {
         PetscCall(StgssaTangentRecordDestroy(&rec));
         PetscCall(StgssaTangentWorkDestroy(&tw));
         PetscCall(PetscFree(param));
       }
     }
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8" PetscInt_FMT " %16.4g %16.4g %10.3f %16.4g %12.3f\n", R, rate[0], rate[1], rate[1] / rate[0], rate[2], rate[2] / rate[0]));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%8" PetscInt_FMT " %12.4g %12.4g %10.3f %12.4g %10.3f %12.4g %10.3f %14.4g %12.3f %14.4g %12.3f\n", R, rate[0], rate[1], rate[1] / rate[0], rate[3], rate[3] / rate[0], rate[4], rate[4] / rate[0], rate[2], rate[2] / rate[0], rate[5], rate[5] / rate[4]));
     PetscCall(PetscFree(samples));
     PetscCall(StgssaSSAWorkDestroy(&work));
     PetscCall(StgssaModelDestroy(&model));
