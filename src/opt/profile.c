@@ -163,7 +163,7 @@ static PetscErrorCode StgssaProfileEvaluate_Private(StgssaProfile p, PetscReal *
   PetscFunctionBegin;
   PetscCall(StgssaEvaluatorSetTheta(p->ev, p->theta));
   PetscCall(StgssaEvaluatorSetIteration(p->ev, 0));
-  PetscCall(StgssaEvaluatorEvaluate(p->ev));
+  PetscCall(StgssaEvaluatorEvaluateForLoss(p->ev)); /* adjoint gradient */
   PetscCall(StgssaObjectiveCompute(p->obj, p->ev, &loss, p->grad, NULL));
   PetscCall(StgssaObjectiveGetNegLogLikelihood(p->obj, f, &cells));
   PetscCheck(!PetscIsInfOrNanReal(*f), PETSC_COMM_SELF, PETSC_ERR_FP, "-log L is %g", (double)*f);
