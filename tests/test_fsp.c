@@ -1091,21 +1091,21 @@ static void check_adjoint(StgssaModel m, PetscInt T, const PetscReal *times, con
 START_TEST(test_adjoint)
 {
   { /* induction, affine input, steady start, a sample at t = 0 */
-    const char *const opts[]   = {"-stgssa_fsp_max", "M=60", "-stgssa_initial", "steady", "-stgssa_fit", "k_on,k_off,k_tx,k_deg,a0,a1,r1,r2", NULL};
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=60", "-stgssa_initial", "steady", "-stgssa_fit", "k_on,k_off,k_tx,k_deg,a0,a1,r1,r2", "-stgssa_fsp_adjoint", "1", NULL};
     const PetscReal   times[5] = {0, 0.7, 2, 3.5, 6};
     StgssaModel       m        = induction_model("k_on*Hog");
     check_adjoint(m, 5, times, opts, "induction, steady start");
     ck_assert(!StgssaModelDestroy(&m));
   }
   { /* telegraph from x0, a steady-state sample among the transient ones */
-    const char *const opts[]   = {"-stgssa_fsp_max", "M=80", NULL};
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=80", "-stgssa_fsp_adjoint", "1", NULL};
     const PetscReal   times[4] = {0.5, 1.5, -1, 4};
     StgssaModel       m        = load_model(telegraph_model);
     check_adjoint(m, 4, times, opts, "telegraph from x0, with a steady-state sample");
     ck_assert(!StgssaModelDestroy(&m));
   }
   { /* a table input: breakpoints 1 (a sample time) and 2.5 (between samples) */
-    const char *const opts[]   = {"-stgssa_fsp_max", "M=80", "-stgssa_initial", "steady", NULL};
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=80", "-stgssa_initial", "steady", "-stgssa_fsp_adjoint", "1", NULL};
     const PetscReal   times[4] = {0.5, 1, 2, 4};
     const double      tb[3] = {0, 1, 2.5}, lv[3] = {2, 0, 1};
     const char *const lp[3] = {NULL, "L", NULL};

@@ -123,7 +123,7 @@ PETSC_EXTERN PetscErrorCode StgssaFSPEstimateSize(StgssaFSP, PetscInt *nstates, 
 PETSC_EXTERN PetscErrorCode StgssaFSPSetGrowthLimit(StgssaFSP, PetscReal factor);
 
 /* Loss gradients by the adjoint method (src/fsp/adjoint.c). With StgssaFSPSetAdjoint(f, PETSC_TRUE)
-   (and -stgssa_fsp_adjoint, default on) a solve on a projection one rank holds whole integrates p
+   (and -stgssa_fsp_adjoint, default off) a solve on a projection one rank holds whole integrates p
    alone and keeps its steps: the marginals, lost mass and moments are as usual, their derivatives
    are 0 (not computed). StgssaFSPGetAdjoint says whether the last solve ran so (ready). Then the
    caller writes dL/d marginal for each sample and quantity it uses into the arrays of

@@ -29,7 +29,7 @@ PetscErrorCode StgssaFSPCreate(MPI_Comm comm, StgssaFSP *fsp)
   f->max_states = 1000000;
   f->grow       = PETSC_TRUE;
   f->affine_opt = PETSC_TRUE;
-  f->adjoint_opt = PETSC_TRUE;
+  f->adjoint_opt = PETSC_FALSE; /* measured slower than the forward sensitivities on the smFISH analog (adjoint.c) */
   f->redundant  = 20000;
   f->pcomm      = comm;
   *fsp          = f;
@@ -156,7 +156,7 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
   PetscCall(PetscOptionsBool("-stgssa_fsp_grow", "Automatic bounds for species without -stgssa_fsp_max: start at x0 + 32 and double where mass leaks over -stgssa_fsp_tol, up to -stgssa_fsp_max_states (0: such species are bounded by reachability only)", "StgssaFSPSolve", f->grow, &f->grow, NULL));
   PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_redundant", "Projections of at most this many states are solved whole on every rank (no communication: faster than distributing them); larger ones are distributed over the ranks", "StgssaFSPSetUp", f->redundant, &f->redundant, NULL, 0));
   PetscCall(PetscOptionsBool("-stgssa_fsp_affine", "Rate laws affine in the inputs: assemble A(t) = A0 + sum_i u_i(t) A_i from stored matrices (no rate-law evaluation inside the integrator; 0: evaluate the laws at every integrator time)", "StgssaFSPSolve", f->affine_opt, &f->affine_opt, NULL));
-  PetscCall(PetscOptionsBool("-stgssa_fsp_adjoint", "Loss gradients in fits by the adjoint method (p forward, one backward solve; 0: forward sensitivities of p at every evaluation)", "StgssaFSPSetAdjoint", f->adjoint_opt, &f->adjoint_opt, NULL));
+  PetscCall(PetscOptionsBool("-stgssa_fsp_adjoint", "Loss gradients in fits by the adjoint method (p forward, one backward solve; default 0: forward sensitivities at every evaluation, faster on the projections measured so far)", "StgssaFSPSetAdjoint", f->adjoint_opt, &f->adjoint_opt, NULL));
   PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_max_states", "Largest number of states in the projection (automatic bounds stop growing there: the solve fails)", "StgssaFSPSetUp", f->max_states, &f->max_states, NULL, 1));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending (default: -stgssa_tfinal if given, else the steady state)", "StgssaFSPSetTimes", times, &ntimes, &set_times));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time, the FSP's sample time when -stgssa_sample_times is not given", "StgssaFSPSetTimes", tfinal, &tfinal, &set_tf));
