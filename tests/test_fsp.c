@@ -976,6 +976,152 @@ START_TEST(test_affine_inputs)
 }
 END_TEST
 
+/* Adjoint gradients (src/fsp/adjoint.c) of L = sum_k sum_j sum_b w_kjb marginal_j(t_k)_b with
+   fixed pseudo-random weights w (M and G_on, every sample), against
+   (a) the forward sensitivities contracted with the same weights: max_q |g_adj - g_fwd| / max_q |g_fwd|
+       < 1e-6. Both are exact up to the integrators' tolerances (rtol 1e-10, atol 1e-14) and the
+       adjoint's cubic Hermite interpolation of p on the forward steps (O(h^4) per step; measured
+       1e-8..1e-7 here, the terms summed being ~20x the result); 1e-6 keeps a margin without
+       hiding a wrong term (a missing steady-start term, quadrature piece or one-sided operator
+       at a breakpoint is O(1e-2..1) relative);
+   (b) central differences of L at theta_q +- 1e-4 (error h^2/6 |L'''| ~ 1e-9 plus solver
+       error / h ~ 1e-6): tolerance 1e-4 relative to the largest gradient component.
+   Cases: the induction model with its affine input and a steady start (a sample at t = 0), the
+   telegraph model from x0 with a steady-state sample among the transient ones, and a table input
+   with breakpoints on (1) and between (2.5) sample times. */
+static double adjoint_weight(int k, int j, int b)
+{
+  return sin(1.3 * k + 2.1 * j + 0.37 * b + 0.5) / (1.0 + 0.05 * b);
+}
+
+static double adjoint_loss(StgssaFSP f, const PetscInt *qs, PetscInt T, PetscInt P, double *gf, double *scale)
+{
+  double L = 0;
+  for (PetscInt p = 0; p < P; p++) gf[p] = 0;
+  if (scale) *scale = 0;
+  for (PetscInt k = 0; k < T; k++)
+    for (PetscInt j = 0; j < 2; j++) {
+      PetscInt         nb;
+      const PetscReal *pr, *dp;
+      ck_assert(!StgssaFSPGetMarginal(f, k, qs[j], &nb, &pr, &dp));
+      for (PetscInt b = 0; b < nb; b++) {
+        const double w = adjoint_weight((int)k, (int)j, (int)b);
+        L += w * pr[b];
+        for (PetscInt p = 0; p < P; p++) {
+          gf[p] += w * dp[b * P + p];
+          *scale += PetscAbsReal(w * dp[b * P + p]);
+        }
+      }
+    }
+  return L;
+}
+
+static double parameter_value(StgssaModel m, const char *name)
+{
+  const StgssaModelDef *d;
+  ck_assert(!StgssaModelGetDef(m, &d));
+  for (int i = 0; i < d->nparams; i++)
+    if (!strcmp(d->params[i].name, name)) return d->params[i].value;
+  ck_abort_msg("no parameter %s", name);
+  return 0;
+}
+
+static void check_adjoint(StgssaModel m, PetscInt T, const PetscReal *times, const char *const opts[], const char *what)
+{
+  StgssaFSP          f = make_fsp(m, T, times, opts);
+  PetscInt           P, qs[2];
+  const char *const *names;
+  double             gf[16], ga[16], gd[16], scale, gmax = 0, err = 0, derr = 0;
+  PetscBool          ready;
+  qs[0] = species_index(m, "M");
+  qs[1] = species_index(m, "G_on");
+  ck_assert(!StgssaFSPSolve(f)); /* forward sensitivities */
+  ck_assert(!StgssaFSPGetFit(f, &P, &names));
+  ck_assert(P <= 16);
+  (void)adjoint_loss(f, qs, T, P, gf, &scale);
+  ck_assert(!StgssaFSPSetAdjoint(f, PETSC_TRUE));
+  ck_assert(!StgssaFSPSolve(f));
+  ck_assert(!StgssaFSPGetAdjoint(f, &ready));
+  if (!ready) { /* only a projection held whole by one rank runs the adjoint: a distributed one keeps the sensitivities */
+    PetscMPIInt size;
+    PetscInt    red = 20000;
+    PetscBool   set;
+    ck_assert(!MPI_Comm_size(PETSC_COMM_WORLD, &size));
+    ck_assert(!PetscOptionsGetInt(NULL, NULL, "-stgssa_fsp_redundant", &red, &set));
+    ck_assert_msg(size > 1 && red < 100, "%s: the solve did not run in adjoint mode", what);
+    say("%s: distributed projection: forward sensitivities (no adjoint mode)\n", what);
+    ck_assert(!StgssaFSPDestroy(&f));
+    return;
+  }
+  for (PetscInt k = 0; k < T; k++)
+    for (PetscInt j = 0; j < 2; j++) {
+      PetscInt   nb;
+      PetscReal *w;
+      ck_assert(!StgssaFSPGetAdjointWeights(f, k, qs[j], &nb, &w));
+      for (PetscInt b = 0; b < nb; b++) w[b] += adjoint_weight((int)k, (int)j, (int)b);
+    }
+  ck_assert(!StgssaFSPAdjointSolve(f, ga));
+  for (PetscInt p = 0; p < P; p++) gmax = PetscMax(gmax, PetscAbsReal(gf[p]));
+  for (PetscInt p = 0; p < P; p++) err = PetscMax(err, PetscAbsReal(ga[p] - gf[p]) / gmax);
+  for (PetscInt p = 0; p < P; p++) { /* central differences of L (adjoint mode: p alone) */
+    const double h = 1e-4, v0 = parameter_value(m, names[p]);
+    double       Lp, Lm, dummy[16];
+    char         a[256];
+    snprintf(a, sizeof(a), "%s=%.17g", names[p], v0 * exp(h));
+    ck_assert(!StgssaModelSetParameters(m, a, "test"));
+    ck_assert(!StgssaFSPSolve(f));
+    Lp = adjoint_loss(f, qs, T, 0, dummy, NULL);
+    snprintf(a, sizeof(a), "%s=%.17g", names[p], v0 * exp(-h));
+    ck_assert(!StgssaModelSetParameters(m, a, "test"));
+    ck_assert(!StgssaFSPSolve(f));
+    Lm = adjoint_loss(f, qs, T, 0, dummy, NULL);
+    snprintf(a, sizeof(a), "%s=%.17g", names[p], v0);
+    ck_assert(!StgssaModelSetParameters(m, a, "test"));
+    gd[p] = (Lp - Lm) / (2 * h);
+    derr  = PetscMax(derr, PetscAbsReal(gd[p] - ga[p]) / gmax);
+  }
+  say("%s: adjoint vs forward sensitivities %.2e, vs central differences %.2e (relative to max |g| = %.3g; sum |w dp| = %.3g)\n", what, err, derr, gmax, scale);
+  for (PetscInt p = 0; p < P; p++) say("  %-6s forward %.12g  adjoint %.12g  fd %.9g\n", names[p], gf[p], ga[p], gd[p]);
+  ck_assert_msg(err < 1e-6, "%s: adjoint gradient differs from the forward sensitivities by %g (relative)", what, err);
+  ck_assert_msg(derr < 1e-4, "%s: adjoint gradient differs from central differences by %g (relative)", what, derr);
+  check_same_on_all_ranks(ga[0], "adjoint gradient");
+  ck_assert(!StgssaFSPDestroy(&f));
+}
+
+START_TEST(test_adjoint)
+{
+  { /* induction, affine input, steady start, a sample at t = 0 */
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=60", "-stgssa_initial", "steady", "-stgssa_fit", "k_on,k_off,k_tx,k_deg,a0,a1,r1,r2", "-stgssa_fsp_adjoint", "1", NULL};
+    const PetscReal   times[5] = {0, 0.7, 2, 3.5, 6};
+    StgssaModel       m        = induction_model("k_on*Hog");
+    check_adjoint(m, 5, times, opts, "induction, steady start");
+    ck_assert(!StgssaModelDestroy(&m));
+  }
+  { /* telegraph from x0, a steady-state sample among the transient ones */
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=80", "-stgssa_fsp_adjoint", "1", NULL};
+    const PetscReal   times[4] = {0.5, 1.5, -1, 4};
+    StgssaModel       m        = load_model(telegraph_model);
+    check_adjoint(m, 4, times, opts, "telegraph from x0, with a steady-state sample");
+    ck_assert(!StgssaModelDestroy(&m));
+  }
+  { /* a table input: breakpoints 1 (a sample time) and 2.5 (between samples) */
+    const char *const opts[]   = {"-stgssa_fsp_max", "M=80", "-stgssa_initial", "steady", "-stgssa_fsp_adjoint", "1", NULL};
+    const PetscReal   times[4] = {0.5, 1, 2, 4};
+    const double      tb[3] = {0, 1, 2.5}, lv[3] = {2, 0, 1};
+    const char *const lp[3] = {NULL, "L", NULL};
+    StgssaModelDef   *d     = parse_def("begin parameters\n  k_on 0.5\n  k_off 2\n  k_tx 5\n  k_deg 1\n  L 5\nend parameters\n"
+                                              "begin species\n  G_off 1\n  G_on 0\n  M 0\nend species\n"
+                                              "begin reactions\n  G_off -> G_on  k_on\n  G_on -> G_off  k_off\n  G_on -> G_on + M  k_tx\n  M -> 0  k_deg\nend reactions\n");
+    StgssaModel       m;
+    add_table_input(d, "u", 3, tb, lv, lp);
+    set_law(d, 2, "k_tx*u", 0);
+    m = model_from_def(d);
+    check_adjoint(m, 4, times, opts, "table input with breakpoints");
+    ck_assert(!StgssaModelDestroy(&m));
+  }
+}
+END_TEST
+
 /* View and HDF5 output: /fsp/times, distribution/M, sensitivity/M, lost_mass, fit_names. */
 static PetscErrorCode write_fsp(hid_t file, void *ctx)
 {
@@ -1072,6 +1218,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_auto_bounds);
   tcase_add_test(tc, test_soft_failure);
   tcase_add_test(tc, test_affine_inputs);
+  tcase_add_test(tc, test_adjoint);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI must not be used across fork() */

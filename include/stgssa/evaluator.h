@@ -72,6 +72,14 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTheta(StgssaEvaluator, PetscReal t
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetIteration(StgssaEvaluator, PetscInt);
 /* Collective: simulate and reduce. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator);
+/* Collective: an evaluation whose derivatives serve one loss gradient only (a fit's evaluations).
+   The exact route then solves p alone and leaves the derivatives deferred (-stgssa_fsp_adjoint):
+   StgssaEvaluatorGetDeferred says so, dmu is not available, and
+   StgssaEvaluatorApplyAdjoint(dL/dmu) gives grad[p] = sum_m dL/dmu_m dmu_m/dtheta_p by one
+   backward solve (src/fsp/adjoint.c). Other estimators: the same as StgssaEvaluatorEvaluate. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorEvaluateForLoss(StgssaEvaluator);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetDeferred(StgssaEvaluator, PetscBool *);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorApplyAdjoint(StgssaEvaluator, const PetscReal dLdmu[], PetscReal grad[]);
 /* Global means mu [M] and derivatives dmu [M*P] (d mu_m / d theta_p at m*P + p). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator, const PetscReal **mu, const PetscReal **dmu);
 /* Per-batch derivative estimates [nbatch][M*P] (for standard errors of derived quantities). */

@@ -122,6 +122,19 @@ PETSC_EXTERN PetscErrorCode StgssaFSPEstimateSize(StgssaFSP, PetscInt *nstates, 
    optimizer rejects a far-out trial point instead of growing the projection for every later solve. */
 PETSC_EXTERN PetscErrorCode StgssaFSPSetGrowthLimit(StgssaFSP, PetscReal factor);
 
+/* Loss gradients by the adjoint method (src/fsp/adjoint.c). With StgssaFSPSetAdjoint(f, PETSC_TRUE)
+   (and -stgssa_fsp_adjoint, default off) a solve on a projection one rank holds whole integrates p
+   alone and keeps its steps: the marginals, lost mass and moments are as usual, their derivatives
+   are 0 (not computed). StgssaFSPGetAdjoint says whether the last solve ran so (ready). Then the
+   caller writes dL/d marginal for each sample and quantity it uses into the arrays of
+   StgssaFSPGetAdjointWeights (zeroed by the solve; same layout as StgssaFSPGetMarginal's p), and
+   StgssaFSPAdjointSolve (collective) returns grad[q] = sum over samples and bins of
+   w * d marginal/d theta_q, the same as contracting the forward sensitivities, by one backward
+   solve. Without adjoint mode (or on a distributed projection) solves carry the sensitivities. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetAdjoint(StgssaFSP, PetscBool);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetAdjoint(StgssaFSP, PetscBool *ready);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetAdjointWeights(StgssaFSP, PetscInt itime, PetscInt species, PetscInt *nbins, PetscReal **w);
+PETSC_EXTERN PetscErrorCode StgssaFSPAdjointSolve(StgssaFSP, PetscReal grad[]);
 PETSC_EXTERN PetscErrorCode StgssaFSPGetNumStates(StgssaFSP, PetscInt *);
 /* -stgssa_fsp_max_states (after SetFromOptions). */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetMaxStates(StgssaFSP, PetscInt *);

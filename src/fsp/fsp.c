@@ -29,6 +29,7 @@ PetscErrorCode StgssaFSPCreate(MPI_Comm comm, StgssaFSP *fsp)
   f->max_states = 1000000;
   f->grow       = PETSC_TRUE;
   f->affine_opt = PETSC_TRUE;
+  f->adjoint_opt = PETSC_FALSE; /* measured slower than the forward sensitivities on the smFISH analog (adjoint.c) */
   f->redundant  = 20000;
   f->pcomm      = comm;
   *fsp          = f;
@@ -155,6 +156,7 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
   PetscCall(PetscOptionsBool("-stgssa_fsp_grow", "Automatic bounds for species without -stgssa_fsp_max: start at x0 + 32 and double where mass leaks over -stgssa_fsp_tol, up to -stgssa_fsp_max_states (0: such species are bounded by reachability only)", "StgssaFSPSolve", f->grow, &f->grow, NULL));
   PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_redundant", "Projections of at most this many states are solved whole on every rank (no communication: faster than distributing them); larger ones are distributed over the ranks", "StgssaFSPSetUp", f->redundant, &f->redundant, NULL, 0));
   PetscCall(PetscOptionsBool("-stgssa_fsp_affine", "Rate laws affine in the inputs: assemble A(t) = A0 + sum_i u_i(t) A_i from stored matrices (no rate-law evaluation inside the integrator; 0: evaluate the laws at every integrator time)", "StgssaFSPSolve", f->affine_opt, &f->affine_opt, NULL));
+  PetscCall(PetscOptionsBool("-stgssa_fsp_adjoint", "Loss gradients in fits by the adjoint method (p forward, one backward solve; default 0: forward sensitivities at every evaluation, faster on the projections measured so far)", "StgssaFSPSetAdjoint", f->adjoint_opt, &f->adjoint_opt, NULL));
   PetscCall(PetscOptionsBoundedInt("-stgssa_fsp_max_states", "Largest number of states in the projection (automatic bounds stop growing there: the solve fails)", "StgssaFSPSetUp", f->max_states, &f->max_states, NULL, 1));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending (default: -stgssa_tfinal if given, else the steady state)", "StgssaFSPSetTimes", times, &ntimes, &set_times));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time, the FSP's sample time when -stgssa_sample_times is not given", "StgssaFSPSetTimes", tfinal, &tfinal, &set_tf));
@@ -235,6 +237,11 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->dkw));
   PetscCall(PetscFree2(f->lc, f->ldk));
   PetscCall(PetscFree2(f->av, f->dav));
+  PetscCall(PetscFree(f->adj_w));
+  PetscCall(PetscFree(f->ssr));
+  PetscCall(PetscFree2(f->tj_t, f->tj_v));
+  f->ntj = f->captj = 0;
+  f->adj_ready = PETSC_FALSE;
   f->fast = PETSC_FALSE;
   f->affine = PETSC_FALSE;
   if (f->any_law) PetscCall(StgssaLawEnvDestroy(&f->env));
@@ -414,6 +421,7 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
   if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_TRUE, &f->Mss));
   if (f->any_transient) PetscCall(StgssaFSPCreateMat(f, PETSC_TRUE, PETSC_FALSE, &f->J)); /* Jshift: its duplicate, once assembled */
 
+  PetscCall(PetscCalloc1(f->nsample * f->btot + 1, &f->adj_w));
   PetscCall(PetscCalloc4(f->nsample * f->btot, &f->marg, f->nsample * f->btot * f->P + 1, &f->dmarg, f->nsample, &f->lost, f->nsample * f->S, &f->flux));
   if (f->full) PetscCall(PetscCalloc2(f->nsample * f->n, &f->fullp, f->nsample * f->n * f->P + 1, &f->fulldp));
   f->setup = PETSC_TRUE;
@@ -476,6 +484,14 @@ static PetscErrorCode StgssaFSPSolveOnce(StgssaFSP f)
   f->done      = PETSC_FALSE;
   f->aborted   = PETSC_FALSE;
   f->lost_init = 0;
+  f->ss_used   = PETSC_FALSE;
+  PetscCall(StgssaFSPTrajectoryReset(f));
+  { /* adjoint mode: asked for, with parameters, on a projection one rank holds whole */
+    PetscMPIInt size;
+    PetscCallMPI(MPI_Comm_size(f->pcomm, &size));
+    f->adj = (PetscBool)(f->adj_req && f->adjoint_opt && f->P > 0 && size == 1);
+  }
+  f->nsens = f->adj ? 0 : f->P;
   PetscCall(StgssaFSPAssemble(f, 0.0, PETSC_TRUE)); /* time-dependent inputs at t = 0 */
   if (f->any_steady || (f->any_transient && f->initial == STGSSA_FSP_INITIAL_STEADY)) PetscCall(StgssaFSPSolveSteady(f, f->initial == STGSSA_FSP_INITIAL_STEADY ? &y0 : NULL));
   if (f->failed) PetscFunctionReturn(0);
@@ -486,6 +502,10 @@ static PetscErrorCode StgssaFSPSolveOnce(StgssaFSP f)
     PetscCall(ierr);
   }
   if (!f->failed) f->done = PETSC_TRUE;
+  if (f->done && f->adj && !f->aborted) {
+    f->adj_ready = PETSC_TRUE;
+    PetscCall(PetscArrayzero(f->adj_w, f->nsample * f->btot));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -661,6 +681,20 @@ PetscErrorCode StgssaFSPSetGrowthLimit(StgssaFSP f, PetscReal factor)
   PetscFunctionBegin;
   PetscCheck(factor == 0 || factor >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "growth limit factor %g: expected 0 or >= 1", (double)factor);
   f->grow_factor = factor;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPSetAdjoint(StgssaFSP f, PetscBool adjoint)
+{
+  PetscFunctionBegin;
+  f->adj_req = adjoint;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPGetAdjoint(StgssaFSP f, PetscBool *ready)
+{
+  PetscFunctionBegin;
+  *ready = (PetscBool)(f->adj_ready && f->done);
   PetscFunctionReturn(0);
 }
 

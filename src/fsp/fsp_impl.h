@@ -110,6 +110,20 @@ struct _p_StgssaFSP {
   PetscReal *flux;           /* [nsample*S] probability flux out of the projection through the bound of s */
   PetscReal *fullp, *fulldp; /* [nsample*n], [nsample*n*P] with -stgssa_fsp_full */
   PetscBool  done;
+  /* adjoint gradients of a loss of the marginals (adjoint.c; issue 15) */
+  PetscBool  adjoint_opt;   /* -stgssa_fsp_adjoint */
+  PetscBool  adj_req;       /* StgssaFSPSetAdjoint: the caller needs only loss gradients */
+  PetscBool  adj;           /* this solve: p alone forward, its trajectory kept (nsens = 0) */
+  PetscBool  adj_ready;     /* the last solve succeeded in adjoint mode: StgssaFSPAdjointSolve may follow */
+  PetscInt   nsens;         /* sensitivity blocks carried by this solve: P (forward) or 0 (adjoint) */
+  PetscReal *adj_w;         /* [nsample*btot] dL/d marginal, filled by the caller */
+  PetscReal *ssr;           /* [P*nloc] steady start: right-hand sides -(dA_q p0), row of x0 zeroed */
+  PetscBool  ss_used;       /* the steady solve of this solve (initial distribution or steady samples) */
+  PetscInt   ntj, captj;    /* forward steps stored: interval j = [tj_t[2j], tj_t[2j+1]] */
+  PetscReal *tj_t;          /* [2*captj] */
+  PetscReal *tj_v;          /* [4*captj*nloc] per step: p0, p1, d0 = A(t0+) p0, d1 = A(t1-) p1 */
+  PetscBool  ponly;         /* forward pass of p alone: the time-dependent update skips dA and J */
+  PetscBool  backward;      /* backward pass: the time-dependent update skips J */
 };
 
 /* Value of group g of the model in state x: sum_t w_t x_{s_t} (integer weights, checked). */
@@ -134,6 +148,10 @@ PETSC_INTERN PetscErrorCode StgssaFSPDefaultKSP(StgssaFSP, KSP, PetscBool);
 PETSC_INTERN PetscErrorCode StgssaFSPSolveSteady(StgssaFSP, Vec *);
 /* transient.c */
 PETSC_INTERN PetscErrorCode StgssaFSPSolveTransient(StgssaFSP, Vec);
+/* adjoint.c */
+PETSC_INTERN PetscErrorCode StgssaFSPTrajectoryReset(StgssaFSP);
+PETSC_INTERN PetscErrorCode StgssaFSPTrajectoryPreStep(TS);
+PETSC_INTERN PetscErrorCode StgssaFSPTrajectoryPostStep(TS);
 /* fsp.c */
 PETSC_INTERN PetscErrorCode StgssaFSPRaise(StgssaFSP, StgssaFSPFailure, PetscErrorCode);
 /* output.c */

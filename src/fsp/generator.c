@@ -291,7 +291,7 @@ static PetscErrorCode StgssaFSPAffineAt(StgssaFSP f, const StgssaNetwork *net, P
   for (PetscInt li = 0; li < nloc && !neg; li++)
     for (PetscInt c = f->row_ptr[li]; c < f->row_ptr[li + 1]; c++)
       if (f->row_col[c] != f->rstart + li && !(va[c] >= 0.0 && va[c] <= PETSC_MAX_REAL)) neg = PETSC_TRUE;
-  for (PetscInt q = 0; q < P; q++) {
+  for (PetscInt q = 0; q < P && !f->ponly; q++) { /* p alone (adjoint forward pass): A only */
     PetscScalar *vd;
     PetscCall(MatSeqAIJGetArray(f->dA[q], &vd));
     PetscCall(PetscArraycpy(vd, &f->dav[q * nnz], nnz));
@@ -302,7 +302,7 @@ static PetscErrorCode StgssaFSPAffineAt(StgssaFSP f, const StgssaNetwork *net, P
     }
     PetscCall(MatSeqAIJRestoreArray(f->dA[q], &vd));
   }
-  if (f->J) { /* J rows from A and dA */
+  if (f->J && !f->ponly && !f->backward) { /* J rows from A and dA (not used by the adjoint's passes) */
     const PetscScalar **vdq;
     PetscInt            m = 0;
     PetscCall(PetscMalloc1(P + 1, &vdq));

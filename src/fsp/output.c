@@ -10,7 +10,7 @@
    vector y. Law propensities at the law environment's time. */
 static PetscErrorCode StgssaFSPOutflow(StgssaFSP f, const StgssaNetwork *net, const PetscScalar *y, PetscReal flux[], PetscReal *edge)
 {
-  const PetscInt S = f->S, B = 1 + f->P;
+  const PetscInt S = f->S, B = 1 + f->nsens;
   PetscInt       last = -1;
 
   PetscFunctionBegin;
@@ -62,7 +62,7 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
 {
   const StgssaNetwork  *net;
   const StgssaModelDef *def;
-  const PetscInt       S = f->S, P = f->P, B = 1 + P;
+  const PetscInt       S = f->S, P = f->P, B = 1 + f->nsens, ns = f->nsens; /* adjoint mode: p alone (ns = 0, dmarg stays 0) */
   PetscReal           *marg = &f->marg[k * f->btot], *dmarg = &f->dmarg[k * f->btot * P], mass = 0, edge = 0;
 
   PetscFunctionBegin;
@@ -77,7 +77,7 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
     for (PetscInt s = 0; s < S; s++) {
       const PetscInt b = f->boff[s] + (PetscInt)f->x[i * S + s];
       marg[b] += yi[0];
-      for (PetscInt q = 0; q < P; q++)
+      for (PetscInt q = 0; q < ns; q++)
         dmarg[b * P + q] += yi[1 + q];
     }
     for (PetscInt g = 0; g < f->ngroups; g++) { /* groups: the marginal of the weighted sum */
@@ -85,7 +85,7 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
       if (!f->nbins[S + g]) continue;
       b = f->boff[S + g] + (PetscInt)StgssaFSPGroupValue(def, g, &f->x[i * S]);
       marg[b] += yi[0];
-      for (PetscInt q = 0; q < P; q++)
+      for (PetscInt q = 0; q < ns; q++)
         dmarg[b * P + q] += yi[1 + q];
     }
   }
@@ -96,7 +96,7 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
     for (PetscInt i = 0; i < f->n; i++) {
       f->fullp[k * f->n + i] = y[i * B];
       for (PetscInt q = 0; q < P; q++)
-        f->fulldp[(k * f->n + i) * P + q] = y[i * B + 1 + q];
+        f->fulldp[(k * f->n + i) * P + q] = q < ns ? y[i * B + 1 + q] : 0.0;
     }
   }
   PetscFunctionReturn(0);
@@ -323,8 +323,10 @@ PetscErrorCode StgssaFSPView(StgssaFSP f, PetscViewer viewer)
     PetscBool shell;
     PetscCall(TSGetType(f->ts, &tt));
     PetscCall(TSGetTolerances(f->ts, &atol, NULL, &rtol, NULL));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "transient: TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps; system of %" PetscInt_FMT " unknowns (p and %" PetscInt_FMT " sensitivities)\n", tt, (double)rtol, (double)atol, f->ts_steps,
-                                     f->n * (1 + f->P), f->P));
+    if (f->adj_ready) PetscCall(PetscViewerASCIIPrintf(viewer, "transient: TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps; p alone (%" PetscInt_FMT " unknowns), loss gradients by the adjoint (backward) pass\n", tt, (double)rtol, (double)atol, f->ts_steps, f->n));
+    else
+      PetscCall(PetscViewerASCIIPrintf(viewer, "transient: TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps; system of %" PetscInt_FMT " unknowns (p and %" PetscInt_FMT " sensitivities)\n", tt, (double)rtol, (double)atol, f->ts_steps,
+                                       f->n * (1 + f->P), f->P));
     PetscCall(TSGetSNES(f->ts, &snes));
     PetscCall(SNESGetKSP(snes, &ksp));
     PetscCall(KSPGetPC(ksp, &pc));

@@ -62,7 +62,7 @@ PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f, Vec *yout)
 {
   Vec                p, rhs, s, y;
   PetscInt           nk   = 0, *ks;
-  const PetscInt     nloc = f->rend - f->rstart, B = 1 + f->P;
+  const PetscInt     nloc = f->rend - f->rstart, B = 1 + f->nsens;
   KSPConvergedReason reason;
 
   PetscFunctionBegin;
@@ -77,7 +77,8 @@ PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f, Vec *yout)
   PetscCall(MatCreateVecs(f->A, &p, &rhs));
   PetscCall(VecDuplicate(p, &s));
   PetscCall(VecCreateMPI(f->pcomm, nloc * B, f->n * B, &y)); /* (p, s_1..s_P) interleaved per state, as in the transient */
-  for (PetscInt q = -1; q < f->P; q++) {                    /* q = -1: p; then s_q */
+  f->ss_used = PETSC_TRUE;
+  for (PetscInt q = -1; q < f->P; q++) {                    /* q = -1: p; then s_q (adjoint mode: their right-hand sides only) */
     const PetscScalar *xa;
     PetscScalar       *ya;
     if (q < 0)
@@ -89,6 +90,14 @@ PetscErrorCode StgssaFSPSolveSteady(StgssaFSP f, Vec *yout)
     if (f->rstart == 0 && nloc > 0) PetscCall(VecSetValue(rhs, 0, q < 0 ? 1.0 : 0.0, INSERT_VALUES)); /* row 0: sum p = 1, sum s_q = 0 */
     PetscCall(VecAssemblyBegin(rhs));
     PetscCall(VecAssemblyEnd(rhs));
+    if (q >= f->nsens) { /* adjoint mode: s_q . v = mu . rhs_q with Mss^T mu = v (StgssaFSPAdjointSolve) */
+      const PetscScalar *ra;
+      if (!f->ssr) PetscCall(PetscMalloc1(f->P * nloc + 1, &f->ssr));
+      PetscCall(VecGetArrayRead(rhs, &ra));
+      PetscCall(PetscArraycpy(&f->ssr[q * nloc], ra, nloc));
+      PetscCall(VecRestoreArrayRead(rhs, &ra));
+      continue;
+    }
     PetscCall(KSPSolve(f->ksp, rhs, q < 0 ? p : s));
     PetscCall(KSPGetConvergedReason(f->ksp, &reason));
     if (reason < 0) break;

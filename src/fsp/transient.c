@@ -11,7 +11,7 @@ static PetscErrorCode StgssaFSPIFunction(TS ts, PetscReal t, Vec y, Vec ydot, Ve
 
   PetscFunctionBegin;
   PetscCall(StgssaFSPOperatorsAt(f, t));
-  PetscCall(MatMult(f->J, y, F));
+  PetscCall(MatMult(f->ponly ? f->A : f->J, y, F)); /* p alone (adjoint mode): dp/dt = A p */
   PetscCall(VecAYPX(F, -1.0, ydot));
   PetscFunctionReturn(0);
 }
@@ -32,7 +32,7 @@ static PetscErrorCode StgssaFSPIJacobian(TS ts, PetscReal t, Vec y, Vec ydot, Pe
     f->kdirty = PETSC_TRUE;
     PetscFunctionReturn(0);
   }
-  PetscCall(MatCopy(f->J, B, SAME_NONZERO_PATTERN));
+  PetscCall(MatCopy(f->ponly ? f->A : f->J, B, SAME_NONZERO_PATTERN));
   PetscCall(MatScale(B, -1.0));
   PetscCall(MatShift(B, shift));
   f->shift = shift;
@@ -78,6 +78,10 @@ static PetscErrorCode StgssaFSPStageApply(PC pc, Vec x, Vec y)
   PetscFunctionBegin;
   PetscCall(PCShellGetContext(pc, &f));
   if (f->kdirty) PetscCall(StgssaFSPStageSetUp(pc));
+  if (f->ponly) { /* p alone: one block */
+    PetscCall(StgssaFSPStageSolve(pc, f, x, y, &ok));
+    PetscFunctionReturn(0);
+  }
   PetscCall(VecStrideGather(x, 0, f->u, INSERT_VALUES));
   PetscCall(StgssaFSPStageSolve(pc, f, f->u, f->v, &ok)); /* y_0 = K^-1 x_0 */
   PetscCall(VecStrideScatter(f->v, 0, y, INSERT_VALUES));
@@ -114,7 +118,9 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
   PetscCall(TSSetOptionsPrefix(f->ts, "fsp_"));
   PetscCall(TSSetProblemType(f->ts, TS_LINEAR));
   PetscCall(TSSetIFunction(f->ts, NULL, StgssaFSPIFunction, f));
-  PetscCall(TSSetIJacobian(f->ts, f->Jshift, f->Jshift, StgssaFSPIJacobian, f));
+  if (!f->K) PetscCall(MatDuplicate(f->A, MAT_DO_NOT_COPY_VALUES, &f->K));
+  if (f->adj) PetscCall(TSSetIJacobian(f->ts, f->K, f->K, StgssaFSPIJacobian, f)); /* p alone: shift I - A */
+  else PetscCall(TSSetIJacobian(f->ts, f->Jshift, f->Jshift, StgssaFSPIJacobian, f));
   f->shift = PETSC_MAX_REAL; /* J has new values: form shift I - J at the first stage */
   /* default: ARK5(4)8L[2]SA treated fully implicitly (L-stable SDIRK, order 5), tight tolerances */
   PetscCall(TSSetType(f->ts, TSARKIMEX));
@@ -147,7 +153,6 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
   PetscCall(KSPSetOptionsPrefix(f->kstage, "fsp_stage_"));
   PetscCall(StgssaFSPDefaultKSP(f, f->kstage, PETSC_TRUE));
   PetscCall(KSPSetFromOptions(f->kstage));
-  if (!f->K) PetscCall(MatDuplicate(f->A, MAT_DO_NOT_COPY_VALUES, &f->K));
   if (!f->u) {
     PetscCall(MatCreateVecs(f->A, &f->u, &f->v));
     PetscCall(VecDuplicate(f->v, &f->w));
@@ -165,7 +170,15 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
     PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &shell));
     f->stage_shell = (PetscBool)(pre && shell);
   }
-  PetscCall(MatCreateVecs(f->J, &y, NULL));
+  f->ponly = f->adj; /* adjoint mode: p alone, each step stored for the backward pass (adjoint.c) */
+  f->top_t = PETSC_MAX_REAL; /* time-dependent operators: fill the blocks this pass uses at the first time */
+  if (f->adj) {
+    PetscCall(StgssaFSPTrajectoryReset(f));
+    PetscCall(TSSetApplicationContext(f->ts, f));
+    PetscCall(TSSetPreStep(f->ts, StgssaFSPTrajectoryPreStep));
+    PetscCall(TSSetPostStep(f->ts, StgssaFSPTrajectoryPostStep));
+  }
+  PetscCall(MatCreateVecs(f->ponly ? f->A : f->J, &y, NULL));
   if (y0) PetscCall(VecCopy(y0, y)); /* -stgssa_initial steady */
   else {
     PetscCall(VecZeroEntries(y));
@@ -190,6 +203,7 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
       PetscCall(TSSolve(f->ts, y));
       PetscCall(TSGetConvergedReason(f->ts, &reason));
       if (reason < 0) {
+        f->ponly = PETSC_FALSE;
         PetscCall(VecDestroy(&y));
         PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
                                 (double)end, TSConvergedReasons[reason]));
@@ -209,6 +223,7 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
       PetscCall(TSSolve(f->ts, y));
       PetscCall(TSGetConvergedReason(f->ts, &reason));
       if (reason < 0) {
+        f->ponly = PETSC_FALSE;
         PetscCall(VecDestroy(&y));
         PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
                                 (double)f->times[k], TSConvergedReasons[reason]));
@@ -223,6 +238,7 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
       break;
     }
   }
+  f->ponly = PETSC_FALSE;
   PetscCall(TSGetStepNumber(f->ts, &f->ts_steps));
   f->ts_steps -= steps0;
   PetscCall(VecDestroy(&y));

@@ -372,16 +372,25 @@ PetscErrorCode StgssaObjectiveCompute(StgssaObjective o, StgssaEvaluator ev, Pet
   const StgssaObsLayout *lay;
   const PetscReal       *mu, *dmu, *db;
   PetscInt               P, K;
+  PetscBool              deferred;
 
   PetscFunctionBegin;
   PetscCheck(o->active, o->comm, PETSC_ERR_ORDER, "No loss: give -stgssa_data FILE or -stgssa_loss design");
   PetscCall(PetscLogEventBegin(STGSSA_Loss, 0, 0, 0, 0));
   PetscCall(StgssaEvaluatorGetLayout(ev, &lay));
   PetscCall(StgssaEvaluatorGetFit(ev, &P, NULL));
-  PetscCall(StgssaEvaluatorGetMeans(ev, &mu, &dmu));
-  PetscCall(StgssaEvaluatorGetBatchDerivatives(ev, &K, &db));
+  PetscCall(StgssaEvaluatorGetDeferred(ev, &deferred));
+  PetscCall(StgssaEvaluatorGetMeans(ev, &mu, NULL));
   if (!o->dLdmu) PetscCall(PetscMalloc1(lay->M, &o->dLdmu));
   PetscCall(StgssaObjectiveLoss(o, ev, mu, loss));
+  if (deferred) { /* exact route, adjoint: grad = dmu^T dLdmu by one backward solve (exact: standard error 0) */
+    PetscCall(StgssaEvaluatorApplyAdjoint(ev, o->dLdmu, grad));
+    for (PetscInt p = 0; p < P && se; p++) se[p] = 0.0;
+    PetscCall(PetscLogEventEnd(STGSSA_Loss, 0, 0, 0, 0));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(StgssaEvaluatorGetMeans(ev, NULL, &dmu));
+  PetscCall(StgssaEvaluatorGetBatchDerivatives(ev, &K, &db));
   /* chain rule, and the same contraction per batch for the standard error */
   for (PetscInt p = 0; p < P; p++) {
     double g = 0.0, mean = 0.0, ss = 0.0, *gb;

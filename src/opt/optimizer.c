@@ -396,7 +396,7 @@ static PetscErrorCode StgssaOptimizerEvaluate_Private(StgssaOptimizer o)
   const char *const *names;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEvaluatorEvaluate(o->ev));
+  PetscCall(StgssaEvaluatorEvaluateForLoss(o->ev)); /* exact route: adjoint gradient */
   PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
   PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
   PetscCheck(!PetscIsInfOrNanReal(o->loss_eval), PETSC_COMM_SELF, PETSC_ERR_FP, "the loss is %.6g", (double)o->loss_eval);

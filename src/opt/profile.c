@@ -163,7 +163,8 @@ static PetscErrorCode StgssaProfileEvaluate_Private(StgssaProfile p, PetscReal *
   PetscFunctionBegin;
   PetscCall(StgssaEvaluatorSetTheta(p->ev, p->theta));
   PetscCall(StgssaEvaluatorSetIteration(p->ev, 0));
-  PetscCall(StgssaEvaluatorEvaluate(p->ev));
+  if (p->computed) PetscCall(StgssaEvaluatorEvaluate(p->ev)); /* the last one, at the optimum: as the fit's summary (forward sensitivities) */
+  else PetscCall(StgssaEvaluatorEvaluateForLoss(p->ev)); /* adjoint gradient */
   PetscCall(StgssaObjectiveCompute(p->obj, p->ev, &loss, p->grad, NULL));
   PetscCall(StgssaObjectiveGetNegLogLikelihood(p->obj, f, &cells));
   PetscCheck(!PetscIsInfOrNanReal(*f), PETSC_COMM_SELF, PETSC_ERR_FP, "-log L is %g", (double)*f);
@@ -578,10 +579,10 @@ PetscErrorCode StgssaProfileCompute(StgssaProfile p, const PetscReal theta[])
   }
   /* leave the evaluator and the objective at the optimum (its -log L is written to /result) */
   PetscCall(PetscArraycpy(p->theta, theta, p->P));
-  p->pfix = 0;
+  p->pfix     = 0;
+  p->computed = PETSC_TRUE;
   PetscCall(StgssaProfileEvaluate(p, &f, &ok));
   PetscCheck(ok, p->comm, PETSC_ERR_LIB, "-stgssa_profile: the FSP failed at the fitted rates again: %s", p->failmsg);
-  p->computed = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 

@@ -70,6 +70,7 @@ struct _p_StgssaEvaluator {
   PetscInt64  nabsorbed, ncapped; /* trajectories that ended absorbed (a_0 = 0), stopped by -stgssa_max_events (fd: any of its runs) */
   PetscLogDouble wall;
   PetscBool   done;
+  PetscBool   for_loss, deferred; /* StgssaEvaluatorEvaluateForLoss: the FSP's adjoint mode; dmu deferred */
 };
 
 PetscErrorCode StgssaEvaluatorCreate(MPI_Comm comm, StgssaEvaluator *ev)
@@ -699,7 +700,9 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     PetscCall(PetscStrlcat(assign, item, sizeof(assign)));
   }
   PetscCall(StgssaModelSetParameters(e->model, assign, "-stgssa_gradient fsp"));
+  PetscCall(StgssaFSPSetAdjoint(e->fsp, e->for_loss));
   PetscCall(StgssaFSPSolve(e->fsp));
+  PetscCall(StgssaFSPGetAdjoint(e->fsp, &e->deferred)); /* p alone: dmu by StgssaEvaluatorApplyAdjoint */
   for (PetscInt m = 0; m < L->M; m++) {
     e->mu[m] = NAN;
     for (PetscInt p = 0; p < P; p++) e->dmu[m * P + p] = NAN;
@@ -736,6 +739,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
       }
     }
   PetscCall(PetscFree2(hp, hdp));
+  if (e->deferred)
+    for (PetscInt m = 0; m < L->M * P; m++) e->dmu[m] = NAN;
   for (PetscInt b = 0; b < e->nbatch; b++) PetscCall(PetscArraycpy(&e->dmu_batch[(size_t)b * L->M * P], e->dmu, L->M * P));
   e->events    = 0;
   e->events_max_over_mean = 1.0;
@@ -749,6 +754,7 @@ PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
 
   PetscFunctionBegin;
   PetscCall(StgssaEvaluatorSetUp(e));
+  e->deferred = PETSC_FALSE;
   if (e->type == STGSSA_GRADIENT_FSP) {
     PetscCall(PetscTime(&t0));
     PetscCall(StgssaEvaluatorEvaluate_FSP(e));
@@ -756,6 +762,62 @@ PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
     e->wall = t1 - t0;
     e->done = PETSC_TRUE;
   } else PetscCall(StgssaEvaluatorEvaluate_Private(e));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorEvaluateForLoss(StgssaEvaluator e)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  e->for_loss = PETSC_TRUE;
+  ierr        = StgssaEvaluatorEvaluate(e);
+  e->for_loss = PETSC_FALSE;
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetDeferred(StgssaEvaluator e, PetscBool *deferred)
+{
+  PetscFunctionBegin;
+  *deferred = (PetscBool)(e->done && e->deferred);
+  PetscFunctionReturn(0);
+}
+
+/* grad = dmu^T dLdmu by the FSP's adjoint: dL/d marginal(x) = sum_k dL/dmu_pow_k x^k + sum_b dL/dmu_hist_b w_b(x)
+   (the chain of StgssaEvaluatorEvaluate_FSP, transposed) */
+PetscErrorCode StgssaEvaluatorApplyAdjoint(StgssaEvaluator e, const PetscReal dLdmu[], PetscReal grad[])
+{
+  const StgssaObsLayout *L  = &e->lay;
+  const PetscInt         no = e->smp.nobs;
+  double                *hp;
+
+  PetscFunctionBegin;
+  PetscCheck(e->done && e->deferred, e->comm, PETSC_ERR_ORDER, "StgssaEvaluatorApplyAdjoint: call StgssaEvaluatorEvaluateForLoss() first (exact route)");
+  PetscCall(PetscMalloc1(L->B + 1, &hp));
+  for (PetscInt i = 0; i < e->smp.nsample; i++)
+    for (PetscInt o = 0; o < no; o++) {
+      const PetscInt m0 = L->off_pow + (i * no + o) * 3, h0 = L->off_hist + (i * no + o) * L->B;
+      PetscInt       nb;
+      PetscReal     *w;
+      PetscBool      any = PETSC_FALSE;
+      for (PetscInt k = 0; k < 3; k++) any = (PetscBool)(any || dLdmu[m0 + k] != 0.0);
+      for (PetscInt b = 0; b < L->B; b++) any = (PetscBool)(any || dLdmu[h0 + b] != 0.0);
+      if (!any) continue;
+      PetscCall(StgssaFSPGetAdjointWeights(e->fsp, i, e->smp.obs_group[o] >= 0 ? e->net0->S + e->smp.obs_group[o] : e->smp.obs[e->smp.obs_ptr[o]], &nb, &w));
+      for (PetscInt x = 0; x < nb; x++) {
+        const double xk[3] = {(double)x, (double)x * x, (double)x * x * x};
+        double       v     = 0.0;
+        for (PetscInt k = 0; k < 3; k++) v += dLdmu[m0 + k] * xk[k];
+        if (L->B) {
+          StgssaSoftHistogram(e->kernel, e->bandwidth, (double)x, (int)L->B, hp, NULL);
+          for (PetscInt b = 0; b < L->B; b++) v += dLdmu[h0 + b] * hp[b];
+        }
+        w[x] += v;
+      }
+    }
+  PetscCall(PetscFree(hp));
+  PetscCall(StgssaFSPAdjointSolve(e->fsp, grad));
   PetscFunctionReturn(0);
 }
 
@@ -1009,6 +1071,7 @@ PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator e, const PetscReal **mu, 
 {
   PetscFunctionBegin;
   PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  PetscCheck(!dmu || !e->deferred, e->comm, PETSC_ERR_ORDER, "StgssaEvaluatorGetMeans: derivatives deferred (StgssaEvaluatorEvaluateForLoss): use StgssaEvaluatorApplyAdjoint or StgssaEvaluatorEvaluate");
   if (mu) *mu = e->mu;
   if (dmu) *dmu = e->dmu;
   PetscFunctionReturn(0);
@@ -1018,6 +1081,7 @@ PetscErrorCode StgssaEvaluatorGetBatchDerivatives(StgssaEvaluator e, PetscInt *n
 {
   PetscFunctionBegin;
   PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  PetscCheck(!e->deferred, e->comm, PETSC_ERR_ORDER, "StgssaEvaluatorGetBatchDerivatives: derivatives deferred (StgssaEvaluatorEvaluateForLoss)");
   *nbatch    = e->nbatch;
   *dmu_batch = e->dmu_batch;
   PetscFunctionReturn(0);
@@ -1060,6 +1124,7 @@ PetscErrorCode StgssaEvaluatorGetMoments(StgssaEvaluator e, PetscInt i, PetscInt
     for (int k = 0; k < 3; k++) raw[k] = e->mu[m0 + k];
     StgssaCentralMoments(raw, cen, jac);
     for (int k = 0; k < 3; k++) c[k] = cen[k];
+    PetscCheck(!dc || !e->deferred, e->comm, PETSC_ERR_ORDER, "StgssaEvaluatorGetMoments: derivatives deferred (StgssaEvaluatorEvaluateForLoss)");
     if (dc)
       for (int k = 0; k < 3; k++)
         for (PetscInt p = 0; p < P; p++) {

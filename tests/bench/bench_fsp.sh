@@ -7,11 +7,17 @@
 # work of one exact loss + gradient evaluation. Prints the seconds of the solve (-log_view event
 # StgssaFSPSolve) with the affine form (default) and with the per-time evaluation of the laws
 # (-stgssa_fsp_affine 0, the path before issue 15), and their ratio, on 1 and 2 ranks; then the
-# same with automatic bounds (no -stgssa_fsp_max). Timing only: no pass/fail.
+# same with automatic bounds (no -stgssa_fsp_max).
+# Then one fit evaluation (loss + gradient) of the smFISH analog (input/smfish: data of 16215 cells
+# at 16 times drawn from the exact distributions, scripts/run-smfish.sh step 1, seed 1): a short
+# fit (-tao_max_it 3) of the 7 rates, TaoSolve seconds / evaluations, with forward sensitivities
+# (default) and with the adjoint gradient (-stgssa_fsp_adjoint 1), on 1 and 2 ranks; wall and
+# CPU seconds (the CPU time is the fairer figure on a loaded machine). Timing only: no pass/fail.
 # usage: tests/bench/bench_fsp.sh [BUILD_DIR]   (default build)
 set -eu
 build=${1:-build}
 exe=$(cd "$build" && pwd)/stgssa_hpc
+src=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$exe" ] || { echo "no $exe; build first" >&2; exit 2; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 dir=$(mktemp -d)
@@ -65,3 +71,20 @@ for bounds in "-stgssa_fsp_max M=500" ""; do
   done
 done
 echo "(load average: $(cut -d' ' -f1-3 /proc/loadavg); seconds are wall time of StgssaFSPSolve)"
+# one fit evaluation of the smFISH analog
+"$exe" -stgssa_model "$src/input/smfish/induction.model" -stgssa_mode fsp -stgssa_parameters a0=0.005,a1=0.1,r1=0.05,r2=0.3,k_off=2,kr=60,kdeg=0.1 \
+  -stgssa_initial steady -stgssa_tfinal 55 -stgssa_sample_times 0,2,4,6,8,10,12,15,18,21,25,30,35,40,45,55 -stgssa_observe rna -stgssa_output truth.h5 > /dev/null
+/usr/bin/python3 "$src/input/smfish/make_data.py" truth.h5 data.csv --seed 1 > /dev/null
+F="-stgssa_model $src/input/smfish/induction.model -stgssa_data data.csv -stgssa_fit a0,a1,r1,r2,k_off,kr,kdeg -stgssa_initial steady -tao_max_it 3 -stgssa_output fit.h5 -log_view"
+printf '\n%-34s %6s %8s %12s %12s\n' "smFISH fit evaluation" "ranks" "evals" "wall s/eval" "cpu s/eval"
+for n in 1 2; do
+  for adj in 0 1; do
+    /usr/bin/time -f "%U %S" -o cpu.txt mpirun -n "$n" --oversubscribe "$exe" $F -stgssa_fsp_adjoint $adj > log.txt 2>&1
+    ev=$(sed -n 's/.*iterations, \([0-9]*\) evaluations.*/\1/p' log.txt)
+    tao=$(awk '$1 == "TaoSolve" {print $4}' log.txt)
+    label="forward sensitivities (default)"
+    [ "$adj" -eq 0 ] || label="adjoint (-stgssa_fsp_adjoint 1)"
+    awk -v l="$label" -v n="$n" -v e="$ev" -v t="$tao" -v c="$(cat cpu.txt)" 'BEGIN {split(c, a, " "); printf "%-34s %6d %8d %12.3f %12.3f\n", l, n, e, t / e, (a[1] + a[2]) / n / e}'
+  done
+done
+echo "(cpu s/eval: user + system time of the whole run per rank over the evaluations, set-up included; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
