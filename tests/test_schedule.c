@@ -245,6 +245,36 @@ static void run_noisy(Noisy *q, PetscBool sched_on, PetscInt max_it, TaoConverge
   ck_assert(!VecDestroy(&x));
 }
 
+/* The stall rule: the sample grows when the lowest loss since the last growth is >= W iterations old. */
+START_TEST(test_stall)
+{
+  StgssaSchedule  s;
+  PetscBool       grew, stop;
+  const PetscReal loss[9] = {5, 4, 3, 3.5, 3.2, 3.1, 2.0, 2.5, 2.6};
+
+  ck_assert(!StgssaScheduleInit(&s, PETSC_TRUE, 10, 40, 1.0, 2.0, 0, 2.0));
+  for (PetscInt k = 0; k <= 8; k++) {
+    upd(&s, k, 3, 4, 0.1, 0.1, &grew, &stop); /* the norm test never fires */
+    ck_assert(!grew);
+    ck_assert(!StgssaScheduleStall(&s, k, loss, 3, &grew));
+    /* best 3 at k = 2; at k = 5 it is 3 iterations old: grow to 20 (k_first dated); from k = 6 the
+       window restarts: 2.0 at k = 6 is its best, 2 old at k = 8: no growth */
+    ck_assert_msg(grew == (k == 5), "iteration %d: grew %d", (int)k, (int)grew);
+  }
+  ck_assert(s.n == 20 && s.k_first == 5 && s.k_grow == 6);
+  /* at the cap nothing grows; not adaptive: nothing either; and the order is checked */
+  s.n = s.nmax;
+  upd(&s, 9, 3, 4, 0.1, 0.1, &grew, &stop);
+  {
+    const PetscReal l2[10] = {5, 4, 3, 3.5, 3.2, 3.1, 2.0, 2.5, 2.6, 2.7};
+    ck_assert(!StgssaScheduleStall(&s, 9, l2, 3, &grew) && !grew);
+  }
+  ck_assert(!PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ck_assert(StgssaScheduleStall(&s, 8, loss, 3, &grew) == PETSC_ERR_ARG_WRONGSTATE);
+  ck_assert(!PetscPopErrorHandler());
+}
+END_TEST
+
 START_TEST(test_noisy_quadratic)
 {
   static Noisy       q; /* large: static */
@@ -364,6 +394,7 @@ int main(int argc, char **argv)
   if (TaoRegister(TAOADAM, TaoCreate_ADAM)) return EXIT_FAILURE;
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_rules);
+  tcase_add_test(tc, test_stall);
   tcase_add_test(tc, test_noisy_quadratic);
   tcase_add_test(tc, test_decay);
   suite_add_tcase(s, tc);

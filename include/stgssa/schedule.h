@@ -47,6 +47,7 @@ typedef struct {
   PetscInt k_cap;   /* first iteration evaluated with nmax trajectories (-1: none yet) */
   PetscInt quiet;   /* consecutive iterations at which the stopping rule held */
   PetscInt k_last;  /* last iteration updated (-1: none) */
+  PetscInt k_grow;  /* first iteration evaluated with the current sample size */
 } StgssaSchedule;
 
 /* Settings checked (n0 >= 2, nmax >= n0, eta > 0, factor > 1, window >= 0, nse > 0); state reset. */
@@ -56,6 +57,15 @@ PETSC_EXTERN PetscErrorCode StgssaScheduleInit(StgssaSchedule *, PetscBool adapt
    reads the last W rows). On return s->n is the sample size of the next evaluation;
    grew: whether it changed; stop: whether the stopping rule holds. Either output may be NULL. */
 PETSC_EXTERN PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *, PetscInt k, PetscInt P, const PetscReal g[], const PetscReal se[], PetscBool *grew, PetscBool *stop);
+/* Stall rule, after StgssaScheduleUpdate of iteration k when that did not grow the sample: if
+   the lowest loss since the sample size last changed is W or more iterations old (loss[j] for
+   j = k_grow..k), the iterates are bouncing around a minimum of the loss this sample size can
+   resolve (its noise, and the bias of estimators such as the SSA likelihood's, shrink with it):
+   grow the sample size as the norm test does, and date k_first if the norm test has not. A
+   minimizer that overshoots with a noisy or biased curvature (Fisher scoring) shows this before
+   its gradient noise reaches the norm test. Pure function of the loss history: replayed on
+   restart like the norm test. grew may be NULL. */
+PETSC_EXTERN PetscErrorCode StgssaScheduleStall(StgssaSchedule *, PetscInt k, const PetscReal loss[], PetscInt W, PetscBool *grew);
 /* First iterate of the average at iteration K (see above). */
 PETSC_EXTERN PetscInt StgssaScheduleAverageStart(const StgssaSchedule *, PetscInt K);
 /* avg[P] = mean of the rows s..K of theta[(K+1) x P] (row-major), s = StgssaScheduleAverageStart(). */

@@ -19,6 +19,9 @@
 #define STGSSA_EXACT_GRTOL 1e-8
 #define STGSSA_EXACT_MAXIT 500
 
+/* Stall rule of the stochastic route (StgssaScheduleStall): iterations without a new lowest loss before the sample size grows. */
+#define STGSSA_STALL_ITS 3
+
 struct _p_StgssaOptimizer {
   MPI_Comm        comm;
   StgssaModel     model;
@@ -607,7 +610,11 @@ static PetscErrorCode StgssaOptimizerScheduleStep(StgssaOptimizer o, PetscBool a
 
   PetscFunctionBegin;
   PetscCall(StgssaScheduleUpdate(&o->sched, k, o->P, o->h_grad, o->h_se, &grew, &o->stop));
-  if (grew) {
+  if (!grew) { /* the stall rule: no new lowest loss in STGSSA_STALL_ITS iterations at this sample size */
+    PetscCall(StgssaScheduleStall(&o->sched, k, o->h_loss, STGSSA_STALL_ITS, &grew));
+    if (grew && announce) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": no lower loss in the last %d iterations: %" PetscInt_FMT " -> %" PetscInt_FMT " trajectories per evaluation%s\n", k, STGSSA_STALL_ITS, n, o->sched.n, o->sched.n == o->sched.nmax ? " (the cap, -stgssa_ntraj_max)" : ""));
+    if (grew) PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+  } else {
     if (announce) {
       PetscReal g2 = 0, v = 0;
       for (PetscInt p = 0; p < o->P; p++) g2 += PetscSqr(o->h_grad[k * o->P + p]), v += PetscSqr(o->h_se[k * o->P + p]);

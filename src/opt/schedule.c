@@ -24,6 +24,7 @@ PetscErrorCode StgssaScheduleInit(StgssaSchedule *s, PetscBool adaptive, PetscIn
   s->k_cap    = -1;
   s->quiet    = 0;
   s->k_last   = -1;
+  s->k_grow   = 0;
   PetscFunctionReturn(0);
 }
 
@@ -48,6 +49,7 @@ PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *s, PetscInt k, PetscInt P, c
       const PetscReal nn = PetscCeilReal(s->factor * (PetscReal)s->n);
       s->n               = nn >= (PetscReal)s->nmax ? s->nmax : (PetscInt)nn;
       up                 = PETSC_TRUE;
+      s->k_grow          = k + 1;
     }
   }
   /* stopping rule over the averaging window from the cap on (a small gradient at a small sample
@@ -78,6 +80,27 @@ PetscErrorCode StgssaScheduleUpdate(StgssaSchedule *s, PetscInt k, PetscInt P, c
   s->quiet = quiet ? s->quiet + 1 : 0;
   if (grew) *grew = up;
   if (stop) *stop = quiet;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaScheduleStall(StgssaSchedule *s, PetscInt k, const PetscReal loss[], PetscInt W, PetscBool *grew)
+{
+  PetscInt jbest = s->k_grow;
+
+  PetscFunctionBegin;
+  PetscCheck(k == s->k_last, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StgssaScheduleStall: iteration %" PetscInt_FMT " but the last update was %" PetscInt_FMT, k, s->k_last);
+  PetscCheck(W >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "StgssaScheduleStall: window %" PetscInt_FMT " must be >= 1", W);
+  if (grew) *grew = PETSC_FALSE;
+  if (!s->adaptive || s->n >= s->nmax || s->k_grow > k) PetscFunctionReturn(0);
+  for (PetscInt j = s->k_grow + 1; j <= k; j++)
+    if (loss[j] < loss[jbest]) jbest = j; /* NaN never wins */
+  if (k - jbest >= W) {
+    const PetscReal nn = PetscCeilReal(s->factor * (PetscReal)s->n);
+    s->n               = nn >= (PetscReal)s->nmax ? s->nmax : (PetscInt)nn;
+    s->k_grow          = k + 1;
+    if (s->k_first < 0) s->k_first = k;
+    if (grew) *grew = PETSC_TRUE;
+  }
   PetscFunctionReturn(0);
 }
 
