@@ -81,6 +81,17 @@ typedef struct {
   double      *gint;        /* [P] integrals over a dwell */
   double      *breaks;      /* [nbreaks] breakpoints of table inputs, ascending */
   PetscInt     nbreaks;
+  /* score: the integrals of the time-dependent rate-law reactions' derivatives by Chebyshev tables
+     on the thinning grid (tangent.c, StgssaTdepTable), built once per network, NULL: none yet */
+  const StgssaNetwork *tab_net;   /* the network the table was built for */
+  PetscInt     tab_state;         /* 0: not built, 1: built, -1: does not apply (quadrature per dwell) */
+  PetscInt     tab_ncell, tab_nr; /* cells of the thinning grid on [0, tfinal]; tabulated reactions */
+  PetscInt    *tab_rxn;           /* [tab_nr] the time-dependent reactions */
+  double       tab_H;             /* cell length */
+  double      *tab_coef;          /* [tab_nr][ncell][P][STGSSA_TAB_N + 1] antiderivative series per cell */
+  double      *tab_cum;           /* [tab_nr][ncell + 1][P] integral from 0 to each cell start */
+  double      *tab_g0;            /* [tab_nr][P] the integrand at t = 0 (the burn-in's constant inputs) */
+  PetscBool    no_table;          /* force the per-dwell Gauss-Legendre quadrature (tests) */
   double      *recip;       /* [STGSSA_RECIP_N] 1.0/n (n >= 1) as the division gives it */
   double      *dE;          /* [ceil(R/4)*4][8] ST-GS derivative draws of eight events */
   /* large networks (StgssaTangentWorkUseLarge): score and values (fd) by rssa */
@@ -90,6 +101,7 @@ typedef struct {
   int64_t       *smp;       /* [nsample*S] states at the sample times (values by rssa) */
   PetscInt       nsmp;
 } StgssaTangentWork;
+#define STGSSA_TAB_N 16 /* Chebyshev nodes per cell of the score's integral tables */
 #define STGSSA_RECIP_N 1024
 
 PETSC_EXTERN PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscInt R, PetscInt P, StgssaTangentRecord *);
