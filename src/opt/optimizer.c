@@ -75,6 +75,8 @@ struct _p_StgssaOptimizer {
   PetscReal  flat_f[STGSSA_FLAT_ITS + 1]; /* losses of the last iterations (ring) */
   PetscInt   flat_n;
   PetscBool  flat_stopped;
+  PetscReal  time_limit; /* -stgssa_time_limit: seconds of solving (0: none) */
+  PetscBool  time_up;    /* the limit was reached (decided on rank 0, broadcast) */
   /* trial points the exact objective could not evaluate (FSP failure), rejected to TAO */
   PetscInt   nreject;
   PetscReal  f_good;        /* the loss of the last evaluation that succeeded */
@@ -151,8 +153,10 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsBool("-stgssa_average", "Result = average of the later iterates (Polyak-Ruppert, log-rates) with its loss re-estimated (default: as -stgssa_adaptive_ntraj)", "StgssaOptimizer", o->average, &o->average, &o->average_set));
   PetscCall(PetscOptionsBoundedInt("-stgssa_stop_window", "Stop when the mean gradient over the averaging window at the cap (at least W iterations) is within -stgssa_stop_nse standard errors of 0, rms over the log-rates (0: only -tao_max_it)", "StgssaOptimizer", o->stop_window, &o->stop_window, NULL, 0));
   PetscCall(PetscOptionsReal("-stgssa_stop_nse", "Stopping rule: root-mean-square z-score of the window's mean gradient <= c", "StgssaOptimizer", o->stop_nse, &o->stop_nse, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_time_limit", "Stop the fit after this many seconds of solving and form the result as at any stop (0: no limit)", "StgssaOptimizer", o->time_limit, &o->time_limit, NULL));
   PetscCall(PetscOptionsReal("-stgssa_result_ntraj_factor", "Re-estimate the loss at the averaged result with this multiple of the final trajectories, fresh draws (0: no re-estimate)", "StgssaOptimizer", o->result_factor, &o->result_factor, NULL));
   PetscOptionsEnd();
+  PetscCheck(o->time_limit >= 0 && o->time_limit < PETSC_MAX_REAL, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_time_limit %g: expected seconds >= 0 (0: no limit)", (double)o->time_limit);
   PetscCheck(o->eta > 0 && PetscIsNormalReal(o->eta), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_norm_test_eta %g: expected a finite number > 0", (double)o->eta);
   PetscCheck(o->stop_nse > 0 && PetscIsNormalReal(o->stop_nse), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_stop_nse %g: expected a finite number > 0", (double)o->stop_nse);
   PetscCheck(o->result_factor == 0 || (o->result_factor >= 1 && PetscIsNormalReal(o->result_factor)), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_result_ntraj_factor %g: expected 0 or a finite number >= 1", (double)o->result_factor);
@@ -454,7 +458,8 @@ static PetscErrorCode StgssaOptimizerConvergenceTest(Tao tao, void *ctx)
   PetscFunctionBegin;
   PetscCall(TaoDefaultConvergenceTest(tao, NULL));
   PetscCall(TaoGetConvergedReason(tao, &reason));
-  if (reason != TAO_CONTINUE_ITERATING || !o->flat_stop) PetscFunctionReturn(0);
+  if (reason == TAO_CONTINUE_ITERATING && o->time_up) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  if (reason != TAO_CONTINUE_ITERATING || o->time_up || !o->flat_stop) PetscFunctionReturn(0);
   PetscCall(TaoGetSolutionStatus(tao, NULL, &f, NULL, NULL, NULL, NULL));
   o->flat_f[o->flat_n % (n + 1)] = f;
   o->flat_n++;
@@ -641,7 +646,7 @@ static PetscErrorCode StgssaOptimizerConverged(Tao tao, void *ctx)
   PetscFunctionBegin;
   PetscCall(TaoDefaultConvergenceTest(tao, NULL));
   PetscCall(TaoGetConvergedReason(tao, &reason));
-  if (reason == TAO_CONTINUE_ITERATING && o->stop) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  if (reason == TAO_CONTINUE_ITERATING && (o->stop || o->time_up)) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
   PetscFunctionReturn(0);
 }
 
@@ -702,6 +707,12 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
     PetscCall(PetscPrintf(o->comm, "iteration %3" PetscInt_FMT ": loss %-10.6g |gradient| %-10.4g %lld trajectories, %.1f s\n", its, (double)o->loss_eval, (double)PetscSqrtReal(g2), (long long)o->h_ntraj[o->nhist - 1], MPI_Wtime() - o->t_start));
   }
   if (o->sched_on) PetscCall(StgssaOptimizerScheduleStep(o, PETSC_TRUE));
+  if (o->time_limit > 0 && !o->time_up) { /* rank 0's clock decides for all */
+    int up = (MPI_Wtime() - o->t_start) > o->time_limit;
+    PetscCallMPI(MPI_Bcast(&up, 1, MPI_INT, 0, o->comm));
+    o->time_up = (PetscBool)up;
+    if (up) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": the time limit of %g s is reached (-stgssa_time_limit): stop\n", its, (double)o->time_limit));
+  }
   if (o->ckpt_interval > 0 && its > 0 && its % o->ckpt_interval == 0) PetscCall(StgssaOptimizerWriteFile(o, PETSC_FALSE));
   PetscFunctionReturn(0);
 }
@@ -1212,6 +1223,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     }
   }
   PetscCall(StgssaOptimizerSetUpSchedule(o));
+  if (!o->exact && o->time_limit > 0) PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConverged, o)); /* TAO's own test and the time limit */
   PetscCall(PetscFree4(theta, lo, hi, phi));
   o->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -1333,6 +1345,7 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, gt == STGSSA_GRADIENT_FSP ? "exact FSP objective" : (o->crn ? "common random numbers" : "fresh random numbers each"), TaoConvergedReasons[reason]));
   }
   PetscCall(PetscViewerASCIIPushTab(viewer));
+  if (o->time_up) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the time limit of %g s (-stgssa_time_limit)\n", (double)o->time_limit));
   if (o->flat_stopped) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the loss changed by less than %g (relative) over %d iterations\n", STGSSA_FLAT_RTOL, STGSSA_FLAT_ITS));
   if (o->nreject) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " trial point%s rejected (the FSP failed there; a high loss to the line search); first at %s\n", o->nreject, o->nreject > 1 ? "s" : "", o->reject_msg));
   if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
