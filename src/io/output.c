@@ -180,6 +180,18 @@ static void StgssaH5Where(hid_t loc, const char name[], char buf[], size_t n)
   else (void)snprintf(buf, n, "%s/%s", dir, name);
 }
 
+/* Close dataset name of loc; a failure (the data flushed to a full disk) names it. */
+static PetscErrorCode StgssaH5CloseDataset(hid_t loc, const char name[], hid_t dset)
+{
+  PetscFunctionBegin;
+  if (H5Dclose(dset) < 0) {
+    char where[1024];
+    StgssaH5Where(loc, name, where, sizeof(where));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot write dataset %s (at its close)", where);
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Create the groups on the way to name (like mkdir -p) via a link-creation property list. */
 static hid_t StgssaH5LinkPlist(void)
 {
@@ -207,7 +219,7 @@ PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, cons
     if (dset >= 0) (void)H5Dclose(dset);
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s", dset < 0 ? "create" : "write", where);
   }
-  PetscCallHDF5(H5Dclose(dset));
+  PetscCall(StgssaH5CloseDataset(loc, name, dset));
   PetscFunctionReturn(0);
 }
 
@@ -227,7 +239,7 @@ PetscErrorCode StgssaH5WriteInt64s(hid_t loc, const char name[], int rank, const
     if (dset >= 0) (void)H5Dclose(dset);
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s", dset < 0 ? "create" : "write", where);
   }
-  PetscCallHDF5(H5Dclose(dset));
+  PetscCall(StgssaH5CloseDataset(loc, name, dset));
   PetscFunctionReturn(0);
 }
 
@@ -337,8 +349,8 @@ PetscErrorCode StgssaH5WriteText(hid_t loc, const char name[], const char value[
     (void)H5Tclose(type);
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s (a string of %zu bytes)", dset < 0 ? "create" : "write", where, strlen(value));
   }
-  PetscCallHDF5(H5Dclose(dset));
   PetscCallHDF5(H5Tclose(type));
+  PetscCall(StgssaH5CloseDataset(loc, name, dset));
   PetscFunctionReturn(0);
 }
 
