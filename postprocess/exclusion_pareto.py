@@ -36,6 +36,14 @@ import h5py
 import numpy as np
 
 
+def run_info(run):
+    """/run's attributes and its string datasets (model_text, options, command_line: datasets since
+    issue 16, attributes in older outputs) as one mapping."""
+    info = dict(run.attrs)
+    info.update({k: v[()] for k, v in run.items() if isinstance(v, h5py.Dataset)})
+    return info
+
+
 def parse_options(text):
     """'-key value -flag -key2 value' -> dict (flags map to '')."""
     toks = text.split()
@@ -194,7 +202,7 @@ def text(v):
 
 
 def evaluate(g, average):
-    run = g['run'].attrs
+    run = run_info(g['run'])
     opts = parse_options(text(run['options']))
     params, species, reactions = parse_model(text(run['model_text']))
     for kv in filter(None, opts.get('-stgssa_parameters', '').split(',')):

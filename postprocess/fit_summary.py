@@ -14,6 +14,14 @@ import h5py
 import numpy as np
 
 
+def run_info(run):
+    """/run's attributes and its string datasets (model_text, options, command_line: datasets since
+    issue 16, attributes in older outputs) as one mapping."""
+    info = dict(run.attrs)
+    info.update({k: v[()] for k, v in run.items() if isinstance(v, h5py.Dataset)})
+    return info
+
+
 def text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
@@ -44,13 +52,13 @@ def main():
     ap.add_argument("--png", default=None)
     args = ap.parse_args()
     with h5py.File(args.data, "r") as f:
-        truth = parameters(f["run"].attrs)
+        truth = parameters(run_info(f["run"]))
     with h5py.File(args.fit, "r") as f:
         names = [text(n) for n in f["result/parameters"].attrs["names"]]
         rates = f["result/parameters"][:]
         loss = f["history/loss"][:]
         theta = f["history/theta"][:]
-        start = parameters(f["run"].attrs)
+        start = parameters(run_info(f["run"]))
         ranks, evals = int(f["run"].attrs["ranks"]), int(f["run"].attrs["evaluations"])
         tao = text(f["run"].attrs["tao_type"])
     print(f"{args.fit}: {tao}, {len(loss) - 1} iterations, {evals} evaluations on {ranks} ranks; "

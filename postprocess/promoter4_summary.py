@@ -31,6 +31,14 @@ import h5py
 import numpy as np
 
 
+def run_info(run):
+    """/run's attributes and its string datasets (model_text, options, command_line: datasets since
+    issue 16, attributes in older outputs) as one mapping."""
+    info = dict(run.attrs)
+    info.update({k: v[()] for k, v in run.items() if isinstance(v, h5py.Dataset)})
+    return info
+
+
 def text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
@@ -219,7 +227,7 @@ def main():
 
     with h5py.File(args.data, "r") as f:
         d = root_of(f, args.data_member, "simulate")
-        truth = parameters(d["run"].attrs)
+        truth = parameters(run_info(d["run"]))
         dtimes = d["simulate/times"][:]
         dhist = d[f"simulate/histograms/{args.species}"][:]
         dcells = int(d["run"].attrs["ntraj"])
@@ -229,7 +237,7 @@ def main():
         rates = g["result/parameters"][:]
         loss = g["history/loss"][:]
         theta = g["history/theta"][:]
-        run = g["run"].attrs
+        run = run_info(g["run"])
         start = parameters(run)
         fitted = dict(start, **dict(zip(names, rates)))
         model_text = text(run["model_text"])

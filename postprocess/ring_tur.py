@@ -21,6 +21,14 @@ import h5py
 import numpy as np
 
 
+def run_info(run):
+    """/run's attributes and its string datasets (model_text, options, command_line: datasets since
+    issue 16, attributes in older outputs) as one mapping."""
+    info = dict(run.attrs)
+    info.update({k: v[()] for k, v in run.items() if isinstance(v, h5py.Dataset)})
+    return info
+
+
 def ring_q(kp, km, h=1e-3):
     """Exact long-time Q of the current through bond1 of a unicyclic ring."""
     kp = np.asarray(kp, float)
@@ -83,13 +91,13 @@ def analyse(g, label):
     if "result" not in g or "run" not in g:
         return None
     run = g["run"]
-    base = model_params(text(run.attrs.get("model_text", "")))
+    base = model_params(text(run_info(run).get("model_text", "")))
     n = sum(1 for k in base if re.fullmatch(r"kp\d+", k))
     if n < 2 or any(f"km{i}" not in base for i in range(1, n + 1)):
         return None
     names = [text(x) for x in g["result/parameters"].attrs["names"]]
     rates = dict(base)
-    opts = text(run.attrs.get("options", "")) + " " + text(run.attrs.get("command_line", ""))
+    opts = text(run_info(run).get("options", "")) + " " + text(run_info(run).get("command_line", ""))
     given = option(opts, "stgssa_parameters")
     if given:
         for kv in given.strip("\"'").split(","):

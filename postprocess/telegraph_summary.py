@@ -20,6 +20,14 @@ import h5py
 import numpy as np
 
 
+def run_info(run):
+    """/run's attributes and its string datasets (model_text, options, command_line: datasets since
+    issue 16, attributes in older outputs) as one mapping."""
+    info = dict(run.attrs)
+    info.update({k: v[()] for k, v in run.items() if isinstance(v, h5py.Dataset)})
+    return info
+
+
 def attr_str(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -67,7 +75,7 @@ def main():
     args = ap.parse_args()
 
     with h5py.File(args.output, "r") as f:
-        run = f["run"].attrs
+        run = run_info(f["run"])
         params = model_parameters(attr_str(run["model_text"]), attr_str(run["options"]))
         ntraj, ranks, events, wall = int(run["ntraj"]), int(run["ranks"]), int(run["events"]), float(run["wall_seconds"])
         times = f["simulate/times"][:]

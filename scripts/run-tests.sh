@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # Install, build, and run the whole test suite: first under AddressSanitizer + UndefinedBehavior-
-# Sanitizer (build-asan/; without the scaled-down studies), then the release build (build/), verbose. The last line counts the
+# Sanitizer (build-asan/; without the scaled-down studies; statistical sample sizes scaled down), then
+# the release build (build/), verbose. The last line counts the
 # tests of both runs: "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -15,7 +16,10 @@ status=0
 # (a pipeline's status is tee's, so meson's own status goes through a file)
 asan=$(mktemp) rel=$(mktemp) st=$(mktemp)
 trap 'rm -f "$asan" "$rel" "$st"' EXIT
-{ meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite studies --no-suite malloc 2>&1; echo $? > "$st"; } | tee "$asan"
+# STGSSA_TEST_SCALE=0.25: the statistical tests draw a quarter of their trajectories (at least 1000)
+# and fsp_mpi runs 1 rank and 2 ranks distributed (tests/test_scale.h, tests/test_fsp_mpi.sh): the
+# same code under the sanitizers, at a quarter of the cost; the release run keeps the full sizes
+{ STGSSA_TEST_SCALE=0.25 meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite studies --no-suite malloc 2>&1; echo $? > "$st"; } | tee "$asan"
 [ "$(cat "$st")" = 0 ] || status=1
 { [ -f build/build.ninja ] || meson setup build --buildtype=release; } && ninja -C build || exit 1
 { meson test -C build -v --num-processes 2 2>&1; echo $? > "$st"; } | tee "$rel"

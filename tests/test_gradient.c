@@ -11,6 +11,7 @@
 #include <check.h>
 #include <stgssa/stgssa.h>
 #include <stgssa/objective.h>
+#include "test_scale.h"
 
 #define NBATCH 32
 
@@ -121,7 +122,7 @@ START_TEST(test_birth_death_unbiased)
   const StgssaGradientType types[2] = {STGSSA_GRADIENT_SCORE, STGSSA_GRADIENT_FD};
   const double             k = 10, g = 1;
   for (int it = 0; it < 2; it++) {
-    Run r = run_gradient(birth_death, types[it], 20000, 7, 12.0, 2, times, 1.0);
+    Run r = run_gradient(birth_death, types[it], TestScaled(20000), 7, 12.0, 2, times, 1.0);
     for (PetscInt i = 0; i < 2; i++) {
       const double t = times[i], e = exp(-g * t), exact[2] = {k / g * (1 - e), -k / g * (1 - e) + k * t * e};
       for (PetscInt p = 0; p < 2; p++) {
@@ -190,7 +191,7 @@ START_TEST(test_telegraph_unbiased)
   double                   em[4], ef[4];
   telegraph_exact(em, ef);
   for (int it = 0; it < 2; it++) {
-    Run r = run_gradient(telegraph, types[it], 20000, 3, 20.0, 1, times, 1.0);
+    Run r = run_gradient(telegraph, types[it], TestScaled(20000), 3, 20.0, 1, times, 1.0);
     for (PetscInt p = 0; p < 4; p++) {
       double d, se, df, sef;
       mean_and_fano(&r, 0, p, &d, &se, &df, &sef);
@@ -245,7 +246,7 @@ START_TEST(test_forward_unchanged)
   const PetscReal          times[2] = {0.5, 5.0};
   const StgssaGradientType types[3] = {STGSSA_GRADIENT_STGS, STGSSA_GRADIENT_SCORE, STGSSA_GRADIENT_FD};
   for (int it = 0; it < 3; it++) {
-    Run              r = run_gradient(telegraph, types[it], 3000, 11, 5.0, 2, times, 0.5);
+    Run              r = run_gradient(telegraph, types[it], TestScaled(3000), 11, 5.0, 2, times, 0.5);
     const PetscReal *mu, *dmu;
     ck_assert(!StgssaEvaluatorGetMeans(r.ev, &mu, &dmu));
     ck_assert(!StgssaEnsembleRun(r.ens));

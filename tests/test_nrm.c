@@ -10,6 +10,7 @@
 #include <stgssa/stgssa.h>
 #include <stgssa/fsp.h>
 #include "stat_util.h"
+#include "test_scale.h"
 
 static const char *birth_death_model = "begin parameters\n  k 10\n  g 1\nend parameters\n"
                                        "begin species\n  M 0\nend species\n"
@@ -98,7 +99,7 @@ static double two_sample_pvalue(StgssaEnsemble e1, StgssaEnsemble e2, PetscInt i
 /* nrm against direct on the same model, every sample time, 20000 trajectories each. */
 static void check_vs_direct(const char *text, const char *sp, PetscInt seed, PetscReal tf, PetscInt ns, const PetscReal *times)
 {
-  const PetscInt N = 20000;
+  const PetscInt N = TestScaled(20000);
   Run            rn = run_ensemble(text, sp, STGSSA_SSA_NRM, N, seed, tf, ns, times);
   Run            rd = run_ensemble(text, sp, STGSSA_SSA_DIRECT, N, seed, tf, ns, times);
   for (PetscInt i = 0; i < (ns ? ns : 1); i++) {
@@ -115,7 +116,7 @@ static void check_vs_direct(const char *text, const char *sp, PetscInt seed, Pet
 /* Birth-death from 0: M(t) ~ Poisson(10 (1 - e^{-t})), and nrm vs direct. */
 START_TEST(test_nrm_birth_death)
 {
-  const PetscInt  N        = 20000;
+  const PetscInt  N        = TestScaled(20000);
   const PetscReal times[3] = {0.2, 1.0, 5.0};
   Run             r        = run_ensemble(birth_death_model, "M", STGSSA_SSA_NRM, N, 11, 5.0, 3, times);
   for (int i = 0; i < 3; i++) {
@@ -142,7 +143,7 @@ END_TEST
 START_TEST(test_nrm_telegraph)
 {
   const double    kon = 0.5, koff = 2, ktx = 20, kdeg = 1;
-  const PetscInt  N = 20000;
+  const PetscInt  N = TestScaled(20000);
   const PetscReal times[3] = {0.5, 2.0, 40.0};
   enum { NP = 200 };
   double          p[NP], stat;
@@ -165,7 +166,7 @@ END_TEST
 START_TEST(test_nrm_bimolecular_law)
 {
   const PetscReal times[2] = {0.5, 5.0};
-  const PetscInt  N        = 20000;
+  const PetscInt  N        = TestScaled(20000);
   Run             r        = run_ensemble(bimolecular_model, "C", STGSSA_SSA_NRM, N, 21, 5.0, 2, times);
   StgssaFSP       fsp;
   PetscInt        cidx;

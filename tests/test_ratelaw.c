@@ -26,6 +26,7 @@
 #include <math.h>
 #include <string.h>
 #include "stat_util.h"
+#include "test_scale.h"
 
 #define SEED 20261125u
 
@@ -162,7 +163,7 @@ START_TEST(test_michaelis_menten_stationary)
   const char  *text = "begin parameters\n k_b 5\n vmax 10\n Km 20\nend parameters\nbegin species\n M 0\nend species\n"
                       "begin reactions\n 0 -> M  k_b\n M -> 0  vmax*M/(Km + M)\nend reactions\n";
   const double t[1] = {0.0};
-  const int    N = 20000, nb = 64;
+  const int    N = TestScaled(20000), nb = 64;
   int64_t      hist[1][64];
   double       p[64], mean[1], var[1], stat, norm = 0, mu = 0;
   int          dof;
@@ -213,7 +214,7 @@ static const char *birth_input = "begin parameters\n k 4\n a0 0.5\n a1 3\n r1 0.
 START_TEST(test_time_varying_birth_poisson)
 {
   const double times[3] = {1.0, 3.0, 8.0};
-  const int    N = 20000, nb = 64;
+  const int    N = TestScaled(20000), nb = 64;
   int64_t      hist[3][64];
   double       mean[3], var[3];
   Lib          L;
@@ -242,7 +243,7 @@ START_TEST(test_table_birth_poisson)
   const char  *text = "begin parameters\n k 3\n lev 4\nend parameters\nbegin inputs\n u table 0 1 2 lev 5 0.5\nend inputs\n"
                       "begin species\n M 0\nend species\nbegin reactions\n 0 -> M  k*u\nend reactions\n";
   const double times[3] = {1.5, 4.0, 7.0}, lam[3] = {3 * 1.5, 3 * (2 + 4 * 2), 3 * (2 + 4 * 3 + 0.5 * 2)};
-  const int    N = 20000, nb = 64;
+  const int    N = TestScaled(20000), nb = 64;
   int64_t      hist[3][64];
   double       mean[3], var[3];
   Lib          L;
@@ -270,7 +271,7 @@ START_TEST(test_time_varying_derivatives)
 {
   const double   T = 6.0, times[2] = {2.0, 6.0};
   const PetscInt fitp[3] = {0, 2, 3}, rxn[1] = {-1}, obs[1] = {0};
-  const int      N = 20000, P = 3;
+  const int      N = TestScaled(20000), P = 3;
   Lib            L;
   lib_load(&L, birth_input);
   for (int type = 0; type < 2; type++) {
@@ -352,7 +353,7 @@ START_TEST(test_steady_start_burnin)
   const char  *text = "begin parameters\n k 10\n g 1\nend parameters\nbegin species\n M 0\nend species\n"
                       "begin reactions\n 0 -> M  k\n M -> 0  g\nend reactions\n";
   const double t[2] = {0.0, 1.0};
-  const int    N = 20000, nb = 64;
+  const int    N = TestScaled(20000), nb = 64;
   int64_t      hist[2][64];
   double       mean[2], var[2], p[64], stat;
   int          dof;

@@ -33,7 +33,20 @@ PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrInt64(hid_t loc, const char name[],
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrStrings(hid_t loc, const char name[], PetscInt n, const char *const strs[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrDouble(hid_t loc, const char name[], double value);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrDoubles(hid_t loc, const char name[], hsize_t n, const double value[]);
-/* Write the /run attributes common to all modes: version, ranks, command_line, options, model_text. */
+/* A string of any length as a scalar dataset (fixed-length UTF-8 string of strlen + 1 bytes):
+   for text that may pass the 64 kB limit of an attribute (model text, options, tables). */
+PETSC_EXTERN PetscErrorCode StgssaH5WriteText(hid_t loc, const char name[], const char value[]);
+/* Rank 0, reading: the string dataset obj/name (under loc), or else the string attribute name of
+   obj (outputs of earlier versions), into *text (free it); *text = NULL when neither exists.
+   path is the file name for messages. */
+PETSC_EXTERN PetscErrorCode StgssaH5ReadText(hid_t loc, const char obj[], const char name[], char **text, const char path[]);
+/* Error handler for a run's work (push it around it): PETSC_ERR_FILE_WRITE and
+   PETSC_ERR_FILE_OPEN (a file that cannot be written, e.g. StgssaOutputWrite's failures) set
+   *(PetscBool *)ctx and print nothing, for the caller to print PetscErrorMessage's text in one
+   line; any other error gets PETSc's traceback. */
+PETSC_EXTERN PetscErrorCode StgssaOutputErrorHandler(MPI_Comm, int, const char *, const char *, PetscErrorCode, PetscErrorType, const char *, void *);
+/* Write the /run group common to all modes: attributes version, ranks; string datasets
+   command_line, options, model_text. */
 PETSC_EXTERN PetscErrorCode StgssaH5WriteRunInfo(hid_t file, MPI_Comm comm, const char model_text[]);
 
 #endif

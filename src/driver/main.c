@@ -14,6 +14,7 @@ static const char usage[] = "stgssa_hpc: fit and simulate exact stochastic kinet
 #include <stgssa/stgssa.h>
 #include <stgssa/run.h>
 #include <stgssa/study.h>
+#include <stgssa/output.h>
 
 static PetscErrorCode ReportInputError(PetscErrorCode ierr)
 {
@@ -25,9 +26,9 @@ static PetscErrorCode ReportInputError(PetscErrorCode ierr)
   PetscFunctionReturn(0);
 }
 
-/* One run on the whole world. Errors in the input (SetUp) and, on the exact route (fsp mode, the
-   fsp estimator), an FSP projection found too small by the solve are reported as bad input;
-   anything else keeps PETSc's full report. */
+/* One run on the whole world. Errors in the input (SetUp), a file that cannot be written (the
+   output, a checkpoint) and, on the exact route (fsp mode, the fsp estimator), an FSP projection
+   found too small by the solve are reported in one line; anything else keeps PETSc's full report. */
 static PetscErrorCode RunOne(PetscBool help, PetscErrorCode *ierr)
 {
   StgssaRun run;
@@ -45,7 +46,13 @@ static PetscErrorCode RunOne(PetscBool help, PetscErrorCode *ierr)
       PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
       *ierr = StgssaRunExecute(run);
       PetscCall(PetscPopErrorHandler());
-    } else if (!*ierr) PetscCall(StgssaRunExecute(run));
+    } else if (!*ierr) {
+      PetscBool quiet = PETSC_FALSE;
+      PetscCall(PetscPushErrorHandler(StgssaOutputErrorHandler, &quiet));
+      *ierr = StgssaRunExecute(run);
+      PetscCall(PetscPopErrorHandler());
+      if (*ierr && !quiet) PetscCall(*ierr); /* traced: PETSc's full report */
+    }
     if (*ierr) PetscCall(ReportInputError(*ierr));
   }
   PetscCall(StgssaRunDestroy(&run));
@@ -64,9 +71,14 @@ static PetscErrorCode RunStudy(PetscBool help, PetscErrorCode *ierr)
     *ierr = StgssaStudySetUp(study);
     PetscCall(PetscPopErrorHandler());
     if (!*ierr) {
-      PetscInt failed;
-      PetscCall(StgssaStudyRun(study, &failed));
-      if (failed) *ierr = PETSC_ERR_LIB; /* each failure was reported as it happened */
+      PetscInt  failed = 0;
+      PetscBool quiet  = PETSC_FALSE;
+      PetscCall(PetscPushErrorHandler(StgssaOutputErrorHandler, &quiet)); /* the study's file: one line */
+      *ierr = StgssaStudyRun(study, &failed);
+      PetscCall(PetscPopErrorHandler());
+      if (*ierr && !quiet) PetscCall(*ierr); /* traced: PETSc's full report */
+      if (*ierr) PetscCall(ReportInputError(*ierr));
+      else if (failed) *ierr = PETSC_ERR_LIB; /* each failure was reported as it happened */
     } else PetscCall(ReportInputError(*ierr));
   }
   PetscCall(StgssaStudyDestroy(&study));

@@ -76,9 +76,20 @@ static PetscErrorCode StgssaOutputWrite_Root(const char path[], StgssaOutputWrit
 
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()));
-  errno = 0;
-  file  = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  e     = errno;
+  {
+    /* the 1.8 object-header format: an attribute over 64 kB then goes to dense storage instead of
+       failing (a safety net: long strings are written as datasets, StgssaH5WriteText) */
+    hid_t fapl;
+    PetscCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+    if (H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0) {
+      (void)H5Pclose(fapl);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "Cannot set the HDF5 format version for '%s'", tmp);
+    }
+    errno = 0;
+    file  = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    e     = errno;
+    PetscCallHDF5(H5Pclose(fapl));
+  }
   if (file < 0) {
     (void)unlink(tmp);
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create temporary output file '%s': %s; previous contents of '%s' left untouched", tmp, e ? strerror(e) : "HDF5 error", path);
@@ -123,18 +134,61 @@ static PetscErrorCode StgssaOutputWrite_Root(const char path[], StgssaOutputWrit
 
 PetscErrorCode StgssaOutputWrite(MPI_Comm comm, const char path[], StgssaOutputWriter writer, void *ctx)
 {
-  PetscMPIInt    rank;
-  PetscErrorCode ierr = 0;
-  int            status;
+  PetscMPIInt rank;
+  char        msg[2048] = ""; /* rank 0's one-line reason; empty: written */
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(STGSSA_Output, 0, 0, 0, 0));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) ierr = StgssaOutputWrite_Root(path, writer, ctx); /* error already reported with its trace on rank 0 */
-  status = (int)ierr;
-  PetscCallMPI(MPI_Bcast(&status, 1, MPI_INT, 0, comm));
-  PetscCheck(!status, comm, PETSC_ERR_FILE_WRITE, "Output '%s' was not written", path);
+  if (rank == 0) {
+    PetscErrorCode ierr;
+
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* one report, below, on every rank */
+    ierr = StgssaOutputWrite_Root(path, writer, ctx);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      const char *text;
+      char       *specific;
+      PetscCall(PetscErrorMessage(ierr, &text, &specific));
+      PetscCall(PetscStrncpy(msg, specific && specific[0] ? specific : (text ? text : "error"), sizeof(msg)));
+      if (!msg[0]) PetscCall(PetscSNPrintf(msg, sizeof(msg), "Cannot write '%s'", path));
+    }
+  }
+  PetscCallMPI(MPI_Bcast(msg, (PetscMPIInt)sizeof(msg), MPI_CHAR, 0, comm));
+  /* PETSC_ERR_FILE_WRITE: StgssaOutputErrorHandler shows it as one line */
+  PetscCheck(!msg[0], comm, PETSC_ERR_FILE_WRITE, "%s", msg);
   PetscCall(PetscLogEventEnd(STGSSA_Output, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOutputErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  PetscBool *quiet = (PetscBool *)ctx;
+
+  if (p == PETSC_ERROR_INITIAL) *quiet = (PetscBool)(n == PETSC_ERR_FILE_WRITE || n == PETSC_ERR_FILE_OPEN);
+  if (*quiet) return n; /* the caller prints PetscErrorMessage's text in one line */
+  return PetscTraceBackErrorHandler(comm, line, fun, file, n, p, mess, NULL);
+}
+
+/* "name" of loc as "/group/name" (or "name" when loc has no path) for error messages. */
+static void StgssaH5Where(hid_t loc, const char name[], char buf[], size_t n)
+{
+  char    dir[512] = "";
+  ssize_t len      = H5Iget_name(loc, dir, sizeof(dir));
+
+  if (len <= 0 || !strcmp(dir, "/")) (void)snprintf(buf, n, "/%s", name[0] == '/' ? name + 1 : name);
+  else (void)snprintf(buf, n, "%s/%s", dir, name);
+}
+
+/* Close dataset name of loc; a failure (the data flushed to a full disk) names it. */
+static PetscErrorCode StgssaH5CloseDataset(hid_t loc, const char name[], hid_t dset)
+{
+  PetscFunctionBegin;
+  if (H5Dclose(dset) < 0) {
+    char where[1024];
+    StgssaH5Where(loc, name, where, sizeof(where));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot write dataset %s (at its close)", where);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -159,12 +213,13 @@ PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, cons
   dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
   PetscCallHDF5(H5Pclose(lcpl));
   PetscCallHDF5(H5Sclose(space));
-  PetscCheck(dset >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Cannot create dataset '%s'", name);
-  if (H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-    (void)H5Dclose(dset);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write dataset '%s'", name);
+  if (dset < 0 || H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    char where[1024];
+    StgssaH5Where(loc, name, where, sizeof(where));
+    if (dset >= 0) (void)H5Dclose(dset);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s", dset < 0 ? "create" : "write", where);
   }
-  PetscCallHDF5(H5Dclose(dset));
+  PetscCall(StgssaH5CloseDataset(loc, name, dset));
   PetscFunctionReturn(0);
 }
 
@@ -178,12 +233,13 @@ PetscErrorCode StgssaH5WriteInt64s(hid_t loc, const char name[], int rank, const
   dset = H5Dcreate2(loc, name, H5T_STD_I64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
   PetscCallHDF5(H5Pclose(lcpl));
   PetscCallHDF5(H5Sclose(space));
-  PetscCheck(dset >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Cannot create dataset '%s'", name);
-  if (H5Dwrite(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-    (void)H5Dclose(dset);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write dataset '%s'", name);
+  if (dset < 0 || H5Dwrite(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    char where[1024];
+    StgssaH5Where(loc, name, where, sizeof(where));
+    if (dset >= 0) (void)H5Dclose(dset);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s", dset < 0 ? "create" : "write", where);
   }
-  PetscCallHDF5(H5Dclose(dset));
+  PetscCall(StgssaH5CloseDataset(loc, name, dset));
   PetscFunctionReturn(0);
 }
 
@@ -195,10 +251,12 @@ static PetscErrorCode StgssaH5WriteAttr(hid_t loc, const char name[], hid_t ftyp
   PetscFunctionBegin;
   if (H5Aexists(loc, name) > 0) PetscCallHDF5(H5Adelete(loc, name));
   attr = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCheck(attr >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Cannot create attribute '%s'", name);
-  if (H5Awrite(attr, mtype, value) < 0) {
-    (void)H5Aclose(attr);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write attribute '%s'", name);
+  if (attr < 0 || H5Awrite(attr, mtype, value) < 0) {
+    char where[1024], obj[512] = "";
+    if (H5Iget_name(loc, obj, sizeof(obj)) <= 0) (void)PetscStrncpy(obj, "?", sizeof(obj));
+    (void)snprintf(where, sizeof(where), "'%s' of %s", name, obj);
+    if (attr >= 0) (void)H5Aclose(attr);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s attribute %s", attr < 0 ? "create" : "write", where);
   }
   PetscCallHDF5(H5Aclose(attr));
   PetscFunctionReturn(0);
@@ -268,6 +326,117 @@ PetscErrorCode StgssaH5WriteAttrDoubles(hid_t loc, const char name[], hsize_t n,
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaH5WriteText(hid_t loc, const char name[], const char value[])
+{
+  hid_t type, space, lcpl, dset;
+
+  PetscFunctionBegin;
+  if (!value) value = "";
+  /* one fixed-length string of strlen + 1 bytes (any size; h5py reads it as bytes, h5dump shows it) */
+  PetscCallHDF5(type = H5Tcopy(H5T_C_S1));
+  PetscCallHDF5(H5Tset_size(type, strlen(value) + 1));
+  PetscCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+  PetscCallHDF5(H5Tset_cset(type, H5T_CSET_UTF8));
+  PetscCallHDF5(space = H5Screate(H5S_SCALAR));
+  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
+  dset = H5Dcreate2(loc, name, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCallHDF5(H5Pclose(lcpl));
+  PetscCallHDF5(H5Sclose(space));
+  if (dset < 0 || H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value) < 0) {
+    char where[1024];
+    StgssaH5Where(loc, name, where, sizeof(where));
+    if (dset >= 0) (void)H5Dclose(dset);
+    (void)H5Tclose(type);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s (a string of %zu bytes)", dset < 0 ? "create" : "write", where, strlen(value));
+  }
+  PetscCallHDF5(H5Tclose(type));
+  PetscCall(StgssaH5CloseDataset(loc, name, dset));
+  PetscFunctionReturn(0);
+}
+
+/* Read a string (fixed or variable length) from the open attribute (is_attr) or dataset h into a
+   new buffer. */
+static PetscErrorCode StgssaH5ReadString(hid_t h, PetscBool is_attr, char **text, const char what[], const char path[])
+{
+  hid_t     ft, mt = -1, sp;
+  size_t    n;
+  htri_t    vlen;
+  hssize_t  npts;
+  herr_t    rc;
+  PetscBool ok;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(ft = is_attr ? H5Aget_type(h) : H5Dget_type(h));
+  PetscCallHDF5(sp = is_attr ? H5Aget_space(h) : H5Dget_space(h));
+  npts = H5Sget_simple_extent_npoints(sp);
+  PetscCallHDF5(H5Sclose(sp));
+  n    = H5Tget_size(ft);
+  vlen = H5Tis_variable_str(ft);
+  ok   = (PetscBool)(H5Tget_class(ft) == H5T_STRING && npts == 1 && vlen >= 0 && n > 0 && (vlen || n < ((size_t)1 << 40)));
+  if (ok) mt = H5Tcopy(ft); /* the same character set: HDF5 does not convert between them */
+  (void)H5Tclose(ft);
+  PetscCheck(ok && mt >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s is not one string (corrupt file?)", path, what);
+  if (vlen) {
+    char *v = NULL;
+    rc = is_attr ? H5Aread(h, mt, &v) : H5Dread(h, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
+    if (rc >= 0) {
+      PetscErrorCode ierr = PetscStrallocpy(v ? v : "", text);
+      (void)H5free_memory(v);
+      PetscCall(ierr);
+    }
+  } else {
+    PetscCall(PetscCalloc1(n + 1, text));
+    rc = is_attr ? H5Aread(h, mt, *text) : H5Dread(h, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *text);
+    if (rc < 0) PetscCall(PetscFree(*text));
+  }
+  (void)H5Tclose(mt);
+  PetscCheck(rc >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read %s", path, what);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaH5ReadText(hid_t loc, const char obj[], const char name[], char **text, const char path[])
+{
+  char   what[1024];
+  hid_t  g, h;
+  htri_t has;
+
+  PetscFunctionBegin;
+  *text = NULL;
+  g     = H5Oopen(loc, obj, H5P_DEFAULT);
+  PetscCheck(g >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no object %s (expected an output of stgssa_hpc)", path, obj);
+  has = H5Lexists(g, name, H5P_DEFAULT);
+  if (has > 0) {
+    (void)snprintf(what, sizeof(what), "dataset %s/%s", obj, name);
+    h = H5Dopen2(g, name, H5P_DEFAULT);
+    if (h >= 0) {
+      PetscErrorCode ierr;
+      PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = StgssaH5ReadString(h, PETSC_FALSE, text, what, path);
+      PetscCall(PetscPopErrorHandler());
+      (void)H5Dclose(h);
+      (void)H5Oclose(g);
+      PetscCheck(!ierr, PETSC_COMM_SELF, ierr, "%s: cannot read %s as a string", path, what);
+      PetscFunctionReturn(0);
+    }
+  } else if (has == 0) {
+    (void)snprintf(what, sizeof(what), "attribute %s of %s", name, obj);
+    has = H5Aexists(g, name);
+    if (has > 0 && (h = H5Aopen(g, name, H5P_DEFAULT)) >= 0) {
+      PetscErrorCode ierr;
+      PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = StgssaH5ReadString(h, PETSC_TRUE, text, what, path);
+      PetscCall(PetscPopErrorHandler());
+      (void)H5Aclose(h);
+      (void)H5Oclose(g);
+      PetscCheck(!ierr, PETSC_COMM_SELF, ierr, "%s: cannot read %s as a string", path, what);
+      PetscFunctionReturn(0);
+    }
+  }
+  (void)H5Oclose(g);
+  PetscCheck(has >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read %s of %s (corrupt file?)", path, name, obj);
+  PetscFunctionReturn(0);
+}
+
 /* The command line as one string, arguments separated by spaces. */
 static PetscErrorCode StgssaCommandLine(char **line)
 {
@@ -298,12 +467,13 @@ PetscErrorCode StgssaH5WriteRunInfo(hid_t file, MPI_Comm comm, const char model_
   PetscCall(StgssaH5WriteAttrString(run, "version", STGSSA_VERSION));
   PetscCall(StgssaH5WriteAttrInt64(run, "ranks", size));
   PetscCall(StgssaCommandLine(&cmd));
-  PetscCall(StgssaH5WriteAttrString(run, "command_line", cmd));
+  /* strings of any length: datasets (an attribute is limited to 64 kB) */
+  PetscCall(StgssaH5WriteText(run, "command_line", cmd));
   PetscCall(PetscFree(cmd));
   PetscCall(PetscOptionsGetAll(NULL, &opts));
-  PetscCall(StgssaH5WriteAttrString(run, "options", opts));
+  PetscCall(StgssaH5WriteText(run, "options", opts));
   PetscCall(PetscFree(opts));
-  PetscCall(StgssaH5WriteAttrString(run, "model_text", model_text ? model_text : ""));
+  PetscCall(StgssaH5WriteText(run, "model_text", model_text ? model_text : ""));
   PetscCallHDF5(H5Gclose(run));
   PetscFunctionReturn(0);
 }

@@ -916,7 +916,7 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
     PetscCall(PetscFree(text));
     PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "%s was written with -stgssa_log_constraint '%s'; this run has '%s'", o->restart, was, o->constraint);
   }
-  PetscCall(StgssaH5ReadAttrText(file, "run", "model_text", &text, o->restart));
+  PetscCall(StgssaH5ReadText(file, "run", "model_text", &text, o->restart)); /* a dataset, or an attribute in older files */
   {
     const PetscBool same = (PetscBool)(text && !strcmp(text, def->text ? def->text : ""));
     PetscCall(PetscFree(text));

@@ -500,7 +500,7 @@ static PetscErrorCode StgssaStudyWriter(hid_t file, void *ctx)
   PetscCall(StgssaH5WriteAttrStrings(study, "members", s->nm, names));
   PetscCall(StgssaH5WriteAttrInt64(study, "groups", s->ngroups));
   PetscCall(StgssaH5WriteAttrString(study, "study_file", s->file));
-  PetscCall(StgssaH5WriteAttrString(study, "table", s->text));
+  PetscCall(StgssaH5WriteText(study, "table", s->text)); /* any length: a dataset */
   PetscCall(StgssaH5WriteAttrString(study, "members_directory", s->dir));
   PetscCall(StgssaH5WriteDoubles(study, "loss", 1, dims, loss));
   PetscCall(StgssaH5WriteDoubles(study, "wall_seconds", 1, dims, w->seconds));
