@@ -8,31 +8,6 @@
 /* squared weight of a parameter on the null directions above which it counts as not identified */
 #define NULL_WEIGHT 1e-6
 
-/* F += n sum_b dq_b dq_b^T / q_b,  q_b = (u_b + alpha)/Z,  dq_b = (dp_b - q_b sum_c dp_c)/Z. */
-void StgssaFisherAddBinned(int B, int P, const double *p, const double *dp, double alpha, double n, double *F)
-{
-  double Z = 0.0, S[256], *s = P <= 256 ? S : NULL, dq[256];
-  if (B < 1 || P < 1 || P > 256 || !s) return;
-  for (int b = 0; b < B; b++)
-    Z += (p[b] > 0 ? p[b] : 0.0);
-  Z += B * alpha;
-  if (!(Z > 0)) return;
-  for (int j = 0; j < P; j++) {
-    s[j] = 0.0;
-    for (int b = 0; b < B; b++)
-      s[j] += dp[(size_t)b * P + j];
-  }
-  for (int b = 0; b < B; b++) {
-    const double q = ((p[b] > 0 ? p[b] : 0.0) + alpha) / Z;
-    if (!(q > 0)) continue;
-    for (int j = 0; j < P; j++)
-      dq[j] = (dp[(size_t)b * P + j] - q * s[j]) / Z;
-    for (int i = 0; i < P; i++)
-      for (int j = 0; j < P; j++)
-        F[i * P + j] += n * dq[i] * dq[j] / q;
-  }
-}
-
 /* The SSA route's plug-in F over the bins the ensemble samples well (p_b >= pmin):
      F += n sum_{b: p_b >= pmin} (dq_b dq_b^T - C_b / Z^2) / q_b,
    C_b = sum_k (d_kb - dbar_b)(d_kb - dbar_b)^T / (K (K - 1)) the covariance of the mean of the K
@@ -42,6 +17,7 @@ void StgssaFisherAddBinned(int B, int P, const double *p, const double *dp, doub
    1/q_b amplifies the noise beyond what the correction can remove. */
 void StgssaFisherAddBinnedSampled(int B, int P, const double *p, const double *dp, const double *dpb, size_t stride, int K, double alpha, double n, double pmin, double *F)
 {
+  /* K < 2: no correction; pmin = -inf: every bin (StgssaFisherAddBinned, the exact p and dp) */
   double Z = 0.0, s[256], dq[256], dbar[256], dev[256];
   if (B < 1 || P < 1 || P > 256) return;
   for (int b = 0; b < B; b++)
@@ -55,7 +31,7 @@ void StgssaFisherAddBinnedSampled(int B, int P, const double *p, const double *d
   }
   for (int b = 0; b < B; b++) {
     const double q = ((p[b] > 0 ? p[b] : 0.0) + alpha) / Z;
-    if (!(q > 0) || !(p[b] >= pmin)) continue;
+    if (!(q > 0) || (pmin > -PETSC_INFINITY && !(p[b] >= pmin))) continue;
     for (int j = 0; j < P; j++)
       dq[j] = (dp[(size_t)b * P + j] - q * s[j]) / Z;
     for (int i = 0; i < P; i++)
@@ -74,6 +50,12 @@ void StgssaFisherAddBinnedSampled(int B, int P, const double *p, const double *d
         for (int j = 0; j < P; j++) F[i * P + j] -= w * dev[i] * dev[j];
     }
   }
+}
+
+/* F += n sum_b dq_b dq_b^T / q_b,  q_b = (u_b + alpha)/Z,  dq_b = (dp_b - q_b sum_c dp_c)/Z. */
+void StgssaFisherAddBinned(int B, int P, const double *p, const double *dp, double alpha, double n, double *F)
+{
+  StgssaFisherAddBinnedSampled(B, P, p, dp, NULL, 0, 0, alpha, n, -PETSC_INFINITY, F);
 }
 
 PetscErrorCode StgssaUncertaintyCompute(PetscInt P, const PetscReal F[], PetscReal rtol, PetscReal evals[], PetscReal evecs[], PetscReal se[], PetscReal corr[], PetscInt *nnull)

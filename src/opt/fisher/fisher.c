@@ -153,28 +153,21 @@ static PetscErrorCode TaoSolve_FISHER(Tao tao)
   tao->niter  = fs->it0;
   tao->reason = TAO_CONTINUE_ITERATING;
   fs->last    = 0;
-  PetscCall(TaoFisherEvaluate_Private(tao, &f, &gnorm));
-  if (PetscIsInfOrNanReal(f) || PetscIsInfOrNanReal(gnorm)) {
-    tao->reason = TAO_DIVERGED_NAN;
-    PetscFunctionReturn(0);
-  }
-  PetscCall(TaoLogConvergenceHistory(tao, f, gnorm, 0.0, tao->ksp_its));
-  PetscCall(TaoMonitor(tao, tao->niter, f, gnorm, 0.0, fs->last));
-  PetscUseTypeMethod(tao, convergencetest, tao->cnvP);
-  while (tao->reason == TAO_CONTINUE_ITERATING) {
+  for (;;) { /* evaluate at x_k, report, test; then step to x_{k+1} */
+    PetscCall(TaoFisherEvaluate_Private(tao, &f, &gnorm));
+    if (PetscIsInfOrNanReal(f) || PetscIsInfOrNanReal(gnorm)) {
+      tao->reason = TAO_DIVERGED_NAN;
+      break;
+    }
+    PetscCall(TaoLogConvergenceHistory(tao, f, gnorm, 0.0, tao->ksp_its));
+    PetscCall(TaoMonitor(tao, tao->niter, f, gnorm, 0.0, fs->last));
+    PetscUseTypeMethod(tao, convergencetest, tao->cnvP);
+    if (tao->reason != TAO_CONTINUE_ITERATING) break;
     PetscTryTypeMethod(tao, update, tao->niter, tao->user_update);
     PetscCall(TaoComputeHessian(tao, tao->solution, tao->hessian, tao->hessian_pre));
     PetscCall(TaoFisherStep_Private(tao));
     tao->niter++;
     fs->it0 = tao->niter;
-    PetscCall(TaoFisherEvaluate_Private(tao, &f, &gnorm));
-    if (PetscIsInfOrNanReal(f) || PetscIsInfOrNanReal(gnorm)) {
-      tao->reason = TAO_DIVERGED_NAN;
-      PetscFunctionReturn(0);
-    }
-    PetscCall(TaoLogConvergenceHistory(tao, f, gnorm, 0.0, tao->ksp_its));
-    PetscCall(TaoMonitor(tao, tao->niter, f, gnorm, 0.0, fs->last));
-    PetscUseTypeMethod(tao, convergencetest, tao->cnvP);
   }
   PetscFunctionReturn(0);
 }
