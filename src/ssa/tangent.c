@@ -227,7 +227,7 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
   w->tab_net   = net;
   w->tab_state = -1;
   (void)PetscFree4(w->tab_rxn, w->tab_coef, w->tab_cum, w->tab_g0);
-  if (w->no_table || w->nbreaks > 0 || P == 0 || !(H > 0) || !(cfg->tfinal > 0)) return PETSC_FALSE;
+  if (w->no_table || w->nbreaks > 0 || P == 0 || P > 64 || !(H > 0) || !(cfg->tfinal > 0)) return PETSC_FALSE; /* P <= 64: the node buffer below */
   for (PetscInt i = 0; i < net->R; i++) {
     if (!net->tdep[i]) continue;
     if (net->order1[i] != -3 || net->law_full[i]) return PETSC_FALSE;
