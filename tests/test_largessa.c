@@ -16,6 +16,7 @@
 #include <stgssa/fsp.h>
 #include <stgssa/tangent.h>
 #include "stat_util.h"
+#include "test_scale.h"
 
 static const StgssaSSAMethod methods[2] = {STGSSA_SSA_TREE, STGSSA_SSA_RSSA};
 
@@ -106,7 +107,7 @@ static double two_sample_pvalue(StgssaEnsemble e1, StgssaEnsemble e2, PetscInt i
 /* method against direct on the same model, every sample time, 20000 trajectories each. */
 static void check_vs_direct(StgssaSSAMethod method, const char *text, const char *sp, PetscInt seed, PetscReal tf, PetscInt ns, const PetscReal *times)
 {
-  const PetscInt N = 20000;
+  const PetscInt N = TestScaled(20000); /* STGSSA_TEST_SCALE: the sanitizer run draws fewer */
   Run            rn = run_ensemble(text, sp, method, N, seed, tf, ns, times);
   Run            rd = run_ensemble(text, sp, STGSSA_SSA_DIRECT, N, seed, tf, ns, times);
   for (PetscInt i = 0; i < (ns ? ns : 1); i++) {
@@ -174,7 +175,7 @@ END_TEST
 /* FSP marginal of species sp at the sample times against the method's histograms. */
 static void check_fsp(StgssaSSAMethod method, const char *text, const char *sp, PetscInt seed, PetscReal tf, PetscInt ns, const PetscReal *times)
 {
-  const PetscInt N = 20000;
+  const PetscInt N = TestScaled(20000);
   Run            r = run_ensemble(text, sp, method, N, seed, tf, ns, times);
   StgssaFSP      fsp;
   PetscInt       idx;
