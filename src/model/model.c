@@ -105,12 +105,14 @@ PetscErrorCode StgssaModelSetDef(StgssaModel model, StgssaModelDef **def)
 /* Rank 0 reads the file; its bytes (or the reason it could not) are broadcast. */
 PetscErrorCode StgssaModelLoad(StgssaModel model, const char path[])
 {
-  char *text;
+  char          *text;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCall(StgssaReadTextFile(model->comm, path, "model file", &text));
-  PetscCall(StgssaModelLoadFromString(model, text, path));
+  ierr = StgssaModelLoadFromString(model, text, path); /* the text is freed whether it parses or not */
   PetscCall(PetscFree(text));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

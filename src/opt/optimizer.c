@@ -31,6 +31,10 @@ struct _p_StgssaOptimizer {
   Tao             tao;
   Vec             X, G, XL, XU; /* free log-rates phi and their gradient: all Q entries on rank 0 */
   PetscBool       tao_monitor;  /* -tao_monitor given: TAO prints the iterations */
+  /* scratch of SetUp and of the option parsers, held here so that an error midway leaks nothing (Destroy frees it) */
+  PetscReal      *su_theta, *su_lo, *su_hi, *su_phi, *parse_coef;
+  PetscInt       *parse_dep_of, *parse_q_of;
+  char           *parse_copy;
   Mat             H;            /* Fisher information per cell in phi, Q x Q dense on rank 0 (likelihood loss: TAOFISHER's Hessian) */
   PetscInt        P;             /* fitted log-rates theta */
   PetscInt        Q;             /* free log-rates phi: P minus the dependents of -stgssa_log_constraint */
@@ -187,7 +191,8 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     hi[p] = PETSC_INFINITY;
   }
   if (!o->bounds[0]) PetscFunctionReturn(0);
-  PetscCall(PetscStrallocpy(o->bounds, &copy));
+  PetscCall(PetscStrallocpy(o->bounds, &o->parse_copy));
+  copy = o->parse_copy;
   for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
     char    *eq = strchr(item, '='), *colon, *end;
     PetscInt p;
@@ -211,7 +216,7 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     }
     PetscCheck(lo[p] < hi[p], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: empty interval for %s", item);
   }
-  PetscCall(PetscFree(copy));
+  PetscCall(PetscFree(o->parse_copy));
   PetscFunctionReturn(0);
 }
 
@@ -300,12 +305,16 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
   PetscInt   ndep = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc2(o->P, &dep_of, o->P, &q_of));
-  PetscCall(PetscCalloc1(o->P * o->P, &coef));
+  PetscCall(PetscMalloc2(o->P, &o->parse_dep_of, o->P, &o->parse_q_of));
+  PetscCall(PetscCalloc1(o->P * o->P, &o->parse_coef));
+  dep_of = o->parse_dep_of;
+  q_of   = o->parse_q_of;
+  coef   = o->parse_coef;
   PetscCall(PetscMalloc2(o->P, &o->dep_p, o->P, &o->dep_c0));
   for (PetscInt p = 0; p < o->P; p++) dep_of[p] = -1;
   /* strip whitespace, but not between two parts of names or numbers ("k1 k2" is an error) */
-  PetscCall(PetscStrallocpy(o->constraint, &copy));
+  PetscCall(PetscStrallocpy(o->constraint, &o->parse_copy));
+  copy = o->parse_copy;
   {
     size_t j = 0;
     for (size_t i = 0; copy[i]; i++) {
@@ -363,7 +372,7 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
     }
     ndep++;
   }
-  PetscCall(PetscFree(copy));
+  PetscCall(PetscFree(o->parse_copy));
   /* no dependent on a right-hand side; the free coordinates are the fitted names that are not dependents */
   for (PetscInt i = 0; i < ndep; i++)
     for (PetscInt p = 0; p < o->P; p++) PetscCheck(coef[i * o->P + p] == 0 || dep_of[p] < 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s' is a dependent and appears on the right-hand side of the constraint of '%s'", names[p], names[o->dep_p[i]]);
@@ -391,8 +400,8 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
       }
   }
   o->dep_start[ndep] = nterm;
-  PetscCall(PetscFree(coef));
-  PetscCall(PetscFree2(dep_of, q_of));
+  PetscCall(PetscFree(o->parse_coef));
+  PetscCall(PetscFree2(o->parse_dep_of, o->parse_q_of));
   PetscFunctionReturn(0);
 }
 
@@ -1115,7 +1124,11 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscCall(PetscMalloc4(o->P, &o->theta_eval, o->P, &o->grad_eval, o->P, &o->se_eval, o->P, &o->rates));
   PetscCall(PetscMalloc1(o->P, &o->theta_res));
   PetscCall(PetscMalloc2(o->Q, &o->phi_eval, o->Q, &o->gphi_eval));
-  PetscCall(PetscMalloc4(o->P, &theta, o->P, &lo, o->P, &hi, o->Q, &phi));
+  PetscCall(PetscMalloc4(o->P, &o->su_theta, o->P, &o->su_lo, o->P, &o->su_hi, o->Q, &o->su_phi));
+  theta = o->su_theta;
+  lo    = o->su_lo;
+  hi    = o->su_hi;
+  phi   = o->su_phi;
   PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
   PetscCall(StgssaOptimizerParseBounds(o, names, lo, hi));
   if (o->restart[0]) PetscCall(StgssaOptimizerReadCheckpoint(o, theta));
@@ -1224,7 +1237,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   }
   PetscCall(StgssaOptimizerSetUpSchedule(o));
   if (!o->exact && o->time_limit > 0) PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConverged, o)); /* TAO's own test and the time limit */
-  PetscCall(PetscFree4(theta, lo, hi, phi));
+  PetscCall(PetscFree4(o->su_theta, o->su_lo, o->su_hi, o->su_phi));
   o->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -1525,6 +1538,10 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(StgssaProfileDestroy(&o->prof));
   PetscCall(VecDestroy(&o->X));
   PetscCall(MatDestroy(&o->H));
+  PetscCall(PetscFree4(o->su_theta, o->su_lo, o->su_hi, o->su_phi)); /* left by an error in SetUp */
+  PetscCall(PetscFree(o->parse_coef));
+  PetscCall(PetscFree2(o->parse_dep_of, o->parse_q_of));
+  PetscCall(PetscFree(o->parse_copy));
   PetscCall(VecDestroy(&o->G));
   PetscCall(VecDestroy(&o->XL));
   PetscCall(VecDestroy(&o->XU));

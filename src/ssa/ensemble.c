@@ -233,12 +233,32 @@ PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble e, PetscInt nobs, const 
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode StgssaEnsembleApplyOptions_Private(StgssaEnsemble e, PetscInt ntraj, PetscInt seed, PetscBool set_tf, PetscReal tfinal, PetscBool set_times, PetscInt ntimes, const PetscReal *times, PetscBool set_obs, PetscInt nobs, const char *const *names)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleSetNumTrajectories(e, ntraj));
+  PetscCall(StgssaEnsembleSetSeed(e, seed));
+  if (set_tf) {
+    PetscCheck(PetscIsNormalReal(tfinal) && tfinal > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal must be positive and finite, got %g", (double)tfinal);
+    e->tfinal_req = tfinal;
+    e->tfinal_set = PETSC_TRUE;
+  }
+  if (set_times) PetscCall(StgssaEnsembleRequestTimes(e, ntimes, times));
+  if (set_times || set_tf || !e->sample_times) PetscCall(StgssaEnsembleResolveTimes(e));
+  if (set_obs) {
+    PetscCheck(nobs > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: expected a comma-separated list of species or group names");
+    PetscCall(StgssaEnsembleSetObserved(e, nobs, names));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
 {
   PetscReal *times, tfinal = e->tfinal;
   PetscInt   ntimes = STGSSA_MAX_SAMPLES, nobs = STGSSA_MAX_OBSERVED, ntraj = e->ntraj, seed = e->seed;
-  char     **names;
-  PetscBool  set_times, set_obs, set_tf;
+  char         **names;
+  PetscBool      set_times, set_obs, set_tf;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCall(PetscCalloc1(ntimes, &times));
@@ -265,22 +285,12 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   }
   PetscCall(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
   PetscOptionsEnd();
-  PetscCall(StgssaEnsembleSetNumTrajectories(e, ntraj));
-  PetscCall(StgssaEnsembleSetSeed(e, seed));
-  if (set_tf) {
-    PetscCheck(PetscIsNormalReal(tfinal) && tfinal > 0, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_tfinal must be positive and finite, got %g", (double)tfinal);
-    e->tfinal_req = tfinal;
-    e->tfinal_set = PETSC_TRUE;
-  }
-  if (set_times) PetscCall(StgssaEnsembleRequestTimes(e, ntimes, times));
-  if (set_times || set_tf || !e->sample_times) PetscCall(StgssaEnsembleResolveTimes(e));
-  if (set_obs) {
-    PetscCheck(nobs > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: expected a comma-separated list of species or group names");
-    PetscCall(StgssaEnsembleSetObserved(e, nobs, (const char *const *)names));
-  }
+  /* apply and check what was read; the scratch arrays are freed whether that succeeds or not */
+  ierr = StgssaEnsembleApplyOptions_Private(e, ntraj, seed, set_tf, tfinal, set_times, ntimes, times, set_obs, nobs, (const char *const *)names);
   for (PetscInt i = 0; i < STGSSA_MAX_OBSERVED; i++) PetscCall(PetscFree(names[i]));
   PetscCall(PetscFree(names));
   PetscCall(PetscFree(times));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

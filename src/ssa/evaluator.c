@@ -182,12 +182,21 @@ PetscErrorCode StgssaEvaluatorSetEntropy(StgssaEvaluator e, PetscBool flg)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode StgssaEvaluatorApplyFit_Private(StgssaEvaluator e, PetscInt nfit, const char *const *names)
+{
+  PetscFunctionBegin;
+  PetscCheck(nfit > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: expected a comma-separated list of parameter names");
+  PetscCall(StgssaEvaluatorSetFit(e, nfit, names));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 {
   char     **names;
   PetscInt   nfit = 256, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCall(PetscCalloc1(nfit, &names));
@@ -207,10 +216,10 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   e->type   = (StgssaGradientType)type;
   e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
-  if (set_fit) {
-    PetscCheck(nfit > 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_fit: expected a comma-separated list of parameter names");
-    PetscCall(StgssaEvaluatorSetFit(e, nfit, (const char *const *)names));
-  }
+  ierr = set_fit ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
+  for (PetscInt i = 0; i < 256; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
+  PetscCall(PetscFree(names));
+  PetscCall(ierr);
   if (set_win) {
     PetscCheck(nwin == 2, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_window: expected two times t0,t1");
     PetscCheck(win[0] >= 0 && win[1] > win[0], e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window: expected 0 <= t0 < t1, got %g,%g", (double)win[0], (double)win[1]);
@@ -221,8 +230,6 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscCheck(e->lambda > 0 && PetscIsNormalReal(e->lambda), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_temperature must be positive, got %g", (double)e->lambda);
   PetscCheck(e->fd_h > 0 && PetscIsNormalReal(e->fd_h), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fd_h must be positive, got %g", (double)e->fd_h);
   PetscCheck(e->bandwidth > 0 && PetscIsNormalReal(e->bandwidth), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_bandwidth must be positive, got %g", (double)e->bandwidth);
-  for (PetscInt i = 0; i < 256; i++) PetscCall(PetscFree(names[i]));
-  PetscCall(PetscFree(names));
   e->setup = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
