@@ -193,6 +193,7 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
       PetscBool has;
       PetscCall(StgssaDataHasSpecies(o->data, smp.obs_names[s], &has));
       if (!has) continue;
+      PetscCheck(!(smp.obs_rule && smp.obs_rule[s] >= 0) || o->type == STGSSA_LOSS_MOMENTS, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_loss %s: %s is an expression observable: moments only; a histogram needs an integer count (use -stgssa_loss moments, or observe species or sums of species)", StgssaLossTypes[o->type], smp.obs_names[s]);
       StgssaMatch *m = &o->match[o->nmatch++];
       m->i           = i;
       m->o           = s;

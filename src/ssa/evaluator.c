@@ -55,6 +55,7 @@ struct _p_StgssaEvaluator {
   PetscInt    *rev;      /* [R] reverse reactions (entropy) */
   PetscInt    *pairs;    /* [2*npairs] forward, backward reaction of labelled pairs */
   StgssaObsLayout lay;
+  double      *obs_scratch; /* expression observables (smp.obs_rule): StgssaRuleTangent's scratch */
   PetscBool    setup;
   PetscBool    auto_burnin; /* the steady start's burn-in is the default, 20/lambda at each theta's rates */
   /* networks: rates at theta, and at theta +- h e_p for fd */
@@ -234,6 +235,28 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscFunctionReturn(0);
 }
 
+/* Expression observables (assignment rules f(x, k), issue 16): moments only, so no soft
+   histograms; the score estimator gives Cov(f, S) = d E f/d theta only when f does not read a
+   fitted parameter itself (the term E[df/dtheta] is not in the path score). */
+static PetscErrorCode StgssaEvaluatorCheckRules(StgssaEvaluator e)
+{
+  const StgssaModelDef *d;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetDef(e->model, &d));
+  for (PetscInt o = 0; o < e->smp.nobs; o++) {
+    const PetscInt r = e->smp.obs_rule[o];
+    if (r < 0) continue;
+    PetscCheck(!e->B, e->comm, PETSC_ERR_ARG_INCOMP, "%s is an expression observable: moments only; a histogram needs an integer count (the loss asks for histograms of the observables)", e->smp.obs_names[o]);
+    if (e->type != STGSSA_GRADIENT_SCORE) continue;
+    for (PetscInt p = 0; p < e->P; p++)
+      PetscCheck(!StgssaRuleReadsParam(d, r, e->fit_param[p]), e->comm, PETSC_ERR_SUP, "-stgssa_gradient score: the expression observable %s (%s:%d) reads the fitted parameter '%s'; the score estimator differentiates the law of the paths only (E[df/dtheta] is missing): use -stgssa_gradient fd, stgs or fsp, or do not fit '%s'%s%s", e->smp.obs_names[o], d->filename, d->rules[r].line, e->fit_names[p], e->fit_names[p], e->req == STGSSA_GRADIENT_AUTO ? ". -stgssa_gradient auto chose " : "", e->req == STGSSA_GRADIENT_AUTO ? e->choice : "");
+  }
+  PetscCall(PetscFree(e->obs_scratch));
+  PetscCall(PetscMalloc1(StgssaRuleScratchSize(e->net0), &e->obs_scratch));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
 {
   PetscFunctionBegin;
@@ -245,6 +268,7 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
   e->nfd = 0;
   PetscCall(PetscFree3(e->mu, e->dmu, e->dmu_batch));
   PetscCall(StgssaFSPDestroy(&e->fsp));
+  PetscCall(PetscFree(e->obs_scratch));
   e->setup = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -428,6 +452,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   }
   PetscCheck(e->count_from >= 0 && e->count_from < e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_count_from %.6g: expected 0 <= t0 < -stgssa_tfinal %.6g", (double)e->count_from, (double)e->smp.tfinal);
   if (e->window) PetscCheck(e->w1 <= e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window end %g is beyond -stgssa_tfinal %g", (double)e->w1, (double)e->smp.tfinal);
+  if (e->smp.obs_rule) PetscCall(StgssaEvaluatorCheckRules(e));
   /* layout of the observable vector */
   e->lay.off_pow  = 0;
   e->lay.B        = e->B;
@@ -707,7 +732,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     PetscCall(PetscStrlcat(assign, item, sizeof(assign)));
   }
   PetscCall(StgssaModelSetParameters(e->model, assign, "-stgssa_gradient fsp"));
-  PetscCall(StgssaFSPSetAdjoint(e->fsp, e->for_loss));
+  PetscCall(StgssaFSPSetAdjoint(e->fsp, (PetscBool)(e->for_loss && !e->smp.obs_rule))); /* expression observables: forward sensitivities */
   PetscCall(StgssaFSPSolve(e->fsp));
   PetscCall(StgssaFSPGetAdjoint(e->fsp, &e->deferred)); /* p alone: dmu by StgssaEvaluatorApplyAdjoint */
   for (PetscInt m = 0; m < L->M; m++) {
@@ -719,6 +744,15 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     for (PetscInt o = 0; o < no; o++) {
       PetscInt         nb, m0 = L->off_pow + (i * no + o) * 3, h0 = L->off_hist + (i * no + o) * L->B;
       const PetscReal *pr, *dp;
+      if (e->smp.obs_rule && e->smp.obs_rule[o] >= 0) { /* an expression f: E f^k = sum_x p(x) f(x)^k (no histogram: B = 0) */
+        const PetscReal *R, *dR;
+        PetscCall(StgssaFSPGetRuleSums(e->fsp, i, e->smp.obs_rule[o], &R, &dR));
+        for (PetscInt k = 0; k < 3; k++) {
+          e->mu[m0 + k] = R[k + 1];
+          for (PetscInt p = 0; p < P; p++) e->dmu[(m0 + k) * P + p] = dR[(k + 1) * P + p];
+        }
+        continue;
+      }
       /* a species: its marginal; a group: the marginal of its weighted sum (FSP quantity S + g) */
       PetscCall(StgssaFSPGetMarginal(e->fsp, i, e->smp.obs_group[o] >= 0 ? e->net0->S + e->smp.obs_group[o] : e->smp.obs[e->smp.obs_ptr[o]], &nb, &pr, &dp));
       for (PetscInt k = 0; k < 3; k++) {
@@ -880,6 +914,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.obs           = e->smp.obs;
   tc.obs_ptr       = e->smp.obs_ptr;
   tc.obs_weight    = e->smp.obs_weight;
+  tc.obs_rule      = e->smp.obs_rule;
+  tc.obs_scratch   = e->obs_scratch;
   tc.window        = e->window;
   tc.w0            = e->w0;
   tc.w1            = e->w1;
