@@ -274,7 +274,7 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory (with -stgssa_data: default the last data time)", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal; with -stgssa_data: the data times, united with any given)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
-  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species or groups S1,S2,... (default: every species)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
+  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species, groups or SBML assignment rules S1,S2,... (default: every species; a rule that is not a sum of species: moments only)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
   PetscCall(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
   {
