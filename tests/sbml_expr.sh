@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Expression observables (issue 16): SBML assignment rules that are not sums of species, observed
 # by id with moments (no histograms), on tests/models/phospho_expr.xml (frac = P/(P + U + 1),
-# hill = P^2/(Kh^2 + P^2), which reads the parameter Kh):
+# hill = P^2/(Kh^2 + P^2), which reads the parameter Kh; wsum = 0.5 U + 1.5 P, a sum whose weights
+# are not counts):
 #  1. simulate (N = 20000, seed 7): means of frac and hill within |z| < 4 of the exact FSP means
 #     (z = (mean - E f)/sqrt(Var_FSP f / N); 4 SE: a false failure has probability ~6e-5 per
 #     comparison), variances within 5%; no histogram dataset for them; /simulate byte-identical
@@ -47,22 +48,24 @@ expect_error() { # name pattern [options...]
 times="-stgssa_sample_times 1,3"
 
 # ---------------------------------------------------------------- 1. simulate vs FSP, ranks
-run sim1 1 -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_observe frac,hill,P
-run sim2 2 -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_observe frac,hill,P
+run sim1 1 -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_observe frac,hill,wsum,P
+run sim2 2 -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_observe frac,hill,wsum,P
 run fsp 1 -stgssa_mode fsp $times -stgssa_fit kp,kdp,Kh
 if h5diff sim1.h5 sim2.h5 /simulate /simulate > /dev/null; then ok "simulate: /simulate byte-identical on 1 and 2 ranks"; else bad "simulate differs between 1 and 2 ranks"; fi
-check "simulate vs FSP: means |z| < 4, variances within 5%" << 'PY'
+check "simulate vs FSP: means |z| < 4, variances within 5%; FSP: E wsum linear in E U, E P (1e-12)" << 'PY'
 import sys, h5py, numpy as np
 w = sys.argv[1]
 s = h5py.File(w + "/sim1.h5", "r"); f = h5py.File(w + "/fsp.h5", "r")
 N = 20000; zmax = 0.0; vmax = 0.0
-for o in ("frac", "hill"):
+for o in ("frac", "hill", "wsum"):
     if "histograms/" + o in s["/simulate"]: print("histogram written for", o); sys.exit(1)
     a = s["/simulate/moments/" + o][...]; e = f["/fsp/moments/" + o][...]
     z = (a[:, 0] - e[:, 0]) / np.sqrt(e[:, 1] / N)
     zmax = max(zmax, np.max(np.abs(z))); vmax = max(vmax, np.max(np.abs(a[:, 1] / e[:, 1] - 1)))
-print("largest |z| %.2f, variance %.2f%%" % (zmax, 100 * vmax))
-sys.exit(0 if zmax < 4 and vmax < 0.05 else 1)
+lin = np.max(np.abs(f["/fsp/moments/wsum"][:, 0] - 0.5 * f["/fsp/moments/U"][:, 0] - 1.5 * f["/fsp/moments/P"][:, 0]))
+lind = np.max(np.abs(f["/fsp/moments_gradient/wsum"][:, 0, :] - 0.5 * f["/fsp/moments_gradient/U"][:, 0, :] - 1.5 * f["/fsp/moments_gradient/P"][:, 0, :]))
+print("largest |z| %.2f, variance %.2f%%; FSP E wsum - (0.5 E U + 1.5 E P) %.1e, derivatives %.1e" % (zmax, 100 * vmax, lin, lind))
+sys.exit(0 if zmax < 4 and vmax < 0.05 and lin < 1e-12 and lind < 1e-12 else 1)
 PY
 
 # ---------------------------------------------------------------- 2. FSP sensitivities vs finite differences
@@ -117,7 +120,7 @@ sys.exit(0 if e1 < 1e-12 and e2 < 1e-12 and max(zs) < 5 and st else 1)
 PY
 
 # ---------------------------------------------------------------- 4. refusals
-expect_error score_param "expression observable hill (.*phospho_expr.xml:29) reads the fitted parameter 'Kh'" -stgssa_mode gradient -stgssa_gradient score -stgssa_ntraj 100 $times -stgssa_observe hill -stgssa_fit kp,Kh
+expect_error score_param "expression observable hill (.*phospho_expr.xml:[0-9]*) reads the fitted parameter 'Kh'" -stgssa_mode gradient -stgssa_gradient score -stgssa_ntraj 100 $times -stgssa_observe hill -stgssa_fit kp,Kh
 printf 'time,frac\n3,0\n3,1\n3,0\n' > cells.csv
 expect_error histogram_loss "frac is an expression observable: moments only; a histogram needs an integer count" -stgssa_mode gradient -stgssa_gradient fd -stgssa_ntraj 100 -stgssa_data cells.csv -stgssa_loss distribution -stgssa_observe frac -stgssa_fit kp
 finish

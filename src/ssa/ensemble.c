@@ -355,6 +355,7 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
         }
         SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: unknown species%s '%s'; model %s defines: %s", def->ngroups ? " or group" : "", e->obs_names[o], def->filename, known);
       }
+      if (g >= 0 && StgssaModelDefGroupCheck(def, (int)g) >= 0 && StgssaModelDefFindRule(def, e->obs_names[o]) >= 0) continue; /* non-integer weights: the rule, an expression */
       if (g >= 0) {
         const int bad = StgssaModelDefGroupCheck(def, (int)g);
         PetscCheck(bad < 0, e->comm, PETSC_ERR_ARG_WRONG,
@@ -371,7 +372,8 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
       PetscInt s;
       PetscCall(StgssaModelFindSpecies(e->model, e->obs_names[o], &s));
       e->obs_group[o] = s >= 0 ? -1 : StgssaModelDefFindGroup(def, e->obs_names[o]);
-      e->obs_rule[o]  = s >= 0 || e->obs_group[o] >= 0 ? -1 : StgssaModelDefFindRule(def, e->obs_names[o]);
+      e->obs_rule[o]  = s >= 0 || (e->obs_group[o] >= 0 && StgssaModelDefGroupCheck(def, (int)e->obs_group[o]) < 0) ? -1 : StgssaModelDefFindRule(def, e->obs_names[o]);
+      if (e->obs_rule[o] >= 0) e->obs_group[o] = -1; /* a sum with weights that are not counts, kept as a rule too (SBML): an expression */
       if (e->obs_rule[o] >= 0) e->any_rule = PETSC_TRUE; /* no terms */
       else if (s >= 0) {
         e->obs[t]          = s;
