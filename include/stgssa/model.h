@@ -76,8 +76,6 @@ PETSC_EXTERN double StgssaPropensityGrad(const StgssaNetwork *, PetscInt j, cons
    scratch: StgssaRuleScratchSize(net) doubles. Not thread safe (the expression's work array). */
 PETSC_EXTERN size_t    StgssaRuleScratchSize(const StgssaNetwork *);
 PETSC_EXTERN double    StgssaRuleTangent(const StgssaNetwork *, PetscInt r, const int64_t *x, const double *xdot, PetscInt ld, PetscInt P, const PetscInt *fit_param, double *scratch, double *dval);
-/* Whether rule r reads model parameter q, directly or through derived parameters. */
-PETSC_EXTERN PetscBool StgssaRuleReadsParam(const StgssaModelDef *, PetscInt r, PetscInt q);
 /* Run-time guard: an error naming the reaction (file:line), the time and the state when a_j is
    negative, NaN or infinite. */
 PETSC_EXTERN PetscErrorCode StgssaPropensityCheck(const StgssaNetwork *, PetscInt j, const int64_t *x, double t, double a);

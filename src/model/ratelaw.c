@@ -290,21 +290,3 @@ double StgssaRuleTangent(const StgssaNetwork *net, PetscInt r, const int64_t *x,
   }
   return v;
 }
-
-/* 1 when rule r depends on model parameter q directly or through derived parameters. */
-static PetscBool StgssaParamReaches(const StgssaModelDef *def, const StgssaExpr *e, PetscInt q, int depth)
-{
-  int        n;
-  const int *u = StgssaExprUsedParams(e, &n);
-  if (depth > def->nparams) return PETSC_FALSE;
-  for (int k = 0; k < n; k++) {
-    if (u[k] == q) return PETSC_TRUE;
-    if (def->params[u[k]].expr && StgssaParamReaches(def, def->params[u[k]].expr, q, depth + 1)) return PETSC_TRUE;
-  }
-  return PETSC_FALSE;
-}
-
-PetscBool StgssaRuleReadsParam(const StgssaModelDef *def, PetscInt r, PetscInt q)
-{
-  return StgssaParamReaches(def, def->rules[r].expr, q, 0);
-}

@@ -236,8 +236,7 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 }
 
 /* Expression observables (assignment rules f(x, k), issue 16): moments only, so no soft
-   histograms; the score estimator gives Cov(f, S) = d E f/d theta only when f does not read a
-   fitted parameter itself (the term E[df/dtheta] is not in the path score). */
+   histograms (the score estimator's term E[df/dtheta]: StgssaEvaluatorObservables). */
 static PetscErrorCode StgssaEvaluatorCheckRules(StgssaEvaluator e)
 {
   const StgssaModelDef *d;
@@ -248,9 +247,6 @@ static PetscErrorCode StgssaEvaluatorCheckRules(StgssaEvaluator e)
     const PetscInt r = e->smp.obs_rule[o];
     if (r < 0) continue;
     PetscCheck(!e->B, e->comm, PETSC_ERR_ARG_INCOMP, "%s is an expression observable: moments only; a histogram needs an integer count (the loss asks for histograms of the observables)", e->smp.obs_names[o]);
-    if (e->type != STGSSA_GRADIENT_SCORE) continue;
-    for (PetscInt p = 0; p < e->P; p++)
-      PetscCheck(!StgssaRuleReadsParam(d, r, e->fit_param[p]), e->comm, PETSC_ERR_SUP, "-stgssa_gradient score: the expression observable %s (%s:%d) reads the fitted parameter '%s'; the score estimator differentiates the law of the paths only (E[df/dtheta] is missing): use -stgssa_gradient fd, stgs or fsp, or do not fit '%s'%s%s", e->smp.obs_names[o], d->filename, d->rules[r].line, e->fit_names[p], e->fit_names[p], e->req == STGSSA_GRADIENT_AUTO ? ". -stgssa_gradient auto chose " : "", e->req == STGSSA_GRADIENT_AUTO ? e->choice : "");
   }
   PetscCall(PetscFree(e->obs_scratch));
   PetscCall(PetscMalloc1(StgssaRuleScratchSize(e->net0), &e->obs_scratch));
@@ -609,6 +605,24 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
       const PetscInt i = StgssaObsSample(L, no, ns, m);
       const double  *S = i < ns ? &rec->score_sample[i * P] : rec->score_end;
       for (PetscInt p = 0; p < P; p++) od[m * P + p] = o[m] * S[p];
+    }
+    /* expression observables f(x, theta) read by the fit: d E f^k = Cov(f^k, S) + E[k f^(k-1) df/dtheta]
+       (rec->xdot holds df/dtheta). The estimate is Ng/(Ng-1) [mean(od) - mean(o) mean(S)], so the
+       explicit term enters od scaled by (Ng-1)/Ng: the estimate over all Ng gradient paths gets
+       exactly mean(k f^(k-1) df/dtheta); a batch of n paths gets it times (Ng-1) n/(Ng (n-1)),
+       1 + O(1/n), in its standard error only. */
+    if (e->smp.obs_rule) {
+      const double c = (double)(e->ntraj_grad - 1) / (double)e->ntraj_grad;
+      for (PetscInt i = 0; i < ns * no; i++) {
+        const double x = rec->x[i];
+        if (e->smp.obs_rule[i % no] < 0) continue;
+        for (PetscInt p = 0; p < P; p++) {
+          const double g = c * rec->xdot[i * P + p];
+          od[(L->off_pow + 3 * i) * P + p] += g;
+          od[(L->off_pow + 3 * i + 1) * P + p] += 2 * x * g;
+          od[(L->off_pow + 3 * i + 2) * P + p] += 3 * x * x * g;
+        }
+      }
     }
     /* the scores themselves once per sample time (and the whole path), not once per observable:
        every observable of sample i shares S(t_i), and so do their sums */

@@ -84,12 +84,15 @@ static inline void StgssaWindowDwell(const StgssaNetwork *net, const StgssaTange
   }
 }
 
-/* Record the observed values (and, stgs, their tangents xdot[s * ld + p]) at sample index `sample`. */
+/* Record the observed values (and, stgs, their tangents xdot[s * ld + p]) at sample index `sample`.
+   Expression observables under the score estimator: their explicit parameter derivative
+   k df/dk into rec->xdot (the estimator adds E[df/dtheta] to Cov(f, S); StgssaEvaluatorObservables). */
 static inline void StgssaRecordSample(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentRecord *rec, PetscInt sample, const int64_t *x, const double *xdot, PetscInt ld, PetscBool stgs)
 {
   const PetscInt P = tc->P, no = tc->nobs;
   if (tc->obs_rule) {
-    for (PetscInt o = 0; o < no; o++) rec->x[sample * no + o] = StgssaObservedAny(net, tc, o, x, xdot, ld, stgs ? &rec->xdot[(sample * no + o) * P] : NULL);
+    const PetscBool sc = (PetscBool)(tc->type == STGSSA_GRADIENT_SCORE && P > 0);
+    for (PetscInt o = 0; o < no; o++) rec->x[sample * no + o] = StgssaObservedAny(net, tc, o, x, stgs ? xdot : NULL, ld, stgs || sc ? &rec->xdot[(sample * no + o) * P] : NULL);
     return;
   }
   for (PetscInt o = 0; o < no; o++) {
