@@ -14,7 +14,8 @@
 #     Kh is Cov(f, S) + E[df/dlog Kh]: hill reads Kh), five
 #     replicates of 4000 paths (seeds 1-5), mean within 5 standard errors (replicate spread) of
 #     the exact derivatives of the means; ST-GS runs (biased by design:
-#     finite numbers only).
+#     finite numbers only); the score's /gradient byte-identical on 1 and 2 ranks; FSP mode on a
+#     projection distributed over 2 ranks equal to 1 rank (1e-10).
 #  4. refused: a histogram loss (distribution) on an expression observable, one line with the reason.
 # usage: sbml_expr.sh STGSSA_HPC SOURCE_ROOT
 set -u
@@ -117,6 +118,21 @@ for n, cols in (("g_score", [0, 1, 2]), ("g_fd", [0, 1, 2])):
 st = all(np.all(np.isfinite(G("g_stgs", o, "moments_gradient"))) for o in ("frac", "hill"))
 print("fsp route %.1e %.1e; score |z| <= %.2f, fd |z| <= %.2f; stgs finite %s" % (e1, e2, max(zs[:2]), max(zs[2:]), st))
 sys.exit(0 if e1 < 1e-12 and e2 < 1e-12 and max(zs) < 5 and st else 1)
+PY
+
+run g_score2r 2 $gr -stgssa_gradient score -stgssa_fit kp,kdp,Kh -stgssa_ntraj 4000 -stgssa_seed 1
+if h5diff g_score1.h5 g_score2r.h5 /gradient /gradient > /dev/null; then ok "score: /gradient byte-identical on 1 and 2 ranks"; else bad "score: /gradient differs between 1 and 2 ranks"; fi
+run fsp2 2 -stgssa_mode fsp $times -stgssa_fit kp,kdp,Kh -stgssa_fsp_redundant 0
+check "fsp on 2 ranks (distributed projection): moments and sensitivities of frac, hill, wsum as on 1 (1e-10)" << 'PY'
+import sys, h5py, numpy as np
+w = sys.argv[1]
+a = h5py.File(w + "/fsp.h5", "r"); b = h5py.File(w + "/fsp2.h5", "r"); worst = 0.0
+for o in ("frac", "hill", "wsum"):
+    for k in ("moments", "moments_gradient"):
+        x = a["/fsp/%s/%s" % (k, o)][...]; y = b["/fsp/%s/%s" % (k, o)][...]
+        worst = max(worst, np.max(np.abs(x - y)) / np.max(np.abs(x)))
+print("largest relative difference %.1e" % worst)
+sys.exit(0 if worst < 1e-10 else 1)
 PY
 
 # ---------------------------------------------------------------- 4. refusals
