@@ -236,7 +236,8 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 }
 
 /* Expression observables (assignment rules f(x, k), issue 16): moments only, so no soft
-   histograms (the score estimator's term E[df/dtheta]: StgssaEvaluatorObservables). */
+   histograms (the score estimator's term E[df/dtheta]: StgssaEvaluatorObservables; not for window
+   averages, so no score with -stgssa_window). */
 static PetscErrorCode StgssaEvaluatorCheckRules(StgssaEvaluator e)
 {
   const StgssaModelDef *d;
@@ -247,6 +248,7 @@ static PetscErrorCode StgssaEvaluatorCheckRules(StgssaEvaluator e)
     const PetscInt r = e->smp.obs_rule[o];
     if (r < 0) continue;
     PetscCheck(!e->B, e->comm, PETSC_ERR_ARG_INCOMP, "%s is an expression observable: moments only; a histogram needs an integer count (the loss asks for histograms of the observables)", e->smp.obs_names[o]);
+    PetscCheck(!(e->window && e->type == STGSSA_GRADIENT_SCORE), e->comm, PETSC_ERR_SUP, "-stgssa_window with the score estimator: the time average of the expression observable %s is not differentiated by the score (its explicit parameter term); use -stgssa_gradient fd or stgs, or observe species", e->smp.obs_names[o]);
   }
   PetscCall(PetscFree(e->obs_scratch));
   PetscCall(PetscMalloc1(StgssaRuleScratchSize(e->net0), &e->obs_scratch));

@@ -72,7 +72,7 @@ static inline void StgssaWindowDwell(const StgssaNetwork *net, const StgssaTange
   if (hi <= lo) return;
   for (PetscInt o = 0; o < tc->nobs; o++) {
     double       vd[64];
-    const double v = tc->obs_rule ? StgssaObservedAny(net, tc, o, x, xdot, ld, vd) : (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
+    const double v = tc->obs_rule ? StgssaObservedAny(net, tc, o, x, tc->type == STGSSA_GRADIENT_STGS ? xdot : NULL, ld, vd) : (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
     rec->wavg[o] += v * (hi - lo) / W;
     for (PetscInt p = 0; p < P; p++) {
       /* d(hi - lo): the ends move with the event times when they are inside the window */
