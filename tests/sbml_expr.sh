@@ -9,14 +9,16 @@
 #     comparison), variances within 5%; no histogram dataset for them; /simulate byte-identical
 #     on 1 and 2 ranks.
 #  2. FSP sensitivities of the moments of frac and hill by log kp, log kdp, log Kh against central
-#     finite differences of the FSP moments (step 1e-4 in log k; 1e-5 relative to the largest).
+#     finite differences of the FSP moments (step 1e-4 in log k; 1e-5 relative to the largest);
+#     hill reading a derived parameter Khd = 2 Khh: d/dlog Khh = d/dlog Kh (FSP, ST-GS; 1e-12).
 #  3. gradient mode: fsp route = FSP mode (1e-12); score and fd (kp, kdp, Kh; the score of hill by
 #     Kh is Cov(f, S) + E[df/dlog Kh]: hill reads Kh), five
 #     replicates of 4000 paths (seeds 1-5), mean within 5 standard errors (replicate spread) of
 #     the exact derivatives of the means; ST-GS runs (biased by design:
 #     finite numbers only); the score's /gradient byte-identical on 1 and 2 ranks; FSP mode on a
 #     projection distributed over 2 ranks equal to 1 rank (1e-10).
-#  4. refused: a histogram loss (distribution) on an expression observable, one line with the reason.
+#  4. refused: a histogram loss (distribution) on an expression observable; the score with
+#     -stgssa_window (time averages of an expression); one line each with the reason.
 # usage: sbml_expr.sh STGSSA_HPC SOURCE_ROOT
 set -u
 exe=$1
@@ -91,6 +93,28 @@ print("largest relative difference %.2e" % worst)
 sys.exit(0 if worst < 1e-5 else 1)
 PY
 
+# the rule reads a derived parameter: hill with Khd, Khd = 2*Khh (initial assignment), Khh = 1.5:
+# the chain rule gives d/dlog Khh = d/dlog Kh of the original (Kh = 3), FSP and ST-GS alike
+sed 's#<apply><power/><ci> Kh </ci><cn> 2 </cn></apply>#<apply><power/><ci> Khd </ci><cn> 2 </cn></apply>#
+     s#<parameter id="Kh" value="3" constant="true"/>#<parameter id="Khh" value="1.5" constant="true"/><parameter id="Khd" constant="true"/>#
+     s#<listOfRules>#<listOfInitialAssignments><initialAssignment symbol="Khd"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><cn> 2 </cn><ci> Khh </ci></apply></math></initialAssignment></listOfInitialAssignments><listOfRules>#' \
+  "$m" > derived.xml
+run fspd 1 -stgssa_model "$work/derived.xml" -stgssa_mode fsp $times -stgssa_fit kp,kdp,Khh
+st="-stgssa_mode gradient -stgssa_gradient stgs -stgssa_ntraj 500 -stgssa_seed 3 $times -stgssa_observe hill"
+run stb 1 $st -stgssa_fit kp,Kh
+run std 1 -stgssa_model "$work/derived.xml" $st -stgssa_fit kp,Khh
+check "a rule reading a derived parameter: d/dlog Khh (Khd = 2 Khh) = d/dlog Kh, FSP and ST-GS (1e-12 relative)" << 'PY'
+import sys, h5py, numpy as np
+w = sys.argv[1]
+a = h5py.File(w + "/fsp.h5", "r")["/fsp/moments_gradient/hill"][...]
+b = h5py.File(w + "/fspd.h5", "r")["/fsp/moments_gradient/hill"][...]
+c = h5py.File(w + "/stb.h5", "r")["/gradient/moments_gradient/hill"][...]
+d = h5py.File(w + "/std.h5", "r")["/gradient/moments_gradient/hill"][...]
+e1 = np.max(np.abs(a - b)) / np.max(np.abs(a)); e2 = np.max(np.abs(c - d)) / np.max(np.abs(c))
+print("fsp %.1e, stgs %.1e" % (e1, e2))
+sys.exit(0 if e1 < 1e-12 and e2 < 1e-12 and np.max(np.abs(a[..., 2])) > 0.1 else 1)
+PY
+
 # ---------------------------------------------------------------- 3. gradient estimators vs the exact route
 gr="-stgssa_mode gradient -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_observe frac,hill"
 run g_fsp 1 $gr -stgssa_gradient fsp -stgssa_fit kp,kdp,Kh
@@ -138,4 +162,5 @@ PY
 # ---------------------------------------------------------------- 4. refusals
 printf 'time,frac\n3,0\n3,1\n3,0\n' > cells.csv
 expect_error histogram_loss "frac is an expression observable: moments only; a histogram needs an integer count" -stgssa_mode gradient -stgssa_gradient fd -stgssa_ntraj 100 -stgssa_data cells.csv -stgssa_loss distribution -stgssa_observe frac -stgssa_fit kp
+expect_error window_score "the time average of the expression observable frac is not differentiated by the score" -stgssa_mode gradient -stgssa_gradient score -stgssa_ntraj 100 $times -stgssa_observe frac -stgssa_fit kp -stgssa_window 0.5,2
 finish
