@@ -96,10 +96,15 @@ typedef struct {
   double      *dE;          /* [ceil(R/4)*4][8] ST-GS derivative draws of eight events */
   /* large networks (StgssaTangentWorkUseLarge): score and values (fd) by rssa */
   StgssaSSAWork *large;     /* NULL: the direct method only */
-  double        *integ;     /* [R] int a_i dt from t0 to tlast[i] (score) */
-  double        *tlast;     /* [R] */
   int64_t       *smp;       /* [nsample*S] states at the sample times (values by rssa) */
   PetscInt       nsmp;
+  /* the score on time-independent networks (issue 17): per-reaction accumulators, O(dependents)
+     per event whatever P (score_acc.h); built at the first score run, rebuilt when the network,
+     P or the reaction-to-parameter map change */
+  StgssaScoreAcc acc;
+  const StgssaNetwork *acc_net;
+  PetscInt      *acc_fit;   /* [P] the fit_param the accumulators were built for */
+  PetscInt       score_lazy; /* PETSC_DECIDE (default) or 1: the accumulators; 0: the per-event O(R + P) a_0 derivative (the path before issue 17; tests, benches) */
 } StgssaTangentWork;
 #define STGSSA_TAB_N 16 /* Chebyshev nodes per cell of the score's integral tables */
 #define STGSSA_RECIP_N 1024

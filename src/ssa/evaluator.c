@@ -302,6 +302,11 @@ static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
   StgssaFSP      fsp = NULL;
 
   PetscFunctionBegin;
+  if (e->P > 64) { /* the score's cost per event does not grow with P (issue 17) */
+    e->type = STGSSA_GRADIENT_SCORE;
+    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "score: %" PetscInt_FMT " fitted rates (> 64: the score function's cost per event does not grow with their number)", e->P));
+    PetscFunctionReturn(0);
+  }
   if (e->window) why = "-stgssa_window (time averages) needs trajectories";
   else if (e->entropy) why = "entropy production (-stgssa_entropy) needs trajectories";
   else if (e->nofsp[0]) why = e->nofsp;
@@ -379,7 +384,6 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
     PetscCall(PetscFree2(all, idx));
   }
   PetscCheck(e->P > 0, e->comm, PETSC_ERR_ARG_WRONG, "Nothing to differentiate: the model %s has no parameters (rates given as numbers); name some in the parameters section", d->filename);
-  PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
   PetscCall(PetscMalloc2(e->P, &e->fit_param, e->P, &e->theta));
   PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
   PetscCall(StgssaModelResolveFit(e->model, e->P, (const char *const *)e->fit_names, e->fit_param, e->rxn_param));
@@ -402,6 +406,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->nbatch > e->ntraj_grad) e->nbatch = e->ntraj_grad;
   e->type      = e->req;
   e->choice[0] = 0;
+  PetscCheck(e->type != STGSSA_GRADIENT_STGS || e->P <= 64, e->comm, PETSC_ERR_SUP, "-stgssa_gradient stgs: ST-GS uses forward-mode tangents, O(R*P) work per event, and supports at most 64 fitted rates; with %" PetscInt_FMT " fitted rates use -stgssa_gradient score", e->P);
   if (e->req == STGSSA_GRADIENT_AUTO) PetscCall(StgssaEvaluatorChooseGradient(e));
   else if (e->type == STGSSA_GRADIENT_FSP) {
     PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp gives state observables only (counts, moments, distributions): drop -stgssa_window and -stgssa_entropy");

@@ -22,6 +22,8 @@
   - (t - t_last) d a_0/d theta_p at any time t (the path up to t).
 */
 #include "tangent_impl.h"
+#include "score_acc.h"
+#include <stgssa/expr.h>
 #include <stgssa/rng.h>
 #include <stgssa/fastlog.h>
 #include <math.h>
@@ -84,7 +86,11 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
       for (int q = 1; q < net->def->inputs[i].npieces; q++) w->breaks[w->nbreaks++] = net->def->inputs[i].times[q];
   PetscCall(PetscSortReal(w->nbreaks, w->breaks));
   PetscCall(PetscSortRemoveDupsReal(&w->nbreaks, w->breaks));
-  w->large = NULL, w->integ = w->tlast = NULL, w->smp = NULL, w->nsmp = 0;
+  w->large = NULL, w->smp = NULL, w->nsmp = 0;
+  PetscCall(PetscMemzero(&w->acc, sizeof(w->acc)));
+  w->acc_net    = NULL;
+  w->acc_fit    = NULL;
+  w->score_lazy = PETSC_DECIDE;
   PetscFunctionReturn(0);
 }
 
@@ -94,7 +100,6 @@ PetscErrorCode StgssaTangentWorkUseLarge(const StgssaNetwork *net, StgssaTangent
   if (w->large || net->any_law || net->any_tdep || net->R < STGSSA_SSA_TREE_MIN_R) PetscFunctionReturn(0);
   PetscCall(PetscNew(&w->large));
   PetscCall(StgssaSSAWorkCreate(net, w->large));
-  PetscCall(PetscMalloc2(net->R, &w->integ, net->R, &w->tlast));
   PetscFunctionReturn(0);
 }
 
@@ -111,8 +116,112 @@ PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
   PetscCall(PetscFree(w->dE));
   if (w->large) PetscCall(StgssaSSAWorkDestroy(w->large));
   PetscCall(PetscFree(w->large));
-  PetscCall(PetscFree2(w->integ, w->tlast));
   PetscCall(PetscFree(w->smp));
+  PetscCall(StgssaScoreAccDestroy(&w->acc));
+  PetscCall(PetscFree(w->acc_fit));
+  PetscFunctionReturn(0);
+}
+
+/* Mark model parameter m and, when it is derived, everything it is computed from (recursively). */
+static void StgssaMarkParam(const StgssaNetwork *net, int m, PetscInt *mark, PetscInt tag)
+{
+  if (mark[m] == tag) return;
+  mark[m] = tag;
+  if (net->def && net->def->params[m].expr) {
+    int        n;
+    const int *u = StgssaExprUsedParams(net->def->params[m].expr, &n);
+    for (int k = 0; k < n; k++) StgssaMarkParam(net, u[k], mark, tag);
+  }
+}
+
+/* The model parameters whose k_m d a_i / d k_m StgssaPropensityGrad can make nonzero for law
+   reaction i (the law's parameters with the derived ones' sources, the parameters its inputs
+   read): marked with tag. */
+static void StgssaLawParams(const StgssaNetwork *net, PetscInt i, PetscInt *mark, PetscInt tag)
+{
+  int        n, nin;
+  const int *par = StgssaExprUsedParams(net->law[i], &n), *inp = StgssaExprUsedInputs(net->law[i], &nin);
+  for (int k = 0; k < n; k++) StgssaMarkParam(net, par[k], mark, tag);
+  for (int q = 0; q < nin; q++) {
+    const StgssaInputDef *in = &net->def->inputs[inp[q]];
+    if (in->kind == STGSSA_INPUT_TABLE) {
+      for (int c = 0; c < in->npieces; c++)
+        if (in->vparam[c] >= 0) mark[in->vparam[c]] = tag;
+    } else {
+      const int *u = StgssaExprUsedParams(in->expr, &n);
+      for (int k = 0; k < n; k++) mark[u[k]] = tag;
+    }
+  }
+}
+
+PetscErrorCode StgssaScoreAccCreate(const StgssaNetwork *net, PetscInt P, const PetscInt *rp, const PetscInt *fit_param, StgssaScoreAcc *acc)
+{
+  const PetscInt R = net->R, np = net->nparams;
+  PetscInt      *mark, *fit_of, npair = 0;
+  PetscInt      *rpc;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(acc, sizeof(*acc)));
+  acc->R = R;
+  acc->P = P;
+  PetscCall(PetscMalloc4(R, &rpc, R, &acc->a, R, &acc->integ, R, &acc->tlast));
+  for (PetscInt i = 0; i < R; i++) rpc[i] = net->order1[i] == -3 ? -1 : rp[i]; /* a law reaction's k is 1: its parameters are in the pairs */
+  acc->rp = rpc;
+  if (!net->any_law) PetscFunctionReturn(0);
+  PetscCheck(fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need the fitted parameters' model indices");
+  PetscCall(PetscMalloc2(np + 1, &mark, np + 1, &fit_of));
+  for (PetscInt m = 0; m < np; m++) mark[m] = -1, fit_of[m] = -1;
+  for (PetscInt p = 0; p < P; p++) fit_of[fit_param[p]] = p;
+  PetscCall(PetscMalloc1(R + 1, &acc->lp_ptr));
+  acc->lp_ptr[0] = 0;
+  for (PetscInt pass = 0; pass < 2; pass++) { /* count, then fill */
+    npair = 0;
+    for (PetscInt m = 0; m < np; m++) mark[m] = -1;
+    for (PetscInt i = 0; i < R; i++) {
+      if (net->order1[i] == -3) StgssaLawParams(net, i, mark, i);
+      for (PetscInt m = 0; m < np; m++) /* O(R * nparams) once per network and P */
+        if (mark[m] == i) {
+          if (pass) acc->lp_m[npair] = m, acc->lp_p[npair] = fit_of[m];
+          npair++;
+        }
+      if (!pass) acc->lp_ptr[i + 1] = npair;
+    }
+    if (!pass) PetscCall(PetscMalloc4(npair + 1, &acc->lp_m, npair + 1, &acc->lp_p, npair + 1, &acc->lp_g, npair + 1, &acc->lp_int));
+  }
+  PetscCall(PetscCalloc1(np + 1, &acc->dk));
+  PetscCall(PetscFree2(mark, fit_of));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaScoreAccDestroy(StgssaScoreAcc *acc)
+{
+  PetscInt *rpc = (PetscInt *)acc->rp;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree4(rpc, acc->a, acc->integ, acc->tlast));
+  PetscCall(PetscFree(acc->lp_ptr));
+  PetscCall(PetscFree4(acc->lp_m, acc->lp_p, acc->lp_g, acc->lp_int));
+  PetscCall(PetscFree(acc->dk));
+  acc->rp = NULL;
+  PetscFunctionReturn(0);
+}
+
+/* The work's accumulators sized and mapped for this network and configuration (rebuilt when they
+   change; O(R + P) to check). */
+PetscErrorCode StgssaTangentWorkAccReady_Private(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w)
+{
+  PetscBool same = (PetscBool)(w->acc_net == net && w->acc.rp && w->acc.P == tc->P && w->acc.R == net->R);
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; same && i < net->R; i++) same = (PetscBool)(w->acc.rp[i] == (net->order1[i] == -3 ? -1 : tc->rxn_param[i]));
+  for (PetscInt p = 0; same && net->any_law && tc->fit_param && p < tc->P; p++) same = (PetscBool)(w->acc_fit[p] == tc->fit_param[p]);
+  if (same) PetscFunctionReturn(0);
+  PetscCall(StgssaScoreAccDestroy(&w->acc));
+  PetscCall(PetscFree(w->acc_fit));
+  PetscCall(StgssaScoreAccCreate(net, tc->P, tc->rxn_param, tc->fit_param, &w->acc));
+  PetscCall(PetscMalloc1(tc->P + 1, &w->acc_fit));
+  for (PetscInt p = 0; p < tc->P; p++) w->acc_fit[p] = tc->fit_param ? tc->fit_param[p] : -1;
+  w->acc_net = net;
   PetscFunctionReturn(0);
 }
 
@@ -227,7 +336,8 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
   w->tab_net   = net;
   w->tab_state = -1;
   (void)PetscFree4(w->tab_rxn, w->tab_coef, w->tab_cum, w->tab_g0);
-  if (w->no_table || w->nbreaks > 0 || P == 0 || P > 64 || !(H > 0) || !(cfg->tfinal > 0)) return PETSC_FALSE; /* P <= 64: the node buffer below */
+  double              *gk; /* [N][P] the integrand at the nodes of a cell */
+  if (w->no_table || w->nbreaks > 0 || P == 0 || !(H > 0) || !(cfg->tfinal > 0)) return PETSC_FALSE;
   for (PetscInt i = 0; i < net->R; i++) {
     if (!net->tdep[i]) continue;
     if (net->order1[i] != -3 || net->law_full[i]) return PETSC_FALSE;
@@ -235,8 +345,13 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
   }
   ncell = (PetscInt)PetscCeilReal(cfg->tfinal / H);
   if (nr == 0 || ncell < 1 || ncell > 1000000) return PETSC_FALSE;
+  if ((double)nr * ncell * P * (N + 1) > 16777216.0) return PETSC_FALSE; /* over 128 MB (e.g. hundreds of parameters and time-dependent reactions): the per-dwell quadrature */
   if (PetscMalloc4(nr, &w->tab_rxn, (size_t)nr * ncell * P * (N + 1), &w->tab_coef, (size_t)nr * (ncell + 1) * P, &w->tab_cum, (size_t)nr * P, &w->tab_g0)) return PETSC_FALSE;
   if (PetscCalloc1(net->S, &xr)) return PETSC_FALSE;
+  if (PetscMalloc1((size_t)N * P, &gk)) {
+    (void)PetscFree(xr);
+    return PETSC_FALSE;
+  }
   w->tab_nr    = nr;
   w->tab_ncell = ncell;
   w->tab_H     = H;
@@ -259,14 +374,13 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
     STGSSA_TAB_G(0.0, &w->tab_g0[r * P]);
     for (PetscInt p = 0; p < P; p++) w->tab_cum[(r * (ncell + 1)) * P + p] = 0.0;
     for (PetscInt k = 0; k < ncell; k++) {
-      double gk[STGSSA_TAB_N][64];
       for (PetscInt n = 0; n < N; n++) {
         const double tau = PetscCosReal(PETSC_PI * (n + 0.5) / N);
-        STGSSA_TAB_G(k * H + 0.5 * H * (1.0 + tau), gk[n]);
+        STGSSA_TAB_G(k * H + 0.5 * H * (1.0 + tau), &gk[n * P]);
       }
       for (PetscInt p = 0; p < P; p++) {
         double *A = &w->tab_coef[((r * ncell + k) * P + p) * (N + 1)], end = 0.0;
-        for (PetscInt n = 0; n < N; n++) f[n] = gk[n][p];
+        for (PetscInt n = 0; n < N; n++) f[n] = gk[n * P + p];
         /* Chebyshev coefficients: g(tau) ~ sum_n c_n T_n(tau) */
         for (PetscInt m = 0; m < N; m++) {
           double sum = 0.0;
@@ -291,6 +405,7 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
     for (PetscInt q = net->react_ptr[i]; q < net->react_ptr[i + 1]; q++) xr[net->react_species[q]] = 0;
   }
   (void)PetscFree(xr);
+  (void)PetscFree(gk);
   w->tab_state = 1;
   return PETSC_TRUE;
 }
@@ -496,6 +611,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   int64_t dbase                   = -1;                                     /* counter slot of dE's first lane, -1: empty */
   double                tdot_next[64];
   const double          invlam = stgs ? 1.0 / tc->lambda : 0.0; /* ST-GS temperature */
+  /* score on a time-independent network: per-reaction accumulators, O(dependents) per event
+     (score_acc.h); with time dependence the a_0 derivative per event, O(R + P) */
+  const PetscBool       lazy = (PetscBool)(score && !tdep && w->score_lazy != 0);
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
@@ -506,7 +624,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     if (done) PetscFunctionReturn(0);
   }
   if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster (it sets what it records) */
-  PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
+  PetscCheck(!stgs || P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "ST-GS tangents (forward mode, O(R*P) work per event) support at most 64 parameters, got %" PetscInt_FMT "; the score function takes any number", P);
   PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");
   if (tc->rev)
     for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
@@ -532,6 +650,11 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     StgssaLawEnvSetTime(net, &w->env, 0.0, PETSC_TRUE); /* constant inputs, with their derivatives */
     PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, t, a, &a0));
   } else a0 = StgssaPropensitiesAll(net, x, a);
+  if (lazy) {
+    PetscCall(StgssaTangentWorkAccReady_Private(net, tc, w));
+    w->acc.S = S_;
+    StgssaScoreAccStart(net, &w->acc, t, a, x, &w->env);
+  }
   for (;;) {
     double    tnext, tau = 0.0;
     PetscInt  j;
@@ -550,10 +673,12 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     } else {
       if (a0 <= 0.0) {
         info->end = STGSSA_TRAJ_ABSORBED;
+        if (lazy) StgssaScoreAccAt(&w->acc, t, S_); /* the path up to its last event */
         break;
       }
       if (n >= cfg->max_events) {
         info->end = STGSSA_TRAJ_CAPPED;
+        if (lazy) StgssaScoreAccAt(&w->acc, t, S_);
         break;
       }
       slot = n;
@@ -563,7 +688,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       tnext = t + tau;
       j     = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1b[lane] * a0);
     }
-    if (score) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
+    if (score && !lazy) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
       /* with thinning, a (thin.at) is refreshed only when a proposal is accepted: when none is
          (j < 0, the last dwell, or a path with no event at all) it still holds the propensities
          before the last jump, or of another path. The time-independent entries of thin.b are
@@ -584,7 +709,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         if (stgs)
           for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p);
       }
-      if (score) {
+      if (lazy) StgssaScoreAccAt(&w->acc, cfg->sample_times[next], &rec->score_sample[next * P]);
+      else if (score) {
         for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p] - (cfg->sample_times[next] - t) * w->da0[p];
         if (tdep) { /* minus the integral of the time-dependent part up to the sample time */
           for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
@@ -595,7 +721,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       next++;
     }
     if (j < 0) { /* the next event is beyond tfinal: close the last dwell */
-      if (score) {
+      if (lazy) StgssaScoreAccAt(&w->acc, cfg->tfinal, S_);
+      else if (score) {
         for (PetscInt p = 0; p < P; p++) S_[p] -= (cfg->tfinal - t) * w->da0[p];
         if (tdep) {
           for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
@@ -674,7 +801,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
             for (PetscInt p = 0; p < P; p++) rec->sigmadot[p] += w->pidot[i * P + p] * fi;
           }
     }
-    if (score) {
+    if (lazy) StgssaScoreAccFire(&w->acc, j); /* + d log a_j / d theta (before the jump) */
+    else if (score) {
       for (PetscInt p = 0; p < P; p++) S_[p] -= tau * w->da0[p];
       if (tdep) {
         for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
@@ -714,6 +842,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       a0 = 0.0;
       for (PetscInt i = 0; i < R; i++) a0 += a[i];
     }
+    if (lazy) /* the integrals of the changed propensities brought up to tnext */
+      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) StgssaScoreAccChange(net, &w->acc, net->dep[d], a[net->dep[d]], tnext, x, &w->env);
     t = tnext;
     n++;
   }

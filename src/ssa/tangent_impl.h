@@ -97,4 +97,7 @@ static inline PetscBool StgssaStgsSmallApplies(const StgssaNetwork *net, const S
 #define STGSSA_SMALL_K 4
 PETSC_INTERN PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *, const StgssaTangentConfig *, PetscInt count, const uint64_t *traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
 
+/* The work's score accumulators (w->acc) built for this network and configuration (tangent.c). */
+PETSC_INTERN PetscErrorCode StgssaTangentWorkAccReady_Private(const StgssaNetwork *, const StgssaTangentConfig *, StgssaTangentWork *);
+
 #endif
