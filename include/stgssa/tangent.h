@@ -50,7 +50,9 @@ typedef struct {
 } StgssaTangentConfig;
 
 /* Per-trajectory record. All arrays are sized by StgssaTangentRecordCreate. Tangent layout:
-   value index m, parameter p -> [m * P + p]. */
+   value index m, parameter p -> [m * P + p]. The tangents xdot, nrxdot, sigmadot are written by
+   STGS only, wavgdot by STGS and under a window; the score leaves them as they were (so that its
+   cost per trajectory does not grow as R P). */
 typedef struct {
   PetscInt nsample, nobs, R, P;
   double  *x, *xdot;          /* [nsample*nobs], [nsample*nobs*P]: observed values (sum_t w_t x_{s_t}) at sample times and tangents */

@@ -629,14 +629,18 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   if (tc->rev)
     for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
-  PetscCall(PetscArrayzero(xdot, S * P));
-  PetscCall(PetscArrayzero(tdot, P));
-  PetscCall(PetscArrayzero(w->dtau, P));
+  if (stgs || tc->window) { /* the tangents (zero for the other estimators: the window's tangent reads them) */
+    PetscCall(PetscArrayzero(xdot, S * P));
+    PetscCall(PetscArrayzero(tdot, P));
+    PetscCall(PetscArrayzero(w->dtau, P));
+    PetscCall(PetscArrayzero(rec->wavgdot, no * P));
+  }
+  if (stgs) { /* O(R P): ST-GS only (the score leaves them as they were, as rec->xdot) */
+    PetscCall(PetscArrayzero(rec->nrxdot, R * P));
+    PetscCall(PetscArrayzero(rec->sigmadot, P));
+  }
   PetscCall(PetscArrayzero(rec->wavg, no));
-  PetscCall(PetscArrayzero(rec->wavgdot, no * P));
   PetscCall(PetscArrayzero(rec->nrx, R));
-  PetscCall(PetscArrayzero(rec->nrxdot, R * P));
-  PetscCall(PetscArrayzero(rec->sigmadot, P));
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
