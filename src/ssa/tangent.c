@@ -19,7 +19,12 @@
       xdot   += sum_i nu_i pidot_i                         (forward value: the exact jump)
       taudot  = -tau (sum_i a_i ldot_i) / a_0,  tdot += taudot
   Score function: d log P/d theta_p = sum_n [p = param(j_n)] - sum_n tau_n d a_0/d theta_p
-  - (t - t_last) d a_0/d theta_p at any time t (the path up to t).
+  - (t - t_last) d a_0/d theta_p at any time t (the path up to t). On time-independent networks
+  it is summed per reaction instead (score_acc.h: firings, and integrals of a_i and of the laws'
+  k d a_i/d k brought up to date when a_i changes), O(dependents) per event whatever P, and
+  faster than the per-event d a_0/d theta at every P measured (tests/bench/bench_score), so it is
+  the default there (w->score_lazy = 0 keeps the per-event form: tests and benches). With time
+  dependence the per-event form stays, O(R + P) per event, at any P.
 */
 #include "tangent_impl.h"
 #include "score_acc.h"
