@@ -22,6 +22,7 @@
 
 /* gradient-mode trajectories per StgssaSSARunTangentMany call (the small-network ST-GS engine interleaves them) */
 #define STGSSA_EVAL_MANY 4
+#define STGSSA_FIT_NAMES_MAX 65536 /* -stgssa_fit names read (issue 17: thousands of fitted rates); more is refused, not cut */
 
 struct _p_StgssaEvaluator {
   MPI_Comm             comm;
@@ -193,7 +194,7 @@ static PetscErrorCode StgssaEvaluatorApplyFit_Private(StgssaEvaluator e, PetscIn
 PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 {
   char     **names;
-  PetscInt   nfit = 256, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
+  PetscInt   nfit = STGSSA_FIT_NAMES_MAX, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
   PetscErrorCode ierr;
@@ -216,9 +217,10 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   e->type   = (StgssaGradientType)type;
   e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
-  ierr = set_fit ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
-  for (PetscInt i = 0; i < 256; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
+  ierr = set_fit && nfit < STGSSA_FIT_NAMES_MAX ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
+  for (PetscInt i = 0; i < STGSSA_FIT_NAMES_MAX; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
   PetscCall(PetscFree(names));
+  PetscCheck(!set_fit || nfit < STGSSA_FIT_NAMES_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: at most %d names (the option's buffer); leave -stgssa_fit out to fit every parameter", STGSSA_FIT_NAMES_MAX - 1);
   PetscCall(ierr);
   if (set_win) {
     PetscCheck(nwin == 2, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_window: expected two times t0,t1");
