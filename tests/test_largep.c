@@ -217,6 +217,76 @@ START_TEST(test_p_independent_bitwise)
 }
 END_TEST
 
+/* ---- 2b. time-dependent propensities (thinning) at P > 64 ---------------------------------------
+   40 species born at k_i u(t), u = a0 + a1 e^{-r1 t} (1 - e^{-r2 t}) shared, dying at g_i: the
+   per-event score with heap buffers and the Chebyshev integral tables, at P = 83 (every k_i, g_i
+   and a0, a1, r1) and P = 3 (k0, g0, a1): the three shared parameters' scores bitwise equal (the
+   P = 3 path is checked against the FSP by tests score_thinning and ratelaw). The cost per event
+   is O(R + P) plus, for the integrals, O(time-dependent reactions x P) table evaluations. */
+START_TEST(test_tdep_large_p)
+{
+  const int           n = 40, Pl = 2 * n + 3;
+  const double        times[2] = {0.5, 1.0};
+  size_t              cap = 16384, off = 0;
+  char               *text = malloc(cap);
+  const char        **names = malloc(sizeof(char *) * (size_t)Pl);
+  char                buf[2 * 40 + 3][8];
+  const char *const   small[3] = {"k0", "g0", "a1"};
+  PetscInt           *rl, *rs, fl[2 * 40 + 3], fs[3], obs[40], map[3];
+  Lib                 L;
+  StgssaSSAConfig     cfg;
+  StgssaTangentConfig tl, ts;
+  StgssaTangentWork   wl, ws;
+  StgssaTangentRecord rcl, rcs;
+  off += (size_t)snprintf(text + off, cap - off, "begin parameters\n a0 0.5\n a1 3\n r1 0.4\n r2 2\n");
+  for (int i = 0; i < n; i++) off += (size_t)snprintf(text + off, cap - off, " k%d %g\n g%d %g\n", i, kof(i), i, gof(i));
+  off += (size_t)snprintf(text + off, cap - off, "end parameters\nbegin inputs\n u a0 + a1*exp(-r1*t)*(1 - exp(-r2*t))\nend inputs\nbegin species\n");
+  for (int i = 0; i < n; i++) off += (size_t)snprintf(text + off, cap - off, " X%d 0\n", i);
+  off += (size_t)snprintf(text + off, cap - off, "end species\nbegin reactions\n");
+  for (int i = 0; i < n; i++) off += (size_t)snprintf(text + off, cap - off, " 0 -> X%d  k%d*u\n X%d -> 0  g%d\n", i, i, i, i);
+  (void)snprintf(text + off, cap - off, "end reactions\n");
+  lib_load(&L, text);
+  free(text);
+  ck_assert(L.net->any_tdep);
+  for (int i = 0; i < n; i++) {
+    (void)snprintf(buf[2 * i], 8, "k%d", i), (void)snprintf(buf[2 * i + 1], 8, "g%d", i);
+    names[2 * i] = buf[2 * i], names[2 * i + 1] = buf[2 * i + 1];
+    obs[i] = i;
+  }
+  names[2 * n] = "a0", names[2 * n + 1] = "a1", names[2 * n + 2] = "r1";
+  rl = malloc(sizeof(PetscInt) * (size_t)L.net->R), rs = malloc(sizeof(PetscInt) * (size_t)L.net->R);
+  ck_assert(!StgssaModelResolveFit(L.model, Pl, names, fl, rl));
+  ck_assert(!StgssaModelResolveFit(L.model, 3, small, fs, rs));
+  map[0] = 0, map[1] = 1, map[2] = 2 * n + 1; /* k0, g0, a1 in the P = 83 numbering */
+  config(L.net, 9, 1.0, 2, times, &cfg);
+  memset(&ts, 0, sizeof(ts));
+  ts.type = STGSSA_GRADIENT_SCORE, ts.P = 3, ts.rxn_param = rs, ts.fit_param = fs, ts.lambda = 1.0, ts.nobs = n, ts.obs = obs, ts.count_from = -1.0;
+  tl = ts, tl.P = Pl, tl.rxn_param = rl, tl.fit_param = fl;
+  ck_assert(!StgssaTangentWorkCreate(L.net, Pl, &wl));
+  ck_assert(!StgssaTangentWorkCreate(L.net, 3, &ws));
+  ck_assert(!StgssaTangentRecordCreate(2, n, L.net->R, Pl, &rcl));
+  ck_assert(!StgssaTangentRecordCreate(2, n, L.net->R, 3, &rcs));
+  for (uint64_t traj = 0; traj < 6; traj++) { /* O(time-dependent reactions x P) per event: a few paths */
+    StgssaTrajInfo il, is;
+    ck_assert(!StgssaSSARunTangent(&cfg, &tl, traj, &wl, &rcl, &il));
+    ck_assert(!StgssaSSARunTangent(&cfg, &ts, traj, &ws, &rcs, &is));
+    ck_assert_int_eq(il.events, is.events);
+    for (int q = 0; q < 3; q++) {
+      ck_assert_msg(rcl.score_end[map[q]] == rcs.score_end[q], "trajectory %d %s: P = 83 %.17g, P = 3 %.17g", (int)traj, small[q], rcl.score_end[map[q]], rcs.score_end[q]);
+      for (int s = 0; s < 2; s++) ck_assert(rcl.score_sample[s * Pl + map[q]] == rcs.score_sample[s * 3 + q]);
+    }
+    for (int p = 0; p < Pl; p++) ck_assert(isfinite(rcl.score_end[p]));
+  }
+  ck_assert(wl.tab_state == 1 && ws.tab_state == 1); /* both by the integral tables */
+  ck_assert(!StgssaTangentRecordDestroy(&rcl));
+  ck_assert(!StgssaTangentRecordDestroy(&rcs));
+  ck_assert(!StgssaTangentWorkDestroy(&wl));
+  ck_assert(!StgssaTangentWorkDestroy(&ws));
+  free(rl), free(rs), free(names);
+  lib_free(&L);
+}
+END_TEST
+
 /* ---- 3. P = 200 against the closed forms ------------------------------------------------------ */
 
 START_TEST(test_p200_closed_form)
@@ -413,6 +483,7 @@ int main(int argc, char **argv)
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, test_acc_vs_per_event);
   tcase_add_test(tc, test_p_independent_bitwise);
+  tcase_add_test(tc, test_tdep_large_p);
   tcase_add_loop_test(tc, test_p200_closed_form, 0, 2);
   tcase_add_test(tc, test_evaluator_p200);
   suite_add_tcase(s, tc);

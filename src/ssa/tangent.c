@@ -342,6 +342,9 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
   w->tab_state = -1;
   (void)PetscFree4(w->tab_rxn, w->tab_coef, w->tab_cum, w->tab_g0);
   double              *gk; /* [N][P] the integrand at the nodes of a cell */
+  double               cosmn[STGSSA_TAB_N * STGSSA_TAB_N]; /* cos(pi m (n + 1/2) / N), the same values as computed in the loop (O(P) table build: once) */
+  for (PetscInt m = 0; m < N; m++)
+    for (PetscInt n = 0; n < N; n++) cosmn[m * N + n] = PetscCosReal(PETSC_PI * m * (n + 0.5) / N);
   if (w->no_table || w->nbreaks > 0 || P == 0 || !(H > 0) || !(cfg->tfinal > 0)) return PETSC_FALSE;
   for (PetscInt i = 0; i < net->R; i++) {
     if (!net->tdep[i]) continue;
@@ -389,7 +392,7 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
         /* Chebyshev coefficients: g(tau) ~ sum_n c_n T_n(tau) */
         for (PetscInt m = 0; m < N; m++) {
           double sum = 0.0;
-          for (PetscInt n = 0; n < N; n++) sum += f[n] * PetscCosReal(PETSC_PI * m * (n + 0.5) / N);
+          for (PetscInt n = 0; n < N; n++) sum += f[n] * cosmn[m * N + n];
           c[m] = (m ? 2.0 : 1.0) * sum / N;
         }
         /* antiderivative: int T_0 = T_1, int T_1 = T_2/4 + const, int T_m = T_{m+1}/(2(m+1)) - T_{m-1}/(2(m-1)) */
