@@ -3,7 +3,7 @@
   The score function at many fitted parameters (issue 17): per-reaction accumulators
   (StgssaScoreAcc, src/ssa/score_acc.h), cost per event independent of P.
 
-  Model: 100 independent birth-death species X_i (0 -> X_i at k_i, X_i -> 0 at g_i, x(0) = 0),
+  Model (tests 2-4, at t = 0.5): 100 independent birth-death species X_i (0 -> X_i at k_i, X_i -> 0 at g_i, x(0) = 0),
   k_i = 4 + (i mod 9), g_i = 0.5 + 0.25 (i mod 5), every k_i and g_i fitted (P = 200). Closed forms
   (X_i(t) is Poisson with mean m_i(t)):
     m_i = (k_i/g_i)(1 - e^{-g_i t}),  d m_i/d log k_i = m_i,
@@ -30,7 +30,7 @@
      fixed seed passes. Second moments: d E X_i^2 / d theta for the own two parameters (200 checks
      per engine, 5 SE). Under STGSSA_TEST_SCALE fewer trajectories (>= 1000), the same rule.
   4. The evaluator in gradient mode with -stgssa_gradient score at P = 200 (the default fit: all
-     200 rates), X_0..X_9 observed at t = 1, 16 batches: d mean / d theta from
+     200 rates), X_0..X_9 observed at t = 0.5, 16 batches: d mean / d theta from
      StgssaEvaluatorGetMeans and the batch standard error from StgssaEvaluatorGetBatchDerivatives
      (t with 15 degrees of freedom). The 20 own derivatives within 5 SE (P(|t_15| > 5) = 1.6e-4:
      0.3% for the family); the 1980 cross-derivatives, exactly 0: max |z| < 8 (P(|t_15| > 8) =
@@ -38,7 +38,7 @@
      1.15; a mean over 1980 correlated z^2 is within ±0.3 of it by far). Few batches because the
      evaluator keeps M (1 + P) exact sums per batch (M includes the 200 reaction counts).
      Also: -stgssa_gradient stgs refused at set-up with P = 200, auto chooses score and says why,
-     fd runs (2P simulations per trajectory) and gives finite derivatives.
+     fd runs (2P simulations per trajectory, 8 trajectories) and gives finite derivatives.
 */
 #include <check.h>
 #include <math.h>
@@ -292,7 +292,7 @@ END_TEST
 START_TEST(test_p200_closed_form)
 {
   const int           large = _i, N = TestScaled(4000), P = 2 * NS;
-  const double        t     = 1.0;
+  const double        t     = 0.5;
   PetscInt            obs[NS], rxn[2 * NS], fit[2 * NS];
   char               *text = bd_text();
   Lib                 L;
@@ -368,7 +368,7 @@ typedef struct {
 static void run_create(Run *r, const char *text, PetscInt ntraj, const char *gradient)
 {
   const char  *obs[10] = {"X0", "X1", "X2", "X3", "X4", "X5", "X6", "X7", "X8", "X9"};
-  const double t       = 1.0;
+  const double t       = 0.5;
   ck_assert(!StgssaModelCreate(PETSC_COMM_SELF, &r->model));
   ck_assert(!StgssaModelLoadFromString(r->model, text, "bd100.model"));
   ck_assert(!StgssaEnsembleCreate(PETSC_COMM_SELF, &r->ens));
@@ -414,7 +414,7 @@ START_TEST(test_evaluator_p200)
   for (int o = 0; o < 10; o++) {
     const PetscInt m0 = L->off_pow + o * 3; /* the mean of X_o at the one sample */
     double         m, d[2];
-    bd_exact(o, 1.0, &m, &d[0], &d[1]);
+    bd_exact(o, 0.5, &m, &d[0], &d[1]);
     for (PetscInt p = 0; p < P; p++) {
       double s1 = 0, s2 = 0, se, z;
       for (PetscInt b = 0; b < K; b++) {
@@ -458,7 +458,7 @@ START_TEST(test_evaluator_p200)
     run_destroy(&r);
   }
   /* fd: 2P + 1 simulations per trajectory, finite derivatives */
-  run_create(&r, text, 32, "fd");
+  run_create(&r, text, 8, "fd");
   ck_assert(!StgssaEvaluatorEvaluate(r.ev));
   ck_assert(!StgssaEvaluatorGetLayout(r.ev, &L));
   ck_assert(!StgssaEvaluatorGetMeans(r.ev, &mu, &dmu));
@@ -466,7 +466,7 @@ START_TEST(test_evaluator_p200)
   {
     PetscInt64 ev;
     ck_assert(!StgssaEvaluatorGetEventCount(r.ev, &ev));
-    ck_assert(ev > 32 * 2 * 2 * NS * 100); /* the 2P perturbed runs were simulated (>= ~1000 events each) */
+    ck_assert(ev > 8 * 2 * 2 * NS * 100); /* the 2P perturbed runs were simulated (~400 events each at t = 0.5) */
   }
   run_destroy(&r);
   free(text);
