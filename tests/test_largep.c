@@ -350,6 +350,7 @@ START_TEST(test_p200_closed_form)
     }
   }
   if (getenv("STGSSA_TEST_VERBOSE")) printf("p200 closed form (%s, N = %d): largest |z| over 20000 derivatives %.2f\n", large ? "rssa" : "direct", N, zmax);
+  ck_assert(!w.xdot && !w.ldot && !rec.nrxdot && !rec.xdot); /* the score allocates no O((S + R) P) tangents */
   ck_assert(!StgssaTangentRecordDestroy(&rec));
   ck_assert(!StgssaTangentWorkDestroy(&w));
   free(s1), free(s2), free(q1), free(q2);

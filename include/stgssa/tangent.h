@@ -51,8 +51,9 @@ typedef struct {
 
 /* Per-trajectory record. All arrays are sized by StgssaTangentRecordCreate. Tangent layout:
    value index m, parameter p -> [m * P + p]. The tangents xdot, nrxdot, sigmadot are written by
-   STGS only, wavgdot by STGS and under a window; the score leaves them as they were (so that its
-   cost per trajectory does not grow as R P). */
+   STGS only, wavgdot by STGS and under a window, and allocated (zero) at the first run that needs
+   them, NULL before; the score leaves them alone (so that its cost and memory per trajectory do
+   not grow as R P). */
 typedef struct {
   PetscInt nsample, nobs, R, P;
   double  *x, *xdot;          /* [nsample*nobs], [nsample*nobs*P]: observed values (sum_t w_t x_{s_t}) at sample times and tangents */
@@ -68,7 +69,8 @@ typedef struct {
 typedef struct {
   int64_t *x;      /* [S] */
   double  *a;      /* [R] propensities */
-  double  *xdot;   /* [S*P] state tangent */
+  PetscInt Pmax;   /* parameters the work was created for */
+  double  *xdot;   /* [S*P] state tangent (xdot, ldot, pidot: allocated at the first ST-GS or window run) */
   double  *tdot;   /* [P] time tangent t_n-dot */
   double  *ldot;   /* [R*P] log-propensity tangents */
   double  *pidot;  /* [R*P] softmax tangents */

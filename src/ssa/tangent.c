@@ -50,16 +50,18 @@ PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscI
   rec->nobs    = nobs;
   rec->R       = R;
   rec->P       = P;
-  PetscCall(PetscCalloc5(nsample * nobs, &rec->x, nsample * nobs * P, &rec->xdot, nobs, &rec->wavg, nobs * P, &rec->wavgdot, R, &rec->nrx));
-  PetscCall(PetscCalloc4(R * P, &rec->nrxdot, P, &rec->sigmadot, nsample * P, &rec->score_sample, P, &rec->score_end));
+  PetscCall(PetscCalloc3(nsample * nobs, &rec->x, nobs, &rec->wavg, R, &rec->nrx));
+  PetscCall(PetscCalloc3(P, &rec->sigmadot, nsample * P, &rec->score_sample, P, &rec->score_end));
+  rec->xdot = rec->wavgdot = rec->nrxdot = NULL; /* the tangents: at the first ST-GS (or window) run, StgssaTangentEnsure */
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *rec)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree5(rec->x, rec->xdot, rec->wavg, rec->wavgdot, rec->nrx));
-  PetscCall(PetscFree4(rec->nrxdot, rec->sigmadot, rec->score_sample, rec->score_end));
+  PetscCall(PetscFree3(rec->x, rec->wavg, rec->nrx));
+  PetscCall(PetscFree3(rec->sigmadot, rec->score_sample, rec->score_end));
+  PetscCall(PetscFree3(rec->xdot, rec->wavgdot, rec->nrxdot));
   PetscFunctionReturn(0);
 }
 
@@ -68,8 +70,10 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
   PetscInt nb = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscCalloc5(net->S, &w->x, net->R, &w->a, net->S * P, &w->xdot, P, &w->tdot, net->R * P, &w->ldot));
-  PetscCall(PetscCalloc5(net->R * P, &w->pidot, net->R, &w->pi, net->R, &w->arrive, P, &w->dtau, P, &w->da0));
+  PetscCall(PetscCalloc2(net->S, &w->x, net->R, &w->a));
+  PetscCall(PetscCalloc5(P, &w->tdot, net->R, &w->pi, net->R, &w->arrive, P, &w->dtau, P, &w->da0));
+  w->Pmax = P;
+  w->xdot = w->ldot = w->pidot = NULL; /* O((S + R) P): at the first ST-GS (or window) run, StgssaTangentEnsure */
   PetscCall(StgssaLawEnvCreate(net, &w->env));
   PetscCall(StgssaThinCreate(net, &w->thin));
   for (PetscInt i = 0; i < net->ninputs; i++)
@@ -111,8 +115,9 @@ PetscErrorCode StgssaTangentWorkUseLarge(const StgssaNetwork *net, StgssaTangent
 PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree5(w->x, w->a, w->xdot, w->tdot, w->ldot));
-  PetscCall(PetscFree5(w->pidot, w->pi, w->arrive, w->dtau, w->da0));
+  PetscCall(PetscFree2(w->x, w->a));
+  PetscCall(PetscFree5(w->tdot, w->pi, w->arrive, w->dtau, w->da0));
+  PetscCall(PetscFree3(w->xdot, w->ldot, w->pidot));
   PetscCall(StgssaLawEnvDestroy(&w->env));
   PetscCall(StgssaThinDestroy(&w->thin));
   PetscCall(PetscFree4(w->dk, w->dx, w->gint, w->breaks));
@@ -594,6 +599,19 @@ static void StgssaStgsJumpP(const StgssaNetwork *net, StgssaTangentWork *w, Stgs
 #undef STGSSA_CALL
 }
 
+/* The O((S + R) P) tangent arrays of the work and the record, allocated at the first run that
+   needs them (ST-GS, or a window: its tangent reads xdot), so that the score's memory per
+   trajectory stays O(R + P + observables). */
+PetscErrorCode StgssaTangentEnsure_Private(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, StgssaTangentRecord *rec)
+{
+  PetscFunctionBegin;
+  if (!(tc->type == STGSSA_GRADIENT_STGS || tc->window) || tc->P == 0) PetscFunctionReturn(0);
+  PetscCheck(tc->P <= w->Pmax, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Tangent work created for %" PetscInt_FMT " parameters, run with %" PetscInt_FMT, w->Pmax, tc->P);
+  if (!w->xdot) PetscCall(PetscCalloc3(net->S * w->Pmax, &w->xdot, net->R * w->Pmax, &w->ldot, net->R * w->Pmax, &w->pidot));
+  if (!rec->nrxdot) PetscCall(PetscCalloc3(rec->nsample * rec->nobs * rec->P, &rec->xdot, rec->nobs * rec->P, &rec->wavgdot, rec->R * rec->P, &rec->nrxdot));
+  PetscFunctionReturn(0);
+}
+
 /* The record is sized for this configuration. */
 static PetscErrorCode StgssaTangentRecordCheck(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const StgssaTangentRecord *rec)
 {
@@ -626,6 +644,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   PetscCall(StgssaTangentRecordCheck(cfg, tc, rec));
+  PetscCall(StgssaTangentEnsure_Private(cfg->net, tc, w, rec));
+  xdot = w->xdot; /* NULL unless ST-GS or a window needs it */
   if (w->large) { /* large networks: score and values by rssa (where they apply) */
     PetscBool done;
     PetscCall(StgssaSSARunTangentLarge(cfg, tc, traj, w, rec, info, &done));
@@ -883,7 +903,10 @@ PetscErrorCode StgssaSSARunTangentMany(const StgssaSSAConfig *cfg, const StgssaT
     for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARunTangent(cfg, tc, traj[k], &w[k], &rec[k], &info[k]));
     PetscFunctionReturn(0);
   }
-  for (PetscInt k = 0; k < count; k++) PetscCall(StgssaTangentRecordCheck(cfg, tc, &rec[k]));
+  for (PetscInt k = 0; k < count; k++) {
+    PetscCall(StgssaTangentRecordCheck(cfg, tc, &rec[k]));
+    PetscCall(StgssaTangentEnsure_Private(cfg->net, tc, &w[k], &rec[k]));
+  }
   for (PetscInt k = 0; k < count; k += STGSSA_SMALL_K) PetscCall(StgssaSSARunStgsSmall_Private(cfg, tc, PetscMin(STGSSA_SMALL_K, count - k), &traj[k], &w[k], &rec[k], &info[k]));
   PetscFunctionReturn(0);
 }
