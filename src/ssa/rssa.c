@@ -29,6 +29,7 @@
 #include <stgssa/ssa.h>
 #include <stgssa/rng.h>
 #include <math.h>
+#include "score_lazy.h"
 
 static inline void RSSAInterval(int64_t x, int64_t *lo, int64_t *hi)
 {
@@ -86,6 +87,7 @@ PetscErrorCode StgssaRSSACreate(const StgssaNetwork *net, StgssaRSSA *r)
     }
   for (PetscInt s = S; s > 0; s--) r->rd_ptr[s] = r->rd_ptr[s - 1];
   r->rd_ptr[0] = 0;
+  r->score     = NULL;
   PetscCall(PetscFree(mark));
   PetscFunctionReturn(0);
 }
@@ -95,21 +97,28 @@ PetscErrorCode StgssaRSSADestroy(StgssaRSSA *r)
   PetscFunctionBegin;
   PetscCall(PetscFree3(r->lo, r->hi, r->rd_ptr));
   PetscCall(PetscFree(r->rd));
+  PetscCall(StgssaScoreLazyDestroy(&r->score));
   PetscFunctionReturn(0);
 }
 
-/* The score of the path (StgssaSSARunRSSAScore): exact propensities kept for the integrals. */
+/* The score of the path (StgssaSSARunRSSAScore): grouped integrals (score_lazy.c), or with
+   sl == NULL per-reaction integrals of the exact propensities (StgssaSSARunRSSAScorePerReaction). */
 typedef struct {
   PetscInt        P;
   const PetscInt *rp;           /* [R] parameter of reaction i or -1 */
-  double         *integ, *tlast; /* [R] int a_i dt up to tlast_i */
+  double         *integ, *tlast; /* [R] int a_i dt up to tlast_i (sl: of group i) */
   double         *S;            /* [P] firings of p's reactions so far; on return the score at tfinal */
   double         *score_sample; /* [nsample * P] */
+  StgssaScoreLazy sl;
 } RSSAScore;
 
 /* out[p] = S[p] - int_{t0}^{s} A_p,  A_p = sum_{i: rp_i = p} a_i */
 static void RSSAScoreAt(const RSSAScore *sc, PetscInt R, const double *a, double s, double *out)
 {
+  if (sc->sl) {
+    StgssaScoreLazyAt(sc->sl, sc->S, sc->integ, sc->tlast, s, out);
+    return;
+  }
   for (PetscInt p = 0; p < sc->P; p++) out[p] = 0.0;
   for (PetscInt i = 0; i < R; i++)
     if (sc->rp[i] >= 0) out[sc->rp[i]] += sc->integ[i] + a[i] * (s - sc->tlast[i]);
@@ -145,11 +154,13 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
   info->end = STGSSA_TRAJ_TFINAL;
   for (PetscInt i = 0; i < P; i++) node[P + i] = i < R ? StgssaPropensity(net, i, hi) : 0.0;
   if (sc) {
-    for (PetscInt i = 0; i < R; i++) {
-      w->a[i]      = StgssaPropensity(net, i, x);
-      sc->integ[i] = 0.0;
-      sc->tlast[i] = t;
-    }
+    if (sc->sl) StgssaScoreLazyStart(sc->sl, net, x, t, sc->integ, sc->tlast);
+    else
+      for (PetscInt i = 0; i < R; i++) {
+        w->a[i]      = StgssaPropensity(net, i, x);
+        sc->integ[i] = 0.0;
+        sc->tlast[i] = t;
+      }
     for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = 0.0;
   }
   for (PetscInt q = P - 1; q >= 1; q--) node[q] = node[2 * q] + node[2 * q + 1];
@@ -198,14 +209,16 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     if (sc) { /* + d log a_j / d theta at the event; the integrals of the changed propensities brought up to tnext */
       double *a = w->a;
       if (sc->rp[j] >= 0) sc->S[sc->rp[j]] += 1.0;
-      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) {
-        const PetscInt i  = net->dep[d];
-        const double   ai = StgssaPropensity(net, i, x);
-        if (ai == a[i]) continue;
-        sc->integ[i] += a[i] * (tnext - sc->tlast[i]);
-        sc->tlast[i] = tnext;
-        a[i]         = ai;
-      }
+      if (sc->sl) StgssaScoreLazyEvent(sc->sl, net, j, x, tnext, sc->integ, sc->tlast);
+      else
+        for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) {
+          const PetscInt i  = net->dep[d];
+          const double   ai = StgssaPropensity(net, i, x);
+          if (ai == a[i]) continue;
+          sc->integ[i] += a[i] * (tnext - sc->tlast[i]);
+          sc->tlast[i] = tnext;
+          a[i]         = ai;
+        }
     }
     if (nrx && tnext > count_from) {
       nrx[j] += 1.0;
@@ -255,7 +268,17 @@ PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *cfg, uint64_t traj,
 
 PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample)
 {
-  RSSAScore sc = {P, rxn_param, integ, tlast, score_end, score_sample};
+  PetscFunctionBegin;
+  PetscCall(StgssaScoreLazySetUp(cfg->net, w->rssa.rd_ptr, P, rxn_param, &w->rssa.score));
+  RSSAScore sc = {P, rxn_param, integ, tlast, score_end, score_sample, w->rssa.score};
+  *ncounted    = 0;
+  PetscCall(RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, &sc));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaSSARunRSSAScorePerReaction(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample)
+{
+  RSSAScore sc = {P, rxn_param, integ, tlast, score_end, score_sample, NULL};
   *ncounted    = 0;
   return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, &sc);
 }
