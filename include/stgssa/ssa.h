@@ -133,9 +133,9 @@ PETSC_EXTERN PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *, uint
    the parameter of reaction i or -1): S_p(t) = N_p(t) - int_{t0}^{t} sum_{i: param i = p} a_i ds at
    the sample times into score_sample[i * P + p] and at tfinal into score_end[p]. The integrals are
    kept per group of fitted reactions sharing parameter, rate constant and hub reactant
-   (score_lazy.c: O(changed species' non-hub readers + hub groups) per event, integ and tlast [R]
-   scratch holding the groups' integrals); the groups are built on the first call and kept in w
-   while rxn_param and the rate constants stay the same. */
+   (score_lazy.c: O(changed species' non-hub readers + hub groups) per event); the groups and their
+   integrals are built on the first call and kept in w while rxn_param and the rate constants stay
+   the same. integ, tlast: [R] scratch of StgssaSSARunRSSAScorePerReaction, not used here. */
 PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample);
 /* The same score by per-reaction integrals (the reference for tests): after each event the exact
    propensities of the fired reaction's dependents are recomputed (into w->a) and each one's

@@ -106,7 +106,7 @@ PetscErrorCode StgssaRSSADestroy(StgssaRSSA *r)
 typedef struct {
   PetscInt        P;
   const PetscInt *rp;           /* [R] parameter of reaction i or -1 */
-  double         *integ, *tlast; /* [R] int a_i dt up to tlast_i (sl: of group i) */
+  double         *integ, *tlast; /* [R] int a_i dt up to tlast_i (per reaction; the groups keep their own) */
   double         *S;            /* [P] firings of p's reactions so far; on return the score at tfinal */
   double         *score_sample; /* [nsample * P] */
   StgssaScoreLazy sl;
@@ -116,7 +116,7 @@ typedef struct {
 static void RSSAScoreAt(const RSSAScore *sc, PetscInt R, const double *a, double s, double *out)
 {
   if (sc->sl) {
-    StgssaScoreLazyAt(sc->sl, sc->S, sc->integ, sc->tlast, s, out);
+    StgssaScoreLazyAt(sc->sl, sc->S, s, out);
     return;
   }
   for (PetscInt p = 0; p < sc->P; p++) out[p] = 0.0;
@@ -154,7 +154,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
   info->end = STGSSA_TRAJ_TFINAL;
   for (PetscInt i = 0; i < P; i++) node[P + i] = i < R ? StgssaPropensity(net, i, hi) : 0.0;
   if (sc) {
-    if (sc->sl) StgssaScoreLazyStart(sc->sl, net, x, t, sc->integ, sc->tlast);
+    if (sc->sl) StgssaScoreLazyStart(sc->sl, net, x, t);
     else
       for (PetscInt i = 0; i < R; i++) {
         w->a[i]      = StgssaPropensity(net, i, x);
@@ -209,7 +209,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     if (sc) { /* + d log a_j / d theta at the event; the integrals of the changed propensities brought up to tnext */
       double *a = w->a;
       if (sc->rp[j] >= 0) sc->S[sc->rp[j]] += 1.0;
-      if (sc->sl) StgssaScoreLazyEvent(sc->sl, net, j, x, tnext, sc->integ, sc->tlast);
+      if (sc->sl) StgssaScoreLazyEvent(sc->sl, net, j, x, tnext);
       else
         for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) {
           const PetscInt i  = net->dep[d];

@@ -27,51 +27,48 @@
 /* C(n, c) as StgssaPropensity forms it. */
 static inline double Binom(int64_t n, PetscInt c)
 {
+  if (c == 1) return (double)n;
   if (n < c) return 0.0;
   double b = (double)n;
   for (PetscInt i = 1; i < c; i++) b = b * (double)(n - i) / (double)(i + 1);
   return b;
 }
 
-/* g_i: the product of reaction i's non-hub reactant binomials. */
-static inline double NonHub(const StgssaNetwork *net, StgssaScoreLazy sl, PetscInt i, const int64_t *x)
+/* g_i of a reaction with a general non-hub product: its reactant binomials but the hub's. */
+static double NonHubProduct(const StgssaNetwork *net, PetscInt h, PetscInt i, const int64_t *x)
 {
-  if (sl->o1[i] >= 0) return (double)x[sl->o1[i]];
-  if (sl->o1[i] == -2) return 1.0;
-  const PetscInt h = sl->ghub[sl->grp[i]];
-  double         g = 1.0;
+  double g = 1.0;
   for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++)
     if (net->react_species[t] != h) g *= Binom(x[net->react_species[t]], net->react_coef[t]);
   return g;
 }
 
-/* W_G = sum of its members' g in member order; exact when every term and the sum are below the threshold. */
-static inline void Resum(StgssaScoreLazy sl, PetscInt G)
+/* W = sum of the group's members' g in member order; exact when every term and the sum are below the threshold. */
+static void Resum(StgssaScoreLazy sl, StgssaScoreGroup *gr, PetscInt G)
 {
   double    W  = 0.0;
-  PetscBool ex = sl->safe[G];
+  PetscBool ex = gr->safe;
   for (PetscInt m = sl->mem_ptr[G]; m < sl->mem_ptr[G + 1]; m++) {
     const double g = sl->g[sl->mem[m]];
     W += g;
     ex = ex && g < STGSSA_SCORE_EXACT;
   }
-  sl->W[G]     = W;
-  sl->exact[G] = ex && W < STGSSA_SCORE_EXACT;
+  gr->W     = W;
+  gr->exact = ex && W < STGSSA_SCORE_EXACT;
 }
 
-static inline double Value(StgssaScoreLazy sl, PetscInt G, const int64_t *x)
+static inline double Value(const StgssaScoreGroup *gr, const int64_t *x)
 {
-  const PetscInt h = sl->ghub[G];
-  return h < 0 ? sl->gk[G] * sl->W[G] : sl->gk[G] * Binom(x[h], sl->gcoef[G]) * sl->W[G];
+  return gr->hub < 0 ? gr->k * gr->W : gr->k * Binom(x[gr->hub], gr->coef) * gr->W;
 }
 
-/* V_G changes at time t: close its integral up to t (the old value held since tlast). */
-static inline void SetValue(StgssaScoreLazy sl, PetscInt G, double v, double t, double *integ, double *tlast)
+/* V changes at time t: close the integral up to t (the old value held since tlast). */
+static inline void SetValue(StgssaScoreGroup *gr, double v, double t)
 {
-  if (v == sl->V[G]) return;
-  integ[G] += sl->V[G] * (t - tlast[G]);
-  tlast[G]  = t;
-  sl->V[G]  = v;
+  if (v == gr->V) return;
+  gr->integ += gr->V * (t - gr->tlast);
+  gr->tlast = t;
+  gr->V     = v;
 }
 
 typedef struct {
@@ -97,10 +94,9 @@ PetscErrorCode StgssaScoreLazyDestroy(StgssaScoreLazy *slp)
 
   PetscFunctionBegin;
   if (!sl) PetscFunctionReturn(0);
-  PetscCall(PetscFree5(sl->rp, sl->k, sl->grp, sl->o1, sl->g));
+  PetscCall(PetscFree4(sl->rp, sl->k, sl->grp, sl->g));
   PetscCall(PetscFree4(sl->nh_ptr, sl->nh, sl->hub_ptr, sl->hub));
-  PetscCall(PetscFree5(sl->mem_ptr, sl->mem, sl->ghub, sl->gcoef, sl->gp));
-  PetscCall(PetscFree5(sl->exact, sl->safe, sl->gk, sl->W, sl->V));
+  PetscCall(PetscFree3(sl->mem_ptr, sl->mem, sl->grps));
   PetscCall(PetscFree(*slp));
   PetscFunctionReturn(0);
 }
@@ -110,7 +106,7 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
   const PetscInt  R = net->R, S = net->S;
   StgssaScoreLazy sl = *slp;
   Key            *key;
-  PetscInt        nf = 0, ng = 0, *hubof;
+  PetscInt        nf = 0, ng = 0, nnh = 0, nhub = 0, *hubof;
 
   PetscFunctionBegin;
   if (sl && sl->P == P) { /* the same fit and rate constants: keep the groups */
@@ -121,11 +117,11 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
   PetscCall(StgssaScoreLazyDestroy(slp));
   PetscCall(PetscNew(&sl));
   sl->R = R, sl->S = S, sl->P = P;
-  PetscCall(PetscMalloc5(R, &sl->rp, R, &sl->k, R, &sl->grp, R, &sl->o1, R, &sl->g));
+  PetscCall(PetscMalloc4(R, &sl->rp, R, &sl->k, R, &sl->grp, R, &sl->g));
   PetscCall(PetscMalloc2(R, &key, R, &hubof));
   for (PetscInt i = 0; i < R; i++) {
     PetscInt h = -1, hc = 0, nread = -1;
-    sl->rp[i] = rp[i], sl->k[i] = net->k[i], sl->grp[i] = -1, sl->o1[i] = -2;
+    sl->rp[i] = rp[i], sl->k[i] = net->k[i], sl->grp[i] = -1;
     hubof[i] = -1;
     if (rp[i] < 0) continue;
     PetscCheck(rp[i] < P, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Reaction %" PetscInt_FMT ": fitted parameter %" PetscInt_FMT " not below P = %" PetscInt_FMT, i, rp[i], P);
@@ -137,37 +133,29 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
     key[nf].p = rp[i], key[nf].hub = h, key[nf].coef = hc, key[nf].i = i;
     memcpy(&key[nf].kbits, &net->k[i], sizeof(double));
     nf++;
+    nnh += net->react_ptr[i + 1] - net->react_ptr[i] - (h >= 0);
   }
   qsort(key, (size_t)nf, sizeof(Key), KeyCompare);
   for (PetscInt f = 0; f < nf; f++) ng += f == 0 || !SameGroup(&key[f - 1], &key[f]);
   sl->ng = ng;
-  PetscCall(PetscMalloc5(ng + 1, &sl->mem_ptr, nf, &sl->mem, ng, &sl->ghub, ng, &sl->gcoef, ng, &sl->gp));
-  PetscCall(PetscMalloc5(ng, &sl->exact, ng, &sl->safe, ng, &sl->gk, ng, &sl->W, ng, &sl->V));
+  PetscCall(PetscMalloc3(ng + 1, &sl->mem_ptr, nf, &sl->mem, ng, &sl->grps));
   ng = 0;
   for (PetscInt f = 0; f < nf; f++) {
     const PetscInt i = key[f].i;
     if (f == 0 || !SameGroup(&key[f - 1], &key[f])) {
+      StgssaScoreGroup *gr = &sl->grps[ng];
       sl->mem_ptr[ng] = f;
-      sl->ghub[ng] = key[f].hub, sl->gcoef[ng] = key[f].coef, sl->gp[ng] = key[f].p, sl->gk[ng] = net->k[i], sl->safe[ng] = PETSC_TRUE;
+      gr->hub = key[f].hub, gr->coef = key[f].coef, gr->p = key[f].p, gr->k = net->k[i], gr->safe = PETSC_TRUE;
+      nhub += gr->hub >= 0;
       ng++;
     }
-    sl->mem[f]  = i;
-    sl->grp[i]  = ng - 1;
-    PetscInt no = 0, o = -1;
-    for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++) {
-      if (net->react_coef[t] > 8) sl->safe[ng - 1] = PETSC_FALSE;
-      if (net->react_species[t] == hubof[i]) continue;
-      no++;
-      o = net->react_coef[t] == 1 ? net->react_species[t] : -1;
-    }
-    sl->o1[i] = no == 0 ? -2 : (no == 1 ? o : -1);
+    sl->mem[f] = i;
+    sl->grp[i] = ng - 1;
+    for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++)
+      if (net->react_coef[t] > 8) sl->grps[ng - 1].safe = PETSC_FALSE;
   }
   sl->mem_ptr[ng] = nf;
   /* species -> fitted reactions reading it as a non-hub reactant, and -> groups with it as hub */
-  PetscInt nnh = 0, nhub = 0;
-  for (PetscInt i = 0; i < R; i++)
-    if (sl->grp[i] >= 0) nnh += net->react_ptr[i + 1] - net->react_ptr[i] - (hubof[i] >= 0);
-  for (PetscInt G = 0; G < ng; G++) nhub += sl->ghub[G] >= 0;
   PetscCall(PetscMalloc4(S + 1, &sl->nh_ptr, nnh + 1, &sl->nh, S + 1, &sl->hub_ptr, nhub + 1, &sl->hub));
   for (PetscInt s = 0; s <= S; s++) sl->nh_ptr[s] = sl->hub_ptr[s] = 0;
   for (PetscInt i = 0; i < R; i++)
@@ -175,14 +163,18 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
       for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++)
         if (net->react_species[t] != hubof[i]) sl->nh_ptr[net->react_species[t] + 1]++;
   for (PetscInt G = 0; G < ng; G++)
-    if (sl->ghub[G] >= 0) sl->hub_ptr[sl->ghub[G] + 1]++;
+    if (sl->grps[G].hub >= 0) sl->hub_ptr[sl->grps[G].hub + 1]++;
   for (PetscInt s = 0; s < S; s++) sl->nh_ptr[s + 1] += sl->nh_ptr[s], sl->hub_ptr[s + 1] += sl->hub_ptr[s];
-  for (PetscInt i = 0; i < R; i++)
-    if (sl->grp[i] >= 0)
-      for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++)
-        if (net->react_species[t] != hubof[i]) sl->nh[sl->nh_ptr[net->react_species[t]]++] = i;
+  for (PetscInt i = 0; i < R; i++) {
+    PetscInt no = 0, o = -1;
+    if (sl->grp[i] < 0) continue;
+    for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++)
+      if (net->react_species[t] != hubof[i]) no++, o = net->react_coef[t] == 1 ? net->react_species[t] : -1;
+    for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++)
+      if (net->react_species[t] != hubof[i]) sl->nh[sl->nh_ptr[net->react_species[t]]++] = (StgssaScoreReader){i, sl->grp[i], no == 1 ? o : -1};
+  }
   for (PetscInt G = 0; G < ng; G++)
-    if (sl->ghub[G] >= 0) sl->hub[sl->hub_ptr[sl->ghub[G]]++] = G;
+    if (sl->grps[G].hub >= 0) sl->hub[sl->hub_ptr[sl->grps[G].hub]++] = G;
   for (PetscInt s = S; s > 0; s--) sl->nh_ptr[s] = sl->nh_ptr[s - 1], sl->hub_ptr[s] = sl->hub_ptr[s - 1];
   sl->nh_ptr[0] = sl->hub_ptr[0] = 0;
   PetscCall(PetscFree2(key, hubof));
@@ -190,44 +182,50 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
   PetscFunctionReturn(0);
 }
 
-void StgssaScoreLazyStart(StgssaScoreLazy sl, const StgssaNetwork *net, const int64_t *x, double t0, double *integ, double *tlast)
+void StgssaScoreLazyStart(StgssaScoreLazy sl, const StgssaNetwork *net, const int64_t *x, double t0)
 {
   for (PetscInt i = 0; i < sl->R; i++)
-    if (sl->grp[i] >= 0) sl->g[i] = NonHub(net, sl, i, x);
+    if (sl->grp[i] >= 0) sl->g[i] = NonHubProduct(net, sl->grps[sl->grp[i]].hub, i, x);
   for (PetscInt G = 0; G < sl->ng; G++) {
-    Resum(sl, G);
-    sl->V[G] = Value(sl, G, x);
-    integ[G] = 0.0;
-    tlast[G] = t0;
+    StgssaScoreGroup *gr = &sl->grps[G];
+    Resum(sl, gr, G);
+    gr->V     = Value(gr, x);
+    gr->integ = 0.0;
+    gr->tlast = t0;
   }
 }
 
-void StgssaScoreLazyEvent(StgssaScoreLazy sl, const StgssaNetwork *net, PetscInt j, const int64_t *x, double t, double *integ, double *tlast)
+void StgssaScoreLazyEvent(StgssaScoreLazy sl, const StgssaNetwork *net, PetscInt j, const int64_t *x, double t)
 {
-  const PetscInt *restrict nh_ptr = sl->nh_ptr, *restrict nh = sl->nh, *restrict grp = sl->grp;
-  double *restrict         g = sl->g, *restrict W = sl->W;
+  const StgssaScoreReader *restrict nh = sl->nh;
+  StgssaScoreGroup *restrict        grps = sl->grps;
+  double *restrict                  g    = sl->g;
 
   for (PetscInt u = net->nu_ptr[j]; u < net->nu_ptr[j + 1]; u++) {
     const PetscInt s = net->nu_species[u];
-    for (PetscInt e = nh_ptr[s]; e < nh_ptr[s + 1]; e++) { /* g_i of the reactions reading s beside their hub */
-      const PetscInt i  = nh[e], G = grp[i];
-      const double   gn = NonHub(net, sl, i, x), go = g[i];
+    for (PetscInt e = sl->nh_ptr[s]; e < sl->nh_ptr[s + 1]; e++) { /* g_i of the reactions reading s beside their hub */
+      const StgssaScoreReader r  = nh[e];
+      StgssaScoreGroup       *gr = &grps[r.G];
+      const double            gn = r.o >= 0 ? (double)x[r.o] : NonHubProduct(net, gr->hub, r.i, x), go = g[r.i];
       if (gn == go) continue;
-      g[i] = gn;
-      if (PetscLikely(sl->exact[G] && gn < STGSSA_SCORE_EXACT && W[G] + gn < STGSSA_SCORE_EXACT)) W[G] = W[G] - go + gn; /* integers below 2^49: exact */
-      else Resum(sl, G);
-      SetValue(sl, G, Value(sl, G, x), t, integ, tlast);
+      g[r.i] = gn;
+      if (PetscLikely(gr->exact && gn < STGSSA_SCORE_EXACT && gr->W + gn < STGSSA_SCORE_EXACT)) gr->W = gr->W - go + gn; /* integers below 2^49: exact */
+      else Resum(sl, gr, r.G);
+      SetValue(gr, Value(gr, x), t);
     }
     for (PetscInt e = sl->hub_ptr[s]; e < sl->hub_ptr[s + 1]; e++) { /* the groups with hub s */
-      const PetscInt G = sl->hub[e];
-      SetValue(sl, G, Value(sl, G, x), t, integ, tlast);
+      StgssaScoreGroup *gr = &grps[sl->hub[e]];
+      SetValue(gr, Value(gr, x), t);
     }
   }
 }
 
-void StgssaScoreLazyAt(StgssaScoreLazy sl, const double *N, const double *integ, const double *tlast, double s, double *out)
+void StgssaScoreLazyAt(StgssaScoreLazy sl, const double *N, double s, double *out)
 {
   for (PetscInt p = 0; p < sl->P; p++) out[p] = 0.0;
-  for (PetscInt G = 0; G < sl->ng; G++) out[sl->gp[G]] += integ[G] + sl->V[G] * (s - tlast[G]);
+  for (PetscInt G = 0; G < sl->ng; G++) {
+    const StgssaScoreGroup *gr = &sl->grps[G];
+    out[gr->p] += gr->integ + gr->V * (s - gr->tlast);
+  }
   for (PetscInt p = 0; p < sl->P; p++) out[p] = N[p] - out[p];
 }
