@@ -523,7 +523,7 @@ START_TEST(test_large_score_grouped)
       int64_t  smp[2][3 * 64], nc[2];
       double  *nrx[2], *integ, *tlast, end[2][12], ss[2][3 * 12];
       ck_assert(net->S <= 64);
-      ck_assert(!PetscMalloc4(R, &nrx[0], R, &nrx[1], R, &integ, R, &tlast));
+      ck_assert(!PetscCalloc4(R, &nrx[0], R, &nrx[1], R, &integ, R, &tlast)); /* nrx: the runs add their firings */
       ck_assert(!StgssaSSARunRSSAScore(&cfg, traj, &w, smp[0], &info[0], nrx[0], -1.0, &nc[0], P, param[f], integ, tlast, end[0], ss[0]));
       ck_assert(!StgssaSSARunRSSAScorePerReaction(&cfg, traj, &w, smp[1], &info[1], nrx[1], -1.0, &nc[1], P, param[f], integ, tlast, end[1], ss[1]));
       ck_assert(info[0].events == info[1].events && info[0].events > 20000 && nc[0] == nc[1]);
