@@ -109,13 +109,15 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
   PetscInt        nf = 0, ng = 0, nnh = 0, nhub = 0, *hubof;
 
   PetscFunctionBegin;
-  if (sl && sl->P == P) { /* the same fit and rate constants: keep the groups */
+  for (PetscInt i = 0; i < R; i++) PetscCheck(rp[i] < P, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Reaction %" PetscInt_FMT ": fitted parameter %" PetscInt_FMT " not below P = %" PetscInt_FMT, i, rp[i], P);
+  if (sl && sl->P == P && sl->R == R && sl->S == S) { /* the same fit and rate constants: keep the groups */
     PetscBool same = PETSC_TRUE;
     for (PetscInt i = 0; i < R && same; i++) same = sl->rp[i] == rp[i] && (rp[i] < 0 || memcmp(&sl->k[i], &net->k[i], sizeof(double)) == 0);
     if (same) PetscFunctionReturn(0);
   }
   PetscCall(StgssaScoreLazyDestroy(slp));
   PetscCall(PetscNew(&sl));
+  *slp  = sl; /* freed by StgssaScoreLazyDestroy whatever was allocated */
   sl->R = R, sl->S = S, sl->P = P;
   PetscCall(PetscMalloc4(R, &sl->rp, R, &sl->k, R, &sl->grp, R, &sl->g));
   PetscCall(PetscMalloc2(R, &key, R, &hubof));
@@ -124,7 +126,6 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
     sl->rp[i] = rp[i], sl->k[i] = net->k[i], sl->grp[i] = -1;
     hubof[i] = -1;
     if (rp[i] < 0) continue;
-    PetscCheck(rp[i] < P, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Reaction %" PetscInt_FMT ": fitted parameter %" PetscInt_FMT " not below P = %" PetscInt_FMT, i, rp[i], P);
     for (PetscInt t = net->react_ptr[i]; t < net->react_ptr[i + 1]; t++) { /* hub: the reactant read by the most reactions (first on ties) */
       const PetscInt s = net->react_species[t];
       if (rd_ptr[s + 1] - rd_ptr[s] > nread) h = s, hc = net->react_coef[t], nread = rd_ptr[s + 1] - rd_ptr[s];
@@ -178,7 +179,6 @@ PetscErrorCode StgssaScoreLazySetUp(const StgssaNetwork *net, const PetscInt *rd
   for (PetscInt s = S; s > 0; s--) sl->nh_ptr[s] = sl->nh_ptr[s - 1], sl->hub_ptr[s] = sl->hub_ptr[s - 1];
   sl->nh_ptr[0] = sl->hub_ptr[0] = 0;
   PetscCall(PetscFree2(key, hubof));
-  *slp = sl;
   PetscFunctionReturn(0);
 }
 
