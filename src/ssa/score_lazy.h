@@ -26,16 +26,16 @@ typedef struct {
 } StgssaScoreReader;
 
 struct _n_StgssaScoreLazy {
-  PetscInt          R, S, P, ng;
-  PetscInt         *rp;           /* [R] copy of rxn_param the groups were built for */
-  double           *k;            /* [R] copy of the rate constants they were built for */
-  PetscInt         *grp;          /* [R] group of reaction i, -1: not fitted */
-  double           *g;            /* [R] g_i at the current state */
-  PetscInt         *nh_ptr;       /* [S+1] fitted reactions with species s among their non-hub reactants: */
-  StgssaScoreReader *nh;          /*       nh[nh_ptr[s]..nh_ptr[s+1]) */
-  PetscInt         *hub_ptr, *hub; /* [S+1] groups with hub species s */
-  PetscInt         *mem_ptr, *mem; /* [ng+1] member reactions of each group */
-  StgssaScoreGroup *grps;         /* [ng] */
+  PetscInt           R, S, P, ng;
+  PetscInt          *rp;            /* [R] copy of rxn_param the groups were built for */
+  double            *k;             /* [R] copy of the rate constants they were built for */
+  PetscInt          *grp;           /* [R] group of reaction i, -1: not fitted */
+  double            *g;             /* [R] g_i at the current state */
+  PetscInt          *nh_ptr;        /* [S+1] fitted reactions with species s among their non-hub reactants: */
+  StgssaScoreReader *nh;            /*       nh[nh_ptr[s]..nh_ptr[s+1]) */
+  PetscInt          *hub_ptr, *hub; /* [S+1] groups with hub species s */
+  PetscInt          *mem_ptr, *mem; /* [ng+1] member reactions of each group */
+  StgssaScoreGroup  *grps;          /* [ng] */
 };
 
 /* Below this, sums and products of binomials of coefficient <= 8 are exact in double (every
