@@ -63,11 +63,15 @@ typedef struct {
   PetscInt *changed; /* [R] leaves changed by the last event, then their ancestors */
 } StgssaSumTree;
 
+/* The score's grouped integrals on rssa (src/ssa/score_lazy.c), built on first use. */
+typedef struct _n_StgssaScoreLazy *StgssaScoreLazy;
+
 /* Rejection-based SSA: count intervals [lo_s, hi_s] and the readers of each species. */
 typedef struct {
-  int64_t  *lo, *hi; /* [S] */
-  PetscInt *rd_ptr;  /* [S+1] reactions with species s among their reactants: rd[rd_ptr[s]..rd_ptr[s+1]) */
-  PetscInt *rd;
+  int64_t        *lo, *hi; /* [S] */
+  PetscInt       *rd_ptr;  /* [S+1] reactions with species s among their reactants: rd[rd_ptr[s]..rd_ptr[s+1]) */
+  PetscInt       *rd;
+  StgssaScoreLazy score;   /* StgssaSSARunRSSAScore's groups, NULL until then */
 } StgssaRSSA;
 
 /* Work space for StgssaSSARun, StgssaSSARunNRM, StgssaSSARunTree and StgssaSSARunRSSA, sized for one network. */
@@ -147,11 +151,17 @@ PETSC_EXTERN PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *, uint64_t t
 PETSC_EXTERN PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted);
 /* StgssaSSARunRSSACounts with the score of the path (theta_p = log k_p, mass action; rxn_param[i]
    the parameter of reaction i or -1): S_p(t) = N_p(t) - int_{t0}^{t} sum_{i: param i = p} a_i ds at
-   the sample times into score_sample[i * P + p] and at tfinal into score_end[p]. The exact
-   propensities of the fired reaction's dependents are recomputed at each event (into acc->a) and
-   each one's integral brought up to date only when it changes (acc: mass action, acc->S the score
-   at tfinal on return, sized for rxn_param's P). */
+   the sample times into score_sample[i * P + p] and at tfinal into acc->S[p]. The integrals are
+   kept per group of fitted reactions sharing parameter, rate constant and hub reactant
+   (score_lazy.c: O(changed species' non-hub readers + hub groups) per event); the groups and their
+   integrals are built on the first call and kept in w while rxn_param (acc->rp) and the rate
+   constants stay the same. acc: mass action, sized for rxn_param's P; acc->S is the caller's. */
 PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample);
+/* The same score by the per-reaction accumulators (the reference for tests): after each event the
+   exact propensities of the fired reaction's dependents are recomputed and each one's integral
+   brought up to date when it changes (score_acc.h). Equal to StgssaSSARunRSSAScore to rounding, on
+   the same path. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScorePerReaction(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample);
 /* The accumulators for P fitted parameters (rp: [R] parameter of each mass-action reaction or -1;
    fit_param: [P] model parameter of each fitted one, may be NULL without laws); S is the caller's. */
 PETSC_EXTERN PetscErrorCode StgssaScoreAccCreate(const StgssaNetwork *, PetscInt P, const PetscInt *rp, const PetscInt *fit_param, StgssaScoreAcc *);

@@ -30,6 +30,7 @@
 #include <stgssa/rng.h>
 #include "score_acc.h"
 #include <math.h>
+#include "score_lazy.h"
 
 static inline void RSSAInterval(int64_t x, int64_t *lo, int64_t *hi)
 {
@@ -87,6 +88,7 @@ PetscErrorCode StgssaRSSACreate(const StgssaNetwork *net, StgssaRSSA *r)
     }
   for (PetscInt s = S; s > 0; s--) r->rd_ptr[s] = r->rd_ptr[s - 1];
   r->rd_ptr[0] = 0;
+  r->score     = NULL;
   PetscCall(PetscFree(mark));
   PetscFunctionReturn(0);
 }
@@ -96,12 +98,21 @@ PetscErrorCode StgssaRSSADestroy(StgssaRSSA *r)
   PetscFunctionBegin;
   PetscCall(PetscFree3(r->lo, r->hi, r->rd_ptr));
   PetscCall(PetscFree(r->rd));
+  PetscCall(StgssaScoreLazyDestroy(&r->score));
   PetscFunctionReturn(0);
+}
+
+/* S_p(s) into out (out may be acc->S: the path's last use): grouped integrals, or with sl == NULL
+   the per-reaction accumulators */
+static inline void RSSAScoreAt(const StgssaScoreAcc *acc, StgssaScoreLazy sl, double s, double *out)
+{
+  if (sl) StgssaScoreLazyAt(sl, acc->S, s, out);
+  else StgssaScoreAccAt(acc, s, out);
 }
 
 /* nrx != NULL: nrx[j] += 1 for each firing of j at a time > count_from, *ncounted their number;
    sc != NULL: the score of the path (mass action; sc->a holds the exact propensities) */
-static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *sc, double *score_sample)
+static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *sc, StgssaScoreLazy sl, double *score_sample)
 {
   const StgssaNetwork  *net = cfg->net;
   const PetscInt        S = net->S, R = net->R, ns = cfg->nsample, P = StgssaTreeSize(R);
@@ -129,8 +140,13 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
   for (PetscInt i = 0; i < P; i++) node[P + i] = i < R ? StgssaPropensity(net, i, hi) : 0.0;
   if (sc) {
     PetscCheck(sc->R == R && !sc->lp_ptr, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "StgssaSSARunRSSAScore: accumulators sized for another network");
-    for (PetscInt i = 0; i < R; i++) w->a[i] = StgssaPropensity(net, i, x);
-    StgssaScoreAccStart(net, sc, t, w->a, x, NULL);
+    if (sl) {
+      StgssaScoreLazyStart(sl, net, x, t);
+      for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = 0.0;
+    } else {
+      for (PetscInt i = 0; i < R; i++) w->a[i] = StgssaPropensity(net, i, x);
+      StgssaScoreAccStart(net, sc, t, w->a, x, NULL);
+    }
   }
   for (PetscInt q = P - 1; q >= 1; q--) node[q] = node[2 * q] + node[2 * q + 1];
   for (;;) {
@@ -152,7 +168,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     if (PetscUnlikely(tsample < tnext)) {
       while (next < ns && st[next] < tnext) {
         for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
-        if (sc) StgssaScoreAccAt(sc, st[next], &score_sample[next * sc->P]);
+        if (sc) RSSAScoreAt(sc, sl, st[next], &score_sample[next * sc->P]);
         next++;
       }
       tsample = next < ns ? st[next] : PETSC_INFINITY;
@@ -177,7 +193,9 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     tev = tnext;
     if (sc) { /* + d log a_j / d theta at the event; the integrals of the changed propensities brought up to tnext */
       StgssaScoreAccFire(sc, j);
-      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) StgssaScoreAccChange(net, sc, net->dep[d], StgssaPropensity(net, net->dep[d], x), tnext, x, NULL);
+      if (sl) StgssaScoreLazyEvent(sl, net, j, x, tnext);
+      else
+        for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) StgssaScoreAccChange(net, sc, net->dep[d], StgssaPropensity(net, net->dep[d], x), tnext, x, NULL);
     }
     if (nrx && tnext > count_from) {
       nrx[j] += 1.0;
@@ -198,7 +216,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     }
     RSSARepair(node, cl, ncl);
   }
-  if (sc) StgssaScoreAccAt(sc, info->end == STGSSA_TRAJ_CAPPED ? tev : tfinal, sc->S); /* the whole path to tfinal (capped: the direct method's score stops at the last event) */
+  if (sc) RSSAScoreAt(sc, sl, info->end == STGSSA_TRAJ_CAPPED ? tev : tfinal, sc->S); /* the whole path to tfinal (capped: the direct method's score stops at the last event) */
   /* absorbed, capped or past tfinal: the remaining sample times hold the last state */
   for (; next < ns; next++) {
     for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
@@ -211,17 +229,26 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
 
 PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
 {
-  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL, NULL, NULL);
+  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL, NULL, NULL, NULL);
 }
 
 PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted)
 {
   *ncounted = 0;
-  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, NULL, NULL);
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, NULL, NULL, NULL);
 }
 
 PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample)
 {
+  PetscFunctionBegin;
+  PetscCall(StgssaScoreLazySetUp(cfg->net, w->rssa.rd_ptr, acc->P, acc->rp, &w->rssa.score));
   *ncounted = 0;
-  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, acc, score_sample);
+  PetscCall(RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, acc, w->rssa.score, score_sample));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaSSARunRSSAScorePerReaction(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample)
+{
+  *ncounted = 0;
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, acc, NULL, score_sample);
 }

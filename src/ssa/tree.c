@@ -171,11 +171,10 @@ StgssaSSAMethod StgssaSSAMethodResolve(StgssaSSAMethod m, const StgssaNetwork *n
   (d log-likelihood of the path / d theta_p, theta_p = log k_p, mass action):
     S_p(t) = N_p(t) - int_{t0}^{t} A_p(x(s)) ds,   A_p = sum_{i: param(i) = p} a_i,
   N_p the firings of p's reactions. The path likelihood does not depend on how the path was
-  simulated; the integral needs the exact propensities, so after each event those of the fired
-  reaction's dependents are recomputed (no tree to repair: the rejection method selects on its
-  bounds), and each one's integral is brought up to date only when it changes
-  (integ_i += a_i^old (t - tlast_i)); at a sample time s they are closed, O(R):
-    int_{t0}^{s} A_p = sum_{i: param(i) = p} integ_i + a_i (s - tlast_i).
+  simulated; the integral needs the exact propensities, which the rejection method does not form:
+  they are kept per group of reactions sharing parameter, rate constant and hub reactant
+  (score_lazy.c: after each event only the groups that read a changed species, each group's
+  integral brought up to date when its value changes), closed over the groups at sample times.
   The same quantity as the direct method's score (up to rounding), on a path equal to it in law.
 */
 #include "tangent_impl.h"
