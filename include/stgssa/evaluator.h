@@ -109,6 +109,8 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTwoPass(StgssaEvaluator, PetscBool
 /* Bytes of exact sums reduced by the last evaluation ([0]: the first or only reduction, [1]: pass 2)
    and this rank's seconds in them. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetReductionStats(StgssaEvaluator, double bytes[2], double seconds[2]);
+/* Collective: one line on the reductions so far (passes, mean bytes and seconds per evaluation, kept or replayed). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorViewReduction(StgssaEvaluator, PetscViewer);
 /* Global means mu [M] and derivatives dmu [M*P] (d mu_m / d theta_p at m*P + p). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator, const PetscReal **mu, const PetscReal **dmu);
 /* Per-batch derivative estimates [nbatch][M*P] (for standard errors of derived quantities). */
@@ -120,7 +122,10 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetLoadImbalance(StgssaEvaluator, Pet
    stopped by -stgssa_max_events (with fd: in any of their 2P + 1 runs); global. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTrajectoryEnds(StgssaEvaluator, PetscInt64 *absorbed, PetscInt64 *capped);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorView(StgssaEvaluator, PetscViewer);
-/* /gradient: fit_names, moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P] (rank 0, inside StgssaOutputWrite). */
+/* /gradient: fit_names, moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P] and
+   moments_gradient_stderr/<species> [T x 3 x P], the batch standard errors of moments_gradient
+   (J dmu_b per batch b, J the central moments' Jacobian at the ensemble's raw moments; 0 on the
+   exact route) (rank 0, inside StgssaOutputWrite). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator, hid_t file);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorDestroy(StgssaEvaluator *);
 

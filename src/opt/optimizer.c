@@ -1291,6 +1291,7 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_monitor", &o->tao_monitor));
 
   PetscCall(TaoSolve(o->tao));
+  PetscCall(StgssaEvaluatorViewReduction(o->ev, NULL)); /* the fit's evaluations: one or two reductions, bytes, seconds */
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
   PetscCall(PetscArraycpy(o->theta_res, o->theta_eval, o->P));

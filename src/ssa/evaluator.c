@@ -86,6 +86,7 @@ struct _p_StgssaEvaluator {
   PetscReal  *grad_batch;         /* [K*P] loss gradient per batch of the last StgssaEvaluatorApplyAdjoint (two-pass) */
   double      red_bytes[2];       /* bytes of exact sums in the reductions of the last evaluation: [0] the first (or only), [1] pass 2 */
   PetscLogDouble red_time[2];     /* their seconds (this rank) */
+  double      red_sum[4];         /* over the evaluations so far: bytes, seconds of pass 1 (or the single), of pass 2, evaluations */
 };
 
 const char *const StgssaReductionTypes[] = {"auto", "single", "two_pass", "StgssaReductionType", "STGSSA_REDUCTION_", NULL};
@@ -989,6 +990,22 @@ PetscErrorCode StgssaEvaluatorGetReductionStats(StgssaEvaluator e, double bytes[
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEvaluatorViewReduction(StgssaEvaluator e, PetscViewer viewer)
+{
+  double      t[2] = {e->red_sum[1], e->red_sum[2]}, tmax[2], n = e->red_sum[3];
+  PetscMPIInt replay = e->tp_replay ? 1 : 0, anyreplay;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
+  if (e->type == STGSSA_GRADIENT_FSP || n == 0) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Allreduce(t, tmax, 2, MPI_DOUBLE, MPI_MIN, e->comm)); /* the last rank to arrive waits least: its time is the reduction's own */
+  PetscCallMPI(MPI_Allreduce(&replay, &anyreplay, 1, MPI_INT, MPI_MAX, e->comm));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "reduction (-stgssa_reduction %s): %s; mean per evaluation over %.0f: %.4g MB of exact sums, %.3g s in the first (or only) reduction + %.3g s in pass 2 (smallest over ranks)%s\n", StgssaReductionTypes[e->reduction],
+                                   e->two_pass ? "two passes, the last evaluation" : "one pass, the last evaluation", n, e->red_sum[0] / n / 1e6, tmax[0] / n, tmax[1] / n,
+                                   e->two_pass ? (anyreplay ? "; pass 2 replays trajectories (-stgssa_score_memory)" : "; pass 2 reads the kept trajectories") : ""));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorGetAdjointBatches(StgssaEvaluator e, PetscInt *nbatch, const PetscReal **grad_batch)
 {
   PetscFunctionBegin;
@@ -1128,6 +1145,9 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   e->red_bytes[0] = (double)K * blk * sizeof(StgssaExactSum);
   e->red_time[0]  = tr1 - tr0;
   e->red_bytes[1] = e->red_time[1] = 0;
+  e->red_sum[0] += e->red_bytes[0];
+  e->red_sum[1] += e->red_time[0];
+  e->red_sum[3] += 1;
   cnt[0]          = events;
   PetscCallMPI(MPI_Allreduce(cnt, gcnt, 3, MPIU_INT64, MPI_SUM, e->comm));
   gevents = gcnt[0];
@@ -1257,6 +1277,8 @@ static PetscErrorCode StgssaEvaluatorApplyAdjoint_TwoPass(StgssaEvaluator e, con
   PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
   e->red_bytes[1] = (double)K * P * sizeof(StgssaExactSum);
   e->red_time[1]  = tr1 - tr0;
+  e->red_sum[0] += e->red_bytes[1];
+  e->red_sum[2] += e->red_time[1];
   for (PetscInt b = 0; b <= K; b++) {
     const PetscInt64 nb = b < K ? StgssaBatchSize(b, Ng, K) : Ng;
     const double     dn = (double)nb;
@@ -1443,11 +1465,41 @@ PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/* Batch standard errors se[3*P] of the central-moment derivatives dc of observed quantity o at
+   sample i: per batch b, dc_b = J dmu_b (J the Jacobian of the central moments at the ensemble's
+   raw moments, dmu_b the batch's raw-moment derivatives); se = sqrt(sum_b (dc_b - mean_b dc_b)^2 / (K (K-1))),
+   the same batch formula as the loss gradient's standard error (0 on the exact route). */
+static PetscErrorCode StgssaEvaluatorMomentsStderr(StgssaEvaluator e, PetscInt i, PetscInt o, double se[])
+{
+  const PetscInt P = e->P, K = e->nbatch, M = e->lay.M, m0 = e->lay.off_pow + (i * e->smp.nobs + o) * 3;
+  double         raw[3], jac[9], cen[3], *d;
+
+  PetscFunctionBegin;
+  PetscCheck(!e->deferred, e->comm, PETSC_ERR_ORDER, "moments_gradient_stderr: derivatives deferred (StgssaEvaluatorEvaluateForLoss)");
+  for (int k = 0; k < 3; k++) raw[k] = e->mu[m0 + k];
+  StgssaCentralMoments(raw, cen, jac);
+  PetscCall(PetscMalloc1(K, &d));
+  for (int k = 0; k < 3; k++)
+    for (PetscInt p = 0; p < P; p++) {
+      double mean = 0.0, ss = 0.0;
+      for (PetscInt b = 0; b < K; b++) {
+        d[b] = 0.0;
+        for (int l = 0; l < 3; l++) d[b] += jac[3 * k + l] * e->dmu_batch[((size_t)b * M + m0 + l) * P + p];
+      }
+      for (PetscInt b = 0; b < K; b++) mean += (d[b] - d[0]) / K; /* shifted: identical batches (exact route) give 0 exactly */
+      mean += d[0];
+      for (PetscInt b = 0; b < K; b++) ss += (d[b] - mean) * (d[b] - mean);
+      se[k * P + p] = PetscSqrtReal(ss / ((double)K * (K - 1)));
+    }
+  PetscCall(PetscFree(d));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
 {
   const PetscInt T = e->smp.nsample, P = e->P;
   hid_t          g;
-  double        *mom, *dmom, *dc;
+  double        *mom, *dmom, *dc, *sdm;
 
   PetscFunctionBegin;
   PetscCheck(e->done, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
@@ -1465,12 +1517,13 @@ PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
     dims[0] = (hsize_t)T;
     PetscCall(StgssaH5WriteDoubles(g, "times", 1, dims, e->smp.sample_times));
   }
-  PetscCall(PetscMalloc3(T * 3, &mom, T * 3 * P, &dmom, 3 * P, &dc));
+  PetscCall(PetscMalloc4(T * 3, &mom, T * 3 * P, &dmom, 3 * P, &dc, T * 3 * P, &sdm));
   for (PetscInt o = 0; o < e->smp.nobs; o++) {
     char name[STGSSA_NAME_MAX + 32];
     for (PetscInt i = 0; i < T; i++) {
       PetscCall(StgssaEvaluatorGetMoments(e, i, o, &mom[3 * i], dc));
       PetscCall(PetscArraycpy(&dmom[i * 3 * P], dc, 3 * P));
+      PetscCall(StgssaEvaluatorMomentsStderr(e, i, o, &sdm[i * 3 * P]));
     }
     {
       hsize_t dims[3] = {(hsize_t)T, 3, (hsize_t)P};
@@ -1478,9 +1531,11 @@ PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
       PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, mom));
       PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", e->smp.obs_names[o]));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, dmom));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient_stderr/%s", e->smp.obs_names[o]));
+      PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, sdm));
     }
   }
-  PetscCall(PetscFree3(mom, dmom, dc));
+  PetscCall(PetscFree4(mom, dmom, dc, sdm));
   PetscCallHDF5(H5Gclose(g));
   PetscFunctionReturn(0);
 }
