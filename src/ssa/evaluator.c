@@ -86,7 +86,8 @@ struct _p_StgssaEvaluator {
   PetscReal  *grad_batch;         /* [K*P] loss gradient per batch of the last StgssaEvaluatorApplyAdjoint (two-pass) */
   double      red_bytes[2];       /* bytes of exact sums in the reductions of the last evaluation: [0] the first (or only), [1] pass 2 */
   PetscLogDouble red_time[2];     /* their seconds (this rank) */
-  double      red_sum[4];         /* over the evaluations so far: bytes, seconds of pass 1 (or the single), of pass 2, evaluations */
+  double      red_sum[6];         /* over the evaluations so far: bytes, seconds of pass 1's (or the single) reduction, of pass 2's, evaluations,
+                                     seconds of the evaluations (largest rank), of pass 2 (this rank: replay or contraction, and its reduction) */
 };
 
 const char *const StgssaReductionTypes[] = {"auto", "single", "two_pass", "StgssaReductionType", "STGSSA_REDUCTION_", NULL};
@@ -992,16 +993,17 @@ PetscErrorCode StgssaEvaluatorGetReductionStats(StgssaEvaluator e, double bytes[
 
 PetscErrorCode StgssaEvaluatorViewReduction(StgssaEvaluator e, PetscViewer viewer)
 {
-  double      t[2] = {e->red_sum[1], e->red_sum[2]}, tmax[2], n = e->red_sum[3];
+  double      t[2] = {e->red_sum[1], e->red_sum[2]}, tmin[2], w2 = e->red_sum[5], w2max, n = e->red_sum[3];
   PetscMPIInt replay = e->tp_replay ? 1 : 0, anyreplay;
 
   PetscFunctionBegin;
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
   if (e->type == STGSSA_GRADIENT_FSP || n == 0) PetscFunctionReturn(0);
-  PetscCallMPI(MPI_Allreduce(t, tmax, 2, MPI_DOUBLE, MPI_MIN, e->comm)); /* the last rank to arrive waits least: its time is the reduction's own */
+  PetscCallMPI(MPI_Allreduce(t, tmin, 2, MPI_DOUBLE, MPI_MIN, e->comm)); /* the last rank to arrive waits least: its time is the reduction's own */
+  PetscCallMPI(MPI_Allreduce(&w2, &w2max, 1, MPI_DOUBLE, MPI_MAX, e->comm));
   PetscCallMPI(MPI_Allreduce(&replay, &anyreplay, 1, MPI_INT, MPI_MAX, e->comm));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "reduction (-stgssa_reduction %s): %s; mean per evaluation over %.0f: %.4g MB of exact sums, %.3g s in the first (or only) reduction + %.3g s in pass 2 (smallest over ranks)%s\n", StgssaReductionTypes[e->reduction],
-                                   e->two_pass ? "two passes, the last evaluation" : "one pass, the last evaluation", n, e->red_sum[0] / n / 1e6, tmax[0] / n, tmax[1] / n,
+  PetscCall(PetscViewerASCIIPrintf(viewer, "reduction (-stgssa_reduction %s): %s; per evaluation (mean of %.0f): %.4g MB of exact sums; reductions %.3g s + %.3g s (pass 2), smallest over ranks; evaluation %.4g s + pass 2 %.4g s (largest rank)%s\n", StgssaReductionTypes[e->reduction],
+                                   e->two_pass ? "two passes" : "one pass", n, e->red_sum[0] / n / 1e6, tmin[0] / n, tmin[1] / n, e->red_sum[4] / n, w2max / n,
                                    e->two_pass ? (anyreplay ? "; pass 2 replays trajectories (-stgssa_score_memory)" : "; pass 2 reads the kept trajectories") : ""));
   PetscFunctionReturn(0);
 }
@@ -1199,6 +1201,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
     PetscCallMPI(MPI_Allreduce(lmax, gmax, 2, MPI_DOUBLE, MPI_MAX, e->comm));
     e->wall                 = gmax[0];
     e->events_max_over_mean = gevents > 0 ? gmax[1] * size / (double)gevents : 1.0;
+    e->red_sum[4] += e->wall;
   }
   e->events    = gevents;
   e->nabsorbed = gcnt[1];
@@ -1227,7 +1230,10 @@ static PetscErrorCode StgssaEvaluatorApplyAdjoint_TwoPass(StgssaEvaluator e, con
   StgssaTangentRecord    rec;
   PetscLogDouble         tr0, tr1;
 
+  PetscLogDouble         tp0, tp1;
+
   PetscFunctionBegin;
+  PetscCall(PetscTime(&tp0));
   PetscCall(PetscMalloc4(M, &nzm, M, &nzt, (size_t)(K + 1) * NS, &Wbar, NS, &W));
   PetscCall(PetscMalloc1(P, &v));
   for (PetscInt m = 0; m < M; m++)
@@ -1302,6 +1308,8 @@ static PetscErrorCode StgssaEvaluatorApplyAdjoint_TwoPass(StgssaEvaluator e, con
   PetscCall(PetscFree2(acc, tot));
   PetscCall(PetscFree(v));
   PetscCall(PetscFree4(nzm, nzt, Wbar, W));
+  PetscCall(PetscTime(&tp1));
+  e->red_sum[5] += tp1 - tp0;
   PetscFunctionReturn(0);
 }
 
