@@ -60,6 +60,10 @@ for n in 2 3; do
   run $n dt$n $excl -stgssa_reduction two_pass
   cmp_hist dt dt$n 0 "design, two_pass: /history bitwise on 1 and $n ranks"
 done
+# fewer gradient trajectories than values (-stgssa_ntraj_grad): the last of 3 ranks holds none of them
+run 3 dgs $excl -stgssa_reduction single -stgssa_ntraj_grad 150
+run 3 dgt $excl -stgssa_reduction two_pass -stgssa_ntraj_grad 150
+cmp_hist dgs dgt 1e-12 "-stgssa_ntraj_grad 150 of 401 on 3 ranks: two_pass = single"
 run 2 dr $excl -stgssa_reduction two_pass -stgssa_score_memory 0
 grep -q "pass 2 replays trajectories" dr.log && ok "-stgssa_score_memory 0 replays" || bad "-stgssa_score_memory 0 did not replay"
 grep -q "pass 2 reads the kept trajectories" dt.log && ok "default memory keeps the trajectories" || bad "default memory did not keep them"
