@@ -8,7 +8,8 @@
 #    on a design loss (exclusion ring, current and activity budget) and a moment-fit loss;
 #  - bitwise the same /history (loss, gradient, its standard error, theta) on 1, 2 and 3 ranks;
 #  - pass 2 replaying the trajectories (-stgssa_score_memory 0) bitwise equal to keeping them;
-#  - auto takes two passes when the single reduction would exceed 8 MiB (many histogram bins);
+#  - auto takes two passes when the single reduction would exceed 8 MiB (many sample times),
+#    and beyond 64 fitted rates (P = 100: equal to the forced single reduction, bitwise on 2 ranks);
 #  - /gradient/moments_gradient_stderr: with a moments loss on the mean at one time only
 #    (orders 1), dL/dtheta = c dmu_mean/dtheta, so the loss gradient's batch standard error
 #    (objective.c) must be |c| times moments_gradient_stderr's mean row (evaluator.c): the same
@@ -75,6 +76,20 @@ run 1 da $excl -stgssa_observe X0,X1,X2,X3,X4,X5,E0,E1,E2,E3,E4,E5 -stgssa_sampl
 grep -q "reduction (-stgssa_reduction auto): two passes" da.log && ok "auto: two passes on a large single reduction" || { bad "auto did not choose two passes"; cat da.log; }
 run 1 dsm $excl -tao_max_it 0
 grep -q "reduction (-stgssa_reduction auto): one pass" dsm.log && ok "auto: one pass on a small reduction" || bad "auto did not keep one pass"
+
+# beyond 64 fitted rates (the score at any P): auto takes two passes, equal to the forced single
+# reduction to rounding, bitwise on 1 and 2 ranks (every forward rate of a 100-site ring, P = 100)
+/usr/bin/python3 "$root/input/studies/exclusion_model.py" 100 50 > ring100.model || exit 1
+fit=$(seq -s, 0 99 | sed 's/\([0-9]*\)/p\1/g')
+big="-stgssa_model ring100.model -stgssa_mode optimize -stgssa_loss design -stgssa_design current -stgssa_design_pair hop_0
+     -stgssa_budget_activity 150 -stgssa_penalty 1 -stgssa_gradient score -stgssa_observe X0 -stgssa_fit $fit -stgssa_ntraj 101
+     -stgssa_tfinal 1 -stgssa_batches 4 -stgssa_seed 3 -tao_type adam -tao_max_it 1 -stgssa_adaptive_ntraj 0 -stgssa_average 0"
+run 1 bs $big -stgssa_reduction single
+run 1 ba $big
+grep -q "reduction (-stgssa_reduction auto): two passes" ba.log && ok "P = 100: auto takes two passes" || bad "P = 100: auto did not take two passes"
+cmp_hist bs ba 1e-12 "P = 100: two passes = single (loss bitwise, gradient and stderr to 1e-12)"
+run 2 ba2 $big
+cmp_hist ba ba2 0 "P = 100, two passes: /history bitwise on 1 and 2 ranks"
 
 # moment-fit loss (score) on the telegraph model
 tel="-stgssa_model $root/input/telegraph.model -stgssa_tfinal 10 -stgssa_observe M -stgssa_seed 9"
