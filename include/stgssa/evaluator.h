@@ -35,6 +35,21 @@ typedef struct {
 
 typedef struct _p_StgssaEvaluator *StgssaEvaluator;
 
+/* Reduction of a loss's evaluation on the score route (-stgssa_reduction). single: one
+   reduction of 2M + M P + (nsample+1) P exact sums per batch (means, d mu/d theta by the score
+   covariance). two_pass: the first reduction carries the means and the score sums, 2M +
+   (nsample+1) P per batch; the derivatives are deferred, and StgssaEvaluatorApplyAdjoint(dL/dmu)
+   contracts each trajectory with dL/dmu and reduces P numbers per batch (pass 2: the kept or
+   replayed trajectories). auto: two_pass when the single reduction would exceed
+   STGSSA_REDUCTION_AUTO_BYTES (unless StgssaEvaluatorSetNeedDerivatives) or P > 64, for the score estimator. */
+typedef enum {
+  STGSSA_REDUCTION_AUTO     = 0,
+  STGSSA_REDUCTION_SINGLE   = 1,
+  STGSSA_REDUCTION_TWO_PASS = 2
+} StgssaReductionType;
+PETSC_EXTERN const char *const StgssaReductionTypes[];
+#define STGSSA_REDUCTION_AUTO_BYTES (8.0 * 1048576.0)
+
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorCreate(MPI_Comm, StgssaEvaluator *);
 /* The ensemble gives the model and the sampling design (trajectories, seed, times, species). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetEnsemble(StgssaEvaluator, StgssaEnsemble, StgssaModel);
@@ -79,7 +94,23 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator);
    backward solve (src/fsp/adjoint.c). Other estimators: the same as StgssaEvaluatorEvaluate. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorEvaluateForLoss(StgssaEvaluator);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetDeferred(StgssaEvaluator, PetscBool *);
+/* Collective. Exact route: one backward solve. Score route after a two-pass first evaluation:
+   the second pass (each rank's kept or replayed trajectories contracted with dL/dmu, one exact
+   reduction of nbatch*P sums); the per-batch gradients then by StgssaEvaluatorGetAdjointBatches. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorApplyAdjoint(StgssaEvaluator, const PetscReal dLdmu[], PetscReal grad[]);
+/* Loss gradient per batch [nbatch*P] of the last StgssaEvaluatorApplyAdjoint (NULL on the exact route: no sampling error). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetAdjointBatches(StgssaEvaluator, PetscInt *nbatch, const PetscReal **grad_batch);
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetReduction(StgssaEvaluator, StgssaReductionType);
+/* The caller reads dmu after each loss evaluation (Fisher scoring's Hessian): auto keeps the single
+   reduction up to P = 64 (beyond, two passes; StgssaObjectiveFisherInformation then evaluates again in one pass). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorSetNeedDerivatives(StgssaEvaluator, PetscBool);
+/* Whether a loss's evaluation (StgssaEvaluatorEvaluateForLoss) takes the two-pass reduction (auto resolved; after SetUp). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTwoPass(StgssaEvaluator, PetscBool *);
+/* Bytes of exact sums reduced by the last evaluation ([0]: the first or only reduction, [1]: pass 2)
+   and this rank's seconds in them. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetReductionStats(StgssaEvaluator, double bytes[2], double seconds[2]);
+/* Collective: one line on the reductions so far (passes, mean bytes and seconds per evaluation, kept or replayed). */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorViewReduction(StgssaEvaluator, PetscViewer);
 /* Global means mu [M] and derivatives dmu [M*P] (d mu_m / d theta_p at m*P + p). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMeans(StgssaEvaluator, const PetscReal **mu, const PetscReal **dmu);
 /* Per-batch derivative estimates [nbatch][M*P] (for standard errors of derived quantities). */
@@ -91,7 +122,10 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetLoadImbalance(StgssaEvaluator, Pet
    stopped by -stgssa_max_events (with fd: in any of their 2P + 1 runs); global. */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetTrajectoryEnds(StgssaEvaluator, PetscInt64 *absorbed, PetscInt64 *capped);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorView(StgssaEvaluator, PetscViewer);
-/* /gradient: fit_names, moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P] (rank 0, inside StgssaOutputWrite). */
+/* /gradient: fit_names, moments/<species> [T x 3], moments_gradient/<species> [T x 3 x P] and
+   moments_gradient_stderr/<species> [T x 3 x P], the batch standard errors of moments_gradient
+   (J dmu_b per batch b, J the central moments' Jacobian at the ensemble's raw moments; 0 on the
+   exact route) (rank 0, inside StgssaOutputWrite). */
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator, hid_t file);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorDestroy(StgssaEvaluator *);
 

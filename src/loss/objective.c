@@ -385,9 +385,21 @@ PetscErrorCode StgssaObjectiveCompute(StgssaObjective o, StgssaEvaluator ev, Pet
   PetscCall(StgssaEvaluatorGetMeans(ev, &mu, NULL));
   if (!o->dLdmu) PetscCall(PetscMalloc1(lay->M, &o->dLdmu));
   PetscCall(StgssaObjectiveLoss(o, ev, mu, loss));
-  if (deferred) { /* exact route, adjoint: grad = dmu^T dLdmu by one backward solve (exact: standard error 0) */
+  if (deferred) { /* exact route, adjoint: grad = dmu^T dLdmu by one backward solve (exact: standard error 0);
+                    score route, two-pass reduction: pass 2 gives grad and the same per batch */
+    const PetscReal *gb;
     PetscCall(StgssaEvaluatorApplyAdjoint(ev, o->dLdmu, grad));
-    for (PetscInt p = 0; p < P && se; p++) se[p] = 0.0;
+    PetscCall(StgssaEvaluatorGetAdjointBatches(ev, &K, &gb));
+    for (PetscInt p = 0; p < P && se; p++) {
+      double mean = 0.0, ss = 0.0;
+      if (!gb) {
+        se[p] = 0.0;
+        continue;
+      }
+      for (PetscInt b = 0; b < K; b++) mean += gb[b * P + p] / K;
+      for (PetscInt b = 0; b < K; b++) ss += (gb[b * P + p] - mean) * (gb[b * P + p] - mean);
+      se[p] = PetscSqrtReal(ss / ((double)K * (K - 1)));
+    }
     PetscCall(PetscLogEventEnd(STGSSA_Loss, 0, 0, 0, 0));
     PetscFunctionReturn(0);
   }
@@ -574,6 +586,11 @@ PetscErrorCode StgssaObjectiveFisherInformation(StgssaObjective o, StgssaEvaluat
   PetscCall(StgssaEvaluatorGetFit(ev, &P, NULL));
   PetscCall(StgssaEvaluatorGetLayout(ev, &lay));
   PetscCall(StgssaEvaluatorGetSampling(ev, &smp));
+  if (gt != STGSSA_GRADIENT_FSP) { /* a two-pass evaluation has no M x P derivatives: the same evaluation again in one pass (the same trajectories, the same means) */
+    PetscBool deferred;
+    PetscCall(StgssaEvaluatorGetDeferred(ev, &deferred));
+    if (deferred) PetscCall(StgssaEvaluatorEvaluate(ev));
+  }
   PetscCall(StgssaEvaluatorGetMeans(ev, &mu, &dmu));
   PetscCall(StgssaEvaluatorGetBatchDerivatives(ev, &K, &dmu_batch));
   PetscCall(StgssaEvaluatorGetNumTrajectories(ev, &ntraj));

@@ -1184,7 +1184,9 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConvergenceTest, o));
   } else { /* stochastic gradients: Fisher scoring for a likelihood (its curvature is known), else Adam */
     PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
-    PetscCall(TaoSetType(o->tao, likelihood ? TAOFISHER : TAOADAM));
+    /* beyond 64 fitted rates a loss's score evaluation reduces in two passes (no M x P derivatives,
+       README "Reduction"): Fisher scoring would need a second, single-pass evaluation per Hessian; Adam */
+    PetscCall(TaoSetType(o->tao, likelihood && o->P <= 64 ? TAOFISHER : TAOADAM));
   }
   PetscCall(TaoSetSolution(o->tao, o->X));
   PetscCall(TaoSetObjectiveAndGradient(o->tao, o->G, StgssaOptimizerObjective, o));
@@ -1203,6 +1205,11 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscCall(TaoSetMonitor(o->tao, StgssaOptimizerMonitor, o, NULL));
   PetscCall(TaoSetFromOptions(o->tao));
   PetscCall(TaoSetUp(o->tao));
+  {
+    PetscBool isfisher; /* its Hessian reads dmu after each evaluation: the auto reduction stays single up to P = 64 */
+    PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, TAOFISHER, &isfisher));
+    PetscCall(StgssaEvaluatorSetNeedDerivatives(o->ev, isfisher));
+  }
   {
     TaoType   type;
     PetscReal gatol, grtol, gttol;
@@ -1284,6 +1291,7 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_monitor", &o->tao_monitor));
 
   PetscCall(TaoSolve(o->tao));
+  PetscCall(StgssaEvaluatorViewReduction(o->ev, NULL)); /* the fit's evaluations: one or two reductions, bytes, seconds */
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
   PetscCall(PetscArraycpy(o->theta_res, o->theta_eval, o->P));

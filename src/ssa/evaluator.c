@@ -73,7 +73,26 @@ struct _p_StgssaEvaluator {
   PetscLogDouble wall;
   PetscBool   done;
   PetscBool   for_loss, deferred; /* StgssaEvaluatorEvaluateForLoss: the FSP's adjoint mode; dmu deferred */
+  /* two-pass reduction of a loss's score evaluation (-stgssa_reduction; StgssaEvaluatorApplyAdjoint) */
+  StgssaReductionType reduction;  /* as requested */
+  PetscBool   need_dmu;           /* auto stays single up to P = 64 (StgssaEvaluatorSetNeedDerivatives: e.g. Fisher scoring's Hessian) */
+  PetscReal   score_memory;       /* MB per rank for the kept observables and scores (-stgssa_score_memory); beyond: replay */
+  PetscBool   two_pass;           /* the last evaluation was the first pass of two (SSA route) */
+  PetscBool   tp_replay;          /* pass 2 replays the trajectories instead of reading tp_o, tp_s */
+  PetscInt64  tp_start, tp_end;   /* this rank's gradient trajectories [tp_start, tp_end) */
+  double     *tp_o, *tp_s;        /* kept per local gradient trajectory: o [M], S [(nsample+1)*P] */
+  size_t      tp_cap;             /* doubles allocated in tp_o + tp_s */
+  PetscInt64  tp_N, tp_Ng;        /* trajectories (all, gradient) of pass 1 */
+  PetscInt    tp_iteration;       /* its random-number iteration (replay) */
+  double     *tp_obar, *tp_sbar;  /* [(K+1)*M] mean values of the gradient trajectories, [(K+1)*NS*P] mean scores; row K: all */
+  PetscReal  *grad_batch;         /* [K*P] loss gradient per batch of the last StgssaEvaluatorApplyAdjoint (two-pass) */
+  double      red_bytes[2];       /* bytes of exact sums in the reductions of the last evaluation: [0] the first (or only), [1] pass 2 */
+  PetscLogDouble red_time[2];     /* their seconds (this rank) */
+  double      red_sum[6];         /* over the evaluations so far: bytes, seconds of pass 1's (or the single) reduction, of pass 2's, evaluations,
+                                     seconds of the evaluations (largest rank), of pass 2 (this rank: replay or contraction, and its reduction) */
 };
+
+const char *const StgssaReductionTypes[] = {"auto", "single", "two_pass", "StgssaReductionType", "STGSSA_REDUCTION_", NULL};
 
 PetscErrorCode StgssaEvaluatorCreate(MPI_Comm comm, StgssaEvaluator *ev)
 {
@@ -91,6 +110,8 @@ PetscErrorCode StgssaEvaluatorCreate(MPI_Comm comm, StgssaEvaluator *ev)
   e->ntraj_grad = -1; /* all */
   e->kernel     = STGSSA_KERNEL_WENDLAND;
   e->bandwidth  = 1.5;
+  e->reduction  = STGSSA_REDUCTION_AUTO;
+  e->score_memory = 512;
   *ev           = e;
   PetscFunctionReturn(0);
 }
@@ -195,7 +216,7 @@ static PetscErrorCode StgssaEvaluatorApplyFit_Private(StgssaEvaluator e, PetscIn
 PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 {
   char     **names;
-  PetscInt   nfit = STGSSA_FIT_NAMES_MAX, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
+  PetscInt   nfit = STGSSA_FIT_NAMES_MAX, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2, red = (PetscInt)e->reduction;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
   PetscErrorCode ierr;
@@ -214,7 +235,11 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscCall(PetscOptionsReal("-stgssa_bandwidth", "Soft-histogram bandwidth h (counts)", "StgssaEvaluatorSetHistogram", e->bandwidth, &e->bandwidth, NULL));
   PetscCall(PetscOptionsBool("-stgssa_entropy", "Record stochastic entropy production (every reaction needs a reverse)", "StgssaEvaluatorSetEntropy", e->entropy, &e->entropy, NULL));
   PetscCall(PetscOptionsReal("-stgssa_count_from", "Burn-in: currents, activity, entropy production and reaction counts take only the jumps after this time", "StgssaEvaluator", e->count_from, &e->count_from, NULL));
+  PetscCall(PetscOptionsEList("-stgssa_reduction", "Reduction of a loss's score evaluation: auto (two_pass when the single one would carry more than 8 MiB of exact sums or P > 64), single (means and the M x P derivatives in one reduction), two_pass (means and scores, then the loss gradient's P numbers per batch)", "StgssaEvaluatorSetReduction", StgssaReductionTypes, 3, StgssaReductionTypes[red], &red, NULL));
+  PetscCall(PetscOptionsReal("-stgssa_score_memory", "MB per rank that the two-pass reduction may use to keep each trajectory's observables and scores; beyond it the second pass replays the trajectories (exact: counter-based random numbers)", "StgssaEvaluator", e->score_memory, &e->score_memory, NULL));
   PetscOptionsEnd();
+  PetscCheck(e->score_memory >= 0 && PetscIsNormalReal(e->score_memory + 1), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_score_memory must be a nonnegative number of MB, got %g", (double)e->score_memory);
+  e->reduction = (StgssaReductionType)red;
   e->type   = (StgssaGradientType)type;
   e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
@@ -234,6 +259,17 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscCheck(e->fd_h > 0 && PetscIsNormalReal(e->fd_h), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fd_h must be positive, got %g", (double)e->fd_h);
   PetscCheck(e->bandwidth > 0 && PetscIsNormalReal(e->bandwidth), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_bandwidth must be positive, got %g", (double)e->bandwidth);
   e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaEvaluatorFreeTwoPass(StgssaEvaluator e)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree2(e->tp_o, e->tp_s));
+  PetscCall(PetscFree2(e->tp_obar, e->tp_sbar));
+  PetscCall(PetscFree(e->grad_batch));
+  e->tp_cap   = 0;
+  e->two_pass = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -266,7 +302,9 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
   for (PetscInt i = 0; i < e->nfd; i++) PetscCall(PetscFree2(e->net_fd[i].k, e->net_fd[i].pv));
   PetscCall(PetscFree(e->net_fd));
   e->nfd = 0;
-  PetscCall(PetscFree3(e->mu, e->dmu, e->dmu_batch));
+  PetscCall(PetscFree(e->mu));
+  PetscCall(PetscFree2(e->dmu, e->dmu_batch));
+  PetscCall(StgssaEvaluatorFreeTwoPass(e));
   PetscCall(StgssaFSPDestroy(&e->fsp));
   PetscCall(PetscFree(e->obs_scratch));
   e->setup = PETSC_FALSE;
@@ -476,7 +514,9 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   PetscCall(PetscMalloc1(2 * e->P, &e->net_fd));
   e->nfd = 2 * e->P;
   for (PetscInt i = 0; i < 2 * e->P; i++) PetscCall(StgssaEvaluatorNetworkCopy(e, &e->net_fd[i]));
-  PetscCall(PetscCalloc3(e->lay.M, &e->mu, e->lay.M * e->P, &e->dmu, e->nbatch * e->lay.M * e->P, &e->dmu_batch));
+  PetscCall(PetscCalloc1(e->lay.M, &e->mu)); /* dmu and dmu_batch [M*P], [K*M*P]: at the first evaluation that forms them (not the two-pass one) */
+  PetscCheck(e->reduction != STGSSA_REDUCTION_TWO_PASS || !e->smp.obs_rule || e->type != STGSSA_GRADIENT_SCORE, e->comm, PETSC_ERR_SUP, "-stgssa_reduction two_pass: expression observables (assignment rules) are reduced in one pass (their explicit parameter term); drop the option or observe species and groups");
+  if (e->type != STGSSA_GRADIENT_SCORE) PetscCheck(e->reduction != STGSSA_REDUCTION_TWO_PASS || e->type == STGSSA_GRADIENT_FSP, e->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_reduction two_pass applies to the score estimator (-stgssa_gradient score); the %s estimator reduces its derivatives in one pass: drop the option", StgssaGradientTypes[e->type]);
   e->setup = PETSC_TRUE;
   PetscCall(StgssaEvaluatorSetTheta(e, e->theta));
   PetscFunctionReturn(0);
@@ -633,11 +673,14 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
         }
       }
     }
+  }
+  if (sc && e->type == STGSSA_GRADIENT_SCORE) { /* a gradient trajectory (od NULL: the two-pass reduction's first pass) */
+    const PetscInt Ps = e->P;
     /* the scores themselves once per sample time (and the whole path), not once per observable:
        every observable of sample i shares S(t_i), and so do their sums */
     for (PetscInt i = 0; i < ns; i++)
-      for (PetscInt p = 0; p < P; p++) sc[i * P + p] = rec->score_sample[i * P + p];
-    for (PetscInt p = 0; p < P; p++) sc[ns * P + p] = rec->score_end[p];
+      for (PetscInt p = 0; p < Ps; p++) sc[i * Ps + p] = rec->score_sample[i * Ps + p];
+    for (PetscInt p = 0; p < Ps; p++) sc[ns * Ps + p] = rec->score_end[p];
   }
 }
 
@@ -673,6 +716,8 @@ static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, Petsc
 
 /* Simulate this rank's trajectories and reduce: see the file comment. */
 static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e);
+static PetscErrorCode StgssaEvaluatorApplyAdjoint_TwoPass(StgssaEvaluator e, const PetscReal g[], PetscReal grad[]);
+static PetscErrorCode StgssaEvaluatorAllocDerivatives(StgssaEvaluator e);
 
 /* The NaN/Inf guard: one pass over what a trajectory adds to the sums (isfinite on the record's
    observables); the culprit is located only when it fails (StgssaEvaluatorLocate). */
@@ -741,6 +786,15 @@ static PetscErrorCode StgssaEvaluatorLocate(StgssaEvaluator e, StgssaSSAConfig *
    for the powers and soft histograms of the observed quantities (species, or groups: the
    marginal of the weighted sum). Path observables (currents,
    activity, reaction counts) are NaN. Every batch holds the exact derivative (standard error 0). */
+/* dmu [M*P] and dmu_batch [K*M*P], allocated by the first evaluation that forms them (a two-pass
+   evaluation never does: at large P they are the memory the two passes avoid) */
+static PetscErrorCode StgssaEvaluatorAllocDerivatives(StgssaEvaluator e)
+{
+  PetscFunctionBegin;
+  if (!e->dmu) PetscCall(PetscCalloc2((size_t)e->lay.M * e->P, &e->dmu, (size_t)e->nbatch * e->lay.M * e->P, &e->dmu_batch));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
 {
   const StgssaObsLayout *L = &e->lay;
@@ -755,6 +809,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     PetscCall(PetscStrlcat(assign, item, sizeof(assign)));
   }
   PetscCall(StgssaModelSetParameters(e->model, assign, "-stgssa_gradient fsp"));
+  PetscCall(StgssaEvaluatorAllocDerivatives(e));
   PetscCall(StgssaFSPSetAdjoint(e->fsp, (PetscBool)(e->for_loss && !e->smp.obs_rule))); /* expression observables: forward sensitivities */
   PetscCall(StgssaFSPSolve(e->fsp));
   PetscCall(StgssaFSPGetAdjoint(e->fsp, &e->deferred)); /* p alone: dmu by StgssaEvaluatorApplyAdjoint */
@@ -819,6 +874,7 @@ PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
   PetscFunctionBegin;
   PetscCall(StgssaEvaluatorSetUp(e));
   e->deferred = PETSC_FALSE;
+  e->two_pass = PETSC_FALSE;
   if (e->type == STGSSA_GRADIENT_FSP) {
     PetscCall(PetscTime(&t0));
     PetscCall(StgssaEvaluatorEvaluate_FSP(e));
@@ -857,7 +913,11 @@ PetscErrorCode StgssaEvaluatorApplyAdjoint(StgssaEvaluator e, const PetscReal dL
   double                *hp;
 
   PetscFunctionBegin;
-  PetscCheck(e->done && e->deferred, e->comm, PETSC_ERR_ORDER, "StgssaEvaluatorApplyAdjoint: call StgssaEvaluatorEvaluateForLoss() first (exact route)");
+  PetscCheck(e->done && e->deferred, e->comm, PETSC_ERR_ORDER, "StgssaEvaluatorApplyAdjoint: call StgssaEvaluatorEvaluateForLoss() first (exact route, or the score route's two-pass reduction)");
+  if (e->two_pass) {
+    PetscCall(StgssaEvaluatorApplyAdjoint_TwoPass(e, dLdmu, grad));
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscMalloc1(L->B + 1, &hp));
   for (PetscInt i = 0; i < e->smp.nsample; i++)
     for (PetscInt o = 0; o < no; o++) {
@@ -900,61 +960,174 @@ PetscErrorCode StgssaEvaluatorGetFSP(StgssaEvaluator e, StgssaFSP *fsp)
   PetscFunctionReturn(0);
 }
 
+/* The SSA configuration of an evaluation (iteration: the random-number counter's). */
+static void StgssaEvaluatorConfigure(StgssaEvaluator e, PetscInt iteration, StgssaSSAConfig *cfg, StgssaTangentConfig *tc)
+{
+  cfg->net          = &e->net;
+  cfg->seed         = (uint32_t)e->smp.seed;
+  cfg->iteration    = (uint32_t)iteration;
+  cfg->tfinal       = e->smp.tfinal;
+  cfg->t0           = e->smp.t0;
+  cfg->thin_step    = e->smp.thin_step;
+  cfg->max_events   = e->smp.max_events;
+  cfg->nsample      = e->smp.nsample;
+  cfg->sample_times = e->smp.sample_times;
+  tc->type          = e->type;
+  tc->P             = e->P;
+  tc->rxn_param     = e->rxn_param;
+  tc->fit_param     = e->fit_param;
+  tc->lambda        = e->lambda;
+  tc->nobs          = e->smp.nobs;
+  tc->obs           = e->smp.obs;
+  tc->obs_ptr       = e->smp.obs_ptr;
+  tc->obs_weight    = e->smp.obs_weight;
+  tc->obs_rule      = e->smp.obs_rule;
+  tc->obs_scratch   = e->obs_scratch;
+  tc->window        = e->window;
+  tc->w0            = e->w0;
+  tc->w1            = e->w1;
+  tc->rev           = e->entropy ? e->rev : NULL;
+  tc->count_from    = e->count_from;
+  tc->locate        = NULL;
+}
+
+static PetscErrorCode StgssaEvaluatorWorkCreate(StgssaEvaluator e, StgssaTangentWork *work, StgssaTangentRecord *rec)
+{
+  StgssaSSAMethod method;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
+  PetscCall(StgssaTangentWorkCreate(&e->net, e->P, work));
+  if (method == STGSSA_SSA_AUTO) PetscCall(StgssaTangentWorkUseLarge(&e->net, work)); /* large networks: score and fd by rssa */
+  PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, e->net0->R, e->P, rec));
+  PetscFunctionReturn(0);
+}
+
+/* Bytes of exact sums the single reduction would carry: K (2M + M P + (nsample+1) P) accumulators. */
+static double StgssaEvaluatorSingleBytes(StgssaEvaluator e)
+{
+  return (double)e->nbatch * (2.0 * e->lay.M + (double)e->lay.M * e->P + (e->smp.nsample + 1.0) * e->P) * sizeof(StgssaExactSum);
+}
+
+/* -stgssa_reduction resolved for a loss's evaluation: two passes on the score route only. */
+static PetscBool StgssaEvaluatorTwoPassApplies(StgssaEvaluator e)
+{
+  if (e->type != STGSSA_GRADIENT_SCORE) return PETSC_FALSE;
+  if (e->smp.obs_rule) return PETSC_FALSE; /* expression observables: their explicit term E[df/dtheta] is in the single reduction only (two_pass refused at SetUp) */
+  if (e->reduction == STGSSA_REDUCTION_SINGLE) return PETSC_FALSE;
+  if (e->reduction == STGSSA_REDUCTION_TWO_PASS) return PETSC_TRUE;
+  return (PetscBool)(e->P > 64 || (!e->need_dmu && StgssaEvaluatorSingleBytes(e) > STGSSA_REDUCTION_AUTO_BYTES));
+}
+
+PetscErrorCode StgssaEvaluatorSetNeedDerivatives(StgssaEvaluator e, PetscBool flg)
+{
+  PetscFunctionBegin;
+  e->need_dmu = flg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorSetReduction(StgssaEvaluator e, StgssaReductionType r)
+{
+  PetscFunctionBegin;
+  PetscCheck(r >= STGSSA_REDUCTION_AUTO && r <= STGSSA_REDUCTION_TWO_PASS, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown reduction type %d", (int)r);
+  e->reduction = r;
+  e->setup     = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetTwoPass(StgssaEvaluator e, PetscBool *two)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorSetUp(e));
+  *two = StgssaEvaluatorTwoPassApplies(e);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetReductionStats(StgssaEvaluator e, double bytes[2], double seconds[2])
+{
+  PetscFunctionBegin;
+  for (int k = 0; k < 2; k++) {
+    if (bytes) bytes[k] = e->red_bytes[k];
+    if (seconds) seconds[k] = e->red_time[k];
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorViewReduction(StgssaEvaluator e, PetscViewer viewer)
+{
+  double      t[2] = {e->red_sum[1], e->red_sum[2]}, tmin[2], w2 = e->red_sum[5], w2max, n = e->red_sum[3];
+  PetscMPIInt replay = e->tp_replay ? 1 : 0, anyreplay;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
+  if (e->type == STGSSA_GRADIENT_FSP || n == 0) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Allreduce(t, tmin, 2, MPI_DOUBLE, MPI_MIN, e->comm)); /* the last rank to arrive waits least: its time is the reduction's own */
+  PetscCallMPI(MPI_Allreduce(&w2, &w2max, 1, MPI_DOUBLE, MPI_MAX, e->comm));
+  PetscCallMPI(MPI_Allreduce(&replay, &anyreplay, 1, MPI_INT, MPI_MAX, e->comm));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "reduction (-stgssa_reduction %s): %s; per evaluation (mean of %.0f): %.4g MB of exact sums; reductions %.3g s + %.3g s (pass 2), smallest over ranks; evaluation %.4g s + pass 2 %.4g s (largest rank)%s\n", StgssaReductionTypes[e->reduction],
+                                   e->two_pass ? "two passes" : "one pass", n, e->red_sum[0] / n / 1e6, tmin[0] / n, tmin[1] / n, e->red_sum[4] / n, w2max / n,
+                                   e->two_pass ? (anyreplay ? "; pass 2 replays trajectories (-stgssa_score_memory)" : "; pass 2 reads the kept trajectories") : ""));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaEvaluatorGetAdjointBatches(StgssaEvaluator e, PetscInt *nbatch, const PetscReal **grad_batch)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluateForLoss() and StgssaEvaluatorApplyAdjoint() first");
+  if (nbatch) *nbatch = e->nbatch;
+  *grad_batch = e->two_pass ? e->grad_batch : NULL;
+  PetscFunctionReturn(0);
+}
+
+/* Batch size among n gradient trajectories: indices i with floor(i K / n) = b. */
+static inline PetscInt64 StgssaBatchSize(PetscInt b, PetscInt64 n, PetscInt K)
+{
+  return (((PetscInt64)(b + 1) * n + K - 1) / K) - (((PetscInt64)b * n + K - 1) / K);
+}
+
 static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
 {
   const StgssaObsLayout *L = &e->lay;
-  const PetscInt         M = L->M, P = e->P, K = e->nbatch, R = e->net0->R;
+  const PetscInt         M = L->M, P = e->P, K = e->nbatch;
   const PetscInt64       N = e->smp.ntraj, Ng = e->ntraj_grad;
+  const PetscBool        two = (PetscBool)(e->for_loss && StgssaEvaluatorTwoPassApplies(e));
   StgssaSSAConfig        cfg;
   StgssaTangentConfig    tc;
   StgssaTangentWork      work[STGSSA_EVAL_MANY]; /* one per trajectory of a StgssaSSARunTangentMany call */
   StgssaTangentRecord    rec[STGSSA_EVAL_MANY];
-  StgssaExactSum        *acc;     /* [K][4] blocks: values (all), values (grad), derivatives, scores */
-  const PetscInt         NS = e->smp.nsample + 1, blk = M + M + M * P + NS * P; /* NS: score sums per sample time and the whole path */
+  /* [K][blk] exact sums: values (all), values (grad), derivatives (single pass only), scores */
+  StgssaExactSum        *acc;
+  const PetscInt         NS = e->smp.nsample + 1; /* score sums per sample time and the whole path */
+  const PetscInt         blk = two ? 2 * M + NS * P : 2 * M + M * P + NS * P, osc = two ? 2 * M : 2 * M + M * P;
   double                *o, *od, *sc, *o2, *hp, *hdp;
   PetscInt64             start, end, events = 0, gevents, cnt[3] = {0, 0, 0}, gcnt[3];
-  PetscLogDouble         t0, t1;
-  StgssaSSAMethod        method;
+  PetscLogDouble         t0, t1, tr0, tr1;
 
   PetscFunctionBegin;
   PetscCall(PetscTime(&t0));
   PetscCall(StgssaOwnershipRange(e->comm, N, &start, &end));
-  cfg.net          = &e->net;
-  cfg.seed         = (uint32_t)e->smp.seed;
-  cfg.iteration    = (uint32_t)e->iteration;
-  cfg.tfinal       = e->smp.tfinal;
-  cfg.t0           = e->smp.t0;
-  cfg.thin_step    = e->smp.thin_step;
-  cfg.max_events   = e->smp.max_events;
-  cfg.nsample      = e->smp.nsample;
-  cfg.sample_times = e->smp.sample_times;
-  tc.type          = e->type;
-  tc.P             = P;
-  tc.rxn_param     = e->rxn_param;
-  tc.fit_param     = e->fit_param;
-  tc.lambda        = e->lambda;
-  tc.nobs          = e->smp.nobs;
-  tc.obs           = e->smp.obs;
-  tc.obs_ptr       = e->smp.obs_ptr;
-  tc.obs_weight    = e->smp.obs_weight;
-  tc.obs_rule      = e->smp.obs_rule;
-  tc.obs_scratch   = e->obs_scratch;
-  tc.window        = e->window;
-  tc.w0            = e->w0;
-  tc.w1            = e->w1;
-  tc.rev           = e->entropy ? e->rev : NULL;
-  tc.count_from    = e->count_from;
-  tc.locate        = NULL;
-  PetscCall(StgssaEnsembleGetSSAMethod(e->ens, &method));
-  for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) {
-    PetscCall(StgssaTangentWorkCreate(&e->net, P, &work[q]));
-    if (method == STGSSA_SSA_AUTO) PetscCall(StgssaTangentWorkUseLarge(&e->net, &work[q])); /* large networks: score and fd by rssa */
-    PetscCall(StgssaTangentRecordCreate(e->smp.nsample, e->smp.nobs, R, P, &rec[q]));
-  }
-  PetscCall(PetscMalloc6(M, &o, M * P, &od, NS * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));
+  StgssaEvaluatorConfigure(e, e->iteration, &cfg, &tc);
+  for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) PetscCall(StgssaEvaluatorWorkCreate(e, &work[q], &rec[q]));
+  if (!two) PetscCall(StgssaEvaluatorAllocDerivatives(e));
+  PetscCall(PetscMalloc6(M, &o, two ? 1 : M * P, &od, NS * P, &sc, M, &o2, L->B + 1, &hp, L->B + 1, &hdp));
   PetscCall(PetscMalloc1((size_t)K * blk, &acc));
   for (PetscInt i = 0; i < K * blk; i++) StgssaExactSumZero(&acc[i]);
   PetscCall(PetscArrayzero(sc, NS * P));
+  /* two passes: this rank's gradient trajectories keep o [M] and S [NS*P] for pass 2 when they fit
+     in -stgssa_score_memory, else pass 2 replays them (each depends on (seed, iteration, index) alone) */
+  PetscCall(StgssaEvaluatorFreeTwoPass(e));
+  e->two_pass = two;
+  if (two) {
+    e->tp_start  = start;
+    e->tp_end    = PetscMax(start, PetscMin(end, Ng));
+    {
+      const double n = (double)(e->tp_end - e->tp_start), bytes = n * (M + NS * P) * sizeof(double);
+      e->tp_replay = (PetscBool)(bytes > e->score_memory * 1048576.0);
+      if (!e->tp_replay && n > 0) PetscCall(PetscMalloc2((size_t)n * M, &e->tp_o, (size_t)n * NS * P, &e->tp_s));
+    }
+    PetscCall(PetscMalloc2((size_t)(K + 1) * M, &e->tp_obar, (size_t)(K + 1) * NS * P, &e->tp_sbar));
+    PetscCall(PetscMalloc1((size_t)K * P, &e->grad_batch));
+  }
 
   PetscCall(PetscLogEventBegin(STGSSA_Tangents, 0, 0, 0, 0));
   for (PetscInt64 i0 = start; i0 < end;) {
@@ -974,6 +1147,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
     for (PetscInt q = 0; q < nb; q++) {
       const PetscInt64     i    = i0 + q;
       const PetscBool      grad = (PetscBool)(i < Ng);
+      const PetscBool      prod = (PetscBool)(grad && e->type != STGSSA_GRADIENT_FD && !two); /* per-trajectory derivatives od [M*P] */
       StgssaTangentWork   *wk   = &work[q];
       StgssaTangentRecord *rc   = &rec[q];
       PetscBool            capped;
@@ -982,9 +1156,9 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
       cnt[0] += info[q].events;
       cnt[1] += info[q].end == STGSSA_TRAJ_ABSORBED;
       capped = (PetscBool)(info[q].end == STGSSA_TRAJ_CAPPED);
-      StgssaEvaluatorObservables(e, rc, o, grad && e->type != STGSSA_GRADIENT_FD ? od : NULL, sc, hp, hdp);
+      StgssaEvaluatorObservables(e, rc, o, prod ? od : NULL, grad ? sc : NULL, hp, hdp);
       if (!StgssaAllFinite(o, M)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, o, M, 0, "value"));
-      if (grad && e->type != STGSSA_GRADIENT_FD && !StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, od, M * P, P, "derivative"));
+      if (prod && !StgssaAllFinite(od, M * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, od, M * P, P, "derivative"));
       if (grad && e->type == STGSSA_GRADIENT_SCORE && !StgssaAllFinite(sc, NS * P)) PetscCall(StgssaEvaluatorLocate(e, &cfg, &tcv, i, wk, rc, sc, NS * P, P, "score"));
       StgssaAccumulate(&acc[StgssaBatchOf(i, N, K) * blk], o, M);
       if (!grad) {
@@ -1014,8 +1188,12 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
       {
         StgssaExactSum *a = &acc[StgssaBatchOf(i, Ng, K) * blk];
         StgssaAccumulate(a + M, o, M);
-        StgssaAccumulate(a + 2 * M, od, M * P);
-        if (e->type == STGSSA_GRADIENT_SCORE) StgssaAccumulate(a + 2 * M + M * P, sc, NS * P);
+        if (!two) StgssaAccumulate(a + 2 * M, od, M * P);
+        if (e->type == STGSSA_GRADIENT_SCORE) StgssaAccumulate(a + osc, sc, NS * P);
+      }
+      if (two && e->tp_o) {
+        PetscCall(PetscArraycpy(&e->tp_o[(size_t)(i - e->tp_start) * M], o, M));
+        PetscCall(PetscArraycpy(&e->tp_s[(size_t)(i - e->tp_start) * NS * P], sc, NS * P));
       }
     }
     i0 += nb;
@@ -1023,10 +1201,18 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   PetscCall(PetscLogEventEnd(STGSSA_Tangents, 0, 0, 0, 0));
   for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) rec[q].P = P;
 
-  /* one reduction of every exact sum, then the event count */
+  /* one reduction of every exact sum (two passes: means and scores; the rest in StgssaEvaluatorApplyAdjoint), then the event count */
   PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
+  PetscCall(PetscTime(&tr0));
   PetscCall(StgssaExactSumAllreduce(acc, K * blk, e->comm));
-  cnt[0] = events;
+  PetscCall(PetscTime(&tr1));
+  e->red_bytes[0] = (double)K * blk * sizeof(StgssaExactSum);
+  e->red_time[0]  = tr1 - tr0;
+  e->red_bytes[1] = e->red_time[1] = 0;
+  e->red_sum[0] += e->red_bytes[0];
+  e->red_sum[1] += e->red_time[0];
+  e->red_sum[3] += 1;
+  cnt[0]          = events;
   PetscCallMPI(MPI_Allreduce(cnt, gcnt, 3, MPIU_INT64, MPI_SUM, e->comm));
   gevents = gcnt[0];
   PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
@@ -1038,22 +1224,30 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
     PetscCall(PetscMalloc1(blk, &tot));
     PetscCall(PetscMalloc1(blk, &vb));
     for (PetscInt m = 0; m < blk; m++) StgssaExactSumZero(&tot[m]);
-    for (PetscInt b = 0; b < K; b++) {
-      /* batch size among the gradient trajectories: indices i with floor(i K / Ng) = b */
-      const PetscInt64 nb = (((PetscInt64)(b + 1) * Ng + K - 1) / K) - (((PetscInt64)b * Ng + K - 1) / K);
-      double          *d  = &e->dmu_batch[(size_t)b * M * P];
-      for (PetscInt m = 0; m < blk; m++) {
-        PetscCall(StgssaExactSumMerge(&tot[m], &acc[b * blk + m]));
-        PetscCall(StgssaExactSumValue(&acc[b * blk + m], &vb[m]));
+    for (PetscInt b = 0; b <= K; b++) { /* b = K: the totals */
+      const PetscInt64 nb = b < K ? StgssaBatchSize(b, Ng, K) : Ng;
+      if (b < K)
+        for (PetscInt m = 0; m < blk; m++) {
+          PetscCall(StgssaExactSumMerge(&tot[m], &acc[b * blk + m]));
+          PetscCall(StgssaExactSumValue(&acc[b * blk + m], &vb[m]));
+        }
+      else
+        for (PetscInt m = 0; m < blk; m++) PetscCall(StgssaExactSumValue(&tot[m], &vb[m]));
+      if (b == K)
+        for (PetscInt m = 0; m < M; m++) e->mu[m] = vb[m] / (double)N;
+      if (!two) StgssaEvaluatorDerivatives(e, vb, nb, b < K ? &e->dmu_batch[(size_t)b * M * P] : e->dmu);
+      else { /* pass 2's means: values and scores of the gradient trajectories of batch b (b = K: all) */
+        for (PetscInt m = 0; m < M; m++) e->tp_obar[(size_t)b * M + m] = vb[M + m] / (double)nb;
+        for (PetscInt k = 0; k < NS * P; k++) e->tp_sbar[(size_t)b * NS * P + k] = vb[osc + k] / (double)nb;
       }
-      StgssaEvaluatorDerivatives(e, vb, nb, d);
     }
-    for (PetscInt m = 0; m < blk; m++) PetscCall(StgssaExactSumValue(&tot[m], &vb[m]));
-    for (PetscInt m = 0; m < M; m++) e->mu[m] = vb[m] / (double)N;
-    StgssaEvaluatorDerivatives(e, vb, Ng, e->dmu);
     PetscCall(PetscFree(vb));
     PetscCall(PetscFree(tot));
   }
+  e->tp_N         = N;
+  e->tp_Ng        = Ng;
+  e->tp_iteration = e->iteration;
+  e->deferred     = two;
   PetscCall(PetscFree(acc));
   PetscCall(PetscFree6(o, od, sc, o2, hp, hdp));
   for (PetscInt q = 0; q < STGSSA_EVAL_MANY; q++) {
@@ -1069,11 +1263,115 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
     PetscCallMPI(MPI_Allreduce(lmax, gmax, 2, MPI_DOUBLE, MPI_MAX, e->comm));
     e->wall                 = gmax[0];
     e->events_max_over_mean = gevents > 0 ? gmax[1] * size / (double)gevents : 1.0;
+    e->red_sum[4] += e->wall;
   }
   e->events    = gevents;
   e->nabsorbed = gcnt[1];
   e->ncapped   = gcnt[2];
   e->done      = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* Pass 2 of the two-pass reduction: with g = dL/dmu and, per gradient trajectory i and sample
+   time t (t = nsample: the whole path), W_it = sum_{m of t} g_m o_im,
+     dL/dtheta_p = sum_m g_m dmu_mp = (1/(n-1)) [ sum_i sum_t W_it S_ip(t) - n sum_t Wbar_t Sbar_p(t) ],
+   Wbar_t = sum_{m of t} g_m obar_m: the unbiased score covariance of StgssaEvaluatorDerivatives
+   contracted with g (n, obar, Sbar over the gradient trajectories; per batch the same with the
+   batch's). One exact reduction of K*P sums sum_{i in b} sum_t W_it S_ip(t); their merge is the total. */
+static PetscErrorCode StgssaEvaluatorApplyAdjoint_TwoPass(StgssaEvaluator e, const PetscReal g[], PetscReal grad[])
+{
+  const StgssaObsLayout *L = &e->lay;
+  const PetscInt         M = L->M, P = e->P, K = e->nbatch, NS = e->smp.nsample + 1, no = e->smp.nobs, ns = e->smp.nsample;
+  const PetscInt64       Ng = e->tp_Ng;
+  PetscInt              *nzm, *nzt, nnz = 0;
+  double                *Wbar, *W, *v, *o = NULL, *sc = NULL, *hp = NULL, *hdp = NULL;
+  StgssaExactSum        *acc, *tot;
+  StgssaSSAConfig        cfg;
+  StgssaTangentConfig    tc;
+  StgssaTangentWork      work;
+  StgssaTangentRecord    rec;
+  PetscLogDouble         tr0, tr1;
+
+  PetscLogDouble         tp0, tp1;
+
+  PetscFunctionBegin;
+  PetscCall(PetscTime(&tp0));
+  PetscCall(PetscMalloc4(M, &nzm, M, &nzt, (size_t)(K + 1) * NS, &Wbar, NS, &W));
+  PetscCall(PetscMalloc1(P, &v));
+  for (PetscInt m = 0; m < M; m++)
+    if (g[m] != 0.0) nzm[nnz] = m, nzt[nnz++] = StgssaObsSample(L, no, ns, m);
+  PetscCall(PetscArrayzero(Wbar, (size_t)(K + 1) * NS));
+  for (PetscInt b = 0; b <= K; b++)
+    for (PetscInt k = 0; k < nnz; k++) Wbar[b * NS + nzt[k]] += g[nzm[k]] * e->tp_obar[(size_t)b * M + nzm[k]];
+  PetscCall(PetscMalloc2((size_t)K * P, &acc, P, &tot));
+  for (PetscInt k = 0; k < K * P; k++) StgssaExactSumZero(&acc[k]);
+  for (PetscInt p = 0; p < P; p++) StgssaExactSumZero(&tot[p]);
+  if (e->tp_replay) { /* the same configuration as pass 1: the same trajectories, bit for bit */
+    StgssaEvaluatorConfigure(e, e->tp_iteration, &cfg, &tc);
+    PetscCall(StgssaEvaluatorWorkCreate(e, &work, &rec));
+    PetscCall(PetscMalloc4(M, &o, NS * P, &sc, L->B + 1, &hp, L->B + 1, &hdp));
+  }
+  if (nnz) PetscCall(PetscLogEventBegin(STGSSA_Tangents, 0, 0, 0, 0));
+  for (PetscInt64 i = e->tp_start; i < e->tp_end && nnz; i++) {
+    const double *oi, *Si;
+    if (e->tp_replay) {
+      StgssaTrajInfo info;
+      PetscCall(StgssaSSARunTangent(&cfg, &tc, (uint64_t)i, &work, &rec, &info));
+      StgssaEvaluatorObservables(e, &rec, o, NULL, sc, hp, hdp);
+      oi = o;
+      Si = sc;
+    } else {
+      oi = &e->tp_o[(size_t)(i - e->tp_start) * M];
+      Si = &e->tp_s[(size_t)(i - e->tp_start) * NS * P];
+    }
+    for (PetscInt t = 0; t < NS; t++) W[t] = 0.0;
+    for (PetscInt k = 0; k < nnz; k++) W[nzt[k]] += g[nzm[k]] * oi[nzm[k]];
+    for (PetscInt p = 0; p < P; p++) v[p] = 0.0;
+    for (PetscInt t = 0; t < NS; t++)
+      if (W[t] != 0.0)
+        for (PetscInt p = 0; p < P; p++) v[p] += W[t] * Si[t * P + p];
+    if (!StgssaAllFinite(v, P)) {
+      PetscInt p = 0;
+      while (p < P && isfinite(v[p])) p++;
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "trajectory %" PetscInt64_FMT ": its contribution to the loss gradient by log %s is %.6g (score derivatives, two-pass reduction)", i, e->fit_names[p], v[p]);
+    }
+    StgssaAccumulate(&acc[StgssaBatchOf(i, Ng, K) * P], v, P);
+  }
+  if (nnz) PetscCall(PetscLogEventEnd(STGSSA_Tangents, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
+  PetscCall(PetscTime(&tr0));
+  PetscCall(StgssaExactSumAllreduce(acc, K * P, e->comm));
+  PetscCall(PetscTime(&tr1));
+  PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
+  e->red_bytes[1] = (double)K * P * sizeof(StgssaExactSum);
+  e->red_time[1]  = tr1 - tr0;
+  e->red_sum[0] += e->red_bytes[1];
+  e->red_sum[2] += e->red_time[1];
+  for (PetscInt b = 0; b <= K; b++) {
+    const PetscInt64 nb = b < K ? StgssaBatchSize(b, Ng, K) : Ng;
+    const double     dn = (double)nb;
+    for (PetscInt p = 0; p < P; p++) {
+      double s, ws = 0.0;
+      if (b < K) {
+        PetscCall(StgssaExactSumMerge(&tot[p], &acc[b * P + p]));
+        PetscCall(StgssaExactSumValue(&acc[b * P + p], &s));
+      } else PetscCall(StgssaExactSumValue(&tot[p], &s));
+      for (PetscInt t = 0; t < NS; t++) ws += Wbar[b * NS + t] * e->tp_sbar[((size_t)b * NS + t) * P + p];
+      s = nb > 1 ? (s - dn * ws) / (dn - 1) : 0.0;
+      if (b < K) e->grad_batch[b * P + p] = s;
+      else grad[p] = s;
+    }
+  }
+  if (e->tp_replay) {
+    PetscCall(PetscFree4(o, sc, hp, hdp));
+    PetscCall(StgssaTangentRecordDestroy(&rec));
+    PetscCall(StgssaTangentWorkDestroy(&work));
+  }
+  PetscCall(PetscFree2(acc, tot));
+  PetscCall(PetscFree(v));
+  PetscCall(PetscFree4(nzm, nzt, Wbar, W));
+  PetscCall(PetscTime(&tp1));
+  e->red_sum[5] += tp1 - tp0;
   PetscFunctionReturn(0);
 }
 
@@ -1237,11 +1535,41 @@ PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/* Batch standard errors se[3*P] of the central-moment derivatives dc of observed quantity o at
+   sample i: per batch b, dc_b = J dmu_b (J the Jacobian of the central moments at the ensemble's
+   raw moments, dmu_b the batch's raw-moment derivatives); se = sqrt(sum_b (dc_b - mean_b dc_b)^2 / (K (K-1))),
+   the same batch formula as the loss gradient's standard error (0 on the exact route). */
+static PetscErrorCode StgssaEvaluatorMomentsStderr(StgssaEvaluator e, PetscInt i, PetscInt o, double se[])
+{
+  const PetscInt P = e->P, K = e->nbatch, M = e->lay.M, m0 = e->lay.off_pow + (i * e->smp.nobs + o) * 3;
+  double         raw[3], jac[9], cen[3], *d;
+
+  PetscFunctionBegin;
+  PetscCheck(!e->deferred, e->comm, PETSC_ERR_ORDER, "moments_gradient_stderr: derivatives deferred (StgssaEvaluatorEvaluateForLoss)");
+  for (int k = 0; k < 3; k++) raw[k] = e->mu[m0 + k];
+  StgssaCentralMoments(raw, cen, jac);
+  PetscCall(PetscMalloc1(K, &d));
+  for (int k = 0; k < 3; k++)
+    for (PetscInt p = 0; p < P; p++) {
+      double mean = 0.0, ss = 0.0;
+      for (PetscInt b = 0; b < K; b++) {
+        d[b] = 0.0;
+        for (int l = 0; l < 3; l++) d[b] += jac[3 * k + l] * e->dmu_batch[((size_t)b * M + m0 + l) * P + p];
+      }
+      for (PetscInt b = 0; b < K; b++) mean += (d[b] - d[0]) / K; /* shifted: identical batches (exact route) give 0 exactly */
+      mean += d[0];
+      for (PetscInt b = 0; b < K; b++) ss += (d[b] - mean) * (d[b] - mean);
+      se[k * P + p] = PetscSqrtReal(ss / ((double)K * (K - 1)));
+    }
+  PetscCall(PetscFree(d));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
 {
   const PetscInt T = e->smp.nsample, P = e->P;
   hid_t          g;
-  double        *mom, *dmom, *dc;
+  double        *mom, *dmom, *dc, *sdm;
 
   PetscFunctionBegin;
   PetscCheck(e->done, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
@@ -1259,12 +1587,13 @@ PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
     dims[0] = (hsize_t)T;
     PetscCall(StgssaH5WriteDoubles(g, "times", 1, dims, e->smp.sample_times));
   }
-  PetscCall(PetscMalloc3(T * 3, &mom, T * 3 * P, &dmom, 3 * P, &dc));
+  PetscCall(PetscMalloc4(T * 3, &mom, T * 3 * P, &dmom, 3 * P, &dc, T * 3 * P, &sdm));
   for (PetscInt o = 0; o < e->smp.nobs; o++) {
     char name[STGSSA_NAME_MAX + 32];
     for (PetscInt i = 0; i < T; i++) {
       PetscCall(StgssaEvaluatorGetMoments(e, i, o, &mom[3 * i], dc));
       PetscCall(PetscArraycpy(&dmom[i * 3 * P], dc, 3 * P));
+      PetscCall(StgssaEvaluatorMomentsStderr(e, i, o, &sdm[i * 3 * P]));
     }
     {
       hsize_t dims[3] = {(hsize_t)T, 3, (hsize_t)P};
@@ -1272,9 +1601,11 @@ PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
       PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, mom));
       PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", e->smp.obs_names[o]));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, dmom));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient_stderr/%s", e->smp.obs_names[o]));
+      PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, sdm));
     }
   }
-  PetscCall(PetscFree3(mom, dmom, dc));
+  PetscCall(PetscFree4(mom, dmom, dc, sdm));
   PetscCallHDF5(H5Gclose(g));
   PetscFunctionReturn(0);
 }
