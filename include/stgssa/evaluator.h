@@ -29,8 +29,7 @@ typedef struct {
   PetscInt off_cur;  /* J, J^2 of pair c: off_cur + 2c + {0,1}; J = (#forward - #backward)/tfinal */
   PetscInt off_act;  /* activity A = events/tfinal and A^2: off_act + {0,1} */
   PetscInt nsig;     /* 2 if entropy production is recorded, else 0 */
-  PetscInt off_sig;  /* Sigma, Sigma^2: off_sig + {0,1} */
-  PetscInt off_rxn;  /* count of reaction j: off_rxn + j */
+  PetscInt off_sig;  /* Sigma, Sigma^2: off_sig + {0,1}; off_sig + nsig = M */
 } StgssaObsLayout;
 
 typedef struct _p_StgssaEvaluator *StgssaEvaluator;

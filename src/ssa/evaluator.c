@@ -507,8 +507,9 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   e->lay.off_act  = e->lay.off_cur + 2 * npairs;
   e->lay.nsig     = e->entropy ? 2 : 0;
   e->lay.off_sig  = e->lay.off_act + 2;
-  e->lay.off_rxn  = e->lay.off_sig + e->lay.nsig;
-  e->lay.M        = e->lay.off_rxn + R;
+  /* reaction counts are not observables: no loss or output reads their means, and at large R they
+     cost R (1 + P) exact sums per trajectory and batch (the currents read the pairs' counts) */
+  e->lay.M        = e->lay.off_sig + e->lay.nsig;
   /* networks */
   PetscCall(StgssaEvaluatorNetworkCopy(e, &e->net));
   PetscCall(PetscMalloc1(2 * e->P, &e->net_fd));
@@ -644,11 +645,6 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
         od[(L->off_sig + 1) * P + p] = 2 * rec->sigma * rec->sigmadot[p];
       }
   }
-  for (PetscInt j = 0; j < e->net0->R; j++) {
-    o[L->off_rxn + j] = rec->nrx[j];
-    if (tg)
-      for (PetscInt p = 0; p < P; p++) od[(L->off_rxn + j) * P + p] = rec->nrxdot[j * P + p];
-  }
   if (od && e->type == STGSSA_GRADIENT_SCORE) { /* score of the path up to the observable's time */
     for (PetscInt m = 0; m < L->M; m++) {
       const PetscInt i = StgssaObsSample(L, no, ns, m);
@@ -744,7 +740,6 @@ static PetscErrorCode StgssaEvaluatorObservableName(StgssaEvaluator e, PetscInt 
   } else if (m < L->off_cur) PetscCall(PetscSNPrintf(buf, len, "window average of %s", e->smp.obs_names[(m - L->off_win) / 3]));
   else if (m < L->off_act) PetscCall(PetscSNPrintf(buf, len, "current of labelled pair %" PetscInt_FMT, (m - L->off_cur) / 2 + 1));
   else if (L->nsig && m >= L->off_sig && m < L->off_sig + 2) PetscCall(PetscSNPrintf(buf, len, "entropy production"));
-  else if (m >= L->off_rxn) PetscCall(PetscSNPrintf(buf, len, "count of reaction %" PetscInt_FMT, m - L->off_rxn + 1));
   else PetscCall(PetscSNPrintf(buf, len, "activity"));
   PetscFunctionReturn(0);
 }
