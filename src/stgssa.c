@@ -62,3 +62,20 @@ PetscErrorCode StgssaStringListSet(PetscInt m, const char *const names[], PetscI
   *n = m;
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode StgssaOptionsCheckEList(MPI_Comm comm, const char name[], const char *const list[], PetscInt n)
+{
+  char      value[256], avail[1024] = "";
+  PetscBool set, match = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetString(NULL, NULL, name, value, sizeof(value), &set));
+  if (!set) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < n && !match; i++) PetscCall(PetscStrcasecmp(value, list[i], &match));
+  if (match) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < n; i++) {
+    PetscCall(PetscStrlcat(avail, list[i], sizeof(avail)));
+    PetscCall(PetscStrlcat(avail, " ", sizeof(avail)));
+  }
+  SETERRQ(comm, PETSC_ERR_USER, "Unknown option %s for %s. Available options: %s", value, name, avail);
+}

@@ -12,4 +12,18 @@ PETSC_INTERN PetscErrorCode StgssaStringListFree(PetscInt *n, char ***list);
 /* Collective: rank 0 reads the whole text file path (what: "model file", ...), every rank gets it. */
 PETSC_INTERN PetscErrorCode StgssaReadTextFile(MPI_Comm comm, const char path[], const char what[], char **text);
 
+/* The value of enumerated option name (if given) is one of list[0..n-1] (case-insensitive), else
+   the error PETSc's PetscOptionsEList gives. Called before an options block that holds scratch
+   memory: PETSc 3.18's PetscOptionsGetEList leaks its own copies when it raises that error. */
+PETSC_INTERN PetscErrorCode StgssaOptionsCheckEList(MPI_Comm comm, const char name[], const char *const list[], PetscInt n);
+
+/* A call inside a PetscOptionsBegin/End block while the caller holds scratch memory: the first
+   error is kept in the caller's PetscErrorCode ierr_opt (0 at start) and the later calls are
+   skipped, so the block ends and the scratch is freed before the error is raised
+   (PetscCall(ierr_opt) after the frees): an unknown -stgssa_gradient value leaks nothing. */
+#define STGSSA_OPT_CALL(call) \
+  do { \
+    if (!ierr_opt) ierr_opt = (call); \
+  } while (0)
+
 #endif

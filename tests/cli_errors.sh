@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# Bad input and bad options: non-zero exit, a message saying what was expected, nothing written.
+# Bad input and bad options: non-zero exit, a message saying what was expected, nothing written,
+# and (under ASan) no leak whose allocation stack passes through our code.
 # usage: cli_errors.sh STGSSA_HPC SOURCE_ROOT
 set -u
 exe=$1
@@ -26,6 +27,8 @@ expect_fail() {
     echo "FAIL $name: timed out (hang?)"; fail=$((fail + 1))
   elif ! grep -qF -- "$phrase" "$work/../cli_$$.log"; then
     echo "FAIL $name: message lacks '$phrase':"; sed 's/^/    /' "$work/../cli_$$.log" | head -20; fail=$((fail + 1))
+  elif awk '/leak of/{blk=1} /^$/{blk=0} blk && /Stgssa|stgssa_hpc/{found=1} END{exit !found}' "$work/../cli_$$.log"; then
+    echo "FAIL $name: LeakSanitizer reports a leak through our code:"; grep -A8 "leak of" "$work/../cli_$$.log" | head -20 | sed 's/^/    /'; fail=$((fail + 1))
   elif [ "$before" != "$after" ]; then
     echo "FAIL $name: files were written: $(echo "$after" | tr '\n' ' ')"; fail=$((fail + 1))
   else

@@ -263,35 +263,37 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscInt   ntimes = STGSSA_MAX_SAMPLES, nobs = STGSSA_MAX_OBSERVED, ntraj = e->ntraj, seed = e->seed;
   char         **names;
   PetscBool      set_times, set_obs, set_tf;
-  PetscErrorCode ierr;
+  PetscErrorCode ierr, ierr_opt = 0;
 
   PetscFunctionBegin;
+  PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_initial", StgssaInitialTypes, 2));
+  PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_ssa_method", StgssaSSAMethods, 5));
   PetscCall(PetscCalloc1(ntimes, &times));
   times[0] = e->tfinal; /* shown by -help as the default */
   PetscCall(PetscCalloc1(nobs, &names));
   PetscOptionsBegin(e->comm, NULL, "Trajectory ensemble (simulate mode) options", "StgssaEnsemble");
-  PetscCall(PetscOptionsInt("-stgssa_ntraj", "Number of trajectories (global, split over ranks)", "StgssaEnsembleSetNumTrajectories", ntraj, &ntraj, NULL));
-  PetscCall(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory (with -stgssa_data: default the last data time)", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
-  PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal; with -stgssa_data: the data times, united with any given)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
-  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species, groups or SBML assignment rules S1,S2,... (default: every species; a rule that is not a sum of species: moments only)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
+  STGSSA_OPT_CALL(PetscOptionsInt("-stgssa_ntraj", "Number of trajectories (global, split over ranks)", "StgssaEnsembleSetNumTrajectories", ntraj, &ntraj, NULL));
+  STGSSA_OPT_CALL(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory (with -stgssa_data: default the last data time)", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
+  STGSSA_OPT_CALL(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal; with -stgssa_data: the data times, united with any given)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
+  STGSSA_OPT_CALL(PetscOptionsStringArray("-stgssa_observe", "Observed species, groups or SBML assignment rules S1,S2,... (default: every species; a rule that is not a sum of species: moments only)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
+  STGSSA_OPT_CALL(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
+  STGSSA_OPT_CALL(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
   {
     PetscInt init = e->steady ? 1 : 0;
-    PetscCall(PetscOptionsEList("-stgssa_initial", "Initial condition: x0 (the model's initial counts) or steady (stationary at t = 0 inputs: SSA burn-in of -stgssa_initial_burnin; exact in fsp)", "StgssaEnsemble", StgssaInitialTypes, 2, StgssaInitialTypes[init], &init, NULL));
+    STGSSA_OPT_CALL(PetscOptionsEList("-stgssa_initial", "Initial condition: x0 (the model's initial counts) or steady (stationary at t = 0 inputs: SSA burn-in of -stgssa_initial_burnin; exact in fsp)", "StgssaEnsemble", StgssaInitialTypes, 2, StgssaInitialTypes[init], &init, NULL));
     e->steady = init ? PETSC_TRUE : PETSC_FALSE;
   }
-  PetscCall(PetscOptionsReal("-stgssa_initial_burnin", "Burn-in time of -stgssa_initial steady: every path starts at x0 at t = -T with the inputs of t = 0", "StgssaEnsemble", e->burnin, &e->burnin, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_initial_burnin", "Burn-in time of -stgssa_initial steady: every path starts at x0 at t = -T with the inputs of t = 0", "StgssaEnsemble", e->burnin, &e->burnin, NULL));
   {
     PetscInt m = (PetscInt)e->method;
-    PetscCall(PetscOptionsEList("-stgssa_ssa_method", "Exact method of simulate mode: auto (from " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions on, when propensities do not depend on time: rssa for mass action, tree for rate laws; else direct), direct (Gillespie, O(R) per event), nrm (Gibson-Bruck next-reaction method, O(deps log R) per event), tree (direct method on a sum tree, O(changed log R) per event) or rssa (rejection-based SSA, O(log R) per trial, mass action only); nrm, tree and rssa: time-independent propensities only, and gradient, optimize and fsp refuse them", "StgssaEnsemble", StgssaSSAMethods, 5, StgssaSSAMethods[m], &m, NULL));
+    STGSSA_OPT_CALL(PetscOptionsEList("-stgssa_ssa_method", "Exact method of simulate mode: auto (from " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions on, when propensities do not depend on time: rssa for mass action, tree for rate laws; else direct), direct (Gillespie, O(R) per event), nrm (Gibson-Bruck next-reaction method, O(deps log R) per event), tree (direct method on a sum tree, O(changed log R) per event) or rssa (rejection-based SSA, O(log R) per trial, mass action only); nrm, tree and rssa: time-independent propensities only, and gradient, optimize and fsp refuse them", "StgssaEnsemble", StgssaSSAMethods, 5, StgssaSSAMethods[m], &m, NULL));
     e->method = (StgssaSSAMethod)m;
   }
-  PetscCall(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
   PetscOptionsEnd();
   /* apply and check what was read; the scratch arrays are freed whether that succeeds or not */
-  ierr = StgssaEnsembleApplyOptions_Private(e, ntraj, seed, set_tf, tfinal, set_times, ntimes, times, set_obs, nobs, (const char *const *)names);
+  ierr = ierr_opt ? ierr_opt : StgssaEnsembleApplyOptions_Private(e, ntraj, seed, set_tf, tfinal, set_times, ntimes, times, set_obs, nobs, (const char *const *)names);
   for (PetscInt i = 0; i < STGSSA_MAX_OBSERVED; i++) PetscCall(PetscFree(names[i]));
   PetscCall(PetscFree(names));
   PetscCall(PetscFree(times));

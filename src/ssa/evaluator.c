@@ -219,33 +219,37 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscInt   nfit = STGSSA_FIT_NAMES_MAX, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2, red = (PetscInt)e->reduction;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
-  PetscErrorCode ierr;
+  PetscErrorCode ierr, ierr_opt = 0;
 
   PetscFunctionBegin;
+  PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_gradient", StgssaGradientTypes, 5));
+  PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_kernel", StgssaKernelNames, 3));
+  PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_reduction", StgssaReductionTypes, 3));
   PetscCall(PetscCalloc1(nfit, &names));
   PetscOptionsBegin(e->comm, NULL, "Derivative evaluation options", "StgssaEvaluator");
-  PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate / fit, e.g. k_on,k_off (default: all)", "StgssaEvaluatorSetFit", names, &nfit, &set_fit));
-  PetscCall(PetscOptionsEList("-stgssa_gradient", "Derivative estimator: auto (fsp when the reachable projection fits in -stgssa_fsp_max_states and the loss needs state observables only, else score), stgs, score, fd, fsp (exact)", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 5, StgssaGradientTypes[type], &type, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_temperature", "ST-GS softmax temperature lambda", "StgssaEvaluator", e->lambda, &e->lambda, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_fd_h", "Step in log-rate of central finite differences", "StgssaEvaluator", e->fd_h, &e->fd_h, NULL));
-  PetscCall(PetscOptionsInt("-stgssa_ntraj_grad", "Trajectories that carry derivatives (-1: all of -stgssa_ntraj)", "StgssaEvaluator", e->ntraj_grad, &e->ntraj_grad, NULL));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_batches", "Batches of trajectories for standard errors", "StgssaEvaluator", e->nbatch, &e->nbatch, NULL, 2));
-  PetscCall(PetscOptionsRealArray("-stgssa_window", "Time-average window t0,t1 (default: none)", "StgssaEvaluator", win, &nwin, &set_win));
-  PetscCall(PetscOptionsEList("-stgssa_kernel", "Soft-histogram kernel", "StgssaEvaluatorSetHistogram", StgssaKernelNames, 3, StgssaKernelNames[kernel], &kernel, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_bandwidth", "Soft-histogram bandwidth h (counts)", "StgssaEvaluatorSetHistogram", e->bandwidth, &e->bandwidth, NULL));
-  PetscCall(PetscOptionsBool("-stgssa_entropy", "Record stochastic entropy production (every reaction needs a reverse)", "StgssaEvaluatorSetEntropy", e->entropy, &e->entropy, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_count_from", "Burn-in: currents, activity, entropy production and reaction counts take only the jumps after this time", "StgssaEvaluator", e->count_from, &e->count_from, NULL));
-  PetscCall(PetscOptionsEList("-stgssa_reduction", "Reduction of a loss's score evaluation: auto (two_pass when the single one would carry more than 8 MiB of exact sums or P > 64), single (means and the M x P derivatives in one reduction), two_pass (means and scores, then the loss gradient's P numbers per batch)", "StgssaEvaluatorSetReduction", StgssaReductionTypes, 3, StgssaReductionTypes[red], &red, NULL));
-  PetscCall(PetscOptionsReal("-stgssa_score_memory", "MB per rank that the two-pass reduction may use to keep each trajectory's observables and scores; beyond it the second pass replays the trajectories (exact: counter-based random numbers)", "StgssaEvaluator", e->score_memory, &e->score_memory, NULL));
+  STGSSA_OPT_CALL(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate / fit, e.g. k_on,k_off (default: all)", "StgssaEvaluatorSetFit", names, &nfit, &set_fit));
+  STGSSA_OPT_CALL(PetscOptionsEList("-stgssa_gradient", "Derivative estimator: auto (fsp when the reachable projection fits in -stgssa_fsp_max_states and the loss needs state observables only, else score), stgs, score, fd, fsp (exact)", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 5, StgssaGradientTypes[type], &type, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_temperature", "ST-GS softmax temperature lambda", "StgssaEvaluator", e->lambda, &e->lambda, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_fd_h", "Step in log-rate of central finite differences", "StgssaEvaluator", e->fd_h, &e->fd_h, NULL));
+  STGSSA_OPT_CALL(PetscOptionsInt("-stgssa_ntraj_grad", "Trajectories that carry derivatives (-1: all of -stgssa_ntraj)", "StgssaEvaluator", e->ntraj_grad, &e->ntraj_grad, NULL));
+  STGSSA_OPT_CALL(PetscOptionsBoundedInt("-stgssa_batches", "Batches of trajectories for standard errors", "StgssaEvaluator", e->nbatch, &e->nbatch, NULL, 2));
+  STGSSA_OPT_CALL(PetscOptionsRealArray("-stgssa_window", "Time-average window t0,t1 (default: none)", "StgssaEvaluator", win, &nwin, &set_win));
+  STGSSA_OPT_CALL(PetscOptionsEList("-stgssa_kernel", "Soft-histogram kernel", "StgssaEvaluatorSetHistogram", StgssaKernelNames, 3, StgssaKernelNames[kernel], &kernel, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_bandwidth", "Soft-histogram bandwidth h (counts)", "StgssaEvaluatorSetHistogram", e->bandwidth, &e->bandwidth, NULL));
+  STGSSA_OPT_CALL(PetscOptionsBool("-stgssa_entropy", "Record stochastic entropy production (every reaction needs a reverse)", "StgssaEvaluatorSetEntropy", e->entropy, &e->entropy, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_count_from", "Burn-in: currents, activity, entropy production and reaction counts take only the jumps after this time", "StgssaEvaluator", e->count_from, &e->count_from, NULL));
+  STGSSA_OPT_CALL(PetscOptionsEList("-stgssa_reduction", "Reduction of a loss's score evaluation: auto (two_pass when the single one would carry more than 8 MiB of exact sums or P > 64), single (means and the M x P derivatives in one reduction), two_pass (means and scores, then the loss gradient's P numbers per batch)", "StgssaEvaluatorSetReduction", StgssaReductionTypes, 3, StgssaReductionTypes[red], &red, NULL));
+  STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_score_memory", "MB per rank that the two-pass reduction may use to keep each trajectory's observables and scores; beyond it the second pass replays the trajectories (exact: counter-based random numbers)", "StgssaEvaluator", e->score_memory, &e->score_memory, NULL));
   PetscOptionsEnd();
+  ierr = ierr_opt ? ierr_opt : (set_fit && nfit < STGSSA_FIT_NAMES_MAX ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0);
+  for (PetscInt i = 0; i < STGSSA_FIT_NAMES_MAX; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
+  PetscCall(PetscFree(names));
+  PetscCall(ierr_opt);
   PetscCheck(e->score_memory >= 0 && PetscIsNormalReal(e->score_memory + 1), e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_score_memory must be a nonnegative number of MB, got %g", (double)e->score_memory);
   e->reduction = (StgssaReductionType)red;
   e->type   = (StgssaGradientType)type;
   e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
-  ierr = set_fit && nfit < STGSSA_FIT_NAMES_MAX ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
-  for (PetscInt i = 0; i < STGSSA_FIT_NAMES_MAX; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
-  PetscCall(PetscFree(names));
   PetscCheck(!set_fit || nfit < STGSSA_FIT_NAMES_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: at most %d names (the option's buffer); leave -stgssa_fit out to fit every parameter", STGSSA_FIT_NAMES_MAX - 1);
   PetscCall(ierr);
   if (set_win) {
