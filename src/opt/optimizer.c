@@ -33,7 +33,11 @@ struct _p_StgssaOptimizer {
   PetscBool       tao_monitor;  /* -tao_monitor given: TAO prints the iterations */
   /* scratch of SetUp and of the option parsers, held here so that an error midway leaks nothing (Destroy frees it) */
   PetscReal      *su_theta, *su_lo, *su_hi, *su_phi, *parse_coef;
-  PetscInt       *parse_dep_of, *parse_q_of;
+  PetscInt       *parse_dep_of, *parse_q_of, *parse_tp, *parse_pos;
+  PetscInt       *name_sorted; /* [P] fitted indices in strcmp order of their names: O(log P) look-ups */
+  const char *const *name_of;  /* the fitted names name_sorted sorts (the evaluator's) */
+  char           *bounds_text; /* -stgssa_bounds, any length */
+  PetscBool      *is_dep;      /* [P] set by -stgssa_log_constraint */
   char           *parse_copy;
   Mat             H;            /* Fisher information per cell in phi, Q x Q dense on rank 0 (likelihood loss: TAOFISHER's Hessian) */
   PetscInt        P;             /* fitted log-rates theta */
@@ -54,7 +58,7 @@ struct _p_StgssaOptimizer {
   PetscInt        ckpt_interval; /* iterations between checkpoints (0: none) */
   char            output[PETSC_MAX_PATH_LEN];
   char            restart[PETSC_MAX_PATH_LEN];
-  char            bounds[4096];
+  char            bounds[4096]; /* -stgssa_bounds as -help shows it (the value used is bounds_text) */
   PetscBool       setup;
   /* last evaluation (every rank) */
   PetscReal *theta_eval, *grad_eval, *se_eval, loss_eval;
@@ -101,7 +105,114 @@ struct _p_StgssaOptimizer {
   PetscInt       avg_from;                    /* first averaged iterate (-1: the result is the last iterate) */
   PetscReal      res_loss;                    /* loss at the result */
   int64_t        res_ntraj, res_eval;         /* trajectories and evaluation index of the re-estimate (-1: none) */
+  /* an analytic problem instead of ev/obj (StgssaOptimizerSetAnalyticProblem; an_fn NULL: none) */
+  StgssaOptimizerAnalyticFn an_fn;
+  void                     *an_ctx;
+  char                    **an_names;
+  PetscReal                *an_theta; /* [P] the point of the next evaluation */
+  PetscInt                  an_P, an_seed, an_iter;
+  PetscInt64                an_ntraj, an_ntraj0;
 };
+
+/* The problem behind the optimizer: the evaluator and objective, or the analytic function. */
+static PetscErrorCode StgssaOptimizerGetFit(StgssaOptimizer o, PetscInt *P, const char *const **names)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) {
+    if (P) *P = o->an_P;
+    if (names) *names = (const char *const *)o->an_names;
+  } else PetscCall(StgssaEvaluatorGetFit(o->ev, P, names));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerGetSampling(StgssaOptimizer o, StgssaSampling *smp)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) {
+    PetscCall(PetscMemzero(smp, sizeof(*smp)));
+    smp->seed  = o->an_seed;
+    smp->ntraj = (PetscInt)o->an_ntraj0;
+  } else PetscCall(StgssaEvaluatorGetSampling(o->ev, smp));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemSetTheta(StgssaOptimizer o, const PetscReal theta[])
+{
+  PetscFunctionBegin;
+  if (o->an_fn) PetscCall(PetscArraycpy(o->an_theta, theta, o->an_P));
+  else PetscCall(StgssaEvaluatorSetTheta(o->ev, theta));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemGetTheta(StgssaOptimizer o, PetscReal theta[])
+{
+  PetscFunctionBegin;
+  if (o->an_fn) PetscCall(PetscArraycpy(theta, o->an_theta, o->an_P));
+  else PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemSetIteration(StgssaOptimizer o, PetscInt it)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) o->an_iter = it;
+  else PetscCall(StgssaEvaluatorSetIteration(o->ev, it));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemSetNumTrajectories(StgssaOptimizer o, PetscInt64 n)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) o->an_ntraj = n;
+  else PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, n));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemGetNumTrajectories(StgssaOptimizer o, PetscInt64 *n)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) *n = o->an_ntraj;
+  else PetscCall(StgssaEvaluatorGetNumTrajectories(o->ev, n));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemGradientType(StgssaOptimizer o, StgssaGradientType *gt)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) *gt = STGSSA_GRADIENT_SCORE;
+  else PetscCall(StgssaEvaluatorGetGradientType(o->ev, gt));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerModelText(StgssaOptimizer o, const char **text)
+{
+  const StgssaModelDef *def;
+
+  PetscFunctionBegin;
+  *text = NULL;
+  if (o->an_fn) *text = "analytic problem (StgssaOptimizerSetAnalyticProblem)";
+  else {
+    PetscCall(StgssaModelGetDef(o->model, &def));
+    *text = def->text ? def->text : "";
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerSetAnalyticProblem(StgssaOptimizer o, PetscInt P, const char *const names[], const PetscReal theta0[], PetscInt seed, PetscInt64 ntraj, StgssaOptimizerAnalyticFn fn, void *ctx)
+{
+  PetscFunctionBegin;
+  PetscCheck(P > 0 && fn && ntraj >= 2 && !o->an_fn && !o->ev, o->comm, PETSC_ERR_ARG_WRONG, "StgssaOptimizerSetAnalyticProblem: expected P > 0, a function, ntraj >= 2, once and without SetProblem");
+  o->an_fn  = fn;
+  o->an_ctx = ctx;
+  o->an_P   = P;
+  o->an_seed  = seed;
+  o->an_ntraj = o->an_ntraj0 = ntraj;
+  PetscCall(PetscCalloc1(P, &o->an_names));
+  for (PetscInt p = 0; p < P; p++) PetscCall(PetscStrallocpy(names[p], &o->an_names[p]));
+  PetscCall(PetscMalloc1(P, &o->an_theta));
+  PetscCall(PetscArraycpy(o->an_theta, theta0, P));
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
 {
@@ -149,6 +260,13 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsBool("-stgssa_crn", "Common random numbers: the same draws at every evaluation (deterministic objective)", "StgssaOptimizer", o->crn, &o->crn, NULL));
   PetscCall(PetscOptionsString("-stgssa_log_constraint", "Affine constraints between fitted log-rates: DEP=TERM+TERM-...;... with TERM = NAME, NUMBER*NAME or NUMBER (log k_DEP = c0 + sum c_j log k_j)", "StgssaOptimizer", o->constraint, o->constraint, sizeof(o->constraint), NULL));
   PetscCall(PetscOptionsString("-stgssa_bounds", "Bounds on fitted rates: name=lo:hi,... (either side may be empty)", "StgssaOptimizer", o->bounds, o->bounds, sizeof(o->bounds), NULL));
+  { /* the value itself, of any length (a bound for each of 10^4 fitted names is ~200 kB) */
+    const char *val = NULL;
+    PetscBool   set = PETSC_FALSE;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, "-stgssa_bounds", &val, &set));
+    PetscCall(PetscFree(o->bounds_text));
+    if (set && val) PetscCall(PetscStrallocpy(val, &o->bounds_text));
+  }
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
   PetscCall(PetscOptionsBool("-stgssa_adaptive_ntraj", "Grow the trajectories per evaluation by the norm test (default: on for -tao_type adam with a stochastic gradient without -stgssa_crn)", "StgssaOptimizer", o->adaptive, &o->adaptive, &o->adaptive_set));
@@ -180,6 +298,48 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscFunctionReturn(0);
 }
 
+/* The fitted names sorted once (O(P log P)), so that the options naming them (-stgssa_bounds,
+   -stgssa_log_constraint) cost O(log P) per name instead of O(P): at P = 10^4 a bound per name
+   was 10^8 string compares. */
+static const char *const *stgssa_sort_names; /* qsort has no context argument; SetUp is not reentrant */
+static int StgssaOptimizerNameCmp(const void *a, const void *b)
+{
+  const PetscInt i = *(const PetscInt *)a, j = *(const PetscInt *)b;
+  const int      c = strcmp(stgssa_sort_names[i], stgssa_sort_names[j]);
+  return c ? c : (i > j) - (i < j);
+}
+
+static PetscErrorCode StgssaOptimizerIndexNames(StgssaOptimizer o, const char *const *names)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(o->name_sorted));
+  PetscCall(PetscMalloc1(o->P, &o->name_sorted));
+  for (PetscInt p = 0; p < o->P; p++) o->name_sorted[p] = p;
+  stgssa_sort_names = names;
+  qsort(o->name_sorted, (size_t)o->P, sizeof(PetscInt), StgssaOptimizerNameCmp);
+  stgssa_sort_names = NULL;
+  o->name_of = names;
+  PetscFunctionReturn(0);
+}
+
+/* Index of a fitted name, or -1 (the first of equal names: -stgssa_fit has none). */
+static PetscInt StgssaOptimizerFindFit(StgssaOptimizer o, const char *const *names, const char *name)
+{
+  PetscInt lo = 0, hi = o->P; /* the first position whose name is >= name */
+
+  if (!o->name_sorted || o->name_of != names) { /* no index: linear search */
+    for (PetscInt p = 0; p < o->P; p++)
+      if (!strcmp(names[p], name)) return p;
+    return -1;
+  }
+  while (lo < hi) {
+    const PetscInt mid = lo + (hi - lo) / 2;
+    if (strcmp(names[o->name_sorted[mid]], name) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < o->P && !strcmp(names[o->name_sorted[lo]], name) ? o->name_sorted[lo] : -1;
+}
+
 /* Parse -stgssa_bounds "k_on=1e-3:1e2,k_off=:10" into log-bounds lo/hi (length P). */
 static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *const *names, PetscReal *lo, PetscReal *hi)
 {
@@ -190,8 +350,8 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     lo[p] = PETSC_NINFINITY;
     hi[p] = PETSC_INFINITY;
   }
-  if (!o->bounds[0]) PetscFunctionReturn(0);
-  PetscCall(PetscStrallocpy(o->bounds, &o->parse_copy));
+  if (!o->bounds_text || !o->bounds_text[0]) PetscFunctionReturn(0);
+  PetscCall(PetscStrallocpy(o->bounds_text, &o->parse_copy));
   copy = o->parse_copy;
   for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
     char    *eq = strchr(item, '='), *colon, *end;
@@ -200,10 +360,9 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     PetscCheck(eq && (colon = strchr(eq, ':')), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: found '%s'; expected name=lo:hi", item);
     *eq    = 0;
     *colon = 0;
-    for (p = 0; p < o->P; p++)
-      if (!strcmp(names[p], item)) break;
-    PetscCheck(p < o->P, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is not a fitted parameter (-stgssa_fit)", item);
-    for (PetscInt i = 0; i < o->ndep; i++) PetscCheck(o->dep_p[i] != p, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is set by -stgssa_log_constraint; bound the free parameters of its constraint instead", item);
+    p = StgssaOptimizerFindFit(o, names, item);
+    PetscCheck(p >= 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is not a fitted parameter (-stgssa_fit)", item);
+    PetscCheck(!o->is_dep || !o->is_dep[p], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is set by -stgssa_log_constraint; bound the free parameters of its constraint instead", item);
     if (eq[1]) {
       v = strtod(eq + 1, &end);
       PetscCheck(*end == 0 && v > 0 && PetscIsNormalReal(v), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: lower bound '%s' of %s is not a positive number", eq + 1, item);
@@ -271,25 +430,18 @@ static void StgssaOptimizerReduceGradient(StgssaOptimizer o, const PetscReal *gt
     for (PetscInt k = o->dep_start[i]; k < o->dep_start[i + 1]; k++) gphi[o->term_q[k]] += o->term_c[k] * gtheta[o->dep_p[i]];
 }
 
-/* Index of a fitted name, or -1. */
-static PetscInt StgssaOptimizerFindFit(StgssaOptimizer o, const char *const *names, const char *name)
-{
-  for (PetscInt p = 0; p < o->P; p++)
-    if (!strcmp(names[p], name)) return p;
-  return -1;
-}
 
 /* A name of -stgssa_log_constraint that must be a fitted parameter: its index, or a clear error
    (unknown to the model, or a model parameter that is not fitted). */
 static PetscErrorCode StgssaOptimizerConstraintName(StgssaOptimizer o, const char *const *names, const char *name, const char *what, const char *dep, const char *rhs, PetscInt *p)
 {
-  const StgssaModelDef *def;
+  const StgssaModelDef *def = NULL;
 
   PetscFunctionBegin;
   *p = StgssaOptimizerFindFit(o, names, name);
   if (*p >= 0) PetscFunctionReturn(0);
-  PetscCall(StgssaModelGetDef(o->model, &def));
-  PetscCheck(StgssaModelDefFindParam(def, name) >= 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: unknown parameter '%s' in '%s=%s'", name, dep, rhs);
+  if (!o->an_fn) PetscCall(StgssaModelGetDef(o->model, &def));
+  PetscCheck(!o->an_fn && StgssaModelDefFindParam(def, name) >= 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: unknown parameter '%s' in '%s=%s'", name, dep, rhs);
   SETERRQ(o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: %s '%s' of '%s=%s' is not a fitted parameter (-stgssa_fit)", what, name, dep, rhs);
 }
 
@@ -301,17 +453,23 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
 {
   char      *copy, *item, *save = NULL;
   PetscInt  *dep_of, *q_of, nterm = 0, cap;
-  PetscReal *coef; /* [ndep x P] dense coefficients while parsing */
+  PetscInt  *pos, *seg, nt = 0, tcap = 16; /* terms while parsing: theta index parse_tp[t], coefficient parse_coef[t];
+                                             dependent i has t = seg[i]..seg[i+1]-1; pos[p]: term of p in the current one (-1: none) */
   PetscInt   ndep = 0;
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc2(o->P, &o->parse_dep_of, o->P, &o->parse_q_of));
-  PetscCall(PetscCalloc1(o->P * o->P, &o->parse_coef));
+  PetscCall(PetscMalloc1(2 * o->P + 1, &o->parse_pos));
+  PetscCall(PetscMalloc1(tcap, &o->parse_tp));
+  PetscCall(PetscMalloc1(tcap, &o->parse_coef));
+  PetscCall(PetscCalloc1(o->P, &o->is_dep));
   dep_of = o->parse_dep_of;
   q_of   = o->parse_q_of;
-  coef   = o->parse_coef;
+  pos    = o->parse_pos;
+  seg    = o->parse_pos + o->P;
   PetscCall(PetscMalloc2(o->P, &o->dep_p, o->P, &o->dep_c0));
-  for (PetscInt p = 0; p < o->P; p++) dep_of[p] = -1;
+  for (PetscInt p = 0; p < o->P; p++) dep_of[p] = pos[p] = -1;
+  seg[0] = 0;
   /* strip whitespace, but not between two parts of names or numbers ("k1 k2" is an error) */
   PetscCall(PetscStrallocpy(o->constraint, &o->parse_copy));
   copy = o->parse_copy;
@@ -368,14 +526,31 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
       PetscCall(PetscStrncpy(name, s, len + 1));
       s += len;
       PetscCall(StgssaOptimizerConstraintName(o, names, name, "term", item, eq + 1, &j));
-      coef[ndep * o->P + j] += sign * c;
+      if (pos[j] < 0) { /* a new name in this constraint (repeated names add up below) */
+        if (nt == tcap) {
+          tcap *= 2;
+          PetscCall(PetscRealloc(sizeof(PetscInt) * tcap, &o->parse_tp));
+          PetscCall(PetscRealloc(sizeof(PetscReal) * tcap, &o->parse_coef));
+        }
+        pos[j]              = nt;
+        o->parse_tp[nt]     = j;
+        o->parse_coef[nt++] = 0;
+      }
+      o->parse_coef[pos[j]] += sign * c;
     }
-    ndep++;
+    /* the terms of this constraint in fitted order (the order of the sums of Expand and ReduceGradient) */
+    for (PetscInt t = seg[ndep]; t < nt; t++) pos[o->parse_tp[t]] = -1;
+    PetscCall(PetscSortIntWithScalarArray(nt - seg[ndep], o->parse_tp + seg[ndep], (PetscScalar *)o->parse_coef + seg[ndep]));
+    seg[++ndep] = nt;
   }
   PetscCall(PetscFree(o->parse_copy));
   /* no dependent on a right-hand side; the free coordinates are the fitted names that are not dependents */
   for (PetscInt i = 0; i < ndep; i++)
-    for (PetscInt p = 0; p < o->P; p++) PetscCheck(coef[i * o->P + p] == 0 || dep_of[p] < 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s' is a dependent and appears on the right-hand side of the constraint of '%s'", names[p], names[o->dep_p[i]]);
+    for (PetscInt t = seg[i]; t < seg[i + 1]; t++) {
+      const PetscInt p = o->parse_tp[t];
+      PetscCheck(o->parse_coef[t] == 0 || dep_of[p] < 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s' is a dependent and appears on the right-hand side of the constraint of '%s'", names[p], names[o->dep_p[i]]);
+    }
+  for (PetscInt i = 0; i < ndep; i++) o->is_dep[o->dep_p[i]] = PETSC_TRUE;
   o->ndep = ndep;
   o->Q    = o->P - ndep;
   PetscCheck(o->Q > 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint leaves no free fitted parameter");
@@ -387,20 +562,22 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
       o->free_p[q++] = p;
     }
   }
-  for (PetscInt i = 0; i < ndep * o->P; i++) nterm += coef[i] != 0;
+  for (PetscInt t = 0; t < nt; t++) nterm += o->parse_coef[t] != 0;
   cap = nterm ? nterm : 1;
   PetscCall(PetscMalloc3(ndep + 1, &o->dep_start, cap, &o->term_q, cap, &o->term_c));
   nterm = 0;
   for (PetscInt i = 0; i < ndep; i++) {
     o->dep_start[i] = nterm;
-    for (PetscInt p = 0; p < o->P; p++)
-      if (coef[i * o->P + p] != 0) {
-        o->term_q[nterm]   = q_of[p];
-        o->term_c[nterm++] = coef[i * o->P + p];
+    for (PetscInt t = seg[i]; t < seg[i + 1]; t++)
+      if (o->parse_coef[t] != 0) {
+        o->term_q[nterm]   = q_of[o->parse_tp[t]];
+        o->term_c[nterm++] = o->parse_coef[t];
       }
   }
   o->dep_start[ndep] = nterm;
   PetscCall(PetscFree(o->parse_coef));
+  PetscCall(PetscFree(o->parse_tp));
+  PetscCall(PetscFree(o->parse_pos));
   PetscCall(PetscFree2(o->parse_dep_of, o->parse_q_of));
   PetscFunctionReturn(0);
 }
@@ -412,9 +589,12 @@ static PetscErrorCode StgssaOptimizerEvaluate_Private(StgssaOptimizer o)
   const char *const *names;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEvaluatorEvaluateForLoss(o->ev)); /* exact route: adjoint gradient */
-  PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  if (o->an_fn) PetscCall(o->an_fn(o->an_theta, o->an_iter, o->an_ntraj, &o->loss_eval, o->grad_eval, o->se_eval, o->an_ctx));
+  else {
+    PetscCall(StgssaEvaluatorEvaluateForLoss(o->ev)); /* exact route: adjoint gradient */
+    PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
+  }
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
   PetscCheck(!PetscIsInfOrNanReal(o->loss_eval), PETSC_COMM_SELF, PETSC_ERR_FP, "the loss is %.6g", (double)o->loss_eval);
   for (PetscInt p = 0; p < o->P; p++)
     PetscCheck(!PetscIsInfOrNanReal(o->grad_eval[p]), PETSC_COMM_SELF, PETSC_ERR_FP, "the loss gradient by log %s is %.6g (loss %.6g, log-rate %.6g)", names[p], (double)o->grad_eval[p], (double)o->loss_eval, (double)o->theta_eval[p]);
@@ -544,9 +724,9 @@ static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec
   PetscFunctionBegin;
   PetscCall(StgssaOptimizerBcastVec(o, X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
-  PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_eval));
+  PetscCall(StgssaOptimizerProblemSetTheta(o, o->theta_eval));
   o->eval_index = o->crn ? 0 : o->nevals;
-  PetscCall(StgssaEvaluatorSetIteration(o->ev, o->eval_index));
+  PetscCall(StgssaOptimizerProblemSetIteration(o, o->eval_index));
   PetscCall(StgssaOptimizerEvaluate(o, tao));
   o->nevals++;
   *f = o->loss_eval;
@@ -627,14 +807,14 @@ static PetscErrorCode StgssaOptimizerScheduleStep(StgssaOptimizer o, PetscBool a
   if (!grew) { /* the stall rule: no new lowest loss in STGSSA_STALL_ITS iterations at this sample size */
     PetscCall(StgssaScheduleStall(&o->sched, k, o->h_loss, STGSSA_STALL_ITS, &grew));
     if (grew && announce) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": no lower loss in the last %d iterations: %" PetscInt_FMT " -> %" PetscInt_FMT " trajectories per evaluation%s\n", k, STGSSA_STALL_ITS, n, o->sched.n, o->sched.n == o->sched.nmax ? " (the cap, -stgssa_ntraj_max)" : ""));
-    if (grew) PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+    if (grew) PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->sched.n));
   } else {
     if (announce) {
       PetscReal g2 = 0, v = 0;
       for (PetscInt p = 0; p < o->P; p++) g2 += PetscSqr(o->h_grad[k * o->P + p]), v += PetscSqr(o->h_se[k * o->P + p]);
       PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": gradient noise sum se^2 = %.3g > eta^2 |g|^2 = %.3g: %" PetscInt_FMT " -> %" PetscInt_FMT " trajectories per evaluation%s\n", k, (double)v, (double)(o->eta * o->eta * g2), n, o->sched.n, o->sched.n == o->sched.nmax ? " (the cap, -stgssa_ntraj_max)" : ""));
     }
-    PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+    PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->sched.n));
   }
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
   if (isadam && kcap < 0 && o->sched.k_cap >= 0) { /* the decay begins at the cap */
@@ -697,18 +877,19 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
   }
   o->h_loss[o->nhist] = o->loss_eval;
   {
-    PetscInt64 ev, ab, cp;
-    PetscCall(StgssaEvaluatorGetEventCount(o->ev, &ev));
-    PetscCall(StgssaEvaluatorGetTrajectoryEnds(o->ev, &ab, &cp));
+    PetscInt64 ev = 0, ab = 0, cp = 0;
+    if (!o->an_fn) PetscCall(StgssaEvaluatorGetEventCount(o->ev, &ev));
+    if (!o->an_fn) PetscCall(StgssaEvaluatorGetTrajectoryEnds(o->ev, &ab, &cp));
     o->h_ends[3 * o->nhist]     = ev;
     o->h_ends[3 * o->nhist + 1] = ab;
     o->h_ends[3 * o->nhist + 2] = cp;
-    PetscCall(StgssaEvaluatorGetLoadImbalance(o->ev, &o->h_imb[o->nhist]));
+    if (o->an_fn) o->h_imb[o->nhist] = 1.0;
+    else PetscCall(StgssaEvaluatorGetLoadImbalance(o->ev, &o->h_imb[o->nhist]));
   }
   PetscCall(PetscArraycpy(&o->h_theta[o->nhist * o->P], o->theta_eval, o->P));
   PetscCall(PetscArraycpy(&o->h_grad[o->nhist * o->P], o->grad_eval, o->P));
   PetscCall(PetscArraycpy(&o->h_se[o->nhist * o->P], o->se_eval, o->P));
-  PetscCall(StgssaEvaluatorGetNumTrajectories(o->ev, &o->h_ntraj[o->nhist]));
+  PetscCall(StgssaOptimizerProblemGetNumTrajectories(o, &o->h_ntraj[o->nhist]));
   o->nhist++;
   if (!o->exact && !o->tao_monitor) { /* a stochastic fit runs for minutes: one line per iteration says where it is */
     PetscReal g2 = 0;
@@ -900,14 +1081,14 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
 {
   hid_t                 file = -1, ck;
   const char *const    *names;
-  const StgssaModelDef *def;
+  const char           *model_text = NULL;
   char                 *text;
   int64_t               checksum;
   htri_t                has_checksum;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
-  PetscCall(StgssaModelGetDef(o->model, &def));
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
+  PetscCall(StgssaOptimizerModelText(o, &model_text));
   file = H5Fopen(o->restart, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open as HDF5 (missing, truncated or not an output of stgssa_hpc)", o->restart);
   ck = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
@@ -927,7 +1108,7 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   }
   PetscCall(StgssaH5ReadText(file, "run", "model_text", &text, o->restart)); /* a dataset, or an attribute in older files */
   {
-    const PetscBool same = (PetscBool)(text && !strcmp(text, def->text ? def->text : ""));
+    const PetscBool same = (PetscBool)(text && !strcmp(text, model_text));
     PetscCall(PetscFree(text));
     PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "%s was written for another model: its /run model_text differs from the model file of this run", o->restart);
   }
@@ -975,7 +1156,7 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
     PetscCallHDF5(H5Dclose(d));
   } else {
     StgssaSampling smp;
-    PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+    PetscCall(StgssaOptimizerGetSampling(o, &smp));
     for (PetscInt i = 0; i < o->nhist; i++) o->h_ntraj[i] = smp.ntraj;
   }
   PetscCallHDF5(H5Fclose(file));
@@ -1038,7 +1219,7 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_ends, (PetscMPIInt)(3 * o->nhist), MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_imb, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
-  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+  PetscCall(StgssaOptimizerGetSampling(o, &smp));
   PetscCheck(state[2] == smp.seed, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s was run with -stgssa_seed %lld, this run has %" PetscInt_FMT, o->restart, (long long)state[2], smp.seed);
   o->restarted    = PETSC_TRUE;
   o->restart_step = (PetscInt)state[0];
@@ -1059,8 +1240,8 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
   PetscFunctionBegin;
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, TAOFISHER, &isfisher));
-  PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
-  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+  PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
+  PetscCall(StgssaOptimizerGetSampling(o, &smp));
   stochastic = (PetscBool)(gt != STGSSA_GRADIENT_FSP);
   if (!o->adaptive_set) o->adaptive = (PetscBool)((isadam || isfisher) && stochastic && !o->crn);
   if (!o->average_set) o->average = o->adaptive;
@@ -1096,7 +1277,7 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
     o->nhist = nh;
     if (o->restart_ntraj >= 0 && o->restart_ntraj != o->sched.n) same = PETSC_FALSE, o->sched.n = (PetscInt)o->restart_ntraj;
     if (!same) PetscCall(PetscPrintf(o->comm, "Note: the sample sizes stored in %s differ from what this run's options give (-stgssa_ntraj, -stgssa_ntraj_max, -stgssa_norm_test_eta, -stgssa_adaptive_ntraj); continuing from the stored ones, %" PetscInt_FMT " trajectories per evaluation\n", o->restart, o->sched.n));
-    if (o->sched.n != smp.ntraj) PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+    if (o->sched.n != smp.ntraj) PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->sched.n));
   }
   PetscFunctionReturn(0);
 }
@@ -1110,13 +1291,14 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
 
   PetscFunctionBegin;
   if (o->setup) PetscFunctionReturn(0);
-  PetscCheck(o->ev && o->obj, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSetProblem() first");
-  {
+  PetscCheck((o->ev && o->obj) || o->an_fn, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSetProblem() first");
+  if (!o->an_fn) {
     PetscBool active;
     PetscCall(StgssaObjectiveIsActive(o->obj, &active));
     PetscCheck(active, o->comm, PETSC_ERR_ARG_WRONG, "optimize mode needs a loss: give -stgssa_data FILE (or -stgssa_loss design)");
   }
-  PetscCall(StgssaEvaluatorGetFit(o->ev, &o->P, &names));
+  PetscCall(StgssaOptimizerGetFit(o, &o->P, &names));
+  PetscCall(StgssaOptimizerIndexNames(o, names));
   PetscCall(StgssaOptimizerParseConstraints(o, names));
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
   PetscCall(VecCreateMPI(o->comm, rank == 0 ? o->Q : 0, o->Q, &o->X));
@@ -1129,7 +1311,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   lo    = o->su_lo;
   hi    = o->su_hi;
   phi   = o->su_phi;
-  PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
+  PetscCall(StgssaOptimizerProblemGetTheta(o, theta));
   PetscCall(StgssaOptimizerParseBounds(o, names, lo, hi));
   if (o->restart[0]) PetscCall(StgssaOptimizerReadCheckpoint(o, theta));
   /* start: the free entries as given, the dependents computed from them */
@@ -1146,13 +1328,13 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
         PetscCall(PetscPrintf(o->comm, "Note: -stgssa_log_constraint sets the start value of %s to %g (model value %g)\n", names[d], (double)PetscExpReal(theta[d]), (double)PetscExpReal(given[d])));
     }
     PetscCall(PetscFree(given));
-    PetscCall(StgssaEvaluatorSetTheta(o->ev, theta));
+    PetscCall(StgssaOptimizerProblemSetTheta(o, theta));
   }
   for (PetscInt p = 0; p < o->P; p++) {
     if (lo[p] > PETSC_NINFINITY || hi[p] < PETSC_INFINITY) bounded = PETSC_TRUE;
     PetscCheck(theta[p] >= lo[p] && theta[p] <= hi[p], o->comm, PETSC_ERR_ARG_OUTOFRANGE, "Start value %g of %s is outside -stgssa_bounds [%g, %g]", (double)PetscExpReal(theta[p]), names[p], (double)PetscExpReal(lo[p]), (double)PetscExpReal(hi[p]));
   }
-  if (o->prof) { /* -stgssa_profile: checks the route before the fit; bounds of the fitted log-rates */
+  if (o->prof && !o->an_fn) { /* -stgssa_profile: checks the route before the fit; bounds of the fitted log-rates */
     PetscBool active;
     PetscCall(StgssaProfileIsActive(o->prof, &active));
     PetscCheck(!active || !o->ndep, o->comm, PETSC_ERR_SUP, "-stgssa_profile does not support -stgssa_log_constraint; drop one of them");
@@ -1167,7 +1349,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscCall(TaoCreate(o->comm, &o->tao));
   {
     StgssaGradientType gt;
-    PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
+    PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
     o->exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
   }
   if (o->exact) { /* exact gradients: a quasi-Newton method with bounds, stopping in flat valleys */
@@ -1183,12 +1365,14 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     o->flat_stop = (PetscBool)!given;
     PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConvergenceTest, o));
   } else { /* stochastic gradients: Fisher scoring for a likelihood (its curvature is known), else Adam */
-    PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
+    likelihood = PETSC_FALSE;
+    if (!o->an_fn) PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
     PetscCall(TaoSetType(o->tao, likelihood ? TAOFISHER : TAOADAM));
   }
   PetscCall(TaoSetSolution(o->tao, o->X));
   PetscCall(TaoSetObjectiveAndGradient(o->tao, o->G, StgssaOptimizerObjective, o));
-  PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
+  likelihood = PETSC_FALSE;
+  if (!o->an_fn) PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
   if (likelihood) { /* the Fisher information as the Hessian (-tao_type fisher; other types ignore it) */
     PetscCall(MatCreateDense(o->comm, rank == 0 ? o->Q : 0, rank == 0 ? o->Q : 0, o->Q, o->Q, NULL, &o->H));
     PetscCall(TaoSetHessian(o->tao, o->H, o->H, StgssaOptimizerFisher, o));
@@ -1257,9 +1441,9 @@ static PetscErrorCode StgssaOptimizerAverage(StgssaOptimizer o)
   if (o->result_factor > 0) {
     o->res_ntraj = (int64_t)PetscMin(PetscCeilReal(o->result_factor * (PetscReal)o->h_ntraj[K]), (PetscReal)PETSC_MAX_INT);
     o->res_eval  = o->nevals;
-    PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_res));
-    PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->res_ntraj));
-    PetscCall(StgssaEvaluatorSetIteration(o->ev, o->crn ? 0 : o->nevals));
+    PetscCall(StgssaOptimizerProblemSetTheta(o, o->theta_res));
+    PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->res_ntraj));
+    PetscCall(StgssaOptimizerProblemSetIteration(o, o->crn ? 0 : o->nevals));
     { /* theta_eval stays the last iterate (the checkpoint's); the error text names the result */
       PetscReal *last;
       PetscCall(PetscMalloc1(o->P, &last));
@@ -1291,8 +1475,8 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   if (o->average && o->nhist > 0) PetscCall(StgssaOptimizerAverage(o));
   for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_res[p]);
   /* the fit at the result: one more evaluation there (-log L, Fisher information, per-time report) */
-  PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_res, o->crn ? 0 : o->nevals));
-  if (o->prof) PetscCall(StgssaProfileCompute(o->prof, o->theta_res)); /* -stgssa_profile */
+  if (!o->an_fn) PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_res, o->crn ? 0 : o->nevals));
+  if (o->prof && !o->an_fn) PetscCall(StgssaProfileCompute(o->prof, o->theta_res)); /* -stgssa_profile */
   o->solved = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -1349,12 +1533,12 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   PetscFunctionBegin;
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(o->comm, &viewer));
   PetscCheck(o->solved, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSolve() first");
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
   PetscCall(TaoGetSolutionStatus(o->tao, &its, NULL, NULL, NULL, NULL, &reason));
   PetscCall(TaoGetType(o->tao, &type));
   {
     StgssaGradientType gt;
-    PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
+    PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
     PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, gt == STGSSA_GRADIENT_FSP ? "exact FSP objective" : (o->crn ? "common random numbers" : "fresh random numbers each"), TaoConvergedReasons[reason]));
   }
   PetscCall(PetscViewerASCIIPushTab(viewer));
@@ -1383,8 +1567,8 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   }
   for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
   PetscCall(PetscViewerASCIIPopTab(viewer));
-  PetscCall(StgssaObjectiveViewResult(o->obj, names, viewer));
-  if (o->prof) PetscCall(StgssaProfileView(o->prof, names, viewer));
+  if (!o->an_fn) PetscCall(StgssaObjectiveViewResult(o->obj, names, viewer));
+  if (o->prof && !o->an_fn) PetscCall(StgssaProfileView(o->prof, names, viewer));
   PetscFunctionReturn(0);
 }
 
@@ -1399,7 +1583,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
 {
   StgssaOptimizerWriteCtx *w = (StgssaOptimizerWriteCtx *)ctx;
   StgssaOptimizer          o = w->o;
-  const StgssaModelDef    *def;
+  const char              *model_text = NULL;
   const char *const       *names;
   StgssaSampling           smp;
   hid_t                    g;
@@ -1407,10 +1591,10 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   hsize_t                  d1[1] = {(hsize_t)nh}, d2[2] = {(hsize_t)nh, (hsize_t)P}, dp[1] = {(hsize_t)P}, dq[1] = {(hsize_t)o->Q};
 
   PetscFunctionBegin;
-  PetscCall(StgssaModelGetDef(o->model, &def));
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
-  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
-  PetscCall(StgssaH5WriteRunInfo(file, o->comm, def->text));
+  PetscCall(StgssaOptimizerModelText(o, &model_text));
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
+  PetscCall(StgssaOptimizerGetSampling(o, &smp));
+  PetscCall(StgssaH5WriteRunInfo(file, o->comm, model_text));
   PetscCallHDF5(g = H5Gopen2(file, "run", H5P_DEFAULT));
   PetscCall(StgssaH5WriteAttrInt64(g, "seed", smp.seed));
   PetscCall(StgssaH5WriteAttrInt64(g, "ntraj", smp.ntraj));
@@ -1463,8 +1647,8 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
       PetscCall(StgssaH5WriteAttrInt64(g, "loss_ntraj", o->res_ntraj)); /* -1: not re-estimated (loss NaN) */
       PetscCall(StgssaH5WriteAttrInt64(g, "loss_evaluation", o->res_eval));
     }
-    PetscCall(StgssaObjectiveWriteHDF5(o->obj, g)); /* neg_log_likelihood, fisher, ..., fit/ */
-    if (o->prof) PetscCall(StgssaProfileWriteHDF5(o->prof, g)); /* profile_ci95, profile/ */
+    if (!o->an_fn) PetscCall(StgssaObjectiveWriteHDF5(o->obj, g)); /* neg_log_likelihood, fisher, ..., fit/ */
+    if (o->prof && !o->an_fn) PetscCall(StgssaProfileWriteHDF5(o->prof, g)); /* profile_ci95, profile/ */
     PetscCallHDF5(H5Gclose(g));
   }
   /* everything a restart needs: theta of the last iterate, the optimizer state after it, and
@@ -1540,8 +1724,13 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(MatDestroy(&o->H));
   PetscCall(PetscFree4(o->su_theta, o->su_lo, o->su_hi, o->su_phi)); /* left by an error in SetUp */
   PetscCall(PetscFree(o->parse_coef));
+  PetscCall(PetscFree(o->parse_tp));
+  PetscCall(PetscFree(o->parse_pos));
   PetscCall(PetscFree2(o->parse_dep_of, o->parse_q_of));
   PetscCall(PetscFree(o->parse_copy));
+  PetscCall(PetscFree(o->name_sorted));
+  PetscCall(PetscFree(o->bounds_text));
+  PetscCall(PetscFree(o->is_dep));
   PetscCall(VecDestroy(&o->G));
   PetscCall(VecDestroy(&o->XL));
   PetscCall(VecDestroy(&o->XU));
@@ -1556,6 +1745,10 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(PetscFree(o->h_imb));
   PetscCall(PetscFree(o->h_ntraj));
   PetscCall(PetscFree(o->theta_res));
+  if (o->an_names)
+    for (PetscInt p = 0; p < o->an_P; p++) PetscCall(PetscFree(o->an_names[p]));
+  PetscCall(PetscFree(o->an_names));
+  PetscCall(PetscFree(o->an_theta));
   PetscCall(PetscFree(*opt));
   PetscFunctionReturn(0);
 }
