@@ -56,6 +56,7 @@ struct _p_StgssaOptimizer {
   PetscBool       crn;           /* common random numbers: the same draws every evaluation */
   PetscInt        nevals;        /* objective evaluations so far: the Philox iteration counter */
   PetscInt        ckpt_interval; /* iterations between checkpoints (0: none) */
+  PetscInt        hist_every;    /* -stgssa_history_every K: /history's P-wide rows at iterations 0, K, 2K, ... and the last */
   char            output[PETSC_MAX_PATH_LEN];
   char            restart[PETSC_MAX_PATH_LEN];
   char            bounds[4096]; /* -stgssa_bounds as -help shows it (the value used is bounds_text) */
@@ -229,6 +230,7 @@ PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
   o->decay_k0      = 20.0;
   o->result_factor = 4.0;
   o->restart_ntraj = -1;
+  o->hist_every    = 1;
   o->avg_from      = -1;
   o->res_ntraj     = -1;
   o->res_eval      = -1;
@@ -268,6 +270,7 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
     if (set && val) PetscCall(PetscStrallocpy(val, &o->bounds_text));
   }
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
+  PetscCall(PetscOptionsBoundedInt("-stgssa_history_every", "Write /history's per-parameter rows (theta, gradient, gradient_stderr) every K iterations and the last (/history/iteration lists them); the scalar history stays every iteration", "StgssaOptimizer", o->hist_every, &o->hist_every, NULL, 1));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
   PetscCall(PetscOptionsBool("-stgssa_adaptive_ntraj", "Grow the trajectories per evaluation by the norm test (default: on for -tao_type adam with a stochastic gradient without -stgssa_crn)", "StgssaOptimizer", o->adaptive, &o->adaptive, &o->adaptive_set));
   PetscCall(PetscOptionsBoundedInt("-stgssa_ntraj_max", "Cap of the trajectories per evaluation (0: 16 x -stgssa_ntraj)", "StgssaOptimizer", o->ntraj_max, &o->ntraj_max, NULL, 0));
@@ -1610,9 +1613,32 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCallHDF5(g = H5Gcreate2(file, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, names));
   PetscCall(StgssaH5WriteDoubles(g, "loss", 1, d1, o->h_loss));
-  PetscCall(StgssaH5WriteDoubles(g, "theta", 2, d2, o->h_theta));
-  PetscCall(StgssaH5WriteDoubles(g, "gradient", 2, d2, o->h_grad));
-  PetscCall(StgssaH5WriteDoubles(g, "gradient_stderr", 2, d2, o->h_se));
+  { /* the P-wide rows at iterations 0, K, 2K, ... and the last (-stgssa_history_every K), in
+       chunks of at most 64 rows x 1024 parameters, compressed (StgssaH5WriteDoublesChunked);
+       /history/iteration [I'] says which iterations they are. In memory every row stays: the
+       schedule, the averaging and a restart's replay read them. */
+    const PetscInt     K  = o->hist_every;
+    const PetscInt     nk = nh > 0 ? (nh - 1) / K + 1 + ((nh - 1) % K != 0) : 0;
+    const hsize_t      ck[2] = {64, 1024}, dk[2] = {(hsize_t)nk, (hsize_t)P}, dk1[1] = {(hsize_t)nk};
+    const PetscReal   *src[3] = {o->h_theta, o->h_grad, o->h_se};
+    static const char *dn[3]  = {"theta", "gradient", "gradient_stderr"};
+    int64_t           *iter;
+    PetscReal         *rows = NULL;
+
+    PetscCall(PetscMalloc1(nk + 1, &iter));
+    for (PetscInt i = 0, j = 0; i < nh; i++)
+      if (i % K == 0 || i == nh - 1) iter[j++] = i;
+    PetscCall(StgssaH5WriteInt64s(g, "iteration", 1, dk1, iter));
+    if (K > 1) PetscCall(PetscMalloc1(nk * P + 1, &rows));
+    for (int a = 0; a < 3; a++) {
+      if (K > 1)
+        for (PetscInt j = 0; j < nk; j++) PetscCall(PetscArraycpy(&rows[j * P], &src[a][iter[j] * P], P));
+      PetscCall(StgssaH5WriteDoublesChunked(g, dn[a], 2, dk, ck, K > 1 ? rows : src[a]));
+    }
+    PetscCall(StgssaH5WriteAttrInt64(g, "history_every", K));
+    PetscCall(PetscFree(rows));
+    PetscCall(PetscFree(iter));
+  }
   PetscCall(StgssaH5WriteEnds(g, "", nh, o->h_ends));
   PetscCall(StgssaH5WriteDoubles(g, "load_imbalance", 1, d1, o->h_imb)); /* events per rank max/mean */
   PetscCall(StgssaH5WriteInt64s(g, "ntraj", 1, d1, o->h_ntraj));        /* trajectories of each evaluation */
@@ -1665,9 +1691,12 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   if (o->constraint[0]) PetscCall(StgssaH5WriteAttrString(g, "log_constraint", o->constraint));
   d1[0] = d2[0] = (hsize_t)(nh > 0 ? nh - 1 : 0);
   PetscCall(StgssaH5WriteDoubles(g, "history_loss", 1, d1, o->h_loss));
-  PetscCall(StgssaH5WriteDoubles(g, "history_theta", 2, d2, o->h_theta));
-  PetscCall(StgssaH5WriteDoubles(g, "history_gradient", 2, d2, o->h_grad));
-  PetscCall(StgssaH5WriteDoubles(g, "history_gradient_stderr", 2, d2, o->h_se));
+  { /* every row (the restart's replay of the schedule reads them all), chunked and compressed */
+    const hsize_t ck[2] = {64, 1024};
+    PetscCall(StgssaH5WriteDoublesChunked(g, "history_theta", 2, d2, ck, o->h_theta));
+    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient", 2, d2, ck, o->h_grad));
+    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient_stderr", 2, d2, ck, o->h_se));
+  }
   {
     const int64_t state[4] = {w->step, o->eval_index, smp.seed, nh > 0 ? nh - 1 : 0};
     const int64_t ntraj    = nh > 0 ? o->h_ntraj[nh - 1] : smp.ntraj; /* of the evaluation at theta, redone on restart */
