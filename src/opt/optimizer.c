@@ -679,7 +679,7 @@ static PetscErrorCode StgssaOptimizerFisher(Tao tao, Vec X, Mat H, Mat Hpre, voi
   PetscMPIInt     rank;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc4(Q, &phi, P * P, &F, P * Q, &B, P * Q, &FB));
+  PetscCall(PetscMalloc4(Q, &phi, P * P, &F, o->ndep ? P * Q : 0, &B, o->ndep ? P * Q : 0, &FB));
   PetscCall(StgssaOptimizerBcastVec(o, X, phi));
   for (PetscInt q = 0; q < Q; q++) same = (PetscBool)(same && phi[q] == o->phi_eval[q]);
   if (!same || o->nevals == 0) {
@@ -687,17 +687,19 @@ static PetscErrorCode StgssaOptimizerFisher(Tao tao, Vec X, Mat H, Mat Hpre, voi
     PetscCall(StgssaOptimizerObjective(tao, X, &f, o->G, o));
   }
   PetscCall(StgssaObjectiveFisherInformation(o->obj, o->ev, PETSC_TRUE, F));
-  /* B [P x Q]: d theta_p / d phi_q */
-  PetscCall(PetscArrayzero(B, P * Q));
-  for (PetscInt q = 0; q < Q; q++) B[o->free_p[q] * Q + q] = 1;
+  /* B [P x Q]: d theta_p / d phi_q; without constraints B = I and I_phi = I_theta (no O(P^3) product) */
+  if (o->ndep) PetscCall(PetscArrayzero(B, P * Q));
+  if (o->ndep)
+    for (PetscInt q = 0; q < Q; q++) B[o->free_p[q] * Q + q] = 1;
   for (PetscInt i = 0; i < o->ndep; i++)
     for (PetscInt k = o->dep_start[i]; k < o->dep_start[i + 1]; k++) B[o->dep_p[i] * Q + o->term_q[k]] += o->term_c[k];
-  for (PetscInt p = 0; p < P; p++)
-    for (PetscInt q = 0; q < Q; q++) {
-      PetscReal t = 0;
-      for (PetscInt r = 0; r < P; r++) t += F[p * P + r] * B[r * Q + q];
-      FB[p * Q + q] = t;
-    }
+  if (o->ndep)
+    for (PetscInt p = 0; p < P; p++)
+      for (PetscInt q = 0; q < Q; q++) {
+        PetscReal t = 0;
+        for (PetscInt r = 0; r < P; r++) t += F[p * P + r] * B[r * Q + q];
+        FB[p * Q + q] = t;
+      }
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
   if (rank == 0) {
     PetscScalar *a;
@@ -707,7 +709,9 @@ static PetscErrorCode StgssaOptimizerFisher(Tao tao, Vec X, Mat H, Mat Hpre, voi
     for (PetscInt q1 = 0; q1 < Q; q1++)
       for (PetscInt q2 = 0; q2 < Q; q2++) {
         PetscReal t = 0;
-        for (PetscInt p = 0; p < P; p++) t += B[p * Q + q1] * FB[p * Q + q2];
+        if (!o->ndep) t = F[q1 * P + q2];
+        else
+          for (PetscInt p = 0; p < P; p++) t += B[p * Q + q1] * FB[p * Q + q2];
         a[q1 + q2 * lda] = t; /* column-major */
       }
     PetscCall(MatDenseRestoreArrayWrite(H, &a));
