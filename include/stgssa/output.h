@@ -28,7 +28,7 @@ PETSC_EXTERN PetscErrorCode StgssaOutputWrite(MPI_Comm, const char path[], Stgss
 PETSC_EXTERN PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, const hsize_t dims[], const double data[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteInt64s(hid_t loc, const char name[], int rank, const hsize_t dims[], const int64_t data[]);
 /* The same in chunks of min(dims[i], chunk_max[i]) (chunk_max[i] = 0: the whole extent),
-   shuffled and deflate-compressed (level 4) when HDF5 has the filter with encoding, else
+   shuffled and deflate-compressed (level 1) when HDF5 has the filter with encoding, else
    chunked uncompressed without an error; an empty dataset is contiguous. For the large
    /history and /checkpoint arrays (issue 17). */
 PETSC_EXTERN PetscErrorCode StgssaH5WriteDoublesChunked(hid_t loc, const char name[], int rank, const hsize_t dims[], const hsize_t chunk_max[], const double data[]);
