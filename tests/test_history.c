@@ -17,7 +17,7 @@
 typedef struct {
   PetscInt P;
   char     copy_from[256], copy_to[256]; /* at evaluation copy_at: copy the output file (a mid-run checkpoint) */
-  PetscInt copy_at;
+  PetscInt copy_at, ncalls;
 } Quad;
 
 static double Xi(uint64_t a, uint64_t b) /* a fixed pseudo-random number from (a, b) (splitmix64) in [-1.7, 1.7] */
@@ -48,7 +48,7 @@ static PetscErrorCode QuadFn(const PetscReal theta[], PetscInt it, PetscInt64 nt
   PetscReal f = 0;
 
   PetscFunctionBegin;
-  if (q->copy_at >= 0 && it == q->copy_at) CopyFile(q->copy_from, q->copy_to);
+  if (q->copy_at >= 0 && q->ncalls++ == q->copy_at) CopyFile(q->copy_from, q->copy_to);
   for (PetscInt p = 0; p < q->P; p++) {
     const PetscReal w = 1 + (p % 3), c = 0.3 * (p % 5) - 0.5, d = theta[p] - c, s = 0.3 * PetscSqrtReal(100.0 / (PetscReal)ntraj);
     f += 0.5 * w * d * d;
@@ -100,6 +100,12 @@ static PetscErrorCode Fit(PetscInt P, const char *out, Quad *q, PetscErrorCode *
   if (!*ierr) *ierr = StgssaOptimizerSolve(o);
   if (!*ierr) *ierr = StgssaOptimizerWrite(o);
   PetscCall(PetscPopErrorHandler());
+  if (*ierr && getenv("TEST_HISTORY_VERBOSE")) { /* the message of an error (expected or not) */
+    const char *text;
+    char       *specific;
+    PetscCall(PetscErrorMessage(*ierr, &text, &specific));
+    fprintf(stderr, "%s: error %d: %s\n", out, (int)*ierr, specific ? specific : text);
+  }
   PetscCall(StgssaOptimizerDestroy(&o));
   PetscCall(FreeNames(P, &names, &theta0));
   PetscFunctionReturn(0);
@@ -128,6 +134,7 @@ static double *ReadDataset(const char *file, const char *name, int *rank, hsize_
 
 static void SetCommon(const char *its, const char *every)
 {
+  CHK(PetscOptionsClearValue(NULL, "-stgssa_crn"));
   CHK(PetscOptionsClearValue(NULL, "-stgssa_restart"));
   CHK(PetscOptionsSetValue(NULL, "-tao_type", "adam"));
   CHK(PetscOptionsSetValue(NULL, "-tao_max_it", its));
@@ -140,21 +147,26 @@ static void SetCommon(const char *its, const char *every)
 static const char *const wide[3] = {"/history/theta", "/history/gradient", "/history/gradient_stderr"};
 
 /* history_every: the same run, the P-wide rows thinned; shapes, iteration index, chunks, filters;
-   a restart from the checkpoint at iteration 10 gives bitwise the uninterrupted output. */
-START_TEST(test_history_every)
+   a restart from the checkpoint at iteration 10 gives bitwise the uninterrupted output. With the
+   schedule (adam, fresh draws) memory and checkpoint keep every row; without it (-stgssa_crn)
+   they keep the thinned ones too. */
+static void EveryCase(PetscBool crn)
 {
   const PetscInt P = 1500; /* chunks of 1024 columns: two per row block */
-  Quad           q = {P, "", "", -1};
+  Quad           q = {P, "", "", -1, 0};
   PetscErrorCode ierr;
   int            rank;
   hsize_t        d1[2], d4[2];
   size_t         n1, n4, ni, nl;
 
   SetCommon("37", "1");
+  if (crn) CHK(PetscOptionsSetValue(NULL, "-stgssa_crn", "1"));
   CHK(Fit(P, "every1.h5", &q, &ierr));
   ck_assert_int_eq(ierr, 0);
   SetCommon("37", "4");
-  q.copy_at = 15; /* after the checkpoint of iteration 10 */
+  if (crn) CHK(PetscOptionsSetValue(NULL, "-stgssa_crn", "1"));
+  q.copy_at = 15; /* the 16th evaluation: after the checkpoint of iteration 10 */
+  q.ncalls  = 0;
   CHK(PetscStrncpy(q.copy_from, "every4.h5", sizeof(q.copy_from)));
   CHK(PetscStrncpy(q.copy_to, "every4_ck10.h5", sizeof(q.copy_to)));
   CHK(Fit(P, "every4.h5", &q, &ierr));
@@ -196,6 +208,7 @@ START_TEST(test_history_every)
   }
   /* restart from the checkpoint of iteration 10 */
   SetCommon("37", "4");
+  if (crn) CHK(PetscOptionsSetValue(NULL, "-stgssa_crn", "1"));
   CHK(PetscOptionsSetValue(NULL, "-stgssa_restart", "every4_ck10.h5"));
   CHK(Fit(P, "restarted.h5", &q, &ierr));
   ck_assert_int_eq(ierr, 0);
@@ -213,10 +226,34 @@ START_TEST(test_history_every)
   }
   {
     double *it = ReadDataset("every4_ck10.h5", "/history/iteration", &rank, d1, &n1);
+    double *ci = ReadDataset("every4_ck10.h5", "/checkpoint/history_iteration", &rank, d4, &n4);
     ck_assert_double_eq(it[n1 - 1], 10); /* the copy was the checkpoint of iteration 10 */
+    ck_assert_uint_eq(n4, crn ? 3 : 10); /* entries 0..9: 0, 4, 8 thinned; all with the schedule */
+    for (size_t j = 0; j < n4; j++) ck_assert_double_eq(ci[j], (double)(crn ? 4 * j : j));
     free(it);
+    free(ci);
   }
+  /* the restart must keep the rows the checkpoint kept */
+  SetCommon("37", "3");
+  if (crn) CHK(PetscOptionsSetValue(NULL, "-stgssa_crn", "1"));
+  CHK(PetscOptionsSetValue(NULL, "-stgssa_restart", "every4_ck10.h5"));
+  CHK(Fit(P, "never.h5", &q, &ierr));
+  if (crn) ck_assert_int_ne(ierr, 0); /* rows 3, 6, 9 are not there */
+  else ck_assert_int_eq(ierr, 0);      /* every row is there */
+  CHK(PetscOptionsClearValue(NULL, "-stgssa_restart"));
   CHK(PetscOptionsClearValue(NULL, "-stgssa_history_every"));
+  CHK(PetscOptionsClearValue(NULL, "-stgssa_crn"));
+}
+
+START_TEST(test_history_every)
+{
+  EveryCase(PETSC_FALSE);
+}
+END_TEST
+
+START_TEST(test_history_every_crn)
+{
+  EveryCase(PETSC_TRUE);
 }
 END_TEST
 
@@ -225,7 +262,7 @@ END_TEST
 START_TEST(test_names)
 {
   const PetscInt P = 3000;
-  Quad           q = {P, "", "", -1};
+  Quad           q = {P, "", "", -1, 0};
   PetscErrorCode ierr;
   char          *bounds;
   size_t         len = 0;
@@ -286,6 +323,7 @@ int main(int argc, char **argv)
   if (PetscOptionsSetValue(NULL, "-stgssa_result_ntraj_factor", "0")) return EXIT_FAILURE;
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_history_every);
+  tcase_add_test(tc, test_history_every_crn);
   tcase_add_test(tc, test_names);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

@@ -66,7 +66,15 @@ struct _p_StgssaOptimizer {
   PetscInt   eval_index; /* evaluation index (random-number iteration) that produced them */
   /* history, one entry per TAO iteration (every rank) */
   PetscInt   nhist, cap;
-  PetscReal *h_loss, *h_theta, *h_grad, *h_se;
+  PetscReal *h_loss;
+  /* the P-wide rows (theta, gradient, stderr) of the entries h_row[0..nrow-1] (ascending): every
+     hmem_every-th entry and the last (hmem_every = 1 when the schedule runs: it reads every row) */
+  PetscInt   nrow, rcap, hmem_every;
+  PetscReal *h_theta, *h_grad, *h_se;
+  int64_t   *h_row;
+  /* the entry of least loss (first of equal ones) and the same before the last entry (the checkpoint's) */
+  PetscInt   best_i, best_prev_i;
+  PetscReal  best_loss, best_prev_loss, *best_theta, *best_prev_theta, *ck_best_theta;
   int64_t   *h_ends; /* [3*cap]: SSA events, absorbed and capped trajectories of the evaluation of each entry (-1: unknown, a restart from an older checkpoint) */
   PetscReal *h_imb;  /* [cap]: SSA events per rank max/mean of the evaluation of each entry (load balance; NaN: unknown, a restart from an older checkpoint) */
   /* restart state read from a checkpoint */
@@ -231,6 +239,9 @@ PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
   o->result_factor = 4.0;
   o->restart_ntraj = -1;
   o->hist_every    = 1;
+  o->hmem_every    = 1;
+  o->best_i        = -1;
+  o->best_prev_i   = -1;
   o->avg_from      = -1;
   o->res_ntraj     = -1;
   o->res_eval      = -1;
@@ -775,10 +786,20 @@ static void StgssaHashReals(uint64_t *h, PetscInt n, const PetscReal x[])
 /* state[0..3] = adam_step, evaluation, seed, history_length; the history is o->h_* (its first
    state[3] entries). ntraj: the trajectories of the checkpoint's evaluation, hashed with
    o->h_ntraj; -1 for a checkpoint written before the adaptive sample size (neither hashed). */
-static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names, const int64_t state[4], const PetscReal theta[], const PetscReal m[], const PetscReal v[], int64_t ntraj)
+/* Rows (a prefix of h_row) of the entries before entry n. */
+static PetscInt StgssaOptimizerRowsBefore(StgssaOptimizer o, PetscInt n)
+{
+  PetscInt r = o->nrow;
+  while (r > 0 && o->h_row[r - 1] >= n) r--;
+  return r;
+}
+
+/* best: the P-wide row of the least-loss entry among the first state[3], hashed when the rows
+   are thinned (fewer rows than entries; then the row iterations too). */
+static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names, const int64_t state[4], const PetscReal theta[], const PetscReal m[], const PetscReal v[], int64_t ntraj, const PetscReal best[])
 {
   uint64_t       h  = 14695981039346656037ULL;
-  const PetscInt nh = (PetscInt)state[3];
+  const PetscInt nh = (PetscInt)state[3], nr = StgssaOptimizerRowsBefore(o, nh);
 
   for (PetscInt p = 0; p < o->P; p++) StgssaHashBytes(&h, names[p], strlen(names[p]) + 1);
   StgssaHashBytes(&h, o->constraint, strlen(o->constraint) + 1);
@@ -787,13 +808,17 @@ static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names
   StgssaHashReals(&h, o->Q, m);
   StgssaHashReals(&h, o->Q, v);
   StgssaHashReals(&h, nh, o->h_loss);
-  StgssaHashReals(&h, nh * o->P, o->h_theta);
-  StgssaHashReals(&h, nh * o->P, o->h_grad);
-  StgssaHashReals(&h, nh * o->P, o->h_se);
+  StgssaHashReals(&h, nr * o->P, o->h_theta);
+  StgssaHashReals(&h, nr * o->P, o->h_grad);
+  StgssaHashReals(&h, nr * o->P, o->h_se);
   for (PetscInt i = 0; i < 3 * nh; i++) StgssaHashU64(&h, (uint64_t)o->h_ends[i]); /* events, absorbed, capped */
   if (ntraj >= 0) {
     StgssaHashU64(&h, (uint64_t)ntraj);
     for (PetscInt i = 0; i < nh; i++) StgssaHashU64(&h, (uint64_t)o->h_ntraj[i]);
+  }
+  if (nr != nh) { /* -stgssa_history_every: which rows, and the best entry's row */
+    for (PetscInt r = 0; r < nr; r++) StgssaHashU64(&h, (uint64_t)o->h_row[r]);
+    if (best) StgssaHashReals(&h, o->P, best);
   }
   return h;
 }
@@ -846,6 +871,29 @@ static PetscErrorCode StgssaOptimizerConverged(Tao tao, void *ctx)
   PetscFunctionReturn(0);
 }
 
+/* Room for n P-wide history rows. */
+static PetscErrorCode StgssaOptimizerGrowRows(StgssaOptimizer o, PetscInt n)
+{
+  PetscReal *t, *g, *s;
+  int64_t   *it;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4(n * o->P, &t, n * o->P, &g, n * o->P, &s, n, &it));
+  if (o->nrow) {
+    PetscCall(PetscArraycpy(t, o->h_theta, o->nrow * o->P));
+    PetscCall(PetscArraycpy(g, o->h_grad, o->nrow * o->P));
+    PetscCall(PetscArraycpy(s, o->h_se, o->nrow * o->P));
+    PetscCall(PetscArraycpy(it, o->h_row, o->nrow));
+  }
+  PetscCall(PetscFree4(o->h_theta, o->h_grad, o->h_se, o->h_row));
+  o->h_theta = t;
+  o->h_grad  = g;
+  o->h_se    = s;
+  o->h_row   = it;
+  o->rcap    = n;
+  PetscFunctionReturn(0);
+}
+
 /* TAO monitor: one history entry per iteration (the last evaluation is at the current iterate
    for adam), and a checkpoint every ckpt_interval iterations. */
 static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
@@ -855,25 +903,14 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
 
   PetscFunctionBegin;
   PetscCall(TaoGetSolutionStatus(tao, &its, NULL, NULL, NULL, NULL, NULL));
-  if (o->nhist == o->cap) {
-    PetscReal *l, *t, *g, *s;
+  if (o->nhist == o->cap) { /* doubling: O(1) amortized per entry */
     o->cap = o->cap ? 2 * o->cap : 64;
-    PetscCall(PetscMalloc4(o->cap, &l, o->cap * o->P, &t, o->cap * o->P, &g, o->cap * o->P, &s));
-    if (o->nhist) {
-      PetscCall(PetscArraycpy(l, o->h_loss, o->nhist));
-      PetscCall(PetscArraycpy(t, o->h_theta, o->nhist * o->P));
-      PetscCall(PetscArraycpy(g, o->h_grad, o->nhist * o->P));
-      PetscCall(PetscArraycpy(s, o->h_se, o->nhist * o->P));
-    }
-    PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+    PetscCall(PetscRealloc(sizeof(PetscReal) * o->cap, &o->h_loss));
     PetscCall(PetscRealloc(sizeof(int64_t) * 3 * o->cap, &o->h_ends));
     PetscCall(PetscRealloc(sizeof(PetscReal) * o->cap, &o->h_imb));
     PetscCall(PetscRealloc(sizeof(int64_t) * o->cap, &o->h_ntraj));
-    o->h_loss  = l;
-    o->h_theta = t;
-    o->h_grad  = g;
-    o->h_se    = s;
   }
+  if (o->nrow == o->rcap) PetscCall(StgssaOptimizerGrowRows(o, o->rcap ? 2 * o->rcap : 64));
   if (o->last_rejected) { /* TAO went back to its iterate after a rejected trial point: record that (gradient unknown here) */
     PetscReal f;
     PetscCall(TaoGetSolutionStatus(tao, NULL, &f, NULL, NULL, NULL, NULL));
@@ -893,9 +930,29 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
     if (o->an_fn) o->h_imb[o->nhist] = 1.0;
     else PetscCall(StgssaEvaluatorGetLoadImbalance(o->ev, &o->h_imb[o->nhist]));
   }
-  PetscCall(PetscArraycpy(&o->h_theta[o->nhist * o->P], o->theta_eval, o->P));
-  PetscCall(PetscArraycpy(&o->h_grad[o->nhist * o->P], o->grad_eval, o->P));
-  PetscCall(PetscArraycpy(&o->h_se[o->nhist * o->P], o->se_eval, o->P));
+  {
+    PetscInt r = o->nrow; /* the previous last row was kept only as the last: overwrite it */
+    if (r > 0 && o->h_row[r - 1] % o->hmem_every != 0) r--;
+    else o->nrow++;
+    PetscCall(PetscArraycpy(&o->h_theta[r * o->P], o->theta_eval, o->P));
+    PetscCall(PetscArraycpy(&o->h_grad[r * o->P], o->grad_eval, o->P));
+    PetscCall(PetscArraycpy(&o->h_se[r * o->P], o->se_eval, o->P));
+    o->h_row[r] = o->nhist;
+  }
+  if (o->best_i < 0 || o->loss_eval < o->best_loss) { /* a new least loss (NaN never wins) */
+    PetscReal *t       = o->best_prev_theta;
+    o->best_prev_theta = o->best_theta;
+    o->best_theta      = t;
+    o->best_prev_i     = o->best_i;
+    o->best_prev_loss  = o->best_loss;
+    PetscCall(PetscArraycpy(o->best_theta, o->theta_eval, o->P));
+    o->best_i    = o->nhist;
+    o->best_loss = o->loss_eval;
+  } else if (o->best_prev_i != o->best_i) {
+    PetscCall(PetscArraycpy(o->best_prev_theta, o->best_theta, o->P));
+    o->best_prev_i    = o->best_i;
+    o->best_prev_loss = o->best_loss;
+  }
   PetscCall(StgssaOptimizerProblemGetNumTrajectories(o, &o->h_ntraj[o->nhist]));
   o->nhist++;
   if (!o->exact && !o->tao_monitor) { /* a stochastic fit runs for minutes: one line per iteration says where it is */
@@ -1132,11 +1189,44 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   PetscCheck(state[3] >= 0 && state[3] < 100000000, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt history length %lld", o->restart, (long long)state[3]);
   o->cap   = (PetscInt)state[3] + 64;
   o->nhist = (PetscInt)state[3];
-  PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
+  PetscCall(PetscMalloc1(o->cap, &o->h_loss));
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_loss", (hsize_t)o->nhist, o->h_loss, o->restart));
-  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_theta", (hsize_t)(o->nhist * o->P), o->h_theta, o->restart));
-  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient", (hsize_t)(o->nhist * o->P), o->h_grad, o->restart));
-  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(o->nhist * o->P), o->h_se, o->restart));
+  { /* the P-wide rows: of the entries history_iteration lists (-stgssa_history_every; absent: every entry) */
+    PetscInt nr = o->nhist;
+    int64_t *rows = NULL;
+    if (H5Lexists(file, "checkpoint/history_iteration", H5P_DEFAULT) > 0) {
+      hid_t    d, sp;
+      hssize_t npts;
+      PetscCallHDF5(d = H5Dopen2(file, "checkpoint/history_iteration", H5P_DEFAULT));
+      PetscCallHDF5(sp = H5Dget_space(d));
+      PetscCallHDF5(npts = H5Sget_simple_extent_npoints(sp));
+      PetscCallHDF5(H5Sclose(sp));
+      if (npts < 0 || npts > (hssize_t)o->nhist) {
+        (void)H5Dclose(d);
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset checkpoint/history_iteration has %lld values; expected at most %lld", o->restart, (long long)npts, (long long)o->nhist);
+      }
+      nr = (PetscInt)npts;
+      PetscCall(PetscMalloc1(nr + 1, &rows));
+      if (nr && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
+        (void)H5Dclose(d);
+        PetscCall(PetscFree(rows));
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read checkpoint/history_iteration", o->restart);
+      }
+      PetscCallHDF5(H5Dclose(d));
+    }
+    PetscCall(StgssaOptimizerGrowRows(o, nr + 64));
+    for (PetscInt r = 0; r < nr; r++) o->h_row[r] = rows ? rows[r] : r;
+    PetscCall(PetscFree(rows));
+    for (PetscInt r = 0; r < nr; r++) PetscCheck(o->h_row[r] >= (r ? o->h_row[r - 1] + 1 : 0) && o->h_row[r] < o->nhist, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint/history_iteration", o->restart);
+    o->nrow = nr;
+    PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_theta", (hsize_t)(nr * o->P), o->h_theta, o->restart));
+    PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient", (hsize_t)(nr * o->P), o->h_grad, o->restart));
+    PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(nr * o->P), o->h_se, o->restart));
+    if (H5Lexists(file, "checkpoint/history_best_theta", H5P_DEFAULT) > 0) {
+      PetscCall(PetscMalloc1(o->P, &o->ck_best_theta));
+      PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_best_theta", (hsize_t)o->P, o->ck_best_theta, o->restart));
+    }
+  }
   PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
   PetscCall(StgssaH5ReadEnds(file, o->nhist, o->h_ends, o->restart));
   PetscCall(PetscMalloc1(o->cap, &o->h_imb));
@@ -1168,9 +1258,10 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   }
   PetscCallHDF5(H5Fclose(file));
   /* the contents: unaltered, and a state the optimizer can be in */
-  if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v, o->restart_ntraj), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
+  if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v, o->restart_ntraj, o->ck_best_theta), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
   else PetscCall(PetscPrintf(PETSC_COMM_SELF, "Note: %s has no checkpoint checksum (written by an older version); its contents are not verified\n", o->restart));
-  PetscCheck(state[0] >= 0 && state[1] >= state[3], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_step %lld, evaluation %lld, history_length %lld)", o->restart, (long long)state[0], (long long)state[1], (long long)state[3]);
+  /* evaluation: the index of the checkpoint's draws, 0 with -stgssa_crn (else at least one per entry) */
+  PetscCheck(state[0] >= 0 && (o->crn ? state[1] == 0 : state[1] >= state[3]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_step %lld, evaluation %lld, history_length %lld)", o->restart, (long long)state[0], (long long)state[1], (long long)state[3]);
   for (PetscInt p = 0; p < o->P; p++) PetscCheck(PetscIsNormalReal(theta[p]) || theta[p] == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (theta of %s is %g)", o->restart, names[p], (double)theta[p]);
   for (PetscInt q = 0; q < o->Q; q++) PetscCheck(PetscIsInfOrNanReal(m[q]) == PETSC_FALSE && PetscIsInfOrNanReal(v[q]) == PETSC_FALSE && v[q] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_m %g, adam_v %g)", o->restart, (double)m[q], (double)v[q]);
   PetscFunctionReturn(0);
@@ -1210,10 +1301,20 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   PetscCallMPI(MPI_Bcast(theta, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->restart_m, (PetscMPIInt)o->Q, MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->restart_v, (PetscMPIInt)o->Q, MPIU_REAL, 0, o->comm));
+  {
+    PetscInt nb[2] = {o->nrow, o->ck_best_theta != NULL};
+    PetscCallMPI(MPI_Bcast(nb, 2, MPIU_INT, 0, o->comm));
+    if (rank) {
+      PetscCall(StgssaOptimizerGrowRows(o, nb[0] + 64));
+      o->nrow = nb[0];
+      if (nb[1]) PetscCall(PetscMalloc1(o->P, &o->ck_best_theta));
+    }
+    if (nb[1]) PetscCallMPI(MPI_Bcast(o->ck_best_theta, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  }
   if (rank) {
     o->nhist = (PetscInt)state[3];
     o->cap   = o->nhist + 64;
-    PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
+    PetscCall(PetscMalloc1(o->cap, &o->h_loss));
     PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
     PetscCall(PetscMalloc1(o->cap, &o->h_imb));
     PetscCall(PetscMalloc1(o->cap, &o->h_ntraj));
@@ -1221,9 +1322,10 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   PetscCallMPI(MPI_Bcast(o->h_ntraj, (PetscMPIInt)o->nhist, MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(&o->restart_ntraj, 1, MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_loss, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_row, (PetscMPIInt)o->nrow, MPI_INT64_T, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nrow * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nrow * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nrow * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_ends, (PetscMPIInt)(3 * o->nhist), MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_imb, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
   PetscCall(StgssaOptimizerGetSampling(o, &smp));
@@ -1231,6 +1333,44 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   o->restarted    = PETSC_TRUE;
   o->restart_step = (PetscInt)state[0];
   o->nevals       = (PetscInt)state[1]; /* re-evaluate theta with the draws that produced its gradient */
+  PetscFunctionReturn(0);
+}
+
+/* After a restart: keep the rows this run keeps in memory (entries i % hmem_every == 0 before
+   the checkpoint's iterate; all must be there) and the least-loss entry with its row. */
+static PetscErrorCode StgssaOptimizerRestoreRows(StgssaOptimizer o)
+{
+  const PetscInt K = o->hmem_every, nh = o->nhist, need = nh > 0 ? (nh - 1) / K + 1 : 0;
+  PetscInt       r = 0, have = o->nrow;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < o->nrow; j++)
+    if (o->h_row[j] % K == 0) {
+      if (r != j) {
+        PetscCall(PetscArraycpy(&o->h_theta[r * o->P], &o->h_theta[j * o->P], o->P));
+        PetscCall(PetscArraycpy(&o->h_grad[r * o->P], &o->h_grad[j * o->P], o->P));
+        PetscCall(PetscArraycpy(&o->h_se[r * o->P], &o->h_se[j * o->P], o->P));
+        o->h_row[r] = o->h_row[j];
+      }
+      r++;
+    }
+  o->nrow = r;
+  PetscCheck(r == need, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s holds the per-parameter history of %" PetscInt_FMT " of its %" PetscInt_FMT " iterations; this run needs those of iterations 0, K, 2K, ... with K = %" PetscInt_FMT " (%s): restart with the -stgssa_history_every (and optimizer) of the run that wrote it", o->restart, have, nh,
+             K, o->sched_on ? "every row: the schedule of the stochastic route reads them" : "-stgssa_history_every");
+  o->best_i = -1;
+  for (PetscInt i = 0; i < nh; i++)
+    if (o->best_i < 0 || o->h_loss[i] < o->h_loss[o->best_i]) o->best_i = i;
+  o->best_prev_i = o->best_i < 0 ? -1 : -2; /* -2: the next entry that is no new best copies best_theta */
+  if (o->best_i >= 0) {
+    PetscInt j = 0;
+    o->best_loss = o->h_loss[o->best_i];
+    while (j < o->nrow && o->h_row[j] != o->best_i) j++;
+    if (j < o->nrow) PetscCall(PetscArraycpy(o->best_theta, &o->h_theta[j * o->P], o->P));
+    else {
+      PetscCheck(o->ck_best_theta, o->comm, PETSC_ERR_FILE_UNEXPECTED, "-stgssa_restart: %s lacks checkpoint/history_best_theta (the row of its least-loss iteration %" PetscInt_FMT ")", o->restart, o->best_i);
+      PetscCall(PetscArraycpy(o->best_theta, o->ck_best_theta, o->P));
+    }
+  }
   PetscFunctionReturn(0);
 }
 
@@ -1252,7 +1392,9 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
   stochastic = (PetscBool)(gt != STGSSA_GRADIENT_FSP);
   if (!o->adaptive_set) o->adaptive = (PetscBool)((isadam || isfisher) && stochastic && !o->crn);
   if (!o->average_set) o->average = o->adaptive;
-  o->sched_on = (PetscBool)(o->adaptive || o->average);
+  o->sched_on   = (PetscBool)(o->adaptive || o->average);
+  o->hmem_every = o->sched_on ? 1 : o->hist_every; /* the schedule and the averaging read every row */
+  if (o->restarted) PetscCall(StgssaOptimizerRestoreRows(o));
   if (!o->sched_on) {
     if (o->restart_ntraj >= 0 && o->restart_ntraj != smp.ntraj) PetscCall(PetscPrintf(o->comm, "Note: %s was evaluating %lld trajectories; this run continues with the fixed -stgssa_ntraj %" PetscInt_FMT "\n", o->restart, (long long)o->restart_ntraj, smp.ntraj));
     PetscFunctionReturn(0);
@@ -1312,6 +1454,8 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscCall(VecDuplicate(o->X, &o->G));
   PetscCall(PetscMalloc4(o->P, &o->theta_eval, o->P, &o->grad_eval, o->P, &o->se_eval, o->P, &o->rates));
   PetscCall(PetscMalloc1(o->P, &o->theta_res));
+  PetscCall(PetscMalloc1(o->P, &o->best_theta)); /* separate blocks: the monitor swaps them */
+  PetscCall(PetscMalloc1(o->P, &o->best_prev_theta));
   PetscCall(PetscMalloc2(o->Q, &o->phi_eval, o->Q, &o->gphi_eval));
   PetscCall(PetscMalloc4(o->P, &o->su_theta, o->P, &o->su_lo, o->P, &o->su_hi, o->Q, &o->su_phi));
   theta = o->su_theta;
@@ -1508,10 +1652,7 @@ PetscErrorCode StgssaOptimizerGetResult(StgssaOptimizer o, const PetscReal **rat
 /* Best-loss history entry (-1: none). The losses are estimates: the smallest is biased low. */
 static PetscInt StgssaOptimizerBest(StgssaOptimizer o)
 {
-  PetscInt best = -1;
-  for (PetscInt i = 0; i < o->nhist; i++)
-    if (best < 0 || o->h_loss[i] < o->h_loss[best]) best = i;
-  return best;
+  return o->best_i; /* kept by the monitor (first of equal losses; NaN never wins) */
 }
 
 static PetscErrorCode StgssaOptimizerViewSchedule(StgssaOptimizer o, PetscViewer viewer)
@@ -1626,30 +1767,35 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
     const hsize_t      ck[2] = {64, 1024}, dk[2] = {(hsize_t)nk, (hsize_t)P}, dk1[1] = {(hsize_t)nk};
     const PetscReal   *src[3] = {o->h_theta, o->h_grad, o->h_se};
     static const char *dn[3]  = {"theta", "gradient", "gradient_stderr"};
+    const PetscBool    all    = (PetscBool)(o->nrow == nk); /* memory holds exactly these rows */
     int64_t           *iter;
+    PetscInt          *at; /* memory row of each written row */
     PetscReal         *rows = NULL;
 
-    PetscCall(PetscMalloc1(nk + 1, &iter));
-    for (PetscInt i = 0, j = 0; i < nh; i++)
-      if (i % K == 0 || i == nh - 1) iter[j++] = i;
+    PetscCall(PetscMalloc2(nk + 1, &iter, nk + 1, &at));
+    for (PetscInt r = 0, j = 0; r < o->nrow; r++)
+      if (o->h_row[r] % K == 0 || o->h_row[r] == nh - 1) {
+        iter[j] = o->h_row[r];
+        at[j++] = r;
+      }
     PetscCall(StgssaH5WriteInt64s(g, "iteration", 1, dk1, iter));
-    if (K > 1) PetscCall(PetscMalloc1(nk * P + 1, &rows));
+    if (!all) PetscCall(PetscMalloc1(nk * P + 1, &rows));
     for (int a = 0; a < 3; a++) {
-      if (K > 1)
-        for (PetscInt j = 0; j < nk; j++) PetscCall(PetscArraycpy(&rows[j * P], &src[a][iter[j] * P], P));
-      PetscCall(StgssaH5WriteDoublesChunked(g, dn[a], 2, dk, ck, K > 1 ? rows : src[a]));
+      if (!all)
+        for (PetscInt j = 0; j < nk; j++) PetscCall(PetscArraycpy(&rows[j * P], &src[a][at[j] * P], P));
+      PetscCall(StgssaH5WriteDoublesChunked(g, dn[a], 2, dk, ck, all ? src[a] : rows));
     }
     PetscCall(StgssaH5WriteAttrInt64(g, "history_every", K));
     PetscCall(PetscFree(rows));
-    PetscCall(PetscFree(iter));
+    PetscCall(PetscFree2(iter, at));
   }
   PetscCall(StgssaH5WriteEnds(g, "", nh, o->h_ends));
   PetscCall(StgssaH5WriteDoubles(g, "load_imbalance", 1, d1, o->h_imb)); /* events per rank max/mean */
   PetscCall(StgssaH5WriteInt64s(g, "ntraj", 1, d1, o->h_ntraj));        /* trajectories of each evaluation */
   if (nh > 0) {                                                          /* the last and the best-loss iterate */
     const PetscInt best = StgssaOptimizerBest(o);
-    PetscCall(StgssaH5WriteDoubles(g, "last_theta", 1, dp, &o->h_theta[(nh - 1) * P]));
-    PetscCall(StgssaH5WriteDoubles(g, "best_theta", 1, dp, &o->h_theta[best * P]));
+    PetscCall(StgssaH5WriteDoubles(g, "last_theta", 1, dp, &o->h_theta[(o->nrow - 1) * P]));
+    PetscCall(StgssaH5WriteDoubles(g, "best_theta", 1, dp, o->best_theta));
     PetscCall(StgssaH5WriteAttrInt64(g, "best_iteration", best));
     PetscCall(StgssaH5WriteAttrDouble(g, "best_loss", o->h_loss[best]));
   }
@@ -1695,17 +1841,21 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   if (o->constraint[0]) PetscCall(StgssaH5WriteAttrString(g, "log_constraint", o->constraint));
   d1[0] = d2[0] = (hsize_t)(nh > 0 ? nh - 1 : 0);
   PetscCall(StgssaH5WriteDoubles(g, "history_loss", 1, d1, o->h_loss));
-  { /* every row (the restart's replay of the schedule reads them all), chunked and compressed */
-    const hsize_t ck[2] = {64, 1024};
-    PetscCall(StgssaH5WriteDoublesChunked(g, "history_theta", 2, d2, ck, o->h_theta));
-    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient", 2, d2, ck, o->h_grad));
-    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient_stderr", 2, d2, ck, o->h_se));
+  { /* the rows in memory before the last iterate (all of them when the schedule runs: its replay
+       reads them; else every -stgssa_history_every-th), chunked and compressed */
+    const PetscInt nr    = StgssaOptimizerRowsBefore(o, nh > 0 ? nh - 1 : 0);
+    const hsize_t  ck[2] = {64, 1024}, dr[2] = {(hsize_t)nr, (hsize_t)P}, dr1[1] = {(hsize_t)nr};
+    PetscCall(StgssaH5WriteDoublesChunked(g, "history_theta", 2, dr, ck, o->h_theta));
+    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient", 2, dr, ck, o->h_grad));
+    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient_stderr", 2, dr, ck, o->h_se));
+    PetscCall(StgssaH5WriteInt64s(g, "history_iteration", 1, dr1, o->h_row));
+    if (o->best_prev_i >= 0) PetscCall(StgssaH5WriteDoubles(g, "history_best_theta", 1, dp, o->best_prev_theta)); /* the least-loss entry before the last */
   }
   {
     const int64_t state[4] = {w->step, o->eval_index, smp.seed, nh > 0 ? nh - 1 : 0};
     const int64_t ntraj    = nh > 0 ? o->h_ntraj[nh - 1] : smp.ntraj; /* of the evaluation at theta, redone on restart */
     PetscCall(StgssaH5WriteAttrInt64(g, "ntraj", ntraj));
-    PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v, ntraj)));
+    PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v, ntraj, o->best_prev_i >= 0 ? o->best_prev_theta : NULL)));
   }
   PetscCall(StgssaH5WriteInt64s(g, "history_ntraj", 1, d1, o->h_ntraj));
   PetscCall(StgssaH5WriteEnds(g, "history_", nh > 0 ? nh - 1 : 0, o->h_ends));
@@ -1773,7 +1923,11 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(PetscFree2(o->dep_p, o->dep_c0));
   PetscCall(PetscFree3(o->dep_start, o->term_q, o->term_c));
   PetscCall(PetscFree2(o->restart_m, o->restart_v));
-  PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+  PetscCall(PetscFree(o->h_loss));
+  PetscCall(PetscFree4(o->h_theta, o->h_grad, o->h_se, o->h_row));
+  PetscCall(PetscFree(o->best_theta));
+  PetscCall(PetscFree(o->best_prev_theta));
+  PetscCall(PetscFree(o->ck_best_theta));
   PetscCall(PetscFree(o->h_ends));
   PetscCall(PetscFree(o->h_imb));
   PetscCall(PetscFree(o->h_ntraj));
