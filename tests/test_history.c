@@ -4,13 +4,14 @@
    /history/iteration; the scalar history every iteration; the run itself unchanged), the chunked
    compressed datasets, a restart from a mid-run checkpoint bitwise equal to the uninterrupted run
    with thinning, -stgssa_bounds over many names (sorted-name look-up) and
-   -stgssa_log_constraint's sparse terms (repeated names add up). */
+   -stgssa_log_constraint's sparse terms (repeated names add up), StgssaModelResolveFit at P = 4000. */
 #include <check.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <hdf5.h>
 #include <stgssa/stgssa.h>
 #include <stgssa/optimizer.h>
+#include <stgssa/model.h>
 
 #define CHK(call) ck_assert_int_eq((int)(call), 0)
 
@@ -310,6 +311,56 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* StgssaModelResolveFit with 4000 fitted names (sorted look-up, O(1) duplicate test): indices
+   and reaction map against the construction; an unknown name, a repeated one. */
+START_TEST(test_resolve_fit)
+{
+  const PetscInt n = 2000; /* species S_i: 0 -> S_i (k_i), S_i -> 0 (g_i); fit all 2n rates */
+  size_t         cap = 200 * (size_t)n, len = 0;
+  char          *text = (char *)malloc(cap), **names;
+  PetscInt      *fit, *rxn, P = 2 * n;
+  StgssaModel    m;
+
+  len += (size_t)snprintf(text + len, cap - len, "begin parameters\n");
+  for (PetscInt i = 0; i < n; i++) len += (size_t)snprintf(text + len, cap - len, "  k%" PetscInt_FMT " %g\n  g%" PetscInt_FMT " %g\n", i, 1.0 + i, i, 0.5);
+  len += (size_t)snprintf(text + len, cap - len, "end parameters\nbegin species\n");
+  for (PetscInt i = 0; i < n; i++) len += (size_t)snprintf(text + len, cap - len, "  S%" PetscInt_FMT " 0\n", i);
+  len += (size_t)snprintf(text + len, cap - len, "end species\nbegin reactions\n");
+  for (PetscInt i = 0; i < n; i++) len += (size_t)snprintf(text + len, cap - len, "  0 -> S%" PetscInt_FMT "  k%" PetscInt_FMT "\n  S%" PetscInt_FMT " -> 0  g%" PetscInt_FMT "\n", i, i, i, i);
+  (void)snprintf(text + len, cap - len, "end reactions\n");
+  CHK(StgssaModelCreate(PETSC_COMM_WORLD, &m));
+  CHK(StgssaModelLoadFromString(m, text, "many.model"));
+  CHK(PetscMalloc3(P, &names, P, &fit, 2 * n, &rxn));
+  for (PetscInt q = 0; q < P; q++) { /* fitted order: g's from the last, then k's */
+    char buf[32];
+    const PetscInt i = q < n ? n - 1 - q : q - n;
+    CHK(PetscSNPrintf(buf, sizeof(buf), "%c%" PetscInt_FMT, q < n ? 'g' : 'k', i));
+    CHK(PetscStrallocpy(buf, &names[q]));
+  }
+  CHK(StgssaModelResolveFit(m, P, (const char *const *)names, fit, rxn));
+  for (PetscInt q = 0; q < P; q++) {
+    const PetscInt i = q < n ? n - 1 - q : q - n;
+    ck_assert_int_eq(fit[q], q < n ? 2 * i + 1 : 2 * i); /* parameters in file order k0 g0 k1 g1 ... */
+  }
+  for (PetscInt i = 0; i < n; i++) {
+    ck_assert_int_eq(rxn[2 * i], n + i);         /* 0 -> S_i by k_i */
+    ck_assert_int_eq(rxn[2 * i + 1], n - 1 - i); /* S_i -> 0 by g_i */
+  }
+  CHK(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  CHK(PetscFree(names[7]));
+  CHK(PetscStrallocpy("g1999", &names[7])); /* g1999 is names[0] too */
+  ck_assert_int_ne(StgssaModelResolveFit(m, P, (const char *const *)names, fit, rxn), 0);
+  CHK(PetscFree(names[7]));
+  CHK(PetscStrallocpy("nonesuch", &names[7]));
+  ck_assert_int_ne(StgssaModelResolveFit(m, P, (const char *const *)names, fit, rxn), 0);
+  CHK(PetscPopErrorHandler());
+  for (PetscInt q = 0; q < P; q++) CHK(PetscFree(names[q]));
+  CHK(PetscFree3(names, fit, rxn));
+  CHK(StgssaModelDestroy(&m));
+  free(text);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s  = suite_create("history");
@@ -325,6 +376,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_history_every);
   tcase_add_test(tc, test_history_every_crn);
   tcase_add_test(tc, test_names);
+  tcase_add_test(tc, test_resolve_fit);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
