@@ -992,6 +992,40 @@ static PetscErrorCode StgssaH5ReadDoubles(hid_t file, const char *name, hsize_t 
   PetscFunctionReturn(0);
 }
 
+/* Rank 0: the first nr rows of a [n x P] dataset, n >= nr (the checkpoint's history arrays may be
+   /history's, hard-linked, with the last iterate's row beyond them). */
+static PetscErrorCode StgssaH5ReadRows(hid_t file, const char *name, PetscInt nr, PetscInt P, PetscReal *buf, const char *path)
+{
+  hid_t   d, sp, mem;
+  hsize_t dims[2] = {0, 0}, start[2] = {0, 0}, count[2] = {(hsize_t)nr, (hsize_t)P};
+  int     nd;
+  herr_t  e;
+
+  PetscFunctionBegin;
+  d = H5Dopen2(file, name, H5P_DEFAULT);
+  PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no dataset %s; expected an output file with a checkpoint (-stgssa_checkpoint_interval)", path, name);
+  PetscCallHDF5(sp = H5Dget_space(d));
+  nd = H5Sget_simple_extent_ndims(sp);
+  if (nd == 2) (void)H5Sget_simple_extent_dims(sp, dims, NULL);
+  if (nd != 2 || dims[1] != (hsize_t)P || dims[0] < (hsize_t)nr) {
+    (void)H5Sclose(sp);
+    (void)H5Dclose(d);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s is not [at least %" PetscInt_FMT " x %" PetscInt_FMT "] (same -stgssa_fit as the run that wrote it)", path, name, nr, P);
+  }
+  e = 0;
+  if (nr > 0 && P > 0) {
+    e = H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL);
+    mem = H5Screate_simple(2, count, NULL);
+    if (e >= 0 && mem >= 0) e = H5Dread(d, H5T_NATIVE_DOUBLE, mem, sp, H5P_DEFAULT, buf);
+    if (mem >= 0) (void)H5Sclose(mem);
+    else e = -1;
+  }
+  PetscCallHDF5(H5Sclose(sp));
+  PetscCallHDF5(H5Dclose(d));
+  PetscCheck(e >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read dataset %s", path, name);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode StgssaH5ReadAttrInt64(hid_t loc, const char *name, int64_t *v, const char *path)
 {
   hid_t a;
@@ -1219,9 +1253,9 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
     PetscCall(PetscFree(rows));
     for (PetscInt r = 0; r < nr; r++) PetscCheck(o->h_row[r] >= (r ? o->h_row[r - 1] + 1 : 0) && o->h_row[r] < o->nhist, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint/history_iteration", o->restart);
     o->nrow = nr;
-    PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_theta", (hsize_t)(nr * o->P), o->h_theta, o->restart));
-    PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient", (hsize_t)(nr * o->P), o->h_grad, o->restart));
-    PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(nr * o->P), o->h_se, o->restart));
+    PetscCall(StgssaH5ReadRows(file, "checkpoint/history_theta", nr, o->P, o->h_theta, o->restart));
+    PetscCall(StgssaH5ReadRows(file, "checkpoint/history_gradient", nr, o->P, o->h_grad, o->restart));
+    PetscCall(StgssaH5ReadRows(file, "checkpoint/history_gradient_stderr", nr, o->P, o->h_se, o->restart));
     if (H5Lexists(file, "checkpoint/history_best_theta", H5P_DEFAULT) > 0) {
       PetscCall(PetscMalloc1(o->P, &o->ck_best_theta));
       PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_best_theta", (hsize_t)o->P, o->ck_best_theta, o->restart));
@@ -1842,12 +1876,22 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   d1[0] = d2[0] = (hsize_t)(nh > 0 ? nh - 1 : 0);
   PetscCall(StgssaH5WriteDoubles(g, "history_loss", 1, d1, o->h_loss));
   { /* the rows in memory before the last iterate (all of them when the schedule runs: its replay
-       reads them; else every -stgssa_history_every-th), chunked and compressed */
+       reads them; else every -stgssa_history_every-th), chunked and compressed; when they are
+       the first rows of /history's datasets, hard links to those (history_iteration says how
+       many rows are the checkpoint's) */
     const PetscInt nr    = StgssaOptimizerRowsBefore(o, nh > 0 ? nh - 1 : 0);
     const hsize_t  ck[2] = {64, 1024}, dr[2] = {(hsize_t)nr, (hsize_t)P}, dr1[1] = {(hsize_t)nr};
-    PetscCall(StgssaH5WriteDoublesChunked(g, "history_theta", 2, dr, ck, o->h_theta));
-    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient", 2, dr, ck, o->h_grad));
-    PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient_stderr", 2, dr, ck, o->h_se));
+    PetscBool prefix = PETSC_TRUE; /* are they the first rows of /history's? then those are linked, not written twice */
+    for (PetscInt r = 0; r < nr; r++) prefix = (PetscBool)(prefix && o->h_row[r] % o->hist_every == 0);
+    if (prefix) {
+      PetscCallHDF5(H5Lcreate_hard(file, "/history/theta", g, "history_theta", H5P_DEFAULT, H5P_DEFAULT));
+      PetscCallHDF5(H5Lcreate_hard(file, "/history/gradient", g, "history_gradient", H5P_DEFAULT, H5P_DEFAULT));
+      PetscCallHDF5(H5Lcreate_hard(file, "/history/gradient_stderr", g, "history_gradient_stderr", H5P_DEFAULT, H5P_DEFAULT));
+    } else {
+      PetscCall(StgssaH5WriteDoublesChunked(g, "history_theta", 2, dr, ck, o->h_theta));
+      PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient", 2, dr, ck, o->h_grad));
+      PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient_stderr", 2, dr, ck, o->h_se));
+    }
     PetscCall(StgssaH5WriteInt64s(g, "history_iteration", 1, dr1, o->h_row));
     if (o->best_prev_i >= 0) PetscCall(StgssaH5WriteDoubles(g, "history_best_theta", 1, dp, o->best_prev_theta)); /* the least-loss entry before the last */
   }
