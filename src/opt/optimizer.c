@@ -22,6 +22,9 @@
 /* Stall rule of the stochastic route (StgssaScheduleStall): iterations without a new lowest loss before the sample size grows. */
 #define STGSSA_STALL_ITS 3
 
+/* StgssaOptimizerView lists the fitted rates up to 2 x this many, else the first this many. */
+#define STGSSA_VIEW_MAX 50
+
 struct _p_StgssaOptimizer {
   MPI_Comm        comm;
   StgssaModel     model;
@@ -1747,7 +1750,11 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
       if (!PetscIsNanReal(o->h_imb[i])) imax = PetscMax(imax, o->h_imb[i]), isum += o->h_imb[i], n++;
     if (n && !o->exact) PetscCall(PetscViewerASCIIPrintf(viewer, "events per rank max/mean (load balance, /history/load_imbalance): mean %.4f, worst %.4f over %" PetscInt_FMT " evaluations\n", (double)(isum / n), (double)imax, n));
   }
-  for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
+  { /* at large P the first STGSSA_VIEW_MAX rates; all are in /result/parameters */
+    const PetscInt nshow = o->P > 2 * STGSSA_VIEW_MAX ? STGSSA_VIEW_MAX : o->P;
+    for (PetscInt p = 0; p < nshow; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
+    if (nshow < o->P) PetscCall(PetscViewerASCIIPrintf(viewer, "... %" PetscInt_FMT " more fitted rates in /result/parameters\n", o->P - nshow));
+  }
   PetscCall(PetscViewerASCIIPopTab(viewer));
   if (!o->an_fn) PetscCall(StgssaObjectiveViewResult(o->obj, names, viewer));
   if (o->prof && !o->an_fn) PetscCall(StgssaProfileView(o->prof, names, viewer));
