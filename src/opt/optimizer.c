@@ -284,7 +284,7 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
     if (set && val) PetscCall(PetscStrallocpy(val, &o->bounds_text));
   }
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
-  PetscCall(PetscOptionsBoundedInt("-stgssa_history_every", "Write /history's per-parameter rows (theta, gradient, gradient_stderr) every K iterations and the last (/history/iteration lists them); the scalar history stays every iteration", "StgssaOptimizer", o->hist_every, &o->hist_every, NULL, 1));
+  PetscCall(PetscOptionsInt("-stgssa_history_every", "Write /history's per-parameter rows (theta, gradient, gradient_stderr) every K iterations and the last (/history/iteration lists them); the scalar history stays every iteration", "StgssaOptimizer", o->hist_every, &o->hist_every, NULL));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
   PetscCall(PetscOptionsBool("-stgssa_adaptive_ntraj", "Grow the trajectories per evaluation by the norm test (default: on for -tao_type adam with a stochastic gradient without -stgssa_crn)", "StgssaOptimizer", o->adaptive, &o->adaptive, &o->adaptive_set));
   PetscCall(PetscOptionsBoundedInt("-stgssa_ntraj_max", "Cap of the trajectories per evaluation (0: 16 x -stgssa_ntraj)", "StgssaOptimizer", o->ntraj_max, &o->ntraj_max, NULL, 0));
@@ -295,6 +295,7 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsReal("-stgssa_time_limit", "Stop the fit after this many seconds of solving and form the result as at any stop (0: no limit)", "StgssaOptimizer", o->time_limit, &o->time_limit, NULL));
   PetscCall(PetscOptionsReal("-stgssa_result_ntraj_factor", "Re-estimate the loss at the averaged result with this multiple of the final trajectories, fresh draws (0: no re-estimate)", "StgssaOptimizer", o->result_factor, &o->result_factor, NULL));
   PetscOptionsEnd();
+  PetscCheck(o->hist_every >= 1, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_history_every %" PetscInt_FMT ": expected an integer >= 1 (1: every iteration)", o->hist_every);
   PetscCheck(o->time_limit >= 0 && o->time_limit < PETSC_MAX_REAL, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_time_limit %g: expected seconds >= 0 (0: no limit)", (double)o->time_limit);
   PetscCheck(o->eta > 0 && PetscIsNormalReal(o->eta), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_norm_test_eta %g: expected a finite number > 0", (double)o->eta);
   PetscCheck(o->stop_nse > 0 && PetscIsNormalReal(o->stop_nse), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_stop_nse %g: expected a finite number > 0", (double)o->stop_nse);
