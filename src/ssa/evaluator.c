@@ -193,20 +193,12 @@ static PetscErrorCode StgssaEvaluatorApplyFit_Private(StgssaEvaluator e, PetscIn
 PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 {
   char     **names;
-  PetscInt   nfit = 256, nmax, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
+  PetscInt   nfit = 256, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
   PetscErrorCode ierr;
 
   PetscFunctionBegin;
-  { /* room for every name of -stgssa_fit (PetscOptionsStringArray stops silently at its size) */
-    const char *val = NULL;
-    PetscBool   set = PETSC_FALSE;
-    PetscCall(PetscOptionsFindPair(NULL, NULL, "-stgssa_fit", &val, &set));
-    if (set && val)
-      for (const char *c = val; *c; c++) nfit += *c == ',';
-  }
-  nmax = nfit;
   PetscCall(PetscCalloc1(nfit, &names));
   PetscOptionsBegin(e->comm, NULL, "Derivative evaluation options", "StgssaEvaluator");
   PetscCall(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate / fit, e.g. k_on,k_off (default: all)", "StgssaEvaluatorSetFit", names, &nfit, &set_fit));
@@ -225,7 +217,7 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
   ierr = set_fit ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
-  for (PetscInt i = 0; i < nmax; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
+  for (PetscInt i = 0; i < 256; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
   PetscCall(PetscFree(names));
   PetscCall(ierr);
   if (set_win) {
