@@ -38,6 +38,8 @@ typedef struct {
   const PetscInt    *obs;        /* species of each term of the observed quantities (observable.h) */
   const PetscInt    *obs_ptr;    /* [nobs+1] terms of quantity o, or NULL: obs[o] is a species */
   const int64_t     *obs_weight; /* integer weight of each term, or NULL: all 1 */
+  const PetscInt    *obs_rule;   /* [nobs] expression observable: rule index (StgssaRuleTangent), -1 a sum; NULL: none */
+  double            *obs_scratch; /* StgssaRuleScratchSize doubles, with obs_rule (shared scratch: one trajectory at a time) */
   PetscBool          window;     /* record time averages over [w0, w1] */
   double             w0, w1;
   const PetscInt    *rev;        /* [R] reverse reaction of j or -1; NULL: no entropy production */

@@ -579,11 +579,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     }
     /* samples in [t_n, t_{n+1}) see x_n and its tangent */
     while (next < ns && cfg->sample_times[next] < tnext) {
-      for (PetscInt o = 0; o < no; o++) {
-        rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-        if (stgs)
-          for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p);
-      }
+      StgssaRecordSample(net, tc, rec, next, x, xdot, P, stgs);
       if (score) {
         for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p] - (cfg->sample_times[next] - t) * w->da0[p];
         if (tdep) { /* minus the integral of the time-dependent part up to the sample time */
@@ -603,7 +599,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           for (PetscInt p = 0; p < P; p++) S_[p] -= w->gint[p];
         }
       }
-      if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+      if (tc->window) StgssaWindowDwell(net, tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
       break;
     }
     if (tdep && stgs) {
@@ -661,7 +657,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         }
       }
     }
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, tnext, tdot, w->dtau, PETSC_TRUE);
+    if (tc->window) StgssaWindowDwell(net, tc, rec, x, xdot, P, t, tnext, tdot, w->dtau, PETSC_TRUE);
     counted = (PetscBool)(tnext > tc->count_from); /* path observables: only jumps after the burn-in */
     if (counted) nc++;
     if (tc->rev && counted) { /* entropy production: value, and its straight-through tangent sum_i pidot_i f_i + fdot_j */
@@ -718,16 +714,13 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     n++;
   }
   if (info->end != STGSSA_TRAJ_TFINAL) { /* absorbed or capped: the state holds to tfinal */
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+    if (tc->window) StgssaWindowDwell(net, tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
   }
-  for (; next < ns; next++)
-    for (PetscInt o = 0; o < no; o++) {
-      rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-      if (stgs)
-        for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p);
-      if (score)
-        for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p];
-    }
+  for (; next < ns; next++) {
+    StgssaRecordSample(net, tc, rec, next, x, xdot, P, stgs);
+    if (score)
+      for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p];
+  }
   rec->events         = n;
   rec->events_counted = nc;
   info->events        = n;

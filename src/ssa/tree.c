@@ -199,7 +199,8 @@ PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *cfg, const Stgssa
   if (P == 0) PetscCall(StgssaSSARunRSSACounts(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted)); /* values */
   else PetscCall(StgssaSSARunRSSAScore(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted, P, tc->rxn_param, tw->integ, tw->tlast, rec->score_end, rec->score_sample));
   for (PetscInt i = 0; i < ns; i++)
-    for (PetscInt o = 0; o < no; o++) rec->x[i * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, &tw->smp[i * S]);
+    for (PetscInt o = 0; o < no; o++) /* expression observables: with the score, also k df/dk into xdot (tangent_impl.h StgssaRecordSample) */
+      rec->x[i * no + o] = tc->obs_rule && tc->obs_rule[o] >= 0 ? StgssaRuleTangent(net, tc->obs_rule[o], &tw->smp[i * S], NULL, 0, P, tc->fit_param, tc->obs_scratch, &rec->xdot[(i * no + o) * P]) : (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, &tw->smp[i * S]);
   rec->events = info->events;
   *done = PETSC_TRUE;
   PetscFunctionReturn(0);
