@@ -22,6 +22,7 @@
 
 /* gradient-mode trajectories per StgssaSSARunTangentMany call (the small-network ST-GS engine interleaves them) */
 #define STGSSA_EVAL_MANY 4
+#define STGSSA_FIT_NAMES_MAX 65536 /* -stgssa_fit names read (issue 17: thousands of fitted rates); more is refused, not cut */
 
 struct _p_StgssaEvaluator {
   MPI_Comm             comm;
@@ -194,7 +195,7 @@ static PetscErrorCode StgssaEvaluatorApplyFit_Private(StgssaEvaluator e, PetscIn
 PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 {
   char     **names;
-  PetscInt   nfit = 256, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
+  PetscInt   nfit = STGSSA_FIT_NAMES_MAX, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
   PetscErrorCode ierr;
@@ -217,9 +218,10 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   e->type   = (StgssaGradientType)type;
   e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
-  ierr = set_fit ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
-  for (PetscInt i = 0; i < 256; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
+  ierr = set_fit && nfit < STGSSA_FIT_NAMES_MAX ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
+  for (PetscInt i = 0; i < STGSSA_FIT_NAMES_MAX; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
   PetscCall(PetscFree(names));
+  PetscCheck(!set_fit || nfit < STGSSA_FIT_NAMES_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: at most %d names (the option's buffer); leave -stgssa_fit out to fit every parameter", STGSSA_FIT_NAMES_MAX - 1);
   PetscCall(ierr);
   if (set_win) {
     PetscCheck(nwin == 2, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_window: expected two times t0,t1");
@@ -324,6 +326,11 @@ static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
   StgssaFSP      fsp = NULL;
 
   PetscFunctionBegin;
+  if (e->P > 64) { /* the score's cost per event does not grow with P (issue 17) */
+    e->type = STGSSA_GRADIENT_SCORE;
+    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "score: %" PetscInt_FMT " fitted rates (> 64: the score function's cost per event does not grow with their number)", e->P));
+    PetscFunctionReturn(0);
+  }
   if (e->window) why = "-stgssa_window (time averages) needs trajectories";
   else if (e->entropy) why = "entropy production (-stgssa_entropy) needs trajectories";
   else if (e->nofsp[0]) why = e->nofsp;
@@ -401,7 +408,6 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
     PetscCall(PetscFree2(all, idx));
   }
   PetscCheck(e->P > 0, e->comm, PETSC_ERR_ARG_WRONG, "Nothing to differentiate: the model %s has no parameters (rates given as numbers); name some in the parameters section", d->filename);
-  PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
   PetscCall(PetscMalloc2(e->P, &e->fit_param, e->P, &e->theta));
   PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
   PetscCall(StgssaModelResolveFit(e->model, e->P, (const char *const *)e->fit_names, e->fit_param, e->rxn_param));
@@ -424,6 +430,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->nbatch > e->ntraj_grad) e->nbatch = e->ntraj_grad;
   e->type      = e->req;
   e->choice[0] = 0;
+  PetscCheck(e->type != STGSSA_GRADIENT_STGS || e->P <= 64, e->comm, PETSC_ERR_SUP, "-stgssa_gradient stgs: ST-GS uses forward-mode tangents, O(R*P) work per event, and supports at most 64 fitted rates; with %" PetscInt_FMT " fitted rates use -stgssa_gradient score", e->P);
   if (e->req == STGSSA_GRADIENT_AUTO) PetscCall(StgssaEvaluatorChooseGradient(e));
   else if (e->type == STGSSA_GRADIENT_FSP) {
     PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp gives state observables only (counts, moments, distributions): drop -stgssa_window and -stgssa_entropy");

@@ -28,6 +28,7 @@
 */
 #include <stgssa/ssa.h>
 #include <stgssa/rng.h>
+#include "score_acc.h"
 #include <math.h>
 
 static inline void RSSAInterval(int64_t x, int64_t *lo, int64_t *hi)
@@ -98,27 +99,9 @@ PetscErrorCode StgssaRSSADestroy(StgssaRSSA *r)
   PetscFunctionReturn(0);
 }
 
-/* The score of the path (StgssaSSARunRSSAScore): exact propensities kept for the integrals. */
-typedef struct {
-  PetscInt        P;
-  const PetscInt *rp;           /* [R] parameter of reaction i or -1 */
-  double         *integ, *tlast; /* [R] int a_i dt up to tlast_i */
-  double         *S;            /* [P] firings of p's reactions so far; on return the score at tfinal */
-  double         *score_sample; /* [nsample * P] */
-} RSSAScore;
-
-/* out[p] = S[p] - int_{t0}^{s} A_p,  A_p = sum_{i: rp_i = p} a_i */
-static void RSSAScoreAt(const RSSAScore *sc, PetscInt R, const double *a, double s, double *out)
-{
-  for (PetscInt p = 0; p < sc->P; p++) out[p] = 0.0;
-  for (PetscInt i = 0; i < R; i++)
-    if (sc->rp[i] >= 0) out[sc->rp[i]] += sc->integ[i] + a[i] * (s - sc->tlast[i]);
-  for (PetscInt p = 0; p < sc->P; p++) out[p] = sc->S[p] - out[p];
-}
-
 /* nrx != NULL: nrx[j] += 1 for each firing of j at a time > count_from, *ncounted their number;
-   sc != NULL: the score (w->a then holds the exact propensities) */
-static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, RSSAScore *sc)
+   sc != NULL: the score of the path (mass action; sc->a holds the exact propensities) */
+static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *sc, double *score_sample)
 {
   const StgssaNetwork  *net = cfg->net;
   const PetscInt        S = net->S, R = net->R, ns = cfg->nsample, P = StgssaTreeSize(R);
@@ -145,12 +128,9 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
   info->end = STGSSA_TRAJ_TFINAL;
   for (PetscInt i = 0; i < P; i++) node[P + i] = i < R ? StgssaPropensity(net, i, hi) : 0.0;
   if (sc) {
-    for (PetscInt i = 0; i < R; i++) {
-      w->a[i]      = StgssaPropensity(net, i, x);
-      sc->integ[i] = 0.0;
-      sc->tlast[i] = t;
-    }
-    for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = 0.0;
+    PetscCheck(sc->R == R && !sc->lp_ptr, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "StgssaSSARunRSSAScore: accumulators sized for another network");
+    for (PetscInt i = 0; i < R; i++) w->a[i] = StgssaPropensity(net, i, x);
+    StgssaScoreAccStart(net, sc, t, w->a, x, NULL);
   }
   for (PetscInt q = P - 1; q >= 1; q--) node[q] = node[2 * q] + node[2 * q + 1];
   for (;;) {
@@ -172,7 +152,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     if (PetscUnlikely(tsample < tnext)) {
       while (next < ns && st[next] < tnext) {
         for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
-        if (sc) RSSAScoreAt(sc, R, w->a, st[next], &sc->score_sample[next * sc->P]);
+        if (sc) StgssaScoreAccAt(sc, st[next], &score_sample[next * sc->P]);
         next++;
       }
       tsample = next < ns ? st[next] : PETSC_INFINITY;
@@ -196,16 +176,8 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     n++;
     tev = tnext;
     if (sc) { /* + d log a_j / d theta at the event; the integrals of the changed propensities brought up to tnext */
-      double *a = w->a;
-      if (sc->rp[j] >= 0) sc->S[sc->rp[j]] += 1.0;
-      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) {
-        const PetscInt i  = net->dep[d];
-        const double   ai = StgssaPropensity(net, i, x);
-        if (ai == a[i]) continue;
-        sc->integ[i] += a[i] * (tnext - sc->tlast[i]);
-        sc->tlast[i] = tnext;
-        a[i]         = ai;
-      }
+      StgssaScoreAccFire(sc, j);
+      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) StgssaScoreAccChange(net, sc, net->dep[d], StgssaPropensity(net, net->dep[d], x), tnext, x, NULL);
     }
     if (nrx && tnext > count_from) {
       nrx[j] += 1.0;
@@ -226,17 +198,12 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     }
     RSSARepair(node, cl, ncl);
   }
-  if (sc) { /* the whole path to tfinal (capped: the direct method's score stops at the last event) */
-    double end[64];
-    PetscCheck(sc->P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
-    RSSAScoreAt(sc, R, w->a, info->end == STGSSA_TRAJ_CAPPED ? tev : tfinal, end);
-    for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = end[p];
-  }
+  if (sc) StgssaScoreAccAt(sc, info->end == STGSSA_TRAJ_CAPPED ? tev : tfinal, sc->S); /* the whole path to tfinal (capped: the direct method's score stops at the last event) */
   /* absorbed, capped or past tfinal: the remaining sample times hold the last state */
   for (; next < ns; next++) {
     for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
     if (sc)
-      for (PetscInt p = 0; p < sc->P; p++) sc->score_sample[next * sc->P + p] = sc->S[p];
+      for (PetscInt p = 0; p < sc->P; p++) score_sample[next * sc->P + p] = sc->S[p];
   }
   info->events = n;
   PetscFunctionReturn(0);
@@ -244,18 +211,17 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
 
 PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
 {
-  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL, NULL);
+  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL, NULL, NULL);
 }
 
 PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted)
 {
   *ncounted = 0;
-  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, NULL);
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, NULL, NULL);
 }
 
-PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample)
+PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample)
 {
-  RSSAScore sc = {P, rxn_param, integ, tlast, score_end, score_sample};
-  *ncounted    = 0;
-  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, &sc);
+  *ncounted = 0;
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, acc, score_sample);
 }

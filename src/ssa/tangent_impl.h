@@ -116,4 +116,9 @@ static inline PetscBool StgssaStgsSmallApplies(const StgssaNetwork *net, const S
 #define STGSSA_SMALL_K 4
 PETSC_INTERN PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *, const StgssaTangentConfig *, PetscInt count, const uint64_t *traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
 
+/* The work's score accumulators (w->acc) built for this network and configuration (tangent.c). */
+/* The work's and record's tangent arrays allocated when tc needs them (ST-GS or a window; tangent.c). */
+PETSC_INTERN PetscErrorCode StgssaTangentEnsure_Private(const StgssaNetwork *, const StgssaTangentConfig *, StgssaTangentWork *, StgssaTangentRecord *);
+PETSC_INTERN PetscErrorCode StgssaTangentWorkAccReady_Private(const StgssaNetwork *, const StgssaTangentConfig *, StgssaTangentWork *);
+
 #endif
