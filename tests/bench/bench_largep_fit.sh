@@ -10,12 +10,14 @@
 # everything else (TAO, history, schedule, checkpoints: TaoSolve minus TaoObjGradEval), from
 # -log_view. Timing only, never pass/fail (the restart comparison is reported).
 # usage: tests/bench/bench_largep_fit.sh [STGSSA_HPC]    (from the source root)
-# environment: N=500 NTRAJ=1000 ITS=10 CKPT=5 RANKS=1 EVERY=1 (-stgssa_history_every)
+# environment: N=500 NTRAJ=1000 ITS=10 BLMVM_ITS=ITS CKPT=5 RANKS=1 EVERY=1 (-stgssa_history_every)
+#   DATA_NTRAJ=20000 (trajectories of the data)
 set -u
 exe=${1:-$(pwd)/build/stgssa_hpc}
 [ -x "$exe" ] || { echo "bench_largep_fit: build first: need $exe" >&2; exit 1; }
 . "$(dirname "$0")/../../scripts/env.sh"
 N=${N:-500} NTRAJ=${NTRAJ:-1000} ITS=${ITS:-10} CKPT=${CKPT:-5} RANKS=${RANKS:-1} EVERY=${EVERY:-1}
+BLMVM_ITS=${BLMVM_ITS:-$ITS} DATA_NTRAJ=${DATA_NTRAJ:-20000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -41,7 +43,7 @@ with open('bounds.txt', 'w') as f:
 EOF
 obs=$(seq -s, -f "S%g" 0 $((N - 1)))
 common="-stgssa_model bd.model -stgssa_tfinal 2 -stgssa_sample_times 0.5,2 -stgssa_observe $obs"
-mpirun -n "$RANKS" --oversubscribe "$exe" $common -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_seed 5 -stgssa_output data.h5 > data.log 2>&1 ||
+mpirun -n "$RANKS" --oversubscribe "$exe" $common -stgssa_mode simulate -stgssa_ntraj $DATA_NTRAJ -stgssa_seed 5 -stgssa_output data.h5 > data.log 2>&1 ||
   { echo "bench_largep_fit: simulate failed:"; tail -3 data.log; exit 1; }
 fit="$common -stgssa_mode optimize -stgssa_data data.h5 -stgssa_loss moments -stgssa_gradient score -stgssa_ntraj $NTRAJ
      -stgssa_seed 9 -stgssa_parameters $(cat start.txt) -stgssa_checkpoint_interval $CKPT -stgssa_history_every $EVERY -log_view"
@@ -60,7 +62,7 @@ print(f"{label:<22} P={2 * n:<6} its {its:<3} evaluations {nev:<3} s/iteration: 
       f"everything else {(solve - obj) / its:8.4f} ({100 * (solve - obj) / max(solve, 1e-12):.2f}%; {nout} writes {out:.3f} s)")
 EOF
 }
-mpirun -n "$RANKS" --oversubscribe "$exe" $fit -tao_type blmvm -stgssa_crn -stgssa_bounds "$(cat bounds.txt)" -tao_max_it "$ITS" -stgssa_output blmvm.h5 > blmvm.log 2>&1 ||
+mpirun -n "$RANKS" --oversubscribe "$exe" $fit -tao_type blmvm -stgssa_crn -stgssa_bounds "$(cat bounds.txt)" -tao_max_it "$BLMVM_ITS" -stgssa_output blmvm.h5 > blmvm.log 2>&1 ||
   { echo "blmvm fit failed:"; grep -m3 -i error blmvm.log; }
 split blmvm.log "blmvm (crn, bounds)"
 mpirun -n "$RANKS" --oversubscribe "$exe" $fit -tao_type adam -tao_max_it "$ITS" -stgssa_output adam.h5 > adam.log 2>&1 ||
