@@ -213,8 +213,10 @@ def evaluate(g, average):
     start = dict(params)
     start.update({n: math.exp(t) for n, t in zip(fit, theta[0])})
     best = dict(params)
-    if average > 1:
-        best.update({n: math.exp(t) for n, t in zip(fit, theta[-average:].mean(axis=0))})
+    if average > 1:  # the rows of the last `average` iterations (-stgssa_history_every K keeps every K-th)
+        its = g['history/iteration'][()] if 'history/iteration' in g else np.arange(len(theta))
+        rows = theta[its > its[-1] - average]
+        best.update({n: math.exp(t) for n, t in zip(fit, rows.mean(axis=0))})
     else:
         names = [text(n) for n in g['result/parameters'].attrs['names']]
         best.update(dict(zip(names, g['result/parameters'][()])))
@@ -235,7 +237,7 @@ def evaluate(g, average):
     K = max(1, min(average if average > 1 else 30, len(g['history/loss'])))
     ssa = float(np.mean(g['history/loss'][-K:]))
     return dict(B=B, W=W, L=L, N=N, q=q, J=res['opt'][0], A=res['opt'][1], J0=res['start'][0], A0=res['start'][1],
-                ssa_loss=ssa, K=K, p={n: best[n] for n in fit}, iters=len(theta) - 1)
+                ssa_loss=ssa, K=K, p={n: best[n] for n in fit}, iters=len(g['history/loss']) - 1)
 
 
 def main():

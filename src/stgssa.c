@@ -74,8 +74,8 @@ PetscErrorCode StgssaOptionsCheckEList(MPI_Comm comm, const char name[], const c
   for (PetscInt i = 0; i < n && !match; i++) PetscCall(PetscStrcasecmp(value, list[i], &match));
   if (match) PetscFunctionReturn(0);
   for (PetscInt i = 0; i < n; i++) {
-    PetscCall(PetscStrlcat(avail, list[i], sizeof(avail)));
-    PetscCall(PetscStrlcat(avail, " ", sizeof(avail)));
+    PetscCall(StgssaStrlcat(avail, list[i], sizeof(avail)));
+    PetscCall(StgssaStrlcat(avail, " ", sizeof(avail)));
   }
   SETERRQ(comm, PETSC_ERR_USER, "Unknown option %s for %s. Available options: %s", value, name, avail);
 }

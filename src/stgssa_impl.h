@@ -4,6 +4,22 @@
 #define STGSSA_IMPL_H
 
 #include <petscsys.h>
+#include <string.h>
+
+/* s[len] += t, truncated so that s stays NUL-terminated within len bytes. PetscStrlcat of PETSc
+   3.18 writes one byte past s[len - 1] when t does not fit (found by ASan on long name lists). */
+static inline PetscErrorCode StgssaStrlcat(char s[], const char t[], size_t len)
+{
+  size_t used, n;
+  if (!len) return 0;
+  used = strnlen(s, len);
+  if (used >= len - 1) return 0;
+  n = strlen(t);
+  if (n > len - 1 - used) n = len - 1 - used;
+  memcpy(s + used, t, n);
+  s[used + n] = 0;
+  return 0;
+}
 
 /* Replace the string list (*list, *n) by copies of names[0..m-1]; free a list. */
 PETSC_INTERN PetscErrorCode StgssaStringListSet(PetscInt m, const char *const names[], PetscInt *n, char ***list);

@@ -101,6 +101,7 @@ rm -f "$work/../cli_$$.log" "$work/fitb.h5"
 expect_fail fsp_start_point   "stgssa_hpc: error: optimizer iteration 0 (evaluation 0): FSP truncation" "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_gradient fsp -stgssa_fsp_max M=2
 expect_fail opt_bounds_syntax "expected name=lo:hi"                  "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_bounds k_on
 expect_fail opt_bounds_notfit "is not a fitted parameter"            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_fit k_on -stgssa_bounds k_off=1:2
+expect_fail opt_history_every "-stgssa_history_every 0: expected an integer >= 1" "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_history_every 0
 expect_fail opt_restart_none  "nofile.h5"                            "$exe" $O -stgssa_data timed.csv -stgssa_sample_times 1,1.5 -stgssa_restart nofile.h5
 C="$O -stgssa_data timed.csv -stgssa_sample_times 1,1.5"
 expect_fail lc_unknown_name   "unknown parameter 'k_x'"              "$exe" $C -stgssa_log_constraint "k_tx=k_on+k_x"

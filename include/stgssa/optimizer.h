@@ -40,4 +40,14 @@ PETSC_EXTERN PetscErrorCode StgssaOptimizerView(StgssaOptimizer, PetscViewer);
 PETSC_EXTERN PetscErrorCode StgssaOptimizerWrite(StgssaOptimizer);
 PETSC_EXTERN PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *);
 
+/* An analytic problem instead of the evaluator and objective (unit tests and tests/bench: the
+   optimizer's own work -- TAO, history, schedule, checkpoints, restart -- without a simulation).
+   fn(theta [P], evaluation index, ctx) gives the loss, its gradient by theta and the gradient's
+   standard errors (all [P], identical on every rank); the index is the random-number iteration
+   (0 with -stgssa_crn). The gradient counts as stochastic (the schedule applies as with score);
+   seed and trajectories are bookkeeping only (ntraj >= 2). Names and theta0 are copied. Call
+   instead of StgssaOptimizerSetProblem, before SetFromOptions. */
+typedef PetscErrorCode (*StgssaOptimizerAnalyticFn)(const PetscReal theta[], PetscInt eval_index, PetscInt64 ntraj, PetscReal *loss, PetscReal grad[], PetscReal se[], void *ctx);
+PETSC_EXTERN PetscErrorCode StgssaOptimizerSetAnalyticProblem(StgssaOptimizer, PetscInt P, const char *const names[], const PetscReal theta0[], PetscInt seed, PetscInt64 ntraj, StgssaOptimizerAnalyticFn fn, void *ctx);
+
 #endif

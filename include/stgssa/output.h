@@ -27,6 +27,11 @@ PETSC_EXTERN PetscErrorCode StgssaOutputWrite(MPI_Comm, const char path[], Stgss
 /* Helpers for writers. Intermediate groups in name are created. */
 PETSC_EXTERN PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, const hsize_t dims[], const double data[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteInt64s(hid_t loc, const char name[], int rank, const hsize_t dims[], const int64_t data[]);
+/* The same in chunks of min(dims[i], chunk_max[i]) (chunk_max[i] = 0: the whole extent),
+   shuffled and deflate-compressed (level 1) when HDF5 has the filter with encoding, else
+   chunked uncompressed without an error; an empty dataset is contiguous. For the large
+   /history and /checkpoint arrays (issue 17). */
+PETSC_EXTERN PetscErrorCode StgssaH5WriteDoublesChunked(hid_t loc, const char name[], int rank, const hsize_t dims[], const hsize_t chunk_max[], const double data[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrString(hid_t loc, const char name[], const char value[]);
 PETSC_EXTERN PetscErrorCode StgssaH5WriteAttrInt64(hid_t loc, const char name[], int64_t value);
 /* A 1-D attribute of n variable-length UTF-8 strings (e.g. parameter names). */

@@ -14,6 +14,7 @@
 */
 #include "fsp_impl.h"
 #include <stgssa/expr.h>
+#include "../stgssa_impl.h"
 
 /* ---------------------------------------------------------------------------------------------- */
 /* configuration */
@@ -270,8 +271,8 @@ static PetscErrorCode StgssaFSPKnownSpecies(const StgssaModelDef *def, char buf[
   PetscFunctionBegin;
   buf[0] = 0;
   for (int i = 0; i < def->nspecies; i++) {
-    if (i) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, def->species[i].name, len));
+    if (i) PetscCall(StgssaStrlcat(buf, ", ", len));
+    PetscCall(StgssaStrlcat(buf, def->species[i].name, len));
   }
   PetscFunctionReturn(0);
 }

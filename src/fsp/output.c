@@ -4,6 +4,7 @@
   getters of the results, View and the /fsp group of the HDF5 output.
 */
 #include "fsp_impl.h"
+#include "../stgssa_impl.h"
 
 /* Outflow through each bound, flux[s] = sum over leaking jumps through the bound of s of p_j a_r(x_j),
    and the mass on the boundary states (those with a leaking jump), from the gathered augmented
@@ -161,7 +162,7 @@ PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], size_t 
     used[best] = PETSC_TRUE;
     PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt64_FMT " (now %" PetscInt64_FMT ", %.3g%% of the outflow)", msg[0] ? ", " : "", def->species[best].name, (PetscInt64)2 * f->bound[best] + 1, (PetscInt64)f->bound[best],
                             100.0 * (double)(flux[best] / total)));
-    PetscCall(PetscStrlcat(msg, item, len));
+    PetscCall(StgssaStrlcat(msg, item, len));
   }
   if (!msg[0]) { /* no outflow at this time: name every bound that leaks somewhere */
     for (PetscInt l = 0; l < f->nleak; l++)
@@ -170,7 +171,7 @@ PetscErrorCode StgssaFSPLeakMessage(StgssaFSP f, PetscInt k, char msg[], size_t 
       char item[256];
       if (!used[s]) continue;
       PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%" PetscInt64_FMT " (now %" PetscInt64_FMT ")", msg[0] ? ", " : "", def->species[s].name, (PetscInt64)2 * f->bound[s] + 1, (PetscInt64)f->bound[s]));
-      PetscCall(PetscStrlcat(msg, item, len));
+      PetscCall(StgssaStrlcat(msg, item, len));
     }
   }
   PetscCall(PetscFree(used));

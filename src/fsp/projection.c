@@ -4,6 +4,7 @@
   the bounds, the jumps that leave it, and the sparsity pattern of the generator.
 */
 #include "fsp_impl.h"
+#include "../stgssa_impl.h"
 
 /* ---------------------------------------------------------------------------------------------- */
 /* state enumeration */
@@ -175,7 +176,7 @@ PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const S
             mx = PetscMax(mx, f->x[k * S + s]);
           if (f->bkind[s] == STGSSA_FSP_BOUND_NONE) PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (no bound)", def->species[s].name, mx));
           else PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (%s bound %" PetscInt_FMT ")", def->species[s].name, mx, f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? "given" : "automatic", f->bound[s]));
-          PetscCall(PetscStrlcat(f->big_msg, item, sizeof(f->big_msg)));
+          PetscCall(StgssaStrlcat(f->big_msg, item, sizeof(f->big_msg)));
         }
         break;
       }

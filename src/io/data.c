@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "../stgssa_impl.h"
 
 /* Largest count accepted: histograms are dense, one bin per value (same cap as StgssaCountHist). */
 #define STGSSA_DATA_COUNT_MAX ((PetscInt64)(PETSC_MAX_INT / 2))
@@ -367,8 +368,8 @@ static PetscErrorCode StgssaDataHeaderList(size_t ncols, const StgssaDataField f
   for (size_t j = 0; j < ncols; j++) {
     StgssaDataName name;
     StgssaDataFieldName(&f[j], name);
-    if (j) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, name, len));
+    if (j) PetscCall(StgssaStrlcat(buf, ", ", len));
+    PetscCall(StgssaStrlcat(buf, name, len));
   }
   PetscFunctionReturn(0);
 }
@@ -379,8 +380,8 @@ static PetscErrorCode StgssaDataKnownList(StgssaData d, char *buf, size_t len)
   PetscFunctionBegin;
   buf[0] = 0;
   for (PetscInt k = 0; k < d->nknown; k++) {
-    if (k) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, d->known[k], len));
+    if (k) PetscCall(StgssaStrlcat(buf, ", ", len));
+    PetscCall(StgssaStrlcat(buf, d->known[k], len));
   }
   PetscFunctionReturn(0);
 }
@@ -462,10 +463,10 @@ static PetscErrorCode StgssaDataCSVColumns(StgssaData d, const char path[], Pets
       c->col[j] = STGSSA_DATA_COL_TIME;
       PetscCall(PetscStrncpy(d->timecol, name, sizeof(d->timecol)));
     } else {
-      if (nbad) PetscCall(PetscStrlcat(bad, ", ", sizeof(bad)));
-      PetscCall(PetscStrlcat(bad, "'", sizeof(bad)));
-      PetscCall(PetscStrlcat(bad, name, sizeof(bad)));
-      PetscCall(PetscStrlcat(bad, "'", sizeof(bad)));
+      if (nbad) PetscCall(StgssaStrlcat(bad, ", ", sizeof(bad)));
+      PetscCall(StgssaStrlcat(bad, "'", sizeof(bad)));
+      PetscCall(StgssaStrlcat(bad, name, sizeof(bad)));
+      PetscCall(StgssaStrlcat(bad, "'", sizeof(bad)));
       nbad++;
     }
   }
@@ -595,18 +596,18 @@ static PetscErrorCode StgssaDataParseCSV_Private(StgssaData d, const char path[]
     char     pairs[512] = "", vals[512] = "";
     PetscInt k0 = -1;
     for (PetscInt k = 0; k < d->nwhere; k++) {
-      if (k) PetscCall(PetscStrlcat(pairs, ",", sizeof(pairs)));
-      PetscCall(PetscStrlcat(pairs, d->wcol[k], sizeof(pairs)));
-      PetscCall(PetscStrlcat(pairs, "=", sizeof(pairs)));
-      PetscCall(PetscStrlcat(pairs, d->wval[k], sizeof(pairs)));
+      if (k) PetscCall(StgssaStrlcat(pairs, ",", sizeof(pairs)));
+      PetscCall(StgssaStrlcat(pairs, d->wcol[k], sizeof(pairs)));
+      PetscCall(StgssaStrlcat(pairs, "=", sizeof(pairs)));
+      PetscCall(StgssaStrlcat(pairs, d->wval[k], sizeof(pairs)));
       if (k0 < 0 && !c->wmatch[k]) k0 = k;
     }
     if (k0 >= 0) {
       for (PetscInt i = 0; i < c->nseen[k0]; i++) {
-        if (i) PetscCall(PetscStrlcat(vals, ", ", sizeof(vals)));
-        PetscCall(PetscStrlcat(vals, "'", sizeof(vals)));
-        PetscCall(PetscStrlcat(vals, c->seen + ((size_t)k0 * STGSSA_DATA_SEEN + i) * 48, sizeof(vals)));
-        PetscCall(PetscStrlcat(vals, "'", sizeof(vals)));
+        if (i) PetscCall(StgssaStrlcat(vals, ", ", sizeof(vals)));
+        PetscCall(StgssaStrlcat(vals, "'", sizeof(vals)));
+        PetscCall(StgssaStrlcat(vals, c->seen + ((size_t)k0 * STGSSA_DATA_SEEN + i) * 48, sizeof(vals)));
+        PetscCall(StgssaStrlcat(vals, "'", sizeof(vals)));
       }
       SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s:%" PetscInt64_FMT ": -stgssa_data_where %s keeps none of the %" PetscInt64_FMT " data rows: no row has %s='%s' (column '%s' holds %s%s); expected a value of the column", path, header_line,
               pairs, nfile, d->wcol[k0], d->wval[k0], d->wcol[k0], vals, c->nseen[k0] == STGSSA_DATA_SEEN ? ", ..." : "");
@@ -1116,8 +1117,8 @@ static PetscErrorCode StgssaDataFindSet(StgssaData d, PetscInt itime, const char
   {
     char known[1024] = "";
     for (PetscInt s = 0; s < d->nspecies; s++) {
-      if (s) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
-      PetscCall(PetscStrlcat(known, d->names[s], sizeof(known)));
+      if (s) PetscCall(StgssaStrlcat(known, ", ", sizeof(known)));
+      PetscCall(StgssaStrlcat(known, d->names[s], sizeof(known)));
     }
     SETERRQ(d->comm, PETSC_ERR_ARG_WRONG, "%s: no data for species '%s'; the data has: %s", d->path, species, known);
   }
@@ -1397,31 +1398,31 @@ PetscErrorCode StgssaDataGetSummary(StgssaData d, char buf[], size_t len)
     PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, unit, d->nobs, unit));
   else
     PetscCall(PetscSNPrintf(buf, len, "%s: %" PetscInt_FMT " times %.6g..%.6g (%.0f-%.0f %s per time, %" PetscInt64_FMT " %s)", file, d->ntimes, (double)d->times[0], (double)d->times[d->ntimes - 1], (double)lo, (double)hi, unit, d->nobs, unit));
-  PetscCall(PetscStrlcat(buf, d->format == STGSSA_DATA_HDF5 ? ", species " : ", columns ", len));
+  PetscCall(StgssaStrlcat(buf, d->format == STGSSA_DATA_HDF5 ? ", species " : ", columns ", len));
   if (d->has_time && d->format == STGSSA_DATA_CSV) {
     PetscCall(PetscSNPrintf(part, sizeof(part), "%s->time, ", d->timecol));
-    PetscCall(PetscStrlcat(buf, part, len));
+    PetscCall(StgssaStrlcat(buf, part, len));
   }
   for (PetscInt s = 0; s < d->nspecies; s++) {
     if (d->format == STGSSA_DATA_HDF5)
       PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s", s ? ", " : "", d->names[s]));
     else
       PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s->%s", s ? ", " : "", d->srcnames[s], d->names[s]));
-    PetscCall(PetscStrlcat(buf, part, len));
+    PetscCall(StgssaStrlcat(buf, part, len));
   }
   if (d->nwhere && d->format == STGSSA_DATA_CSV) {
-    PetscCall(PetscStrlcat(buf, "; rows where ", len));
+    PetscCall(StgssaStrlcat(buf, "; rows where ", len));
     for (PetscInt k = 0; k < d->nwhere; k++) {
       PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s=%s", k ? "," : "", d->wcol[k], d->wval[k]));
-      PetscCall(PetscStrlcat(buf, part, len));
+      PetscCall(StgssaStrlcat(buf, part, len));
     }
     PetscCall(PetscSNPrintf(part, sizeof(part), " (%" PetscInt64_FMT " of %" PetscInt64_FMT ")", d->nobs, d->nrows_file));
-    PetscCall(PetscStrlcat(buf, part, len));
+    PetscCall(StgssaStrlcat(buf, part, len));
   }
   for (PetscInt k = 0, first = 1; k < d->nmap; k++) /* dropped columns */
     if (!d->mapname[k][0]) {
       PetscCall(PetscSNPrintf(part, sizeof(part), "%s%s", first ? "; dropped " : ", ", d->mapcol[k]));
-      PetscCall(PetscStrlcat(buf, part, len));
+      PetscCall(StgssaStrlcat(buf, part, len));
       first = 0;
     }
   PetscFunctionReturn(0);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stgssa/uncertainty.h>
 #include <petscblaslapack.h>
+#include "../stgssa_impl.h"
 
 /* squared weight of a parameter on the null directions above which it counts as not identified */
 #define NULL_WEIGHT 1e-6
@@ -187,12 +188,12 @@ PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], 
         PetscCall(PetscStrlen(line, &l));
         PetscCall(PetscSNPrintf(line + l, sizeof(line) - l, " %s %.2f log %s", v < 0 ? "-" : "+", (double)PetscAbsReal(v), names[i]));
       }
-      PetscCall(PetscStrlcat(line, " is not identifiable from these data\n", sizeof(line)));
+      PetscCall(StgssaStrlcat(line, " is not identifiable from these data\n", sizeof(line)));
       for (PetscInt i = 0; i < P; i++)
         for (PetscInt j = 0; j < P; j++)
           if (evecs[i * P + k] * evecs[i * P + k] >= 1e-4 && evecs[j * P + k] * evecs[j * P + k] >= 1e-4) named[i * P + j] = PETSC_TRUE;
     }
-    PetscCall(PetscStrlcat(buf, line, len));
+    PetscCall(StgssaStrlcat(buf, line, len));
     count++;
   }
   /* strongly correlated pairs not named yet */
@@ -202,7 +203,7 @@ PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], 
       if (named[i * P + j] || !(PetscAbsReal(r) > corr_max)) continue;
       PetscCall(StgssaCombination(names[i], names[j], theta[i], theta[j], (PetscBool)(r > 0), comb, sizeof(comb)));
       PetscCall(PetscSNPrintf(line, sizeof(line), "%s and %s are confounded (correlation %.4f): %s\n", names[i], names[j], (double)r, comb));
-      PetscCall(PetscStrlcat(buf, line, len));
+      PetscCall(StgssaStrlcat(buf, line, len));
       count++;
     }
   if (!count) {
@@ -215,7 +216,7 @@ PetscErrorCode StgssaUncertaintyDescribe(PetscInt P, const char *const names[], 
       PetscCall(PetscSNPrintf(line, sizeof(line), "all fitted rates are identified (largest |correlation| %.3f: %s, %s)\n", (double)rmax, names[a], names[b]));
     else
       PetscCall(PetscSNPrintf(line, sizeof(line), "the fitted rate is identified\n"));
-    PetscCall(PetscStrlcat(buf, line, len));
+    PetscCall(StgssaStrlcat(buf, line, len));
   }
   if (nnamed) *nnamed = count;
   PetscCall(PetscFree(named));

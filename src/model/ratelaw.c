@@ -18,6 +18,7 @@
 #include <stgssa/expr.h>
 #include <stgssa/ssa.h>
 #include <math.h>
+#include "../stgssa_impl.h"
 
 PetscErrorCode StgssaLawEnvCreate(const StgssaNetwork *net, StgssaLawEnv *env)
 {
@@ -206,7 +207,7 @@ PetscErrorCode StgssaPropensityCheck(const StgssaNetwork *net, PetscInt j, const
     PetscCall(PetscSNPrintf(state + len, sizeof(state) - len, "%s%s=%" PRId64, s ? ", " : "", net->def->species[s].name, x[s]));
     PetscCall(PetscStrlen(state, &len));
   }
-  if (len + 80 >= sizeof(state)) PetscCall(PetscStrlcat(state, ", ...", sizeof(state)));
+  if (len + 80 >= sizeof(state)) PetscCall(StgssaStrlcat(state, ", ...", sizeof(state)));
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "%s:%d: the rate law of reaction %" PetscInt_FMT " gives the propensity %.6g (expected a finite number >= 0) at t = %.6g in the state %s", net->def->filename,
           net->def->reactions[j].line, j + 1, a, t, state);
 }

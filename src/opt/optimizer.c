@@ -22,6 +22,9 @@
 /* Stall rule of the stochastic route (StgssaScheduleStall): iterations without a new lowest loss before the sample size grows. */
 #define STGSSA_STALL_ITS 3
 
+/* StgssaOptimizerView lists the fitted rates up to 2 x this many, else the first this many. */
+#define STGSSA_VIEW_MAX 50
+
 struct _p_StgssaOptimizer {
   MPI_Comm        comm;
   StgssaModel     model;
@@ -33,7 +36,11 @@ struct _p_StgssaOptimizer {
   PetscBool       tao_monitor;  /* -tao_monitor given: TAO prints the iterations */
   /* scratch of SetUp and of the option parsers, held here so that an error midway leaks nothing (Destroy frees it) */
   PetscReal      *su_theta, *su_lo, *su_hi, *su_phi, *parse_coef;
-  PetscInt       *parse_dep_of, *parse_q_of;
+  PetscInt       *parse_dep_of, *parse_q_of, *parse_tp, *parse_pos;
+  PetscInt       *name_sorted; /* [P] fitted indices in strcmp order of their names: O(log P) look-ups */
+  const char *const *name_of;  /* the fitted names name_sorted sorts (the evaluator's) */
+  char           *bounds_text; /* -stgssa_bounds, any length */
+  PetscBool      *is_dep;      /* [P] set by -stgssa_log_constraint */
   char           *parse_copy;
   Mat             H;            /* Fisher information per cell in phi, Q x Q dense on rank 0 (likelihood loss: TAOFISHER's Hessian) */
   PetscInt        P;             /* fitted log-rates theta */
@@ -52,16 +59,25 @@ struct _p_StgssaOptimizer {
   PetscBool       crn;           /* common random numbers: the same draws every evaluation */
   PetscInt        nevals;        /* objective evaluations so far: the Philox iteration counter */
   PetscInt        ckpt_interval; /* iterations between checkpoints (0: none) */
+  PetscInt        hist_every;    /* -stgssa_history_every K: /history's P-wide rows at iterations 0, K, 2K, ... and the last */
   char            output[PETSC_MAX_PATH_LEN];
   char            restart[PETSC_MAX_PATH_LEN];
-  char            bounds[4096];
+  char            bounds[4096]; /* -stgssa_bounds as -help shows it (the value used is bounds_text) */
   PetscBool       setup;
   /* last evaluation (every rank) */
   PetscReal *theta_eval, *grad_eval, *se_eval, loss_eval;
   PetscInt   eval_index; /* evaluation index (random-number iteration) that produced them */
   /* history, one entry per TAO iteration (every rank) */
   PetscInt   nhist, cap;
-  PetscReal *h_loss, *h_theta, *h_grad, *h_se;
+  PetscReal *h_loss;
+  /* the P-wide rows (theta, gradient, stderr) of the entries h_row[0..nrow-1] (ascending): every
+     hmem_every-th entry and the last (hmem_every = 1 when the schedule runs: it reads every row) */
+  PetscInt   nrow, rcap, hmem_every;
+  PetscReal *h_theta, *h_grad, *h_se;
+  int64_t   *h_row;
+  /* the entry of least loss (first of equal ones) and the same before the last entry (the checkpoint's) */
+  PetscInt   best_i, best_prev_i;
+  PetscReal  best_loss, best_prev_loss, *best_theta, *best_prev_theta, *ck_best_theta;
   int64_t   *h_ends; /* [3*cap]: SSA events, absorbed and capped trajectories of the evaluation of each entry (-1: unknown, a restart from an older checkpoint) */
   PetscReal *h_imb;  /* [cap]: SSA events per rank max/mean of the evaluation of each entry (load balance; NaN: unknown, a restart from an older checkpoint) */
   /* restart state read from a checkpoint */
@@ -101,7 +117,114 @@ struct _p_StgssaOptimizer {
   PetscInt       avg_from;                    /* first averaged iterate (-1: the result is the last iterate) */
   PetscReal      res_loss;                    /* loss at the result */
   int64_t        res_ntraj, res_eval;         /* trajectories and evaluation index of the re-estimate (-1: none) */
+  /* an analytic problem instead of ev/obj (StgssaOptimizerSetAnalyticProblem; an_fn NULL: none) */
+  StgssaOptimizerAnalyticFn an_fn;
+  void                     *an_ctx;
+  char                    **an_names;
+  PetscReal                *an_theta; /* [P] the point of the next evaluation */
+  PetscInt                  an_P, an_seed, an_iter;
+  PetscInt64                an_ntraj, an_ntraj0;
 };
+
+/* The problem behind the optimizer: the evaluator and objective, or the analytic function. */
+static PetscErrorCode StgssaOptimizerGetFit(StgssaOptimizer o, PetscInt *P, const char *const **names)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) {
+    if (P) *P = o->an_P;
+    if (names) *names = (const char *const *)o->an_names;
+  } else PetscCall(StgssaEvaluatorGetFit(o->ev, P, names));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerGetSampling(StgssaOptimizer o, StgssaSampling *smp)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) {
+    PetscCall(PetscMemzero(smp, sizeof(*smp)));
+    smp->seed  = o->an_seed;
+    smp->ntraj = (PetscInt)o->an_ntraj0;
+  } else PetscCall(StgssaEvaluatorGetSampling(o->ev, smp));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemSetTheta(StgssaOptimizer o, const PetscReal theta[])
+{
+  PetscFunctionBegin;
+  if (o->an_fn) PetscCall(PetscArraycpy(o->an_theta, theta, o->an_P));
+  else PetscCall(StgssaEvaluatorSetTheta(o->ev, theta));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemGetTheta(StgssaOptimizer o, PetscReal theta[])
+{
+  PetscFunctionBegin;
+  if (o->an_fn) PetscCall(PetscArraycpy(theta, o->an_theta, o->an_P));
+  else PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemSetIteration(StgssaOptimizer o, PetscInt it)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) o->an_iter = it;
+  else PetscCall(StgssaEvaluatorSetIteration(o->ev, it));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemSetNumTrajectories(StgssaOptimizer o, PetscInt64 n)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) o->an_ntraj = n;
+  else PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, n));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemGetNumTrajectories(StgssaOptimizer o, PetscInt64 *n)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) *n = o->an_ntraj;
+  else PetscCall(StgssaEvaluatorGetNumTrajectories(o->ev, n));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerProblemGradientType(StgssaOptimizer o, StgssaGradientType *gt)
+{
+  PetscFunctionBegin;
+  if (o->an_fn) *gt = STGSSA_GRADIENT_SCORE;
+  else PetscCall(StgssaEvaluatorGetGradientType(o->ev, gt));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StgssaOptimizerModelText(StgssaOptimizer o, const char **text)
+{
+  const StgssaModelDef *def;
+
+  PetscFunctionBegin;
+  *text = NULL;
+  if (o->an_fn) *text = "analytic problem (StgssaOptimizerSetAnalyticProblem)";
+  else {
+    PetscCall(StgssaModelGetDef(o->model, &def));
+    *text = def->text ? def->text : "";
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaOptimizerSetAnalyticProblem(StgssaOptimizer o, PetscInt P, const char *const names[], const PetscReal theta0[], PetscInt seed, PetscInt64 ntraj, StgssaOptimizerAnalyticFn fn, void *ctx)
+{
+  PetscFunctionBegin;
+  PetscCheck(P > 0 && fn && ntraj >= 2 && !o->an_fn && !o->ev, o->comm, PETSC_ERR_ARG_WRONG, "StgssaOptimizerSetAnalyticProblem: expected P > 0, a function, ntraj >= 2, once and without SetProblem");
+  o->an_fn  = fn;
+  o->an_ctx = ctx;
+  o->an_P   = P;
+  o->an_seed  = seed;
+  o->an_ntraj = o->an_ntraj0 = ntraj;
+  PetscCall(PetscCalloc1(P, &o->an_names));
+  for (PetscInt p = 0; p < P; p++) PetscCall(PetscStrallocpy(names[p], &o->an_names[p]));
+  PetscCall(PetscMalloc1(P, &o->an_theta));
+  PetscCall(PetscArraycpy(o->an_theta, theta0, P));
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
 {
@@ -118,6 +241,10 @@ PetscErrorCode StgssaOptimizerCreate(MPI_Comm comm, StgssaOptimizer *opt)
   o->decay_k0      = 20.0;
   o->result_factor = 4.0;
   o->restart_ntraj = -1;
+  o->hist_every    = 1;
+  o->hmem_every    = 1;
+  o->best_i        = -1;
+  o->best_prev_i   = -1;
   o->avg_from      = -1;
   o->res_ntraj     = -1;
   o->res_eval      = -1;
@@ -149,7 +276,15 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsBool("-stgssa_crn", "Common random numbers: the same draws at every evaluation (deterministic objective)", "StgssaOptimizer", o->crn, &o->crn, NULL));
   PetscCall(PetscOptionsString("-stgssa_log_constraint", "Affine constraints between fitted log-rates: DEP=TERM+TERM-...;... with TERM = NAME, NUMBER*NAME or NUMBER (log k_DEP = c0 + sum c_j log k_j)", "StgssaOptimizer", o->constraint, o->constraint, sizeof(o->constraint), NULL));
   PetscCall(PetscOptionsString("-stgssa_bounds", "Bounds on fitted rates: name=lo:hi,... (either side may be empty)", "StgssaOptimizer", o->bounds, o->bounds, sizeof(o->bounds), NULL));
+  { /* the value itself, of any length (a bound for each of 10^4 fitted names is ~200 kB) */
+    const char *val = NULL;
+    PetscBool   set = PETSC_FALSE;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, "-stgssa_bounds", &val, &set));
+    PetscCall(PetscFree(o->bounds_text));
+    if (set && val) PetscCall(PetscStrallocpy(val, &o->bounds_text));
+  }
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
+  PetscCall(PetscOptionsInt("-stgssa_history_every", "Write /history's per-parameter rows (theta, gradient, gradient_stderr) every K iterations and the last (/history/iteration lists them); the scalar history stays every iteration", "StgssaOptimizer", o->hist_every, &o->hist_every, NULL));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
   PetscCall(PetscOptionsBool("-stgssa_adaptive_ntraj", "Grow the trajectories per evaluation by the norm test (default: on for -tao_type adam with a stochastic gradient without -stgssa_crn)", "StgssaOptimizer", o->adaptive, &o->adaptive, &o->adaptive_set));
   PetscCall(PetscOptionsBoundedInt("-stgssa_ntraj_max", "Cap of the trajectories per evaluation (0: 16 x -stgssa_ntraj)", "StgssaOptimizer", o->ntraj_max, &o->ntraj_max, NULL, 0));
@@ -160,6 +295,7 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsReal("-stgssa_time_limit", "Stop the fit after this many seconds of solving and form the result as at any stop (0: no limit)", "StgssaOptimizer", o->time_limit, &o->time_limit, NULL));
   PetscCall(PetscOptionsReal("-stgssa_result_ntraj_factor", "Re-estimate the loss at the averaged result with this multiple of the final trajectories, fresh draws (0: no re-estimate)", "StgssaOptimizer", o->result_factor, &o->result_factor, NULL));
   PetscOptionsEnd();
+  PetscCheck(o->hist_every >= 1, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_history_every %" PetscInt_FMT ": expected an integer >= 1 (1: every iteration)", o->hist_every);
   PetscCheck(o->time_limit >= 0 && o->time_limit < PETSC_MAX_REAL, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_time_limit %g: expected seconds >= 0 (0: no limit)", (double)o->time_limit);
   PetscCheck(o->eta > 0 && PetscIsNormalReal(o->eta), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_norm_test_eta %g: expected a finite number > 0", (double)o->eta);
   PetscCheck(o->stop_nse > 0 && PetscIsNormalReal(o->stop_nse), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_stop_nse %g: expected a finite number > 0", (double)o->stop_nse);
@@ -180,6 +316,48 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscFunctionReturn(0);
 }
 
+/* The fitted names sorted once (O(P log P)), so that the options naming them (-stgssa_bounds,
+   -stgssa_log_constraint) cost O(log P) per name instead of O(P): at P = 10^4 a bound per name
+   was 10^8 string compares. */
+static const char *const *stgssa_sort_names; /* qsort has no context argument; SetUp is not reentrant */
+static int StgssaOptimizerNameCmp(const void *a, const void *b)
+{
+  const PetscInt i = *(const PetscInt *)a, j = *(const PetscInt *)b;
+  const int      c = strcmp(stgssa_sort_names[i], stgssa_sort_names[j]);
+  return c ? c : (i > j) - (i < j);
+}
+
+static PetscErrorCode StgssaOptimizerIndexNames(StgssaOptimizer o, const char *const *names)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(o->name_sorted));
+  PetscCall(PetscMalloc1(o->P, &o->name_sorted));
+  for (PetscInt p = 0; p < o->P; p++) o->name_sorted[p] = p;
+  stgssa_sort_names = names;
+  qsort(o->name_sorted, (size_t)o->P, sizeof(PetscInt), StgssaOptimizerNameCmp);
+  stgssa_sort_names = NULL;
+  o->name_of = names;
+  PetscFunctionReturn(0);
+}
+
+/* Index of a fitted name, or -1 (the first of equal names: -stgssa_fit has none). */
+static PetscInt StgssaOptimizerFindFit(StgssaOptimizer o, const char *const *names, const char *name)
+{
+  PetscInt lo = 0, hi = o->P; /* the first position whose name is >= name */
+
+  if (!o->name_sorted || o->name_of != names) { /* no index: linear search */
+    for (PetscInt p = 0; p < o->P; p++)
+      if (!strcmp(names[p], name)) return p;
+    return -1;
+  }
+  while (lo < hi) {
+    const PetscInt mid = lo + (hi - lo) / 2;
+    if (strcmp(names[o->name_sorted[mid]], name) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < o->P && !strcmp(names[o->name_sorted[lo]], name) ? o->name_sorted[lo] : -1;
+}
+
 /* Parse -stgssa_bounds "k_on=1e-3:1e2,k_off=:10" into log-bounds lo/hi (length P). */
 static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *const *names, PetscReal *lo, PetscReal *hi)
 {
@@ -190,8 +368,8 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     lo[p] = PETSC_NINFINITY;
     hi[p] = PETSC_INFINITY;
   }
-  if (!o->bounds[0]) PetscFunctionReturn(0);
-  PetscCall(PetscStrallocpy(o->bounds, &o->parse_copy));
+  if (!o->bounds_text || !o->bounds_text[0]) PetscFunctionReturn(0);
+  PetscCall(PetscStrallocpy(o->bounds_text, &o->parse_copy));
   copy = o->parse_copy;
   for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
     char    *eq = strchr(item, '='), *colon, *end;
@@ -200,10 +378,9 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     PetscCheck(eq && (colon = strchr(eq, ':')), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: found '%s'; expected name=lo:hi", item);
     *eq    = 0;
     *colon = 0;
-    for (p = 0; p < o->P; p++)
-      if (!strcmp(names[p], item)) break;
-    PetscCheck(p < o->P, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is not a fitted parameter (-stgssa_fit)", item);
-    for (PetscInt i = 0; i < o->ndep; i++) PetscCheck(o->dep_p[i] != p, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is set by -stgssa_log_constraint; bound the free parameters of its constraint instead", item);
+    p = StgssaOptimizerFindFit(o, names, item);
+    PetscCheck(p >= 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is not a fitted parameter (-stgssa_fit)", item);
+    PetscCheck(!o->is_dep || !o->is_dep[p], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: '%s' is set by -stgssa_log_constraint; bound the free parameters of its constraint instead", item);
     if (eq[1]) {
       v = strtod(eq + 1, &end);
       PetscCheck(*end == 0 && v > 0 && PetscIsNormalReal(v), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: lower bound '%s' of %s is not a positive number", eq + 1, item);
@@ -271,25 +448,18 @@ static void StgssaOptimizerReduceGradient(StgssaOptimizer o, const PetscReal *gt
     for (PetscInt k = o->dep_start[i]; k < o->dep_start[i + 1]; k++) gphi[o->term_q[k]] += o->term_c[k] * gtheta[o->dep_p[i]];
 }
 
-/* Index of a fitted name, or -1. */
-static PetscInt StgssaOptimizerFindFit(StgssaOptimizer o, const char *const *names, const char *name)
-{
-  for (PetscInt p = 0; p < o->P; p++)
-    if (!strcmp(names[p], name)) return p;
-  return -1;
-}
 
 /* A name of -stgssa_log_constraint that must be a fitted parameter: its index, or a clear error
    (unknown to the model, or a model parameter that is not fitted). */
 static PetscErrorCode StgssaOptimizerConstraintName(StgssaOptimizer o, const char *const *names, const char *name, const char *what, const char *dep, const char *rhs, PetscInt *p)
 {
-  const StgssaModelDef *def;
+  const StgssaModelDef *def = NULL;
 
   PetscFunctionBegin;
   *p = StgssaOptimizerFindFit(o, names, name);
   if (*p >= 0) PetscFunctionReturn(0);
-  PetscCall(StgssaModelGetDef(o->model, &def));
-  PetscCheck(StgssaModelDefFindParam(def, name) >= 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: unknown parameter '%s' in '%s=%s'", name, dep, rhs);
+  if (!o->an_fn) PetscCall(StgssaModelGetDef(o->model, &def));
+  PetscCheck(!o->an_fn && StgssaModelDefFindParam(def, name) >= 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: unknown parameter '%s' in '%s=%s'", name, dep, rhs);
   SETERRQ(o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: %s '%s' of '%s=%s' is not a fitted parameter (-stgssa_fit)", what, name, dep, rhs);
 }
 
@@ -301,17 +471,23 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
 {
   char      *copy, *item, *save = NULL;
   PetscInt  *dep_of, *q_of, nterm = 0, cap;
-  PetscReal *coef; /* [ndep x P] dense coefficients while parsing */
+  PetscInt  *pos, *seg, nt = 0, tcap = 16; /* terms while parsing: theta index parse_tp[t], coefficient parse_coef[t];
+                                             dependent i has t = seg[i]..seg[i+1]-1; pos[p]: term of p in the current one (-1: none) */
   PetscInt   ndep = 0;
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc2(o->P, &o->parse_dep_of, o->P, &o->parse_q_of));
-  PetscCall(PetscCalloc1(o->P * o->P, &o->parse_coef));
+  PetscCall(PetscMalloc1(2 * o->P + 1, &o->parse_pos));
+  PetscCall(PetscMalloc1(tcap, &o->parse_tp));
+  PetscCall(PetscMalloc1(tcap, &o->parse_coef));
+  PetscCall(PetscCalloc1(o->P, &o->is_dep));
   dep_of = o->parse_dep_of;
   q_of   = o->parse_q_of;
-  coef   = o->parse_coef;
+  pos    = o->parse_pos;
+  seg    = o->parse_pos + o->P;
   PetscCall(PetscMalloc2(o->P, &o->dep_p, o->P, &o->dep_c0));
-  for (PetscInt p = 0; p < o->P; p++) dep_of[p] = -1;
+  for (PetscInt p = 0; p < o->P; p++) dep_of[p] = pos[p] = -1;
+  seg[0] = 0;
   /* strip whitespace, but not between two parts of names or numbers ("k1 k2" is an error) */
   PetscCall(PetscStrallocpy(o->constraint, &o->parse_copy));
   copy = o->parse_copy;
@@ -368,14 +544,31 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
       PetscCall(PetscStrncpy(name, s, len + 1));
       s += len;
       PetscCall(StgssaOptimizerConstraintName(o, names, name, "term", item, eq + 1, &j));
-      coef[ndep * o->P + j] += sign * c;
+      if (pos[j] < 0) { /* a new name in this constraint (repeated names add up below) */
+        if (nt == tcap) {
+          tcap *= 2;
+          PetscCall(PetscRealloc(sizeof(PetscInt) * tcap, &o->parse_tp));
+          PetscCall(PetscRealloc(sizeof(PetscReal) * tcap, &o->parse_coef));
+        }
+        pos[j]              = nt;
+        o->parse_tp[nt]     = j;
+        o->parse_coef[nt++] = 0;
+      }
+      o->parse_coef[pos[j]] += sign * c;
     }
-    ndep++;
+    /* the terms of this constraint in fitted order (the order of the sums of Expand and ReduceGradient) */
+    for (PetscInt t = seg[ndep]; t < nt; t++) pos[o->parse_tp[t]] = -1;
+    PetscCall(PetscSortIntWithScalarArray(nt - seg[ndep], o->parse_tp + seg[ndep], (PetscScalar *)o->parse_coef + seg[ndep]));
+    seg[++ndep] = nt;
   }
   PetscCall(PetscFree(o->parse_copy));
   /* no dependent on a right-hand side; the free coordinates are the fitted names that are not dependents */
   for (PetscInt i = 0; i < ndep; i++)
-    for (PetscInt p = 0; p < o->P; p++) PetscCheck(coef[i * o->P + p] == 0 || dep_of[p] < 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s' is a dependent and appears on the right-hand side of the constraint of '%s'", names[p], names[o->dep_p[i]]);
+    for (PetscInt t = seg[i]; t < seg[i + 1]; t++) {
+      const PetscInt p = o->parse_tp[t];
+      PetscCheck(o->parse_coef[t] == 0 || dep_of[p] < 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint: '%s' is a dependent and appears on the right-hand side of the constraint of '%s'", names[p], names[o->dep_p[i]]);
+    }
+  for (PetscInt i = 0; i < ndep; i++) o->is_dep[o->dep_p[i]] = PETSC_TRUE;
   o->ndep = ndep;
   o->Q    = o->P - ndep;
   PetscCheck(o->Q > 0, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_log_constraint leaves no free fitted parameter");
@@ -387,20 +580,22 @@ static PetscErrorCode StgssaOptimizerParseConstraints(StgssaOptimizer o, const c
       o->free_p[q++] = p;
     }
   }
-  for (PetscInt i = 0; i < ndep * o->P; i++) nterm += coef[i] != 0;
+  for (PetscInt t = 0; t < nt; t++) nterm += o->parse_coef[t] != 0;
   cap = nterm ? nterm : 1;
   PetscCall(PetscMalloc3(ndep + 1, &o->dep_start, cap, &o->term_q, cap, &o->term_c));
   nterm = 0;
   for (PetscInt i = 0; i < ndep; i++) {
     o->dep_start[i] = nterm;
-    for (PetscInt p = 0; p < o->P; p++)
-      if (coef[i * o->P + p] != 0) {
-        o->term_q[nterm]   = q_of[p];
-        o->term_c[nterm++] = coef[i * o->P + p];
+    for (PetscInt t = seg[i]; t < seg[i + 1]; t++)
+      if (o->parse_coef[t] != 0) {
+        o->term_q[nterm]   = q_of[o->parse_tp[t]];
+        o->term_c[nterm++] = o->parse_coef[t];
       }
   }
   o->dep_start[ndep] = nterm;
   PetscCall(PetscFree(o->parse_coef));
+  PetscCall(PetscFree(o->parse_tp));
+  PetscCall(PetscFree(o->parse_pos));
   PetscCall(PetscFree2(o->parse_dep_of, o->parse_q_of));
   PetscFunctionReturn(0);
 }
@@ -412,9 +607,12 @@ static PetscErrorCode StgssaOptimizerEvaluate_Private(StgssaOptimizer o)
   const char *const *names;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEvaluatorEvaluateForLoss(o->ev)); /* exact route: adjoint gradient */
-  PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  if (o->an_fn) PetscCall(o->an_fn(o->an_theta, o->an_iter, o->an_ntraj, &o->loss_eval, o->grad_eval, o->se_eval, o->an_ctx));
+  else {
+    PetscCall(StgssaEvaluatorEvaluateForLoss(o->ev)); /* exact route: adjoint gradient */
+    PetscCall(StgssaObjectiveCompute(o->obj, o->ev, &o->loss_eval, o->grad_eval, o->se_eval));
+  }
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
   PetscCheck(!PetscIsInfOrNanReal(o->loss_eval), PETSC_COMM_SELF, PETSC_ERR_FP, "the loss is %.6g", (double)o->loss_eval);
   for (PetscInt p = 0; p < o->P; p++)
     PetscCheck(!PetscIsInfOrNanReal(o->grad_eval[p]), PETSC_COMM_SELF, PETSC_ERR_FP, "the loss gradient by log %s is %.6g (loss %.6g, log-rate %.6g)", names[p], (double)o->grad_eval[p], (double)o->loss_eval, (double)o->theta_eval[p]);
@@ -496,7 +694,7 @@ static PetscErrorCode StgssaOptimizerFisher(Tao tao, Vec X, Mat H, Mat Hpre, voi
   PetscMPIInt     rank;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc4(Q, &phi, P * P, &F, P * Q, &B, P * Q, &FB));
+  PetscCall(PetscMalloc4(Q, &phi, P * P, &F, o->ndep ? P * Q : 0, &B, o->ndep ? P * Q : 0, &FB));
   PetscCall(StgssaOptimizerBcastVec(o, X, phi));
   for (PetscInt q = 0; q < Q; q++) same = (PetscBool)(same && phi[q] == o->phi_eval[q]);
   if (!same || o->nevals == 0) {
@@ -504,17 +702,19 @@ static PetscErrorCode StgssaOptimizerFisher(Tao tao, Vec X, Mat H, Mat Hpre, voi
     PetscCall(StgssaOptimizerObjective(tao, X, &f, o->G, o));
   }
   PetscCall(StgssaObjectiveFisherInformation(o->obj, o->ev, PETSC_TRUE, F));
-  /* B [P x Q]: d theta_p / d phi_q */
-  PetscCall(PetscArrayzero(B, P * Q));
-  for (PetscInt q = 0; q < Q; q++) B[o->free_p[q] * Q + q] = 1;
+  /* B [P x Q]: d theta_p / d phi_q; without constraints B = I and I_phi = I_theta (no O(P^3) product) */
+  if (o->ndep) PetscCall(PetscArrayzero(B, P * Q));
+  if (o->ndep)
+    for (PetscInt q = 0; q < Q; q++) B[o->free_p[q] * Q + q] = 1;
   for (PetscInt i = 0; i < o->ndep; i++)
     for (PetscInt k = o->dep_start[i]; k < o->dep_start[i + 1]; k++) B[o->dep_p[i] * Q + o->term_q[k]] += o->term_c[k];
-  for (PetscInt p = 0; p < P; p++)
-    for (PetscInt q = 0; q < Q; q++) {
-      PetscReal t = 0;
-      for (PetscInt r = 0; r < P; r++) t += F[p * P + r] * B[r * Q + q];
-      FB[p * Q + q] = t;
-    }
+  if (o->ndep)
+    for (PetscInt p = 0; p < P; p++)
+      for (PetscInt q = 0; q < Q; q++) {
+        PetscReal t = 0;
+        for (PetscInt r = 0; r < P; r++) t += F[p * P + r] * B[r * Q + q];
+        FB[p * Q + q] = t;
+      }
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
   if (rank == 0) {
     PetscScalar *a;
@@ -524,7 +724,9 @@ static PetscErrorCode StgssaOptimizerFisher(Tao tao, Vec X, Mat H, Mat Hpre, voi
     for (PetscInt q1 = 0; q1 < Q; q1++)
       for (PetscInt q2 = 0; q2 < Q; q2++) {
         PetscReal t = 0;
-        for (PetscInt p = 0; p < P; p++) t += B[p * Q + q1] * FB[p * Q + q2];
+        if (!o->ndep) t = F[q1 * P + q2];
+        else
+          for (PetscInt p = 0; p < P; p++) t += B[p * Q + q1] * FB[p * Q + q2];
         a[q1 + q2 * lda] = t; /* column-major */
       }
     PetscCall(MatDenseRestoreArrayWrite(H, &a));
@@ -544,9 +746,9 @@ static PetscErrorCode StgssaOptimizerObjective(Tao tao, Vec X, PetscReal *f, Vec
   PetscFunctionBegin;
   PetscCall(StgssaOptimizerBcastVec(o, X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
-  PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_eval));
+  PetscCall(StgssaOptimizerProblemSetTheta(o, o->theta_eval));
   o->eval_index = o->crn ? 0 : o->nevals;
-  PetscCall(StgssaEvaluatorSetIteration(o->ev, o->eval_index));
+  PetscCall(StgssaOptimizerProblemSetIteration(o, o->eval_index));
   PetscCall(StgssaOptimizerEvaluate(o, tao));
   o->nevals++;
   *f = o->loss_eval;
@@ -588,10 +790,20 @@ static void StgssaHashReals(uint64_t *h, PetscInt n, const PetscReal x[])
 /* state[0..3] = adam_step, evaluation, seed, history_length; the history is o->h_* (its first
    state[3] entries). ntraj: the trajectories of the checkpoint's evaluation, hashed with
    o->h_ntraj; -1 for a checkpoint written before the adaptive sample size (neither hashed). */
-static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names, const int64_t state[4], const PetscReal theta[], const PetscReal m[], const PetscReal v[], int64_t ntraj)
+/* Rows (a prefix of h_row) of the entries before entry n. */
+static PetscInt StgssaOptimizerRowsBefore(StgssaOptimizer o, PetscInt n)
+{
+  PetscInt r = o->nrow;
+  while (r > 0 && o->h_row[r - 1] >= n) r--;
+  return r;
+}
+
+/* best: the P-wide row of the least-loss entry among the first state[3], hashed when the rows
+   are thinned (fewer rows than entries; then the row iterations too). */
+static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names, const int64_t state[4], const PetscReal theta[], const PetscReal m[], const PetscReal v[], int64_t ntraj, const PetscReal best[])
 {
   uint64_t       h  = 14695981039346656037ULL;
-  const PetscInt nh = (PetscInt)state[3];
+  const PetscInt nh = (PetscInt)state[3], nr = StgssaOptimizerRowsBefore(o, nh);
 
   for (PetscInt p = 0; p < o->P; p++) StgssaHashBytes(&h, names[p], strlen(names[p]) + 1);
   StgssaHashBytes(&h, o->constraint, strlen(o->constraint) + 1);
@@ -600,13 +812,17 @@ static uint64_t StgssaCheckpointHash(StgssaOptimizer o, const char *const *names
   StgssaHashReals(&h, o->Q, m);
   StgssaHashReals(&h, o->Q, v);
   StgssaHashReals(&h, nh, o->h_loss);
-  StgssaHashReals(&h, nh * o->P, o->h_theta);
-  StgssaHashReals(&h, nh * o->P, o->h_grad);
-  StgssaHashReals(&h, nh * o->P, o->h_se);
+  StgssaHashReals(&h, nr * o->P, o->h_theta);
+  StgssaHashReals(&h, nr * o->P, o->h_grad);
+  StgssaHashReals(&h, nr * o->P, o->h_se);
   for (PetscInt i = 0; i < 3 * nh; i++) StgssaHashU64(&h, (uint64_t)o->h_ends[i]); /* events, absorbed, capped */
   if (ntraj >= 0) {
     StgssaHashU64(&h, (uint64_t)ntraj);
     for (PetscInt i = 0; i < nh; i++) StgssaHashU64(&h, (uint64_t)o->h_ntraj[i]);
+  }
+  if (nr != nh) { /* -stgssa_history_every: which rows, and the best entry's row */
+    for (PetscInt r = 0; r < nr; r++) StgssaHashU64(&h, (uint64_t)o->h_row[r]);
+    if (best) StgssaHashReals(&h, o->P, best);
   }
   return h;
 }
@@ -627,14 +843,14 @@ static PetscErrorCode StgssaOptimizerScheduleStep(StgssaOptimizer o, PetscBool a
   if (!grew) { /* the stall rule: no new lowest loss in STGSSA_STALL_ITS iterations at this sample size */
     PetscCall(StgssaScheduleStall(&o->sched, k, o->h_loss, STGSSA_STALL_ITS, &grew));
     if (grew && announce) PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": no lower loss in the last %d iterations: %" PetscInt_FMT " -> %" PetscInt_FMT " trajectories per evaluation%s\n", k, STGSSA_STALL_ITS, n, o->sched.n, o->sched.n == o->sched.nmax ? " (the cap, -stgssa_ntraj_max)" : ""));
-    if (grew) PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+    if (grew) PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->sched.n));
   } else {
     if (announce) {
       PetscReal g2 = 0, v = 0;
       for (PetscInt p = 0; p < o->P; p++) g2 += PetscSqr(o->h_grad[k * o->P + p]), v += PetscSqr(o->h_se[k * o->P + p]);
       PetscCall(PetscPrintf(o->comm, "Iteration %" PetscInt_FMT ": gradient noise sum se^2 = %.3g > eta^2 |g|^2 = %.3g: %" PetscInt_FMT " -> %" PetscInt_FMT " trajectories per evaluation%s\n", k, (double)v, (double)(o->eta * o->eta * g2), n, o->sched.n, o->sched.n == o->sched.nmax ? " (the cap, -stgssa_ntraj_max)" : ""));
     }
-    PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+    PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->sched.n));
   }
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
   if (isadam && kcap < 0 && o->sched.k_cap >= 0) { /* the decay begins at the cap */
@@ -659,6 +875,29 @@ static PetscErrorCode StgssaOptimizerConverged(Tao tao, void *ctx)
   PetscFunctionReturn(0);
 }
 
+/* Room for n P-wide history rows. */
+static PetscErrorCode StgssaOptimizerGrowRows(StgssaOptimizer o, PetscInt n)
+{
+  PetscReal *t, *g, *s;
+  int64_t   *it;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4(n * o->P, &t, n * o->P, &g, n * o->P, &s, n, &it));
+  if (o->nrow) {
+    PetscCall(PetscArraycpy(t, o->h_theta, o->nrow * o->P));
+    PetscCall(PetscArraycpy(g, o->h_grad, o->nrow * o->P));
+    PetscCall(PetscArraycpy(s, o->h_se, o->nrow * o->P));
+    PetscCall(PetscArraycpy(it, o->h_row, o->nrow));
+  }
+  PetscCall(PetscFree4(o->h_theta, o->h_grad, o->h_se, o->h_row));
+  o->h_theta = t;
+  o->h_grad  = g;
+  o->h_se    = s;
+  o->h_row   = it;
+  o->rcap    = n;
+  PetscFunctionReturn(0);
+}
+
 /* TAO monitor: one history entry per iteration (the last evaluation is at the current iterate
    for adam), and a checkpoint every ckpt_interval iterations. */
 static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
@@ -668,25 +907,14 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
 
   PetscFunctionBegin;
   PetscCall(TaoGetSolutionStatus(tao, &its, NULL, NULL, NULL, NULL, NULL));
-  if (o->nhist == o->cap) {
-    PetscReal *l, *t, *g, *s;
+  if (o->nhist == o->cap) { /* doubling: O(1) amortized per entry */
     o->cap = o->cap ? 2 * o->cap : 64;
-    PetscCall(PetscMalloc4(o->cap, &l, o->cap * o->P, &t, o->cap * o->P, &g, o->cap * o->P, &s));
-    if (o->nhist) {
-      PetscCall(PetscArraycpy(l, o->h_loss, o->nhist));
-      PetscCall(PetscArraycpy(t, o->h_theta, o->nhist * o->P));
-      PetscCall(PetscArraycpy(g, o->h_grad, o->nhist * o->P));
-      PetscCall(PetscArraycpy(s, o->h_se, o->nhist * o->P));
-    }
-    PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+    PetscCall(PetscRealloc(sizeof(PetscReal) * o->cap, &o->h_loss));
     PetscCall(PetscRealloc(sizeof(int64_t) * 3 * o->cap, &o->h_ends));
     PetscCall(PetscRealloc(sizeof(PetscReal) * o->cap, &o->h_imb));
     PetscCall(PetscRealloc(sizeof(int64_t) * o->cap, &o->h_ntraj));
-    o->h_loss  = l;
-    o->h_theta = t;
-    o->h_grad  = g;
-    o->h_se    = s;
   }
+  if (o->nrow == o->rcap) PetscCall(StgssaOptimizerGrowRows(o, o->rcap ? 2 * o->rcap : 64));
   if (o->last_rejected) { /* TAO went back to its iterate after a rejected trial point: record that (gradient unknown here) */
     PetscReal f;
     PetscCall(TaoGetSolutionStatus(tao, NULL, &f, NULL, NULL, NULL, NULL));
@@ -697,18 +925,39 @@ static PetscErrorCode StgssaOptimizerMonitor(Tao tao, void *ctx)
   }
   o->h_loss[o->nhist] = o->loss_eval;
   {
-    PetscInt64 ev, ab, cp;
-    PetscCall(StgssaEvaluatorGetEventCount(o->ev, &ev));
-    PetscCall(StgssaEvaluatorGetTrajectoryEnds(o->ev, &ab, &cp));
+    PetscInt64 ev = 0, ab = 0, cp = 0;
+    if (!o->an_fn) PetscCall(StgssaEvaluatorGetEventCount(o->ev, &ev));
+    if (!o->an_fn) PetscCall(StgssaEvaluatorGetTrajectoryEnds(o->ev, &ab, &cp));
     o->h_ends[3 * o->nhist]     = ev;
     o->h_ends[3 * o->nhist + 1] = ab;
     o->h_ends[3 * o->nhist + 2] = cp;
-    PetscCall(StgssaEvaluatorGetLoadImbalance(o->ev, &o->h_imb[o->nhist]));
+    if (o->an_fn) o->h_imb[o->nhist] = 1.0;
+    else PetscCall(StgssaEvaluatorGetLoadImbalance(o->ev, &o->h_imb[o->nhist]));
   }
-  PetscCall(PetscArraycpy(&o->h_theta[o->nhist * o->P], o->theta_eval, o->P));
-  PetscCall(PetscArraycpy(&o->h_grad[o->nhist * o->P], o->grad_eval, o->P));
-  PetscCall(PetscArraycpy(&o->h_se[o->nhist * o->P], o->se_eval, o->P));
-  PetscCall(StgssaEvaluatorGetNumTrajectories(o->ev, &o->h_ntraj[o->nhist]));
+  {
+    PetscInt r = o->nrow; /* the previous last row was kept only as the last: overwrite it */
+    if (r > 0 && o->h_row[r - 1] % o->hmem_every != 0) r--;
+    else o->nrow++;
+    PetscCall(PetscArraycpy(&o->h_theta[r * o->P], o->theta_eval, o->P));
+    PetscCall(PetscArraycpy(&o->h_grad[r * o->P], o->grad_eval, o->P));
+    PetscCall(PetscArraycpy(&o->h_se[r * o->P], o->se_eval, o->P));
+    o->h_row[r] = o->nhist;
+  }
+  if (o->best_i < 0 || o->loss_eval < o->best_loss) { /* a new least loss (NaN never wins) */
+    PetscReal *t       = o->best_prev_theta;
+    o->best_prev_theta = o->best_theta;
+    o->best_theta      = t;
+    o->best_prev_i     = o->best_i;
+    o->best_prev_loss  = o->best_loss;
+    PetscCall(PetscArraycpy(o->best_theta, o->theta_eval, o->P));
+    o->best_i    = o->nhist;
+    o->best_loss = o->loss_eval;
+  } else if (o->best_prev_i != o->best_i) {
+    PetscCall(PetscArraycpy(o->best_prev_theta, o->best_theta, o->P));
+    o->best_prev_i    = o->best_i;
+    o->best_prev_loss = o->best_loss;
+  }
+  PetscCall(StgssaOptimizerProblemGetNumTrajectories(o, &o->h_ntraj[o->nhist]));
   o->nhist++;
   if (!o->exact && !o->tao_monitor) { /* a stochastic fit runs for minutes: one line per iteration says where it is */
     PetscReal g2 = 0;
@@ -744,6 +993,40 @@ static PetscErrorCode StgssaH5ReadDoubles(hid_t file, const char *name, hsize_t 
   }
   if (n) PetscCallHDF5(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
   PetscCallHDF5(H5Dclose(d));
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0: the first nr rows of a [n x P] dataset, n >= nr (the checkpoint's history arrays may be
+   /history's, hard-linked, with the last iterate's row beyond them). */
+static PetscErrorCode StgssaH5ReadRows(hid_t file, const char *name, PetscInt nr, PetscInt P, PetscReal *buf, const char *path)
+{
+  hid_t   d, sp, mem;
+  hsize_t dims[2] = {0, 0}, start[2] = {0, 0}, count[2] = {(hsize_t)nr, (hsize_t)P};
+  int     nd;
+  herr_t  e;
+
+  PetscFunctionBegin;
+  d = H5Dopen2(file, name, H5P_DEFAULT);
+  PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no dataset %s; expected an output file with a checkpoint (-stgssa_checkpoint_interval)", path, name);
+  PetscCallHDF5(sp = H5Dget_space(d));
+  nd = H5Sget_simple_extent_ndims(sp);
+  if (nd == 2) (void)H5Sget_simple_extent_dims(sp, dims, NULL);
+  if (nd != 2 || dims[1] != (hsize_t)P || dims[0] < (hsize_t)nr) {
+    (void)H5Sclose(sp);
+    (void)H5Dclose(d);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s is not [at least %" PetscInt_FMT " x %" PetscInt_FMT "] (same -stgssa_fit as the run that wrote it)", path, name, nr, P);
+  }
+  e = 0;
+  if (nr > 0 && P > 0) {
+    e = H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL);
+    mem = H5Screate_simple(2, count, NULL);
+    if (e >= 0 && mem >= 0) e = H5Dread(d, H5T_NATIVE_DOUBLE, mem, sp, H5P_DEFAULT, buf);
+    if (mem >= 0) (void)H5Sclose(mem);
+    else e = -1;
+  }
+  PetscCallHDF5(H5Sclose(sp));
+  PetscCallHDF5(H5Dclose(d));
+  PetscCheck(e >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read dataset %s", path, name);
   PetscFunctionReturn(0);
 }
 
@@ -801,6 +1084,19 @@ static PetscErrorCode StgssaH5ReadAttrText(hid_t loc, const char *obj, const cha
   PetscFunctionReturn(0);
 }
 
+/* Append ",name" (no comma when first) to the list buf[len]; a list that does not fit ends in "...". */
+static void StgssaNameListAppend(char *buf, size_t len, PetscBool first, const char *name)
+{
+  size_t used = strlen(buf), need = strlen(name) + (first ? 0 : 1);
+  if (used + 4 > len || (used >= 3 && !strcmp(buf + used - 3, "..."))) return; /* full: already cut */
+  if (used + need + 4 > len) {
+    memcpy(buf + used, "...", 4);
+    return;
+  }
+  if (!first) buf[used++] = ',';
+  memcpy(buf + used, name, strlen(name) + 1);
+}
+
 /* Rank 0: the checkpoint must be of this -stgssa_fit (names and order). */
 static PetscErrorCode StgssaOptimizerCheckFitNames(StgssaOptimizer o, hid_t ck, const char *const *names)
 {
@@ -827,8 +1123,7 @@ static PetscErrorCode StgssaOptimizerCheckFitNames(StgssaOptimizer o, hid_t ck, 
   }
   same = (PetscBool)(n == o->P);
   for (hssize_t i = 0; i < n; i++) {
-    if (i) PetscCall(PetscStrlcat(have, ",", sizeof(have)));
-    PetscCall(PetscStrlcat(have, got[i] ? got[i] : "?", sizeof(have)));
+    StgssaNameListAppend(have, sizeof(have), (PetscBool)(i == 0), got[i] ? got[i] : "?");
     if (same && (!got[i] || strcmp(got[i], names[i]))) same = PETSC_FALSE;
   }
   PetscCallHDF5(H5Dvlen_reclaim(t, sp, H5P_DEFAULT, got));
@@ -837,8 +1132,7 @@ static PetscErrorCode StgssaOptimizerCheckFitNames(StgssaOptimizer o, hid_t ck, 
   PetscCallHDF5(H5Sclose(sp));
   PetscCallHDF5(H5Aclose(a));
   for (PetscInt p = 0; p < o->P; p++) {
-    if (p) PetscCall(PetscStrlcat(want, ",", sizeof(want)));
-    PetscCall(PetscStrlcat(want, names[p], sizeof(want)));
+    StgssaNameListAppend(want, sizeof(want), (PetscBool)(p == 0), names[p]);
   }
   PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "%s was written with -stgssa_fit %s; this run has -stgssa_fit %s", o->restart, have, want);
   PetscFunctionReturn(0);
@@ -900,14 +1194,14 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
 {
   hid_t                 file = -1, ck;
   const char *const    *names;
-  const StgssaModelDef *def;
+  const char           *model_text = NULL;
   char                 *text;
   int64_t               checksum;
   htri_t                has_checksum;
 
   PetscFunctionBegin;
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
-  PetscCall(StgssaModelGetDef(o->model, &def));
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
+  PetscCall(StgssaOptimizerModelText(o, &model_text));
   file = H5Fopen(o->restart, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open as HDF5 (missing, truncated or not an output of stgssa_hpc)", o->restart);
   ck = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
@@ -927,7 +1221,7 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   }
   PetscCall(StgssaH5ReadText(file, "run", "model_text", &text, o->restart)); /* a dataset, or an attribute in older files */
   {
-    const PetscBool same = (PetscBool)(text && !strcmp(text, def->text ? def->text : ""));
+    const PetscBool same = (PetscBool)(text && !strcmp(text, model_text));
     PetscCall(PetscFree(text));
     PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "%s was written for another model: its /run model_text differs from the model file of this run", o->restart);
   }
@@ -944,11 +1238,44 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
   PetscCheck(state[3] >= 0 && state[3] < 100000000, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt history length %lld", o->restart, (long long)state[3]);
   o->cap   = (PetscInt)state[3] + 64;
   o->nhist = (PetscInt)state[3];
-  PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
+  PetscCall(PetscMalloc1(o->cap, &o->h_loss));
   PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_loss", (hsize_t)o->nhist, o->h_loss, o->restart));
-  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_theta", (hsize_t)(o->nhist * o->P), o->h_theta, o->restart));
-  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient", (hsize_t)(o->nhist * o->P), o->h_grad, o->restart));
-  PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_gradient_stderr", (hsize_t)(o->nhist * o->P), o->h_se, o->restart));
+  { /* the P-wide rows: of the entries history_iteration lists (-stgssa_history_every; absent: every entry) */
+    PetscInt nr = o->nhist;
+    int64_t *rows = NULL;
+    if (H5Lexists(file, "checkpoint/history_iteration", H5P_DEFAULT) > 0) {
+      hid_t    d, sp;
+      hssize_t npts;
+      PetscCallHDF5(d = H5Dopen2(file, "checkpoint/history_iteration", H5P_DEFAULT));
+      PetscCallHDF5(sp = H5Dget_space(d));
+      PetscCallHDF5(npts = H5Sget_simple_extent_npoints(sp));
+      PetscCallHDF5(H5Sclose(sp));
+      if (npts < 0 || npts > (hssize_t)o->nhist) {
+        (void)H5Dclose(d);
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset checkpoint/history_iteration has %lld values; expected at most %lld", o->restart, (long long)npts, (long long)o->nhist);
+      }
+      nr = (PetscInt)npts;
+      PetscCall(PetscMalloc1(nr + 1, &rows));
+      if (nr && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
+        (void)H5Dclose(d);
+        PetscCall(PetscFree(rows));
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read checkpoint/history_iteration", o->restart);
+      }
+      PetscCallHDF5(H5Dclose(d));
+    }
+    PetscCall(StgssaOptimizerGrowRows(o, nr + 64));
+    for (PetscInt r = 0; r < nr; r++) o->h_row[r] = rows ? rows[r] : r;
+    PetscCall(PetscFree(rows));
+    for (PetscInt r = 0; r < nr; r++) PetscCheck(o->h_row[r] >= (r ? o->h_row[r - 1] + 1 : 0) && o->h_row[r] < o->nhist, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint/history_iteration", o->restart);
+    o->nrow = nr;
+    PetscCall(StgssaH5ReadRows(file, "checkpoint/history_theta", nr, o->P, o->h_theta, o->restart));
+    PetscCall(StgssaH5ReadRows(file, "checkpoint/history_gradient", nr, o->P, o->h_grad, o->restart));
+    PetscCall(StgssaH5ReadRows(file, "checkpoint/history_gradient_stderr", nr, o->P, o->h_se, o->restart));
+    if (H5Lexists(file, "checkpoint/history_best_theta", H5P_DEFAULT) > 0) {
+      PetscCall(PetscMalloc1(o->P, &o->ck_best_theta));
+      PetscCall(StgssaH5ReadDoubles(file, "checkpoint/history_best_theta", (hsize_t)o->P, o->ck_best_theta, o->restart));
+    }
+  }
   PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
   PetscCall(StgssaH5ReadEnds(file, o->nhist, o->h_ends, o->restart));
   PetscCall(PetscMalloc1(o->cap, &o->h_imb));
@@ -975,14 +1302,15 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint_Root(StgssaOptimizer o, int6
     PetscCallHDF5(H5Dclose(d));
   } else {
     StgssaSampling smp;
-    PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+    PetscCall(StgssaOptimizerGetSampling(o, &smp));
     for (PetscInt i = 0; i < o->nhist; i++) o->h_ntraj[i] = smp.ntraj;
   }
   PetscCallHDF5(H5Fclose(file));
   /* the contents: unaltered, and a state the optimizer can be in */
-  if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v, o->restart_ntraj), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
+  if (has_checksum) PetscCheck((uint64_t)checksum == StgssaCheckpointHash(o, names, state, theta, m, v, o->restart_ntraj, o->ck_best_theta), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (its checksum does not match its contents)", o->restart);
   else PetscCall(PetscPrintf(PETSC_COMM_SELF, "Note: %s has no checkpoint checksum (written by an older version); its contents are not verified\n", o->restart));
-  PetscCheck(state[0] >= 0 && state[1] >= state[3], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_step %lld, evaluation %lld, history_length %lld)", o->restart, (long long)state[0], (long long)state[1], (long long)state[3]);
+  /* evaluation: the index of the checkpoint's draws, 0 with -stgssa_crn (else at least one per entry) */
+  PetscCheck(state[0] >= 0 && (o->crn ? state[1] == 0 : state[1] >= state[3]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_step %lld, evaluation %lld, history_length %lld)", o->restart, (long long)state[0], (long long)state[1], (long long)state[3]);
   for (PetscInt p = 0; p < o->P; p++) PetscCheck(PetscIsNormalReal(theta[p]) || theta[p] == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (theta of %s is %g)", o->restart, names[p], (double)theta[p]);
   for (PetscInt q = 0; q < o->Q; q++) PetscCheck(PetscIsInfOrNanReal(m[q]) == PETSC_FALSE && PetscIsInfOrNanReal(v[q]) == PETSC_FALSE && v[q] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: corrupt checkpoint (adam_m %g, adam_v %g)", o->restart, (double)m[q], (double)v[q]);
   PetscFunctionReturn(0);
@@ -1022,10 +1350,20 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   PetscCallMPI(MPI_Bcast(theta, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->restart_m, (PetscMPIInt)o->Q, MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->restart_v, (PetscMPIInt)o->Q, MPIU_REAL, 0, o->comm));
+  {
+    PetscInt nb[2] = {o->nrow, o->ck_best_theta != NULL};
+    PetscCallMPI(MPI_Bcast(nb, 2, MPIU_INT, 0, o->comm));
+    if (rank) {
+      PetscCall(StgssaOptimizerGrowRows(o, nb[0] + 64));
+      o->nrow = nb[0];
+      if (nb[1]) PetscCall(PetscMalloc1(o->P, &o->ck_best_theta));
+    }
+    if (nb[1]) PetscCallMPI(MPI_Bcast(o->ck_best_theta, (PetscMPIInt)o->P, MPIU_REAL, 0, o->comm));
+  }
   if (rank) {
     o->nhist = (PetscInt)state[3];
     o->cap   = o->nhist + 64;
-    PetscCall(PetscMalloc4(o->cap, &o->h_loss, o->cap * o->P, &o->h_theta, o->cap * o->P, &o->h_grad, o->cap * o->P, &o->h_se));
+    PetscCall(PetscMalloc1(o->cap, &o->h_loss));
     PetscCall(PetscMalloc1(3 * o->cap, &o->h_ends));
     PetscCall(PetscMalloc1(o->cap, &o->h_imb));
     PetscCall(PetscMalloc1(o->cap, &o->h_ntraj));
@@ -1033,16 +1371,55 @@ static PetscErrorCode StgssaOptimizerReadCheckpoint(StgssaOptimizer o, PetscReal
   PetscCallMPI(MPI_Bcast(o->h_ntraj, (PetscMPIInt)o->nhist, MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(&o->restart_ntraj, 1, MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_loss, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
-  PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nhist * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_row, (PetscMPIInt)o->nrow, MPI_INT64_T, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_theta, (PetscMPIInt)(o->nrow * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_grad, (PetscMPIInt)(o->nrow * o->P), MPIU_REAL, 0, o->comm));
+  PetscCallMPI(MPI_Bcast(o->h_se, (PetscMPIInt)(o->nrow * o->P), MPIU_REAL, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_ends, (PetscMPIInt)(3 * o->nhist), MPI_INT64_T, 0, o->comm));
   PetscCallMPI(MPI_Bcast(o->h_imb, (PetscMPIInt)o->nhist, MPIU_REAL, 0, o->comm));
-  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+  PetscCall(StgssaOptimizerGetSampling(o, &smp));
   PetscCheck(state[2] == smp.seed, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s was run with -stgssa_seed %lld, this run has %" PetscInt_FMT, o->restart, (long long)state[2], smp.seed);
   o->restarted    = PETSC_TRUE;
   o->restart_step = (PetscInt)state[0];
   o->nevals       = (PetscInt)state[1]; /* re-evaluate theta with the draws that produced its gradient */
+  PetscFunctionReturn(0);
+}
+
+/* After a restart: keep the rows this run keeps in memory (entries i % hmem_every == 0 before
+   the checkpoint's iterate; all must be there) and the least-loss entry with its row. */
+static PetscErrorCode StgssaOptimizerRestoreRows(StgssaOptimizer o)
+{
+  const PetscInt K = o->hmem_every, nh = o->nhist, need = nh > 0 ? (nh - 1) / K + 1 : 0;
+  PetscInt       r = 0, have = o->nrow;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < o->nrow; j++)
+    if (o->h_row[j] % K == 0) {
+      if (r != j) {
+        PetscCall(PetscArraycpy(&o->h_theta[r * o->P], &o->h_theta[j * o->P], o->P));
+        PetscCall(PetscArraycpy(&o->h_grad[r * o->P], &o->h_grad[j * o->P], o->P));
+        PetscCall(PetscArraycpy(&o->h_se[r * o->P], &o->h_se[j * o->P], o->P));
+        o->h_row[r] = o->h_row[j];
+      }
+      r++;
+    }
+  o->nrow = r;
+  PetscCheck(r == need, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_restart: %s holds the per-parameter history of %" PetscInt_FMT " of its %" PetscInt_FMT " iterations; this run needs those of iterations 0, K, 2K, ... with K = %" PetscInt_FMT " (%s): restart with the -stgssa_history_every (and optimizer) of the run that wrote it", o->restart, have, nh,
+             K, o->sched_on ? "every row: the schedule of the stochastic route reads them" : "-stgssa_history_every");
+  o->best_i = -1;
+  for (PetscInt i = 0; i < nh; i++)
+    if (o->best_i < 0 || o->h_loss[i] < o->h_loss[o->best_i]) o->best_i = i;
+  o->best_prev_i = o->best_i < 0 ? -1 : -2; /* -2: the next entry that is no new best copies best_theta */
+  if (o->best_i >= 0) {
+    PetscInt j = 0;
+    o->best_loss = o->h_loss[o->best_i];
+    while (j < o->nrow && o->h_row[j] != o->best_i) j++;
+    if (j < o->nrow) PetscCall(PetscArraycpy(o->best_theta, &o->h_theta[j * o->P], o->P));
+    else {
+      PetscCheck(o->ck_best_theta, o->comm, PETSC_ERR_FILE_UNEXPECTED, "-stgssa_restart: %s lacks checkpoint/history_best_theta (the row of its least-loss iteration %" PetscInt_FMT ")", o->restart, o->best_i);
+      PetscCall(PetscArraycpy(o->best_theta, o->ck_best_theta, o->P));
+    }
+  }
   PetscFunctionReturn(0);
 }
 
@@ -1059,12 +1436,14 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
   PetscFunctionBegin;
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, "adam", &isadam));
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, TAOFISHER, &isfisher));
-  PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
-  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
+  PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
+  PetscCall(StgssaOptimizerGetSampling(o, &smp));
   stochastic = (PetscBool)(gt != STGSSA_GRADIENT_FSP);
   if (!o->adaptive_set) o->adaptive = (PetscBool)((isadam || isfisher) && stochastic && !o->crn);
   if (!o->average_set) o->average = o->adaptive;
-  o->sched_on = (PetscBool)(o->adaptive || o->average);
+  o->sched_on   = (PetscBool)(o->adaptive || o->average);
+  o->hmem_every = o->sched_on ? 1 : o->hist_every; /* the schedule and the averaging read every row */
+  if (o->restarted) PetscCall(StgssaOptimizerRestoreRows(o));
   if (!o->sched_on) {
     if (o->restart_ntraj >= 0 && o->restart_ntraj != smp.ntraj) PetscCall(PetscPrintf(o->comm, "Note: %s was evaluating %lld trajectories; this run continues with the fixed -stgssa_ntraj %" PetscInt_FMT "\n", o->restart, (long long)o->restart_ntraj, smp.ntraj));
     PetscFunctionReturn(0);
@@ -1096,7 +1475,7 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
     o->nhist = nh;
     if (o->restart_ntraj >= 0 && o->restart_ntraj != o->sched.n) same = PETSC_FALSE, o->sched.n = (PetscInt)o->restart_ntraj;
     if (!same) PetscCall(PetscPrintf(o->comm, "Note: the sample sizes stored in %s differ from what this run's options give (-stgssa_ntraj, -stgssa_ntraj_max, -stgssa_norm_test_eta, -stgssa_adaptive_ntraj); continuing from the stored ones, %" PetscInt_FMT " trajectories per evaluation\n", o->restart, o->sched.n));
-    if (o->sched.n != smp.ntraj) PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->sched.n));
+    if (o->sched.n != smp.ntraj) PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->sched.n));
   }
   PetscFunctionReturn(0);
 }
@@ -1110,26 +1489,29 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
 
   PetscFunctionBegin;
   if (o->setup) PetscFunctionReturn(0);
-  PetscCheck(o->ev && o->obj, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSetProblem() first");
-  {
+  PetscCheck((o->ev && o->obj) || o->an_fn, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSetProblem() first");
+  if (!o->an_fn) {
     PetscBool active;
     PetscCall(StgssaObjectiveIsActive(o->obj, &active));
     PetscCheck(active, o->comm, PETSC_ERR_ARG_WRONG, "optimize mode needs a loss: give -stgssa_data FILE (or -stgssa_loss design)");
   }
-  PetscCall(StgssaEvaluatorGetFit(o->ev, &o->P, &names));
+  PetscCall(StgssaOptimizerGetFit(o, &o->P, &names));
+  PetscCall(StgssaOptimizerIndexNames(o, names));
   PetscCall(StgssaOptimizerParseConstraints(o, names));
   PetscCallMPI(MPI_Comm_rank(o->comm, &rank));
   PetscCall(VecCreateMPI(o->comm, rank == 0 ? o->Q : 0, o->Q, &o->X));
   PetscCall(VecDuplicate(o->X, &o->G));
   PetscCall(PetscMalloc4(o->P, &o->theta_eval, o->P, &o->grad_eval, o->P, &o->se_eval, o->P, &o->rates));
   PetscCall(PetscMalloc1(o->P, &o->theta_res));
+  PetscCall(PetscMalloc1(o->P, &o->best_theta)); /* separate blocks: the monitor swaps them */
+  PetscCall(PetscMalloc1(o->P, &o->best_prev_theta));
   PetscCall(PetscMalloc2(o->Q, &o->phi_eval, o->Q, &o->gphi_eval));
   PetscCall(PetscMalloc4(o->P, &o->su_theta, o->P, &o->su_lo, o->P, &o->su_hi, o->Q, &o->su_phi));
   theta = o->su_theta;
   lo    = o->su_lo;
   hi    = o->su_hi;
   phi   = o->su_phi;
-  PetscCall(StgssaEvaluatorGetTheta(o->ev, theta));
+  PetscCall(StgssaOptimizerProblemGetTheta(o, theta));
   PetscCall(StgssaOptimizerParseBounds(o, names, lo, hi));
   if (o->restart[0]) PetscCall(StgssaOptimizerReadCheckpoint(o, theta));
   /* start: the free entries as given, the dependents computed from them */
@@ -1146,13 +1528,13 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
         PetscCall(PetscPrintf(o->comm, "Note: -stgssa_log_constraint sets the start value of %s to %g (model value %g)\n", names[d], (double)PetscExpReal(theta[d]), (double)PetscExpReal(given[d])));
     }
     PetscCall(PetscFree(given));
-    PetscCall(StgssaEvaluatorSetTheta(o->ev, theta));
+    PetscCall(StgssaOptimizerProblemSetTheta(o, theta));
   }
   for (PetscInt p = 0; p < o->P; p++) {
     if (lo[p] > PETSC_NINFINITY || hi[p] < PETSC_INFINITY) bounded = PETSC_TRUE;
     PetscCheck(theta[p] >= lo[p] && theta[p] <= hi[p], o->comm, PETSC_ERR_ARG_OUTOFRANGE, "Start value %g of %s is outside -stgssa_bounds [%g, %g]", (double)PetscExpReal(theta[p]), names[p], (double)PetscExpReal(lo[p]), (double)PetscExpReal(hi[p]));
   }
-  if (o->prof) { /* -stgssa_profile: checks the route before the fit; bounds of the fitted log-rates */
+  if (o->prof && !o->an_fn) { /* -stgssa_profile: checks the route before the fit; bounds of the fitted log-rates */
     PetscBool active;
     PetscCall(StgssaProfileIsActive(o->prof, &active));
     PetscCheck(!active || !o->ndep, o->comm, PETSC_ERR_SUP, "-stgssa_profile does not support -stgssa_log_constraint; drop one of them");
@@ -1167,7 +1549,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   PetscCall(TaoCreate(o->comm, &o->tao));
   {
     StgssaGradientType gt;
-    PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
+    PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
     o->exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
   }
   if (o->exact) { /* exact gradients: a quasi-Newton method with bounds, stopping in flat valleys */
@@ -1183,14 +1565,16 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
     o->flat_stop = (PetscBool)!given;
     PetscCall(TaoSetConvergenceTest(o->tao, StgssaOptimizerConvergenceTest, o));
   } else { /* stochastic gradients: Fisher scoring for a likelihood (its curvature is known), else Adam */
-    PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
+    likelihood = PETSC_FALSE;
+    if (!o->an_fn) PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
     /* beyond 64 fitted rates a loss's score evaluation reduces in two passes (no M x P derivatives,
        README "Reduction"): Fisher scoring would need a second, single-pass evaluation per Hessian; Adam */
     PetscCall(TaoSetType(o->tao, likelihood && o->P <= 64 ? TAOFISHER : TAOADAM));
   }
   PetscCall(TaoSetSolution(o->tao, o->X));
   PetscCall(TaoSetObjectiveAndGradient(o->tao, o->G, StgssaOptimizerObjective, o));
-  PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
+  likelihood = PETSC_FALSE;
+  if (!o->an_fn) PetscCall(StgssaObjectiveIsLikelihood(o->obj, &likelihood));
   if (likelihood) { /* the Fisher information as the Hessian (-tao_type fisher; other types ignore it) */
     PetscCall(MatCreateDense(o->comm, rank == 0 ? o->Q : 0, rank == 0 ? o->Q : 0, o->Q, o->Q, NULL, &o->H));
     PetscCall(TaoSetHessian(o->tao, o->H, o->H, StgssaOptimizerFisher, o));
@@ -1208,7 +1592,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   {
     PetscBool isfisher; /* its Hessian reads dmu after each evaluation: the auto reduction stays single up to P = 64 */
     PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, TAOFISHER, &isfisher));
-    PetscCall(StgssaEvaluatorSetNeedDerivatives(o->ev, isfisher));
+    if (o->ev) PetscCall(StgssaEvaluatorSetNeedDerivatives(o->ev, isfisher));
   }
   {
     TaoType   type;
@@ -1264,9 +1648,9 @@ static PetscErrorCode StgssaOptimizerAverage(StgssaOptimizer o)
   if (o->result_factor > 0) {
     o->res_ntraj = (int64_t)PetscMin(PetscCeilReal(o->result_factor * (PetscReal)o->h_ntraj[K]), (PetscReal)PETSC_MAX_INT);
     o->res_eval  = o->nevals;
-    PetscCall(StgssaEvaluatorSetTheta(o->ev, o->theta_res));
-    PetscCall(StgssaEvaluatorSetNumTrajectories(o->ev, o->res_ntraj));
-    PetscCall(StgssaEvaluatorSetIteration(o->ev, o->crn ? 0 : o->nevals));
+    PetscCall(StgssaOptimizerProblemSetTheta(o, o->theta_res));
+    PetscCall(StgssaOptimizerProblemSetNumTrajectories(o, o->res_ntraj));
+    PetscCall(StgssaOptimizerProblemSetIteration(o, o->crn ? 0 : o->nevals));
     { /* theta_eval stays the last iterate (the checkpoint's); the error text names the result */
       PetscReal *last;
       PetscCall(PetscMalloc1(o->P, &last));
@@ -1291,7 +1675,7 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_monitor", &o->tao_monitor));
 
   PetscCall(TaoSolve(o->tao));
-  PetscCall(StgssaEvaluatorViewReduction(o->ev, NULL)); /* the fit's evaluations: one or two reductions, bytes, seconds */
+  if (o->ev) PetscCall(StgssaEvaluatorViewReduction(o->ev, NULL)); /* the fit's evaluations: one or two reductions, bytes, seconds */
   PetscCall(StgssaOptimizerBcastVec(o, o->X, o->phi_eval));
   StgssaOptimizerExpand(o, o->phi_eval, o->theta_eval);
   PetscCall(PetscArraycpy(o->theta_res, o->theta_eval, o->P));
@@ -1299,8 +1683,8 @@ PetscErrorCode StgssaOptimizerSolve(StgssaOptimizer o)
   if (o->average && o->nhist > 0) PetscCall(StgssaOptimizerAverage(o));
   for (PetscInt p = 0; p < o->P; p++) o->rates[p] = PetscExpReal(o->theta_res[p]);
   /* the fit at the result: one more evaluation there (-log L, Fisher information, per-time report) */
-  PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_res, o->crn ? 0 : o->nevals));
-  if (o->prof) PetscCall(StgssaProfileCompute(o->prof, o->theta_res)); /* -stgssa_profile */
+  if (!o->an_fn) PetscCall(StgssaObjectiveSummarize(o->obj, o->ev, o->theta_res, o->crn ? 0 : o->nevals));
+  if (o->prof && !o->an_fn) PetscCall(StgssaProfileCompute(o->prof, o->theta_res)); /* -stgssa_profile */
   o->solved = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -1325,10 +1709,7 @@ PetscErrorCode StgssaOptimizerGetResult(StgssaOptimizer o, const PetscReal **rat
 /* Best-loss history entry (-1: none). The losses are estimates: the smallest is biased low. */
 static PetscInt StgssaOptimizerBest(StgssaOptimizer o)
 {
-  PetscInt best = -1;
-  for (PetscInt i = 0; i < o->nhist; i++)
-    if (best < 0 || o->h_loss[i] < o->h_loss[best]) best = i;
-  return best;
+  return o->best_i; /* kept by the monitor (first of equal losses; NaN never wins) */
 }
 
 static PetscErrorCode StgssaOptimizerViewSchedule(StgssaOptimizer o, PetscViewer viewer)
@@ -1357,12 +1738,12 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   PetscFunctionBegin;
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(o->comm, &viewer));
   PetscCheck(o->solved, o->comm, PETSC_ERR_ORDER, "Call StgssaOptimizerSolve() first");
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
   PetscCall(TaoGetSolutionStatus(o->tao, &its, NULL, NULL, NULL, NULL, &reason));
   PetscCall(TaoGetType(o->tao, &type));
   {
     StgssaGradientType gt;
-    PetscCall(StgssaEvaluatorGetGradientType(o->ev, &gt));
+    PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
     PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, gt == STGSSA_GRADIENT_FSP ? "exact FSP objective" : (o->crn ? "common random numbers" : "fresh random numbers each"), TaoConvergedReasons[reason]));
   }
   PetscCall(PetscViewerASCIIPushTab(viewer));
@@ -1389,10 +1770,14 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
       if (!PetscIsNanReal(o->h_imb[i])) imax = PetscMax(imax, o->h_imb[i]), isum += o->h_imb[i], n++;
     if (n && !o->exact) PetscCall(PetscViewerASCIIPrintf(viewer, "events per rank max/mean (load balance, /history/load_imbalance): mean %.4f, worst %.4f over %" PetscInt_FMT " evaluations\n", (double)(isum / n), (double)imax, n));
   }
-  for (PetscInt p = 0; p < o->P; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
+  { /* at large P the first STGSSA_VIEW_MAX rates; all are in /result/parameters */
+    const PetscInt nshow = o->P > 2 * STGSSA_VIEW_MAX ? STGSSA_VIEW_MAX : o->P;
+    for (PetscInt p = 0; p < nshow; p++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-12s = %.6g\n", names[p], (double)o->rates[p]));
+    if (nshow < o->P) PetscCall(PetscViewerASCIIPrintf(viewer, "... %" PetscInt_FMT " more fitted rates in /result/parameters\n", o->P - nshow));
+  }
   PetscCall(PetscViewerASCIIPopTab(viewer));
-  PetscCall(StgssaObjectiveViewResult(o->obj, names, viewer));
-  if (o->prof) PetscCall(StgssaProfileView(o->prof, names, viewer));
+  if (!o->an_fn) PetscCall(StgssaObjectiveViewResult(o->obj, names, viewer));
+  if (o->prof && !o->an_fn) PetscCall(StgssaProfileView(o->prof, names, viewer));
   PetscFunctionReturn(0);
 }
 
@@ -1407,7 +1792,7 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
 {
   StgssaOptimizerWriteCtx *w = (StgssaOptimizerWriteCtx *)ctx;
   StgssaOptimizer          o = w->o;
-  const StgssaModelDef    *def;
+  const char              *model_text = NULL;
   const char *const       *names;
   StgssaSampling           smp;
   hid_t                    g;
@@ -1415,10 +1800,10 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   hsize_t                  d1[1] = {(hsize_t)nh}, d2[2] = {(hsize_t)nh, (hsize_t)P}, dp[1] = {(hsize_t)P}, dq[1] = {(hsize_t)o->Q};
 
   PetscFunctionBegin;
-  PetscCall(StgssaModelGetDef(o->model, &def));
-  PetscCall(StgssaEvaluatorGetFit(o->ev, NULL, &names));
-  PetscCall(StgssaEvaluatorGetSampling(o->ev, &smp));
-  PetscCall(StgssaH5WriteRunInfo(file, o->comm, def->text));
+  PetscCall(StgssaOptimizerModelText(o, &model_text));
+  PetscCall(StgssaOptimizerGetFit(o, NULL, &names));
+  PetscCall(StgssaOptimizerGetSampling(o, &smp));
+  PetscCall(StgssaH5WriteRunInfo(file, o->comm, model_text));
   PetscCallHDF5(g = H5Gopen2(file, "run", H5P_DEFAULT));
   PetscCall(StgssaH5WriteAttrInt64(g, "seed", smp.seed));
   PetscCall(StgssaH5WriteAttrInt64(g, "ntraj", smp.ntraj));
@@ -1434,16 +1819,44 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   PetscCallHDF5(g = H5Gcreate2(file, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCall(StgssaH5WriteAttrStrings(g, "fit_names", P, names));
   PetscCall(StgssaH5WriteDoubles(g, "loss", 1, d1, o->h_loss));
-  PetscCall(StgssaH5WriteDoubles(g, "theta", 2, d2, o->h_theta));
-  PetscCall(StgssaH5WriteDoubles(g, "gradient", 2, d2, o->h_grad));
-  PetscCall(StgssaH5WriteDoubles(g, "gradient_stderr", 2, d2, o->h_se));
+  { /* the P-wide rows at iterations 0, K, 2K, ... and the last (-stgssa_history_every K), in
+       chunks of at most 64 rows x 1024 parameters, compressed (StgssaH5WriteDoublesChunked);
+       /history/iteration [I'] says which iterations they are. In memory every row stays: the
+       schedule, the averaging and a restart's replay read them. */
+    const PetscInt     K  = o->hist_every;
+    const PetscInt     nk = nh > 0 ? (nh - 1) / K + 1 + ((nh - 1) % K != 0) : 0;
+    const hsize_t      ck[2] = {64, 1024}, dk[2] = {(hsize_t)nk, (hsize_t)P}, dk1[1] = {(hsize_t)nk};
+    const PetscReal   *src[3] = {o->h_theta, o->h_grad, o->h_se};
+    static const char *dn[3]  = {"theta", "gradient", "gradient_stderr"};
+    const PetscBool    all    = (PetscBool)(o->nrow == nk); /* memory holds exactly these rows */
+    int64_t           *iter;
+    PetscInt          *at; /* memory row of each written row */
+    PetscReal         *rows = NULL;
+
+    PetscCall(PetscMalloc2(nk + 1, &iter, nk + 1, &at));
+    for (PetscInt r = 0, j = 0; r < o->nrow; r++)
+      if (o->h_row[r] % K == 0 || o->h_row[r] == nh - 1) {
+        iter[j] = o->h_row[r];
+        at[j++] = r;
+      }
+    PetscCall(StgssaH5WriteInt64s(g, "iteration", 1, dk1, iter));
+    if (!all) PetscCall(PetscMalloc1(nk * P + 1, &rows));
+    for (int a = 0; a < 3; a++) {
+      if (!all)
+        for (PetscInt j = 0; j < nk; j++) PetscCall(PetscArraycpy(&rows[j * P], &src[a][at[j] * P], P));
+      PetscCall(StgssaH5WriteDoublesChunked(g, dn[a], 2, dk, ck, all ? src[a] : rows));
+    }
+    PetscCall(StgssaH5WriteAttrInt64(g, "history_every", K));
+    PetscCall(PetscFree(rows));
+    PetscCall(PetscFree2(iter, at));
+  }
   PetscCall(StgssaH5WriteEnds(g, "", nh, o->h_ends));
   PetscCall(StgssaH5WriteDoubles(g, "load_imbalance", 1, d1, o->h_imb)); /* events per rank max/mean */
   PetscCall(StgssaH5WriteInt64s(g, "ntraj", 1, d1, o->h_ntraj));        /* trajectories of each evaluation */
   if (nh > 0) {                                                          /* the last and the best-loss iterate */
     const PetscInt best = StgssaOptimizerBest(o);
-    PetscCall(StgssaH5WriteDoubles(g, "last_theta", 1, dp, &o->h_theta[(nh - 1) * P]));
-    PetscCall(StgssaH5WriteDoubles(g, "best_theta", 1, dp, &o->h_theta[best * P]));
+    PetscCall(StgssaH5WriteDoubles(g, "last_theta", 1, dp, &o->h_theta[(o->nrow - 1) * P]));
+    PetscCall(StgssaH5WriteDoubles(g, "best_theta", 1, dp, o->best_theta));
     PetscCall(StgssaH5WriteAttrInt64(g, "best_iteration", best));
     PetscCall(StgssaH5WriteAttrDouble(g, "best_loss", o->h_loss[best]));
   }
@@ -1471,8 +1884,8 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
       PetscCall(StgssaH5WriteAttrInt64(g, "loss_ntraj", o->res_ntraj)); /* -1: not re-estimated (loss NaN) */
       PetscCall(StgssaH5WriteAttrInt64(g, "loss_evaluation", o->res_eval));
     }
-    PetscCall(StgssaObjectiveWriteHDF5(o->obj, g)); /* neg_log_likelihood, fisher, ..., fit/ */
-    if (o->prof) PetscCall(StgssaProfileWriteHDF5(o->prof, g)); /* profile_ci95, profile/ */
+    if (!o->an_fn) PetscCall(StgssaObjectiveWriteHDF5(o->obj, g)); /* neg_log_likelihood, fisher, ..., fit/ */
+    if (o->prof && !o->an_fn) PetscCall(StgssaProfileWriteHDF5(o->prof, g)); /* profile_ci95, profile/ */
     PetscCallHDF5(H5Gclose(g));
   }
   /* everything a restart needs: theta of the last iterate, the optimizer state after it, and
@@ -1489,14 +1902,31 @@ static PetscErrorCode StgssaOptimizerWriter(hid_t file, void *ctx)
   if (o->constraint[0]) PetscCall(StgssaH5WriteAttrString(g, "log_constraint", o->constraint));
   d1[0] = d2[0] = (hsize_t)(nh > 0 ? nh - 1 : 0);
   PetscCall(StgssaH5WriteDoubles(g, "history_loss", 1, d1, o->h_loss));
-  PetscCall(StgssaH5WriteDoubles(g, "history_theta", 2, d2, o->h_theta));
-  PetscCall(StgssaH5WriteDoubles(g, "history_gradient", 2, d2, o->h_grad));
-  PetscCall(StgssaH5WriteDoubles(g, "history_gradient_stderr", 2, d2, o->h_se));
+  { /* the rows in memory before the last iterate (all of them when the schedule runs: its replay
+       reads them; else every -stgssa_history_every-th), chunked and compressed; when they are
+       the first rows of /history's datasets, hard links to those (history_iteration says how
+       many rows are the checkpoint's) */
+    const PetscInt nr    = StgssaOptimizerRowsBefore(o, nh > 0 ? nh - 1 : 0);
+    const hsize_t  ck[2] = {64, 1024}, dr[2] = {(hsize_t)nr, (hsize_t)P}, dr1[1] = {(hsize_t)nr};
+    PetscBool prefix = PETSC_TRUE; /* are they the first rows of /history's? then those are linked, not written twice */
+    for (PetscInt r = 0; r < nr; r++) prefix = (PetscBool)(prefix && o->h_row[r] % o->hist_every == 0);
+    if (prefix) {
+      PetscCallHDF5(H5Lcreate_hard(file, "/history/theta", g, "history_theta", H5P_DEFAULT, H5P_DEFAULT));
+      PetscCallHDF5(H5Lcreate_hard(file, "/history/gradient", g, "history_gradient", H5P_DEFAULT, H5P_DEFAULT));
+      PetscCallHDF5(H5Lcreate_hard(file, "/history/gradient_stderr", g, "history_gradient_stderr", H5P_DEFAULT, H5P_DEFAULT));
+    } else {
+      PetscCall(StgssaH5WriteDoublesChunked(g, "history_theta", 2, dr, ck, o->h_theta));
+      PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient", 2, dr, ck, o->h_grad));
+      PetscCall(StgssaH5WriteDoublesChunked(g, "history_gradient_stderr", 2, dr, ck, o->h_se));
+    }
+    PetscCall(StgssaH5WriteInt64s(g, "history_iteration", 1, dr1, o->h_row));
+    if (o->best_prev_i >= 0) PetscCall(StgssaH5WriteDoubles(g, "history_best_theta", 1, dp, o->best_prev_theta)); /* the least-loss entry before the last */
+  }
   {
     const int64_t state[4] = {w->step, o->eval_index, smp.seed, nh > 0 ? nh - 1 : 0};
     const int64_t ntraj    = nh > 0 ? o->h_ntraj[nh - 1] : smp.ntraj; /* of the evaluation at theta, redone on restart */
     PetscCall(StgssaH5WriteAttrInt64(g, "ntraj", ntraj));
-    PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v, ntraj)));
+    PetscCall(StgssaH5WriteAttrInt64(g, "checksum", (int64_t)StgssaCheckpointHash(o, names, state, o->theta_eval, w->m, w->v, ntraj, o->best_prev_i >= 0 ? o->best_prev_theta : NULL)));
   }
   PetscCall(StgssaH5WriteInt64s(g, "history_ntraj", 1, d1, o->h_ntraj));
   PetscCall(StgssaH5WriteEnds(g, "history_", nh > 0 ? nh - 1 : 0, o->h_ends));
@@ -1548,8 +1978,13 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(MatDestroy(&o->H));
   PetscCall(PetscFree4(o->su_theta, o->su_lo, o->su_hi, o->su_phi)); /* left by an error in SetUp */
   PetscCall(PetscFree(o->parse_coef));
+  PetscCall(PetscFree(o->parse_tp));
+  PetscCall(PetscFree(o->parse_pos));
   PetscCall(PetscFree2(o->parse_dep_of, o->parse_q_of));
   PetscCall(PetscFree(o->parse_copy));
+  PetscCall(PetscFree(o->name_sorted));
+  PetscCall(PetscFree(o->bounds_text));
+  PetscCall(PetscFree(o->is_dep));
   PetscCall(VecDestroy(&o->G));
   PetscCall(VecDestroy(&o->XL));
   PetscCall(VecDestroy(&o->XU));
@@ -1559,11 +1994,19 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(PetscFree2(o->dep_p, o->dep_c0));
   PetscCall(PetscFree3(o->dep_start, o->term_q, o->term_c));
   PetscCall(PetscFree2(o->restart_m, o->restart_v));
-  PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
+  PetscCall(PetscFree(o->h_loss));
+  PetscCall(PetscFree4(o->h_theta, o->h_grad, o->h_se, o->h_row));
+  PetscCall(PetscFree(o->best_theta));
+  PetscCall(PetscFree(o->best_prev_theta));
+  PetscCall(PetscFree(o->ck_best_theta));
   PetscCall(PetscFree(o->h_ends));
   PetscCall(PetscFree(o->h_imb));
   PetscCall(PetscFree(o->h_ntraj));
   PetscCall(PetscFree(o->theta_res));
+  if (o->an_names)
+    for (PetscInt p = 0; p < o->an_P; p++) PetscCall(PetscFree(o->an_names[p]));
+  PetscCall(PetscFree(o->an_names));
+  PetscCall(PetscFree(o->an_theta));
   PetscCall(PetscFree(*opt));
   PetscFunctionReturn(0);
 }

@@ -340,13 +340,13 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
       if (s < 0 && g < 0) {
         char known[2048] = "";
         for (int k = 0; k < def->nspecies; k++) {
-          if (k) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
-          PetscCall(PetscStrlcat(known, def->species[k].name, sizeof(known)));
+          if (k) PetscCall(StgssaStrlcat(known, ", ", sizeof(known)));
+          PetscCall(StgssaStrlcat(known, def->species[k].name, sizeof(known)));
         }
-        if (def->ngroups) PetscCall(PetscStrlcat(known, "; groups: ", sizeof(known)));
+        if (def->ngroups) PetscCall(StgssaStrlcat(known, "; groups: ", sizeof(known)));
         for (int k = 0; k < def->ngroups; k++) {
-          if (k) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
-          PetscCall(PetscStrlcat(known, def->groups[k].name, sizeof(known)));
+          if (k) PetscCall(StgssaStrlcat(known, ", ", sizeof(known)));
+          PetscCall(StgssaStrlcat(known, def->groups[k].name, sizeof(known)));
         }
         const int r = StgssaModelDefFindRule(def, e->obs_names[o]);
         if (r >= 0) { /* an expression observable: f(x, k), moments only */

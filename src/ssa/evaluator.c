@@ -805,7 +805,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
   for (PetscInt p = 0; p < P; p++) {
     char item[256];
     PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", p ? "," : "", e->fit_names[p], (double)PetscExpReal(e->theta[p])));
-    PetscCall(PetscStrlcat(assign, item, sizeof(assign)));
+    PetscCall(StgssaStrlcat(assign, item, sizeof(assign)));
   }
   PetscCall(StgssaModelSetParameters(e->model, assign, "-stgssa_gradient fsp"));
   PetscCall(StgssaEvaluatorAllocDerivatives(e));

@@ -9,6 +9,7 @@
 */
 #include <stgssa/tangent.h>
 #include <math.h>
+#include "../stgssa_impl.h"
 
 PetscErrorCode StgssaFormatState(const StgssaNetwork *net, const int64_t *x, char buf[], size_t len)
 {
@@ -18,7 +19,7 @@ PetscErrorCode StgssaFormatState(const StgssaNetwork *net, const int64_t *x, cha
   buf[0] = 0;
   for (PetscInt s = 0; s < net->S; s++) {
     if (used + 100 >= len) {
-      PetscCall(PetscStrlcat(buf, ", ...", len));
+      PetscCall(StgssaStrlcat(buf, ", ...", len));
       break;
     }
     PetscCall(PetscSNPrintf(buf + used, len - used, "%s%s=%" PRId64, s ? ", " : "", net->def->species[s].name, x[s]));

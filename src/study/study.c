@@ -133,22 +133,22 @@ static PetscErrorCode StgssaStudyApplyMember(StgssaStudy s, PetscInt m, PetscBoo
   PetscFunctionBegin;
   for (int c = 0; c < t->ncols; c++) len += strlen(t->header[c]) + strlen(t->cells[(size_t)row * (size_t)t->ncols + (size_t)c]) + 2;
   PetscCall(PetscCalloc1(len, &params));
-  PetscCall(PetscStrlcat(params, s->base_params, len));
+  PetscCall(StgssaStrlcat(params, s->base_params, len));
   for (int c = 0; c < t->ncols; c++) {
     const char *cell = t->cells[(size_t)row * (size_t)t->ncols + (size_t)c];
     if (!cell[0] || c == t->name_col) continue;
     if (!strcmp(t->header[c], "-stgssa_parameters")) { /* after the command line's, before the columns' */
-      if (params[0]) PetscCall(PetscStrlcat(params, ",", len));
-      PetscCall(PetscStrlcat(params, cell, len));
+      if (params[0]) PetscCall(StgssaStrlcat(params, ",", len));
+      PetscCall(StgssaStrlcat(params, cell, len));
     } else if (StgssaStudyTableIsOption(t, c)) PetscCall(StgssaStudySetOption(s, t->header[c], cell));
   }
   for (int c = 0; c < t->ncols; c++) {
     const char *cell = t->cells[(size_t)row * (size_t)t->ncols + (size_t)c];
     if (!cell[0] || !StgssaStudyTableIsParameter(t, c)) continue;
-    if (params[0]) PetscCall(PetscStrlcat(params, ",", len));
-    PetscCall(PetscStrlcat(params, t->header[c], len));
-    PetscCall(PetscStrlcat(params, "=", len));
-    PetscCall(PetscStrlcat(params, cell, len));
+    if (params[0]) PetscCall(StgssaStrlcat(params, ",", len));
+    PetscCall(StgssaStrlcat(params, t->header[c], len));
+    PetscCall(StgssaStrlcat(params, "=", len));
+    PetscCall(StgssaStrlcat(params, cell, len));
   }
   if (params[0]) PetscCall(StgssaStudySetOption(s, "-stgssa_parameters", params));
   PetscCall(PetscFree(params));
@@ -183,8 +183,8 @@ static PetscErrorCode StgssaStudySignature(char **sig)
   for (char *tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
     if (tok[0] == '-' && isalpha((unsigned char)tok[1])) skip = StgssaStudyIgnoredOption(tok);
     if (skip) continue;
-    if (out[0]) PetscCall(PetscStrlcat(out, " ", len));
-    PetscCall(PetscStrlcat(out, tok, len));
+    if (out[0]) PetscCall(StgssaStrlcat(out, " ", len));
+    PetscCall(StgssaStrlcat(out, tok, len));
   }
   PetscCall(PetscFree(all));
   *sig = out;
@@ -368,7 +368,7 @@ PetscErrorCode StgssaStudySetUp(StgssaStudy s)
     char   reason[PETSC_MAX_PATH_LEN + 128] = "";
     PetscCall(PetscStrncpy(s->dir, s->output, sizeof(s->dir)));
     if (n > 3 && !strcmp(s->output + n - 3, ".h5")) s->dir[n - 3] = 0;
-    PetscCall(PetscStrlcat(s->dir, "_members", sizeof(s->dir)));
+    PetscCall(StgssaStrlcat(s->dir, "_members", sizeof(s->dir)));
     if (rank == 0 && access(s->dir, F_OK)) created = PETSC_TRUE;
     if (rank == 0 && mkdir(s->dir, 0777) && errno != EEXIST) PetscCall(PetscSNPrintf(reason, sizeof(reason), "cannot create the members' directory '%s': %s", s->dir, strerror(errno)));
     PetscCallMPI(MPI_Bcast(reason, sizeof(reason), MPI_CHAR, 0, s->comm));
