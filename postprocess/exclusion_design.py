@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Large exclusion-ring design (every forward rate fitted): rates, history and J / J*.
 
-    exclusion_design.py OUT.h5 [--png FIG] [--evaluate BIN] [--np 2] [--eval-ntraj 500]
+    exclusion_design.py OUT.h5 [--png FIG] [--evaluate BIN] [--launcher "mpirun -n 2"] [--eval-ntraj 500]
                         [--eval-seeds 8] [--eval-tfinal 200] [--eval-count-from 20] [--exact]
 
 OUT.h5 is the output of an optimize run with input/studies/exclusion_ring.py's options (design
@@ -26,7 +26,7 @@ included), with J*, B and the evaluated J +- 2 SE marked.
 import argparse
 import math
 import os
-import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -65,12 +65,12 @@ def load(path):
     return d
 
 
-def loss_of(bin_, np_, model_path, d, seed, a, budget):
+def loss_of(bin_, launcher, model_path, d, seed, a, budget):
     """One gradient-mode run at the optimized rates; returns /gradient/loss."""
     pars = ",".join(f"p{i}={v:.17g}" for i, v in enumerate(d["p"]))
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "eval.h5")
-        cmd = (["mpirun", "--oversubscribe", "-n", str(np_)] if np_ > 1 else []) + [
+        cmd = shlex.split(launcher) + [
             bin_, "-stgssa_model", model_path, "-stgssa_parameters", pars, "-stgssa_mode", "gradient",
             "-stgssa_loss", "design", "-stgssa_design", "current", "-stgssa_design_pair", "hop_0", "-stgssa_fit", "q",
             "-stgssa_gradient", "score", "-stgssa_ntraj", str(a.eval_ntraj), "-stgssa_tfinal", str(a.eval_tfinal),
@@ -92,8 +92,8 @@ def evaluate(d, a):
         J, A = [], []
         for k in range(a.eval_seeds):
             seed = 1001 + k
-            l1 = loss_of(a.evaluate, a.np, model_path, d, seed, a, False)  # -J
-            l2 = loss_of(a.evaluate, a.np, model_path, d, seed, a, True)   # -J + A^2 (same trajectories)
+            l1 = loss_of(a.evaluate, a.launcher, model_path, d, seed, a, False)  # -J
+            l2 = loss_of(a.evaluate, a.launcher, model_path, d, seed, a, True)   # -J + A^2 (same trajectories)
             J.append(-l1)
             A.append(math.sqrt(max(l2 - l1, 0.0)))
     finally:
@@ -152,7 +152,7 @@ def main():
     ap.add_argument("file")
     ap.add_argument("--png")
     ap.add_argument("--evaluate", metavar="BIN", help="measure J and A at the optimized rates with this stgssa_hpc")
-    ap.add_argument("--np", type=int, default=1, help="MPI ranks of the evaluation runs")
+    ap.add_argument("--launcher", default="", help='MPI launcher of the evaluation runs, e.g. "mpirun -n 2" (default: none)')
     ap.add_argument("--eval-ntraj", type=int, default=500)
     ap.add_argument("--eval-seeds", type=int, default=8)
     ap.add_argument("--eval-tfinal", type=float, default=200)
