@@ -188,6 +188,7 @@ def main():
         else:
             print(f"exact stationary at /result: J = {r[0]:.6f}, A = {r[1]:.5f}, J/J*(B) = {r[0] / d['Jstar']:.4f}, "
                   f"J/J*(A) = {r[0] / ((r[1] - 2 * d['q']) / L):.4f}")
+            print(f"exact_values J {r[0]:.9g} A {r[1]:.9g} Jstar {d['Jstar']:.9g} Jhom {d['Jhom']:.9g}")
     if a.png:
         import matplotlib
         matplotlib.use("Agg")
