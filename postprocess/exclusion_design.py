@@ -18,10 +18,10 @@ gives -J; with -stgssa_budget_activity 0 -stgssa_penalty 1 it gives -J + A^2. J,
 means over the seeds, their standard errors sd/sqrt(K). With --exact (small rings: at most
 2e5 configurations) the stationary master equation is also solved exactly (scipy sparse).
 
-The figure: (a) optimized forward rates p_i against the site i (log scale; start dashed, the
-slow bond marked), (b) per iteration: -loss (= the SSA estimate of J when <A> <= B) and the
-activity over [0, T] from /history/events (all jumps per trajectory per unit time, the burn-in
-included), with J*, B and the evaluated J +- 2 SE marked.
+The figure: (a) optimized forward rates p_i against the bond i (log scale; start dashed, the
+slow bond marked), (b) per iteration -loss (= the SSA estimate of J when <A> <= B) with J*,
+J_hom(B) and the evaluated J +- 2 SE, (c) per iteration the activity over [0, T] from
+/history/events (all jumps per trajectory per unit time, the burn-in included) and B.
 """
 import argparse
 import math
@@ -193,7 +193,7 @@ def main():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.2))
         sites = np.arange(L)
         ax1.semilogy(sites, d["p_start"], "--", color="0.6", lw=1, label="start")
         ax1.semilogy(sites, d["p"], "o-", color="C3", ms=3, lw=1, label="optimized")
@@ -202,27 +202,28 @@ def main():
         ax1.axhline(d["Jstar"], color="C0", lw=0.8, ls=":", label="J*")
         ax1.set_xlabel("bond i (site i -> i+1)")
         ax1.set_ylabel("forward rate p_i")
-        ax1.set_title(f"ASEP ring L={L}, N={d['N']}: designed rates (P={P})")
-        ax1.legend(fontsize=7)
+        ax1.set_title(f"(a) ASEP ring L={L}, N={d['N']}: designed rates (P={P})", fontsize=10)
+        ax1.legend(fontsize=7, loc="center right")
         its = np.arange(len(d["loss"]))
         ax2.plot(its, -d["loss"], color="C3", lw=0.8, label="-loss (= J when A <= B)")
         ax2.axhline(d["Jstar"], color="k", ls="--", lw=1, label=f"J* = (B-2q)/L = {d['Jstar']:.3g}")
-        ax2.axhline(d["Jhom"], color="0.5", ls=":", lw=1, label=f"homogeneous J_hom(B) = {d['Jhom']:.3g}")
+        ax2.axhline(d["Jhom"], color="0.5", ls=":", lw=1, label=f"homogeneous ring J_hom(B) = {d['Jhom']:.3g}")
         if ev:
             ax2.errorbar([its[-1]], [ev[0]], yerr=[2 * ev[1]], fmt="o", color="C0", capsize=3,
-                         label=f"stationary J at result: {ev[0] / d['Jstar']:.3f} J*")
+                         label=f"stationary J at the result: {ev[0] / d['Jstar']:.3f} J*")
         ax2.set_xlabel("Adam iteration")
-        ax2.set_ylabel("current J")
-        ax2.set_ylim(min(0, float(np.min(-d["loss"]))) - 0.02, d["Jstar"] * 1.15)
-        if d["events"] is not None and d["ntraj"] is not None:
-            axa = ax2.twinx()
-            axa.plot(its, d["events"] / (d["ntraj"] * d["T"]), color="C1", lw=0.8, alpha=0.7, label="activity over [0, T]")
-            axa.axhline(d["B"], color="C1", ls="--", lw=0.8, label=f"budget B = {d['B']:g}")
-            axa.set_ylabel("activity A (jumps per unit time)", color="C1")
-            axa.set_ylim(0, 1.3 * d["B"])
-            axa.legend(fontsize=7, loc="lower center")
+        ax2.set_ylabel(f"current J of bond 0 over [{d['t0']:g}, {d['T']:g}]")
+        ax2.set_ylim(min(0, float(np.min(-d["loss"]))) - 0.02, d["Jstar"] * 1.1)
         ax2.legend(fontsize=7, loc="lower right")
-        ax2.set_title("history (SSA estimates per iteration)")
+        ax2.set_title("(b) current per iteration (SSA estimate)", fontsize=10)
+        if d["events"] is not None and d["ntraj"] is not None:
+            ax3.plot(its, d["events"] / (d["ntraj"] * d["T"]), color="C1", lw=0.8, label=f"all jumps over [0, {d['T']:g}] per unit time")
+            ax3.axhline(d["B"], color="k", ls="--", lw=0.8, label=f"budget B = {d['B']:g}")
+            ax3.set_ylim(0, 1.4 * d["B"])
+            ax3.set_xlabel("Adam iteration")
+            ax3.set_ylabel("activity A (jumps per unit time)")
+            ax3.legend(fontsize=7, loc="lower right")
+            ax3.set_title("(c) activity per iteration (from /history/events)", fontsize=10)
         fig.tight_layout()
         fig.savefig(a.png, dpi=120)
         print(f"wrote {a.png}")

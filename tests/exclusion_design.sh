@@ -19,7 +19,7 @@ root=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-/usr/bin/python3 "$root/input/studies/exclusion_ring.py" 12 --prefix ring12 --iterations 150 > /dev/null || { echo "FAIL generator"; exit 1; }
+/usr/bin/python3 "$root/input/studies/exclusion_ring.py" 12 --prefix ring12 --iterations 150 --lr 0.1 > /dev/null || { echo "FAIL generator"; exit 1; }
 if ! mpirun -n 2 "$exe" -options_file ring12.opts -stgssa_output ring12.h5 > fit.log 2>&1; then
   echo "FAIL optimize run:"; tail -20 fit.log; exit 1
 fi
