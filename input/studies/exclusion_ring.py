@@ -31,9 +31,10 @@ by relocating the queue across bond 0 inside the window (measured at L = 48: the
 of J over [10, 40] reached 0.59 and 0.51 > J* = 0.5 within 120 iterations).
 From the queue, current reaches bond 0 only when a hole has crossed the N occupied sites, at a
 speed ~ (mean p - q): the start rates must let that happen well inside [0, T],
-N / (1.94 SCALE - 1) <~ T/2. At L = 100 (N = 50, T = 40) the unscaled profile left the SSA
-current at ~0.05 for 70 iterations; --scale 2 starts with J ~ 0.12 over the window (and the
-activity 27% above B, which the penalty removes in the first iterations).
+N / (1.94 SCALE - 1) <~ T/2. At L = 100 with N = 50 (T = 40) the unscaled profile left the SSA
+current at ~0.05 for 70 iterations, and --scale 2 (J ~ 0.12, activity 27% above B) was brought
+back below the budget by the penalty with every rate, J ~ 0 after 80 iterations; the shipped
+L = 100 files use N = 25 and --scale 1.5 (J = 0.04, A = 33 at the start).
 """
 import argparse
 import os
