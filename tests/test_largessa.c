@@ -443,6 +443,112 @@ START_TEST(test_large_score)
 }
 END_TEST
 
+/* The grouped score integrals (StgssaSSARunRSSAScore, score_lazy.c) against the per-reaction ones
+   (StgssaSSARunRSSAScorePerReaction) on the same paths: a rule-derived receptor network as
+   tests/bench/gen_network.py writes it (ligand site and 2 phosphosites: ligand, kinase and adaptor
+   binding, dephosphorylation) with the other shapes a group can take: dimerization (hub
+   coefficient 2), a trimolecular reaction (a general non-hub product), birth (zeroth order), a
+   coefficient above 8 (groups re-summed at every change), a partner at 10^14 (W above 2^49:
+   re-summed), two rate constants in one parameter (two groups), unfitted reactions. The path
+   likelihood is the same sum of the same products, grouped: the integrals I_p = N_p - S_p must
+   agree to 1e-12 of I_p(tfinal) at every sample time (rounding of about 10^5 events' sums), the
+   samples bitwise; a second fit (other parameters) rebuilds the groups. */
+START_TEST(test_large_score_grouped)
+{
+  static const char st[3] = {'u', 'p', 'a'};
+  static char       text[16384];
+  PetscInt          param[2][256], R = 0, n = 0;
+  const double      ts[3] = {0.05, 0.2, 0.4};
+  StgssaModel       model;
+  const StgssaNetwork *net;
+  StgssaSSAConfig   cfg;
+  StgssaSSAWork     w;
+  StgssaTrajInfo    info[2];
+
+#define ADD(p0, p1, ...) (n += snprintf(text + n, sizeof(text) - (size_t)n, __VA_ARGS__), param[0][R] = (p0), param[1][R] = (p1), R++)
+  n += snprintf(text + n, sizeof(text) - (size_t)n, "begin species\n L 5000\n K 250\n A1 500\n A2 500\n D 40\n D2 0\n E 30\n F 30\n G 0\n H 12\n H9 0\n Big 100000000000000\n");
+  for (int l = 0; l < 2; l++)
+    for (int a = 0; a < 3; a++)
+      for (int b = 0; b < 3; b++) n += snprintf(text + n, sizeof(text) - (size_t)n, " R%d%c%c %d\n", l, st[a], st[b], l == 0 && a == 0 && b == 0 ? 1000 : 0);
+  n += snprintf(text + n, sizeof(text) - (size_t)n, "end species\nbegin reactions\n");
+  for (int l = 0; l < 2; l++)
+    for (int a = 0; a < 3; a++)
+      for (int b = 0; b < 3; b++) {
+        const int   y[2] = {a, b};
+        const char *A[2] = {"A1", "A2"};
+        if (l == 0) {
+          ADD(0, 1, " L + R0%c%c -> R1%c%c  0.1\n", st[a], st[b], st[a], st[b]);
+          ADD(1, 0, " R1%c%c -> L + R0%c%c  10\n", st[a], st[b], st[a], st[b]);
+        }
+        for (int i = 0; i < 2; i++) {
+          int z[2] = {a, b};
+          if (y[i] == 0 && l == 1) {
+            z[i] = 1;
+            ADD(2, -1, " K + R1%c%c -> K + R1%c%c  %s\n", st[a], st[b], st[z[0]], st[z[1]], i == 0 ? "0.2" : "0.4"); /* two rate constants of one parameter */
+          } else if (y[i] == 1) {
+            z[i] = 0;
+            ADD(3, 2, " R%d%c%c -> R%d%c%c  50\n", l, st[a], st[b], l, st[z[0]], st[z[1]]);
+            z[i] = 2;
+            ADD(4, 3, " %s + R%d%c%c -> R%d%c%c  0.1\n", A[i], l, st[a], st[b], l, st[z[0]], st[z[1]]);
+            ADD(5, -1, " R%d%c%c -> %s + R%d%c%c  20\n", l, st[z[0]], st[z[1]], A[i], l, st[a], st[b]);
+          }
+        }
+      }
+  ADD(6, 4, " 2 D -> D2  0.05\n");
+  ADD(-1, 5, " D2 -> 2 D  1\n");
+  ADD(7, 6, " D + E + F -> G  0.001\n");
+  ADD(8, 6, " G -> D + E + F  2\n");
+  ADD(9, 7, " 0 -> D  5\n");
+  ADD(8, -1, " D -> 0  0.1\n");
+  ADD(10, 8, " 9 H -> H9  0.01\n");
+  ADD(10, 8, " H9 -> 9 H  1\n");
+  ADD(11, 9, " Big + D -> E  1e-15\n");
+  ADD(11, -1, " Big + E + F -> Big + G  1e-17\n"); /* hub E, g = Big F = 3e15 */
+  ADD(11, 9, " E -> Big + D  1\n");
+  ADD(-1, 9, " Big + E -> Big + F  1e-16\n");
+  ADD(-1, -1, " F -> E  1\n");
+  n += snprintf(text + n, sizeof(text) - (size_t)n, "end reactions\n");
+#undef ADD
+  ck_assert(n < (PetscInt)sizeof(text) - 1 && R <= 256);
+  ck_assert(!StgssaModelCreate(PETSC_COMM_SELF, &model));
+  ck_assert(!StgssaModelLoadFromString(model, text, "grouped.model"));
+  ck_assert(!StgssaModelGetNetwork(model, &net));
+  ck_assert_int_eq(net->R, R);
+  ck_assert(!StgssaSSAWorkCreate(net, &w));
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.net = net, cfg.seed = 7, cfg.tfinal = ts[2], cfg.max_events = 100000000, cfg.nsample = 3, cfg.sample_times = ts;
+  for (int f = 0; f < 2; f++) {
+    const PetscInt P = f == 0 ? 12 : 10;
+    for (uint64_t traj = 0; traj < 3; traj++) {
+      int64_t        smp[2][3 * 64], nc[2];
+      double        *nrx[2], end[2][12], ss[2][3 * 12];
+      StgssaScoreAcc acc;
+      ck_assert(net->S <= 64);
+      ck_assert(!PetscCalloc2(R, &nrx[0], R, &nrx[1])); /* nrx: the runs add their firings */
+      ck_assert(!StgssaScoreAccCreate(net, P, param[f], NULL, &acc));
+      acc.S = end[0];
+      ck_assert(!StgssaSSARunRSSAScore(&cfg, traj, &w, smp[0], &info[0], nrx[0], -1.0, &nc[0], &acc, ss[0]));
+      acc.S = end[1];
+      ck_assert(!StgssaSSARunRSSAScorePerReaction(&cfg, traj, &w, smp[1], &info[1], nrx[1], -1.0, &nc[1], &acc, ss[1]));
+      ck_assert(!StgssaScoreAccDestroy(&acc));
+      ck_assert(info[0].events == info[1].events && info[0].events > 20000 && nc[0] == nc[1]);
+      ck_assert(!memcmp(smp[0], smp[1], sizeof(int64_t) * 3 * (size_t)net->S));
+      for (PetscInt p = 0; p < P; p++) {
+        double N = 0.0, In;
+        for (PetscInt j = 0; j < R; j++)
+          if (param[f][j] == p) N += nrx[0][j];
+        In = N - end[1][p]; /* the integral to tfinal, the largest of the path */
+        ck_assert_msg(In > 0.0 && fabs(end[0][p] - end[1][p]) <= 1e-12 * In, "fit %d traj %d p %d: score %.17g vs %.17g (integral %g)", f, (int)traj, (int)p, end[0][p], end[1][p], In);
+        for (int k = 0; k < 3; k++) ck_assert_msg(fabs(ss[0][k * P + p] - ss[1][k * P + p]) <= 1e-12 * In, "fit %d traj %d p %d t %g: %.17g vs %.17g", f, (int)traj, (int)p, ts[k], ss[0][k * P + p], ss[1][k * P + p]);
+      }
+      ck_assert(!PetscFree2(nrx[0], nrx[1]));
+    }
+  }
+  ck_assert(!StgssaSSAWorkDestroy(&w));
+  ck_assert(!StgssaModelDestroy(&model));
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   Suite   *s  = suite_create("largessa");
@@ -462,6 +568,7 @@ int main(int argc, char **argv)
   suite_add_tcase(s, tc);
   tcase_set_timeout(ts, 300);
   tcase_add_test(ts, test_large_score);
+  tcase_add_test(ts, test_large_score_grouped);
   suite_add_tcase(s, ts);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);

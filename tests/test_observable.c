@@ -67,6 +67,8 @@ static void run_case(StgssaGradientType type)
   tg.obs           = g_sp;
   tg.obs_ptr       = g_ptr;
   tg.obs_weight    = g_w;
+  tg.obs_rule      = NULL;
+  tg.obs_scratch   = NULL;
   ck_assert(!StgssaTangentWorkCreate(net, NP, &work));
   ck_assert(!StgssaTangentRecordCreate(ns, 2, net->R, NP, &rs));
   ck_assert(!StgssaTangentRecordCreate(ns, 3, net->R, NP, &rg));

@@ -597,6 +597,7 @@ static void fill_configs(const DenseModel *m, const StgssaNetwork *net, StgssaGr
   cfg->max_events   = 10000000;
   cfg->nsample      = m->nsample;
   cfg->sample_times = m->times;
+  memset(tc, 0, sizeof(*tc));
   tc->type          = type;
   tc->P             = m->P;
   tc->rxn_param     = m->param;

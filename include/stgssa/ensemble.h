@@ -32,6 +32,9 @@ typedef struct {
   const PetscInt  *obs;       /* species index of each term (a species: its one term, obs[obs_ptr[o]]) */
   const int64_t   *obs_weight; /* integer weight of each term (1 for a species) */
   const PetscInt  *obs_group; /* [nobs] model group index of quantity o, -1 for a species */
+  const PetscInt  *obs_rule;  /* [nobs] rule index (StgssaModelDef.rules) of an expression observable
+                                 (no terms: its value is the double f(x, k), StgssaRuleTangent), -1 a
+                                 sum of species; NULL when no observable is an expression */
   const char *const *obs_names;
 } StgssaSampling;
 

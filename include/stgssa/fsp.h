@@ -152,6 +152,13 @@ PETSC_EXTERN PetscErrorCode StgssaFSPGetLostMass(StgssaFSP, PetscInt itime, Pets
 /* Mean, variance, third central moment of the distribution in the projection (normalized by its
    mass) and their derivatives dm[k*P + q] by theta_q. */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetMoments(StgssaFSP, PetscInt itime, PetscInt species, PetscReal m[3], PetscReal dm[]);
+/* Expression observables (issue 16): rule r of the model (StgssaModelDef.rules; one that reads
+   counts and parameters only) at sample itime. Sums: sums[k] = sum_x p(x) f(x)^k, k = 0..3 (sums[0]
+   the mass in the projection), dsums[k*P + q] = d sums[k]/d theta_q = sum_x s_q(x) f^k + p(x) k f^(k-1)
+   df/dtheta_q. Moments: mean, variance, third central moment of f normalized by the mass, and
+   dm[k*P + q] (as StgssaFSPGetMoments). In adjoint mode the derivatives are 0 (not computed). */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetRuleSums(StgssaFSP, PetscInt itime, PetscInt r, const PetscReal **sums, const PetscReal **dsums);
+PETSC_EXTERN PetscErrorCode StgssaFSPGetRuleMoments(StgssaFSP, PetscInt itime, PetscInt r, PetscReal m[3], PetscReal dm[]);
 /* The full distribution (only with -stgssa_fsp_full): states[i*S + s], p[i], dp[i*P + q]. */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetFull(StgssaFSP, PetscInt itime, PetscInt *nstates, const int64_t **states, const PetscReal **p, const PetscReal **dp);
 PETSC_EXTERN PetscErrorCode StgssaFSPView(StgssaFSP, PetscViewer);

@@ -69,6 +69,13 @@ PETSC_EXTERN double StgssaPropensityLaw(const StgssaNetwork *, PetscInt j, const
    derivative of prod C(x_s, c) taken as prod over falling factors), *dt = d a_j / d t. Any output
    may be NULL. The env must have been set with grad when the law uses inputs. */
 PETSC_EXTERN double StgssaPropensityGrad(const StgssaNetwork *, PetscInt j, const int64_t *x, const StgssaLawEnv *, double *dk, double *dx, double *dt);
+/* Expression observables (issue 16): rule r of net->def (StgssaModelDef.rules, an SBML assignment
+   rule that is not a sum of species) as a function f(x, k) of the counts and the parameter values
+   net->pv. Returns f at x; with P > 0 also dval[p] = sum_s df/dx_s xdot[s*ld + p] + k_q df/dk_q,
+   q = fit_param[p] (xdot NULL: the parameter term alone; derived parameters chained as for laws).
+   scratch: StgssaRuleScratchSize(net) doubles. Not thread safe (the expression's work array). */
+PETSC_EXTERN size_t    StgssaRuleScratchSize(const StgssaNetwork *);
+PETSC_EXTERN double    StgssaRuleTangent(const StgssaNetwork *, PetscInt r, const int64_t *x, const double *xdot, PetscInt ld, PetscInt P, const PetscInt *fit_param, double *scratch, double *dval);
 /* Run-time guard: an error naming the reaction (file:line), the time and the state when a_j is
    negative, NaN or infinite. */
 PETSC_EXTERN PetscErrorCode StgssaPropensityCheck(const StgssaNetwork *, PetscInt j, const int64_t *x, double t, double a);

@@ -63,11 +63,15 @@ typedef struct {
   PetscInt *changed; /* [R] leaves changed by the last event, then their ancestors */
 } StgssaSumTree;
 
+/* The score's grouped integrals on rssa (src/ssa/score_lazy.c), built on first use. */
+typedef struct _n_StgssaScoreLazy *StgssaScoreLazy;
+
 /* Rejection-based SSA: count intervals [lo_s, hi_s] and the readers of each species. */
 typedef struct {
-  int64_t  *lo, *hi; /* [S] */
-  PetscInt *rd_ptr;  /* [S+1] reactions with species s among their reactants: rd[rd_ptr[s]..rd_ptr[s+1]) */
-  PetscInt *rd;
+  int64_t        *lo, *hi; /* [S] */
+  PetscInt       *rd_ptr;  /* [S+1] reactions with species s among their reactants: rd[rd_ptr[s]..rd_ptr[s+1]) */
+  PetscInt       *rd;
+  StgssaScoreLazy score;   /* StgssaSSARunRSSAScore's groups, NULL until then */
 } StgssaRSSA;
 
 /* Work space for StgssaSSARun, StgssaSSARunNRM, StgssaSSARunTree and StgssaSSARunRSSA, sized for one network. */
@@ -80,6 +84,26 @@ typedef struct {
   StgssaSumTree tree;
   StgssaRSSA    rssa;
 } StgssaSSAWork;
+
+/* The score function's accumulators per reaction (issue 17; src/ssa/score_acc.h), so that its cost
+   per event does not grow with the number P of fitted log-rates theta_p:
+     S_p(t) = sum_{events n <= t} d log a_{j_n}/d theta_p - int_{t0}^{t} sum_i d a_i/d theta_p ds.
+   Mass action (rp[i] = p): d a_i/d theta_p = a_i, so a firing adds 1 to S_p and the integral is
+   int a_i. A rate law: per pair (i, m) of the reaction and a model parameter its law can read
+   (built once: the law's parameters, what derived ones are computed from, the inputs' parameters),
+   g_im = k_m d a_i/d k_m at the current state; a firing adds g_im / a_i to the fitted p of m.
+   The integrals are brought up to date only when reaction i's propensity changes (O(dependents)
+   per event); reactions map to parameters only at sample times and at the end (O(R + pairs + P)). */
+typedef struct {
+  PetscInt        R, P;
+  const PetscInt *rp;             /* [R] fitted parameter of a mass-action reaction, or -1 */
+  double         *a, *integ, *tlast; /* [R] propensity, int a_i ds up to tlast_i (mass action) */
+  double         *S;              /* [P] the firing terms so far (the caller's array, e.g. score_end) */
+  PetscInt       *lp_ptr;         /* [R+1] pairs of law reaction i (NULL: no laws) */
+  PetscInt       *lp_m, *lp_p;    /* model parameter m, its fitted index or -1 */
+  double         *lp_g, *lp_int;  /* g_im at the current state, its integral up to tlast_i */
+  double         *dk;             /* [nparams] scratch of StgssaPropensityGrad, zero between uses */
+} StgssaScoreAcc;
 
 /* Exact method of plain simulate mode (-stgssa_ssa_method). */
 typedef enum {
@@ -127,10 +151,21 @@ PETSC_EXTERN PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *, uint64_t t
 PETSC_EXTERN PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted);
 /* StgssaSSARunRSSACounts with the score of the path (theta_p = log k_p, mass action; rxn_param[i]
    the parameter of reaction i or -1): S_p(t) = N_p(t) - int_{t0}^{t} sum_{i: param i = p} a_i ds at
-   the sample times into score_sample[i * P + p] and at tfinal into score_end[p]. The exact
-   propensities of the fired reaction's dependents are recomputed at each event (into w->a) and
-   each one's integral (integ, tlast: [R] scratch) brought up to date only when it changes. */
-PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample);
+   the sample times into score_sample[i * P + p] and at tfinal into acc->S[p]. The integrals are
+   kept per group of fitted reactions sharing parameter, rate constant and hub reactant
+   (score_lazy.c: O(changed species' non-hub readers + hub groups) per event); the groups and their
+   integrals are built on the first call and kept in w while rxn_param (acc->rp) and the rate
+   constants stay the same. acc: mass action, sized for rxn_param's P; acc->S is the caller's. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample);
+/* The same score by the per-reaction accumulators (the reference for tests): after each event the
+   exact propensities of the fired reaction's dependents are recomputed and each one's integral
+   brought up to date when it changes (score_acc.h). Equal to StgssaSSARunRSSAScore to rounding, on
+   the same path. */
+PETSC_EXTERN PetscErrorCode StgssaSSARunRSSAScorePerReaction(const StgssaSSAConfig *, uint64_t traj, StgssaSSAWork *, int64_t *samples, StgssaTrajInfo *, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample);
+/* The accumulators for P fitted parameters (rp: [R] parameter of each mass-action reaction or -1;
+   fit_param: [P] model parameter of each fitted one, may be NULL without laws); S is the caller's. */
+PETSC_EXTERN PetscErrorCode StgssaScoreAccCreate(const StgssaNetwork *, PetscInt P, const PetscInt *rp, const PetscInt *fit_param, StgssaScoreAcc *);
+PETSC_EXTERN PetscErrorCode StgssaScoreAccDestroy(StgssaScoreAcc *);
 PETSC_EXTERN PetscErrorCode StgssaRSSACreate(const StgssaNetwork *, StgssaRSSA *);
 PETSC_EXTERN PetscErrorCode StgssaRSSADestroy(StgssaRSSA *);
 /* The method auto resolves to on this network (direct or tree); reason: a short why. */

@@ -38,6 +38,8 @@ typedef struct {
   const PetscInt    *obs;        /* species of each term of the observed quantities (observable.h) */
   const PetscInt    *obs_ptr;    /* [nobs+1] terms of quantity o, or NULL: obs[o] is a species */
   const int64_t     *obs_weight; /* integer weight of each term, or NULL: all 1 */
+  const PetscInt    *obs_rule;   /* [nobs] expression observable: rule index (StgssaRuleTangent), -1 a sum; NULL: none */
+  double            *obs_scratch; /* StgssaRuleScratchSize doubles, with obs_rule (shared scratch: one trajectory at a time) */
   PetscBool          window;     /* record time averages over [w0, w1] */
   double             w0, w1;
   const PetscInt    *rev;        /* [R] reverse reaction of j or -1; NULL: no entropy production */
@@ -50,7 +52,10 @@ typedef struct {
 } StgssaTangentConfig;
 
 /* Per-trajectory record. All arrays are sized by StgssaTangentRecordCreate. Tangent layout:
-   value index m, parameter p -> [m * P + p]. */
+   value index m, parameter p -> [m * P + p]. The tangents xdot, nrxdot, sigmadot are written by
+   STGS only, wavgdot by STGS and under a window, and allocated (zero) at the first run that needs
+   them, NULL before; the score leaves them alone (so that its cost and memory per trajectory do
+   not grow as R P). */
 typedef struct {
   PetscInt nsample, nobs, R, P;
   double  *x, *xdot;          /* [nsample*nobs], [nsample*nobs*P]: observed values (sum_t w_t x_{s_t}) at sample times and tangents */
@@ -66,7 +71,8 @@ typedef struct {
 typedef struct {
   int64_t *x;      /* [S] */
   double  *a;      /* [R] propensities */
-  double  *xdot;   /* [S*P] state tangent */
+  PetscInt Pmax;   /* parameters the work was created for */
+  double  *xdot;   /* [S*P] state tangent (xdot, ldot, pidot: allocated at the first ST-GS or window run) */
   double  *tdot;   /* [P] time tangent t_n-dot */
   double  *ldot;   /* [R*P] log-propensity tangents */
   double  *pidot;  /* [R*P] softmax tangents */
@@ -96,10 +102,15 @@ typedef struct {
   double      *dE;          /* [ceil(R/4)*4][8] ST-GS derivative draws of eight events */
   /* large networks (StgssaTangentWorkUseLarge): score and values (fd) by rssa */
   StgssaSSAWork *large;     /* NULL: the direct method only */
-  double        *integ;     /* [R] int a_i dt from t0 to tlast[i] (score) */
-  double        *tlast;     /* [R] */
   int64_t       *smp;       /* [nsample*S] states at the sample times (values by rssa) */
   PetscInt       nsmp;
+  /* the score on time-independent networks (issue 17): per-reaction accumulators, O(dependents)
+     per event whatever P (score_acc.h); built at the first score run, rebuilt when the network,
+     P or the reaction-to-parameter map change */
+  StgssaScoreAcc acc;
+  const StgssaNetwork *acc_net;
+  PetscInt      *acc_fit;   /* [P] the fit_param the accumulators were built for */
+  PetscInt       score_lazy; /* PETSC_DECIDE (default) or 1: the accumulators; 0: the per-event O(R + P) a_0 derivative (the path before issue 17; tests, benches) */
 } StgssaTangentWork;
 #define STGSSA_TAB_N 16 /* Chebyshev nodes per cell of the score's integral tables */
 #define STGSSA_RECIP_N 1024

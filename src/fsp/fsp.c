@@ -13,6 +13,7 @@
   same marginals.
 */
 #include "fsp_impl.h"
+#include <stgssa/expr.h>
 
 /* ---------------------------------------------------------------------------------------------- */
 /* configuration */
@@ -230,6 +231,8 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(KSPDestroy(&f->ksp));
   PetscCall(TSDestroy(&f->ts));
   PetscCall(PetscFree4(f->marg, f->dmarg, f->lost, f->flux));
+  PetscCall(PetscFree4(f->rule_ok, f->rsum, f->drsum, f->rscratch));
+  f->nrules = 0;
   PetscCall(PetscFree2(f->fullp, f->fulldp));
   PetscCall(PetscFree2(f->zl_state, f->zl_rxn));
   PetscCall(PetscFree(f->tdrow));
@@ -424,6 +427,13 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
   PetscCall(PetscCalloc1(f->nsample * f->btot + 1, &f->adj_w));
   PetscCall(PetscCalloc4(f->nsample * f->btot, &f->marg, f->nsample * f->btot * f->P + 1, &f->dmarg, f->nsample, &f->lost, f->nsample * f->S, &f->flux));
   if (f->full) PetscCall(PetscCalloc2(f->nsample * f->n, &f->fullp, f->nsample * f->n * f->P + 1, &f->fulldp));
+  f->nrules = def->nrules;
+  PetscCall(PetscCalloc4(f->nrules + 1, &f->rule_ok, f->nsample * f->nrules * 4 + 1, &f->rsum, f->nsample * f->nrules * 4 * f->P + 1, &f->drsum, StgssaRuleScratchSize(net) + f->P + 1, &f->rscratch));
+  for (PetscInt r = 0; r < f->nrules; r++) {
+    int nin;
+    (void)StgssaExprUsedInputs(def->rules[r].expr, &nin);
+    f->rule_ok[r] = (PetscBool)(!nin && !StgssaExprUsesTime(def->rules[r].expr));
+  }
   f->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
 }

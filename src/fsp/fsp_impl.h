@@ -107,6 +107,10 @@ struct _p_StgssaFSP {
   PetscReal *marg;           /* [nsample*btot] */
   PetscReal *dmarg;          /* [nsample*btot*P] */
   PetscReal *lost;           /* [nsample] */
+  PetscInt   nrules;         /* expression observables: the model's assignment rules (StgssaModelDef.rules) */
+  PetscBool *rule_ok;        /* [nrules] the rule reads counts and parameters only (else no moments) */
+  PetscReal *rsum, *drsum;   /* [nsample*nrules*4], [nsample*nrules*4*P]: sum_x p(x) f(x)^k, k = 0..3, and d/dtheta_q */
+  double    *rscratch;       /* StgssaRuleTangent's scratch and df/dtheta [P] */
   PetscReal *flux;           /* [nsample*S] probability flux out of the projection through the bound of s */
   PetscReal *fullp, *fulldp; /* [nsample*n], [nsample*n*P] with -stgssa_fsp_full */
   PetscBool  done;

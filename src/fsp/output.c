@@ -89,6 +89,22 @@ static PetscErrorCode StgssaFSPRecord(StgssaFSP f, PetscInt k, const PetscScalar
         dmarg[b * P + q] += yi[1 + q];
     }
   }
+  if (f->nrules) { /* expression observables: R_k = sum_x p(x) f(x)^k and dR_k/dtheta_q = sum_x s_q(x) f^k + p(x) k f^(k-1) df/dtheta_q */
+    double *df = f->rscratch + StgssaRuleScratchSize(net);
+    PetscCall(PetscArrayzero(&f->rsum[k * f->nrules * 4], f->nrules * 4));
+    PetscCall(PetscArrayzero(&f->drsum[k * f->nrules * 4 * P], f->nrules * 4 * P));
+    for (PetscInt r = 0; r < f->nrules; r++) {
+      PetscReal *R = &f->rsum[(k * f->nrules + r) * 4], *dR = &f->drsum[(k * f->nrules + r) * 4 * P];
+      if (!f->rule_ok[r]) continue;
+      for (PetscInt i = 0; i < f->n; i++) {
+        const PetscReal *yi = &y[i * B], pk = yi[0];
+        const double     v = StgssaRuleTangent(net, r, &f->x[i * S], NULL, 0, ns ? P : 0, f->fit_param, f->rscratch, df), vk[4] = {1.0, v, v * v, v * v * v};
+        for (PetscInt j = 0; j < 4; j++) R[j] += pk * vk[j];
+        for (PetscInt q = 0; q < ns; q++)
+          for (PetscInt j = 0; j < 4; j++) dR[j * P + q] += yi[1 + q] * vk[j] + (j ? pk * j * vk[j - 1] * df[q] : 0.0);
+      }
+    }
+  }
   PetscCall(StgssaFSPOutflow(f, net, y, &f->flux[k * S], &edge));
   /* transient: exactly the mass gone; steady state: the mass on the boundary states (estimate) */
   f->lost[k] = steady ? edge : 1.0 - mass;
@@ -240,6 +256,45 @@ PetscErrorCode StgssaFSPGetMoments(StgssaFSP f, PetscInt k, PetscInt s, PetscRea
     dm[0 * P + q] = dmean;
     dm[1 * P + q] = (d2 - m2 * dZ) / Z;
     dm[2 * P + q] = (d3 - 3 * m2 * Z * dmean - m3 * dZ) / Z;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPGetRuleSums(StgssaFSP f, PetscInt k, PetscInt r, const PetscReal **sums, const PetscReal **dsums)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaFSPCheckSample(f, k, 0));
+  PetscCheck(r >= 0 && r < f->nrules && f->rule_ok[r], f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP: rule %" PetscInt_FMT " is not an expression of counts and parameters", r);
+  if (sums) *sums = &f->rsum[(k * f->nrules + r) * 4];
+  if (dsums) *dsums = &f->drsum[(k * f->nrules + r) * 4 * f->P];
+  PetscFunctionReturn(0);
+}
+
+/* Central moments of f normalized by the mass Z = R_0 (as StgssaFSPGetMoments):
+     m = R1/Z, mu2 = R2/Z - m^2, mu3 = R3/Z - 3 m R2/Z + 2 m^3, with a_k = R_k/Z,
+     da_k = (dR_k - a_k dZ)/Z, dmu2 = da_2 - 2 m dm, dmu3 = da_3 - 3 (dm a_2 + m da_2) + 6 m^2 dm. */
+PetscErrorCode StgssaFSPGetRuleMoments(StgssaFSP f, PetscInt k, PetscInt r, PetscReal m[3], PetscReal dm[])
+{
+  const PetscReal *R, *dR;
+  const PetscInt   P = f->P;
+  PetscReal        Z, a1, a2, a3;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaFSPGetRuleSums(f, k, r, &R, &dR));
+  Z = R[0];
+  PetscCheck(Z > 0, f->comm, PETSC_ERR_FP, "FSP: no probability left in the projection at sample %" PetscInt_FMT, k);
+  a1   = R[1] / Z;
+  a2   = R[2] / Z;
+  a3   = R[3] / Z;
+  m[0] = a1;
+  m[1] = a2 - a1 * a1;
+  m[2] = a3 - 3 * a1 * a2 + 2 * a1 * a1 * a1;
+  if (!dm) PetscFunctionReturn(0);
+  for (PetscInt q = 0; q < P; q++) {
+    const PetscReal dZ = dR[q], d1 = (dR[P + q] - a1 * dZ) / Z, d2 = (dR[2 * P + q] - a2 * dZ) / Z, d3 = (dR[3 * P + q] - a3 * dZ) / Z;
+    dm[q]         = d1;
+    dm[P + q]     = d2 - 2 * a1 * d1;
+    dm[2 * P + q] = d3 - 3 * (d1 * a2 + a1 * d2) + 6 * a1 * a1 * d1;
   }
   PetscFunctionReturn(0);
 }
@@ -411,6 +466,23 @@ PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
       for (PetscInt k = 0; k < T; k++)
         PetscCall(StgssaFSPGetMoments(f, k, s, m, &buf[3 * P * k]));
       PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", qname));
+      PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
+    }
+  }
+  for (PetscInt r = 0; r < f->nrules; r++) { /* expression observables: moments only (no distribution) */
+    char name[STGSSA_NAME_MAX + 32];
+    if (!f->rule_ok[r]) continue;
+    {
+      hsize_t dims[2] = {(hsize_t)T, 3};
+      for (PetscInt k = 0; k < T; k++) PetscCall(StgssaFSPGetRuleMoments(f, k, r, &buf[3 * k], NULL));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", def->rules[r].name));
+      PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, buf));
+    }
+    if (P) {
+      hsize_t   dims[3] = {(hsize_t)T, 3, (hsize_t)P};
+      PetscReal m[3];
+      for (PetscInt k = 0; k < T; k++) PetscCall(StgssaFSPGetRuleMoments(f, k, r, m, &buf[3 * P * k]));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "moments_gradient/%s", def->rules[r].name));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
     }
   }

@@ -176,7 +176,8 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
     for (PetscInt k = 0; k < nds; k++) {
       const char *name;
       PetscCall(StgssaDataGetSpeciesName(o->data, k, &name));
-      PetscCheck(StgssaModelDefFindSpecies(d, name) >= 0 || StgssaModelDefFindGroup(d, name) >= 0, o->comm, PETSC_ERR_ARG_INCOMP, "%s: column '%s' is not a species%s of the model %s", o->datafile, name, d->ngroups ? " or a group" : "", d->filename);
+      PetscCheck(StgssaModelDefFindRule(d, name) < 0 || o->type == STGSSA_LOSS_MOMENTS, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_loss %s: %s is an expression observable: moments only; a histogram needs an integer count (use -stgssa_loss moments, or species and sums of species)", StgssaLossTypes[o->type], name);
+      PetscCheck(StgssaModelDefFindSpecies(d, name) >= 0 || StgssaModelDefFindGroup(d, name) >= 0 || StgssaModelDefFindRule(d, name) >= 0, o->comm, PETSC_ERR_ARG_INCOMP, "%s: column '%s' is not a species%s of the model %s", o->datafile, name, d->ngroups ? " or a group" : "", d->filename);
     }
   }
   PetscCall(StgssaDataGetTimes(o->data, &nt, &dt));
@@ -193,6 +194,7 @@ static PetscErrorCode StgssaObjectiveSetUpData(StgssaObjective o, StgssaEvaluato
       PetscBool has;
       PetscCall(StgssaDataHasSpecies(o->data, smp.obs_names[s], &has));
       if (!has) continue;
+      PetscCheck(!(smp.obs_rule && smp.obs_rule[s] >= 0) || o->type == STGSSA_LOSS_MOMENTS, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_loss %s: %s is an expression observable: moments only; a histogram needs an integer count (use -stgssa_loss moments, or observe species or sums of species)", StgssaLossTypes[o->type], smp.obs_names[s]);
       StgssaMatch *m = &o->match[o->nmatch++];
       m->i           = i;
       m->o           = s;

@@ -233,3 +233,60 @@ double StgssaPropensityUpper(const StgssaNetwork *net, PetscInt j, const int64_t
   /* h is a product of rounded binomials: a relative margin of 1e-12 covers its rounding */
   return hi <= 0.0 ? 0.0 : hi * h * (1.0 + 1e-12);
 }
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Expression observables (issue 16): assignment rules that are not sums of species. */
+
+size_t StgssaRuleScratchSize(const StgssaNetwork *net)
+{
+  return 3 * (size_t)net->S + 2 * (size_t)net->nparams + 2;
+}
+
+/* k_b d d_m/d k_b times g into dk, recursively through derived parameters (the chain of StgssaDerivedChain
+   without a law environment; acyclic, so the recursion ends). */
+static void StgssaRuleChain(const StgssaNetwork *net, int m, double g, double *dk)
+{
+  const StgssaExpr *e = net->def->params[m].expr;
+  int               n;
+  const int        *u = StgssaExprUsedParams(e, &n);
+  double            dp[n > 0 ? n : 1];
+  (void)StgssaExprEvalGrad(e, NULL, net->pv, NULL, 0.0, NULL, dp, NULL, NULL);
+  for (int k = 0; k < n; k++) {
+    const double gb = g * dp[k];
+    if (gb == 0.0) continue;
+    dk[u[k]] += gb * net->pv[u[k]];
+    if (net->def->params[u[k]].expr) StgssaRuleChain(net, u[k], gb, dk);
+  }
+}
+
+/* f = rule r at x with the network's parameter values (the rule reads species and parameters
+   only: StgssaEnsembleSetUp refuses others as observables). With P > 0, the total derivative along
+   theta_p = log k_q (q = fit_param[p]):
+     dval[p] = sum_s df/dx_s xdot[s*ld + p] + k_q df/dk_q      (xdot NULL: the second term alone),
+   df/dk_q chained through derived parameters as for rate laws. */
+double StgssaRuleTangent(const StgssaNetwork *net, PetscInt r, const int64_t *x, const double *xdot, PetscInt ld, PetscInt P, const PetscInt *fit_param, double *scratch, double *dval)
+{
+  const StgssaExpr *f  = net->def->rules[r].expr;
+  const PetscInt    S  = net->S, np = net->nparams;
+  double           *xd = scratch, *gsp = xd + S, *dx = gsp + S, *gpar = dx + S, *dk = gpar + np, v;
+  int               ns, npar;
+  const int        *sp, *par;
+
+  sp = StgssaExprUsedSpecies(f, &ns);
+  for (int k = 0; k < ns; k++) xd[sp[k]] = (double)x[sp[k]];
+  if (P <= 0) return StgssaExprEval(f, xd, net->pv, NULL, 0.0);
+  v   = StgssaExprEvalGrad(f, xd, net->pv, NULL, 0.0, gsp, gpar, NULL, NULL);
+  par = StgssaExprUsedParams(f, &npar);
+  for (PetscInt m = 0; m < np; m++) dk[m] = 0.0;
+  for (int k = 0; k < npar; k++) {
+    dk[par[k]] += gpar[k] * net->pv[par[k]];
+    if (net->def->params[par[k]].expr && gpar[k] != 0.0) StgssaRuleChain(net, par[k], gpar[k], dk);
+  }
+  for (PetscInt p = 0; p < P; p++) {
+    double d = dk[fit_param[p]];
+    if (xdot)
+      for (int k = 0; k < ns; k++) d += gsp[k] * xdot[sp[k] * ld + p];
+    dval[p] = d;
+  }
+  return v;
+}

@@ -1470,8 +1470,8 @@ static int linear(Imp *I, const ASTNode_t *a, double scale, double *w, double *c
 /* Assignment rules that read the state and are sums of species with whole-number weights (what
    BioNetGen writes for its observables: A_P = S7 + S8 + 2*S9) become groups: observables by
    the variable's id (-stgssa_observe, data columns, FSP marginals). A weighted sum with other
-   weights is a group too (observing it is refused with the weight named); other math is only
-   inlined where it is read. */
+   weights is a group too, and a rule (StgssaModelDef.rules) by the same id; other math is a rule
+   only. Rules are inlined where laws read them and observable as expressions (moments only). */
 static int observables(Imp *I)
 {
   StgssaModelDef *d   = I->def;
@@ -1535,6 +1535,25 @@ static int observables(Imp *I)
         g->species[g->nterms] = k;
         g->weight[g->nterms++] = w[k];
       }
+    if (StgssaModelDefGroupCheck(d, d->ngroups - 1) >= 0) { /* weights that are not whole counts (a concentration-scaled sum,
+                                                               0.5*A + B): also kept as a rule, observable as an expression (moments) */
+      StgssaRuleDef *ru;
+      void          *tmp = realloc(d->rules, ((size_t)d->nrules + 1) * sizeof *d->rules);
+      if (!tmp) {
+        rc = nomem(I);
+        break;
+      }
+      d->rules = tmp;
+      ru       = &d->rules[d->nrules];
+      memset(ru, 0, sizeof *ru);
+      ru->line = g->line;
+      if (!(ru->name = dup_n(rv->var, strlen(rv->var)))) {
+        rc = nomem(I);
+        break;
+      }
+      d->nrules++;
+      rc = compile_state_math(I, rv, &ru->expr);
+    }
   }
   free(w);
   return rc;

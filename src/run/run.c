@@ -125,13 +125,15 @@ static PetscErrorCode StgssaRunLoadData(StgssaRun r)
   r->have_data = (PetscBool)(r->have_data && r->datafile[0]);
   if (!r->have_data) PetscFunctionReturn(0);
   PetscCall(StgssaModelGetDef(r->model_obj, &def));
-  PetscCall(PetscMalloc1(def->nspecies + def->ngroups, &names));
+  PetscCall(PetscMalloc1(def->nspecies + def->ngroups + def->nrules, &names));
   for (int k = 0; k < def->nspecies; k++)
     names[k] = def->species[k].name;
   for (int k = 0; k < def->ngroups; k++)
     names[def->nspecies + k] = def->groups[k].name;
+  for (int k = 0; k < def->nrules; k++) /* expression observables: named, so that a loss can say what it cannot do with them */
+    names[def->nspecies + def->ngroups + k] = def->rules[k].name;
   PetscCall(PetscSNPrintf(what, sizeof(what), "species%s of the model %s", def->ngroups ? " or groups" : "", def->filename));
-  PetscCall(StgssaDataSetKnownNames(r->data, def->nspecies + def->ngroups, names, what));
+  PetscCall(StgssaDataSetKnownNames(r->data, def->nspecies + def->ngroups + def->nrules, names, what));
   PetscCall(PetscFree(names));
   PetscCall(StgssaDataSetFromOptions(r->data));
   PetscCall(StgssaDataLoad(r->data, r->datafile));

@@ -2,6 +2,8 @@
 /* StgssaEnsemble: simulate mode (trajectory ensemble -> exact histograms and moments). */
 #include <stgssa/stgssa.h>
 #include <petscksp.h>
+#include <stgssa/exactsum.h>
+#include <stgssa/expr.h>
 #include "../stgssa_impl.h"
 
 #define STGSSA_MAX_SAMPLES  65536
@@ -32,6 +34,8 @@ struct _p_StgssaEnsemble {
   PetscInt  *obs;            /* species of each term */
   int64_t   *obs_weight;     /* integer weight of each term */
   PetscInt  *obs_group;      /* [nobs] group index, -1 for a species */
+  PetscInt  *obs_rule;       /* [nobs] rule index (StgssaModelDef.rules) of an expression observable, -1 otherwise */
+  PetscBool  any_rule;       /* some observable is an expression: moments only (exact sums esum) */
   PetscInt   hist_bins;      /* bins written per histogram; 0: max count + 1 over all sample times */
   PetscInt   max_events;     /* per-trajectory event cap */
   PetscBool  steady;         /* -stgssa_initial steady: start from a burn-in of length burnin at t = 0 inputs */
@@ -44,6 +48,7 @@ struct _p_StgssaEnsemble {
   PetscBool  setup;
   /* results (global after Run) */
   StgssaCountHist hist;      /* set i*nobs + o: sample i, observed species o */
+  StgssaExactSum *esum;      /* [nsample*nobs*3] expression observables: exact sums of f, f^2, f^3 (set i*nobs + o) */
   PetscInt64      events;    /* total SSA events */
   PetscReal       events_max_over_mean; /* load balance: largest events of a rank / mean over ranks */
   PetscInt64      nabsorbed; /* trajectories that ended in an absorbing state */
@@ -269,7 +274,7 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
   PetscCall(PetscOptionsReal("-stgssa_tfinal", "End time of every trajectory (with -stgssa_data: default the last data time)", "StgssaEnsembleSetTimes", tfinal, &tfinal, &set_tf));
   PetscCall(PetscOptionsRealArray("-stgssa_sample_times", "Sample times t1,t2,... ascending in [0,tfinal] (default: tfinal; with -stgssa_data: the data times, united with any given)", "StgssaEnsembleSetTimes", times, &ntimes, &set_times));
-  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species or groups S1,S2,... (default: every species)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
+  PetscCall(PetscOptionsStringArray("-stgssa_observe", "Observed species, groups or SBML assignment rules S1,S2,... (default: every species; a rule that is not a sum of species: moments only)", "StgssaEnsembleSetObserved", names, &nobs, &set_obs));
   PetscCall(PetscOptionsBoundedInt("-stgssa_hist_bins", "Histogram bins B (counts 0..B-1); 0 chooses max count + 1", "StgssaEnsemble", e->hist_bins, &e->hist_bins, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-stgssa_max_events", "Cap on SSA events per trajectory (a warning reports capped trajectories)", "StgssaEnsemble", e->max_events, &e->max_events, NULL, 1));
   {
@@ -315,6 +320,7 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
   }
   PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");
   PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));
+  PetscCall(PetscFree(e->obs_rule));
   if (!e->nobs) { /* default: every species */
     const char **all;
     PetscCall(PetscMalloc1(def->nspecies, &all));
@@ -341,9 +347,15 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
           PetscCall(PetscStrlcat(known, def->groups[k].name, sizeof(known)));
         }
         const int r = StgssaModelDefFindRule(def, e->obs_names[o]);
-        PetscCheck(r < 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: '%s' is an assignment rule (%s:%d) that is not a sum of species with whole-number weights; such rules are read inside rate laws, only sums of species are observables", e->obs_names[o], def->filename, def->rules[r > 0 ? r : 0].line);
+        if (r >= 0) { /* an expression observable: f(x, k), moments only */
+          int nin;
+          (void)StgssaExprUsedInputs(def->rules[r].expr, &nin);
+          PetscCheck(!nin && !StgssaExprUsesTime(def->rules[r].expr), e->comm, PETSC_ERR_SUP, "-stgssa_observe: assignment rule '%s' (%s:%d) reads the time or an input signal; an expression observable must be a function of the counts and parameters only", e->obs_names[o], def->filename, def->rules[r].line);
+          continue;
+        }
         SETERRQ(e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: unknown species%s '%s'; model %s defines: %s", def->ngroups ? " or group" : "", e->obs_names[o], def->filename, known);
       }
+      if (g >= 0 && StgssaModelDefGroupCheck(def, (int)g) >= 0 && StgssaModelDefFindRule(def, e->obs_names[o]) >= 0) continue; /* non-integer weights: the rule, an expression */
       if (g >= 0) {
         const int bad = StgssaModelDefGroupCheck(def, (int)g);
         PetscCheck(bad < 0, e->comm, PETSC_ERR_ARG_WRONG,
@@ -353,12 +365,17 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
       } else nterms++;
     }
     PetscCall(PetscMalloc4(e->nobs + 1, &e->obs_ptr, nterms + 1, &e->obs, nterms + 1, &e->obs_weight, e->nobs, &e->obs_group));
+    PetscCall(PetscMalloc1(e->nobs, &e->obs_rule));
     e->obs_ptr[0] = 0;
+    e->any_rule   = PETSC_FALSE;
     for (PetscInt o = 0, t = 0; o < e->nobs; o++) {
       PetscInt s;
       PetscCall(StgssaModelFindSpecies(e->model, e->obs_names[o], &s));
       e->obs_group[o] = s >= 0 ? -1 : StgssaModelDefFindGroup(def, e->obs_names[o]);
-      if (s >= 0) {
+      e->obs_rule[o]  = s >= 0 || (e->obs_group[o] >= 0 && StgssaModelDefGroupCheck(def, (int)e->obs_group[o]) < 0) ? -1 : StgssaModelDefFindRule(def, e->obs_names[o]);
+      if (e->obs_rule[o] >= 0) e->obs_group[o] = -1; /* a sum with weights that are not counts, kept as a rule too (SBML): an expression */
+      if (e->obs_rule[o] >= 0) e->any_rule = PETSC_TRUE; /* no terms */
+      else if (s >= 0) {
         e->obs[t]          = s;
         e->obs_weight[t++] = 1;
       } else {
@@ -369,7 +386,7 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
         }
       }
       e->obs_ptr[o + 1] = t;
-      for (PetscInt p = 0; p < o; p++) PetscCheck(strcmp(e->obs_names[p], e->obs_names[o]), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: %s '%s' listed twice", s >= 0 ? "species" : "group", e->obs_names[o]);
+      for (PetscInt p = 0; p < o; p++) PetscCheck(strcmp(e->obs_names[p], e->obs_names[o]), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: %s '%s' listed twice", s >= 0 ? "species" : (e->obs_rule[o] >= 0 ? "expression" : "group"), e->obs_names[o]);
     }
   }
   e->setup = PETSC_TRUE;
@@ -423,6 +440,7 @@ PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
   s->obs          = e->obs;
   s->obs_weight   = e->obs_weight;
   s->obs_group    = e->obs_group;
+  s->obs_rule     = e->any_rule ? e->obs_rule : NULL;
   s->obs_names    = (const char *const *)e->obs_names;
   PetscFunctionReturn(0);
 }
@@ -480,6 +498,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   StgssaSSAConfig      cfg;
   StgssaSSAWork        work[STGSSA_SSA_MANY];
   int64_t             *samples;
+  double              *rscratch = NULL;
   PetscInt64           start = 0, end = 0, local[3] = {0, 0, 0}, global[3];
   PetscLogDouble       t0, t1;
 
@@ -488,6 +507,12 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscCall(StgssaModelGetNetwork(e->model, &net));
   PetscCall(StgssaCountHistDestroy(&e->hist));
   PetscCall(StgssaCountHistCreate(e->nsample * e->nobs, &e->hist));
+  PetscCall(PetscFree(e->esum));
+  if (e->any_rule) {
+    PetscCall(PetscMalloc1(e->nsample * e->nobs * 3, &e->esum));
+    for (PetscInt i = 0; i < e->nsample * e->nobs * 3; i++) StgssaExactSumZero(&e->esum[i]);
+    PetscCall(PetscMalloc1(StgssaRuleScratchSize(net), &rscratch));
+  }
   PetscCall(StgssaOwnershipRange(e->comm, e->ntraj, &start, &end));
   cfg.net          = net;
   cfg.seed         = (uint32_t)e->seed;
@@ -520,13 +545,22 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
       local[1] += info[q].end == STGSSA_TRAJ_ABSORBED;
       local[2] += info[q].end == STGSSA_TRAJ_CAPPED;
       for (PetscInt k = 0; k < e->nsample; k++)
-        for (PetscInt o = 0; o < e->nobs; o++) PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, o, &smp[k * net->S])));
+        for (PetscInt o = 0; o < e->nobs; o++) {
+          if (e->any_rule && e->obs_rule[o] >= 0) { /* expression: exact sums of f, f^2, f^3 (order-free: any rank count, same bits) */
+            const double f = StgssaRuleTangent(net, e->obs_rule[o], &smp[k * net->S], NULL, 0, 0, NULL, rscratch, NULL);
+            StgssaExactSum *acc = &e->esum[(k * e->nobs + o) * 3];
+            StgssaExactSumAdd(&acc[0], f);
+            StgssaExactSumAdd(&acc[1], f * f);
+            StgssaExactSumAdd(&acc[2], f * f * f);
+          } else PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, o, &smp[k * net->S])));
+        }
     }
     i0 += nb;
   }
   PetscCall(PetscLogEventEnd(STGSSA_Simulate, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
   PetscCall(StgssaCountHistAllreduce(&e->hist, e->comm));
+  if (e->any_rule) PetscCall(StgssaExactSumAllreduce(e->esum, e->nsample * e->nobs * 3, e->comm));
   PetscCallMPI(MPI_Allreduce(local, global, 3, MPIU_INT64, MPI_SUM, e->comm));
   PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
   PetscCall(PetscTime(&t1));
@@ -549,6 +583,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
                           "The model may be explosive; raise the cap or shorten -stgssa_tfinal.\n",
                           e->ncapped, e->ntraj, e->max_events, (double)e->tfinal));
   PetscCall(PetscFree(samples));
+  PetscCall(PetscFree(rscratch));
   for (PetscInt q = 0; q < STGSSA_SSA_MANY; q++) PetscCall(StgssaSSAWorkDestroy(&work[q]));
   PetscFunctionReturn(0);
 }
@@ -561,6 +596,18 @@ PetscErrorCode StgssaEnsembleGetMoments(StgssaEnsemble e, PetscInt i, PetscInt o
   PetscFunctionBegin;
   PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleRun() first");
   PetscCheck(i >= 0 && i < e->nsample && o >= 0 && o < e->nobs, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Sample %" PetscInt_FMT " / observed species %" PetscInt_FMT " out of range", i, o);
+  if (e->any_rule && e->obs_rule[o] >= 0) { /* from the exact raw sums R_k = sum f^k: mean R1/N, central moments R2/N - m^2, R3/N - 3 m R2/N + 2 m^3 */
+    double      r[3];
+    long double m1, m2, m3;
+    for (int k = 0; k < 3; k++) PetscCall(StgssaExactSumValue(&e->esum[(i * e->nobs + o) * 3 + k], &r[k]));
+    m1         = (long double)r[0] / (long double)e->ntraj;
+    m2         = (long double)r[1] / (long double)e->ntraj;
+    m3         = (long double)r[2] / (long double)e->ntraj;
+    moments[0] = (PetscReal)m1;
+    moments[1] = (PetscReal)(m2 - m1 * m1);
+    moments[2] = (PetscReal)(m3 - 3 * m1 * m2 + 2 * m1 * m1 * m1);
+    PetscFunctionReturn(0);
+  }
   PetscCall(StgssaCountHistMoments(&e->hist, i * e->nobs + o, &n, m));
   for (int k = 0; k < 3; k++) moments[k] = m[k];
   PetscFunctionReturn(0);
@@ -571,6 +618,7 @@ PetscErrorCode StgssaEnsembleGetHistogram(StgssaEnsemble e, PetscInt i, PetscInt
   PetscFunctionBegin;
   PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleRun() first");
   PetscCheck(i >= 0 && i < e->nsample && o >= 0 && o < e->nobs, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Sample %" PetscInt_FMT " / observed species %" PetscInt_FMT " out of range", i, o);
+  PetscCheck(!e->any_rule || e->obs_rule[o] < 0, e->comm, PETSC_ERR_ARG_WRONG, "%s is an expression observable: moments only; a histogram needs an integer count", e->obs_names[o]);
   *nbins  = e->hist.max[i * e->nobs + o] + 1;
   *counts = e->hist.counts[i * e->nobs + o];
   PetscFunctionReturn(0);
@@ -650,6 +698,21 @@ PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble e, hid_t file)
   for (PetscInt o = 0; o < e->nobs; o++) {
     char    name[STGSSA_NAME_MAX + 32];
     int64_t B = e->hist_bins;
+    if (e->any_rule && e->obs_rule[o] >= 0) { /* an expression observable: moments only, no histogram */
+      PetscCall(PetscMalloc1(3 * T, &buf));
+      for (PetscInt i = 0; i < T; i++) PetscCall(StgssaEnsembleGetMoments(e, i, o, &buf[3 * i]));
+      {
+        hsize_t dims[2] = {(hsize_t)T, 3};
+        hid_t   dset;
+        PetscCall(PetscSNPrintf(name, sizeof(name), "moments/%s", e->obs_names[o]));
+        PetscCall(StgssaH5WriteDoubles(sim, name, 2, dims, buf));
+        PetscCallHDF5(dset = H5Dopen2(sim, name, H5P_DEFAULT));
+        PetscCall(StgssaH5WriteAttrString(dset, "expression", "moments of an expression observable (no histogram)"));
+        PetscCallHDF5(H5Dclose(dset));
+      }
+      PetscCall(PetscFree(buf));
+      continue;
+    }
     if (!B)
       for (PetscInt i = 0; i < T; i++) B = PetscMax(B, e->hist.max[i * e->nobs + o] + 1);
     PetscCall(PetscMalloc1((size_t)(T * PetscMax(B, 3)), &buf));
@@ -692,6 +755,8 @@ PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *ens)
   PetscFunctionBegin;
   if (!e) PetscFunctionReturn(0);
   PetscCall(StgssaCountHistDestroy(&e->hist));
+  PetscCall(PetscFree(e->esum));
+  PetscCall(PetscFree(e->obs_rule));
   PetscCall(StgssaStringListFree(&e->nobs, &e->obs_names));
   PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));
   PetscCall(PetscFree(e->sample_times));

@@ -22,6 +22,7 @@
 
 /* gradient-mode trajectories per StgssaSSARunTangentMany call (the small-network ST-GS engine interleaves them) */
 #define STGSSA_EVAL_MANY 4
+#define STGSSA_FIT_NAMES_MAX 65536 /* -stgssa_fit names read (issue 17: thousands of fitted rates); more is refused, not cut */
 
 struct _p_StgssaEvaluator {
   MPI_Comm             comm;
@@ -55,6 +56,7 @@ struct _p_StgssaEvaluator {
   PetscInt    *rev;      /* [R] reverse reactions (entropy) */
   PetscInt    *pairs;    /* [2*npairs] forward, backward reaction of labelled pairs */
   StgssaObsLayout lay;
+  double      *obs_scratch; /* expression observables (smp.obs_rule): StgssaRuleTangent's scratch */
   PetscBool    setup;
   PetscBool    auto_burnin; /* the steady start's burn-in is the default, 20/lambda at each theta's rates */
   /* networks: rates at theta, and at theta +- h e_p for fd */
@@ -193,7 +195,7 @@ static PetscErrorCode StgssaEvaluatorApplyFit_Private(StgssaEvaluator e, PetscIn
 PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
 {
   char     **names;
-  PetscInt   nfit = 256, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
+  PetscInt   nfit = STGSSA_FIT_NAMES_MAX, type = (PetscInt)e->req, kernel = (PetscInt)e->kernel, nwin = 2;
   PetscReal  win[2] = {0, 0};
   PetscBool  set_fit = PETSC_FALSE, set_win = PETSC_FALSE;
   PetscErrorCode ierr;
@@ -216,9 +218,10 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   e->type   = (StgssaGradientType)type;
   e->req    = (StgssaGradientType)type;
   e->kernel = (StgssaKernel)kernel;
-  ierr = set_fit ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
-  for (PetscInt i = 0; i < 256; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
+  ierr = set_fit && nfit < STGSSA_FIT_NAMES_MAX ? StgssaEvaluatorApplyFit_Private(e, nfit, (const char *const *)names) : 0;
+  for (PetscInt i = 0; i < STGSSA_FIT_NAMES_MAX; i++) PetscCall(PetscFree(names[i])); /* freed whether the names are good or not */
   PetscCall(PetscFree(names));
+  PetscCheck(!set_fit || nfit < STGSSA_FIT_NAMES_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_fit: at most %d names (the option's buffer); leave -stgssa_fit out to fit every parameter", STGSSA_FIT_NAMES_MAX - 1);
   PetscCall(ierr);
   if (set_win) {
     PetscCheck(nwin == 2, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_window: expected two times t0,t1");
@@ -234,6 +237,26 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscFunctionReturn(0);
 }
 
+/* Expression observables (assignment rules f(x, k), issue 16): moments only, so no soft
+   histograms (the score estimator's term E[df/dtheta]: StgssaEvaluatorObservables; not for window
+   averages, so no score with -stgssa_window). */
+static PetscErrorCode StgssaEvaluatorCheckRules(StgssaEvaluator e)
+{
+  const StgssaModelDef *d;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetDef(e->model, &d));
+  for (PetscInt o = 0; o < e->smp.nobs; o++) {
+    const PetscInt r = e->smp.obs_rule[o];
+    if (r < 0) continue;
+    PetscCheck(!e->B, e->comm, PETSC_ERR_ARG_INCOMP, "%s is an expression observable: moments only; a histogram needs an integer count (the loss asks for histograms of the observables)", e->smp.obs_names[o]);
+    PetscCheck(!(e->window && e->type == STGSSA_GRADIENT_SCORE), e->comm, PETSC_ERR_SUP, "-stgssa_window with the score estimator: the time average of the expression observable %s is not differentiated by the score (its explicit parameter term); use -stgssa_gradient fd or stgs, or observe species", e->smp.obs_names[o]);
+  }
+  PetscCall(PetscFree(e->obs_scratch));
+  PetscCall(PetscMalloc1(StgssaRuleScratchSize(e->net0), &e->obs_scratch));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
 {
   PetscFunctionBegin;
@@ -245,6 +268,7 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
   e->nfd = 0;
   PetscCall(PetscFree3(e->mu, e->dmu, e->dmu_batch));
   PetscCall(StgssaFSPDestroy(&e->fsp));
+  PetscCall(PetscFree(e->obs_scratch));
   e->setup = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -302,6 +326,11 @@ static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
   StgssaFSP      fsp = NULL;
 
   PetscFunctionBegin;
+  if (e->P > 64) { /* the score's cost per event does not grow with P (issue 17) */
+    e->type = STGSSA_GRADIENT_SCORE;
+    PetscCall(PetscSNPrintf(e->choice, sizeof(e->choice), "score: %" PetscInt_FMT " fitted rates (> 64: the score function's cost per event does not grow with their number)", e->P));
+    PetscFunctionReturn(0);
+  }
   if (e->window) why = "-stgssa_window (time averages) needs trajectories";
   else if (e->entropy) why = "entropy production (-stgssa_entropy) needs trajectories";
   else if (e->nofsp[0]) why = e->nofsp;
@@ -379,7 +408,6 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
     PetscCall(PetscFree2(all, idx));
   }
   PetscCheck(e->P > 0, e->comm, PETSC_ERR_ARG_WRONG, "Nothing to differentiate: the model %s has no parameters (rates given as numbers); name some in the parameters section", d->filename);
-  PetscCheck(e->P <= 64, e->comm, PETSC_ERR_SUP, "At most 64 fitted parameters (forward-mode tangents); got %" PetscInt_FMT, e->P);
   PetscCall(PetscMalloc2(e->P, &e->fit_param, e->P, &e->theta));
   PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
   PetscCall(StgssaModelResolveFit(e->model, e->P, (const char *const *)e->fit_names, e->fit_param, e->rxn_param));
@@ -402,6 +430,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->nbatch > e->ntraj_grad) e->nbatch = e->ntraj_grad;
   e->type      = e->req;
   e->choice[0] = 0;
+  PetscCheck(e->type != STGSSA_GRADIENT_STGS || e->P <= 64, e->comm, PETSC_ERR_SUP, "-stgssa_gradient stgs: ST-GS uses forward-mode tangents, O(R*P) work per event, and supports at most 64 fitted rates; with %" PetscInt_FMT " fitted rates use -stgssa_gradient score", e->P);
   if (e->req == STGSSA_GRADIENT_AUTO) PetscCall(StgssaEvaluatorChooseGradient(e));
   else if (e->type == STGSSA_GRADIENT_FSP) {
     PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp gives state observables only (counts, moments, distributions): drop -stgssa_window and -stgssa_entropy");
@@ -428,6 +457,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   }
   PetscCheck(e->count_from >= 0 && e->count_from < e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_count_from %.6g: expected 0 <= t0 < -stgssa_tfinal %.6g", (double)e->count_from, (double)e->smp.tfinal);
   if (e->window) PetscCheck(e->w1 <= e->smp.tfinal, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_window end %g is beyond -stgssa_tfinal %g", (double)e->w1, (double)e->smp.tfinal);
+  if (e->smp.obs_rule) PetscCall(StgssaEvaluatorCheckRules(e));
   /* layout of the observable vector */
   e->lay.off_pow  = 0;
   e->lay.B        = e->B;
@@ -585,6 +615,24 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
       const double  *S = i < ns ? &rec->score_sample[i * P] : rec->score_end;
       for (PetscInt p = 0; p < P; p++) od[m * P + p] = o[m] * S[p];
     }
+    /* expression observables f(x, theta) read by the fit: d E f^k = Cov(f^k, S) + E[k f^(k-1) df/dtheta]
+       (rec->xdot holds df/dtheta). The estimate is Ng/(Ng-1) [mean(od) - mean(o) mean(S)], so the
+       explicit term enters od scaled by (Ng-1)/Ng: the estimate over all Ng gradient paths gets
+       exactly mean(k f^(k-1) df/dtheta); a batch of n paths gets it times (Ng-1) n/(Ng (n-1)),
+       1 + O(1/n), in its standard error only. */
+    if (e->smp.obs_rule) {
+      const double c = (double)(e->ntraj_grad - 1) / (double)e->ntraj_grad;
+      for (PetscInt i = 0; i < ns * no; i++) {
+        const double x = rec->x[i];
+        if (e->smp.obs_rule[i % no] < 0) continue;
+        for (PetscInt p = 0; p < P; p++) {
+          const double g = c * rec->xdot[i * P + p];
+          od[(L->off_pow + 3 * i) * P + p] += g;
+          od[(L->off_pow + 3 * i + 1) * P + p] += 2 * x * g;
+          od[(L->off_pow + 3 * i + 2) * P + p] += 3 * x * x * g;
+        }
+      }
+    }
     /* the scores themselves once per sample time (and the whole path), not once per observable:
        every observable of sample i shares S(t_i), and so do their sums */
     for (PetscInt i = 0; i < ns; i++)
@@ -707,7 +755,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     PetscCall(PetscStrlcat(assign, item, sizeof(assign)));
   }
   PetscCall(StgssaModelSetParameters(e->model, assign, "-stgssa_gradient fsp"));
-  PetscCall(StgssaFSPSetAdjoint(e->fsp, e->for_loss));
+  PetscCall(StgssaFSPSetAdjoint(e->fsp, (PetscBool)(e->for_loss && !e->smp.obs_rule))); /* expression observables: forward sensitivities */
   PetscCall(StgssaFSPSolve(e->fsp));
   PetscCall(StgssaFSPGetAdjoint(e->fsp, &e->deferred)); /* p alone: dmu by StgssaEvaluatorApplyAdjoint */
   for (PetscInt m = 0; m < L->M; m++) {
@@ -719,6 +767,15 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
     for (PetscInt o = 0; o < no; o++) {
       PetscInt         nb, m0 = L->off_pow + (i * no + o) * 3, h0 = L->off_hist + (i * no + o) * L->B;
       const PetscReal *pr, *dp;
+      if (e->smp.obs_rule && e->smp.obs_rule[o] >= 0) { /* an expression f: E f^k = sum_x p(x) f(x)^k (no histogram: B = 0) */
+        const PetscReal *R, *dR;
+        PetscCall(StgssaFSPGetRuleSums(e->fsp, i, e->smp.obs_rule[o], &R, &dR));
+        for (PetscInt k = 0; k < 3; k++) {
+          e->mu[m0 + k] = R[k + 1];
+          for (PetscInt p = 0; p < P; p++) e->dmu[(m0 + k) * P + p] = dR[(k + 1) * P + p];
+        }
+        continue;
+      }
       /* a species: its marginal; a group: the marginal of its weighted sum (FSP quantity S + g) */
       PetscCall(StgssaFSPGetMarginal(e->fsp, i, e->smp.obs_group[o] >= 0 ? e->net0->S + e->smp.obs_group[o] : e->smp.obs[e->smp.obs_ptr[o]], &nb, &pr, &dp));
       for (PetscInt k = 0; k < 3; k++) {
@@ -880,6 +937,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
   tc.obs           = e->smp.obs;
   tc.obs_ptr       = e->smp.obs_ptr;
   tc.obs_weight    = e->smp.obs_weight;
+  tc.obs_rule      = e->smp.obs_rule;
+  tc.obs_scratch   = e->obs_scratch;
   tc.window        = e->window;
   tc.w0            = e->w0;
   tc.w1            = e->w1;

@@ -28,7 +28,9 @@
 */
 #include <stgssa/ssa.h>
 #include <stgssa/rng.h>
+#include "score_acc.h"
 #include <math.h>
+#include "score_lazy.h"
 
 static inline void RSSAInterval(int64_t x, int64_t *lo, int64_t *hi)
 {
@@ -86,6 +88,7 @@ PetscErrorCode StgssaRSSACreate(const StgssaNetwork *net, StgssaRSSA *r)
     }
   for (PetscInt s = S; s > 0; s--) r->rd_ptr[s] = r->rd_ptr[s - 1];
   r->rd_ptr[0] = 0;
+  r->score     = NULL;
   PetscCall(PetscFree(mark));
   PetscFunctionReturn(0);
 }
@@ -95,30 +98,21 @@ PetscErrorCode StgssaRSSADestroy(StgssaRSSA *r)
   PetscFunctionBegin;
   PetscCall(PetscFree3(r->lo, r->hi, r->rd_ptr));
   PetscCall(PetscFree(r->rd));
+  PetscCall(StgssaScoreLazyDestroy(&r->score));
   PetscFunctionReturn(0);
 }
 
-/* The score of the path (StgssaSSARunRSSAScore): exact propensities kept for the integrals. */
-typedef struct {
-  PetscInt        P;
-  const PetscInt *rp;           /* [R] parameter of reaction i or -1 */
-  double         *integ, *tlast; /* [R] int a_i dt up to tlast_i */
-  double         *S;            /* [P] firings of p's reactions so far; on return the score at tfinal */
-  double         *score_sample; /* [nsample * P] */
-} RSSAScore;
-
-/* out[p] = S[p] - int_{t0}^{s} A_p,  A_p = sum_{i: rp_i = p} a_i */
-static void RSSAScoreAt(const RSSAScore *sc, PetscInt R, const double *a, double s, double *out)
+/* S_p(s) into out (out may be acc->S: the path's last use): grouped integrals, or with sl == NULL
+   the per-reaction accumulators */
+static inline void RSSAScoreAt(const StgssaScoreAcc *acc, StgssaScoreLazy sl, double s, double *out)
 {
-  for (PetscInt p = 0; p < sc->P; p++) out[p] = 0.0;
-  for (PetscInt i = 0; i < R; i++)
-    if (sc->rp[i] >= 0) out[sc->rp[i]] += sc->integ[i] + a[i] * (s - sc->tlast[i]);
-  for (PetscInt p = 0; p < sc->P; p++) out[p] = sc->S[p] - out[p];
+  if (sl) StgssaScoreLazyAt(sl, acc->S, s, out);
+  else StgssaScoreAccAt(acc, s, out);
 }
 
 /* nrx != NULL: nrx[j] += 1 for each firing of j at a time > count_from, *ncounted their number;
-   sc != NULL: the score (w->a then holds the exact propensities) */
-static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, RSSAScore *sc)
+   sc != NULL: the score of the path (mass action; sc->a holds the exact propensities) */
+static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *sc, StgssaScoreLazy sl, double *score_sample)
 {
   const StgssaNetwork  *net = cfg->net;
   const PetscInt        S = net->S, R = net->R, ns = cfg->nsample, P = StgssaTreeSize(R);
@@ -145,12 +139,14 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
   info->end = STGSSA_TRAJ_TFINAL;
   for (PetscInt i = 0; i < P; i++) node[P + i] = i < R ? StgssaPropensity(net, i, hi) : 0.0;
   if (sc) {
-    for (PetscInt i = 0; i < R; i++) {
-      w->a[i]      = StgssaPropensity(net, i, x);
-      sc->integ[i] = 0.0;
-      sc->tlast[i] = t;
+    PetscCheck(sc->R == R && !sc->lp_ptr, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "StgssaSSARunRSSAScore: accumulators sized for another network");
+    if (sl) {
+      StgssaScoreLazyStart(sl, net, x, t);
+      for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = 0.0;
+    } else {
+      for (PetscInt i = 0; i < R; i++) w->a[i] = StgssaPropensity(net, i, x);
+      StgssaScoreAccStart(net, sc, t, w->a, x, NULL);
     }
-    for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = 0.0;
   }
   for (PetscInt q = P - 1; q >= 1; q--) node[q] = node[2 * q] + node[2 * q + 1];
   for (;;) {
@@ -172,7 +168,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     if (PetscUnlikely(tsample < tnext)) {
       while (next < ns && st[next] < tnext) {
         for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
-        if (sc) RSSAScoreAt(sc, R, w->a, st[next], &sc->score_sample[next * sc->P]);
+        if (sc) RSSAScoreAt(sc, sl, st[next], &score_sample[next * sc->P]);
         next++;
       }
       tsample = next < ns ? st[next] : PETSC_INFINITY;
@@ -196,16 +192,10 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     n++;
     tev = tnext;
     if (sc) { /* + d log a_j / d theta at the event; the integrals of the changed propensities brought up to tnext */
-      double *a = w->a;
-      if (sc->rp[j] >= 0) sc->S[sc->rp[j]] += 1.0;
-      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) {
-        const PetscInt i  = net->dep[d];
-        const double   ai = StgssaPropensity(net, i, x);
-        if (ai == a[i]) continue;
-        sc->integ[i] += a[i] * (tnext - sc->tlast[i]);
-        sc->tlast[i] = tnext;
-        a[i]         = ai;
-      }
+      StgssaScoreAccFire(sc, j);
+      if (sl) StgssaScoreLazyEvent(sl, net, j, x, tnext);
+      else
+        for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) StgssaScoreAccChange(net, sc, net->dep[d], StgssaPropensity(net, net->dep[d], x), tnext, x, NULL);
     }
     if (nrx && tnext > count_from) {
       nrx[j] += 1.0;
@@ -226,17 +216,12 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
     }
     RSSARepair(node, cl, ncl);
   }
-  if (sc) { /* the whole path to tfinal (capped: the direct method's score stops at the last event) */
-    double end[64];
-    PetscCheck(sc->P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
-    RSSAScoreAt(sc, R, w->a, info->end == STGSSA_TRAJ_CAPPED ? tev : tfinal, end);
-    for (PetscInt p = 0; p < sc->P; p++) sc->S[p] = end[p];
-  }
+  if (sc) RSSAScoreAt(sc, sl, info->end == STGSSA_TRAJ_CAPPED ? tev : tfinal, sc->S); /* the whole path to tfinal (capped: the direct method's score stops at the last event) */
   /* absorbed, capped or past tfinal: the remaining sample times hold the last state */
   for (; next < ns; next++) {
     for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
     if (sc)
-      for (PetscInt p = 0; p < sc->P; p++) sc->score_sample[next * sc->P + p] = sc->S[p];
+      for (PetscInt p = 0; p < sc->P; p++) score_sample[next * sc->P + p] = sc->S[p];
   }
   info->events = n;
   PetscFunctionReturn(0);
@@ -244,18 +229,26 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
 
 PetscErrorCode StgssaSSARunRSSA(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
 {
-  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL, NULL);
+  return RSSARun(cfg, traj, w, samples, info, NULL, 0.0, NULL, NULL, NULL, NULL);
 }
 
 PetscErrorCode StgssaSSARunRSSACounts(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted)
 {
   *ncounted = 0;
-  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, NULL);
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, NULL, NULL, NULL);
 }
 
-PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, PetscInt P, const PetscInt *rxn_param, double *integ, double *tlast, double *score_end, double *score_sample)
+PetscErrorCode StgssaSSARunRSSAScore(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample)
 {
-  RSSAScore sc = {P, rxn_param, integ, tlast, score_end, score_sample};
-  *ncounted    = 0;
-  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, &sc);
+  PetscFunctionBegin;
+  PetscCall(StgssaScoreLazySetUp(cfg->net, w->rssa.rd_ptr, acc->P, acc->rp, &w->rssa.score));
+  *ncounted = 0;
+  PetscCall(RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, acc, w->rssa.score, score_sample));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaSSARunRSSAScorePerReaction(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info, double *nrx, double count_from, int64_t *ncounted, StgssaScoreAcc *acc, double *score_sample)
+{
+  *ncounted = 0;
+  return RSSARun(cfg, traj, w, samples, info, nrx, count_from, ncounted, acc, NULL, score_sample);
 }

@@ -87,8 +87,8 @@ static inline __attribute__((always_inline)) void StgssaSmallFinish(const Stgssa
   const PetscInt       P   = tc->P;
   StgssaTangentWork   *w   = T->w;
   StgssaTangentRecord *rec = T->rec;
-  if (tc->window) StgssaWindowDwell(tc, rec, T->x, T->xd, PP, T->t, cfg->tfinal, T->td, T->dt, PETSC_FALSE);
-  for (; T->next < cfg->nsample; T->next++) StgssaRecordSample(tc, rec, T->next, T->x, T->xd, PP, PETSC_TRUE);
+  if (tc->window) StgssaWindowDwell(cfg->net, tc, rec, T->x, T->xd, PP, T->t, cfg->tfinal, T->td, T->dt, PETSC_FALSE);
+  for (; T->next < cfg->nsample; T->next++) StgssaRecordSample(cfg->net, tc, rec, T->next, T->x, T->xd, PP, PETSC_TRUE);
   for (PetscInt s = 0; s < net->S; s++)
     for (PetscInt p = 0; p < P; p++) w->xdot[s * P + p] = T->xd[s * PP + p];
   for (PetscInt i = 0; i < net->R; i++)
@@ -119,7 +119,7 @@ static inline __attribute__((always_inline)) void StgssaSmallForward(const Stgss
   T->tnext = T->t + T->tau;
   T->j     = T->tnext > cfg->tfinal ? -1 : StgssaForwardSelect(&T->st, T->a, T->cum, R, T->u1b[lane] * T->a0, N);
   if (PetscUnlikely(T->tsample < T->tnext)) { /* samples in [t_n, t_{n+1}) see x_n and its tangent */
-    while (T->next < cfg->nsample && cfg->sample_times[T->next] < T->tnext) StgssaRecordSample(tc, T->rec, T->next++, T->x, T->xd, PP, PETSC_TRUE);
+    while (T->next < cfg->nsample && cfg->sample_times[T->next] < T->tnext) StgssaRecordSample(cfg->net, tc, T->rec, T->next++, T->x, T->xd, PP, PETSC_TRUE);
     T->tsample = T->next < cfg->nsample ? cfg->sample_times[T->next] : PETSC_INFINITY;
   }
   if (T->j < 0) StgssaSmallFinish(cfg, tc, T, PP); /* the next event is beyond tfinal: close the last dwell */
@@ -170,7 +170,7 @@ static inline __attribute__((always_inline)) void StgssaSmallTangents(const Stgs
     meanv[v] = mean[v];
     dtv[v]   = c * adot[v];
   }
-  if (tc->window) StgssaWindowDwell(tc, T->rec, x, T->xd, PP, T->t, T->tnext, T->td, T->dt, PETSC_TRUE);
+  if (tc->window) StgssaWindowDwell(cfg->net, tc, T->rec, x, T->xd, PP, T->t, T->tnext, T->td, T->dt, PETSC_TRUE);
 }
 
 /* Phase 4: the relaxed jump of the tangents, then the exact jump and the new propensities. */

@@ -19,9 +19,16 @@
       xdot   += sum_i nu_i pidot_i                         (forward value: the exact jump)
       taudot  = -tau (sum_i a_i ldot_i) / a_0,  tdot += taudot
   Score function: d log P/d theta_p = sum_n [p = param(j_n)] - sum_n tau_n d a_0/d theta_p
-  - (t - t_last) d a_0/d theta_p at any time t (the path up to t).
+  - (t - t_last) d a_0/d theta_p at any time t (the path up to t). On time-independent networks
+  it is summed per reaction instead (score_acc.h: firings, and integrals of a_i and of the laws'
+  k d a_i/d k brought up to date when a_i changes), O(dependents) per event whatever P, and
+  faster than the per-event d a_0/d theta at every P measured (tests/bench/bench_score), so it is
+  the default there (w->score_lazy = 0 keeps the per-event form: tests and benches). With time
+  dependence the per-event form stays, O(R + P) per event, at any P.
 */
 #include "tangent_impl.h"
+#include "score_acc.h"
+#include <stgssa/expr.h>
 #include <stgssa/rng.h>
 #include <stgssa/fastlog.h>
 #include <math.h>
@@ -43,16 +50,18 @@ PetscErrorCode StgssaTangentRecordCreate(PetscInt nsample, PetscInt nobs, PetscI
   rec->nobs    = nobs;
   rec->R       = R;
   rec->P       = P;
-  PetscCall(PetscCalloc5(nsample * nobs, &rec->x, nsample * nobs * P, &rec->xdot, nobs, &rec->wavg, nobs * P, &rec->wavgdot, R, &rec->nrx));
-  PetscCall(PetscCalloc4(R * P, &rec->nrxdot, P, &rec->sigmadot, nsample * P, &rec->score_sample, P, &rec->score_end));
+  PetscCall(PetscCalloc3(nsample * nobs, &rec->x, nobs, &rec->wavg, R, &rec->nrx));
+  PetscCall(PetscCalloc3(P, &rec->sigmadot, nsample * P, &rec->score_sample, P, &rec->score_end));
+  rec->xdot = rec->wavgdot = rec->nrxdot = NULL; /* the tangents: at the first ST-GS (or window) run, StgssaTangentEnsure */
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StgssaTangentRecordDestroy(StgssaTangentRecord *rec)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree5(rec->x, rec->xdot, rec->wavg, rec->wavgdot, rec->nrx));
-  PetscCall(PetscFree4(rec->nrxdot, rec->sigmadot, rec->score_sample, rec->score_end));
+  PetscCall(PetscFree3(rec->x, rec->wavg, rec->nrx));
+  PetscCall(PetscFree3(rec->sigmadot, rec->score_sample, rec->score_end));
+  PetscCall(PetscFree3(rec->xdot, rec->wavgdot, rec->nrxdot));
   PetscFunctionReturn(0);
 }
 
@@ -61,8 +70,10 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
   PetscInt nb = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscCalloc5(net->S, &w->x, net->R, &w->a, net->S * P, &w->xdot, P, &w->tdot, net->R * P, &w->ldot));
-  PetscCall(PetscCalloc5(net->R * P, &w->pidot, net->R, &w->pi, net->R, &w->arrive, P, &w->dtau, P, &w->da0));
+  PetscCall(PetscCalloc2(net->S, &w->x, net->R, &w->a));
+  PetscCall(PetscCalloc5(P, &w->tdot, net->R, &w->pi, net->R, &w->arrive, P, &w->dtau, P, &w->da0));
+  w->Pmax = P;
+  w->xdot = w->ldot = w->pidot = NULL; /* O((S + R) P): at the first ST-GS (or window) run, StgssaTangentEnsure */
   PetscCall(StgssaLawEnvCreate(net, &w->env));
   PetscCall(StgssaThinCreate(net, &w->thin));
   for (PetscInt i = 0; i < net->ninputs; i++)
@@ -84,7 +95,11 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
       for (int q = 1; q < net->def->inputs[i].npieces; q++) w->breaks[w->nbreaks++] = net->def->inputs[i].times[q];
   PetscCall(PetscSortReal(w->nbreaks, w->breaks));
   PetscCall(PetscSortRemoveDupsReal(&w->nbreaks, w->breaks));
-  w->large = NULL, w->integ = w->tlast = NULL, w->smp = NULL, w->nsmp = 0;
+  w->large = NULL, w->smp = NULL, w->nsmp = 0;
+  PetscCall(PetscMemzero(&w->acc, sizeof(w->acc)));
+  w->acc_net    = NULL;
+  w->acc_fit    = NULL;
+  w->score_lazy = PETSC_DECIDE;
   PetscFunctionReturn(0);
 }
 
@@ -94,15 +109,15 @@ PetscErrorCode StgssaTangentWorkUseLarge(const StgssaNetwork *net, StgssaTangent
   if (w->large || net->any_law || net->any_tdep || net->R < STGSSA_SSA_TREE_MIN_R) PetscFunctionReturn(0);
   PetscCall(PetscNew(&w->large));
   PetscCall(StgssaSSAWorkCreate(net, w->large));
-  PetscCall(PetscMalloc2(net->R, &w->integ, net->R, &w->tlast));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree5(w->x, w->a, w->xdot, w->tdot, w->ldot));
-  PetscCall(PetscFree5(w->pidot, w->pi, w->arrive, w->dtau, w->da0));
+  PetscCall(PetscFree2(w->x, w->a));
+  PetscCall(PetscFree5(w->tdot, w->pi, w->arrive, w->dtau, w->da0));
+  PetscCall(PetscFree3(w->xdot, w->ldot, w->pidot));
   PetscCall(StgssaLawEnvDestroy(&w->env));
   PetscCall(StgssaThinDestroy(&w->thin));
   PetscCall(PetscFree4(w->dk, w->dx, w->gint, w->breaks));
@@ -111,8 +126,112 @@ PetscErrorCode StgssaTangentWorkDestroy(StgssaTangentWork *w)
   PetscCall(PetscFree(w->dE));
   if (w->large) PetscCall(StgssaSSAWorkDestroy(w->large));
   PetscCall(PetscFree(w->large));
-  PetscCall(PetscFree2(w->integ, w->tlast));
   PetscCall(PetscFree(w->smp));
+  PetscCall(StgssaScoreAccDestroy(&w->acc));
+  PetscCall(PetscFree(w->acc_fit));
+  PetscFunctionReturn(0);
+}
+
+/* Mark model parameter m and, when it is derived, everything it is computed from (recursively). */
+static void StgssaMarkParam(const StgssaNetwork *net, int m, PetscInt *mark, PetscInt tag)
+{
+  if (mark[m] == tag) return;
+  mark[m] = tag;
+  if (net->def && net->def->params[m].expr) {
+    int        n;
+    const int *u = StgssaExprUsedParams(net->def->params[m].expr, &n);
+    for (int k = 0; k < n; k++) StgssaMarkParam(net, u[k], mark, tag);
+  }
+}
+
+/* The model parameters whose k_m d a_i / d k_m StgssaPropensityGrad can make nonzero for law
+   reaction i (the law's parameters with the derived ones' sources, the parameters its inputs
+   read): marked with tag. */
+static void StgssaLawParams(const StgssaNetwork *net, PetscInt i, PetscInt *mark, PetscInt tag)
+{
+  int        n, nin;
+  const int *par = StgssaExprUsedParams(net->law[i], &n), *inp = StgssaExprUsedInputs(net->law[i], &nin);
+  for (int k = 0; k < n; k++) StgssaMarkParam(net, par[k], mark, tag);
+  for (int q = 0; q < nin; q++) {
+    const StgssaInputDef *in = &net->def->inputs[inp[q]];
+    if (in->kind == STGSSA_INPUT_TABLE) {
+      for (int c = 0; c < in->npieces; c++)
+        if (in->vparam[c] >= 0) mark[in->vparam[c]] = tag;
+    } else {
+      const int *u = StgssaExprUsedParams(in->expr, &n);
+      for (int k = 0; k < n; k++) mark[u[k]] = tag;
+    }
+  }
+}
+
+PetscErrorCode StgssaScoreAccCreate(const StgssaNetwork *net, PetscInt P, const PetscInt *rp, const PetscInt *fit_param, StgssaScoreAcc *acc)
+{
+  const PetscInt R = net->R, np = net->nparams;
+  PetscInt      *mark, *fit_of, npair = 0;
+  PetscInt      *rpc;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(acc, sizeof(*acc)));
+  acc->R = R;
+  acc->P = P;
+  PetscCall(PetscMalloc4(R, &rpc, R, &acc->a, R, &acc->integ, R, &acc->tlast));
+  for (PetscInt i = 0; i < R; i++) rpc[i] = net->order1[i] == -3 ? -1 : rp[i]; /* a law reaction's k is 1: its parameters are in the pairs */
+  acc->rp = rpc;
+  if (!net->any_law) PetscFunctionReturn(0);
+  PetscCheck(fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need the fitted parameters' model indices");
+  PetscCall(PetscMalloc2(np + 1, &mark, np + 1, &fit_of));
+  for (PetscInt m = 0; m < np; m++) mark[m] = -1, fit_of[m] = -1;
+  for (PetscInt p = 0; p < P; p++) fit_of[fit_param[p]] = p;
+  PetscCall(PetscMalloc1(R + 1, &acc->lp_ptr));
+  acc->lp_ptr[0] = 0;
+  for (PetscInt pass = 0; pass < 2; pass++) { /* count, then fill */
+    npair = 0;
+    for (PetscInt m = 0; m < np; m++) mark[m] = -1;
+    for (PetscInt i = 0; i < R; i++) {
+      if (net->order1[i] == -3) StgssaLawParams(net, i, mark, i);
+      for (PetscInt m = 0; m < np; m++) /* O(R * nparams) once per network and P */
+        if (mark[m] == i) {
+          if (pass) acc->lp_m[npair] = m, acc->lp_p[npair] = fit_of[m];
+          npair++;
+        }
+      if (!pass) acc->lp_ptr[i + 1] = npair;
+    }
+    if (!pass) PetscCall(PetscMalloc4(npair + 1, &acc->lp_m, npair + 1, &acc->lp_p, npair + 1, &acc->lp_g, npair + 1, &acc->lp_int));
+  }
+  PetscCall(PetscCalloc1(np + 1, &acc->dk));
+  PetscCall(PetscFree2(mark, fit_of));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaScoreAccDestroy(StgssaScoreAcc *acc)
+{
+  PetscInt *rpc = (PetscInt *)acc->rp;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree4(rpc, acc->a, acc->integ, acc->tlast));
+  PetscCall(PetscFree(acc->lp_ptr));
+  PetscCall(PetscFree4(acc->lp_m, acc->lp_p, acc->lp_g, acc->lp_int));
+  PetscCall(PetscFree(acc->dk));
+  acc->rp = NULL;
+  PetscFunctionReturn(0);
+}
+
+/* The work's accumulators sized and mapped for this network and configuration (rebuilt when they
+   change; O(R + P) to check). */
+PetscErrorCode StgssaTangentWorkAccReady_Private(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w)
+{
+  PetscBool same = (PetscBool)(w->acc_net == net && w->acc.rp && w->acc.P == tc->P && w->acc.R == net->R);
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; same && i < net->R; i++) same = (PetscBool)(w->acc.rp[i] == (net->order1[i] == -3 ? -1 : tc->rxn_param[i]));
+  for (PetscInt p = 0; same && net->any_law && tc->fit_param && p < tc->P; p++) same = (PetscBool)(w->acc_fit[p] == tc->fit_param[p]);
+  if (same) PetscFunctionReturn(0);
+  PetscCall(StgssaScoreAccDestroy(&w->acc));
+  PetscCall(PetscFree(w->acc_fit));
+  PetscCall(StgssaScoreAccCreate(net, tc->P, tc->rxn_param, tc->fit_param, &w->acc));
+  PetscCall(PetscMalloc1(tc->P + 1, &w->acc_fit));
+  for (PetscInt p = 0; p < tc->P; p++) w->acc_fit[p] = tc->fit_param ? tc->fit_param[p] : -1;
+  w->acc_net = net;
   PetscFunctionReturn(0);
 }
 
@@ -227,7 +346,11 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
   w->tab_net   = net;
   w->tab_state = -1;
   (void)PetscFree4(w->tab_rxn, w->tab_coef, w->tab_cum, w->tab_g0);
-  if (w->no_table || w->nbreaks > 0 || P == 0 || P > 64 || !(H > 0) || !(cfg->tfinal > 0)) return PETSC_FALSE; /* P <= 64: the node buffer below */
+  double              *gk; /* [N][P] the integrand at the nodes of a cell */
+  double               cosmn[STGSSA_TAB_N * STGSSA_TAB_N]; /* cos(pi m (n + 1/2) / N), the same values as computed in the loop (O(P) table build: once) */
+  for (PetscInt m = 0; m < N; m++)
+    for (PetscInt n = 0; n < N; n++) cosmn[m * N + n] = PetscCosReal(PETSC_PI * m * (n + 0.5) / N);
+  if (w->no_table || w->nbreaks > 0 || P == 0 || !(H > 0) || !(cfg->tfinal > 0)) return PETSC_FALSE;
   for (PetscInt i = 0; i < net->R; i++) {
     if (!net->tdep[i]) continue;
     if (net->order1[i] != -3 || net->law_full[i]) return PETSC_FALSE;
@@ -235,8 +358,13 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
   }
   ncell = (PetscInt)PetscCeilReal(cfg->tfinal / H);
   if (nr == 0 || ncell < 1 || ncell > 1000000) return PETSC_FALSE;
+  if ((double)nr * ncell * P * (N + 1) > 16777216.0) return PETSC_FALSE; /* over 128 MB (e.g. hundreds of parameters and time-dependent reactions): the per-dwell quadrature */
   if (PetscMalloc4(nr, &w->tab_rxn, (size_t)nr * ncell * P * (N + 1), &w->tab_coef, (size_t)nr * (ncell + 1) * P, &w->tab_cum, (size_t)nr * P, &w->tab_g0)) return PETSC_FALSE;
   if (PetscCalloc1(net->S, &xr)) return PETSC_FALSE;
+  if (PetscMalloc1((size_t)N * P, &gk)) {
+    (void)PetscFree(xr);
+    return PETSC_FALSE;
+  }
   w->tab_nr    = nr;
   w->tab_ncell = ncell;
   w->tab_H     = H;
@@ -259,18 +387,17 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
     STGSSA_TAB_G(0.0, &w->tab_g0[r * P]);
     for (PetscInt p = 0; p < P; p++) w->tab_cum[(r * (ncell + 1)) * P + p] = 0.0;
     for (PetscInt k = 0; k < ncell; k++) {
-      double gk[STGSSA_TAB_N][64];
       for (PetscInt n = 0; n < N; n++) {
         const double tau = PetscCosReal(PETSC_PI * (n + 0.5) / N);
-        STGSSA_TAB_G(k * H + 0.5 * H * (1.0 + tau), gk[n]);
+        STGSSA_TAB_G(k * H + 0.5 * H * (1.0 + tau), &gk[n * P]);
       }
       for (PetscInt p = 0; p < P; p++) {
         double *A = &w->tab_coef[((r * ncell + k) * P + p) * (N + 1)], end = 0.0;
-        for (PetscInt n = 0; n < N; n++) f[n] = gk[n][p];
+        for (PetscInt n = 0; n < N; n++) f[n] = gk[n * P + p];
         /* Chebyshev coefficients: g(tau) ~ sum_n c_n T_n(tau) */
         for (PetscInt m = 0; m < N; m++) {
           double sum = 0.0;
-          for (PetscInt n = 0; n < N; n++) sum += f[n] * PetscCosReal(PETSC_PI * m * (n + 0.5) / N);
+          for (PetscInt n = 0; n < N; n++) sum += f[n] * cosmn[m * N + n];
           c[m] = (m ? 2.0 : 1.0) * sum / N;
         }
         /* antiderivative: int T_0 = T_1, int T_1 = T_2/4 + const, int T_m = T_{m+1}/(2(m+1)) - T_{m-1}/(2(m-1)) */
@@ -291,6 +418,7 @@ static PetscBool StgssaTdepTableReady(const StgssaSSAConfig *cfg, const StgssaTa
     for (PetscInt q = net->react_ptr[i]; q < net->react_ptr[i + 1]; q++) xr[net->react_species[q]] = 0;
   }
   (void)PetscFree(xr);
+  (void)PetscFree(gk);
   w->tab_state = 1;
   return PETSC_TRUE;
 }
@@ -471,6 +599,22 @@ static void StgssaStgsJumpP(const StgssaNetwork *net, StgssaTangentWork *w, Stgs
 #undef STGSSA_CALL
 }
 
+/* The O((S + R) P) tangent arrays of the work and the record, allocated at the first run that
+   needs them (ST-GS, or a window: its tangent reads xdot), so that the score's memory per
+   trajectory stays O(R + P + observables). */
+PetscErrorCode StgssaTangentEnsure_Private(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentWork *w, StgssaTangentRecord *rec)
+{
+  PetscFunctionBegin;
+  const PetscBool tangents = (PetscBool)(tc->type == STGSSA_GRADIENT_STGS || tc->window);
+  /* expression observables under the score keep k df/dk in the record's xdot (StgssaRecordSample) */
+  const PetscBool rule_score = (PetscBool)(tc->obs_rule && tc->type == STGSSA_GRADIENT_SCORE);
+  if (!(tangents || rule_score) || tc->P == 0) PetscFunctionReturn(0);
+  PetscCheck(tc->P <= w->Pmax, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Tangent work created for %" PetscInt_FMT " parameters, run with %" PetscInt_FMT, w->Pmax, tc->P);
+  if (tangents && !w->xdot) PetscCall(PetscCalloc3(net->S * w->Pmax, &w->xdot, net->R * w->Pmax, &w->ldot, net->R * w->Pmax, &w->pidot));
+  if (!rec->nrxdot) PetscCall(PetscCalloc3(rec->nsample * rec->nobs * rec->P, &rec->xdot, rec->nobs * rec->P, &rec->wavgdot, rec->R * rec->P, &rec->nrxdot));
+  PetscFunctionReturn(0);
+}
+
 /* The record is sized for this configuration. */
 static PetscErrorCode StgssaTangentRecordCheck(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, const StgssaTangentRecord *rec)
 {
@@ -496,29 +640,38 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   int64_t dbase                   = -1;                                     /* counter slot of dE's first lane, -1: empty */
   double                tdot_next[64];
   const double          invlam = stgs ? 1.0 / tc->lambda : 0.0; /* ST-GS temperature */
+  /* score on a time-independent network: per-reaction accumulators, O(dependents) per event
+     (score_acc.h); with time dependence the a_0 derivative per event, O(R + P) */
+  const PetscBool       lazy = (PetscBool)(score && !tdep && w->score_lazy != 0);
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   PetscCall(StgssaTangentRecordCheck(cfg, tc, rec));
+  PetscCall(StgssaTangentEnsure_Private(cfg->net, tc, w, rec));
+  xdot = w->xdot; /* NULL unless ST-GS or a window needs it */
   if (w->large) { /* large networks: score and values by rssa (where they apply) */
     PetscBool done;
     PetscCall(StgssaSSARunTangentLarge(cfg, tc, traj, w, rec, info, &done));
     if (done) PetscFunctionReturn(0);
   }
   if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster (it sets what it records) */
-  PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
+  PetscCheck(!stgs || P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "ST-GS tangents (forward mode, O(R*P) work per event) support at most 64 parameters, got %" PetscInt_FMT "; the score function takes any number", P);
   PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");
   if (tc->rev)
     for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
-  PetscCall(PetscArrayzero(xdot, S * P));
-  PetscCall(PetscArrayzero(tdot, P));
-  PetscCall(PetscArrayzero(w->dtau, P));
+  if (stgs || tc->window) { /* the tangents (zero for the other estimators: the window's tangent reads them) */
+    PetscCall(PetscArrayzero(xdot, S * P));
+    PetscCall(PetscArrayzero(tdot, P));
+    PetscCall(PetscArrayzero(w->dtau, P));
+    PetscCall(PetscArrayzero(rec->wavgdot, no * P));
+  }
+  if (stgs) { /* O(R P): ST-GS only (the score leaves them as they were, as rec->xdot) */
+    PetscCall(PetscArrayzero(rec->nrxdot, R * P));
+    PetscCall(PetscArrayzero(rec->sigmadot, P));
+  }
   PetscCall(PetscArrayzero(rec->wavg, no));
-  PetscCall(PetscArrayzero(rec->wavgdot, no * P));
   PetscCall(PetscArrayzero(rec->nrx, R));
-  PetscCall(PetscArrayzero(rec->nrxdot, R * P));
-  PetscCall(PetscArrayzero(rec->sigmadot, P));
   PetscCall(PetscArrayzero(S_, P));
   rec->sigma = 0.0;
   info->end  = STGSSA_TRAJ_TFINAL;
@@ -532,6 +685,11 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     StgssaLawEnvSetTime(net, &w->env, 0.0, PETSC_TRUE); /* constant inputs, with their derivatives */
     PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, t, a, &a0));
   } else a0 = StgssaPropensitiesAll(net, x, a);
+  if (lazy) {
+    PetscCall(StgssaTangentWorkAccReady_Private(net, tc, w));
+    w->acc.S = S_;
+    StgssaScoreAccStart(net, &w->acc, t, a, x, &w->env);
+  }
   for (;;) {
     double    tnext, tau = 0.0;
     PetscInt  j;
@@ -550,10 +708,12 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     } else {
       if (a0 <= 0.0) {
         info->end = STGSSA_TRAJ_ABSORBED;
+        if (lazy) StgssaScoreAccAt(&w->acc, t, S_); /* the path up to its last event */
         break;
       }
       if (n >= cfg->max_events) {
         info->end = STGSSA_TRAJ_CAPPED;
+        if (lazy) StgssaScoreAccAt(&w->acc, t, S_);
         break;
       }
       slot = n;
@@ -563,7 +723,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       tnext = t + tau;
       j     = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1b[lane] * a0);
     }
-    if (score) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
+    if (score && !lazy) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
       /* with thinning, a (thin.at) is refreshed only when a proposal is accepted: when none is
          (j < 0, the last dwell, or a path with no event at all) it still holds the propensities
          before the last jump, or of another path. The time-independent entries of thin.b are
@@ -579,12 +739,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     }
     /* samples in [t_n, t_{n+1}) see x_n and its tangent */
     while (next < ns && cfg->sample_times[next] < tnext) {
-      for (PetscInt o = 0; o < no; o++) {
-        rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-        if (stgs)
-          for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p);
-      }
-      if (score) {
+      StgssaRecordSample(net, tc, rec, next, x, xdot, P, stgs);
+      if (lazy) StgssaScoreAccAt(&w->acc, cfg->sample_times[next], &rec->score_sample[next * P]);
+      else if (score) {
         for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p] - (cfg->sample_times[next] - t) * w->da0[p];
         if (tdep) { /* minus the integral of the time-dependent part up to the sample time */
           for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
@@ -595,7 +752,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       next++;
     }
     if (j < 0) { /* the next event is beyond tfinal: close the last dwell */
-      if (score) {
+      if (lazy) StgssaScoreAccAt(&w->acc, cfg->tfinal, S_);
+      else if (score) {
         for (PetscInt p = 0; p < P; p++) S_[p] -= (cfg->tfinal - t) * w->da0[p];
         if (tdep) {
           for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
@@ -603,7 +761,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
           for (PetscInt p = 0; p < P; p++) S_[p] -= w->gint[p];
         }
       }
-      if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+      if (tc->window) StgssaWindowDwell(net, tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
       break;
     }
     if (tdep && stgs) {
@@ -661,7 +819,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         }
       }
     }
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, tnext, tdot, w->dtau, PETSC_TRUE);
+    if (tc->window) StgssaWindowDwell(net, tc, rec, x, xdot, P, t, tnext, tdot, w->dtau, PETSC_TRUE);
     counted = (PetscBool)(tnext > tc->count_from); /* path observables: only jumps after the burn-in */
     if (counted) nc++;
     if (tc->rev && counted) { /* entropy production: value, and its straight-through tangent sum_i pidot_i f_i + fdot_j */
@@ -674,7 +832,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
             for (PetscInt p = 0; p < P; p++) rec->sigmadot[p] += w->pidot[i * P + p] * fi;
           }
     }
-    if (score) {
+    if (lazy) StgssaScoreAccFire(&w->acc, j); /* + d log a_j / d theta (before the jump) */
+    else if (score) {
       for (PetscInt p = 0; p < P; p++) S_[p] -= tau * w->da0[p];
       if (tdep) {
         for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
@@ -714,20 +873,19 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       a0 = 0.0;
       for (PetscInt i = 0; i < R; i++) a0 += a[i];
     }
+    if (lazy) /* the integrals of the changed propensities brought up to tnext */
+      for (PetscInt d = net->dep_ptr[j]; d < net->dep_ptr[j + 1]; d++) StgssaScoreAccChange(net, &w->acc, net->dep[d], a[net->dep[d]], tnext, x, &w->env);
     t = tnext;
     n++;
   }
   if (info->end != STGSSA_TRAJ_TFINAL) { /* absorbed or capped: the state holds to tfinal */
-    if (tc->window) StgssaWindowDwell(tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
+    if (tc->window) StgssaWindowDwell(net, tc, rec, x, xdot, P, t, cfg->tfinal, tdot, w->dtau, PETSC_FALSE);
   }
-  for (; next < ns; next++)
-    for (PetscInt o = 0; o < no; o++) {
-      rec->x[next * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
-      if (stgs)
-        for (PetscInt p = 0; p < P; p++) rec->xdot[(next * no + o) * P + p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, P, p);
-      if (score)
-        for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p];
-    }
+  for (; next < ns; next++) {
+    StgssaRecordSample(net, tc, rec, next, x, xdot, P, stgs);
+    if (score)
+      for (PetscInt p = 0; p < P; p++) rec->score_sample[next * P + p] = S_[p];
+  }
   rec->events         = n;
   rec->events_counted = nc;
   info->events        = n;
@@ -741,7 +899,10 @@ PetscErrorCode StgssaSSARunTangentMany(const StgssaSSAConfig *cfg, const StgssaT
     for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARunTangent(cfg, tc, traj[k], &w[k], &rec[k], &info[k]));
     PetscFunctionReturn(0);
   }
-  for (PetscInt k = 0; k < count; k++) PetscCall(StgssaTangentRecordCheck(cfg, tc, &rec[k]));
+  for (PetscInt k = 0; k < count; k++) {
+    PetscCall(StgssaTangentRecordCheck(cfg, tc, &rec[k]));
+    PetscCall(StgssaTangentEnsure_Private(cfg->net, tc, &w[k], &rec[k]));
+  }
   for (PetscInt k = 0; k < count; k += STGSSA_SMALL_K) PetscCall(StgssaSSARunStgsSmall_Private(cfg, tc, PetscMin(STGSSA_SMALL_K, count - k), &traj[k], &w[k], &rec[k], &info[k]));
   PetscFunctionReturn(0);
 }

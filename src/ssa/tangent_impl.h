@@ -52,30 +52,49 @@ static inline void StgssaRaceSoftmax(PetscInt R, PetscInt j, const double *restr
   for (PetscInt i = 0; i < R; i++) pi[i] *= inv;
 }
 
+/* Value of observed quantity o in state x and (dv != NULL) its tangents dv[p] along xdot[s * ld + p]:
+   a sum of species (observable.h), or an expression f(x, k) (tc->obs_rule; tangent
+   grad_x f . xdot + k df/dk by the fitted parameters, StgssaRuleTangent). */
+static inline double StgssaObservedAny(const StgssaNetwork *net, const StgssaTangentConfig *tc, PetscInt o, const int64_t *x, const double *xdot, PetscInt ld, double *dv)
+{
+  if (tc->obs_rule && tc->obs_rule[o] >= 0) return StgssaRuleTangent(net, tc->obs_rule[o], x, xdot, ld, dv ? tc->P : 0, tc->fit_param, tc->obs_scratch, dv);
+  if (dv)
+    for (PetscInt p = 0; p < tc->P; p++) dv[p] = StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, ld, p);
+  return (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
+}
+
 /* Accumulate the dwell [t0, t1) in state x into the window average (and its tangent). Tangents
    xdot[s * ld + p], tdot0[p], taudot[p] (ld >= P: the leading dimension of xdot). */
-static inline void StgssaWindowDwell(const StgssaTangentConfig *tc, StgssaTangentRecord *rec, const int64_t *x, const double *xdot, PetscInt ld, double t0, double t1, const double *tdot0, const double *taudot, PetscBool t1_is_event)
+static inline void StgssaWindowDwell(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentRecord *rec, const int64_t *x, const double *xdot, PetscInt ld, double t0, double t1, const double *tdot0, const double *taudot, PetscBool t1_is_event)
 {
   const PetscInt P = tc->P;
   const double   lo = t0 > tc->w0 ? t0 : tc->w0, hi = t1 < tc->w1 ? t1 : tc->w1, W = tc->w1 - tc->w0;
   if (hi <= lo) return;
   for (PetscInt o = 0; o < tc->nobs; o++) {
-    const double v = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
+    double       vd[64];
+    const double v = tc->obs_rule ? StgssaObservedAny(net, tc, o, x, tc->type == STGSSA_GRADIENT_STGS ? xdot : NULL, ld, vd) : (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
     rec->wavg[o] += v * (hi - lo) / W;
     for (PetscInt p = 0; p < P; p++) {
       /* d(hi - lo): the ends move with the event times when they are inside the window */
       double dlen = 0.0;
       if (t1_is_event && t1 < tc->w1) dlen += tdot0[p] + taudot[p];
       if (t0 > tc->w0) dlen -= tdot0[p];
-      rec->wavgdot[o * P + p] += (StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, ld, p) * (hi - lo) + v * dlen) / W;
+      rec->wavgdot[o * P + p] += ((tc->obs_rule ? vd[p] : StgssaObservedTangent(tc->obs_ptr, tc->obs, tc->obs_weight, o, xdot, ld, p)) * (hi - lo) + v * dlen) / W;
     }
   }
 }
 
-/* Record the observed values (and, stgs, their tangents xdot[s * ld + p]) at sample index `sample`. */
-static inline void StgssaRecordSample(const StgssaTangentConfig *tc, StgssaTangentRecord *rec, PetscInt sample, const int64_t *x, const double *xdot, PetscInt ld, PetscBool stgs)
+/* Record the observed values (and, stgs, their tangents xdot[s * ld + p]) at sample index `sample`.
+   Expression observables under the score estimator: their explicit parameter derivative
+   k df/dk into rec->xdot (the estimator adds E[df/dtheta] to Cov(f, S); StgssaEvaluatorObservables). */
+static inline void StgssaRecordSample(const StgssaNetwork *net, const StgssaTangentConfig *tc, StgssaTangentRecord *rec, PetscInt sample, const int64_t *x, const double *xdot, PetscInt ld, PetscBool stgs)
 {
   const PetscInt P = tc->P, no = tc->nobs;
+  if (tc->obs_rule) {
+    const PetscBool sc = (PetscBool)(tc->type == STGSSA_GRADIENT_SCORE && P > 0);
+    for (PetscInt o = 0; o < no; o++) rec->x[sample * no + o] = StgssaObservedAny(net, tc, o, x, stgs ? xdot : NULL, ld, stgs || sc ? &rec->xdot[(sample * no + o) * P] : NULL);
+    return;
+  }
   for (PetscInt o = 0; o < no; o++) {
     rec->x[sample * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, x);
     if (stgs)
@@ -96,5 +115,10 @@ static inline PetscBool StgssaStgsSmallApplies(const StgssaNetwork *net, const S
    for StgssaStgsSmallApplies(): the same numbers, bit for bit, interleaved. */
 #define STGSSA_SMALL_K 4
 PETSC_INTERN PetscErrorCode StgssaSSARunStgsSmall_Private(const StgssaSSAConfig *, const StgssaTangentConfig *, PetscInt count, const uint64_t *traj, StgssaTangentWork *, StgssaTangentRecord *, StgssaTrajInfo *);
+
+/* The work's score accumulators (w->acc) built for this network and configuration (tangent.c). */
+/* The work's and record's tangent arrays allocated when tc needs them (ST-GS or a window; tangent.c). */
+PETSC_INTERN PetscErrorCode StgssaTangentEnsure_Private(const StgssaNetwork *, const StgssaTangentConfig *, StgssaTangentWork *, StgssaTangentRecord *);
+PETSC_INTERN PetscErrorCode StgssaTangentWorkAccReady_Private(const StgssaNetwork *, const StgssaTangentConfig *, StgssaTangentWork *);
 
 #endif

@@ -171,14 +171,13 @@ StgssaSSAMethod StgssaSSAMethodResolve(StgssaSSAMethod m, const StgssaNetwork *n
   (d log-likelihood of the path / d theta_p, theta_p = log k_p, mass action):
     S_p(t) = N_p(t) - int_{t0}^{t} A_p(x(s)) ds,   A_p = sum_{i: param(i) = p} a_i,
   N_p the firings of p's reactions. The path likelihood does not depend on how the path was
-  simulated; the integral needs the exact propensities, so after each event those of the fired
-  reaction's dependents are recomputed (no tree to repair: the rejection method selects on its
-  bounds), and each one's integral is brought up to date only when it changes
-  (integ_i += a_i^old (t - tlast_i)); at a sample time s they are closed, O(R):
-    int_{t0}^{s} A_p = sum_{i: param(i) = p} integ_i + a_i (s - tlast_i).
+  simulated; the integral needs the exact propensities, which the rejection method does not form:
+  they are kept per group of reactions sharing parameter, rate constant and hub reactant
+  (score_lazy.c: after each event only the groups that read a changed species, each group's
+  integral brought up to date when its value changes), closed over the groups at sample times.
   The same quantity as the direct method's score (up to rounding), on a path equal to it in law.
 */
-#include <stgssa/tangent.h>
+#include "tangent_impl.h"
 
 PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *cfg, const StgssaTangentConfig *tc, uint64_t traj, StgssaTangentWork *tw, StgssaTangentRecord *rec, StgssaTrajInfo *info, PetscBool *done)
 {
@@ -190,16 +189,20 @@ PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *cfg, const Stgssa
   if (!tw->large || net->any_law || net->any_tdep || tc->window || tc->rev || tc->locate || !(P == 0 || tc->type == STGSSA_GRADIENT_SCORE)) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(rec->nrx, R));
   rec->sigma = 0.0;
-  PetscCheck(P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Tangents support at most 64 parameters");
   if (tw->nsmp < ns * S) {
     PetscCall(PetscFree(tw->smp));
     PetscCall(PetscMalloc1(ns * S, &tw->smp));
     tw->nsmp = ns * S;
   }
   if (P == 0) PetscCall(StgssaSSARunRSSACounts(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted)); /* values */
-  else PetscCall(StgssaSSARunRSSAScore(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted, P, tc->rxn_param, tw->integ, tw->tlast, rec->score_end, rec->score_sample));
+  else {
+    PetscCall(StgssaTangentWorkAccReady_Private(net, tc, tw));
+    tw->acc.S = rec->score_end;
+    PetscCall(StgssaSSARunRSSAScore(cfg, traj, tw->large, tw->smp, info, rec->nrx, tc->count_from, &rec->events_counted, &tw->acc, rec->score_sample));
+  }
   for (PetscInt i = 0; i < ns; i++)
-    for (PetscInt o = 0; o < no; o++) rec->x[i * no + o] = (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, &tw->smp[i * S]);
+    for (PetscInt o = 0; o < no; o++) /* expression observables: with the score, also k df/dk into xdot (tangent_impl.h StgssaRecordSample) */
+      rec->x[i * no + o] = tc->obs_rule && tc->obs_rule[o] >= 0 ? StgssaRuleTangent(net, tc->obs_rule[o], &tw->smp[i * S], NULL, 0, P, tc->fit_param, tc->obs_scratch, &rec->xdot[(i * no + o) * P]) : (double)StgssaObservedValue(tc->obs_ptr, tc->obs, tc->obs_weight, o, &tw->smp[i * S]);
   rec->events = info->events;
   *done = PETSC_TRUE;
   PetscFunctionReturn(0);

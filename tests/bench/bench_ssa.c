@@ -138,7 +138,7 @@ static PetscErrorCode BenchSlice(Bench *b, BenchKind k, double engine_rate, doub
     StgssaTangentRecord rec[4];
     const PetscInt      nb = k == BENCH_VALUES || k == BENCH_SCORE3 ? 1 : b->batch; /* trajectories per call */
     tc.type = k == BENCH_VALUES ? STGSSA_GRADIENT_FD : (k == BENCH_SCORE3 ? STGSSA_GRADIENT_SCORE : STGSSA_GRADIENT_STGS);
-    tc.P = P, tc.rxn_param = rxn_param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs, tc.obs_ptr = NULL, tc.obs_weight = NULL;
+    tc.P = P, tc.rxn_param = rxn_param, tc.lambda = 1.0, tc.nobs = 1, tc.obs = obs, tc.obs_ptr = NULL, tc.obs_weight = NULL, tc.obs_rule = NULL, tc.obs_scratch = NULL;
     tc.window = PETSC_FALSE, tc.w0 = tc.w1 = 0, tc.rev = NULL, tc.count_from = 0.0, tc.fit_param = NULL, tc.locate = NULL;
     for (PetscInt q = 0; q < nb; q++) {
       PetscCall(StgssaTangentWorkCreate(b->net, P, &tw[q]));
