@@ -42,5 +42,12 @@ check "J <= J*(A) = (A - 2q)/12 (the bound)" "j <= (a - 2) / 12 + 1e-9"
 check "J >= 0.90 J*(B)" "j >= 0.90 * js"
 check "J >= 3.5 J_hom(B)" "j >= 3.5 * jh"
 check "A <= 1.03 B" "a <= 1.03 * 8"
+# -stgssa_bounds at full length: 400 rates make a 5.5 kB list (a fixed 4 kB buffer cut it inside
+# p300's item: "found 'p300='"); the last rate's bound, made to exclude its start, must be read
+/usr/bin/python3 "$root/input/studies/exclusion_ring.py" 400 --prefix ring400 --ntraj 4 --iterations 1 > /dev/null || { echo "FAIL generator (400)"; exit 1; }
+"$exe" -options_file ring400.opts -stgssa_bounds "$(sed -n 's/^-stgssa_bounds //p' ring400.opts | sed 's/p399=1e-2:1e3$/p399=100:1e3/')" \
+  -stgssa_output ring400.h5 > b400.log 2>&1
+if grep -q "Start value .* of p399 is outside -stgssa_bounds \\[100., 1000.\\]" b400.log; then echo "ok   -stgssa_bounds of 400 rates read to the end"; pass=$((pass + 1))
+else echo "FAIL -stgssa_bounds of 400 rates:"; tail -3 b400.log; fail=$((fail + 1)); fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

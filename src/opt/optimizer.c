@@ -54,7 +54,7 @@ struct _p_StgssaOptimizer {
   PetscInt        ckpt_interval; /* iterations between checkpoints (0: none) */
   char            output[PETSC_MAX_PATH_LEN];
   char            restart[PETSC_MAX_PATH_LEN];
-  char            bounds[4096];
+  char           *bounds; /* -stgssa_bounds, any length (one name=lo:hi per fitted rate) */
   PetscBool       setup;
   /* last evaluation (every rank) */
   PetscReal *theta_eval, *grad_eval, *se_eval, loss_eval;
@@ -148,7 +148,10 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscOptionsBegin(o->comm, NULL, "Optimization options", "StgssaOptimizer");
   PetscCall(PetscOptionsBool("-stgssa_crn", "Common random numbers: the same draws at every evaluation (deterministic objective)", "StgssaOptimizer", o->crn, &o->crn, NULL));
   PetscCall(PetscOptionsString("-stgssa_log_constraint", "Affine constraints between fitted log-rates: DEP=TERM+TERM-...;... with TERM = NAME, NUMBER*NAME or NUMBER (log k_DEP = c0 + sum c_j log k_j)", "StgssaOptimizer", o->constraint, o->constraint, sizeof(o->constraint), NULL));
-  PetscCall(PetscOptionsString("-stgssa_bounds", "Bounds on fitted rates: name=lo:hi,... (either side may be empty)", "StgssaOptimizer", o->bounds, o->bounds, sizeof(o->bounds), NULL));
+  { /* listed by -help here; read below at full length (a fixed buffer would cut a list of thousands of rates) */
+    char shown[PETSC_MAX_PATH_LEN] = "";
+    PetscCall(PetscOptionsString("-stgssa_bounds", "Bounds on fitted rates: name=lo:hi,... (either side may be empty)", "StgssaOptimizer", shown, shown, sizeof(shown), NULL));
+  }
   PetscCall(PetscOptionsBoundedInt("-stgssa_checkpoint_interval", "Write a checkpoint every K iterations (0: only at the end)", "StgssaOptimizer", o->ckpt_interval, &o->ckpt_interval, NULL, 0));
   PetscCall(PetscOptionsString("-stgssa_restart", "Continue from the /checkpoint of this output file", "StgssaOptimizer", o->restart, o->restart, sizeof(o->restart), NULL));
   PetscCall(PetscOptionsBool("-stgssa_adaptive_ntraj", "Grow the trajectories per evaluation by the norm test (default: on for -tao_type adam with a stochastic gradient without -stgssa_crn)", "StgssaOptimizer", o->adaptive, &o->adaptive, &o->adaptive_set));
@@ -160,6 +163,14 @@ PetscErrorCode StgssaOptimizerSetFromOptions(StgssaOptimizer o)
   PetscCall(PetscOptionsReal("-stgssa_time_limit", "Stop the fit after this many seconds of solving and form the result as at any stop (0: no limit)", "StgssaOptimizer", o->time_limit, &o->time_limit, NULL));
   PetscCall(PetscOptionsReal("-stgssa_result_ntraj_factor", "Re-estimate the loss at the averaged result with this multiple of the final trajectories, fresh draws (0: no re-estimate)", "StgssaOptimizer", o->result_factor, &o->result_factor, NULL));
   PetscOptionsEnd();
+  {
+    const char *v = NULL;
+    PetscBool   set;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, "-stgssa_bounds", &v, &set));
+    PetscCall(PetscFree(o->bounds));
+    PetscCheck(!set || (v && v[0]), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_bounds: expected name=lo:hi,... after the option");
+    if (set) PetscCall(PetscStrallocpy(v, &o->bounds));
+  }
   PetscCheck(o->time_limit >= 0 && o->time_limit < PETSC_MAX_REAL, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_time_limit %g: expected seconds >= 0 (0: no limit)", (double)o->time_limit);
   PetscCheck(o->eta > 0 && PetscIsNormalReal(o->eta), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_norm_test_eta %g: expected a finite number > 0", (double)o->eta);
   PetscCheck(o->stop_nse > 0 && PetscIsNormalReal(o->stop_nse), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_stop_nse %g: expected a finite number > 0", (double)o->stop_nse);
@@ -190,7 +201,7 @@ static PetscErrorCode StgssaOptimizerParseBounds(StgssaOptimizer o, const char *
     lo[p] = PETSC_NINFINITY;
     hi[p] = PETSC_INFINITY;
   }
-  if (!o->bounds[0]) PetscFunctionReturn(0);
+  if (!o->bounds || !o->bounds[0]) PetscFunctionReturn(0);
   PetscCall(PetscStrallocpy(o->bounds, &o->parse_copy));
   copy = o->parse_copy;
   for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
@@ -1554,6 +1565,7 @@ PetscErrorCode StgssaOptimizerDestroy(StgssaOptimizer *opt)
   PetscCall(PetscFree4(o->h_loss, o->h_theta, o->h_grad, o->h_se));
   PetscCall(PetscFree(o->h_ends));
   PetscCall(PetscFree(o->h_imb));
+  PetscCall(PetscFree(o->bounds));
   PetscCall(PetscFree(o->h_ntraj));
   PetscCall(PetscFree(o->theta_res));
   PetscCall(PetscFree(*opt));
