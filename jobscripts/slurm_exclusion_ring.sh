@@ -3,7 +3,7 @@
 # Large inverse design: the exclusion ring of L sites with every forward rate fitted (P = L),
 # README "Large design: exclusion ring of 100 sites". 256 ranks (4 nodes x 64).
 # Submit from the source tree after building: sbatch jobscripts/slurm_exclusion_ring.sh
-#   L=1000 NTRAJ=256000 SCALE=14 sbatch jobscripts/slurm_exclusion_ring.sh   (P = 1000; untested here:
+#   L=1000 NTRAJ=256000 SCALE=7 sbatch jobscripts/slurm_exclusion_ring.sh   (P = 1000; untested here:
 #   only L = 12, 48 and 100 were run, README)
 # What to scale: the trajectories per evaluation, NTRAJ (default 100 per rank: 25600 on 256
 # ranks). The score gradient's noise per fitted rate is ~ J per trajectory while the signal of
@@ -26,11 +26,12 @@ set -euo pipefail
 L=${L:-100}
 NP=${SLURM_NTASKS:-256}
 NTRAJ=${NTRAJ:-$((NP * 100))}
-# start rates SCALE x the generator's profile (mean 1.94 SCALE): a hole must cross the N = L/2
-# queued particles within ~T/2 = 20, N / (1.94 SCALE - 1) <~ 20 (L = 100: 2; L = 1000: ~14)
+# N = L/4 particles start queued; start rates SCALE x the generator's profile (mean 1.94 SCALE):
+# a hole must cross the queue within ~T/2 = 20, N / (1.94 SCALE - 1) <~ 20 (L = 100: 1.5 as in
+# README; L = 1000: ~7)
 OUT=${OUTDIR:-studies_out/exclusion_ring$L}
 mkdir -p "$OUT"
-/usr/bin/python3 input/studies/exclusion_ring.py "$L" --scale "${SCALE:-2}" --prefix "$OUT/exclusion_ring$L" --ntraj "$NTRAJ"
+/usr/bin/python3 input/studies/exclusion_ring.py "$L" --N "${N:-$((L / 4))}" --scale "${SCALE:-1.5}" --iterations "${ITERATIONS:-500}" --prefix "$OUT/exclusion_ring$L" --ntraj "$NTRAJ"
 RESTART=""
 [ -f "$OUT/exclusion_ring$L.h5" ] && RESTART="-stgssa_restart $OUT/exclusion_ring$L.h5"
 srun --cpu-bind=cores ./build/stgssa_hpc -options_file "$OUT/exclusion_ring$L.opts" \
