@@ -13,8 +13,19 @@ import sys
 START = [2.0, 0.8, 3.0, 1.5, 4.0, 1.2, 2.5, 0.6]  # non-uniform start of the p_i (cycled)
 
 
-def model_text(L, N, p):
+def occupied(L, N, start):
+    """Initial particles: 'queue' sites 0..N-1; 'front' sites L-N+1..L-1 and 0 (one queue whose
+    front particle stands at bond 0); 'spread' N sites evenly over the ring."""
+    if start == "queue":
+        return [i < N for i in range(L)]
+    if start == "front":
+        return [i == 0 or i > L - N for i in range(L)]
+    return [(i + 1) * N // L > i * N // L for i in range(L)]
+
+
+def model_text(L, N, p, start="queue"):
     c = N * (L - N) / (L * (L - 1))
+    x = occupied(L, N, start)
     out = [f"# Asymmetric simple exclusion process (ASEP) on a ring of L = {L} sites, N = {N} particles.",
            "# Written by input/studies/exclusion_model.py. X_i: particle at site i, E_i: site i empty.",
            "# hop_i: forward hop across bond i -> i+1 (mod L) at rate p_i, backward at the fixed rate q.",
@@ -31,9 +42,9 @@ def model_text(L, N, p):
     out.append("  q   1")
     out += ["end parameters", "begin species"]
     for i in range(L):
-        out.append(f"  X{i}  {1 if i < N else 0}")
+        out.append(f"  X{i}  {int(x[i])}")
     for i in range(L):
-        out.append(f"  E{i}  {0 if i < N else 1}")
+        out.append(f"  E{i}  {1 - int(x[i])}")
     out += ["end species", "begin reactions"]
     for i in range(L):
         j = (i + 1) % L
