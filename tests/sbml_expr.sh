@@ -4,7 +4,7 @@
 # by id with moments (no histograms), on tests/models/phospho_expr.xml (frac = P/(P + U + 1),
 # hill = P^2/(Kh^2 + P^2), which reads the parameter Kh; wsum = 0.5 U + 1.5 P, a sum whose weights
 # are not counts):
-#  1. simulate (N = 20000, seed 7): means of frac and hill within |z| < 4 of the exact FSP means
+#  1. simulate (N = 20000 paths, seed 7): means of frac and hill within |z| < 4 of the exact FSP means
 #     (z = (mean - E f)/sqrt(Var_FSP f / N); 4 SE: a false failure has probability ~6e-5 per
 #     comparison), variances within 5%; no histogram dataset for them; /simulate byte-identical
 #     on 1 and 2 ranks.
@@ -19,8 +19,14 @@
 #     projection distributed over 2 ranks equal to 1 rank (1e-10).
 #  4. refused: a histogram loss (distribution) on an expression observable; the score with
 #     -stgssa_window (time averages of an expression); one line each with the reason.
+# Under STGSSA_TEST_SCALE < 1 (the sanitizer run of scripts/run-tests.sh): 10000 paths in (1) (the
+# variance tolerance of 5% is then 3.3 standard errors) and 1000 per replicate in (3) (the 5 SE
+# test scales with its own replicate spread).
 # usage: sbml_expr.sh STGSSA_HPC SOURCE_ROOT
 set -u
+nsim=20000 ngrad=4000
+case ${STGSSA_TEST_SCALE:-1} in 0.*|.*) nsim=10000 ngrad=1000 ;; esac
+export NSIM=$nsim
 exe=$1
 root=$2
 m=$root/tests/models/phospho_expr.xml
@@ -51,15 +57,15 @@ expect_error() { # name pattern [options...]
 times="-stgssa_sample_times 1,3"
 
 # ---------------------------------------------------------------- 1. simulate vs FSP, ranks
-run sim1 1 -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_observe frac,hill,wsum,P
-run sim2 2 -stgssa_mode simulate -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_observe frac,hill,wsum,P
+run sim1 1 -stgssa_mode simulate -stgssa_ntraj $nsim -stgssa_seed 7 $times -stgssa_observe frac,hill,wsum,P
+run sim2 2 -stgssa_mode simulate -stgssa_ntraj $nsim -stgssa_seed 7 $times -stgssa_observe frac,hill,wsum,P
 run fsp 1 -stgssa_mode fsp $times -stgssa_fit kp,kdp,Kh
 if h5diff sim1.h5 sim2.h5 /simulate /simulate > /dev/null; then ok "simulate: /simulate byte-identical on 1 and 2 ranks"; else bad "simulate differs between 1 and 2 ranks"; fi
 check "simulate vs FSP: means |z| < 4, variances within 5%; FSP: E wsum linear in E U, E P (1e-12)" << 'PY'
-import sys, h5py, numpy as np
+import os, sys, h5py, numpy as np
 w = sys.argv[1]
 s = h5py.File(w + "/sim1.h5", "r"); f = h5py.File(w + "/fsp.h5", "r")
-N = 20000; zmax = 0.0; vmax = 0.0
+N = int(os.environ["NSIM"]); zmax = 0.0; vmax = 0.0
 for o in ("frac", "hill", "wsum"):
     if "histograms/" + o in s["/simulate"]: print("histogram written for", o); sys.exit(1)
     a = s["/simulate/moments/" + o][...]; e = f["/fsp/moments/" + o][...]
@@ -120,8 +126,8 @@ gr="-stgssa_mode gradient -stgssa_ntraj 20000 -stgssa_seed 7 $times -stgssa_obse
 run g_fsp 1 $gr -stgssa_gradient fsp -stgssa_fit kp,kdp,Kh
 run g_fspsc 1 $gr -stgssa_gradient fsp -stgssa_fit kp,kdp
 for seed in 1 2 3 4 5; do # five independent replicates: their spread gives the standard error
-  run g_score$seed 1 $gr -stgssa_gradient score -stgssa_fit kp,kdp,Kh -stgssa_ntraj 4000 -stgssa_seed $seed
-  run g_fd$seed 1 $gr -stgssa_gradient fd -stgssa_fit kp,kdp,Kh -stgssa_ntraj 4000 -stgssa_seed $seed
+  run g_score$seed 1 $gr -stgssa_gradient score -stgssa_fit kp,kdp,Kh -stgssa_ntraj $ngrad -stgssa_seed $seed
+  run g_fd$seed 1 $gr -stgssa_gradient fd -stgssa_fit kp,kdp,Kh -stgssa_ntraj $ngrad -stgssa_seed $seed
 done
 run g_stgs 1 -stgssa_mode gradient -stgssa_ntraj 2000 -stgssa_seed 7 $times -stgssa_observe frac,hill -stgssa_gradient stgs -stgssa_fit kp,kdp,Kh
 check "gradient fsp = FSP mode (mean, central moments from raw powers: 1e-12); score and fd within 5 SE of exact; ST-GS finite" << 'PY'
@@ -144,7 +150,7 @@ print("fsp route %.1e %.1e; score |z| <= %.2f, fd |z| <= %.2f; stgs finite %s" %
 sys.exit(0 if e1 < 1e-12 and e2 < 1e-12 and max(zs) < 5 and st else 1)
 PY
 
-run g_score2r 2 $gr -stgssa_gradient score -stgssa_fit kp,kdp,Kh -stgssa_ntraj 4000 -stgssa_seed 1
+run g_score2r 2 $gr -stgssa_gradient score -stgssa_fit kp,kdp,Kh -stgssa_ntraj $ngrad -stgssa_seed 1
 if h5diff g_score1.h5 g_score2r.h5 /gradient /gradient > /dev/null; then ok "score: /gradient byte-identical on 1 and 2 ranks"; else bad "score: /gradient differs between 1 and 2 ranks"; fi
 run fsp2 2 -stgssa_mode fsp $times -stgssa_fit kp,kdp,Kh -stgssa_fsp_redundant 0
 check "fsp on 2 ranks (distributed projection): moments and sensitivities of frac, hill, wsum as on 1 (1e-10)" << 'PY'
