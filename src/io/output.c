@@ -204,17 +204,22 @@ static hid_t StgssaH5LinkPlist(void)
   return lcpl;
 }
 
-PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, const hsize_t dims[], const double data[])
+/* Create dataset name of doubles [dims] with the creation properties dcpl and write data (nothing
+   to write when a dimension is 0); a failure is one line naming the dataset. */
+static PetscErrorCode StgssaH5WriteDoublesWith(hid_t loc, const char name[], int rank, const hsize_t dims[], hid_t dcpl, const double data[])
 {
-  hid_t space, lcpl, dset;
+  hid_t     space, lcpl, dset;
+  PetscBool empty = PETSC_FALSE;
 
   PetscFunctionBegin;
+  for (int i = 0; i < rank; i++)
+    if (!dims[i]) empty = PETSC_TRUE;
   PetscCallHDF5(space = H5Screate_simple(rank, dims, NULL));
   PetscCallHDF5(lcpl = StgssaH5LinkPlist());
-  dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, lcpl, dcpl, H5P_DEFAULT);
   PetscCallHDF5(H5Pclose(lcpl));
   PetscCallHDF5(H5Sclose(space));
-  if (dset < 0 || H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+  if (dset < 0 || (!empty && H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
     char where[1024];
     StgssaH5Where(loc, name, where, sizeof(where));
     if (dset >= 0) (void)H5Dclose(dset);
@@ -222,6 +227,11 @@ PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, cons
   }
   PetscCall(StgssaH5CloseDataset(loc, name, dset));
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaH5WriteDoubles(hid_t loc, const char name[], int rank, const hsize_t dims[], const double data[])
+{
+  return StgssaH5WriteDoublesWith(loc, name, rank, dims, H5P_DEFAULT, data);
 }
 
 /* Whether HDF5 can write deflate-compressed datasets here (the filter is built in and encodes). */
@@ -236,9 +246,10 @@ static PetscBool StgssaH5DeflateAvailable(void)
 
 PetscErrorCode StgssaH5WriteDoublesChunked(hid_t loc, const char name[], int rank, const hsize_t dims[], const hsize_t chunk_max[], const double data[])
 {
-  hid_t     space, lcpl, dcpl, dset;
-  hsize_t   chunk[8];
-  PetscBool empty = PETSC_FALSE;
+  hid_t          dcpl;
+  hsize_t        chunk[8];
+  PetscBool      empty = PETSC_FALSE;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCheck(rank >= 1 && rank <= 8, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "StgssaH5WriteDoublesChunked: rank %d", rank);
@@ -254,19 +265,9 @@ PetscErrorCode StgssaH5WriteDoublesChunked(hid_t loc, const char name[], int ran
       PetscCallHDF5(H5Pset_deflate(dcpl, 1)); /* level 1: most of the gain at a fraction of level 4's time (measured, bench_largep_opt) */
     }
   }
-  PetscCallHDF5(space = H5Screate_simple(rank, dims, NULL));
-  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
-  dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, lcpl, dcpl, H5P_DEFAULT);
-  PetscCallHDF5(H5Pclose(lcpl));
+  ierr = StgssaH5WriteDoublesWith(loc, name, rank, dims, dcpl, data);
   PetscCallHDF5(H5Pclose(dcpl));
-  PetscCallHDF5(H5Sclose(space));
-  if (dset < 0 || (!empty && H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
-    char where[1024];
-    StgssaH5Where(loc, name, where, sizeof(where));
-    if (dset >= 0) (void)H5Dclose(dset);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s", dset < 0 ? "create" : "write", where);
-  }
-  PetscCall(StgssaH5CloseDataset(loc, name, dset));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

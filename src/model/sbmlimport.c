@@ -1406,6 +1406,22 @@ static int compile_state_math(Imp *I, const struct RuleVar *rv, StgssaExpr **out
   return rc;
 }
 
+/* Keep rule rv as a named expression of the model (d->rules: read inside laws, observable as an
+   expression), declared at line. */
+static int add_rule(Imp *I, StgssaModelDef *d, const struct RuleVar *rv, int line)
+{
+  StgssaRuleDef *ru;
+  void          *tmp = realloc(d->rules, ((size_t)d->nrules + 1) * sizeof *d->rules);
+  if (!tmp) return nomem(I);
+  d->rules = tmp;
+  ru       = &d->rules[d->nrules];
+  memset(ru, 0, sizeof *ru);
+  ru->line = line;
+  if (!(ru->name = dup_n(rv->var, strlen(rv->var)))) return nomem(I);
+  d->nrules++;
+  return compile_state_math(I, rv, &ru->expr);
+}
+
 /* Linear decomposition of math into sum_s w[s] x_s + *c with number weights (rules read through;
    a species meaning its concentration counts 1/V). 0 on success, 1 when the math is not of that
    form (then the rule is only inlined, not an observable). */
@@ -1493,22 +1509,7 @@ static int observables(Imp *I)
       bad = r2 || linear(I, rv->math, V, w, &c) || c != 0;
       for (int k = 0; k < d->nspecies && !bad; k++) nt += w[k] != 0;
       if (bad || !nt) { /* not a sum of species: kept as a rule (read inside laws; named in messages) */
-        StgssaRuleDef *ru;
-        void          *tmp = realloc(d->rules, ((size_t)d->nrules + 1) * sizeof *d->rules);
-        if (!tmp) {
-          rc = nomem(I);
-          break;
-        }
-        d->rules = tmp;
-        ru       = &d->rules[d->nrules];
-        memset(ru, 0, sizeof *ru);
-        ru->line = (int)SBase_getLine((const SBase_t *)rv->sb);
-        if (!(ru->name = dup_n(rv->var, strlen(rv->var)))) {
-          rc = nomem(I);
-          break;
-        }
-        d->nrules++;
-        rc = compile_state_math(I, rv, &ru->expr);
+        if ((rc = add_rule(I, d, rv, (int)SBase_getLine((const SBase_t *)rv->sb)))) break;
         continue;
       }
     }
@@ -1537,22 +1538,7 @@ static int observables(Imp *I)
       }
     if (StgssaModelDefGroupCheck(d, d->ngroups - 1) >= 0) { /* weights that are not whole counts (a concentration-scaled sum,
                                                                0.5*A + B): also kept as a rule, observable as an expression (moments) */
-      StgssaRuleDef *ru;
-      void          *tmp = realloc(d->rules, ((size_t)d->nrules + 1) * sizeof *d->rules);
-      if (!tmp) {
-        rc = nomem(I);
-        break;
-      }
-      d->rules = tmp;
-      ru       = &d->rules[d->nrules];
-      memset(ru, 0, sizeof *ru);
-      ru->line = g->line;
-      if (!(ru->name = dup_n(rv->var, strlen(rv->var)))) {
-        rc = nomem(I);
-        break;
-      }
-      d->nrules++;
-      rc = compile_state_math(I, rv, &ru->expr);
+      if ((rc = add_rule(I, d, rv, g->line))) break;
     }
   }
   free(w);
