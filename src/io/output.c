@@ -204,28 +204,42 @@ static hid_t StgssaH5LinkPlist(void)
   return lcpl;
 }
 
-/* Create dataset name of doubles [dims] with the creation properties dcpl and write data (nothing
-   to write when a dimension is 0); a failure is one line naming the dataset. */
+/* Create dataset name (file type ftype, dataspace space, creation properties dcpl) and write data of
+   memory type mtype unless empty; a failure is one line naming the dataset (and detail). The
+   caller keeps space and the types. */
+static PetscErrorCode StgssaH5CreateWrite(hid_t loc, const char name[], hid_t ftype, hid_t mtype, hid_t space, hid_t dcpl, const void *data, PetscBool empty, const char detail[])
+{
+  hid_t lcpl, dset;
+
+  PetscFunctionBegin;
+  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
+  dset = H5Dcreate2(loc, name, ftype, space, lcpl, dcpl, H5P_DEFAULT);
+  PetscCallHDF5(H5Pclose(lcpl));
+  if (dset < 0 || (!empty && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
+    char where[1024];
+    StgssaH5Where(loc, name, where, sizeof(where));
+    if (dset >= 0) (void)H5Dclose(dset);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s%s", dset < 0 ? "create" : "write", where, detail);
+  }
+  PetscCall(StgssaH5CloseDataset(loc, name, dset));
+  PetscFunctionReturn(0);
+}
+
+/* Dataset name of doubles [dims] with the creation properties dcpl (nothing to write when a
+   dimension is 0). */
 static PetscErrorCode StgssaH5WriteDoublesWith(hid_t loc, const char name[], int rank, const hsize_t dims[], hid_t dcpl, const double data[])
 {
-  hid_t     space, lcpl, dset;
-  PetscBool empty = PETSC_FALSE;
+  hid_t          space;
+  PetscBool      empty = PETSC_FALSE;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   for (int i = 0; i < rank; i++)
     if (!dims[i]) empty = PETSC_TRUE;
   PetscCallHDF5(space = H5Screate_simple(rank, dims, NULL));
-  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
-  dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, lcpl, dcpl, H5P_DEFAULT);
-  PetscCallHDF5(H5Pclose(lcpl));
+  ierr = StgssaH5CreateWrite(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, dcpl, data, empty, "");
   PetscCallHDF5(H5Sclose(space));
-  if (dset < 0 || (!empty && H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
-    char where[1024];
-    StgssaH5Where(loc, name, where, sizeof(where));
-    if (dset >= 0) (void)H5Dclose(dset);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s", dset < 0 ? "create" : "write", where);
-  }
-  PetscCall(StgssaH5CloseDataset(loc, name, dset));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -273,21 +287,14 @@ PetscErrorCode StgssaH5WriteDoublesChunked(hid_t loc, const char name[], int ran
 
 PetscErrorCode StgssaH5WriteInt64s(hid_t loc, const char name[], int rank, const hsize_t dims[], const int64_t data[])
 {
-  hid_t space, lcpl, dset;
+  hid_t          space;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCallHDF5(space = H5Screate_simple(rank, dims, NULL));
-  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
-  dset = H5Dcreate2(loc, name, H5T_STD_I64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCallHDF5(H5Pclose(lcpl));
+  ierr = StgssaH5CreateWrite(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, space, H5P_DEFAULT, data, PETSC_FALSE, "");
   PetscCallHDF5(H5Sclose(space));
-  if (dset < 0 || H5Dwrite(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-    char where[1024];
-    StgssaH5Where(loc, name, where, sizeof(where));
-    if (dset >= 0) (void)H5Dclose(dset);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s", dset < 0 ? "create" : "write", where);
-  }
-  PetscCall(StgssaH5CloseDataset(loc, name, dset));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -376,7 +383,9 @@ PetscErrorCode StgssaH5WriteAttrDoubles(hid_t loc, const char name[], hsize_t n,
 
 PetscErrorCode StgssaH5WriteText(hid_t loc, const char name[], const char value[])
 {
-  hid_t type, space, lcpl, dset;
+  hid_t          type, space;
+  char           detail[64];
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   if (!value) value = "";
@@ -386,19 +395,11 @@ PetscErrorCode StgssaH5WriteText(hid_t loc, const char name[], const char value[
   PetscCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
   PetscCallHDF5(H5Tset_cset(type, H5T_CSET_UTF8));
   PetscCallHDF5(space = H5Screate(H5S_SCALAR));
-  PetscCallHDF5(lcpl = StgssaH5LinkPlist());
-  dset = H5Dcreate2(loc, name, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCallHDF5(H5Pclose(lcpl));
+  PetscCall(PetscSNPrintf(detail, sizeof(detail), " (a string of %zu bytes)", strlen(value)));
+  ierr = StgssaH5CreateWrite(loc, name, type, type, space, H5P_DEFAULT, value, PETSC_FALSE, detail);
   PetscCallHDF5(H5Sclose(space));
-  if (dset < 0 || H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value) < 0) {
-    char where[1024];
-    StgssaH5Where(loc, name, where, sizeof(where));
-    if (dset >= 0) (void)H5Dclose(dset);
-    (void)H5Tclose(type);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot %s dataset %s (a string of %zu bytes)", dset < 0 ? "create" : "write", where, strlen(value));
-  }
   PetscCallHDF5(H5Tclose(type));
-  PetscCall(StgssaH5CloseDataset(loc, name, dset));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
