@@ -162,6 +162,29 @@ PETSC_EXTERN PetscErrorCode StgssaFSPGetRuleMoments(StgssaFSP, PetscInt itime, P
 /* The full distribution (only with -stgssa_fsp_full): states[i*S + s], p[i], dp[i*P + q]. */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetFull(StgssaFSP, PetscInt itime, PetscInt *nstates, const int64_t **states, const PetscReal **p, const PetscReal **dp);
 PETSC_EXTERN PetscErrorCode StgssaFSPView(StgssaFSP, PetscViewer);
+/* Scheduled events (src/fsp/events.c; the model's `begin events`): a linear map on the distribution
+   at t0 and, with period > 0, at t0 + j period, applied when the transient reaches that time
+   (samples there see the state after it). Kinds: divide (binomial halving of the listed species,
+   nsp = 0: of every species), scale (binomial thinning with factor value in [0, 1]), set, add,
+   subtract (the count value, a nonnegative integer; subtract clamps at 0) on the listed species
+   (indices into the model's species). The maps do not depend on theta: the sensitivities pass
+   through the same map. Events make the steady state meaningless: a solve with steady samples or
+   -stgssa_initial steady is refused. Adjoint mode is not used with events (forward sensitivities). */
+typedef enum { STGSSA_FSP_EVENT_DIVIDE, STGSSA_FSP_EVENT_SCALE, STGSSA_FSP_EVENT_SET, STGSSA_FSP_EVENT_ADD, STGSSA_FSP_EVENT_SUB } StgssaFSPEventKind;
+PETSC_EXTERN const char *const StgssaFSPEventKinds[];
+PETSC_EXTERN PetscErrorCode    StgssaFSPAddEvent(StgssaFSP, StgssaFSPEventKind, PetscReal t0, PetscReal period, PetscInt nsp, const PetscInt species[], PetscReal value);
+PETSC_EXTERN PetscErrorCode    StgssaFSPClearEvents(StgssaFSP);
+PETSC_EXTERN PetscErrorCode    StgssaFSPGetNumEvents(StgssaFSP, PetscInt *);
+/* Two-time correlations (src/fsp/correlation.c): for each pair (A, B) of species or groups and lag
+   tau_l, Cov(A(t_k), B(t_k + tau_l)) at every transient sample t_k, exactly via the propagator:
+     Cov = sum_y B(y) [exp(tau Q)((A - E[A(t_k)]) .* p(t_k))](y)
+   (events between t_k and t_k + tau applied on the way), with its derivatives (the sensitivity of
+   the weighted vector propagated along). NaN where t_k + tau_l exceeds the horizon (-stgssa_tfinal,
+   else the last sample time). Set by -stgssa_correlate A:B[;C:D...]@lag1,lag2 or here; names are
+   resolved at set-up. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetCorrelations(StgssaFSP, PetscInt npairs, const char *const a[], const char *const b[], PetscInt nlag, const PetscReal lags[]);
+/* cov[l], dcov[l*P + q] of pair c at sample k (NULL: not requested / not a transient sample). */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetCorrelation(StgssaFSP, PetscInt itime, PetscInt pair, PetscInt *nlag, const PetscReal **lags, const PetscReal **cov, const PetscReal **dcov);
 /* Write the /fsp group (rank 0 only, inside StgssaOutputWrite). */
 PETSC_EXTERN PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP, hid_t file);
 PETSC_EXTERN PetscErrorCode StgssaFSPDestroy(StgssaFSP *);

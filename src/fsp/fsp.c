@@ -244,6 +244,10 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->adj_w));
   PetscCall(PetscFree(f->ssr));
   PetscCall(PetscFree2(f->tj_t, f->tj_v));
+  PetscCall(PetscFree(f->map_slot));
+  f->map_cap = 0;
+  PetscCall(StgssaFSPEventsFree(f));
+  PetscCall(StgssaFSPCorrelationFree(f));
   f->ntj = f->captj = 0;
   f->adj_ready = PETSC_FALSE;
   f->fast = PETSC_FALSE;
@@ -262,6 +266,14 @@ static PetscErrorCode StgssaFSPReset(StgssaFSP f)
   PetscFunctionBegin;
   if (f->setup) PetscCall(StgssaFSPFreeSetUp(f));
   f->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* The configuration changed (events, correlations): set up again before the next solve. */
+PetscErrorCode StgssaFSPInvalidate(StgssaFSP f)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaFSPReset(f));
   PetscFunctionReturn(0);
 }
 
@@ -305,6 +317,9 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
       f->tmax          = PetscMax(f->tmax, f->times[k]);
     }
   }
+  PetscCheck(!f->nev || !f->any_steady, f->comm, PETSC_ERR_ARG_WRONG, "FSP: the model has scheduled events (begin events), so it has no steady state; give transient sample times (-stgssa_sample_times or -stgssa_tfinal)");
+  PetscCheck(!f->nev || f->initial != STGSSA_FSP_INITIAL_STEADY, f->comm, PETSC_ERR_ARG_WRONG, "FSP: the model has scheduled events (begin events), so there is no stationary initial distribution; use -stgssa_initial x0");
+  PetscCheck(!f->ncorr || f->any_transient, f->comm, PETSC_ERR_ARG_WRONG, "FSP: -stgssa_correlate needs transient sample times (-stgssa_sample_times or -stgssa_tfinal)");
   /* rate laws: one law environment; time dependence: the table inputs' breakpoints before tmax */
   f->any_law  = net->any_law;
   f->any_tdep = (PetscBool)(net->any_tdep && f->any_transient);
@@ -418,6 +433,8 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
         }
   }
 
+  PetscCall(StgssaFSPCorrelationSetUp(f)); /* resolves the names, sets the horizon */
+  PetscCall(StgssaFSPEventsSetUp(f, PetscMax(f->tmax, f->ncorr ? f->corr_horizon : 0)));
   PetscCall(StgssaFSPCreateMat(f, PETSC_FALSE, PETSC_FALSE, &f->A));
   PetscCall(PetscMalloc1(f->P + 1, &f->dA));
   for (PetscInt q = 0; q < f->P; q++)
@@ -500,7 +517,7 @@ static PetscErrorCode StgssaFSPSolveOnce(StgssaFSP f)
   { /* adjoint mode: asked for, with parameters, on a projection one rank holds whole */
     PetscMPIInt size;
     PetscCallMPI(MPI_Comm_size(f->pcomm, &size));
-    f->adj = (PetscBool)(f->adj_req && f->adjoint_opt && f->P > 0 && size == 1);
+    f->adj = (PetscBool)(f->adj_req && f->adjoint_opt && f->P > 0 && size == 1 && !f->nev && !f->ncorr); /* events and correlations: forward sensitivities */
   }
   f->nsens = f->adj ? 0 : f->P;
   PetscCall(StgssaFSPAssemble(f, 0.0, PETSC_TRUE)); /* time-dependent inputs at t = 0 */
@@ -795,6 +812,8 @@ PetscErrorCode StgssaFSPDestroy(StgssaFSP *fsp)
   PetscCall(PetscFree(f->fit_names));
   PetscCall(PetscFree(f->times));
   PetscCall(PetscFree(f->abound));
+  PetscCall(StgssaFSPClearEvents(f));
+  PetscCall(StgssaFSPSetCorrelations(f, 0, NULL, NULL, 0, NULL));
   PetscCall(PetscFree(*fsp));
   PetscFunctionReturn(0);
 }

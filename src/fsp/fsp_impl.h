@@ -13,6 +13,15 @@
 #define STGSSA_FSP_MAX_ITEMS 4096
 
 /* Where the bound of a species comes from: none (reachability only), -stgssa_fsp_max, automatic (grown on leaks) */
+/* A scheduled event (events.c): at t0, and every period after it when period > 0 */
+typedef struct {
+  StgssaFSPEventKind kind;
+  PetscReal          t0, period;
+  PetscReal          value;   /* divide 1/2, scale F, set/add/subtract the count c */
+  PetscInt           nsp;     /* listed species (divide: 0 = every species) */
+  PetscInt          *species; /* [nsp] */
+} StgssaFSPEvent;
+
 typedef enum { STGSSA_FSP_BOUND_NONE, STGSSA_FSP_BOUND_GIVEN, STGSSA_FSP_BOUND_AUTO } StgssaFSPBoundKind;
 
 struct _p_StgssaFSP {
@@ -127,6 +136,29 @@ struct _p_StgssaFSP {
   PetscReal *tj_t;          /* [2*captj] */
   PetscReal *tj_v;          /* [4*captj*nloc] per step: p0, p1, d0 = A(t0+) p0, d1 = A(t1-) p1 */
   PetscBool  ponly;         /* forward pass of p alone: the time-dependent update skips dA and J */
+  /* state look-up (projection.c): open-addressing hash of the states, kept after the enumeration */
+  PetscInt   map_cap, *map_slot;
+  /* scheduled events (events.c; issue 18) */
+  PetscInt        nev, capev;
+  StgssaFSPEvent *ev;
+  Mat            *evT;                 /* [nev] transposed maps T[x][y] = K(x, y) */
+  PetscInt        ninst;               /* event instances in [0, horizon], by time */
+  PetscReal      *inst_t;
+  PetscInt       *inst_e;
+  int64_t        *ev_ty;               /* scratch of StgssaFSPEventTargets */
+  PetscReal      *ev_tw, *ev_b;
+  PetscInt        ev_tcap, ev_bcap, *ev_all, *ev_off, *ev_cnt;
+  /* two-time correlations (correlation.c; issue 18) */
+  PetscInt    ncorr;                   /* pairs A:B */
+  PetscInt   *corr_a, *corr_b;         /* [ncorr] quantity index: species s, or S + g for group g (resolved at set-up) */
+  char      **corr_an, **corr_bn;      /* [ncorr] names as given */
+  PetscInt    nlag;
+  PetscReal  *lags;                    /* [nlag] ascending, >= 0 */
+  PetscReal   corr_horizon;            /* t + tau beyond it: NaN (-stgssa_tfinal, else the last sample time) */
+  PetscBool   corr_tfinal_set;
+  PetscReal   corr_tfinal;
+  PetscReal  *cov, *dcov;              /* [nsample*ncorr*nlag], [... * P] Cov(A(t_k), B(t_k + tau_l)) */
+  Vec        *ysave;                   /* [nsample] y at the samples (kept while the correlations need them) */
   PetscBool  backward;      /* backward pass: the time-dependent update skips J */
 };
 
@@ -158,6 +190,22 @@ PETSC_INTERN PetscErrorCode StgssaFSPTrajectoryPreStep(TS);
 PETSC_INTERN PetscErrorCode StgssaFSPTrajectoryPostStep(TS);
 /* fsp.c */
 PETSC_INTERN PetscErrorCode StgssaFSPRaise(StgssaFSP, StgssaFSPFailure, PetscErrorCode);
+PETSC_INTERN PetscErrorCode StgssaFSPInvalidate(StgssaFSP);
+/* projection.c */
+PETSC_INTERN PetscInt StgssaFSPFindState(StgssaFSP, const int64_t *);
+/* events.c */
+PETSC_INTERN PetscErrorCode StgssaFSPEventsPrepare(StgssaFSP);
+PETSC_INTERN PetscErrorCode StgssaFSPEventTargets(StgssaFSP, PetscInt, const int64_t *, PetscInt *);
+PETSC_INTERN PetscErrorCode StgssaFSPEventsSetUp(StgssaFSP, PetscReal);
+PETSC_INTERN PetscErrorCode StgssaFSPEventsFree(StgssaFSP);
+PETSC_INTERN PetscErrorCode StgssaFSPEventApply(StgssaFSP, PetscInt, Vec);
+/* transient.c */
+PETSC_INTERN PetscErrorCode StgssaFSPAdvance(StgssaFSP, Vec, PetscReal *, PetscReal, PetscInt *, PetscBool *);
+/* correlation.c */
+PETSC_INTERN PetscErrorCode StgssaFSPCorrelationSetUp(StgssaFSP);
+PETSC_INTERN PetscErrorCode StgssaFSPCorrelationFree(StgssaFSP);
+PETSC_INTERN PetscErrorCode StgssaFSPCorrelationCompute(StgssaFSP, PetscBool *);
+PETSC_INTERN PetscErrorCode StgssaFSPCorrelationWriteHDF5(StgssaFSP, hid_t);
 /* output.c */
 PETSC_INTERN PetscErrorCode StgssaFSPInitialMass(StgssaFSP, Vec);
 PETSC_INTERN PetscErrorCode StgssaFSPGatherRecord(StgssaFSP, Vec, PetscInt, const PetscInt[], PetscBool);

@@ -93,6 +93,52 @@ PetscBool StgssaFSPJumps(StgssaFSP f, const StgssaNetwork *net, const StgssaNetw
   return PETSC_FALSE;
 }
 
+/* Add state y to the projection unless it is there; f->too_big (with the message) when the
+   projection is full. */
+static PetscErrorCode StgssaFSPInsertState(StgssaFSP f, StgssaStateMap *map, PetscInt *cap, const int64_t *y)
+{
+  const PetscInt S = f->S;
+
+  PetscFunctionBegin;
+  if (StgssaStateMapFind(map, f->x, S, y) >= 0) PetscFunctionReturn(0);
+  if (f->n == f->max_states) { /* the same verdict on every rank: the enumeration is deterministic */
+    char                  item[160];
+    const StgssaModelDef *def;
+    PetscCall(StgssaModelGetDef(f->model, &def));
+    f->too_big = PETSC_TRUE;
+    PetscCall(PetscSNPrintf(f->big_msg, sizeof(f->big_msg), "the projection reached -stgssa_fsp_max_states %" PetscInt_FMT " states; counts reached:", f->max_states));
+    for (PetscInt s = 0; s < S; s++) {
+      int64_t mx = 0;
+      for (PetscInt k = 0; k < f->n; k++)
+        mx = PetscMax(mx, f->x[k * S + s]);
+      if (f->bkind[s] == STGSSA_FSP_BOUND_NONE) PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (no bound)", def->species[s].name, mx));
+      else PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (%s bound %" PetscInt_FMT ")", def->species[s].name, mx, f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? "given" : "automatic", f->bound[s]));
+      PetscCall(StgssaStrlcat(f->big_msg, item, sizeof(f->big_msg)));
+    }
+    PetscFunctionReturn(0);
+  }
+  if (f->n == *cap) {
+    int64_t *bigger;
+    PetscCall(PetscMalloc1(2 * *cap * S, &bigger));
+    PetscCall(PetscArraycpy(bigger, f->x, *cap * S));
+    PetscCall(PetscFree(f->x));
+    f->x = bigger;
+    *cap *= 2;
+  }
+  PetscCall(PetscArraycpy(&f->x[f->n * S], y, S));
+  if (2 * (f->n + 1) > map->cap) PetscCall(StgssaStateMapResize(map, f->x, S, f->n, 2 * map->cap));
+  StgssaStateMapInsert(map, f->x, S, f->n);
+  f->n++;
+  PetscFunctionReturn(0);
+}
+
+/* Index of state y in the projection, or -1 (after the enumeration). */
+PetscInt StgssaFSPFindState(StgssaFSP f, const int64_t *y)
+{
+  StgssaStateMap m = {f->map_cap, f->map_slot};
+  return StgssaStateMapFind(&m, f->x, f->S, y);
+}
+
 /* Breadth-first enumeration from x0: a jump x -> x + nu_r (StgssaFSPJumps) stays in the projection
    unless it takes a bounded species above its bound; those jumps are recorded as leaks. */
 PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const StgssaNetwork *unit)
@@ -103,6 +149,7 @@ PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const S
   int64_t       *y;
 
   PetscFunctionBegin;
+  PetscCall(StgssaFSPEventsPrepare(f));
   PetscCall(PetscMalloc1(cap * S, &f->x));
   PetscCall(PetscMalloc4(lcap, &f->lk_state, lcap, &f->lk_rxn, lcap, &f->lk_species, lcap, &f->lk_h));
   PetscCall(PetscMalloc1(S, &y));
@@ -163,39 +210,24 @@ PetscErrorCode StgssaFSPEnumerate(StgssaFSP f, const StgssaNetwork *net, const S
         f->lk_h[f->nleak++]     = h;
         continue;
       }
-      if (StgssaStateMapFind(&map, f->x, S, y) >= 0) continue;
-      if (f->n == f->max_states) { /* the same verdict on every rank: the enumeration is deterministic */
-        char                  item[160];
-        const StgssaModelDef *def;
-        PetscCall(StgssaModelGetDef(f->model, &def));
-        f->too_big = PETSC_TRUE;
-        PetscCall(PetscSNPrintf(f->big_msg, sizeof(f->big_msg), "the projection reached -stgssa_fsp_max_states %" PetscInt_FMT " states; counts reached:", f->max_states));
-        for (PetscInt s = 0; s < S; s++) {
-          int64_t mx = 0;
-          for (PetscInt k = 0; k < f->n; k++)
-            mx = PetscMax(mx, f->x[k * S + s]);
-          if (f->bkind[s] == STGSSA_FSP_BOUND_NONE) PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (no bound)", def->species[s].name, mx));
-          else PetscCall(PetscSNPrintf(item, sizeof(item), " %s %" PRId64 " (%s bound %" PetscInt_FMT ")", def->species[s].name, mx, f->bkind[s] == STGSSA_FSP_BOUND_GIVEN ? "given" : "automatic", f->bound[s]));
-          PetscCall(StgssaStrlcat(f->big_msg, item, sizeof(f->big_msg)));
-        }
-        break;
+      PetscCall(StgssaFSPInsertState(f, &map, &cap, y));
+      if (f->too_big) break;
+    }
+    for (PetscInt e = 0; e < f->nev && !f->too_big; e++) { /* closed under the events: their images within the bounds */
+      PetscInt nt;
+      PetscCall(StgssaFSPEventTargets(f, e, &f->x[head * S], &nt));
+      for (PetscInt t = 0; t < nt && !f->too_big; t++) {
+        PetscBool over = PETSC_FALSE;
+        PetscCall(PetscArraycpy(y, &f->ev_ty[t * S], S));
+        for (PetscInt s = 0; s < S; s++) over = (PetscBool)(over || (f->bound[s] >= 0 && y[s] > f->bound[s]));
+        if (!over) PetscCall(StgssaFSPInsertState(f, &map, &cap, y));
       }
-      if (f->n == cap) {
-        int64_t *bigger;
-        PetscCall(PetscMalloc1(2 * cap * S, &bigger));
-        PetscCall(PetscArraycpy(bigger, f->x, cap * S));
-        PetscCall(PetscFree(f->x));
-        f->x = bigger;
-        cap *= 2;
-      }
-      PetscCall(PetscArraycpy(&f->x[f->n * S], y, S));
-      if (2 * (f->n + 1) > map.cap) PetscCall(StgssaStateMapResize(&map, f->x, S, f->n, 2 * map.cap));
-      StgssaStateMapInsert(&map, f->x, S, f->n);
-      f->n++;
     }
   }
   PetscCall(PetscFree(y));
-  PetscCall(PetscFree(map.slot));
+  PetscCall(PetscFree(f->map_slot)); /* kept for StgssaFSPFindState */
+  f->map_cap  = map.cap;
+  f->map_slot = map.slot;
   PetscFunctionReturn(0);
 }
 

@@ -94,16 +94,72 @@ static PetscErrorCode StgssaFSPStageApply(PC pc, Vec x, Vec y)
   PetscFunctionReturn(0);
 }
 
+/* Integrate y from *t to end (end > *t), in segments between the breakpoints of table inputs
+   (time-dependent propensities), each ending exactly on its end (TS_EXACTFINALTIME_MATCHSTEP),
+   the step restarted after a jump of an input. *failed: the integrator stopped (f->fail_msg set,
+   raised through StgssaFSPRaise). */
+static PetscErrorCode StgssaFSPIntegrate(StgssaFSP f, Vec y, PetscReal *t, PetscReal end_all, PetscBool *failed)
+{
+  PetscFunctionBegin;
+  *failed = PETSC_FALSE;
+  while (end_all > *t) {
+    TSConvergedReason reason;
+    PetscReal         end = end_all;
+    if (f->any_tdep) { /* time-dependent: segments between breakpoints */
+      PetscInt ib = 0;
+      while (ib < f->nbrk && f->brk[ib] <= *t) ib++;
+      f->seg_clamp = (PetscBool)(ib < f->nbrk && f->brk[ib] <= end);
+      if (f->seg_clamp) end = f->brk[ib];
+      f->seg_end    = end;
+      f->seg_before = nextafter(end, -PETSC_INFINITY);
+    }
+    PetscCall(TSSetMaxTime(f->ts, end));
+    PetscCall(TSSolve(f->ts, y));
+    PetscCall(TSGetConvergedReason(f->ts, &reason));
+    if (reason < 0) {
+      PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol", (double)end,
+                              TSConvergedReasons[reason]));
+      *failed = PETSC_TRUE;
+      PetscFunctionReturn(0);
+    }
+    PetscCall(TSSetTime(f->ts, end)); /* exactly on the breakpoint or end time */
+    *t = end;
+    if (f->seg_clamp) { /* the input jumps: the next step starts afresh with the new level */
+      f->seg_clamp = PETSC_FALSE;
+      PetscCall(TSRestartStep(f->ts));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Advance y from *t to end, applying the scheduled event instances *ie, *ie + 1, ... whose times
+   are <= end on the way (integrate to the event time, apply its map, restart the step: the
+   solution jumps there). On return *ie is the first instance not applied. */
+PetscErrorCode StgssaFSPAdvance(StgssaFSP f, Vec y, PetscReal *t, PetscReal end, PetscInt *ie, PetscBool *failed)
+{
+  PetscFunctionBegin;
+  *failed = PETSC_FALSE;
+  while (*ie < f->ninst && f->inst_t[*ie] <= end) {
+    PetscCall(StgssaFSPIntegrate(f, y, t, f->inst_t[*ie], failed));
+    if (*failed) PetscFunctionReturn(0);
+    PetscCall(StgssaFSPEventApply(f, f->inst_e[*ie], y));
+    (*ie)++;
+    PetscCall(TSRestartStep(f->ts));
+  }
+  PetscCall(StgssaFSPIntegrate(f, y, t, end, failed));
+  PetscFunctionReturn(0);
+}
+
 /* Transient: y = (p, s_1..s_P) interleaved per state, dy/dt = J y with
    dp/dt = A p, ds_q/dt = A s_q + dA_q p; y(0) = (e_x0, 0), or y0 (the steady state at t = 0 and
-   its sensitivities). One TSSolve per sample time, each ending exactly on it
-   (TS_EXACTFINALTIME_MATCHSTEP); with time-dependent propensities also one per breakpoint of a
-   table input before it, the step restarted after each (the right-hand side jumps there). */
+   its sensitivities). Integrated to each sample time in turn (StgssaFSPAdvance: events and
+   breakpoints of table inputs on the way), recorded there; then the two-time correlations,
+   which start from the states kept at the samples. */
 PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
 {
   Vec       y;
   PetscReal t = 0, dt0, maxexit = 0;
-  PetscInt  steps0;
+  PetscInt  steps0, ie = 0;
 
   PetscFunctionBegin;
   PetscCall(TSDestroy(&f->ts)); /* fresh integrator per solve: the same steps for the same input */
@@ -189,58 +245,40 @@ PetscErrorCode StgssaFSPSolveTransient(StgssaFSP f, Vec y0)
   PetscCall(TSSetTime(f->ts, 0.0));
   PetscCall(TSGetStepNumber(f->ts, &steps0));
   f->seg_clamp = PETSC_FALSE;
-  for (PetscInt k = 0, ib = 0; k < f->nsample; k++) {
+  for (PetscInt k = 0; k < f->nsample; k++) {
+    PetscBool failed;
     if (f->times[k] < 0) continue;
-    while (f->any_tdep && f->times[k] > t) { /* time-dependent: segments between breakpoints */
-      TSConvergedReason reason;
-      PetscReal         end = f->times[k];
-      while (ib < f->nbrk && f->brk[ib] <= t) ib++;
-      f->seg_clamp = (PetscBool)(ib < f->nbrk && f->brk[ib] <= end);
-      if (f->seg_clamp) end = f->brk[ib];
-      f->seg_end    = end;
-      f->seg_before = nextafter(end, -PETSC_INFINITY);
-      PetscCall(TSSetMaxTime(f->ts, end));
-      PetscCall(TSSolve(f->ts, y));
-      PetscCall(TSGetConvergedReason(f->ts, &reason));
-      if (reason < 0) {
-        f->ponly = PETSC_FALSE;
-        PetscCall(VecDestroy(&y));
-        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
-                                (double)end, TSConvergedReasons[reason]));
-        PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SOLVER, PETSC_ERR_NOT_CONVERGED));
-        PetscFunctionReturn(0);
-      }
-      PetscCall(TSSetTime(f->ts, end)); /* exactly on the breakpoint or sample time */
-      t = end;
-      if (f->seg_clamp) { /* the input jumps: the next step starts afresh with the new level */
-        f->seg_clamp = PETSC_FALSE;
-        PetscCall(TSRestartStep(f->ts));
-      }
-    }
-    if (!f->any_tdep && f->times[k] > t) {
-      TSConvergedReason reason;
-      PetscCall(TSSetMaxTime(f->ts, f->times[k]));
-      PetscCall(TSSolve(f->ts, y));
-      PetscCall(TSGetConvergedReason(f->ts, &reason));
-      if (reason < 0) {
-        f->ponly = PETSC_FALSE;
-        PetscCall(VecDestroy(&y));
-        PetscCall(PetscSNPrintf(f->fail_msg, sizeof(f->fail_msg), "FSP transient: the integrator stopped before t = %g (%s); try other stage solvers (-fsp_stage_ksp_type, -fsp_stage_pc_type), -fsp_ts_type bdf or a looser -fsp_ts_rtol",
-                                (double)f->times[k], TSConvergedReasons[reason]));
-        PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SOLVER, PETSC_ERR_NOT_CONVERGED));
-        PetscFunctionReturn(0);
-      }
-      PetscCall(TSGetSolveTime(f->ts, &t));
+    PetscCall(StgssaFSPAdvance(f, y, &t, f->times[k], &ie, &failed));
+    if (failed) {
+      f->ponly = PETSC_FALSE;
+      PetscCall(VecDestroy(&y));
+      PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SOLVER, PETSC_ERR_NOT_CONVERGED));
+      PetscFunctionReturn(0);
     }
     PetscCall(StgssaFSPGatherRecord(f, y, 1, &k, PETSC_FALSE));
+    if (f->ysave) { /* the correlations start here */
+      PetscCall(VecDestroy(&f->ysave[k]));
+      PetscCall(VecDuplicate(y, &f->ysave[k]));
+      PetscCall(VecCopy(y, f->ysave[k]));
+    }
     if (f->abort_on_leak && f->lost[k] > f->tol) { /* the lost mass only grows: the bounds will grow, the rest is not needed */
       f->aborted = PETSC_TRUE;
       break;
     }
   }
-  f->ponly = PETSC_FALSE;
   PetscCall(TSGetStepNumber(f->ts, &f->ts_steps));
   f->ts_steps -= steps0;
+  if (f->ncorr && !f->aborted) {
+    PetscBool failed;
+    PetscCall(StgssaFSPCorrelationCompute(f, &failed));
+    if (failed) {
+      f->ponly = PETSC_FALSE;
+      PetscCall(VecDestroy(&y));
+      PetscCall(StgssaFSPRaise(f, STGSSA_FSP_FAILED_SOLVER, PETSC_ERR_NOT_CONVERGED));
+      PetscFunctionReturn(0);
+    }
+  }
+  f->ponly = PETSC_FALSE;
   PetscCall(VecDestroy(&y));
   PetscFunctionReturn(0);
 }
