@@ -162,19 +162,15 @@ PETSC_EXTERN PetscErrorCode StgssaFSPGetRuleMoments(StgssaFSP, PetscInt itime, P
 /* The full distribution (only with -stgssa_fsp_full): states[i*S + s], p[i], dp[i*P + q]. */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetFull(StgssaFSP, PetscInt itime, PetscInt *nstates, const int64_t **states, const PetscReal **p, const PetscReal **dp);
 PETSC_EXTERN PetscErrorCode StgssaFSPView(StgssaFSP, PetscViewer);
-/* Scheduled events (src/fsp/events.c; the model's `begin events`): a linear map on the distribution
-   at t0 and, with period > 0, at t0 + j period, applied when the transient reaches that time
-   (samples there see the state after it). Kinds: divide (binomial halving of the listed species,
-   nsp = 0: of every species), scale (binomial thinning with factor value in [0, 1]), set, add,
-   subtract (the count value, a nonnegative integer; subtract clamps at 0) on the listed species
-   (indices into the model's species). The maps do not depend on theta: the sensitivities pass
-   through the same map. Events make the steady state meaningless: a solve with steady samples or
-   -stgssa_initial steady is refused. Adjoint mode is not used with events (forward sensitivities). */
-typedef enum { STGSSA_FSP_EVENT_DIVIDE, STGSSA_FSP_EVENT_SCALE, STGSSA_FSP_EVENT_SET, STGSSA_FSP_EVENT_ADD, STGSSA_FSP_EVENT_SUB } StgssaFSPEventKind;
-PETSC_EXTERN const char *const StgssaFSPEventKinds[];
-PETSC_EXTERN PetscErrorCode    StgssaFSPAddEvent(StgssaFSP, StgssaFSPEventKind, PetscReal t0, PetscReal period, PetscInt nsp, const PetscInt species[], PetscReal value);
-PETSC_EXTERN PetscErrorCode    StgssaFSPClearEvents(StgssaFSP);
-PETSC_EXTERN PetscErrorCode    StgssaFSPGetNumEvents(StgssaFSP, PetscInt *);
+/* Scheduled events (src/fsp/events.c): the model's `begin events` (StgssaModelGetEvent), read at
+   set-up. Each is a linear map on the distribution applied when the transient reaches its time (a
+   sample at an event time sees the state before it, as in the SSA): divide / scale F: binomial
+   thinning of the listed species; S = c, S += c, S -= c (clamped at 0). Targets over a bound are
+   lost mass (the FSP error). The sensitivities pass through the same map (plus dK/dF p dF/dtheta for
+   a scale whose F reads a fitted parameter; counts are rounded, so piecewise constant in theta).
+   With events there is no steady state: steady samples and -stgssa_initial steady are refused.
+   Adjoint mode is not used with events or correlations (forward sensitivities). */
+PETSC_EXTERN PetscErrorCode StgssaFSPGetNumEvents(StgssaFSP, PetscInt *);
 /* Two-time correlations (src/fsp/correlation.c): for each pair (A, B) of species or groups and lag
    tau_l, Cov(A(t_k), B(t_k + tau_l)) at every transient sample t_k, exactly via the propagator:
      Cov = sum_y B(y) [exp(tau Q)((A - E[A(t_k)]) .* p(t_k))](y)
@@ -183,6 +179,9 @@ PETSC_EXTERN PetscErrorCode    StgssaFSPGetNumEvents(StgssaFSP, PetscInt *);
    else the last sample time). Set by -stgssa_correlate A:B[;C:D...]@lag1,lag2 or here; names are
    resolved at set-up. */
 PETSC_EXTERN PetscErrorCode StgssaFSPSetCorrelations(StgssaFSP, PetscInt npairs, const char *const a[], const char *const b[], PetscInt nlag, const PetscReal lags[]);
+/* Parse "A:B[,C:D...]@lag1,lag2,..." (A alone: A:A) in place: *npairs, *nlag capacities in, counts out;
+   a[], b[] point into buf. Errors name -stgssa_correlate and what was expected. */
+PETSC_EXTERN PetscErrorCode StgssaCorrelateParse(MPI_Comm, char buf[], PetscInt *npairs, char *a[], char *b[], PetscInt *nlag, PetscReal lags[]);
 /* cov[l], dcov[l*P + q] of pair c at sample k (NULL: not requested / not a transient sample). */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetCorrelation(StgssaFSP, PetscInt itime, PetscInt pair, PetscInt *nlag, const PetscReal **lags, const PetscReal **cov, const PetscReal **dcov);
 /* Write the /fsp group (rank 0 only, inside StgssaOutputWrite). */

@@ -9,8 +9,10 @@
   A target outside the projection (over a bound) is lost mass, counted as the FSP error like the
   jumps that leave the projection. The enumeration closes the projection under the events
   (StgssaFSPEventTargets), so the targets within the bounds are states of the projection.
-  The kernel does not depend on theta, so the sensitivities go through the same map:
-  s_q' = K^T s_q. Samples are right-continuous: a sample at an event time sees the state after it.
+  The sensitivities go through the same map, s_q' = K^T s_q, plus (dK/dF)^T p dF/dtheta_q for a
+  scale whose F reads a fitted parameter; a count (S = EXPR(theta)) is rounded to an integer, so
+  its map is piecewise constant in theta and contributes no derivative (exact between the jumps).
+  A sample at an event time sees the state BEFORE the event (as in the SSA; the model's API).
   The map is stored transposed, T[x][y] = K(x, y) (rows: source states, owned as A's rows), and
   applied to every block of the interleaved vector (p, s_1..s_P) at once with MatMultTranspose of
   its MAIJ form.
@@ -18,50 +20,89 @@
 #include "fsp_impl.h"
 #include "../stgssa_impl.h"
 
-const char *const StgssaFSPEventKinds[] = {"divide", "scale", "set", "add", "subtract", "StgssaFSPEventKind", "STGSSA_FSP_EVENT_", NULL};
 
-PetscErrorCode StgssaFSPAddEvent(StgssaFSP f, StgssaFSPEventKind kind, PetscReal t0, PetscReal period, PetscInt nsp, const PetscInt species[], PetscReal value)
+/* The events of the model at its current parameter values (a count rounded to the nearest
+   integer, as the model applies it; a keep fraction F with dF/dtheta_q of the fitted parameters).
+   A count is piecewise constant in theta, so its derivative is 0 (exact between the jumps of the
+   rounding). Called at set-up; StgssaFSPEventsStale says when new parameter values change them. */
+PetscErrorCode StgssaFSPEventsFromModel(StgssaFSP f)
 {
-  StgssaFSPEvent *e;
+  const StgssaModelDef *def;
+  PetscInt              nev;
+  PetscReal            *dlog;
 
   PetscFunctionBegin;
-  PetscCheck(kind >= STGSSA_FSP_EVENT_DIVIDE && kind <= STGSSA_FSP_EVENT_SUB, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP event: unknown kind %d", (int)kind);
-  PetscCheck(t0 >= 0 && PetscIsNormalReal(t0 + 1.0), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP event: time %g must be finite and nonnegative", (double)t0);
-  PetscCheck(period >= 0 && PetscIsNormalReal(period + 1.0), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP event: period %g must be finite and positive (0: once)", (double)period);
-  PetscCheck(nsp >= 0 && (nsp > 0 || kind == STGSSA_FSP_EVENT_DIVIDE), f->comm, PETSC_ERR_ARG_WRONG, "FSP event %s: needs at least one species", StgssaFSPEventKinds[kind]);
-  if (kind == STGSSA_FSP_EVENT_SCALE) PetscCheck(value >= 0 && value <= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP event scale: the factor %g must be in [0, 1] (binomial thinning)", (double)value);
-  if (kind >= STGSSA_FSP_EVENT_SET) PetscCheck(value >= 0 && value == PetscFloorReal(value) && value < 1e15, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP event %s: the count %g must be a nonnegative integer", StgssaFSPEventKinds[kind], (double)value);
-  if (f->nev == f->capev) {
-    StgssaFSPEvent *bigger;
-    f->capev = f->capev ? 2 * f->capev : 8;
-    PetscCall(PetscCalloc1(f->capev, &bigger));
-    if (f->nev) PetscCall(PetscArraycpy(bigger, f->ev, f->nev));
-    PetscCall(PetscFree(f->ev));
-    f->ev = bigger;
+  PetscCall(StgssaFSPEventsClear(f));
+  PetscCall(StgssaModelGetDef(f->model, &def));
+  PetscCall(StgssaModelGetNumEvents(f->model, &nev));
+  if (!nev) PetscFunctionReturn(0);
+  PetscCall(PetscCalloc1(nev, &f->ev));
+  PetscCall(PetscMalloc1(def->nparams + 1, &dlog));
+  for (PetscInt i = 0; i < nev; i++) {
+    StgssaEventInfo info;
+    StgssaFSPEvent *e = &f->ev[i];
+    PetscCall(StgssaModelGetEvent(f->model, i, &info));
+    e->kind   = info.kind;
+    e->t0     = info.t_first;
+    e->period = info.period;
+    e->line   = info.line;
+    e->nsp    = info.nspecies;
+    PetscCall(PetscMalloc1(e->nsp + 1, &e->species));
+    for (PetscInt j = 0; j < e->nsp; j++) e->species[j] = info.species[j];
+    PetscCall(PetscCalloc1(f->P + 1, &e->dval));
+    PetscCall(StgssaFSPEventValue(f, i, &e->value, dlog));
+    if (e->kind == STGSSA_EVENT_SCALE)
+      for (PetscInt q = 0; q < f->P; q++) e->dval[q] = dlog[f->fit_param[q]]; /* dF/dtheta_q = k_q dF/dk_q */
+    for (PetscInt q = 0; q < f->P; q++) e->any_dval = (PetscBool)(e->any_dval || e->dval[q] != 0);
+    PetscCheck(!e->any_dval || (e->value > 0 && e->value < 1), f->comm, PETSC_ERR_SUP, "FSP: event 'scale' at %s:%d keeps the fraction F = %g, which depends on a fitted parameter: its derivative at F = 0 or 1 is not defined; fix F inside (0, 1) or do not fit its parameters", def->filename, e->line, (double)e->value);
+    f->nev++;
   }
-  e         = &f->ev[f->nev];
-  e->kind   = kind;
-  e->t0     = t0;
-  e->period = period;
-  e->value  = kind == STGSSA_FSP_EVENT_DIVIDE ? 0.5 : value;
-  e->nsp    = nsp;
-  PetscCall(PetscMalloc1(nsp + 1, &e->species));
-  for (PetscInt i = 0; i < nsp; i++) {
-    PetscCheck(species[i] >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "FSP event: species index %" PetscInt_FMT " out of range", species[i]);
-    e->species[i] = species[i];
-  }
-  f->nev++;
-  PetscCall(StgssaFSPInvalidate(f)); /* the projection is closed under the events: enumerate again */
+  PetscCall(PetscFree(dlog));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StgssaFSPClearEvents(StgssaFSP f)
+/* Value of event i at the model's current parameters (counts rounded as the model applies them). */
+PetscErrorCode StgssaFSPEventValue(StgssaFSP f, PetscInt i, PetscReal *value, PetscReal dlog[])
+{
+  StgssaEventInfo info;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaModelGetEvent(f->model, i, &info));
+  PetscCall(StgssaModelEventValue(f->model, i, NULL, value, dlog));
+  if (info.kind == STGSSA_EVENT_SET || info.kind == STGSSA_EVENT_ADD || info.kind == STGSSA_EVENT_SUB) *value = (PetscReal)llround(*value);
+  PetscFunctionReturn(0);
+}
+
+/* New parameter values change an event's value (or its derivative): the projection and the maps
+   are built again. */
+PetscErrorCode StgssaFSPEventsStale(StgssaFSP f, PetscBool *stale)
+{
+  const StgssaModelDef *def;
+  PetscReal            *dlog, v;
+
+  PetscFunctionBegin;
+  *stale = PETSC_FALSE;
+  if (!f->nev) PetscFunctionReturn(0);
+  PetscCall(StgssaModelGetDef(f->model, &def));
+  PetscCall(PetscMalloc1(def->nparams + 1, &dlog));
+  for (PetscInt i = 0; i < f->nev && !*stale; i++) {
+    const StgssaFSPEvent *e = &f->ev[i];
+    PetscCall(StgssaFSPEventValue(f, i, &v, dlog));
+    *stale = (PetscBool)(v != e->value);
+    if (e->kind == STGSSA_EVENT_SCALE)
+      for (PetscInt q = 0; q < f->P; q++) *stale = (PetscBool)(*stale || dlog[f->fit_param[q]] != e->dval[q]);
+  }
+  PetscCall(PetscFree(dlog));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaFSPEventsClear(StgssaFSP f)
 {
   PetscFunctionBegin;
   for (PetscInt i = 0; i < f->nev; i++) PetscCall(PetscFree(f->ev[i].species));
+  for (PetscInt i = 0; i < f->nev; i++) PetscCall(PetscFree(f->ev[i].dval));
   PetscCall(PetscFree(f->ev));
-  f->nev = f->capev = 0;
-  PetscCall(StgssaFSPInvalidate(f));
+  f->nev = 0;
   PetscFunctionReturn(0);
 }
 
@@ -99,7 +140,7 @@ PetscErrorCode StgssaFSPEventTargets(StgssaFSP f, PetscInt ie, const int64_t *x,
   nsp = e->nsp ? e->nsp : S; /* divide with no list: every species */
   sp  = f->ev_all;
   if (e->nsp) sp = e->species;
-  if (e->kind <= STGSSA_FSP_EVENT_SCALE) {
+  if (e->kind == STGSSA_EVENT_DIVIDE || e->kind == STGSSA_EVENT_SCALE) {
     int64_t tot = 0;
     for (PetscInt i = 0; i < nsp; i++) {
       need *= (PetscInt)(x[sp[i]] + 1);
@@ -112,14 +153,14 @@ PetscErrorCode StgssaFSPEventTargets(StgssaFSP f, PetscInt ie, const int64_t *x,
     }
   }
   if (need > f->ev_tcap) {
-    PetscCall(PetscFree2(f->ev_ty, f->ev_tw));
+    PetscCall(PetscFree3(f->ev_ty, f->ev_tw, f->ev_tdw));
     f->ev_tcap = 2 * need;
-    PetscCall(PetscMalloc2(f->ev_tcap * S, &f->ev_ty, f->ev_tcap, &f->ev_tw));
+    PetscCall(PetscMalloc3(f->ev_tcap * S, &f->ev_ty, f->ev_tcap, &f->ev_tw, f->ev_tcap, &f->ev_tdw));
   }
   *nt = 0;
   switch (e->kind) {
-  case STGSSA_FSP_EVENT_DIVIDE:
-  case STGSSA_FSP_EVENT_SCALE: { /* odometer over y_s = 0..x_s of the listed species */
+  case STGSSA_EVENT_DIVIDE:
+  case STGSSA_EVENT_SCALE: { /* odometer over y_s = 0..x_s of the listed species */
     PetscInt  *off = f->ev_off, *cnt = f->ev_cnt;
     PetscReal *b   = f->ev_b;
     PetscInt   o   = 0;
@@ -130,15 +171,19 @@ PetscErrorCode StgssaFSPEventTargets(StgssaFSP f, PetscInt ie, const int64_t *x,
       o += (PetscInt)x[sp[i]] + 1;
     }
     for (;;) {
-      PetscReal w   = 1;
+      PetscReal w = 1, dw = 0; /* dK/dF = K sum_s (y_s/F - (x_s - y_s)/(1 - F)) */
       int64_t  *y   = &f->ev_ty[*nt * S];
       PetscInt  pos = 0;
       PetscCall(PetscArraycpy(y, x, S));
       for (PetscInt i = 0; i < nsp; i++) {
         y[sp[i]] = cnt[i];
         w *= b[off[i] + cnt[i]];
+        if (e->value > 0 && e->value < 1) dw += (PetscReal)cnt[i] / e->value - (PetscReal)(x[sp[i]] - cnt[i]) / (1 - e->value);
       }
-      if (w > 0) f->ev_tw[(*nt)++] = w;
+      if (w > 0) {
+        f->ev_tdw[*nt]     = w * dw;
+        f->ev_tw[(*nt)++] = w;
+      }
       while (pos < nsp && cnt[pos] == x[sp[pos]]) cnt[pos++] = 0;
       if (pos == nsp) break;
       cnt[pos]++;
@@ -149,12 +194,13 @@ PetscErrorCode StgssaFSPEventTargets(StgssaFSP f, PetscInt ie, const int64_t *x,
     PetscCall(PetscArraycpy(y, x, S));
     for (PetscInt i = 0; i < nsp; i++) {
       const int64_t c = (int64_t)e->value;
-      if (e->kind == STGSSA_FSP_EVENT_SET) y[sp[i]] = c;
-      else if (e->kind == STGSSA_FSP_EVENT_ADD) y[sp[i]] += c;
+      if (e->kind == STGSSA_EVENT_SET) y[sp[i]] = c;
+      else if (e->kind == STGSSA_EVENT_ADD) y[sp[i]] += c;
       else y[sp[i]] = PetscMax(y[sp[i]] - c, 0); /* clamped at 0 */
     }
-    f->ev_tw[0] = 1;
-    *nt         = 1;
+    f->ev_tw[0]  = 1;
+    f->ev_tdw[0] = 0;
+    *nt          = 1;
   }
   }
   PetscFunctionReturn(0);
@@ -223,7 +269,7 @@ PetscErrorCode StgssaFSPEventsSetUp(StgssaFSP f, PetscReal horizon)
     PetscCall(PetscFree3(perm, tt, ee));
   }
   /* the maps: T_e[x][y] = K_e(x, y) over the states of the projection */
-  PetscCall(PetscCalloc1(f->nev, &f->evT));
+  PetscCall(PetscCalloc2(f->nev, &f->evT, f->nev, &f->evdT));
   for (PetscInt i = 0; i < f->nev; i++) {
     PetscInt *dnz, *onz;
     PetscCall(PetscCalloc2(nloc + 1, &dnz, nloc + 1, &onz));
@@ -239,17 +285,24 @@ PetscErrorCode StgssaFSPEventsSetUp(StgssaFSP f, PetscReal horizon)
     }
     PetscCall(MatCreateAIJ(f->pcomm, nloc, nloc, f->n, f->n, 0, dnz, 0, onz, &f->evT[i]));
     PetscCall(MatSetOption(f->evT[i], MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
+    if (f->ev[i].any_dval && f->P) PetscCall(MatCreateAIJ(f->pcomm, nloc, nloc, f->n, f->n, 0, dnz, 0, onz, &f->evdT[i])); /* dT/dF (scale with a fitted F) */
     for (PetscInt li = 0; li < nloc; li++) {
       const PetscInt row = f->rstart + li;
       PetscInt       nt;
       PetscCall(StgssaFSPEventTargets(f, i, &f->x[row * f->S], &nt));
       for (PetscInt t = 0; t < nt; t++) {
         const PetscInt j = StgssaFSPFindState(f, &f->ev_ty[t * f->S]);
-        if (j >= 0) PetscCall(MatSetValue(f->evT[i], row, j, f->ev_tw[t], ADD_VALUES));
+        if (j < 0) continue;
+        PetscCall(MatSetValue(f->evT[i], row, j, f->ev_tw[t], ADD_VALUES));
+        if (f->evdT[i]) PetscCall(MatSetValue(f->evdT[i], row, j, f->ev_tdw[t], ADD_VALUES));
       }
     }
     PetscCall(MatAssemblyBegin(f->evT[i], MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(f->evT[i], MAT_FINAL_ASSEMBLY));
+    if (f->evdT[i]) {
+      PetscCall(MatAssemblyBegin(f->evdT[i], MAT_FINAL_ASSEMBLY));
+      PetscCall(MatAssemblyEnd(f->evdT[i], MAT_FINAL_ASSEMBLY));
+    }
     PetscCall(PetscFree2(dnz, onz));
   }
   PetscFunctionReturn(0);
@@ -259,10 +312,13 @@ PetscErrorCode StgssaFSPEventsFree(StgssaFSP f)
 {
   PetscFunctionBegin;
   if (f->evT)
-    for (PetscInt i = 0; i < f->nev; i++) PetscCall(MatDestroy(&f->evT[i]));
-  PetscCall(PetscFree(f->evT));
+    for (PetscInt i = 0; i < f->nev; i++) {
+      PetscCall(MatDestroy(&f->evT[i]));
+      PetscCall(MatDestroy(&f->evdT[i]));
+    }
+  PetscCall(PetscFree2(f->evT, f->evdT));
   PetscCall(PetscFree2(f->inst_t, f->inst_e));
-  PetscCall(PetscFree2(f->ev_ty, f->ev_tw));
+  PetscCall(PetscFree3(f->ev_ty, f->ev_tw, f->ev_tdw));
   PetscCall(PetscFree(f->ev_b));
   PetscCall(PetscFree3(f->ev_all, f->ev_off, f->ev_cnt));
   f->ev_tcap = f->ev_bcap = 0;
@@ -285,6 +341,16 @@ PetscErrorCode StgssaFSPEventApply(StgssaFSP f, PetscInt ie, Vec y)
     PetscCall(MatCreateMAIJ(f->evT[ie], bs, &M));
     PetscCall(MatMultTranspose(M, y, z));
     PetscCall(MatDestroy(&M));
+  }
+  if (f->evdT[ie] && bs > 1) { /* F depends on theta: s_q' = T^T s_q + dF/dtheta_q (dT/dF)^T p */
+    PetscCall(VecStrideGather(y, 0, f->u, INSERT_VALUES));
+    PetscCall(MatMultTranspose(f->evdT[ie], f->u, f->w));
+    for (PetscInt q = 0; q < f->nsens; q++) {
+      if (f->ev[ie].dval[q] == 0) continue;
+      PetscCall(VecStrideGather(z, 1 + q, f->v, INSERT_VALUES));
+      PetscCall(VecAXPY(f->v, f->ev[ie].dval[q], f->w));
+      PetscCall(VecStrideScatter(f->v, 1 + q, z, INSERT_VALUES));
+    }
   }
   PetscCall(VecCopy(z, y));
   PetscCall(VecDestroy(&z));

@@ -167,6 +167,7 @@ PetscErrorCode StgssaFSPSetFromOptions(StgssaFSP f)
                              "Initial distribution: x0 (the model's initial counts) or steady (the stationary distribution with the inputs at t = 0; FSP: solved exactly with its sensitivities, SSA: after a burn-in of -stgssa_initial_burnin)",
                              "StgssaFSPSetInitial", StgssaFSPInitials, (PetscEnum)initial, (PetscEnum *)&initial, NULL));
   PetscOptionsEnd();
+  PetscCall(StgssaFSPCorrelationSetFromOptions(f));
   PetscCall(StgssaFSPSetInitial(f, initial));
   PetscCall(StgssaFSPSetTolerance(f, tol));
   if (set_max) {
@@ -247,6 +248,7 @@ static PetscErrorCode StgssaFSPFreeSetUp(StgssaFSP f)
   PetscCall(PetscFree(f->map_slot));
   f->map_cap = 0;
   PetscCall(StgssaFSPEventsFree(f));
+  PetscCall(StgssaFSPEventsClear(f));
   PetscCall(StgssaFSPCorrelationFree(f));
   f->ntj = f->captj = 0;
   f->adj_ready = PETSC_FALSE;
@@ -296,7 +298,7 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
   const StgssaModelDef *def;
   const StgssaNetwork  *net;
   StgssaNetwork         unit;
-  PetscInt              nloc = PETSC_DECIDE;
+  PetscInt              nloc = PETSC_DECIDE, nev;
 
   PetscFunctionBegin;
   if (f->setup) PetscFunctionReturn(0);
@@ -317,8 +319,9 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
       f->tmax          = PetscMax(f->tmax, f->times[k]);
     }
   }
-  PetscCheck(!f->nev || !f->any_steady, f->comm, PETSC_ERR_ARG_WRONG, "FSP: the model has scheduled events (begin events), so it has no steady state; give transient sample times (-stgssa_sample_times or -stgssa_tfinal)");
-  PetscCheck(!f->nev || f->initial != STGSSA_FSP_INITIAL_STEADY, f->comm, PETSC_ERR_ARG_WRONG, "FSP: the model has scheduled events (begin events), so there is no stationary initial distribution; use -stgssa_initial x0");
+  PetscCall(StgssaModelGetNumEvents(f->model, &nev));
+  PetscCheck(!nev || !f->any_steady, f->comm, PETSC_ERR_ARG_WRONG, "FSP: the model has scheduled events (begin events), so it has no steady state; give transient sample times (-stgssa_sample_times or -stgssa_tfinal)");
+  PetscCheck(!nev || f->initial != STGSSA_FSP_INITIAL_STEADY, f->comm, PETSC_ERR_ARG_WRONG, "FSP: the model has scheduled events (begin events), so there is no stationary initial distribution; use -stgssa_initial x0");
   PetscCheck(!f->ncorr || f->any_transient, f->comm, PETSC_ERR_ARG_WRONG, "FSP: -stgssa_correlate needs transient sample times (-stgssa_sample_times or -stgssa_tfinal)");
   /* rate laws: one law environment; time dependence: the table inputs' breakpoints before tmax */
   f->any_law  = net->any_law;
@@ -380,6 +383,7 @@ static PetscErrorCode StgssaFSPSetUp_Private(StgssaFSP f)
   PetscCall(PetscMalloc1(f->P + 1, &f->fit_param));
   PetscCall(PetscMalloc1(f->R, &f->rxn_fit));
   PetscCall(StgssaModelResolveFit(f->model, f->P, (const char *const *)f->fit_names, f->fit_param, f->rxn_fit));
+  PetscCall(StgssaFSPEventsFromModel(f)); /* at the current parameter values; the enumeration closes the projection under them */
 
   /* the projection: propensities with unit rates give the structure, independent of k */
   PetscCall(PetscMalloc1(f->R, &f->kunit));
@@ -476,8 +480,8 @@ static PetscErrorCode StgssaFSPStale(StgssaFSP f, PetscBool *stale)
   StgssaNetwork        unit;
 
   PetscFunctionBegin;
-  *stale = PETSC_FALSE;
-  if (!f->nzl) PetscFunctionReturn(0);
+  PetscCall(StgssaFSPEventsStale(f, stale)); /* an event's value changed: new maps (and projection) */
+  if (*stale || !f->nzl) PetscFunctionReturn(0);
   PetscCall(StgssaModelGetNetwork(f->model, &net));
   unit   = *net;
   unit.k = f->kunit;
@@ -606,7 +610,7 @@ static PetscErrorCode StgssaFSPSolve_Private(StgssaFSP f)
   }
   PetscCall(StgssaFSPStale(f, &stale));
   if (stale) {
-    PetscCall(PetscInfo(NULL, "FSP: a rate law left out of the projection is no longer 0 at the new parameter values: building the projection again\n"));
+    PetscCall(PetscInfo(NULL, "FSP: a rate law left out of the projection is no longer 0, or an event's value changed, at the new parameter values: building the projection again\n"));
     PetscCall(StgssaFSPReset(f));
     PetscCall(StgssaFSPSetUp(f));
   }
@@ -812,7 +816,6 @@ PetscErrorCode StgssaFSPDestroy(StgssaFSP *fsp)
   PetscCall(PetscFree(f->fit_names));
   PetscCall(PetscFree(f->times));
   PetscCall(PetscFree(f->abound));
-  PetscCall(StgssaFSPClearEvents(f));
   PetscCall(StgssaFSPSetCorrelations(f, 0, NULL, NULL, 0, NULL));
   PetscCall(PetscFree(*fsp));
   PetscFunctionReturn(0);

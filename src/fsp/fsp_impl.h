@@ -15,11 +15,14 @@
 /* Where the bound of a species comes from: none (reachability only), -stgssa_fsp_max, automatic (grown on leaks) */
 /* A scheduled event (events.c): at t0, and every period after it when period > 0 */
 typedef struct {
-  StgssaFSPEventKind kind;
-  PetscReal          t0, period;
-  PetscReal          value;   /* divide 1/2, scale F, set/add/subtract the count c */
-  PetscInt           nsp;     /* listed species (divide: 0 = every species) */
-  PetscInt          *species; /* [nsp] */
+  StgssaEventKind kind;
+  PetscReal       t0, period;
+  PetscReal       value;    /* divide 1/2, scale F, set/add/subtract the count c (rounded) */
+  PetscReal      *dval;     /* [P] dF/dtheta_q (scale), else 0 */
+  PetscBool       any_dval;
+  PetscInt        nsp;      /* listed species */
+  PetscInt       *species;  /* [nsp] */
+  PetscInt        line;
 } StgssaFSPEvent;
 
 typedef enum { STGSSA_FSP_BOUND_NONE, STGSSA_FSP_BOUND_GIVEN, STGSSA_FSP_BOUND_AUTO } StgssaFSPBoundKind;
@@ -139,14 +142,14 @@ struct _p_StgssaFSP {
   /* state look-up (projection.c): open-addressing hash of the states, kept after the enumeration */
   PetscInt   map_cap, *map_slot;
   /* scheduled events (events.c; issue 18) */
-  PetscInt        nev, capev;
+  PetscInt        nev;
   StgssaFSPEvent *ev;
-  Mat            *evT;                 /* [nev] transposed maps T[x][y] = K(x, y) */
+  Mat            *evT, *evdT;          /* [nev] transposed maps T[x][y] = K(x, y), and dT/dF (NULL unless F depends on theta) */
   PetscInt        ninst;               /* event instances in [0, horizon], by time */
   PetscReal      *inst_t;
   PetscInt       *inst_e;
   int64_t        *ev_ty;               /* scratch of StgssaFSPEventTargets */
-  PetscReal      *ev_tw, *ev_b;
+  PetscReal      *ev_tw, *ev_tdw, *ev_b;
   PetscInt        ev_tcap, ev_bcap, *ev_all, *ev_off, *ev_cnt;
   /* two-time correlations (correlation.c; issue 18) */
   PetscInt    ncorr;                   /* pairs A:B */
@@ -195,6 +198,10 @@ PETSC_INTERN PetscErrorCode StgssaFSPInvalidate(StgssaFSP);
 PETSC_INTERN PetscInt StgssaFSPFindState(StgssaFSP, const int64_t *);
 /* events.c */
 PETSC_INTERN PetscErrorCode StgssaFSPEventsPrepare(StgssaFSP);
+PETSC_INTERN PetscErrorCode StgssaFSPEventsFromModel(StgssaFSP);
+PETSC_INTERN PetscErrorCode StgssaFSPEventValue(StgssaFSP, PetscInt, PetscReal *, PetscReal[]);
+PETSC_INTERN PetscErrorCode StgssaFSPEventsStale(StgssaFSP, PetscBool *);
+PETSC_INTERN PetscErrorCode StgssaFSPEventsClear(StgssaFSP);
 PETSC_INTERN PetscErrorCode StgssaFSPEventTargets(StgssaFSP, PetscInt, const int64_t *, PetscInt *);
 PETSC_INTERN PetscErrorCode StgssaFSPEventsSetUp(StgssaFSP, PetscReal);
 PETSC_INTERN PetscErrorCode StgssaFSPEventsFree(StgssaFSP);
@@ -202,6 +209,7 @@ PETSC_INTERN PetscErrorCode StgssaFSPEventApply(StgssaFSP, PetscInt, Vec);
 /* transient.c */
 PETSC_INTERN PetscErrorCode StgssaFSPAdvance(StgssaFSP, Vec, PetscReal *, PetscReal, PetscInt *, PetscBool *);
 /* correlation.c */
+PETSC_INTERN PetscErrorCode StgssaFSPCorrelationSetFromOptions(StgssaFSP);
 PETSC_INTERN PetscErrorCode StgssaFSPCorrelationSetUp(StgssaFSP);
 PETSC_INTERN PetscErrorCode StgssaFSPCorrelationFree(StgssaFSP);
 PETSC_INTERN PetscErrorCode StgssaFSPCorrelationCompute(StgssaFSP, PetscBool *);

@@ -501,6 +501,7 @@ PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP f, hid_t file)
     dims[2] = (hsize_t)P;
     if (P) PetscCall(StgssaH5WriteDoubles(g, "full/sensitivity", 3, dims, f->fulldp));
   }
+  PetscCall(StgssaFSPCorrelationWriteHDF5(f, g));
   PetscCallHDF5(H5Gclose(g));
   PetscFunctionReturn(0);
 }

@@ -133,13 +133,13 @@ static PetscErrorCode StgssaFSPIntegrate(StgssaFSP f, Vec y, PetscReal *t, Petsc
 }
 
 /* Advance y from *t to end, applying the scheduled event instances *ie, *ie + 1, ... whose times
-   are <= end on the way (integrate to the event time, apply its map, restart the step: the
+   are < end on the way (a sample at an event time sees the state before it) (integrate to the event time, apply its map, restart the step: the
    solution jumps there). On return *ie is the first instance not applied. */
 PetscErrorCode StgssaFSPAdvance(StgssaFSP f, Vec y, PetscReal *t, PetscReal end, PetscInt *ie, PetscBool *failed)
 {
   PetscFunctionBegin;
   *failed = PETSC_FALSE;
-  while (*ie < f->ninst && f->inst_t[*ie] <= end) {
+  while (*ie < f->ninst && f->inst_t[*ie] < end) {
     PetscCall(StgssaFSPIntegrate(f, y, t, f->inst_t[*ie], failed));
     if (*failed) PetscFunctionReturn(0);
     PetscCall(StgssaFSPEventApply(f, f->inst_e[*ie], y));
