@@ -189,6 +189,11 @@ static PetscErrorCode StgssaRunLoadTraces(StgssaRun r)
   PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_correlate", &given));
   PetscCall(StgssaTracesGetSummary(r->traces, line, sizeof(line)));
   PetscCall(PetscPrintf(r->comm, "traces: %s\n", line));
+  {
+    PetscBool loss_given;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_loss", &loss_given));
+    if (!loss_given && r->mode != STGSSA_MODE_SIMULATE) PetscCall(PetscPrintf(r->comm, "traces: loss correlation (the default with -stgssa_data_traces): reduced chi-square of the means and covariances, weights from the data's standard errors across cells\n"));
+  }
   if (!given) {
     StgssaCorrelation c;
     PetscCall(PetscMemzero(&c, sizeof(c)));
