@@ -176,13 +176,10 @@ PETSC_EXTERN PetscErrorCode StgssaFSPGetNumEvents(StgssaFSP, PetscInt *);
      Cov = sum_y B(y) [exp(tau Q)((A - E[A(t_k)]) .* p(t_k))](y)
    (events between t_k and t_k + tau applied on the way), with its derivatives (the sensitivity of
    the weighted vector propagated along). NaN where t_k + tau_l exceeds the horizon (-stgssa_tfinal,
-   else the last sample time). Set by -stgssa_correlate A:B[;C:D...]@lag1,lag2 or here; names are
-   resolved at set-up. */
-PETSC_EXTERN PetscErrorCode StgssaFSPSetCorrelations(StgssaFSP, PetscInt npairs, const char *const a[], const char *const b[], PetscInt nlag, const PetscReal lags[]);
-/* Parse "A:B[,C:D...]@lag1,lag2,..." (A alone: A:A) in place: *npairs, *nlag capacities in, counts out;
-   a[], b[] point into buf. Errors name -stgssa_correlate and what was expected. */
-PETSC_EXTERN PetscErrorCode StgssaCorrelateParse(MPI_Comm, char buf[], PetscInt *npairs, char *a[], char *b[], PetscInt *nlag, PetscReal lags[]);
-/* cov[l], dcov[l*P + q] of pair c at sample k (NULL: not requested / not a transient sample). */
+   else the last sample time). Set by -stgssa_correlate (StgssaCorrelationFromOptions, include/stgssa/correlate.h)
+   or here (lags of pair c: lags[lag_ptr[c] .. lag_ptr[c+1]-1]); names are resolved at set-up. */
+PETSC_EXTERN PetscErrorCode StgssaFSPSetCorrelations(StgssaFSP, PetscInt npairs, const char *const a[], const char *const b[], const PetscInt lag_ptr[], const PetscReal lags[]);
+/* cov[l], dcov[l*P + q] of pair c at sample itime, l over the pair's lags (NaN beyond the horizon or at a steady sample). */
 PETSC_EXTERN PetscErrorCode StgssaFSPGetCorrelation(StgssaFSP, PetscInt itime, PetscInt pair, PetscInt *nlag, const PetscReal **lags, const PetscReal **cov, const PetscReal **dcov);
 /* Write the /fsp group (rank 0 only, inside StgssaOutputWrite). */
 PETSC_EXTERN PetscErrorCode StgssaFSPWriteHDF5(StgssaFSP, hid_t file);

@@ -14,8 +14,9 @@
 */
 #include "fsp_impl.h"
 #include "../stgssa_impl.h"
+#include <stgssa/correlate.h>
 
-PetscErrorCode StgssaFSPSetCorrelations(StgssaFSP f, PetscInt npairs, const char *const a[], const char *const b[], PetscInt nlag, const PetscReal lags[])
+PetscErrorCode StgssaFSPSetCorrelations(StgssaFSP f, PetscInt npairs, const char *const a[], const char *const b[], const PetscInt lag_ptr[], const PetscReal lags[])
 {
   PetscFunctionBegin;
   for (PetscInt c = 0; c < f->ncorr; c++) {
@@ -23,84 +24,44 @@ PetscErrorCode StgssaFSPSetCorrelations(StgssaFSP f, PetscInt npairs, const char
     PetscCall(PetscFree(f->corr_bn[c]));
   }
   PetscCall(PetscFree2(f->corr_an, f->corr_bn));
-  PetscCall(PetscFree(f->lags));
+  PetscCall(PetscFree2(f->lags, f->lag_ptr));
   f->ncorr = f->nlag = 0;
   PetscCall(StgssaFSPInvalidate(f));
   if (!npairs) PetscFunctionReturn(0);
-  PetscCheck(nlag > 0, f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: expected at least one lag after '@'");
-  for (PetscInt l = 0; l < nlag; l++) {
-    PetscCheck(lags[l] >= 0 && PetscIsNormalReal(lags[l] + 1.0), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_correlate: lag %g must be finite and nonnegative", (double)lags[l]);
-    PetscCheck(l == 0 || lags[l] > lags[l - 1], f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: lags must be strictly ascending (%g after %g)", (double)lags[l], (double)lags[l - 1]);
+  for (PetscInt c = 0; c < npairs; c++) {
+    PetscCheck(lag_ptr[c + 1] > lag_ptr[c], f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: pair %s:%s needs at least one lag", a[c], b[c]);
+    for (PetscInt l = lag_ptr[c]; l < lag_ptr[c + 1]; l++) {
+      PetscCheck(lags[l] >= 0 && PetscIsNormalReal(lags[l] + 1.0), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_correlate: lag %g must be finite and nonnegative", (double)lags[l]);
+      PetscCheck(l == lag_ptr[c] || lags[l] > lags[l - 1], f->comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: lags of a pair must be strictly ascending (%g after %g)", (double)lags[l], (double)lags[l - 1]);
+    }
   }
   PetscCall(PetscMalloc2(npairs, &f->corr_an, npairs, &f->corr_bn));
   for (PetscInt c = 0; c < npairs; c++) {
     PetscCall(PetscStrallocpy(a[c], &f->corr_an[c]));
     PetscCall(PetscStrallocpy(b[c], &f->corr_bn[c]));
   }
-  PetscCall(PetscMalloc1(nlag, &f->lags));
-  PetscCall(PetscArraycpy(f->lags, lags, nlag));
+  f->nlag = lag_ptr[npairs] - lag_ptr[0];
+  PetscCall(PetscMalloc2(f->nlag, &f->lags, npairs + 1, &f->lag_ptr));
+  for (PetscInt c = 0; c <= npairs; c++) f->lag_ptr[c] = lag_ptr[c] - lag_ptr[0];
+  PetscCall(PetscArraycpy(f->lags, &lags[lag_ptr[0]], f->nlag));
   f->ncorr = npairs;
-  f->nlag  = nlag;
   PetscFunctionReturn(0);
 }
 
-/* Parse "A:B[,C:D...]@lag1,lag2,..." (a pair "A" alone is A:A, the autocorrelation) into pairs and
-   lags. *npairs and *nlag: capacities in, counts out; names point into buf (modified). One clear
-   error naming the option and what was expected. Reusable by the SSA side. */
-PetscErrorCode StgssaCorrelateParse(MPI_Comm comm, char buf[], PetscInt *npairs, char *a[], char *b[], PetscInt *nlag, PetscReal lags[])
-{
-  char    *at, *tok, *save = NULL;
-  PetscInt cap = *npairs, lcap = *nlag;
-
-  PetscFunctionBegin;
-  *npairs = *nlag = 0;
-  PetscCall(PetscStrchr(buf, '@', &at));
-  PetscCheck(at && at != buf && at[1], comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: expected A:B[,C:D...]@lag1,lag2,... (e.g. M:M@0,1,2), got '%s'", buf);
-  *at = 0;
-  for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    char *colon;
-    PetscCheck(*npairs < cap, comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_correlate: more than %" PetscInt_FMT " pairs", cap);
-    PetscCall(PetscStrchr(tok, ':', &colon));
-    if (colon) {
-      *colon = 0;
-      PetscCheck(*tok && colon[1], comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: pair '%s:%s' needs two names A:B", tok, colon + 1);
-      a[*npairs] = tok;
-      b[*npairs] = colon + 1;
-    } else a[*npairs] = b[*npairs] = tok;
-    (*npairs)++;
-  }
-  PetscCheck(*npairs > 0, comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: expected at least one pair A:B before '@'");
-  save = NULL;
-  for (tok = strtok_r(at + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    char  *end;
-    double v = strtod(tok, &end);
-    PetscCheck(*nlag < lcap, comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_correlate: more than %" PetscInt_FMT " lags", lcap);
-    PetscCheck(end != tok && !*end, comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: lag '%s' is not a number", tok);
-    lags[(*nlag)++] = (PetscReal)v;
-  }
-  PetscFunctionReturn(0);
-}
-
-/* -stgssa_correlate and the horizon -stgssa_tfinal (read, not registered again: the FSP options). */
+/* -stgssa_correlate (parsed by StgssaCorrelationFromOptions, the SSA side's parser: the same
+   syntax and errors) and the horizon -stgssa_tfinal (read, not registered again). */
 PetscErrorCode StgssaFSPCorrelationSetFromOptions(StgssaFSP f)
 {
-  char      spec[4096];
-  PetscBool set;
+  StgssaCorrelation c;
+  PetscBool         set;
 
   PetscFunctionBegin;
-  PetscOptionsBegin(f->comm, NULL, "FSP two-time correlations", "StgssaFSP");
-  PetscCall(PetscOptionsString("-stgssa_correlate", "Two-time correlations Cov(A(t), B(t+tau)) of species or groups: A:B[,C:D...]@lag1,lag2,... (A alone: A:A); FSP: exact via the propagator, /fsp/correlation/<A>_<B> [T x L]", "StgssaFSPSetCorrelations", "", spec, sizeof(spec), &set));
-  PetscOptionsEnd();
+  PetscCall(PetscMemzero(&c, sizeof(c)));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-stgssa_tfinal", &f->corr_tfinal, &f->corr_tfinal_set));
-  if (set && spec[0]) {
-    PetscInt   np = STGSSA_FSP_MAX_ITEMS, nl = STGSSA_FSP_MAX_SAMPLES;
-    char     **a, **b;
-    PetscReal *lags;
-    PetscCall(PetscMalloc3(np, &a, np, &b, nl, &lags));
-    PetscCall(StgssaCorrelateParse(f->comm, spec, &np, a, b, &nl, lags));
-    PetscCall(StgssaFSPSetCorrelations(f, np, (const char *const *)a, (const char *const *)b, nl, lags));
-    PetscCall(PetscFree3(a, b, lags));
-  }
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_correlate", &set)); /* not in this database (e.g. the -help pass of the options check): nothing to read */
+  if (set) PetscCall(StgssaCorrelationFromOptions(f->comm, &c, &set));
+  if (set && c.npair) PetscCall(StgssaFSPSetCorrelations(f, c.npair, (const char *const *)c.a, (const char *const *)c.b, c.lag_ptr, c.lags));
+  PetscCall(StgssaCorrelationReset(&c));
   PetscFunctionReturn(0);
 }
 
@@ -123,7 +84,7 @@ static inline PetscReal StgssaFSPQuantity(StgssaFSP f, const StgssaModelDef *def
 PetscErrorCode StgssaFSPCorrelationSetUp(StgssaFSP f)
 {
   const StgssaModelDef *def;
-  const PetscInt        n = f->nsample * f->ncorr * f->nlag;
+  const PetscInt        n = f->nsample * f->nlag;
 
   PetscFunctionBegin;
   if (!f->ncorr) PetscFunctionReturn(0);
@@ -194,11 +155,8 @@ PetscErrorCode StgssaFSPCorrelationCompute(StgssaFSP f, PetscBool *failed)
     if (!f->ysave[k]) continue; /* steady sample, or not reached */
     for (PetscInt c = 0; c < f->ncorr; c++) {
       const PetscInt qa = f->corr_a[c];
-      PetscBool      seen = PETSC_FALSE;
-      PetscReal      t = f->times[k];
+      PetscReal      t  = f->times[k];
       PetscInt       ie = 0;
-      for (PetscInt c2 = 0; c2 < c; c2++) seen = (PetscBool)(seen || f->corr_a[c2] == qa);
-      if (seen) continue; /* this A was propagated with an earlier pair */
       { /* E[A(t_k)] and d/dtheta_q from the recorded marginal */
         const PetscReal *m = &f->marg[k * f->btot + f->boff[qa]], *dm = &f->dmarg[(k * f->btot + f->boff[qa]) * P];
         for (PetscInt q = 0; q <= P; q++) mu[q] = 0;
@@ -224,8 +182,9 @@ PetscErrorCode StgssaFSPCorrelationCompute(StgssaFSP f, PetscBool *failed)
       while (ie < f->ninst && f->inst_t[ie] < t) ie++; /* events at t_k come after the sample */
       PetscCall(TSSetTime(f->ts, t));
       PetscCall(TSRestartStep(f->ts));
-      for (PetscInt l = 0; l < f->nlag; l++) {
+      for (PetscInt l = f->lag_ptr[c]; l < f->lag_ptr[c + 1]; l++) {
         const PetscReal end = f->times[k] + f->lags[l];
+        const PetscInt  at  = k * f->nlag + l;
         if (end > f->corr_horizon * (1 + 1e-12)) break; /* beyond the horizon: NaN */
         PetscCall(StgssaFSPAdvance(f, w, &t, end, &ie, failed));
         if (*failed) {
@@ -233,13 +192,9 @@ PetscErrorCode StgssaFSPCorrelationCompute(StgssaFSP f, PetscBool *failed)
           PetscCall(PetscFree2(mu, out));
           PetscFunctionReturn(0);
         }
-        for (PetscInt c2 = c; c2 < f->ncorr; c2++) {
-          const PetscInt at = (k * f->ncorr + c2) * f->nlag + l;
-          if (f->corr_a[c2] != qa) continue;
-          PetscCall(StgssaFSPReadout(f, def, w, f->corr_b[c2], bs, out));
-          f->cov[at] = out[0];
-          for (PetscInt q = 0; q < P; q++) f->dcov[at * P + q] = q < ns ? out[1 + q] : 0.0;
-        }
+        PetscCall(StgssaFSPReadout(f, def, w, f->corr_b[c], bs, out));
+        f->cov[at] = out[0];
+        for (PetscInt q = 0; q < P; q++) f->dcov[at * P + q] = q < ns ? out[1 + q] : 0.0;
       }
       PetscCall(VecDestroy(&w));
     }
@@ -254,10 +209,10 @@ PetscErrorCode StgssaFSPGetCorrelation(StgssaFSP f, PetscInt k, PetscInt c, Pets
   PetscCheck(f->done, f->comm, PETSC_ERR_ORDER, "Call StgssaFSPSolve() first");
   PetscCheck(c >= 0 && c < f->ncorr, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "correlation pair %" PetscInt_FMT " out of range (%" PetscInt_FMT " pairs)", c, f->ncorr);
   PetscCheck(k >= 0 && k < f->nsample, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "sample %" PetscInt_FMT " out of range", k);
-  if (nlag) *nlag = f->nlag;
-  if (lags) *lags = f->lags;
-  if (cov) *cov = &f->cov[(k * f->ncorr + c) * f->nlag];
-  if (dcov) *dcov = &f->dcov[(k * f->ncorr + c) * f->nlag * f->P];
+  if (nlag) *nlag = f->lag_ptr[c + 1] - f->lag_ptr[c];
+  if (lags) *lags = &f->lags[f->lag_ptr[c]];
+  if (cov) *cov = &f->cov[k * f->nlag + f->lag_ptr[c]];
+  if (dcov) *dcov = &f->dcov[(k * f->nlag + f->lag_ptr[c]) * f->P];
   PetscFunctionReturn(0);
 }
 
@@ -266,28 +221,29 @@ PetscErrorCode StgssaFSPGetCorrelation(StgssaFSP f, PetscInt k, PetscInt c, Pets
    [T x L x P] (per fitted log-rate). Rank 0, inside StgssaFSPWriteHDF5. */
 PetscErrorCode StgssaFSPCorrelationWriteHDF5(StgssaFSP f, hid_t g)
 {
-  const PetscInt T = f->nsample, L = f->nlag, P = f->P;
+  const PetscInt T = f->nsample, P = f->P;
   double        *buf;
 
   PetscFunctionBegin;
   if (!f->ncorr) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc1(T * L * (P + 1) + 1, &buf));
+  PetscCall(PetscMalloc1(T * f->nlag * (P + 1) + 1, &buf));
   for (PetscInt c = 0; c < f->ncorr; c++) {
-    char  name[2 * STGSSA_NAME_MAX + 64];
-    hid_t d;
+    const PetscInt L = f->lag_ptr[c + 1] - f->lag_ptr[c], l0 = f->lag_ptr[c];
+    char           name[2 * STGSSA_NAME_MAX + 64];
+    hid_t          d;
     for (PetscInt k = 0; k < T; k++)
-      for (PetscInt l = 0; l < L; l++) buf[k * L + l] = f->cov[(k * f->ncorr + c) * L + l];
+      for (PetscInt l = 0; l < L; l++) buf[k * L + l] = f->cov[k * f->nlag + l0 + l];
     {
       hsize_t dims[2] = {(hsize_t)T, (hsize_t)L};
       PetscCall(PetscSNPrintf(name, sizeof(name), "correlation/%s_%s", f->corr_an[c], f->corr_bn[c]));
       PetscCall(StgssaH5WriteDoubles(g, name, 2, dims, buf));
       PetscCallHDF5(d = H5Dopen2(g, name, H5P_DEFAULT));
-      PetscCall(StgssaH5WriteAttrDoubles(d, "lags", (hsize_t)L, f->lags));
+      PetscCall(StgssaH5WriteAttrDoubles(d, "lags", (hsize_t)L, &f->lags[l0]));
       PetscCallHDF5(H5Dclose(d));
     }
     if (P) {
       hsize_t dims[3] = {(hsize_t)T, (hsize_t)L, (hsize_t)P};
-      for (PetscInt k = 0; k < T; k++) PetscCall(PetscArraycpy(&buf[k * L * P], &f->dcov[(k * f->ncorr + c) * L * P], L * P));
+      for (PetscInt k = 0; k < T; k++) PetscCall(PetscArraycpy(&buf[k * L * P], &f->dcov[(k * f->nlag + l0) * P], L * P));
       PetscCall(PetscSNPrintf(name, sizeof(name), "correlation_sensitivity/%s_%s", f->corr_an[c], f->corr_bn[c]));
       PetscCall(StgssaH5WriteDoubles(g, name, 3, dims, buf));
     }

@@ -155,12 +155,13 @@ struct _p_StgssaFSP {
   PetscInt    ncorr;                   /* pairs A:B */
   PetscInt   *corr_a, *corr_b;         /* [ncorr] quantity index: species s, or S + g for group g (resolved at set-up) */
   char      **corr_an, **corr_bn;      /* [ncorr] names as given */
-  PetscInt    nlag;
-  PetscReal  *lags;                    /* [nlag] ascending, >= 0 */
+  PetscInt    nlag;                    /* lags of all pairs */
+  PetscReal  *lags;                    /* [nlag]: pair c has lags[lag_ptr[c] .. lag_ptr[c+1]-1], ascending, >= 0 */
+  PetscInt   *lag_ptr;                 /* [ncorr+1] */
   PetscReal   corr_horizon;            /* t + tau beyond it: NaN (-stgssa_tfinal, else the last sample time) */
   PetscBool   corr_tfinal_set;
   PetscReal   corr_tfinal;
-  PetscReal  *cov, *dcov;              /* [nsample*ncorr*nlag], [... * P] Cov(A(t_k), B(t_k + tau_l)) */
+  PetscReal  *cov, *dcov;              /* [nsample*nlag], [... * P] Cov(A(t_k), B(t_k + tau_l)) at k*nlag + lag_ptr[c] + l */
   Vec        *ysave;                   /* [nsample] y at the samples (kept while the correlations need them) */
   PetscBool  backward;      /* backward pass: the time-dependent update skips J */
 };
