@@ -10,6 +10,8 @@
 #      gene with every 0.7 divide M, M += 3, M -= 2, scale M 0.8; h = 1e-4 in log k): the quotient
 #      errs by ~h^2 |d3/dtheta3| plus solver error / h (1e-12/1e-4), so max error 1e-5 of the
 #      largest entry (1e-8 absolute where the marginal does not depend on the parameter).
+#  (2b) the same for a fitted keep fraction F of `scale M F` (d/dlog F is 0 before the event at
+#      1.3: a sample at an event time sees the state before it).
 #  (3) birth-death (birth k = 10, death g = 1) from its stationary Poisson law
 #      (-stgssa_initial steady): Cov(M(t), M(t+tau)) = (k/g) e^{-g tau} exactly; FSP to 1e-8
 #      (bound M = 100: truncation < 1e-40; rtol 1e-12); derivatives by log k: (k/g) e^{-g tau},
@@ -114,6 +116,24 @@ print('sensitivity vs central differences: max relative error', worst)
 assert worst < 1e-5
 PY
 check "sensitivities through divide/+=/-=/scale vs central differences" $? gene.log
+# (2b) scale with a fitted keep fraction F: s_q' = K^T s_q + (dK/dF)^T p dF/dlog F, vs central differences
+sed 's/  k_deg 1/  k_deg 1\
+  F 0.8/; s/at 1.3: scale M 0.8/at 1.3: scale M F/' gene.model > geneF.model
+: > geneF.log
+for v in 0.8 $(/usr/bin/python3 -c "import math;print(repr(0.8*math.exp(1e-4)), repr(0.8*math.exp(-1e-4)))"); do
+  "$exe" -stgssa_model geneF.model -stgssa_mode fsp -stgssa_sample_times 1,1.3,2.5 -stgssa_fsp_tol 1e-12 -fsp_ts_rtol 1e-12 -stgssa_fit F,k_tx -stgssa_parameters F=$v -stgssa_output "F_$v.h5" > /dev/null 2>> geneF.log || echo "run F=$v failed" >> geneF.log
+done
+/usr/bin/python3 - >> geneF.log 2>&1 <<'PY'
+import h5py, numpy as np, glob
+fs = sorted(glob.glob('F_*.h5')); assert len(fs) == 3
+m, a, p = (h5py.File(x, 'r') for x in fs)
+fd = (p['fsp/distribution/M'][:] - m['fsp/distribution/M'][:]) / 2e-4; dp = a['fsp/sensitivity/M'][:, :, 0]
+n = min(fd.shape[1], dp.shape[1])
+e = np.abs(fd[:, :n] - dp[:, :n]).max() / np.abs(dp[2]).max()
+print('d/dlog F through scale vs central differences: relative error', e, 'max |dp| at t = 2.5', np.abs(dp[2]).max())
+assert e < 1e-5 and np.abs(dp[:2]).max() == 0 and np.abs(dp[2]).max() > 1e-2
+PY
+check "sensitivity to a fitted scale fraction vs central differences" $? geneF.log
 "$exe" -stgssa_model bd.model -stgssa_mode fsp -stgssa_initial steady -stgssa_fsp_max M=100 -fsp_ts_rtol 1e-12 -stgssa_sample_times 1,2,4 -stgssa_correlate M:M@0,0.5,1,2 -stgssa_output bd.h5 > bd.log 2>&1
 /usr/bin/python3 - >> bd.log 2>&1 <<'PY'
 import h5py, numpy as np
