@@ -82,6 +82,7 @@ PetscErrorCode StgssaSSARunNRM(const StgssaSSAConfig *cfg, uint64_t traj, Stgssa
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
+  PetscCheck(!net->nevents, PETSC_COMM_SELF, PETSC_ERR_SUP, "-stgssa_ssa_method nrm: the model has scheduled events (begin events); they are supported by the direct method only: use -stgssa_ssa_method direct or auto");
   PetscCheck(!net->any_tdep, PETSC_COMM_SELF, PETSC_ERR_SUP, "-stgssa_ssa_method nrm: the model has propensities that depend on time (rate laws with t or time-varying inputs); the next-reaction method needs time-independent propensities: use -stgssa_ssa_method direct (thinning)");
   PetscCheck((uint64_t)R < (uint64_t)STGSSA_NRM_BLOCK0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ssa_method nrm: at most 2^31-1 reactions");
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];

@@ -83,6 +83,7 @@ PetscErrorCode StgssaSSARunTree(const StgssaSSAConfig *cfg, uint64_t traj, Stgss
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
+  PetscCheck(!net->nevents, PETSC_COMM_SELF, PETSC_ERR_SUP, "-stgssa_ssa_method tree: the model has scheduled events (begin events); they are supported by the direct method only: use -stgssa_ssa_method direct or auto");
   PetscCheck(!net->any_tdep, PETSC_COMM_SELF, PETSC_ERR_SUP, "-stgssa_ssa_method tree: the model has propensities that depend on time (rate laws with t or time-varying inputs); the sum tree needs time-independent propensities: use -stgssa_ssa_method direct or auto (thinning)");
   PetscCheck(P == w->tree.P, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "StgssaSSARunTree: work space sized for another network");
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
@@ -156,7 +157,8 @@ StgssaSSAMethod StgssaSSAMethodResolve(StgssaSSAMethod m, const StgssaNetwork *n
 {
   const char *why = "as asked";
   if (m == STGSSA_SSA_AUTO) {
-    if (net->any_tdep) m = STGSSA_SSA_DIRECT, why = "auto: propensities depend on time (thinning)";
+    if (net->nevents) m = STGSSA_SSA_DIRECT, why = "auto: scheduled events (direct method only)";
+    else if (net->any_tdep) m = STGSSA_SSA_DIRECT, why = "auto: propensities depend on time (thinning)";
     else if (net->R < STGSSA_SSA_TREE_MIN_R) m = STGSSA_SSA_DIRECT, why = "auto: fewer than " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions";
     else if (net->any_law) m = STGSSA_SSA_TREE, why = "auto: at least " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions, rate laws";
     else m = STGSSA_SSA_RSSA, why = "auto: at least " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions, mass action";
@@ -186,7 +188,7 @@ PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *cfg, const Stgssa
 
   PetscFunctionBegin;
   *done = PETSC_FALSE;
-  if (!tw->large || net->any_law || net->any_tdep || tc->window || tc->rev || tc->locate || !(P == 0 || tc->type == STGSSA_GRADIENT_SCORE)) PetscFunctionReturn(0);
+  if (!tw->large || net->any_law || net->any_tdep || net->nevents || tc->window || tc->rev || tc->locate || !(P == 0 || tc->type == STGSSA_GRADIENT_SCORE)) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(rec->nrx, R));
   rec->sigma = 0.0;
   if (tw->nsmp < ns * S) {
