@@ -18,7 +18,8 @@
 #      `at 1: X = c`, `at 2: scale X f`, `at 3: X += c`, `at 4: X -= 3*c` (clamped at 0), c = 10,
 #      f = 0.5: E[X] = c, c f, c f + c, 0 at t = 1.5, 2.5, 3.5, 4.5; d/d log c = c, c f, c f + c, 0;
 #      d/d log f = 0, c f, c f, 0. The score refuses a fit of c (an event reads it).
-#  (5) nrm, tree and rssa refuse an events model with one line; auto takes direct.
+#  (5) nrm and tree: the means of (1) and (3); rssa refuses an events model with one line (auto
+#      takes direct below 64 reactions, tree from 64 on).
 # usage: events.sh STGSSA_HPC
 set -u
 exe=$1
@@ -136,7 +137,7 @@ ph="19.25 19.5 19.75 20"
 times=$(echo $ph | tr ' ' ,)
 exact=$($py -c "k=10;T=1;print(','.join(str(k*T+k*(t-19) if t<20 else 2*k*T) for t in (19.25,19.5,19.75,20)))")
 "$exe" -stgssa_model div.model -stgssa_mode simulate -stgssa_ntraj $n -stgssa_seed 3 -stgssa_tfinal 20.5 -stgssa_sample_times $times -stgssa_output s1.h5 > s1.log 2>&1 &&
-  grep -q "exact method: direct (auto: scheduled events" s1.log && $py compare.py s1.h5 simulate $n "$exact" >> s1.log 2>&1
+  grep -q "exact method: direct (auto: fewer than 64 reactions)" s1.log && $py compare.py s1.h5 simulate $n "$exact" >> s1.log 2>&1
 check "(1) birth + divide every 1: E[M] = kT + ks, 2kT at the division (N = $n)" $? s1.log
 grep "max" s1.log
 for est in score fd; do
@@ -214,11 +215,21 @@ check "(4) ST-GS tangents: set, scale (mean map), add, clamped sub exact" $? g4.
 [ $? -ne 0 ] && grep -q "an event's value reads a fitted parameter; the score estimator cannot" g4s.log
 check "(4) score refuses a fit of a parameter an event reads" $? g4s.log
 
-# (5) the other exact methods refuse events with one line
-for m in nrm tree rssa; do
-  "$exe" -stgssa_model div.model -stgssa_mode simulate -stgssa_ssa_method $m -stgssa_ntraj 10 -stgssa_tfinal 2 > r$m.log 2>&1
-  [ $? -ne 0 ] && grep -q "has scheduled events (begin events); they are supported by the direct method only" r$m.log
-  check "(5) -stgssa_ssa_method $m refuses events" $? r$m.log
+# (5) nrm and tree (events rescale nrm's putative times, rebuild the sum tree): the means of (1)
+#     and (3); rssa refuses events with one line
+for m in nrm tree; do
+  exact1=$($py -c "print(','.join(str(10+10*(t-19) if t<20 else 20) for t in (19.25,19.5,19.75,20)))")
+  "$exe" -stgssa_model div.model -stgssa_mode simulate -stgssa_ssa_method $m -stgssa_ntraj $n -stgssa_seed 10 -stgssa_tfinal 20.5 -stgssa_sample_times 19.25,19.5,19.75,20 -stgssa_output m1$m.h5 > m1$m.log 2>&1 &&
+    grep -q "exact method: $m (as asked)" m1$m.log && $py compare.py m1$m.h5 simulate $n "$exact1" >> m1$m.log 2>&1
+  check "(5) $m: birth + divide means" $? m1$m.log
+  grep "max" m1$m.log
+  "$exe" -stgssa_model bd.model -stgssa_mode simulate -stgssa_ssa_method $m -stgssa_ntraj $n -stgssa_seed 11 -stgssa_tfinal 5 -stgssa_sample_times $st -stgssa_output m3$m.h5 > m3$m.log 2>&1 &&
+    $py compare.py m3$m.h5 simulate $n "$exact" >> m3$m.log 2>&1
+  check "(5) $m: birth-death with set and thinning, means" $? m3$m.log
+  grep "max" m3$m.log
 done
+"$exe" -stgssa_model div.model -stgssa_mode simulate -stgssa_ssa_method rssa -stgssa_ntraj 10 -stgssa_tfinal 2 > rrssa.log 2>&1
+[ $? -ne 0 ] && grep -q "has scheduled events (begin events); the rejection method does not take them" rrssa.log && [ "$(grep -c "error" rrssa.log)" -eq 1 ]
+check "(5) -stgssa_ssa_method rssa refuses events (one line)" $? rrssa.log
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
