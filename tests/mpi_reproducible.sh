@@ -37,11 +37,12 @@ done
 
 # scheduled events (issue 18): divisions with binomial partitioning (input/gallery/growing_cell.model);
 # the binomial draws come from the counter block of the events keyed by the trajectory index, so
-# /simulate and the ST-GS and score derivatives are byte-identical on 1, 2 and 3 ranks
-for mode in simulate stgs score; do
+# /simulate (direct and nrm) and the ST-GS and score derivatives are byte-identical on 1, 2 and 3 ranks
+for mode in simulate nrm stgs score; do
   for n in 1 2 3; do
     rm -f "$work/eall$n"
     if [ $mode = simulate ]; then eargs="-stgssa_mode simulate"; grp=simulate; ds="moments/M moments/P histograms/P"
+    elif [ $mode = nrm ]; then eargs="-stgssa_mode simulate -stgssa_ssa_method nrm"; grp=simulate; ds="moments/M moments/P histograms/P"
     else eargs="-stgssa_mode gradient -stgssa_gradient $mode -stgssa_fit k_tx,k_tl"; grp=gradient; ds="moments/P moments_gradient/P moments_gradient/M"; fi
     if ! timeout 300 mpirun -n $n --oversubscribe "$exe" -stgssa_model "$root/input/gallery/growing_cell.model" $eargs -stgssa_ntraj $nt -stgssa_seed 9 \
          -stgssa_tfinal 4 -stgssa_sample_times 0.5,2,3.5,4 -stgssa_observe M,P -stgssa_output "$work/ev$n.h5" > "$work/elog$n" 2>&1; then
