@@ -9,6 +9,7 @@
 #      phase s in [0, T): E[M] = kT + k s; at a division time the sample sees the state before,
 #      2kT. After 19 cycles from M = 0 the transient is 2^-19 kT. d E[M]/d log k = E[M]: checked
 #      for score and fd (direct method, counter-based binomial draws shared by fd's runs).
+#  (1b) the same birth written as a rate law k + 0*M (the rate-law paths): means and score.
 #  (2) the same with a time-dependent birth rate k (1 + e^{-t}) (thinning): means and score
 #      derivatives against the recursion m(t) = m+_n + k (t - n) + k (e^{-n} - e^{-t}), m+_{n+1} = m(n+1)/2.
 #  (3) birth-death (k, g) from 0 with `at 2: M = c` and `at 3: scale M F`: for t in [2, 3)
@@ -146,6 +147,19 @@ for est in score fd; do
   check "(1) $est: d E[M]/d log k = E[M] through divisions" $? g1$est.log
   grep "max" g1$est.log
 done
+
+# (1b) the same birth rate written as a rate law that reads the state (k + 0*M: the engines'
+#      rate-law paths, the same process)
+sed 's/0 -> M k$/0 -> M k + 0*M/' div.model > divlaw.model
+grep -q "k + 0\*M" divlaw.model || { echo "FAIL divlaw.model"; exit 1; }
+"$exe" -stgssa_model divlaw.model -stgssa_mode simulate -stgssa_ntraj $n -stgssa_seed 12 -stgssa_tfinal 20.5 -stgssa_sample_times $times -stgssa_output s1l.h5 > s1l.log 2>&1 &&
+  $py compare.py s1l.h5 simulate $n "$exact" >> s1l.log 2>&1
+check "(1b) birth as a rate law + divide: means" $? s1l.log
+grep "max" s1l.log
+"$exe" -stgssa_model divlaw.model -stgssa_mode gradient -stgssa_gradient score -stgssa_ntraj $n -stgssa_seed 13 -stgssa_tfinal 20.5 -stgssa_sample_times $times -stgssa_output g1l.h5 > g1l.log 2>&1 &&
+  $py compare.py g1l.h5 gradient $n "$exact" "$exact" >> g1l.log 2>&1
+check "(1b) score through a rate law and divisions" $? g1l.log
+grep "max" g1l.log
 
 # (2) time-dependent birth (thinning) + division
 exact=$($py -c "
