@@ -226,8 +226,12 @@ sys.exit(0 if ok else 1)
 PY
 check "(4) ST-GS tangents: set, scale (mean map), add, clamped sub exact" $? g4.log
 "$exe" -stgssa_model tan.model -stgssa_mode gradient -stgssa_gradient score -stgssa_fit c -stgssa_ntraj 10 -stgssa_tfinal 5 -stgssa_sample_times 4.5 > g4s.log 2>&1
-[ $? -ne 0 ] && grep -q "an event's value reads a fitted parameter; the score estimator cannot" g4s.log
-check "(4) score refuses a fit of a parameter an event reads" $? g4s.log
+[ $? -ne 0 ] && grep -q "^stgssa_hpc: error: tan.model: an event's value reads a fitted parameter; the score estimator cannot" g4s.log && [ "$(wc -l < g4s.log)" -eq 1 ]
+check "(4) score refuses a fit of a parameter an event reads (one line)" $? g4s.log
+# values that read parameters are checked at the start values: one line naming the event's line
+"$exe" -stgssa_model bd.model -stgssa_mode simulate -stgssa_parameters F=1.5 -stgssa_ntraj 10 -stgssa_tfinal 5 > v1.log 2>&1
+[ $? -ne 0 ] && grep -q "^stgssa_hpc: error: bd.model:16: the keep fraction of event 2 ('scale M') is 1.5 with the current parameters; expected a number in \[0, 1\]" v1.log && [ "$(wc -l < v1.log)" -eq 1 ]
+check "(4) a keep fraction above 1 from -stgssa_parameters: one line" $? v1.log
 
 # (5) nrm and tree (events rescale nrm's putative times, rebuild the sum tree): the means of (1)
 #     and (3); rssa refuses events with one line
