@@ -19,9 +19,11 @@
 #      `at 1: X = c`, `at 2: scale X f`, `at 3: X += c`, `at 4: X -= 3*c` (clamped at 0), c = 10,
 #      f = 0.5: E[X] = c, c f, c f + c, 0 at t = 1.5, 2.5, 3.5, 4.5; d/d log c = c, c f, c f + c, 0;
 #      d/d log f = 0, c f, c f, 0. The score refuses a fit of c (an event reads it).
+#  (6) input/gallery/growing_cell.model: means against its exact moment equations with halving,
+#      and the score derivative in log k_tl.
 #  (5) nrm and tree: the means of (1) and (3); rssa refuses an events model with one line (auto
 #      takes direct below 64 reactions, tree from 64 on).
-# usage: events.sh STGSSA_HPC
+# usage: events.sh STGSSA_HPC SOURCE_ROOT
 set -u
 exe=$1
 py=/usr/bin/python3
@@ -249,5 +251,35 @@ done
 "$exe" -stgssa_model div.model -stgssa_mode simulate -stgssa_ssa_method rssa -stgssa_ntraj 10 -stgssa_tfinal 2 > rrssa.log 2>&1
 [ $? -ne 0 ] && grep -q "has scheduled events (begin events); the rejection method does not take them" rrssa.log && [ "$(grep -c "error" rrssa.log)" -eq 1 ]
 check "(5) -stgssa_ssa_method rssa refuses events (one line)" $? rrssa.log
+# (6) the gallery's growing cell (input/gallery/growing_cell.model, its options file): a linear
+#     network, so the means obey the moment equations exactly, g' = k_on (1 - g) - k_off g,
+#     m' = k_tx g - k_deg m, p' = k_tl m, with m and p halved at every division (the gene copy is
+#     not partitioned); solved by the matrix exponential between divisions. Means of M and P over
+#     the last cycle, and the score derivative d E[P]/d log k_tl = E[P] (P is linear in k_tl).
+root=$(cd "$2" && pwd)
+gc="-options_file $root/input/gallery/growing_cell.opts -stgssa_model $root/input/gallery/growing_cell.model -stgssa_ntraj $n -stgssa_seed 14"
+read -r gm gp <<EOF2
+$($py -c "
+import numpy as np
+kon,koff,ktx,kdeg,ktl=2.,4.,60.,10.,5.
+A=np.zeros((4,4)); A[0,0]=-(kon+koff); A[0,3]=kon; A[1,0]=ktx; A[1,1]=-kdeg; A[2,1]=ktl
+def expm(M):
+    s=max(0,int(np.ceil(np.log2(max(np.abs(M).sum(1).max(),1e-300))))+1); X=M/2**s; E=np.eye(4); T=np.eye(4)
+    for k in range(1,30): T=T@X/k; E=E+T
+    for _ in range(s): E=E@E
+    return E
+y=np.array([0.,0.,0.,1.]); ts=(19,19.25,19.5,19.75,20); out={}; t=0.
+for c in range(1,21):
+    for q in ts:
+        if c-1<q<=c: out[q]=expm(A*(q-t))@y
+    y=expm(A*(c-t))@y; y[1]/=2; y[2]/=2; t=c
+print(','.join(str(out[q][1]) for q in ts), ','.join(str(out[q][2]) for q in ts))")
+EOF2
+"$exe" $gc -stgssa_observe M -stgssa_output s6m.h5 > s6m.log 2>&1 && $py compare.py s6m.h5 simulate $n "$gm" >> s6m.log 2>&1
+check "(6) growing cell: E[M] over the last cycle vs the moment equations with halving" $? s6m.log
+grep "max" s6m.log
+"$exe" $gc -stgssa_mode gradient -stgssa_gradient score -stgssa_fit k_tl -stgssa_observe P -stgssa_output g6.h5 > g6.log 2>&1 && $py compare.py g6.h5 gradient $n "$gp" "$gp" >> g6.log 2>&1
+check "(6) growing cell: E[P] and score d E[P]/d log k_tl" $? g6.log
+grep "max" g6.log
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
