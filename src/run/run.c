@@ -3,9 +3,10 @@
 #include <stgssa/stgssa.h>
 #include <stgssa/fsp.h>
 #include <stgssa/run.h>
+#include <stgssa/ode.h>
 #include <math.h>
 
-const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "fsp", "StgssaMode", "STGSSA_MODE_", NULL};
+const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "fsp", "ode", "StgssaMode", "STGSSA_MODE_", NULL};
 
 struct _p_StgssaRun {
   MPI_Comm   comm;
@@ -23,6 +24,7 @@ struct _p_StgssaRun {
   StgssaObjective obj;
   StgssaOptimizer opt;
   StgssaFSP       fsp;
+  StgssaODE       ode; /* -stgssa_mode ode */
   StgssaData      data; /* -stgssa_data, loaded before the ensemble (its times are sample times) */
   PetscBool       have_data;
   char            datafile[PETSC_MAX_PATH_LEN];
@@ -48,6 +50,7 @@ PetscErrorCode StgssaRunCreate(MPI_Comm comm, StgssaRun *run)
   PetscCall(StgssaObjectiveCreate(comm, &r->obj));
   PetscCall(StgssaOptimizerCreate(comm, &r->opt));
   PetscCall(StgssaFSPCreate(comm, &r->fsp));
+  PetscCall(StgssaODECreate(comm, &r->ode));
   PetscCall(StgssaDataCreate(comm, &r->data));
   *run = r;
   PetscFunctionReturn(0);
@@ -94,7 +97,7 @@ PetscErrorCode StgssaRunGetMode(StgssaRun r, StgssaMode *mode)
 PetscErrorCode StgssaRunIsExact(StgssaRun r, PetscBool *exact)
 {
   PetscFunctionBegin;
-  *exact = (PetscBool)(r->mode == STGSSA_MODE_FSP);
+  *exact = (PetscBool)(r->mode == STGSSA_MODE_FSP || r->mode == STGSSA_MODE_ODE);
   if (r->setup && (r->mode == STGSSA_MODE_GRADIENT || r->mode == STGSSA_MODE_OPTIMIZE)) {
     StgssaGradientType gt;
     PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
@@ -202,7 +205,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     StgssaSSAMethod method;
     PetscCall(StgssaEnsembleGetSSAMethod(r->ens, &method));
     PetscCheck(method == STGSSA_SSA_DIRECT || method == STGSSA_SSA_AUTO || r->mode == STGSSA_MODE_SIMULATE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to -stgssa_mode simulate only; mode %s %s", StgssaSSAMethods[method], StgssaModes[r->mode],
-               r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
+               r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : r->mode == STGSSA_MODE_ODE ? "integrates the mean-field ODE and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
   }
   if (r->mode == STGSSA_MODE_SIMULATE || r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEnsembleSetDefaultBurnin(r->ens)); /* rates fixed: a default burn-in from them holds */
   if (r->mode == STGSSA_MODE_SIMULATE) PetscCall(StgssaEnsembleCheckBurnin(r->ens));
@@ -214,6 +217,8 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCall(StgssaFSPSetFromOptions(r->fsp));
     PetscCall(StgssaEnsembleSetFSPTimes(r->ens, r->fsp)); /* data times win over the FSP's own reading of the times */
     PetscCall(StgssaFSPSetUp(r->fsp));
+  } else if (r->mode == STGSSA_MODE_ODE) {
+    PetscCall(StgssaODEModeSetUp(r->ode, r->model_obj, r->ens));
   } else if (r->mode != STGSSA_MODE_SIMULATE) {
     PetscCall(StgssaEvaluatorSetEnsemble(r->ev, r->ens, r->model_obj));
     PetscCall(StgssaEvaluatorSetFromOptions(r->ev));
@@ -263,6 +268,19 @@ static PetscErrorCode WriteFSP(hid_t file, void *ctx)
   PetscCall(StgssaRunWriteRunGroup(r, file, &run));
   PetscCallHDF5(H5Gclose(run));
   PetscCall(StgssaFSPWriteHDF5(r->fsp, file));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteODE(hid_t file, void *ctx)
+{
+  StgssaRun r = (StgssaRun)ctx;
+  hid_t     run;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaRunWriteRunGroup(r, file, &run));
+  PetscCall(StgssaH5WriteAttrString(run, "mode", "ode"));
+  PetscCallHDF5(H5Gclose(run));
+  PetscCall(StgssaODEModeWriteHDF5(r->ode, file));
   PetscFunctionReturn(0);
 }
 
@@ -357,7 +375,7 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     StgssaGradientType gt = STGSSA_GRADIENT_SCORE;
     PetscCall(StgssaEnsembleGetBurnin(r->ens, &steady, &T, &rate));
     if (r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
-    if (steady && rate > 0 && r->mode != STGSSA_MODE_FSP && gt != STGSSA_GRADIENT_FSP)
+    if (steady && rate > 0 && r->mode != STGSSA_MODE_FSP && r->mode != STGSSA_MODE_ODE && gt != STGSSA_GRADIENT_FSP)
       PetscCall(PetscPrintf(r->comm, "initial: steady, by an SSA burn-in of %.6g%s (default: 20 relaxation times 1/lambda, lambda = %.6g the slowest relaxation rate of this first-order network%s; -stgssa_initial_burnin sets another)\n", (double)T, r->mode == STGSSA_MODE_OPTIMIZE ? " at the start values" : "", (double)rate,
                             r->mode == STGSSA_MODE_OPTIMIZE ? ", recomputed at every iterate's rates" : ""));
   }
@@ -374,6 +392,10 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     PetscCall(StgssaFSPSolve(r->fsp));
     PetscCall(StgssaFSPView(r->fsp, NULL));
     PetscCall(StgssaOutputWrite(r->comm, r->output, WriteFSP, r));
+    break;
+  case STGSSA_MODE_ODE:
+    PetscCall(StgssaODEModeRun(r->ode));
+    PetscCall(StgssaOutputWrite(r->comm, r->output, WriteODE, r));
     break;
   case STGSSA_MODE_OPTIMIZE:
     PetscCall(StgssaOptimizerSolve(r->opt));
@@ -394,6 +416,7 @@ PetscErrorCode StgssaRunDestroy(StgssaRun *run)
   PetscFunctionBegin;
   if (!r) PetscFunctionReturn(0);
   PetscCall(StgssaFSPDestroy(&r->fsp));
+  PetscCall(StgssaODEDestroy(&r->ode));
   PetscCall(StgssaOptimizerDestroy(&r->opt));
   PetscCall(StgssaObjectiveDestroy(&r->obj));
   PetscCall(StgssaDataDestroy(&r->data));
