@@ -57,6 +57,13 @@ PETSC_EXTERN PetscErrorCode StgssaODEModeRun(StgssaODE);
    columns 1, 2 NaN: no variances), /gradient fit_names, moments/<obs>, moments_gradient/<obs>
    [T x 3 x P] (column 0 d mean / d log k, the rest NaN). /run is the caller's. */
 PETSC_EXTERN PetscErrorCode StgssaODEModeWriteHDF5(StgssaODE, hid_t file);
+
+/* -stgssa_start_from ode (src/ode/start.c): a copy of the options database for the fit of the
+   means (-stgssa_gradient ode, -stgssa_loss moments -stgssa_moment_orders 1, the stochastic
+   optimizer's and checkpoint options dropped, output path `output`.start_from_ode, unwritten);
+   and quiet output (PetscVFPrintf swallowed) around that fit. */
+PETSC_EXTERN PetscErrorCode StgssaODEStartOptions(const char output[], PetscOptions *db);
+PETSC_EXTERN PetscErrorCode StgssaODEQuiet(PetscBool);
 PETSC_EXTERN PetscErrorCode StgssaODEDestroy(StgssaODE *);
 
 #endif

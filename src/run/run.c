@@ -5,6 +5,7 @@
 #include <stgssa/run.h>
 #include <stgssa/ode.h>
 #include <math.h>
+#include "../stgssa_impl.h"
 
 const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "fsp", "ode", "StgssaMode", "STGSSA_MODE_", NULL};
 
@@ -31,7 +32,11 @@ struct _p_StgssaRun {
   /* gradient mode with a loss; optimize mode */
   PetscBool  has_loss;
   PetscReal  loss, *grad, *stderr_;
+  /* -stgssa_start_from ode: the rates of the fit of the means, applied before the fit */
+  PetscBool  start_ode;
+  char      *start_assign;
 };
+static const char *const StgssaStartFrom[] = {"none", "ode", "StgssaStartFrom", "STGSSA_START_", NULL};
 
 PetscErrorCode StgssaRunCreate(MPI_Comm comm, StgssaRun *run)
 {
@@ -66,6 +71,11 @@ PetscErrorCode StgssaRunSetFromOptions(StgssaRun r)
   PetscCall(PetscOptionsEnum("-stgssa_mode", "What to run", "StgssaRun", StgssaModes, (PetscEnum)r->mode, (PetscEnum *)&r->mode, NULL));
   PetscCall(PetscOptionsString("-stgssa_output", "HDF5 output file (written atomically)", "StgssaRun", r->output, r->output, sizeof(r->output), NULL));
   PetscCall(PetscOptionsBool("-stgssa_view_model", "Print the model as parsed", "StgssaRun", r->view_model, &r->view_model, NULL));
+  {
+    PetscInt start = r->start_ode ? 1 : 0;
+    PetscCall(PetscOptionsEList("-stgssa_start_from", "Optimize mode: none, or ode (first fit the data's means with the mean-field ODE, quietly, and start the fit from its rates)", "StgssaRun", StgssaStartFrom, 2, StgssaStartFrom[start], &start, NULL));
+    r->start_ode = (PetscBool)(start == 1);
+  }
   PetscOptionsEnd();
   PetscCall(PetscOptionsHasHelp(NULL, &help));
   if (help) { /* list every option with its default */
@@ -101,7 +111,7 @@ PetscErrorCode StgssaRunIsExact(StgssaRun r, PetscBool *exact)
   if (r->setup && (r->mode == STGSSA_MODE_GRADIENT || r->mode == STGSSA_MODE_OPTIMIZE)) {
     StgssaGradientType gt;
     PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
-    *exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
+    *exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP || gt == STGSSA_GRADIENT_ODE);
   }
   PetscFunctionReturn(0);
 }
@@ -188,6 +198,63 @@ static PetscErrorCode StgssaRunViewData(StgssaRun r)
   PetscFunctionReturn(0);
 }
 
+/* -stgssa_start_from ode: the same run on a copy of the options as a fit of the means by the
+   mean-field ODE (StgssaODEStartOptions), quiet; one summary line; its rates kept for SetUp. */
+static PetscErrorCode StgssaRunStartFromODE(StgssaRun r)
+{
+  PetscOptions        db;
+  StgssaRun           in = NULL;
+  PetscErrorCode      ierr;
+  const PetscReal    *rates = NULL;
+  const char *const  *names = NULL;
+  PetscReal           loss  = NAN;
+  PetscInt            P = 0, its = 0;
+  Tao                 tao;
+  PetscLogDouble      t0, t1;
+
+  PetscFunctionBegin;
+  PetscCheck(r->mode == STGSSA_MODE_OPTIMIZE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_start_from ode applies to -stgssa_mode optimize (got %s)", StgssaModes[r->mode]);
+  PetscCall(PetscTime(&t0));
+  PetscCall(StgssaODEStartOptions(r->output, &db));
+  PetscCall(PetscOptionsPush(db));
+  PetscCall(StgssaODEQuiet(PETSC_TRUE));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StgssaRunCreate(r->comm, &in);
+  if (!ierr) ierr = StgssaRunSetFromOptions(in);
+  if (!ierr) ierr = StgssaRunSetUp(in);
+  if (!ierr) ierr = StgssaOptimizerSolve(in->opt);
+  if (!ierr) ierr = StgssaOptimizerGetResult(in->opt, &rates, &loss);
+  if (!ierr) ierr = StgssaEvaluatorGetFit(in->ev, &P, &names);
+  if (!ierr) ierr = StgssaOptimizerGetTao(in->opt, &tao);
+  if (!ierr) ierr = TaoGetIterationNumber(tao, &its);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(StgssaODEQuiet(PETSC_FALSE));
+  PetscCall(PetscOptionsPop());
+  PetscCall(PetscOptionsDestroy(&db));
+  if (ierr) {
+    char msg[1536];
+    PetscCall(StgssaErrorText(ierr, msg, sizeof(msg)));
+    PetscCall(StgssaRunDestroy(&in));
+    SETERRQ(r->comm, ierr, "-stgssa_start_from ode: the fit of the means by the mean-field ODE failed: %s", msg);
+  }
+  {
+    size_t len = 64 * (size_t)(P + 1) + 1;
+    char   item[128];
+    PetscCall(PetscFree(r->start_assign));
+    PetscCall(PetscCalloc1(len, &r->start_assign));
+    for (PetscInt p = 0; p < P; p++) { /* %.17g: the rates round-trip exactly */
+      PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", p ? "," : "", names[p], (double)rates[p]));
+      PetscCall(StgssaStrlcat(r->start_assign, item, len));
+    }
+  }
+  PetscCall(PetscTime(&t1));
+  PetscCall(PetscPrintf(r->comm, "start_from ode: the means fitted by the mean-field ODE (%" PetscInt_FMT " iterations, loss %.6g on the means, %.3g s); the fit starts from", its, (double)loss, (double)(t1 - t0)));
+  for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, " %s = %.6g", names[p], (double)rates[p]));
+  PetscCall(PetscPrintf(r->comm, "\n"));
+  PetscCall(StgssaRunDestroy(&in));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaRunSetUp(StgssaRun r)
 {
   PetscFunctionBegin;
@@ -195,7 +262,9 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
   PetscCheck(r->have_model && r->model[0], r->comm, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
   PetscCall(StgssaOutputCheckPath(r->comm, r->output));
   PetscCall(StgssaModelLoad(r->model_obj, r->model));
+  if (r->start_ode) PetscCall(StgssaRunStartFromODE(r));
   PetscCall(StgssaModelSetFromOptions(r->model_obj));
+  if (r->start_assign) PetscCall(StgssaModelSetParameters(r->model_obj, r->start_assign, "-stgssa_start_from ode"));
   if (r->view_model) PetscCall(StgssaModelView(r->model_obj, NULL));
   PetscCall(StgssaEnsembleSetModel(r->ens, r->model_obj));
   PetscCall(StgssaRunLoadData(r));
@@ -346,7 +415,7 @@ static PetscErrorCode StgssaRunGradient(StgssaRun r)
     PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
     PetscCall(PetscPrintf(r->comm, "loss %.6g\n%-12s %14s %14s\n", (double)r->loss, "parameter", "dL/dlog k", "std. error"));
     for (PetscInt p = 0; p < P; p++) {
-      if (gt == STGSSA_GRADIENT_FSP) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14s\n", names[p], (double)r->grad[p], "exact"));
+      if (gt == STGSSA_GRADIENT_FSP || gt == STGSSA_GRADIENT_ODE) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14s\n", names[p], (double)r->grad[p], gt == STGSSA_GRADIENT_FSP ? "exact" : "mean-field"));
       else PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
     }
     PetscCall(StgssaObjectiveSummarize(r->obj, r->ev, NULL, 0));
@@ -423,6 +492,7 @@ PetscErrorCode StgssaRunDestroy(StgssaRun *run)
   PetscCall(StgssaEvaluatorDestroy(&r->ev));
   PetscCall(StgssaEnsembleDestroy(&r->ens));
   PetscCall(StgssaModelDestroy(&r->model_obj));
+  PetscCall(PetscFree(r->start_assign));
   PetscCall(PetscFree(*run));
   PetscFunctionReturn(0);
 }
