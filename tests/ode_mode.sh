@@ -12,6 +12,11 @@
 #  (4) dimerization 2A -> 0, rate k: the propensity is k A(A-1)/2 (the combinatorial form, stated in
 #      README), so dA/dt = -k A (A - 1) and A(t) = 1/(1 - (1 - 1/A0) e^{-k t}), to 1e-8 relative;
 #  (5) a stiff solver (-ts_type bdf) gives the same birth-death answer to 1e-6; -stgssa_initial steady is refused.
+#  (6) -stgssa_gradient ode: a fit of k (g fixed) to the mean of birth-death data at one time t
+#      (linear network: the ODE mean is exact) reaches the closed-form optimum
+#      k = mean_data g / (1 - e^{-g t}) (loss 0) to 1e-6 relative; gradient mode's loss gradient
+#      equals the closed form 2 (m - d)/d^2 dm/dlog k to 1e-8; variance and distribution losses
+#      are refused with a message naming the fix.
 #  Output layout: /simulate/moments/<obs> column 0 the mean, columns 1, 2 NaN; /gradient fit_names.
 # usage: ode_mode.sh STGSSA_HPC SOURCE_ROOT
 set -u
@@ -161,6 +166,44 @@ check "-ts_type bdf agrees with the closed form to 1e-6" $? bdf.log
 "$exe" -stgssa_model "$root/input/birth_death.model" -stgssa_mode ode -stgssa_tfinal 1 -stgssa_initial steady -stgssa_output e.h5 > e2.log 2>&1
 [ $? -ne 0 ] && grep -q "stgssa_mode ode starts from the model's initial counts" e2.log
 check "refuses -stgssa_initial steady" $? e2.log
+
+# (6) -stgssa_gradient ode
+/usr/bin/python3 - <<'PY'
+import numpy as np
+r = np.random.default_rng(3)
+with open('bd.csv', 'w') as f:
+    f.write('time,M\n')
+    for x in r.poisson(10 * (1 - np.exp(-2.0)) * 0.8, 400):
+        f.write('2,%d\n' % x)
+PY
+bdfit="-stgssa_model $root/input/birth_death.model -stgssa_data bd.csv -stgssa_loss moments -stgssa_moment_orders 1 -stgssa_fit k -stgssa_gradient ode -ts_rtol 1e-12 -ts_atol 1e-12"
+"$exe" $bdfit -stgssa_mode optimize -stgssa_output fit.h5 > fit.log 2>&1
+/usr/bin/python3 - >> fit.log 2>&1 <<'PY'
+import h5py, numpy as np
+d = np.loadtxt('bd.csv', delimiter=',', skiprows=1)[:, 1].mean()
+k = h5py.File('fit.h5', 'r')['result/parameters'][0]
+ke = d * 1.0 / (1 - np.exp(-2.0))
+print('fitted k %.10g, closed form %.10g' % (k, ke))
+assert abs(k - ke) <= 1e-6 * ke
+PY
+check "gradient ode: fit of the mean reaches the closed-form optimum" $? fit.log
+"$exe" $bdfit -stgssa_mode gradient -stgssa_output gr.h5 > gr.log 2>&1
+/usr/bin/python3 - >> gr.log 2>&1 <<'PY'
+import h5py, numpy as np
+d = np.loadtxt('bd.csv', delimiter=',', skiprows=1)[:, 1].mean()
+f = h5py.File('gr.h5', 'r')
+m = 10 * (1 - np.exp(-2.0))
+L = ((m - d) / d) ** 2; dL = 2 * (m - d) / d ** 2 * m
+assert abs(f['gradient/loss'][()] - L) <= 1e-8 * L, (f['gradient/loss'][()], L)
+assert abs(f['gradient/gradient'][0] - dL) <= 1e-8 * abs(dL), (f['gradient/gradient'][0], dL)
+PY
+check "gradient ode: loss and gradient of the means' loss vs closed form" $? gr.log
+"$exe" -stgssa_model "$root/input/birth_death.model" -stgssa_data bd.csv -stgssa_loss moments -stgssa_moment_orders 2 -stgssa_gradient ode -stgssa_mode gradient -stgssa_output e.h5 > e3.log 2>&1
+[ $? -ne 0 ] && grep -q "stgssa_gradient ode gives means only.*use -stgssa_loss moments -stgssa_moment_orders 1, not -stgssa_loss moments with -stgssa_moment_orders > 1" e3.log
+check "gradient ode refuses a variance loss" $? e3.log
+"$exe" -stgssa_model "$root/input/birth_death.model" -stgssa_data bd.csv -stgssa_loss distribution -stgssa_gradient ode -stgssa_mode gradient -stgssa_output e.h5 > e4.log 2>&1
+[ $? -ne 0 ] && grep -q "stgssa_gradient ode gives means only.*not -stgssa_loss distribution" e4.log
+check "gradient ode refuses a distribution loss" $? e4.log
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
