@@ -17,6 +17,7 @@
 #      k = mean_data g / (1 - e^{-g t}) (loss 0) to 1e-6 relative; gradient mode's loss gradient
 #      equals the closed form 2 (m - d)/d^2 dm/dlog k to 1e-8; variance and distribution losses
 #      are refused with a message naming the fix.
+#  (7) 1 and 2 ranks write bitwise the same means and sensitivities (the ODE is solved redundantly).
 #  Output layout: /simulate/moments/<obs> column 0 the mean, columns 1, 2 NaN; /gradient fit_names.
 # usage: ode_mode.sh STGSSA_HPC SOURCE_ROOT
 set -u
@@ -204,6 +205,17 @@ check "gradient ode refuses a variance loss" $? e3.log
 "$exe" -stgssa_model "$root/input/birth_death.model" -stgssa_data bd.csv -stgssa_loss distribution -stgssa_gradient ode -stgssa_mode gradient -stgssa_output e.h5 > e4.log 2>&1
 [ $? -ne 0 ] && grep -q "stgssa_gradient ode gives means only.*not -stgssa_loss distribution" e4.log
 check "gradient ode refuses a distribution loss" $? e4.log
+
+# (7) rank count
+"$exe" -stgssa_model "$root/input/telegraph.model" -stgssa_mode ode -stgssa_sample_times 1,5 -stgssa_tfinal 5 -stgssa_output r1.h5 > r.log 2>&1 &&
+  timeout 120 mpirun -n 2 --oversubscribe "$exe" -stgssa_model "$root/input/telegraph.model" -stgssa_mode ode -stgssa_sample_times 1,5 -stgssa_tfinal 5 -stgssa_output r2.h5 >> r.log 2>&1 &&
+  /usr/bin/python3 - >> r.log 2>&1 <<'PY'
+import h5py, numpy as np
+a, b = h5py.File('r1.h5', 'r'), h5py.File('r2.h5', 'r')
+for k in ('simulate/moments/M', 'gradient/moments_gradient/M', 'simulate/moments/G_on'):
+    assert np.array_equal(a[k][:], b[k][:], equal_nan=True), k
+PY
+check "1 and 2 ranks: bitwise the same output" $? r.log
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
