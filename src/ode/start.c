@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
-  -stgssa_start_from ode: before a stochastic fit, a fit of the data's means with the mean-field
+  -stgssa_start_from ode (with -ts_type bdf unless given): before a stochastic fit, a fit of the data's means with the mean-field
   ODE (-stgssa_gradient ode, -stgssa_loss moments -stgssa_moment_orders 1, TAO's default for
   deterministic objectives), run quietly on a copy of the options; the stochastic fit then starts
   from its rates (StgssaRun, src/run/run.c).
@@ -26,6 +26,11 @@ PetscErrorCode StgssaODEStartOptions(const char output[], PetscOptions *db)
   PetscCall(PetscOptionsInsertString(*db, all));
   PetscCall(PetscFree(all));
   for (int k = 0; StgssaStartDrop[k]; k++) PetscCall(PetscOptionsClearValue(*db, StgssaStartDrop[k]));
+  {
+    PetscBool given;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-ts_type", &given));
+    if (!given) PetscCall(PetscOptionsSetValue(*db, "-ts_type", "bdf")); /* a fit of means wanders along unidentified directions into stiff rates (k_on -> 1e7 in the telegraph): bdf's steps do not shrink with them */
+  }
   PetscCall(PetscOptionsSetValue(*db, "-stgssa_start_from", "none"));
   PetscCall(PetscOptionsSetValue(*db, "-stgssa_gradient", "ode"));
   PetscCall(PetscOptionsSetValue(*db, "-stgssa_loss", "moments"));

@@ -211,6 +211,9 @@ static PetscErrorCode StgssaRunStartFromODE(StgssaRun r)
   PetscInt            P = 0, its = 0;
   Tao                 tao;
   PetscLogDouble      t0, t1;
+  PetscBool           bounded;
+  PetscReal          *start;
+  PetscInt            nclamp = 0;
 
   PetscFunctionBegin;
   PetscCheck(r->mode == STGSSA_MODE_OPTIMIZE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_start_from ode applies to -stgssa_mode optimize (got %s)", StgssaModes[r->mode]);
@@ -237,20 +240,35 @@ static PetscErrorCode StgssaRunStartFromODE(StgssaRun r)
     PetscCall(StgssaRunDestroy(&in));
     SETERRQ(r->comm, ierr, "-stgssa_start_from ode: the fit of the means by the mean-field ODE failed: %s", msg);
   }
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_bounds", &bounded));
   {
     size_t len = 64 * (size_t)(P + 1) + 1;
     char   item[128];
     PetscCall(PetscFree(r->start_assign));
     PetscCall(PetscCalloc1(len, &r->start_assign));
+    const StgssaModelDef *d;
+    PetscCall(StgssaModelGetDef(r->model_obj, &d));
+    PetscCall(PetscMalloc1(P + 1, &start));
     for (PetscInt p = 0; p < P; p++) { /* %.17g: the rates round-trip exactly */
-      PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", p ? "," : "", names[p], (double)rates[p]));
+      PetscReal v0 = NAN;
+      start[p]     = rates[p];
+      for (int m = 0; m < d->nparams; m++)
+        if (!strcmp(d->params[m].name, names[p])) v0 = d->params[m].value;
+      if (!bounded && v0 > 0) { /* no -stgssa_bounds: a means-only fit can run off along directions the means do not see (k_on -> 1e7 makes the SSA crawl); keep the start within a factor 100 of the given one */
+        PetscReal c = PetscMin(PetscMax(start[p], v0 / 100), 100 * v0);
+        nclamp += (c != start[p]);
+        start[p] = c;
+      }
+      PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", p ? "," : "", names[p], (double)start[p]));
       PetscCall(StgssaStrlcat(r->start_assign, item, len));
     }
   }
   PetscCall(PetscTime(&t1));
   PetscCall(PetscPrintf(r->comm, "start_from ode: the means fitted by the mean-field ODE (%" PetscInt_FMT " iterations, loss %.6g on the means, %.3g s); the fit starts from", its, (double)loss, (double)(t1 - t0)));
-  for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, " %s = %.6g", names[p], (double)rates[p]));
+  for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, " %s = %.6g", names[p], (double)start[p]));
+  if (nclamp) PetscCall(PetscPrintf(r->comm, " (%" PetscInt_FMT " rate%s clamped to a factor 100 of the start values: without -stgssa_bounds the means-only fit ran off along directions the means do not identify)", nclamp, nclamp > 1 ? "s" : ""));
   PetscCall(PetscPrintf(r->comm, "\n"));
+  PetscCall(PetscFree(start));
   PetscCall(StgssaRunDestroy(&in));
   PetscFunctionReturn(0);
 }
@@ -262,8 +280,8 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
   PetscCheck(r->have_model && r->model[0], r->comm, PETSC_ERR_USER_INPUT, "No model given: expected -stgssa_model FILE (see -help)");
   PetscCall(StgssaOutputCheckPath(r->comm, r->output));
   PetscCall(StgssaModelLoad(r->model_obj, r->model));
-  if (r->start_ode) PetscCall(StgssaRunStartFromODE(r));
   PetscCall(StgssaModelSetFromOptions(r->model_obj));
+  if (r->start_ode) PetscCall(StgssaRunStartFromODE(r));
   if (r->start_assign) PetscCall(StgssaModelSetParameters(r->model_obj, r->start_assign, "-stgssa_start_from ode"));
   if (r->view_model) PetscCall(StgssaModelView(r->model_obj, NULL));
   PetscCall(StgssaEnsembleSetModel(r->ens, r->model_obj));

@@ -44,8 +44,8 @@ for line in open('runs.txt'):
     first = int(below[0]) if below.size else -1
     rates = f['result/parameters'][:]
     w = float(t1) - float(t0)
-    rows[how].append((len(loss) - 1, first if first >= 0 else np.nan, w, float(f['result/loss'][()])))
-    print('%-5s %5s %6d %10s %9.1f %11.4g  %s' % (how, seed, len(loss) - 1, first if first >= 0 else 'never', w, float(f['result/loss'][()]), ' '.join('%.4g' % r for r in rates)))
+    rows[how].append((len(loss) - 1, first if first >= 0 else np.nan, w, float(f['result'].attrs['loss'])))
+    print('%-5s %5s %6d %10s %9.1f %11.4g  %s' % (how, seed, len(loss) - 1, first if first >= 0 else 'never', w, float(f['result'].attrs['loss']), ' '.join('%.4g' % r for r in rates)))
 print('medians (loss threshold %g; wall includes the fit of the means; shared machine: compare ratios):' % thr)
 for how in ('cold', 'warm'):
     a = np.array(rows[how], dtype=float)
