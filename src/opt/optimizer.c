@@ -1749,7 +1749,11 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   if (o->time_up) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the time limit of %g s (-stgssa_time_limit)\n", (double)o->time_limit));
   if (o->flat_stopped) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the loss changed by less than %g (relative) over %d iterations\n", STGSSA_FLAT_RTOL, STGSSA_FLAT_ITS));
-  if (o->nreject) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " trial point%s rejected (the FSP failed there; a high loss to the line search); first at %s\n", o->nreject, o->nreject > 1 ? "s" : "", o->reject_msg));
+  if (o->nreject) {
+    StgssaGradientType gt;
+    PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " trial point%s rejected (the %s failed there; a high loss to the line search); first at %s\n", o->nreject, o->nreject > 1 ? "s" : "", gt == STGSSA_GRADIENT_ODE ? "ODE integration" : "FSP", o->reject_msg));
+  }
   if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
   if (o->sched_on) PetscCall(StgssaOptimizerViewSchedule(o, viewer));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));
