@@ -11,7 +11,7 @@ PetscErrorCode StgssaODEModeSetUp(StgssaODE o, StgssaModel model, StgssaEnsemble
   const StgssaModelDef *d;
   char                **names;
   PetscInt              nfit = STGSSA_ODE_FIT_MAX, *fit_param;
-  PetscBool             set = PETSC_FALSE, steady;
+  PetscBool             set  = PETSC_FALSE, steady;
   PetscReal             T, rate;
   PetscErrorCode        ierr = 0;
 
@@ -21,13 +21,15 @@ PetscErrorCode StgssaODEModeSetUp(StgssaODE o, StgssaModel model, StgssaEnsemble
   PetscCall(StgssaEnsembleGetBurnin(ens, &steady, &T, &rate));
   PetscCheck(!steady, o->comm, PETSC_ERR_SUP, "-stgssa_mode ode starts from the model's initial counts: drop -stgssa_initial steady (or give the steady counts in %s)", d->filename);
   if (o->smp.obs_rule)
-    for (PetscInt k = 0; k < o->smp.nobs; k++) PetscCheck(o->smp.obs_rule[k] < 0, o->comm, PETSC_ERR_SUP, "-stgssa_mode ode: %s is an expression observable, whose mean is not a function of the means; observe species or groups", o->smp.obs_names[k]);
+    for (PetscInt k = 0; k < o->smp.nobs; k++)
+      PetscCheck(o->smp.obs_rule[k] < 0, o->comm, PETSC_ERR_SUP, "-stgssa_mode ode: %s is an expression observable, whose mean is not a function of the means; observe species or groups", o->smp.obs_names[k]);
   PetscCall(PetscCalloc1(nfit, &names));
   PetscOptionsBegin(o->comm, NULL, "Mean-field ODE (-stgssa_mode ode)", "StgssaODE");
   ierr = PetscOptionsStringArray("-stgssa_fit", "Parameters whose sensitivities d mean / d log k are computed (default: all)", "StgssaODE", names, &nfit, &set);
   PetscOptionsEnd();
   if (!ierr && set) ierr = StgssaStringListSet(nfit, (const char *const *)names, &o->nfit_names, &o->fit_names);
-  for (PetscInt i = 0; i < STGSSA_ODE_FIT_MAX; i++) PetscCall(PetscFree(names[i]));
+  for (PetscInt i = 0; i < STGSSA_ODE_FIT_MAX; i++)
+    PetscCall(PetscFree(names[i]));
   PetscCall(PetscFree(names));
   PetscCall(ierr);
   if (!set) { /* default: every parameter a fit would take */
@@ -35,7 +37,8 @@ PetscErrorCode StgssaODEModeSetUp(StgssaODE o, StgssaModel model, StgssaEnsemble
     int         *idx, n = 0;
     PetscCall(PetscMalloc2(d->nparams + 1, &all, d->nparams + 1, &idx));
     PetscCheck(StgssaModelDefDefaultFit(d, idx, &n) == 0, o->comm, PETSC_ERR_MEM, "Out of memory");
-    for (int p = 0; p < n; p++) all[p] = d->params[idx[p]].name;
+    for (int p = 0; p < n; p++)
+      all[p] = d->params[idx[p]].name;
     PetscCall(StgssaStringListSet(n, all, &o->nfit_names, &o->fit_names));
     PetscCall(PetscFree2(all, idx));
   }
@@ -69,12 +72,14 @@ PetscErrorCode StgssaODEModeRun(StgssaODE o)
 static void StgssaODEObsMean(StgssaODE o, PetscInt i, PetscInt q, double *m, double *dm)
 {
   *m = 0.0;
-  for (PetscInt p = 0; p < o->P; p++) dm[p] = 0.0;
+  for (PetscInt p = 0; p < o->P; p++)
+    dm[p] = 0.0;
   for (PetscInt t = o->smp.obs_ptr[q]; t < o->smp.obs_ptr[q + 1]; t++) {
     const PetscInt s = o->smp.obs[t];
     const double   w = (double)o->smp.obs_weight[t];
     *m += w * o->x[i * o->S + s];
-    for (PetscInt p = 0; p < o->P; p++) dm[p] += w * o->dx[(i * o->S + s) * o->P + p];
+    for (PetscInt p = 0; p < o->P; p++)
+      dm[p] += w * o->dx[(i * o->S + s) * o->P + p];
   }
 }
 

@@ -47,7 +47,9 @@ PetscErrorCode StgssaODESetTimes(StgssaODE o, PetscInt n, const PetscReal times[
 {
   PetscFunctionBegin;
   PetscCheck(n > 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_mode ode: no output times (give -stgssa_sample_times or -stgssa_tfinal)");
-  for (PetscInt i = 0; i < n; i++) PetscCheck(times[i] >= 0 && (i == 0 || times[i] > times[i - 1]) && PetscIsNormalReal(times[i] + 1), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_mode ode: output times must be finite, >= 0 and increasing (time %" PetscInt_FMT " is %g)", i, (double)times[i]);
+  for (PetscInt i = 0; i < n; i++)
+    PetscCheck(times[i] >= 0 && (i == 0 || times[i] > times[i - 1]) && PetscIsNormalReal(times[i] + 1), o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_mode ode: output times must be finite, >= 0 and increasing (time %" PetscInt_FMT " is %g)", i,
+               (double)times[i]);
   PetscCall(PetscFree(o->times));
   PetscCall(PetscMalloc1(n, &o->times));
   PetscCall(PetscArraycpy(o->times, times, n));
@@ -81,7 +83,8 @@ static PetscErrorCode StgssaODEFunction(TS ts, PetscReal t, Vec Z, Vec G, void *
   for (PetscInt p = 0; p < P; p++)
     for (PetscInt s = 0; s < S; s++) {
       double v = o->Fw[s * P + p];
-      for (PetscInt u = 0; u < S; u++) v += o->Jw[s * S + u] * z[S + p * S + u];
+      for (PetscInt u = 0; u < S; u++)
+        v += o->Jw[s * S + u] * z[S + p * S + u];
       g[S + p * S + s] = v;
     }
   PetscCall(VecRestoreArray(G, &g));
@@ -173,9 +176,11 @@ static PetscErrorCode StgssaODERecord(StgssaODE o, PetscInt i)
 
   PetscFunctionBegin;
   PetscCall(VecGetArrayRead(o->X, &z));
-  for (PetscInt s = 0; s < o->S; s++) o->x[i * o->S + s] = z[s];
   for (PetscInt s = 0; s < o->S; s++)
-    for (PetscInt p = 0; p < o->P; p++) o->dx[(i * o->S + s) * o->P + p] = z[o->S + p * o->S + s];
+    o->x[i * o->S + s] = z[s];
+  for (PetscInt s = 0; s < o->S; s++)
+    for (PetscInt p = 0; p < o->P; p++)
+      o->dx[(i * o->S + s) * o->P + p] = z[o->S + p * o->S + s];
   PetscCall(VecRestoreArrayRead(o->X, &z));
   PetscFunctionReturn(0);
 }
@@ -191,7 +196,8 @@ PetscErrorCode StgssaODESolve(StgssaODE o, const StgssaNetwork *net)
   o->rhs.net = net;
   PetscCall(VecSet(o->X, 0.0)); /* S(0) = 0: the initial counts do not depend on the rates */
   PetscCall(VecGetArray(o->X, &z));
-  for (PetscInt s = 0; s < o->S; s++) z[s] = (PetscScalar)net->x0[s];
+  for (PetscInt s = 0; s < o->S; s++)
+    z[s] = (PetscScalar)net->x0[s];
   PetscCall(VecRestoreArray(o->X, &z));
   o->steps = 0;
   for (PetscInt i = 0; i < o->nt; i++) {
@@ -206,7 +212,9 @@ PetscErrorCode StgssaODESolve(StgssaODE o, const StgssaNetwork *net)
       PetscCall(TSGetConvergedReason(o->ts, &reason));
       PetscCall(TSGetStepNumber(o->ts, &n));
       PetscCall(TSGetTime(o->ts, &t));
-      PetscCheck(reason > 0 && PetscAbsReal(t - o->times[i]) <= 1e-12 * PetscMax(1.0, o->times[i]), o->comm, PETSC_ERR_NOT_CONVERGED, "-stgssa_mode ode: the TS stopped at t = %g before the output time %g (%s); for a stiff model try -ts_type bdf, or raise -ts_max_steps (default 100000 per output interval)", (double)t, (double)o->times[i], TSConvergedReasons[reason]);
+      PetscCheck(reason > 0 && PetscAbsReal(t - o->times[i]) <= 1e-12 * PetscMax(1.0, o->times[i]), o->comm, PETSC_ERR_NOT_CONVERGED,
+                 "-stgssa_mode ode: the TS stopped at t = %g before the output time %g (%s); for a stiff model try -ts_type bdf, or raise -ts_max_steps (default 100000 per output interval)", (double)t, (double)o->times[i],
+                 TSConvergedReasons[reason]);
       o->steps += n;
       t = o->times[i];
     }
@@ -241,7 +249,8 @@ PetscErrorCode StgssaODEView(StgssaODE o, PetscViewer viewer)
     PetscCall(TSGetType(o->ts, &type));
     PetscCall(TSGetTolerances(o->ts, &atol, NULL, &rtol, NULL));
   }
-  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaODE: mean-field ODE of %" PetscInt_FMT " species, %" PetscInt_FMT " sensitivities, %" PetscInt_FMT " output times; TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps\n", o->S, o->P, o->nt, type, (double)rtol, (double)atol, o->steps));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaODE: mean-field ODE of %" PetscInt_FMT " species, %" PetscInt_FMT " sensitivities, %" PetscInt_FMT " output times; TS %s, rtol %g, atol %g, %" PetscInt_FMT " steps\n", o->S, o->P, o->nt, type,
+                                   (double)rtol, (double)atol, o->steps));
   PetscFunctionReturn(0);
 }
 

@@ -10,10 +10,10 @@
 /* The mean-field right-hand side of one network (rates of the network given to Solve). */
 typedef struct {
   const StgssaNetwork *net;
-  StgssaLawEnv         env;  /* rate laws read env.xd (the real-valued state) and the inputs at t */
-  int64_t             *xi;   /* [S] integer proxy: reactants of a law set to their coefficients (StgssaODERhs) */
-  double              *gx;   /* [S] d a_j / d x of one reaction */
-  double              *dk;   /* [nparams] k_m d a_j / d k_m of one reaction */
+  StgssaLawEnv         env; /* rate laws read env.xd (the real-valued state) and the inputs at t */
+  int64_t             *xi;  /* [S] integer proxy: reactants of a law set to their coefficients (StgssaODERhs) */
+  double              *gx;  /* [S] d a_j / d x of one reaction */
+  double              *dk;  /* [nparams] k_m d a_j / d k_m of one reaction */
   PetscInt             P;
   const PetscInt      *fit_param; /* [P] */
 } StgssaODERhsCtx;
@@ -34,15 +34,15 @@ struct _p_StgssaODE {
   StgssaODERhsCtx rhs;
   TS              ts;
   Vec             X;
-  Mat             J;           /* N x N, N = S (1 + P): diag(J, ..., J) for implicit TS types */
+  Mat             J;            /* N x N, N = S (1 + P): diag(J, ..., J) for implicit TS types */
   double         *fw, *Jw, *Fw; /* [S], [S*S] row-major, [S*P] work of the right-hand side */
-  PetscReal       dt0;         /* first step (1e-3 of the first output interval, or of tfinal) */
+  PetscReal       dt0;          /* first step (1e-3 of the first output interval, or of tfinal) */
   PetscInt        steps;
   PetscBool       setup, fromoptions;
   /* -stgssa_mode ode (mode.c) */
-  char          **fit_names;  /* [P] */
-  PetscInt        nfit_names;
-  StgssaSampling  smp;        /* times and observed quantities of the ensemble */
+  char         **fit_names; /* [P] */
+  PetscInt       nfit_names;
+  StgssaSampling smp; /* times and observed quantities of the ensemble */
 };
 
 #endif

@@ -42,7 +42,7 @@ static inline double StgssaBinomialReal(double x, PetscInt c, double *d)
 static double StgssaCombinatorialReal(const StgssaNetwork *net, PetscInt j, const double *x, double scale, double *dh)
 {
   const PetscInt t0 = net->react_ptr[j], t1 = net->react_ptr[j + 1];
-  double         h  = 1.0;
+  double         h = 1.0;
   for (PetscInt t = t0; t < t1; t++) {
     double d;
     h *= StgssaBinomialReal(x[net->react_species[t]], net->react_coef[t], &d);
@@ -69,8 +69,8 @@ PetscErrorCode StgssaODERhsEval(StgssaODERhsCtx *c, double t, const double *x, d
 
   PetscFunctionBegin;
   for (PetscInt s = 0; s < S; s++) {
-    f[s]            = 0.0;
-    c->env.xd[s]    = x[s];
+    f[s]         = 0.0;
+    c->env.xd[s] = x[s];
   }
   if (J) PetscCall(PetscArrayzero(J, S * S));
   if (Fp) PetscCall(PetscArrayzero(Fp, S * P));
@@ -78,8 +78,10 @@ PetscErrorCode StgssaODERhsEval(StgssaODERhsCtx *c, double t, const double *x, d
   for (PetscInt j = 0; j < net->R; j++) {
     double a;
     if (deriv) {
-      for (PetscInt s = 0; s < S; s++) c->gx[s] = 0.0;
-      for (PetscInt m = 0; m < np; m++) c->dk[m] = 0.0;
+      for (PetscInt s = 0; s < S; s++)
+        c->gx[s] = 0.0;
+      for (PetscInt m = 0; m < np; m++)
+        c->dk[m] = 0.0;
     }
     if (net->order1[j] != -3) { /* mass action: a = k_j h(x), k da/dk = a */
       const double h = StgssaCombinatorialReal(net, j, x, net->k[j], deriv ? c->gx : NULL);
@@ -89,20 +91,24 @@ PetscErrorCode StgssaODERhsEval(StgssaODERhsCtx *c, double t, const double *x, d
                 SSA's StgssaPropensityGrad at the real state env.xd; the integer proxy has each
                 reactant at its coefficient, so its combinatorial factor is 1 (and its spurious
                 d log h/dx = sum_{q<c} 1/(c - q) is taken back out) */
-      double   L, h = 1.0;
-      for (PetscInt u = net->react_ptr[j]; u < net->react_ptr[j + 1]; u++) c->xi[net->react_species[u]] = net->react_coef[u];
+      double L, h = 1.0;
+      for (PetscInt u = net->react_ptr[j]; u < net->react_ptr[j + 1]; u++)
+        c->xi[net->react_species[u]] = net->react_coef[u];
       L = StgssaPropensityGrad(net, j, c->xi, &c->env, deriv ? c->dk : NULL, deriv ? c->gx : NULL, NULL);
       if (!net->law_full[j]) {
         if (deriv)
           for (PetscInt u = net->react_ptr[j]; u < net->react_ptr[j + 1]; u++) {
             double H = 0.0;
-            for (PetscInt q = 0; q < net->react_coef[u]; q++) H += 1.0 / (double)(net->react_coef[u] - q);
+            for (PetscInt q = 0; q < net->react_coef[u]; q++)
+              H += 1.0 / (double)(net->react_coef[u] - q);
             c->gx[net->react_species[u]] -= L * H;
           }
         h = StgssaCombinatorialReal(net, j, x, 0.0, NULL);
         if (deriv) { /* a = L h: da/dx = h dL/dx + L dh/dx, k da/dk = h k dL/dk */
-          for (PetscInt s = 0; s < S; s++) c->gx[s] *= h;
-          for (PetscInt m = 0; m < np; m++) c->dk[m] *= h;
+          for (PetscInt s = 0; s < S; s++)
+            c->gx[s] *= h;
+          for (PetscInt m = 0; m < np; m++)
+            c->dk[m] *= h;
           (void)StgssaCombinatorialReal(net, j, x, L, c->gx);
         }
       }
@@ -114,9 +120,11 @@ PetscErrorCode StgssaODERhsEval(StgssaODERhsCtx *c, double t, const double *x, d
       const double   nu = (double)net->nu_delta[i];
       f[s] += nu * a;
       if (J)
-        for (PetscInt u = 0; u < S; u++) J[s * S + u] += nu * c->gx[u];
+        for (PetscInt u = 0; u < S; u++)
+          J[s * S + u] += nu * c->gx[u];
       if (Fp)
-        for (PetscInt p = 0; p < P; p++) Fp[s * P + p] += nu * c->dk[c->fit_param[p]];
+        for (PetscInt p = 0; p < P; p++)
+          Fp[s * P + p] += nu * c->dk[c->fit_param[p]];
     }
   }
   PetscFunctionReturn(0);

@@ -11,10 +11,50 @@
 /* Options of the stochastic fit that the fit of the means must not inherit: its optimizer and
    schedule (the means' fit is deterministic: blmvm with bounds), checkpoints and restarts,
    the estimator's and the distribution losses' settings. */
-static const char *const StgssaStartDrop[] = {"-tao_type", "-tao_max_it", "-tao_monitor", "-tao_gatol", "-tao_grtol", "-tao_gttol", "-tao_view", "-tao_converged_reason", "-tao_adam_learning_rate", "-tao_adam_beta1", "-tao_adam_beta2", "-tao_adam_epsilon", "-tao_adam_decay_steps",
-                                              "-tao_fisher_damping", "-tao_fisher_max_step", "-tao_fisher_step", "-stgssa_adaptive_ntraj", "-stgssa_average", "-stgssa_checkpoint_interval", "-stgssa_restart", "-stgssa_time_limit", "-stgssa_profile", "-stgssa_profile_range",
-                                              "-stgssa_profile_tol", "-stgssa_crn", "-stgssa_ntraj_max", "-stgssa_norm_test_eta", "-stgssa_stop_window", "-stgssa_stop_nse", "-stgssa_result_ntraj_factor", "-stgssa_history_every", "-stgssa_reduction", "-stgssa_score_memory",
-                                              "-stgssa_temperature", "-stgssa_fd_h", "-stgssa_ntraj_grad", "-stgssa_distance", "-stgssa_alpha", "-stgssa_bandwidth", "-stgssa_kernel", "-stgssa_bins", "-stgssa_view_model", "-log_view", NULL};
+static const char *const StgssaStartDrop[] = {"-tao_type",
+                                              "-tao_max_it",
+                                              "-tao_monitor",
+                                              "-tao_gatol",
+                                              "-tao_grtol",
+                                              "-tao_gttol",
+                                              "-tao_view",
+                                              "-tao_converged_reason",
+                                              "-tao_adam_learning_rate",
+                                              "-tao_adam_beta1",
+                                              "-tao_adam_beta2",
+                                              "-tao_adam_epsilon",
+                                              "-tao_adam_decay_steps",
+                                              "-tao_fisher_damping",
+                                              "-tao_fisher_max_step",
+                                              "-tao_fisher_step",
+                                              "-stgssa_adaptive_ntraj",
+                                              "-stgssa_average",
+                                              "-stgssa_checkpoint_interval",
+                                              "-stgssa_restart",
+                                              "-stgssa_time_limit",
+                                              "-stgssa_profile",
+                                              "-stgssa_profile_range",
+                                              "-stgssa_profile_tol",
+                                              "-stgssa_crn",
+                                              "-stgssa_ntraj_max",
+                                              "-stgssa_norm_test_eta",
+                                              "-stgssa_stop_window",
+                                              "-stgssa_stop_nse",
+                                              "-stgssa_result_ntraj_factor",
+                                              "-stgssa_history_every",
+                                              "-stgssa_reduction",
+                                              "-stgssa_score_memory",
+                                              "-stgssa_temperature",
+                                              "-stgssa_fd_h",
+                                              "-stgssa_ntraj_grad",
+                                              "-stgssa_distance",
+                                              "-stgssa_alpha",
+                                              "-stgssa_bandwidth",
+                                              "-stgssa_kernel",
+                                              "-stgssa_bins",
+                                              "-stgssa_view_model",
+                                              "-log_view",
+                                              NULL};
 
 PetscErrorCode StgssaODEStartOptions(const char output[], PetscOptions *db)
 {
@@ -25,7 +65,8 @@ PetscErrorCode StgssaODEStartOptions(const char output[], PetscOptions *db)
   PetscCall(PetscOptionsGetAll(NULL, &all));
   PetscCall(PetscOptionsInsertString(*db, all));
   PetscCall(PetscFree(all));
-  for (int k = 0; StgssaStartDrop[k]; k++) PetscCall(PetscOptionsClearValue(*db, StgssaStartDrop[k]));
+  for (int k = 0; StgssaStartDrop[k]; k++)
+    PetscCall(PetscOptionsClearValue(*db, StgssaStartDrop[k]));
   {
     PetscBool given;
     PetscCall(PetscOptionsHasName(NULL, NULL, "-ts_type", &given));
