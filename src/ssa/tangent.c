@@ -33,7 +33,7 @@
 #include <stgssa/fastlog.h>
 #include <math.h>
 
-const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "fsp", "auto", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
+const char *const StgssaGradientTypes[] = {"stgs", "score", "fd", "fsp", "auto", "ode", "StgssaGradientType", "STGSSA_GRADIENT_", NULL};
 
 /* StgssaDerivativeDraws8 compiled for AVX2 too, chosen at run time (the same IEEE operations lane
    by lane, no contraction to FMA: the same numbers). */
