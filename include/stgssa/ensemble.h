@@ -15,6 +15,7 @@
 #include <stgssa/output.h>
 #include <stgssa/observable.h>
 #include <stgssa/fsp.h>
+#include <stgssa/correlate.h>
 
 typedef struct _p_StgssaEnsemble *StgssaEnsemble;
 
@@ -36,6 +37,7 @@ typedef struct {
                                  (no terms: its value is the double f(x, k), StgssaRuleTangent), -1 a
                                  sum of species; NULL when no observable is an expression */
   const char *const *obs_names;
+  const StgssaCorrelation *corr; /* -stgssa_correlate resolved on these sample times and observed quantities; NULL if none */
 } StgssaSampling;
 
 /* -stgssa_initial */
@@ -64,6 +66,11 @@ PETSC_EXTERN PetscErrorCode StgssaEnsembleCheckBurnin(StgssaEnsemble);
    (default_rate > 0: it is that default, 20/default_rate) */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetDefaultBurnin(StgssaEnsemble);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleGetBurnin(StgssaEnsemble, PetscBool *steady, PetscReal *T, PetscReal *default_rate);
+/* Time correlations (copied): their times t + tau are added to the sample times, A and B to the
+   observed quantities (after the given or default ones) */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleSetCorrelation(StgssaEnsemble, const StgssaCorrelation *);
+/* After Run: Cov(A(t_i), B(t_i + tau)) of product k, its batch standard error, and the raw mean E[A B] */
+PETSC_EXTERN PetscErrorCode StgssaEnsembleGetCorrelation(StgssaEnsemble, PetscInt k, PetscReal *cov, PetscReal *stderr_cov, PetscReal *mean_product);
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetObserved(StgssaEnsemble, PetscInt nobs, const char *const names[]);
 /* -stgssa_ssa_method: the exact method of StgssaEnsembleRun (derivative modes use the direct method only) */
 PETSC_EXTERN PetscErrorCode StgssaEnsembleSetSSAMethod(StgssaEnsemble, StgssaSSAMethod);

@@ -29,7 +29,9 @@ typedef struct {
   PetscInt off_cur;  /* J, J^2 of pair c: off_cur + 2c + {0,1}; J = (#forward - #backward)/tfinal */
   PetscInt off_act;  /* activity A = events/tfinal and A^2: off_act + {0,1} */
   PetscInt nsig;     /* 2 if entropy production is recorded, else 0 */
-  PetscInt off_sig;  /* Sigma, Sigma^2: off_sig + {0,1}; off_sig + nsig = M */
+  PetscInt off_sig;  /* Sigma, Sigma^2: off_sig + {0,1} */
+  PetscInt ncorr;    /* -stgssa_correlate products (StgssaSampling.corr->nprod; 0: none) */
+  PetscInt off_corr; /* A(t_i) B(t_j) of product k: off_corr + k (score: S(t_j), the later time); off_corr + ncorr = M */
 } StgssaObsLayout;
 
 typedef struct _p_StgssaEvaluator *StgssaEvaluator;
@@ -130,6 +132,9 @@ PETSC_EXTERN PetscErrorCode StgssaEvaluatorDestroy(StgssaEvaluator *);
 
 /* Central moments (mean, variance, third central moment) of observed quantity o at sample i and
    their derivatives dc[3*P] (row k: d c_k / d theta), from the raw-moment means. */
+/* Cov(A(t_i), B(t_j)) of correlation product k (StgssaSampling.corr) from the means, its
+   derivative dc[P] per fitted log-rate, and batch standard errors se (value) and dse[P]. */
+PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetCorrelation(StgssaEvaluator, PetscInt k, PetscReal *c, PetscReal dc[], PetscReal *se, PetscReal dse[]);
 PETSC_EXTERN PetscErrorCode StgssaEvaluatorGetMoments(StgssaEvaluator, PetscInt i, PetscInt o, PetscReal c[3], PetscReal dc[]);
 
 #endif

@@ -25,13 +25,15 @@
 
 #include <stgssa/evaluator.h>
 #include <stgssa/data.h>
+#include <stgssa/traces.h>
 
 typedef enum {
   STGSSA_LOSS_MOMENTS      = 0,
   STGSSA_LOSS_DISTRIBUTION = 1,
   STGSSA_LOSS_TIMECOURSE   = 2,
   STGSSA_LOSS_DESIGN       = 3,
-  STGSSA_LOSS_LIKELIHOOD   = 4
+  STGSSA_LOSS_LIKELIHOOD   = 4,
+  STGSSA_LOSS_CORRELATION  = 5  /* reduced chi-square of means and covariances against per-cell traces (include/stgssa/traces.h) */
 } StgssaLossType;
 PETSC_EXTERN const char *const StgssaLossTypes[];
 
@@ -42,6 +44,9 @@ PETSC_EXTERN PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective);
 /* Data loaded already (StgssaRun loads -stgssa_data before the ensemble: its times are sample
    times); borrowed, not destroyed by the objective. Without it SetUp loads -stgssa_data itself. */
 PETSC_EXTERN PetscErrorCode StgssaObjectiveSetData(StgssaObjective, StgssaData);
+/* Per-cell traces (-stgssa_data_traces, loaded by the run before the ensemble): borrowed. With them
+   the default loss is correlation. */
+PETSC_EXTERN PetscErrorCode StgssaObjectiveSetTraces(StgssaObjective, StgssaTraces);
 /* Whether a loss was requested (-stgssa_data or -stgssa_loss design). */
 PETSC_EXTERN PetscErrorCode StgssaObjectiveIsActive(StgssaObjective, PetscBool *);
 /* Configure the evaluator for this loss (soft histograms, entropy production); before its SetUp. */

@@ -24,6 +24,7 @@ PETSC_EXTERN PetscErrorCode StgssaFinalizePackage(void);
 #include <stgssa/histogram.h>
 #include <stgssa/ensemble.h>
 #include <stgssa/exactsum.h>
+#include <stgssa/correlate.h>
 #include <stgssa/tangent.h>
 #include <stgssa/lossfn.h>
 #include <stgssa/evaluator.h>

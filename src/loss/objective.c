@@ -5,7 +5,7 @@
 #include <stgssa/uncertainty.h>
 #include <stgssa/output.h>
 
-const char *const StgssaLossTypes[] = {"moments", "distribution", "timecourse", "design", "likelihood", "StgssaLossType", "STGSSA_LOSS_", NULL};
+const char *const StgssaLossTypes[] = {"moments", "distribution", "timecourse", "design", "likelihood", "correlation", "StgssaLossType", "STGSSA_LOSS_", NULL};
 
 typedef enum {
   STGSSA_DESIGN_CURRENT = 0,
@@ -31,6 +31,9 @@ struct _p_StgssaObjective {
   MPI_Comm         comm;
   StgssaLossType   type;
   char             datafile[PETSC_MAX_PATH_LEN];
+  char             tracesfile[PETSC_MAX_PATH_LEN]; /* -stgssa_data_traces */
+  StgssaTraces     traces;                         /* borrowed (StgssaObjectiveSetTraces) */
+  PetscBool        traces_setup;
   StgssaData       data;
   PetscBool        own_data; /* data loaded here (no StgssaObjectiveSetData) */
   PetscInt         norders;
@@ -88,12 +91,13 @@ PetscErrorCode StgssaObjectiveCreate(MPI_Comm comm, StgssaObjective *obj)
 PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective o)
 {
   PetscInt  type = (PetscInt)o->type, dist = (PetscInt)o->distance, goal = (PetscInt)o->goal;
-  PetscBool set_data = PETSC_FALSE, set_loss = PETSC_FALSE;
+  PetscBool set_data = PETSC_FALSE, set_loss = PETSC_FALSE, set_traces = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscOptionsBegin(o->comm, NULL, "Loss options", "StgssaObjective");
   PetscCall(PetscOptionsString("-stgssa_data", "Data: HDF5 written by simulate mode, or CSV of per-cell counts", "StgssaObjective", o->datafile, o->datafile, sizeof(o->datafile), &set_data));
-  PetscCall(PetscOptionsEList("-stgssa_loss", "Loss", "StgssaObjective", StgssaLossTypes, 5, StgssaLossTypes[type], &type, &set_loss));
+  PetscCall(PetscOptionsEList("-stgssa_loss", "Loss", "StgssaObjective", StgssaLossTypes, 6, StgssaLossTypes[type], &type, &set_loss));
+  PetscCall(PetscOptionsString("-stgssa_data_traces", "Per-cell trajectory data (live-cell traces), CSV cell,time,S1,...: fitted by -stgssa_loss correlation (the default with it)", "StgssaObjectiveSetTraces", o->tracesfile, o->tracesfile, sizeof(o->tracesfile), &set_traces));
   PetscCall(PetscOptionsBoundedInt("-stgssa_moment_orders", "Central moments compared by the moments loss (1: mean, 2: +variance, 3: +third)", "StgssaObjective", o->norders, &o->norders, NULL, 1));
   PetscCall(PetscOptionsReal("-stgssa_moment_floor", "Smallest scale of a relative moment error (guards data moments near 0)", "StgssaObjective", o->floor, &o->floor, NULL));
   PetscCall(PetscOptionsEList("-stgssa_distance", "Distance of distributions", "StgssaObjective", StgssaDistanceNames, 3, StgssaDistanceNames[dist], &dist, NULL));
@@ -114,8 +118,21 @@ PetscErrorCode StgssaObjectiveSetFromOptions(StgssaObjective o)
   PetscCheck(o->id_rtol > 0 && o->id_rtol < 1, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_identifiability_rtol must be in (0, 1), got %g", (double)o->id_rtol);
   PetscCheck(o->penalty >= 0, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_penalty must be nonnegative");
   PetscCheck(!(o->type == STGSSA_LOSS_DISTRIBUTION && o->distance == STGSSA_DIST_KL && o->alpha == 0), o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_distance kl needs -stgssa_alpha > 0 (model bins without mass make KL infinite)");
-  o->active = (PetscBool)((set_data && o->datafile[0]) || o->type == STGSSA_LOSS_DESIGN);
-  PetscCheck(o->type == STGSSA_LOSS_DESIGN || !set_loss || o->datafile[0], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_loss %s needs -stgssa_data FILE", StgssaLossTypes[o->type]);
+  set_traces = (PetscBool)(set_traces && o->tracesfile[0]);
+  if (set_traces && !set_loss) o->type = STGSSA_LOSS_CORRELATION; /* the default with traces */
+  PetscCheck(!set_traces || !(set_data && o->datafile[0]), o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_data_traces and -stgssa_data: give one data set (traces carry the snapshots too)");
+  PetscCheck(o->type != STGSSA_LOSS_CORRELATION || set_traces, o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_loss correlation needs -stgssa_data_traces FILE.csv (per-cell traces: cell,time,S1,...)");
+  PetscCheck(!set_traces || o->type == STGSSA_LOSS_CORRELATION, o->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_data_traces is fitted by -stgssa_loss correlation (the default), not %s", StgssaLossTypes[o->type]);
+  o->active = (PetscBool)((set_data && o->datafile[0]) || o->type == STGSSA_LOSS_DESIGN || set_traces);
+  PetscCheck(o->type == STGSSA_LOSS_DESIGN || o->type == STGSSA_LOSS_CORRELATION || !set_loss || o->datafile[0], o->comm, PETSC_ERR_ARG_WRONG, "-stgssa_loss %s needs -stgssa_data FILE", StgssaLossTypes[o->type]);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaObjectiveSetTraces(StgssaObjective o, StgssaTraces tr)
+{
+  PetscFunctionBegin;
+  o->traces       = tr;
+  o->traces_setup = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -275,7 +292,10 @@ PetscErrorCode StgssaObjectiveSetUp(StgssaObjective o, StgssaEvaluator ev)
     StgssaGradientType gt;
     PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
     PetscCheck(gt != STGSSA_GRADIENT_ODE || (o->type == STGSSA_LOSS_MOMENTS && o->norders == 1), o->comm, PETSC_ERR_SUP, "-stgssa_gradient ode gives means only (the mean-field ODE has no variances or distributions): use -stgssa_loss moments -stgssa_moment_orders 1, not -stgssa_loss %s%s", StgssaLossTypes[o->type], o->type == STGSSA_LOSS_MOMENTS ? " with -stgssa_moment_orders > 1" : "");
-    PetscCall(StgssaObjectiveSetUpData(o, ev));
+    if (o->type == STGSSA_LOSS_CORRELATION) {
+      PetscCheck(o->traces, o->comm, PETSC_ERR_ORDER, "-stgssa_loss correlation: traces not loaded (StgssaObjectiveSetTraces)");
+      o->traces_setup = PETSC_FALSE; /* matched to the evaluator's layout at the first loss */
+    } else PetscCall(StgssaObjectiveSetUpData(o, ev));
   }
   PetscFunctionReturn(0);
 }
@@ -343,6 +363,13 @@ static PetscErrorCode StgssaObjectiveLoss(StgssaObjective o, StgssaEvaluator ev,
       *L += StgssaPenaltyUpper(mu[lay->off_act], o->budget_activity, o->penalty, &d);
       o->dLdmu[lay->off_act] += d;
     }
+    PetscFunctionReturn(0);
+  }
+  if (o->type == STGSSA_LOSS_CORRELATION) {
+    if (!o->traces_setup) PetscCall(StgssaTracesSetUp(o->traces, ev));
+    o->traces_setup = PETSC_TRUE;
+    PetscCall(StgssaTracesLoss(o->traces, ev, mu, L, o->dLdmu));
+    PetscCheck(!PetscIsInfOrNanReal(*L), o->comm, PETSC_ERR_FP, "Correlation loss is %g", (double)*L);
     PetscFunctionReturn(0);
   }
   PetscCall(PetscMalloc1(PetscMax(o->B, 3), &g));
@@ -440,7 +467,11 @@ PetscErrorCode StgssaObjectiveView(StgssaObjective o, PetscViewer viewer)
     PetscFunctionReturn(0);
   }
   if (o->type == STGSSA_LOSS_DESIGN) PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaObjective: design, maximize %s\n", o->goal == STGSSA_DESIGN_CURRENT ? "<J>" : "Q = 2<J>^2/(Var J <Sigma>)"));
-  else PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaObjective: %s loss against %s (%" PetscInt_FMT " comparisons)\n", StgssaLossTypes[o->type], o->datafile, o->nmatch));
+  else if (o->type == STGSSA_LOSS_CORRELATION) {
+    char line[2048];
+    PetscCall(StgssaTracesGetSummary(o->traces, line, sizeof(line)));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaObjective: correlation loss (reduced chi-square, weights from the data's standard errors across cells) against %s\n", line));
+  } else PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaObjective: %s loss against %s (%" PetscInt_FMT " comparisons)\n", StgssaLossTypes[o->type], o->datafile, o->nmatch));
   PetscFunctionReturn(0);
 }
 
@@ -617,6 +648,11 @@ PetscErrorCode StgssaObjectiveWriteHDF5(StgssaObjective o, hid_t g)
 {
   PetscFunctionBegin;
   if (!o->active || o->type == STGSSA_LOSS_DESIGN) PetscFunctionReturn(0);
+  if (o->traces && o->traces_setup) {
+    htri_t has;
+    PetscCallHDF5(has = H5Lexists(g, "/data", H5P_DEFAULT));
+    if (!has) PetscCall(StgssaTracesWriteHDF5(o->traces, g)); /* /data: the traces' statistics */
+  }
   if (o->type == STGSSA_LOSS_LIKELIHOOD) {
     hsize_t d0[1] = {0};
     hid_t   ds;

@@ -27,6 +27,7 @@ struct _p_StgssaRun {
   StgssaFSP       fsp;
   StgssaODE       ode; /* -stgssa_mode ode */
   StgssaData      data; /* -stgssa_data, loaded before the ensemble (its times are sample times) */
+  StgssaTraces    traces; /* -stgssa_data_traces: per-cell traces, loaded before the ensemble (times, default correlations) */
   PetscBool       have_data;
   char            datafile[PETSC_MAX_PATH_LEN];
   /* gradient mode with a loss; optimize mode */
@@ -169,6 +170,54 @@ static PetscErrorCode StgssaRunLoadData(StgssaRun r)
   PetscFunctionReturn(0);
 }
 
+/* -stgssa_data_traces FILE.csv (per-cell traces), before the ensemble's sampling is fixed: its
+   times are sample times; without -stgssa_correlate the auto-correlation of every column at lags
+   t_j - t_0 (j < T/2) is recorded; without -stgssa_observe the columns are observed. */
+static PetscErrorCode StgssaRunLoadTraces(StgssaRun r)
+{
+  const StgssaModelDef *def;
+  const char          **names;
+  char                  path[PETSC_MAX_PATH_LEN], what[PETSC_MAX_PATH_LEN + 64], line[2048];
+  PetscBool             set, given;
+  PetscInt              nt, nc;
+  const PetscReal      *times;
+  const char *const    *cols;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-stgssa_data_traces", path, sizeof(path), &set));
+  if (!set || !path[0]) PetscFunctionReturn(0);
+  PetscCall(StgssaModelGetDef(r->model_obj, &def));
+  PetscCall(PetscMalloc1(def->nspecies + def->ngroups + 1, &names));
+  for (int k = 0; k < def->nspecies; k++) names[k] = def->species[k].name;
+  for (int k = 0; k < def->ngroups; k++) names[def->nspecies + k] = def->groups[k].name;
+  PetscCall(PetscSNPrintf(what, sizeof(what), "species%s of the model %s", def->ngroups ? " or groups" : "", def->filename));
+  PetscCall(StgssaTracesDestroy(&r->traces));
+  PetscCall(StgssaTracesLoad(r->comm, path, def->nspecies + def->ngroups, names, what, &r->traces));
+  PetscCall(PetscFree(names));
+  PetscCall(StgssaTracesGetTimes(r->traces, &nt, &times));
+  PetscCall(StgssaEnsembleSetDataTimes(r->ens, nt, times, path));
+  PetscCall(StgssaTracesGetColumns(r->traces, &nc, &cols));
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_observe", &given));
+  if (!given) PetscCall(StgssaEnsembleSetObserved(r->ens, nc, cols));
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_correlate", &given));
+  PetscCall(StgssaTracesGetSummary(r->traces, line, sizeof(line)));
+  PetscCall(PetscPrintf(r->comm, "traces: %s\n", line));
+  {
+    PetscBool loss_given;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_loss", &loss_given));
+    if (!loss_given && r->mode != STGSSA_MODE_SIMULATE) PetscCall(PetscPrintf(r->comm, "traces: loss correlation (the default with -stgssa_data_traces): reduced chi-square of the means and covariances, weights from the data's standard errors across cells\n"));
+  }
+  if (!given) {
+    StgssaCorrelation c;
+    PetscCall(PetscMemzero(&c, sizeof(c)));
+    PetscCall(StgssaTracesDefaultCorrelation(r->traces, &c));
+    PetscCall(StgssaEnsembleSetCorrelation(r->ens, &c));
+    PetscCall(PetscPrintf(r->comm, "traces: no -stgssa_correlate: auto-correlation of every column at lags 0..%g (%" PetscInt_FMT " lags, the first half of the data times)\n", (double)c.lags[c.lag_ptr[1] - 1], c.lag_ptr[1]));
+    PetscCall(StgssaCorrelationReset(&c));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* The start-up line: what the data gave (times, cells, columns) and the sampling inferred from it. */
 static PetscErrorCode StgssaRunViewData(StgssaRun r)
 {
@@ -286,6 +335,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
   if (r->view_model) PetscCall(StgssaModelView(r->model_obj, NULL));
   PetscCall(StgssaEnsembleSetModel(r->ens, r->model_obj));
   PetscCall(StgssaRunLoadData(r));
+  PetscCall(StgssaRunLoadTraces(r));
   PetscCall(StgssaEnsembleSetFromOptions(r->ens));
   PetscCall(StgssaEnsembleSetUp(r->ens));
   {
@@ -311,6 +361,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCall(StgssaEvaluatorSetFromOptions(r->ev));
     PetscCall(StgssaObjectiveSetFromOptions(r->obj));
     if (r->have_data) PetscCall(StgssaObjectiveSetData(r->obj, r->data));
+    if (r->traces) PetscCall(StgssaObjectiveSetTraces(r->obj, r->traces));
     PetscCall(StgssaObjectiveSetUp(r->obj, r->ev));
     PetscCall(StgssaEvaluatorSetUp(r->ev));
     if (r->mode == STGSSA_MODE_OPTIMIZE) {
@@ -507,6 +558,7 @@ PetscErrorCode StgssaRunDestroy(StgssaRun *run)
   PetscCall(StgssaOptimizerDestroy(&r->opt));
   PetscCall(StgssaObjectiveDestroy(&r->obj));
   PetscCall(StgssaDataDestroy(&r->data));
+  PetscCall(StgssaTracesDestroy(&r->traces));
   PetscCall(StgssaEvaluatorDestroy(&r->ev));
   PetscCall(StgssaEnsembleDestroy(&r->ens));
   PetscCall(StgssaModelDestroy(&r->model_obj));

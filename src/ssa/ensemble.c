@@ -55,7 +55,12 @@ struct _p_StgssaEnsemble {
   PetscInt64      ncapped;   /* trajectories stopped by the event cap */
   PetscLogDouble  wall;      /* seconds in Run (max over ranks) */
   PetscBool       done;
+  /* -stgssa_correlate (include/stgssa/correlate.h): products A(t_i) B(t_i + tau) per trajectory */
+  StgssaCorrelation corr;
+  StgssaExactSum   *csum;      /* [K*nprod*3] per batch b of trajectory indices: sums of A(t_i), B(t_j), A(t_i) B(t_j) */
 };
+
+#define STGSSA_CORR_BATCHES 16 /* batches of the correlations' standard errors (ranges of trajectory indices) */
 
 PetscErrorCode StgssaEnsembleCreate(MPI_Comm comm, StgssaEnsemble *ens)
 {
@@ -153,6 +158,12 @@ static PetscErrorCode StgssaEnsembleResolveTimes(StgssaEnsemble e)
   for (PetscInt k = 0; k < e->nreq; k++)
     PetscCheck(e->req_times[k] <= tf, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_sample_times: entry %" PetscInt_FMT " = %.6g is beyond -stgssa_tfinal %.6g", k + 1, (double)e->req_times[k], (double)tf);
   if (!n) e->sample_times[n++] = tf; /* default: the end time only */
+  if (e->corr.npair) { /* -stgssa_correlate: every t_i + tau <= tfinal is sampled too */
+    PetscReal *t;
+    PetscCall(StgssaCorrelationAddTimes(&e->corr, tf, n, e->sample_times, &n, &t));
+    PetscCall(PetscFree(e->sample_times));
+    e->sample_times = t;
+  }
   e->tfinal  = tf;
   e->nsample = n;
   e->setup   = PETSC_FALSE;
@@ -257,9 +268,20 @@ static PetscErrorCode StgssaEnsembleApplyOptions_Private(StgssaEnsemble e, Petsc
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StgssaEnsembleSetCorrelation(StgssaEnsemble e, const StgssaCorrelation *c)
+{
+  PetscFunctionBegin;
+  PetscCall(StgssaCorrelationCopy(c, &e->corr));
+  if (e->sample_times) PetscCall(StgssaEnsembleResolveTimes(e));
+  e->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
 {
   PetscReal *times, tfinal = e->tfinal;
+  char       corrtext[256];
+  PetscBool  set_corr = PETSC_FALSE;
   PetscInt   ntimes = STGSSA_MAX_SAMPLES, nobs = STGSSA_MAX_OBSERVED, ntraj = e->ntraj, seed = e->seed;
   char         **names;
   PetscBool      set_times, set_obs, set_tf;
@@ -271,6 +293,7 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
   PetscCall(PetscCalloc1(ntimes, &times));
   times[0] = e->tfinal; /* shown by -help as the default */
   PetscCall(PetscCalloc1(nobs, &names));
+  corrtext[0] = 0;
   PetscOptionsBegin(e->comm, NULL, "Trajectory ensemble (simulate mode) options", "StgssaEnsemble");
   STGSSA_OPT_CALL(PetscOptionsInt("-stgssa_ntraj", "Number of trajectories (global, split over ranks)", "StgssaEnsembleSetNumTrajectories", ntraj, &ntraj, NULL));
   STGSSA_OPT_CALL(PetscOptionsInt("-stgssa_seed", "Random seed (Philox key); same seed, same numbers for any rank count", "StgssaEnsembleSetSeed", seed, &seed, NULL));
@@ -291,7 +314,16 @@ PetscErrorCode StgssaEnsembleSetFromOptions(StgssaEnsemble e)
     e->method = (StgssaSSAMethod)m;
   }
   STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_thinning_step", "Time-dependent propensities: cell length of the thinning bounds (0: tfinal/64)", "StgssaEnsemble", e->thin_step, &e->thin_step, NULL));
+  STGSSA_OPT_CALL(PetscOptionsString("-stgssa_correlate", "Time correlations A:B@LAGS (A = B: auto), lags 0,1,2 or a:h:b; pairs separated by ';' or the option repeated: Cov(A(t), B(t+tau)) at every sample time t (t+tau <= tfinal added to the sample times)", "StgssaEnsembleSetCorrelation", corrtext, corrtext, sizeof(corrtext), &set_corr));
   PetscOptionsEnd();
+  if (set_corr && !ierr_opt) { /* the full values (any length, every repeat on the command line) */
+    StgssaCorrelation c;
+    PetscBool         any;
+    PetscCall(PetscMemzero(&c, sizeof(c)));
+    ierr_opt = StgssaCorrelationFromOptions(e->comm, &c, &any);
+    if (!ierr_opt) ierr_opt = StgssaEnsembleSetCorrelation(e, &c);
+    PetscCall(StgssaCorrelationReset(&c));
+  }
   /* apply and check what was read; the scratch arrays are freed whether that succeeds or not */
   ierr = ierr_opt ? ierr_opt : StgssaEnsembleApplyOptions_Private(e, ntraj, seed, set_tf, tfinal, set_times, ntimes, times, set_obs, nobs, (const char *const *)names);
   for (PetscInt i = 0; i < STGSSA_MAX_OBSERVED; i++) PetscCall(PetscFree(names[i]));
@@ -334,6 +366,26 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
     for (int s = 0; s < def->nspecies; s++) all[s] = def->species[s].name;
     PetscCall(StgssaEnsembleSetObserved(e, def->nspecies, all));
     PetscCall(PetscFree(all));
+  }
+  if (e->corr.npair) { /* the correlations' A and B are observed too (their one-time means make the covariance) */
+    char   **names;
+    PetscInt n = e->nobs;
+    PetscCall(PetscMalloc1(e->nobs + 2 * e->corr.npair, &names));
+    for (PetscInt o = 0; o < e->nobs; o++) PetscCall(PetscStrallocpy(e->obs_names[o], &names[o])); /* SetObserved frees the old list */
+    for (PetscInt q = 0; q < 2 * e->corr.npair; q++) {
+      char     *nm  = q % 2 ? e->corr.b[q / 2] : e->corr.a[q / 2];
+      PetscBool has = PETSC_FALSE;
+      PetscInt  s;
+      for (PetscInt o = 0; o < n; o++) has = (PetscBool)(has || !strcmp(names[o], nm));
+      if (has) continue;
+      PetscCall(StgssaModelFindSpecies(e->model, nm, &s));
+      PetscCheck(s >= 0 || StgssaModelDefFindGroup(def, nm) >= 0, e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_correlate: unknown species or group '%s' in pair %s:%s; model %s has %d species (e.g. '%s')", nm, e->corr.a[q / 2], e->corr.b[q / 2], def->filename, def->nspecies,
+                 def->nspecies ? def->species[0].name : "");
+      PetscCall(PetscStrallocpy(nm, &names[n++]));
+    }
+    if (n > e->nobs) PetscCall(StgssaEnsembleSetObserved(e, n, (const char *const *)names)); /* copies the names */
+    for (PetscInt o = 0; o < n; o++) PetscCall(PetscFree(names[o]));
+    PetscCall(PetscFree(names));
   }
   { /* each name is a species (one term of weight 1) or a group (its terms); the .net reader
        refuses a group named like a species, so the order of the look-ups does not matter */
@@ -396,6 +448,11 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
       for (PetscInt p = 0; p < o; p++) PetscCheck(strcmp(e->obs_names[p], e->obs_names[o]), e->comm, PETSC_ERR_ARG_WRONG, "-stgssa_observe: %s '%s' listed twice", s >= 0 ? "species" : (e->obs_rule[o] >= 0 ? "expression" : "group"), e->obs_names[o]);
     }
   }
+  if (e->corr.npair) {
+    PetscCall(StgssaCorrelationResolve(e->comm, &e->corr, e->nsample, e->sample_times, e->nobs, (const char *const *)e->obs_names));
+    for (PetscInt q = 0; q < e->corr.npair; q++)
+      PetscCheck(e->obs_rule[e->corr.oa[q]] < 0 && e->obs_rule[e->corr.ob[q]] < 0, e->comm, PETSC_ERR_SUP, "-stgssa_correlate %s:%s: an assignment-rule expression cannot be correlated (counts only: species or integer-weight groups)", e->corr.a[q], e->corr.b[q]);
+  }
   e->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -449,6 +506,7 @@ PetscErrorCode StgssaEnsembleGetSampling(StgssaEnsemble e, StgssaSampling *s)
   s->obs_group    = e->obs_group;
   s->obs_rule     = e->any_rule ? e->obs_rule : NULL;
   s->obs_names    = (const char *const *)e->obs_names;
+  s->corr         = e->corr.npair ? &e->corr : NULL;
   PetscFunctionReturn(0);
 }
 
@@ -520,6 +578,12 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
     for (PetscInt i = 0; i < e->nsample * e->nobs * 3; i++) StgssaExactSumZero(&e->esum[i]);
     PetscCall(PetscMalloc1(StgssaRuleScratchSize(net), &rscratch));
   }
+  PetscCall(PetscFree(e->csum));
+  if (e->corr.npair) {
+    const PetscInt nc = STGSSA_CORR_BATCHES * e->corr.nprod * 3;
+    PetscCall(PetscMalloc1(nc + 1, &e->csum));
+    for (PetscInt k = 0; k < nc; k++) StgssaExactSumZero(&e->csum[k]);
+  }
   PetscCall(StgssaOwnershipRange(e->comm, e->ntraj, &start, &end));
   cfg.net          = net;
   cfg.seed         = (uint32_t)e->seed;
@@ -561,6 +625,17 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
             StgssaExactSumAdd(&acc[2], f * f * f);
           } else PetscCall(StgssaCountHistAdd(&e->hist, k * e->nobs + o, StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, o, &smp[k * net->S])));
         }
+      if (e->corr.npair) { /* products A(t_i) B(t_j) of the correlations: exact sums per batch of trajectory indices (any rank count, same bits) */
+        const PetscInt64 it = i0 + q;
+        StgssaExactSum  *acc = &e->csum[(size_t)((it * STGSSA_CORR_BATCHES) / e->ntraj) * e->corr.nprod * 3];
+        for (PetscInt k = 0; k < e->corr.nprod; k++) {
+          const double a = (double)StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, e->corr.prod_a[k], &smp[e->corr.prod_i[k] * net->S]);
+          const double b = (double)StgssaObservedValue(e->obs_ptr, e->obs, e->obs_weight, e->corr.prod_b[k], &smp[e->corr.prod_j[k] * net->S]);
+          StgssaExactSumAdd(&acc[3 * k], a);
+          StgssaExactSumAdd(&acc[3 * k + 1], b);
+          StgssaExactSumAdd(&acc[3 * k + 2], a * b);
+        }
+      }
     }
     i0 += nb;
   }
@@ -568,6 +643,7 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscCall(PetscLogEventBegin(STGSSA_Reduce, 0, 0, 0, 0));
   PetscCall(StgssaCountHistAllreduce(&e->hist, e->comm));
   if (e->any_rule) PetscCall(StgssaExactSumAllreduce(e->esum, e->nsample * e->nobs * 3, e->comm));
+  if (e->corr.npair) PetscCall(StgssaExactSumAllreduce(e->csum, STGSSA_CORR_BATCHES * e->corr.nprod * 3, e->comm));
   PetscCallMPI(MPI_Allreduce(local, global, 3, MPIU_INT64, MPI_SUM, e->comm));
   PetscCall(PetscLogEventEnd(STGSSA_Reduce, 0, 0, 0, 0));
   PetscCall(PetscTime(&t1));
@@ -592,6 +668,41 @@ PetscErrorCode StgssaEnsembleRun(StgssaEnsemble e)
   PetscCall(PetscFree(samples));
   PetscCall(PetscFree(rscratch));
   for (PetscInt q = 0; q < STGSSA_SSA_MANY; q++) PetscCall(StgssaSSAWorkDestroy(&work[q]));
+  PetscFunctionReturn(0);
+}
+
+/* Covariance from sums over n paths: n/(n-1) (S_ab/n - S_a S_b / n^2), the unbiased sample covariance. */
+static double StgssaCorrCov(double sa, double sb, double sab, double n)
+{
+  return n > 1 ? (sab / n - (sa / n) * (sb / n)) * n / (n - 1) : NAN;
+}
+
+/* Cov(A(t_i), B(t_j)) of product k over all trajectories, its standard error from the K batches
+   of trajectory indices (se = sd of the batch covariances / sqrt K), and E[A(t_i) B(t_j)]. */
+PetscErrorCode StgssaEnsembleGetCorrelation(StgssaEnsemble e, PetscInt k, PetscReal *cov, PetscReal *se, PetscReal *mean_product)
+{
+  const PetscInt K = STGSSA_CORR_BATCHES;
+  double         tot[3] = {0, 0, 0}, cb[STGSSA_CORR_BATCHES], mean = 0, ss = 0;
+  PetscInt       nb     = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(e->done && e->csum, e->comm, PETSC_ERR_ORDER, "Call StgssaEnsembleRun() with -stgssa_correlate first");
+  PetscCheck(k >= 0 && k < e->corr.nprod, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Correlation product %" PetscInt_FMT " out of range", k);
+  for (PetscInt b = 0; b < K; b++) {
+    /* batch b holds the indices i with floor(i K / N) = b: i in [ceil(b N / K), ceil((b+1) N / K)) */
+    const PetscInt64 lo = ((PetscInt64)b * e->ntraj + K - 1) / K, hi = ((PetscInt64)(b + 1) * e->ntraj + K - 1) / K;
+    double           v[3];
+    for (int c = 0; c < 3; c++) {
+      PetscCall(StgssaExactSumValue(&e->csum[((size_t)b * e->corr.nprod + k) * 3 + c], &v[c]));
+      tot[c] += v[c]; /* the batch sums are integers (counts and their products) below 2^53: exact */
+    }
+    if (hi - lo > 1) cb[nb++] = StgssaCorrCov(v[0], v[1], v[2], (double)(hi - lo));
+  }
+  *cov = StgssaCorrCov(tot[0], tot[1], tot[2], (double)e->ntraj);
+  if (mean_product) *mean_product = tot[2] / (double)e->ntraj;
+  for (PetscInt b = 0; b < nb; b++) mean += cb[b] / nb;
+  for (PetscInt b = 0; b < nb; b++) ss += (cb[b] - mean) * (cb[b] - mean);
+  if (se) *se = nb > 1 ? PetscSqrtReal(ss / ((double)nb * (nb - 1))) : NAN;
   PetscFunctionReturn(0);
 }
 
@@ -673,6 +784,42 @@ PetscErrorCode StgssaEnsembleView(StgssaEnsemble e, PetscViewer viewer)
 
 /* /run attributes of this run and /simulate: times [T], moments/<species> [T x 3],
    histograms/<species> [T x B] (probabilities of counts 0..B-1, attribute tail_mass [T] = P(count >= B)). */
+/* /simulate/correlation/<A>_<B> [T x L] = Cov(A(t_i), B(t_i + tau_l)) (NaN where t_i + tau_l is not
+   sampled: beyond tfinal), attribute lags [L]; correlation_stderr/<A>_<B> its batch standard error;
+   correlation_product/<A>_<B> the raw E[A(t_i) B(t_i + tau_l)]. */
+static PetscErrorCode StgssaEnsembleWriteCorrelation(StgssaEnsemble e, hid_t sim)
+{
+  const StgssaCorrelation *c = &e->corr;
+  const PetscInt           T = e->nsample;
+  static const char *const grp[3] = {"correlation", "correlation_stderr", "correlation_product"};
+
+  PetscFunctionBegin;
+  for (PetscInt q = 0; q < c->npair; q++) {
+    const PetscInt l0 = c->lag_ptr[q], L = c->lag_ptr[q + 1] - l0;
+    char           pname[2 * STGSSA_NAME_MAX + 8], name[2 * STGSSA_NAME_MAX + 64];
+    double        *v[3];
+    PetscCall(StgssaCorrelationPairName(c, q, pname, sizeof(pname)));
+    PetscCall(PetscMalloc3(T * L, &v[0], T * L, &v[1], T * L, &v[2]));
+    for (PetscInt i = 0; i < T; i++)
+      for (PetscInt l = 0; l < L; l++) {
+        const PetscInt k = c->prod[(l0 + l) * T + i];
+        if (k < 0) v[0][i * L + l] = v[1][i * L + l] = v[2][i * L + l] = NAN;
+        else PetscCall(StgssaEnsembleGetCorrelation(e, k, &v[0][i * L + l], &v[1][i * L + l], &v[2][i * L + l]));
+      }
+    for (int g = 0; g < 3; g++) {
+      hsize_t dims[2] = {(hsize_t)T, (hsize_t)L};
+      hid_t   dset;
+      PetscCall(PetscSNPrintf(name, sizeof(name), "%s/%s", grp[g], pname));
+      PetscCall(StgssaH5WriteDoubles(sim, name, 2, dims, v[g]));
+      PetscCallHDF5(dset = H5Dopen2(sim, name, H5P_DEFAULT));
+      PetscCall(StgssaH5WriteAttrDoubles(dset, "lags", (hsize_t)L, &c->lags[l0]));
+      PetscCallHDF5(H5Dclose(dset));
+    }
+    PetscCall(PetscFree3(v[0], v[1], v[2]));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble e, hid_t file)
 {
   const StgssaModelDef *def;
@@ -751,6 +898,7 @@ PetscErrorCode StgssaEnsembleWriteHDF5(StgssaEnsemble e, hid_t file)
     PetscCall(PetscFree(buf));
   }
   PetscCall(PetscFree(tail));
+  if (e->corr.npair) PetscCall(StgssaEnsembleWriteCorrelation(e, sim));
   PetscCallHDF5(H5Gclose(sim));
   PetscFunctionReturn(0);
 }
@@ -763,6 +911,8 @@ PetscErrorCode StgssaEnsembleDestroy(StgssaEnsemble *ens)
   if (!e) PetscFunctionReturn(0);
   PetscCall(StgssaCountHistDestroy(&e->hist));
   PetscCall(PetscFree(e->esum));
+  PetscCall(PetscFree(e->csum));
+  PetscCall(StgssaCorrelationReset(&e->corr));
   PetscCall(PetscFree(e->obs_rule));
   PetscCall(StgssaStringListFree(&e->nobs, &e->obs_names));
   PetscCall(PetscFree4(e->obs_ptr, e->obs, e->obs_weight, e->obs_group));

@@ -69,6 +69,7 @@ struct _p_StgssaEvaluator {
   /* results */
   PetscReal  *mu, *dmu;  /* [M], [M*P] */
   PetscReal  *dmu_batch; /* [nbatch*M*P] */
+  PetscReal  *mu_batch;  /* [nbatch*M] means of each batch's gradient trajectories (kept with -stgssa_correlate: standard errors of covariances) */
   PetscInt64  events;
   PetscReal   events_max_over_mean; /* load balance: largest events of a rank / mean over ranks */
   PetscInt64  nabsorbed, ncapped; /* trajectories that ended absorbed (a_0 = 0), stopped by -stgssa_max_events (fd: any of its runs) */
@@ -310,6 +311,7 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
   e->nfd = 0;
   PetscCall(PetscFree(e->mu));
   PetscCall(PetscFree2(e->dmu, e->dmu_batch));
+  PetscCall(PetscFree(e->mu_batch));
   PetscCall(StgssaEvaluatorFreeTwoPass(e));
   PetscCall(StgssaFSPDestroy(&e->fsp));
   PetscCall(StgssaODEDestroy(&e->ode));
@@ -387,6 +389,9 @@ static PetscErrorCode StgssaEvaluatorCreateODE(StgssaEvaluator e)
    species that can grow, too many states, a model the FSP does not handle) is the reason for
    score. Every rank reaches the same verdict (the enumeration is deterministic); the verdicts
    are combined anyway so that all ranks take the same route. */
+/* Set to PETSC_TRUE when the FSP route fills the correlation products (off_corr) in StgssaEvaluatorEvaluate_FSP. */
+static const PetscBool StgssaEvaluatorFSPCorrelates = PETSC_FALSE;
+
 static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
 {
   const char    *why = NULL;
@@ -402,6 +407,7 @@ static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
   }
   if (e->window) why = "-stgssa_window (time averages) needs trajectories";
   else if (e->entropy) why = "entropy production (-stgssa_entropy) needs trajectories";
+  else if (e->smp.corr && !StgssaEvaluatorFSPCorrelates) why = "-stgssa_correlate: two-time products are computed on the SSA side (the FSP's propagator route is issue 18's src/fsp part)";
   else if (e->nofsp[0]) why = e->nofsp;
   if (why) {
     e->type = STGSSA_GRADIENT_SCORE;
@@ -508,6 +514,7 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   if (e->req == STGSSA_GRADIENT_AUTO) PetscCall(StgssaEvaluatorChooseGradient(e));
   else if (e->type == STGSSA_GRADIENT_FSP) {
     PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp gives state observables only (counts, moments, distributions): drop -stgssa_window and -stgssa_entropy");
+    PetscCheck(!e->smp.corr || StgssaEvaluatorFSPCorrelates, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp with -stgssa_correlate: two-time products are not on the FSP route of this build; use -stgssa_gradient score, stgs or fd");
     PetscCall(StgssaEvaluatorCreateFSP(e, &e->fsp));
   } else if (e->type == STGSSA_GRADIENT_ODE) PetscCall(StgssaEvaluatorCreateODE(e));
   if (e->type != STGSSA_GRADIENT_FSP && e->type != STGSSA_GRADIENT_ODE) { /* the SSA's steady start is a burn-in; the FSP's is exact */
@@ -545,12 +552,15 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   e->lay.off_sig  = e->lay.off_act + 2;
   /* reaction counts are not observables: no loss or output reads their means, and at large R they
      cost R (1 + P) exact sums per trajectory and batch (the currents read the pairs' counts) */
-  e->lay.M        = e->lay.off_sig + e->lay.nsig;
+  e->lay.off_corr = e->lay.off_sig + e->lay.nsig;
+  e->lay.ncorr    = e->smp.corr ? e->smp.corr->nprod : 0;
+  e->lay.M        = e->lay.off_corr + e->lay.ncorr;
   /* networks */
   PetscCall(StgssaEvaluatorNetworkCopy(e, &e->net));
   PetscCall(PetscMalloc1(2 * e->P, &e->net_fd));
   e->nfd = 2 * e->P;
   for (PetscInt i = 0; i < 2 * e->P; i++) PetscCall(StgssaEvaluatorNetworkCopy(e, &e->net_fd[i]));
+  if (e->lay.ncorr) PetscCall(PetscCalloc1((size_t)e->nbatch * e->lay.M, &e->mu_batch));
   PetscCall(PetscCalloc1(e->lay.M, &e->mu)); /* dmu and dmu_batch [M*P], [K*M*P]: at the first evaluation that forms them (not the two-pass one) */
   PetscCheck(e->reduction != STGSSA_REDUCTION_TWO_PASS || !e->smp.obs_rule || e->type != STGSSA_GRADIENT_SCORE, e->comm, PETSC_ERR_SUP, "-stgssa_reduction two_pass: expression observables (assignment rules) are reduced in one pass (their explicit parameter term); drop the option or observe species and groups");
   if (e->type != STGSSA_GRADIENT_SCORE) PetscCheck(e->reduction != STGSSA_REDUCTION_TWO_PASS || e->type == STGSSA_GRADIENT_FSP, e->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_reduction two_pass applies to the score estimator (-stgssa_gradient score); the %s estimator reduces its derivatives in one pass: drop the option", StgssaGradientTypes[e->type]);
@@ -604,7 +614,15 @@ static inline PetscInt StgssaObsSample(const StgssaObsLayout *L, PetscInt no, Pe
 {
   if (m < L->off_hist) return (m - L->off_pow) / (3 * no);
   if (m < L->off_win) return (m - L->off_hist) / (L->B * no);
+  if (L->ncorr && m >= L->off_corr) return -1; /* a correlation product: the caller reads corr->prod_j */
   return ns;
+}
+
+/* Sample index of the score S(t) the score-function derivative of observable m uses. */
+static inline PetscInt StgssaEvaluatorScoreSample(StgssaEvaluator e, PetscInt m)
+{
+  const PetscInt i = StgssaObsSample(&e->lay, e->smp.nobs, e->smp.nsample, m);
+  return i >= 0 ? i : e->smp.corr->prod_j[m - e->lay.off_corr];
 }
 
 static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRecord *rec, double *o, double *od, double *sc, double *hp, double *hdp)
@@ -681,9 +699,18 @@ static void StgssaEvaluatorObservables(StgssaEvaluator e, const StgssaTangentRec
         od[(L->off_sig + 1) * P + p] = 2 * rec->sigma * rec->sigmadot[p];
       }
   }
+  /* correlation products A(t_i) B(t_j), tangent (product rule) Adot B + A Bdot */
+  for (PetscInt k = 0; k < L->ncorr; k++) {
+    const StgssaCorrelation *c  = e->smp.corr;
+    const PetscInt           ia = c->prod_i[k] * no + c->prod_a[k], jb = c->prod_j[k] * no + c->prod_b[k];
+    const double             a = rec->x[ia], b = rec->x[jb];
+    o[L->off_corr + k] = a * b;
+    if (tg)
+      for (PetscInt p = 0; p < P; p++) od[(L->off_corr + k) * P + p] = rec->xdot[ia * P + p] * b + a * rec->xdot[jb * P + p];
+  }
   if (od && e->type == STGSSA_GRADIENT_SCORE) { /* score of the path up to the observable's time */
     for (PetscInt m = 0; m < L->M; m++) {
-      const PetscInt i = StgssaObsSample(L, no, ns, m);
+      const PetscInt i = StgssaEvaluatorScoreSample(e, m);
       const double  *S = i < ns ? &rec->score_sample[i * P] : rec->score_end;
       for (PetscInt p = 0; p < P; p++) od[m * P + p] = o[m] * S[p];
     }
@@ -740,7 +767,7 @@ static void StgssaEvaluatorDerivatives(StgssaEvaluator e, const double *v, Petsc
     for (PetscInt p = 0; p < P; p++) {
       const double md = v[2 * M + m * P + p] / dn;
       if (e->type == STGSSA_GRADIENT_SCORE) {
-        const double mo = v[M + m] / dn, ms = v[2 * M + M * P + StgssaObsSample(&e->lay, e->smp.nobs, e->smp.nsample, m) * P + p] / dn;
+        const double mo = v[M + m] / dn, ms = v[2 * M + M * P + StgssaEvaluatorScoreSample(e, m) * P + p] / dn;
         d[m * P + p]    = n > 1 ? (md - mo * ms) * dn / (dn - 1) : 0.0;
       } else d[m * P + p] = md;
     }
@@ -775,7 +802,11 @@ static PetscErrorCode StgssaEvaluatorObservableName(StgssaEvaluator e, PetscInt 
     PetscCall(PetscSNPrintf(buf, len, "soft-histogram bin %" PetscInt_FMT " of %s at t = %g", b, e->smp.obs_names[q % no], (double)e->smp.sample_times[q / no]));
   } else if (m < L->off_cur) PetscCall(PetscSNPrintf(buf, len, "window average of %s", e->smp.obs_names[(m - L->off_win) / 3]));
   else if (m < L->off_act) PetscCall(PetscSNPrintf(buf, len, "current of labelled pair %" PetscInt_FMT, (m - L->off_cur) / 2 + 1));
-  else if (L->nsig && m >= L->off_sig && m < L->off_sig + 2) PetscCall(PetscSNPrintf(buf, len, "entropy production"));
+  else if (L->ncorr && m >= L->off_corr) {
+    const StgssaCorrelation *c = e->smp.corr;
+    const PetscInt           k = m - L->off_corr;
+    PetscCall(PetscSNPrintf(buf, len, "correlation product %s(t = %g) %s(t = %g)", e->smp.obs_names[c->prod_a[k]], (double)e->smp.sample_times[c->prod_i[k]], e->smp.obs_names[c->prod_b[k]], (double)e->smp.sample_times[c->prod_j[k]]));
+  } else if (L->nsig && m >= L->off_sig && m < L->off_sig + 2) PetscCall(PetscSNPrintf(buf, len, "entropy production"));
   else PetscCall(PetscSNPrintf(buf, len, "activity"));
   PetscFunctionReturn(0);
 }
@@ -1308,6 +1339,8 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
         for (PetscInt m = 0; m < blk; m++) PetscCall(StgssaExactSumValue(&tot[m], &vb[m]));
       if (b == K)
         for (PetscInt m = 0; m < M; m++) e->mu[m] = vb[m] / (double)N;
+      else if (e->mu_batch)
+        for (PetscInt m = 0; m < M; m++) e->mu_batch[(size_t)b * M + m] = vb[M + m] / (double)nb;
       if (!two) StgssaEvaluatorDerivatives(e, vb, nb, b < K ? &e->dmu_batch[(size_t)b * M * P] : e->dmu);
       else { /* pass 2's means: values and scores of the gradient trajectories of batch b (b = K: all) */
         for (PetscInt m = 0; m < M; m++) e->tp_obar[(size_t)b * M + m] = vb[M + m] / (double)nb;
@@ -1354,7 +1387,7 @@ static PetscErrorCode StgssaEvaluatorEvaluate_Private(StgssaEvaluator e)
 static PetscErrorCode StgssaEvaluatorApplyAdjoint_TwoPass(StgssaEvaluator e, const PetscReal g[], PetscReal grad[])
 {
   const StgssaObsLayout *L = &e->lay;
-  const PetscInt         M = L->M, P = e->P, K = e->nbatch, NS = e->smp.nsample + 1, no = e->smp.nobs, ns = e->smp.nsample;
+  const PetscInt         M = L->M, P = e->P, K = e->nbatch, NS = e->smp.nsample + 1;
   const PetscInt64       Ng = e->tp_Ng;
   PetscInt              *nzm, *nzt, nnz = 0;
   double                *Wbar, *W, *v, *o = NULL, *sc = NULL, *hp = NULL, *hdp = NULL;
@@ -1372,7 +1405,7 @@ static PetscErrorCode StgssaEvaluatorApplyAdjoint_TwoPass(StgssaEvaluator e, con
   PetscCall(PetscMalloc4(M, &nzm, M, &nzt, (size_t)(K + 1) * NS, &Wbar, NS, &W));
   PetscCall(PetscMalloc1(P, &v));
   for (PetscInt m = 0; m < M; m++)
-    if (g[m] != 0.0) nzm[nnz] = m, nzt[nnz++] = StgssaObsSample(L, no, ns, m);
+    if (g[m] != 0.0) nzm[nnz] = m, nzt[nnz++] = StgssaEvaluatorScoreSample(e, m);
   PetscCall(PetscArrayzero(Wbar, (size_t)(K + 1) * NS));
   for (PetscInt b = 0; b <= K; b++)
     for (PetscInt k = 0; k < nnz; k++) Wbar[b * NS + nzt[k]] += g[nzm[k]] * e->tp_obar[(size_t)b * M + nzm[k]];
@@ -1640,6 +1673,96 @@ static PetscErrorCode StgssaEvaluatorMomentsStderr(StgssaEvaluator e, PetscInt i
   PetscFunctionReturn(0);
 }
 
+/* Cov(A(t_i), B(t_j)) of product k: c = n/(n-1) (mu_AB - mu_A mu_B) over the N trajectories, and
+     dc/dtheta_p = n/(n-1) (dmu_AB - dmu_A mu_B - mu_A dmu_B)          (chain rule on the means);
+   standard errors from the K batches: of c, the spread of the batch covariances (means of each
+   batch's gradient trajectories); of dc, the spread of the same linear map applied to each
+   batch's derivatives dmu_b (as StgssaEvaluatorMomentsStderr). */
+PetscErrorCode StgssaEvaluatorGetCorrelation(StgssaEvaluator e, PetscInt k, PetscReal *c, PetscReal dc[], PetscReal *se, PetscReal dse[])
+{
+  const StgssaCorrelation *cr = e->smp.corr;
+  const PetscInt           P = e->P, K = e->nbatch, M = e->lay.M, no = e->smp.nobs;
+  PetscInt                 ma, mb, mab;
+  double                   f, *d;
+
+  PetscFunctionBegin;
+  PetscCheck(e->done, e->comm, PETSC_ERR_ORDER, "Call StgssaEvaluatorEvaluate() first");
+  PetscCheck(cr && k >= 0 && k < cr->nprod, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Correlation product %" PetscInt_FMT " out of range", k);
+  ma  = e->lay.off_pow + (cr->prod_i[k] * no + cr->prod_a[k]) * 3;
+  mb  = e->lay.off_pow + (cr->prod_j[k] * no + cr->prod_b[k]) * 3;
+  mab = e->lay.off_corr + k;
+  f   = e->type == STGSSA_GRADIENT_FSP ? 1.0 : (double)e->smp.ntraj / (double)(e->smp.ntraj - 1);
+  *c  = f * (e->mu[mab] - e->mu[ma] * e->mu[mb]);
+  if (dc) {
+    PetscCheck(!e->deferred, e->comm, PETSC_ERR_ORDER, "correlation_gradient: derivatives deferred (StgssaEvaluatorEvaluateForLoss)");
+    for (PetscInt p = 0; p < P; p++) dc[p] = f * (e->dmu[mab * P + p] - e->dmu[ma * P + p] * e->mu[mb] - e->mu[ma] * e->dmu[mb * P + p]);
+  }
+  PetscCall(PetscMalloc1(K, &d));
+  if (se) {
+    double mean = 0, ss = 0;
+    if (e->mu_batch && e->type != STGSSA_GRADIENT_FSP) {
+      for (PetscInt b = 0; b < K; b++) {
+        const PetscReal *mub = &e->mu_batch[(size_t)b * M];
+        d[b]                 = mub[mab] - mub[ma] * mub[mb];
+        mean += d[b] / K;
+      }
+      for (PetscInt b = 0; b < K; b++) ss += (d[b] - mean) * (d[b] - mean);
+      *se = PetscSqrtReal(ss / ((double)K * (K - 1)));
+    } else *se = e->type == STGSSA_GRADIENT_FSP ? 0.0 : NAN;
+  }
+  if (dse)
+    for (PetscInt p = 0; p < P; p++) {
+      double mean = 0, ss = 0;
+      for (PetscInt b = 0; b < K; b++) {
+        const PetscReal *db = &e->dmu_batch[(size_t)b * M * P];
+        d[b]                = db[mab * P + p] - db[ma * P + p] * e->mu[mb] - e->mu[ma] * db[mb * P + p];
+      }
+      for (PetscInt b = 0; b < K; b++) mean += (d[b] - d[0]) / K; /* shifted: identical batches (exact route) give 0 exactly */
+      mean += d[0];
+      for (PetscInt b = 0; b < K; b++) ss += (d[b] - mean) * (d[b] - mean);
+      dse[p] = f * PetscSqrtReal(ss / ((double)K * (K - 1)));
+    }
+  PetscCall(PetscFree(d));
+  PetscFunctionReturn(0);
+}
+
+/* /gradient/correlation{,_stderr}/<A>_<B> [T x L] and correlation_gradient{,_stderr}/<A>_<B> [T x L x P]
+   (NaN where t_i + tau_l is not sampled), attribute lags. */
+static PetscErrorCode StgssaEvaluatorWriteCorrelation(StgssaEvaluator e, hid_t g)
+{
+  const StgssaCorrelation *c = e->smp.corr;
+  const PetscInt           T = e->smp.nsample, P = e->P;
+
+  PetscFunctionBegin;
+  for (PetscInt q = 0; q < c->npair; q++) {
+    const PetscInt     l0 = c->lag_ptr[q], L = c->lag_ptr[q + 1] - l0;
+    static const char *grp[4] = {"correlation", "correlation_stderr", "correlation_gradient", "correlation_gradient_stderr"};
+    char               pname[2 * STGSSA_NAME_MAX + 8], name[2 * STGSSA_NAME_MAX + 64];
+    double            *v[4];
+    PetscCall(StgssaCorrelationPairName(c, q, pname, sizeof(pname)));
+    PetscCall(PetscMalloc4(T * L, &v[0], T * L, &v[1], T * L * P, &v[2], T * L * P, &v[3]));
+    for (PetscInt i = 0; i < T; i++)
+      for (PetscInt l = 0; l < L; l++) {
+        const PetscInt k = c->prod[(l0 + l) * T + i], r = i * L + l;
+        if (k < 0) {
+          v[0][r] = v[1][r] = NAN;
+          for (PetscInt p = 0; p < P; p++) v[2][r * P + p] = v[3][r * P + p] = NAN;
+        } else PetscCall(StgssaEvaluatorGetCorrelation(e, k, &v[0][r], &v[2][r * P], &v[1][r], &v[3][r * P]));
+      }
+    for (int h = 0; h < 4; h++) {
+      hsize_t dims[3] = {(hsize_t)T, (hsize_t)L, (hsize_t)P};
+      hid_t   dset;
+      PetscCall(PetscSNPrintf(name, sizeof(name), "%s/%s", grp[h], pname));
+      PetscCall(StgssaH5WriteDoubles(g, name, h < 2 ? 2 : 3, dims, v[h]));
+      PetscCallHDF5(dset = H5Dopen2(g, name, H5P_DEFAULT));
+      PetscCall(StgssaH5WriteAttrDoubles(dset, "lags", (hsize_t)L, &c->lags[l0]));
+      PetscCallHDF5(H5Dclose(dset));
+    }
+    PetscCall(PetscFree4(v[0], v[1], v[2], v[3]));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
 {
   const PetscInt T = e->smp.nsample, P = e->P;
@@ -1681,6 +1804,7 @@ PetscErrorCode StgssaEvaluatorWriteHDF5(StgssaEvaluator e, hid_t file)
     }
   }
   PetscCall(PetscFree4(mom, dmom, dc, sdm));
+  if (e->smp.corr) PetscCall(StgssaEvaluatorWriteCorrelation(e, g));
   PetscCallHDF5(H5Gclose(g));
   PetscFunctionReturn(0);
 }
