@@ -24,7 +24,7 @@ NTRAJ=${NTRAJ:-$((NP * 100))}
 # README; L = 1000: ~7)
 OUT=${OUTDIR:-studies_out/exclusion_ring$L}
 mkdir -p "$OUT"
-/usr/bin/python3 input/studies/exclusion_ring.py "$L" --N "${N:-$((L / 4))}" --scale "${SCALE:-1.5}" --iterations "${ITERATIONS:-500}" --prefix "$OUT/exclusion_ring$L" --ntraj "$NTRAJ"
+/usr/bin/python3 input/studies/exclusion_ring.py "$L" --N "${N:-$((L / 4))}" --scale "${SCALE:-1.5}" --iterations "${ITERATIONS:-800}" --prefix "$OUT/exclusion_ring$L" --ntraj "$NTRAJ" --penalty "${PENALTY:-0.005}"
 RESTART=""
 [ -f "$OUT/exclusion_ring$L.h5" ] && RESTART="-stgssa_restart $OUT/exclusion_ring$L.h5"
 mpiexec -n "$NP" ./build/stgssa_hpc -options_file "$OUT/exclusion_ring$L.opts" \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # Install, build, and run the whole test suite: first under AddressSanitizer + UndefinedBehavior-
-# Sanitizer (build-asan/; without the scaled-down studies; statistical sample sizes scaled down), then
+# Sanitizer (build-asan/, -O2 -g: the sanitizers check optimized code, 2x faster than -O0; without the
+# scaled-down studies; statistical sample sizes scaled down), then
 # the release build (build/), verbose. The last line counts the
 # tests of both runs: "N passed, M failed".
 set -u
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 scripts/install-deps.sh || exit 1
 status=0
-{ [ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false; } &&
+{ [ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false; } &&
   ninja -C build-asan || exit 1
 # the scaled-down studies (suite studies) are end-to-end science checks, and PETSc's -malloc_debug
 # run (suite malloc) a second memory checker: release build only

@@ -10,7 +10,9 @@
 #  - the activity at most 3% above the budget.
 # Tolerance: the fit is stochastic (fixed seed 1; bitwise the same on any rank count); measured
 # J/J*(B) = 0.969, 0.940, 0.971 with seeds 1, 2, 3 (A = 8.08-8.11), about 30 s on 1 rank. 0.90
-# leaves room below the worst seed for the last iterate's jitter; the bound J <= J*(A) holds for
+# leaves room below the worst seed for the last iterate's jitter. The last iterate (--average 0), not
+# the generator's averaged default: in 150 iterations the later half is still climbing (averaged:
+# 0.930, 0.903, 0.946 with seeds 1-3, too close to 0.90); the bound J <= J*(A) holds for
 # any rates, so a failure there is an error of the exact solver or of the model file.
 # usage: exclusion_design.sh STGSSA_HPC SOURCE_ROOT
 set -u
@@ -19,7 +21,7 @@ root=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-/usr/bin/python3 "$root/input/studies/exclusion_ring.py" 12 --prefix ring12 --iterations 150 --lr 0.1 > /dev/null || { echo "FAIL generator"; exit 1; }
+/usr/bin/python3 "$root/input/studies/exclusion_ring.py" 12 --prefix ring12 --iterations 150 --lr 0.1 --average 0 > /dev/null || { echo "FAIL generator"; exit 1; }
 if ! mpirun -n 2 "$exe" -options_file ring12.opts -stgssa_output ring12.h5 > fit.log 2>&1; then
   echo "FAIL optimize run:"; tail -20 fit.log; exit 1
 fi

@@ -12,6 +12,10 @@ trap 'rm -rf "$work"' EXIT
 fail=0
 pass=0
 cd "$work" || exit 1
+# STGSSA_TEST_SCALE < 1 (the sanitizer run): fewer trajectories and iterations; the comparisons
+# are bitwise, so they hold at any size (a checkpoint every 10 iterations still lands mid-run)
+ntraj=1500 max_it=60
+case ${STGSSA_TEST_SCALE:-1} in 0.*|.*) ntraj=500 max_it=30 ;; esac
 
 # raw bytes of the datasets that must agree
 dump() {
@@ -25,8 +29,8 @@ dump() {
 timeout 300 "$exe" -stgssa_model "$root/input/telegraph.model" -stgssa_mode simulate -stgssa_ntraj 2000 -stgssa_seed 3 \
   -stgssa_tfinal 10 -stgssa_sample_times 10 -stgssa_observe M -stgssa_output data.h5 > /dev/null 2>&1 || { echo "FAIL data"; exit 1; }
 opts="-stgssa_model $root/input/telegraph.model -stgssa_mode optimize -stgssa_data data.h5 -stgssa_loss distribution
-      -stgssa_fit k_on,k_off,k_tx -stgssa_parameters k_on=1,k_off=1,k_tx=10 -stgssa_gradient score -stgssa_ntraj 1500
-      -stgssa_seed 11 -stgssa_tfinal 10 -stgssa_sample_times 10 -stgssa_observe M -tao_max_it 60"
+      -stgssa_fit k_on,k_off,k_tx -stgssa_parameters k_on=1,k_off=1,k_tx=10 -stgssa_gradient score -stgssa_ntraj $ntraj
+      -stgssa_seed 11 -stgssa_tfinal 10 -stgssa_sample_times 10 -stgssa_observe M -tao_max_it $max_it"
 
 # (1) rank-count independence
 for n in 1 2 3; do

@@ -14,6 +14,10 @@ trap 'rm -rf "$work"' EXIT
 fail=0
 pass=0
 cd "$work" || exit 1
+# STGSSA_TEST_SCALE < 1 (the sanitizer run): fewer trajectories and iterations; every comparison
+# below is bitwise, so it holds at any size
+fit_ntraj=600 long_it=60
+case ${STGSSA_TEST_SCALE:-1} in 0.*|.*) fit_ntraj=250 long_it=24 ;; esac
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1"; fail=$((fail + 1)); }
 
@@ -50,14 +54,14 @@ cat > fit.opts << EOT
 -stgssa_loss distribution
 -stgssa_fit k_on,k_off,k_tx
 -stgssa_gradient score
--stgssa_ntraj 600
+-stgssa_ntraj $fit_ntraj
 -stgssa_tfinal 10
 -stgssa_observe M
 -tao_max_it 25
 EOT
-cat > fit.csv << 'EOT'
+cat > fit.csv << EOT
 name,-stgssa_data,-stgssa_seed,-tao_max_it,k_on,k_off,k_tx
-long,data_members/slow.h5,11,60,1,1,10
+long,data_members/slow.h5,11,$long_it,1,1,10
 short1,data_members/slow.h5,12,,2,1,10
 short2,"data_members/fast.h5",13,,1,3,10
 EOT
@@ -66,7 +70,7 @@ alone() { # member name, data, seed, max_it, start
     { echo "FAIL member $1 alone:"; cat "alone_$1.log"; return 1; }
   dump "alone_$1.h5" "" "alone_$1.bin"
 }
-alone long data_members/slow.h5 11 60 k_on=1,k_off=1,k_tx=10 || exit 1
+alone long data_members/slow.h5 11 $long_it k_on=1,k_off=1,k_tx=10 || exit 1
 alone short1 data_members/slow.h5 12 25 k_on=2,k_off=1,k_tx=10 || exit 1
 alone short2 data_members/fast.h5 13 25 k_on=1,k_off=3,k_tx=10 || exit 1
 

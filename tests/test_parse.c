@@ -988,6 +988,11 @@ START_TEST(test_events)
   /* a periodic schedule stays on t_first + k P for large k (no drift) */
   for (int k = 0; k < 1000; k++) ck_assert_double_eq(StgssaModelDefEventNext(def, 2, 0.5 + k * 3.0), 0.5 + (k + 1) * 3.0);
   StgssaModelDefFree(&def);
+  /* a period far below the resolution of the time: no later occurrence (the engines stop there) */
+  def = PARSE_OK(EVMODEL("  every 1e-320: divide\n"));
+  ck_assert_double_eq(StgssaModelDefEventNext(def, 0, 1.0), INFINITY);
+  ck_assert_double_eq(StgssaModelDefEventNext(def, 0, 1e-320), 2e-320);
+  StgssaModelDefFree(&def);
   /* no events section: nevents 0, next time +inf */
   def = PARSE_OK("begin species\n  A 1\nend species\nbegin reactions\n  A -> 0 1\nend reactions\nbegin events\nend events\n");
   ck_assert_int_eq(def->nevents, 0);
@@ -1003,6 +1008,7 @@ static const ErrCase event_errors[] = {
   {EVMODEL("  every 0: divide\n"), "16:9", "found zero '0'; expected the period (a finite number > 0)"},
   {EVMODEL("  every -2: divide\n"), "16:9", "found negative number '-2'; expected the period"},
   {EVMODEL("  every 2 from -1: divide\n"), "16:16", "found negative number '-1'; expected the first time"},
+  {EVMODEL("  every 1 from 1e300: divide\n"), "16:9", "found period 1 below the resolution of the first time 1e+300"},
   {EVMODEL("  at 1 divide\n"), "16:8", "found 'divide'; expected ':' before the action"},
   {EVMODEL("  every 1 from 2 from 3: divide\n"), "16:18", "expected ':' (a second 'from')"},
   {EVMODEL("  when 1: divide\n"), "16:3", "found 'when'; expected 'at TIME: ACTION' or 'every PERIOD [from TIME]: ACTION'"},

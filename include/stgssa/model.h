@@ -40,6 +40,7 @@ typedef struct {
   PetscBool            *tdep;              /* [R] a_j depends on the time t, directly or through an input */
   PetscBool             any_law, any_tdep;
   PetscInt             *lawsp_ptr, *lawsp; /* [R+1] species read by the law of j (full laws), for dependencies and tangents */
+  PetscInt              nevents;           /* scheduled events (def->events, issue 18) */
 } StgssaNetwork;
 
 /* What rate laws read besides the parameters: the state as doubles, the time and the inputs at

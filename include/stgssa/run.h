@@ -6,6 +6,7 @@
     gradient   model -> ensemble -> evaluator (+ objective with data) -> output
     optimize   model -> ensemble -> evaluator -> objective -> optimizer (TAO) -> output
     fsp        model -> finite state projection (exact distributions, sensitivities) -> output
+    ode        model -> mean-field ODE (means and their sensitivities, PETSc TS) -> output
   The driver runs one on PETSC_COMM_WORLD; a parameter study (StgssaStudy) runs one per member on
   its group's communicator. Options are read from the default options database when
   SetFromOptions is called (a study pushes each member's database first).
@@ -19,7 +20,8 @@ typedef enum {
   STGSSA_MODE_SIMULATE,
   STGSSA_MODE_GRADIENT,
   STGSSA_MODE_OPTIMIZE,
-  STGSSA_MODE_FSP
+  STGSSA_MODE_FSP,
+  STGSSA_MODE_ODE /* the mean-field ODE with forward sensitivities (src/ode/) */
 } StgssaMode;
 PETSC_EXTERN const char *const StgssaModes[];
 

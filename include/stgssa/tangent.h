@@ -23,7 +23,8 @@ typedef enum {
   STGSSA_GRADIENT_SCORE = 1,
   STGSSA_GRADIENT_FD    = 2,
   STGSSA_GRADIENT_FSP   = 3, /* exact: means and derivatives from the finite state projection (StgssaEvaluator only) */
-  STGSSA_GRADIENT_AUTO  = 4  /* StgssaEvaluator only: fsp when the projection fits, else score (resolved at StgssaEvaluatorSetUp) */
+  STGSSA_GRADIENT_AUTO  = 4, /* StgssaEvaluator only: fsp when the projection fits, else score (resolved at StgssaEvaluatorSetUp) */
+  STGSSA_GRADIENT_ODE   = 5  /* StgssaEvaluator only: means (no variances) and derivatives from the mean-field ODE (include/stgssa/ode.h); never chosen by auto */
 } StgssaGradientType;
 PETSC_EXTERN const char *const StgssaGradientTypes[];
 

@@ -288,10 +288,15 @@ PetscErrorCode StgssaObjectiveSetUp(StgssaObjective o, StgssaEvaluator ev)
       }
     PetscCheck(o->cur >= 0, o->comm, PETSC_ERR_ARG_WRONG, o->pair[0] ? "-stgssa_design_pair: no labelled <-> pair '%s' in %s" : "-stgssa_loss design needs a labelled <-> pair in %s (e.g. 'cycle: A <-> B  k1, k2')%s", o->pair[0] ? o->pair : d->filename, o->pair[0] ? d->filename : "");
     if (o->goal == STGSSA_DESIGN_TUR || o->budget_sigma < PETSC_INFINITY) PetscCall(StgssaEvaluatorSetEntropy(ev, PETSC_TRUE));
-  } else if (o->type == STGSSA_LOSS_CORRELATION) {
-    PetscCheck(o->traces, o->comm, PETSC_ERR_ORDER, "-stgssa_loss correlation: traces not loaded (StgssaObjectiveSetTraces)");
-    o->traces_setup = PETSC_FALSE; /* matched to the evaluator's layout at the first loss */
-  } else PetscCall(StgssaObjectiveSetUpData(o, ev));
+  } else {
+    StgssaGradientType gt;
+    PetscCall(StgssaEvaluatorGetGradientType(ev, &gt));
+    PetscCheck(gt != STGSSA_GRADIENT_ODE || (o->type == STGSSA_LOSS_MOMENTS && o->norders == 1), o->comm, PETSC_ERR_SUP, "-stgssa_gradient ode gives means only (the mean-field ODE has no variances or distributions): use -stgssa_loss moments -stgssa_moment_orders 1, not -stgssa_loss %s%s", StgssaLossTypes[o->type], o->type == STGSSA_LOSS_MOMENTS ? " with -stgssa_moment_orders > 1" : "");
+    if (o->type == STGSSA_LOSS_CORRELATION) {
+      PetscCheck(o->traces, o->comm, PETSC_ERR_ORDER, "-stgssa_loss correlation: traces not loaded (StgssaObjectiveSetTraces)");
+      o->traces_setup = PETSC_FALSE; /* matched to the evaluator's layout at the first loss */
+    } else PetscCall(StgssaObjectiveSetUpData(o, ev));
+  }
   PetscFunctionReturn(0);
 }
 

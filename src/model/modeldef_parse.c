@@ -1066,12 +1066,15 @@ static int parse_event_line(Parser *P)
     if ((rc = event_time(P, "the event time", 0, &ev.t_first))) return rc;
   } else if (tok_is(&P->tok, "every")) {
     advance(P);
+    Token pt = P->tok;
     if ((rc = event_time(P, "the period", 1, &ev.period))) return rc;
     ev.t_first = ev.period;
     if (tok_is(&P->tok, "from")) {
       advance(P);
       if ((rc = event_time(P, "the first time", 0, &ev.t_first))) return rc;
     }
+    if (!(ev.t_first + ev.period > ev.t_first * (1 + 0x1p-40)))
+      return fail_at(P, pt.line, pt.col, "found period %g below the resolution of the first time %g; expected a period above 1e-12 times the first time", ev.period, ev.t_first);
   } else return fail_tok(P, &P->tok, "", "'at TIME: ACTION' or 'every PERIOD [from TIME]: ACTION'");
   if (P->tok.kind != TOK_COLON) return fail_tok(P, &P->tok, "", tok_is(&P->tok, "from") ? "':' (a second 'from')" : "':' before the action");
   advance(P);
@@ -1513,9 +1516,10 @@ double StgssaModelDefEventNext(const StgssaModelDef *def, int e, double t)
   if (t < ev->t_first || isnan(t)) return ev->t_first;
   if (ev->period <= 0) return (double)INFINITY;
   k = floor((t - ev->t_first) / ev->period) + 1; /* rounding may be one off either way */
-  while (k > 0 && event_occurrence(ev, k - 1) > t) k--;
-  while (event_occurrence(ev, k) <= t) k++;
-  return event_occurrence(ev, k);
+  if (!(k < 0x1p52)) return (double)INFINITY;     /* beyond the resolution of the schedule */
+  for (int i = 0; i < 64 && k > 0 && event_occurrence(ev, k - 1) > t; i++) k--;
+  for (int i = 0; i < 64 && event_occurrence(ev, k) <= t; i++) k++;
+  return event_occurrence(ev, k) > t ? event_occurrence(ev, k) : (double)INFINITY; /* a period below the rounding of t: no later time */
 }
 
 double StgssaModelDefNextEventTime(const StgssaModelDef *def, double t)

@@ -1438,7 +1438,7 @@ static PetscErrorCode StgssaOptimizerSetUpSchedule(StgssaOptimizer o)
   PetscCall(PetscObjectTypeCompare((PetscObject)o->tao, TAOFISHER, &isfisher));
   PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
   PetscCall(StgssaOptimizerGetSampling(o, &smp));
-  stochastic = (PetscBool)(gt != STGSSA_GRADIENT_FSP);
+  stochastic = (PetscBool)(gt != STGSSA_GRADIENT_FSP && gt != STGSSA_GRADIENT_ODE);
   if (!o->adaptive_set) o->adaptive = (PetscBool)((isadam || isfisher) && stochastic && !o->crn);
   if (!o->average_set) o->average = o->adaptive;
   o->sched_on   = (PetscBool)(o->adaptive || o->average);
@@ -1550,7 +1550,7 @@ PetscErrorCode StgssaOptimizerSetUp(StgssaOptimizer o)
   {
     StgssaGradientType gt;
     PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
-    o->exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
+    o->exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP || gt == STGSSA_GRADIENT_ODE); /* deterministic objectives */
   }
   if (o->exact) { /* exact gradients: a quasi-Newton method with bounds, stopping in flat valleys */
     PetscBool given = PETSC_FALSE, g;
@@ -1744,12 +1744,16 @@ PetscErrorCode StgssaOptimizerView(StgssaOptimizer o, PetscViewer viewer)
   {
     StgssaGradientType gt;
     PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, gt == STGSSA_GRADIENT_FSP ? "exact FSP objective" : (o->crn ? "common random numbers" : "fresh random numbers each"), TaoConvergedReasons[reason]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaOptimizer: %s, %" PetscInt_FMT " iterations, %" PetscInt_FMT " evaluations (%s), %s\n", type, its, o->nevals, gt == STGSSA_GRADIENT_FSP ? "exact FSP objective" : gt == STGSSA_GRADIENT_ODE ? "mean-field ODE objective" : (o->crn ? "common random numbers" : "fresh random numbers each"), TaoConvergedReasons[reason]));
   }
   PetscCall(PetscViewerASCIIPushTab(viewer));
   if (o->time_up) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the time limit of %g s (-stgssa_time_limit)\n", (double)o->time_limit));
   if (o->flat_stopped) PetscCall(PetscViewerASCIIPrintf(viewer, "stopped: the loss changed by less than %g (relative) over %d iterations\n", STGSSA_FLAT_RTOL, STGSSA_FLAT_ITS));
-  if (o->nreject) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " trial point%s rejected (the FSP failed there; a high loss to the line search); first at %s\n", o->nreject, o->nreject > 1 ? "s" : "", o->reject_msg));
+  if (o->nreject) {
+    StgssaGradientType gt;
+    PetscCall(StgssaOptimizerProblemGradientType(o, &gt));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " trial point%s rejected (the %s failed there; a high loss to the line search); first at %s\n", o->nreject, o->nreject > 1 ? "s" : "", gt == STGSSA_GRADIENT_ODE ? "ODE integration" : "FSP", o->reject_msg));
+  }
   if (o->ndep) PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT " free log-rates, %" PetscInt_FMT " set by -stgssa_log_constraint %s\n", o->Q, o->ndep, o->constraint));
   if (o->sched_on) PetscCall(StgssaOptimizerViewSchedule(o, viewer));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "final loss %.6g\n", o->nhist ? (double)o->h_loss[o->nhist - 1] : (double)o->loss_eval));

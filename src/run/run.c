@@ -3,9 +3,11 @@
 #include <stgssa/stgssa.h>
 #include <stgssa/fsp.h>
 #include <stgssa/run.h>
+#include <stgssa/ode.h>
 #include <math.h>
+#include "../stgssa_impl.h"
 
-const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "fsp", "StgssaMode", "STGSSA_MODE_", NULL};
+const char *const StgssaModes[] = {"simulate", "gradient", "optimize", "fsp", "ode", "StgssaMode", "STGSSA_MODE_", NULL};
 
 struct _p_StgssaRun {
   MPI_Comm   comm;
@@ -23,6 +25,7 @@ struct _p_StgssaRun {
   StgssaObjective obj;
   StgssaOptimizer opt;
   StgssaFSP       fsp;
+  StgssaODE       ode; /* -stgssa_mode ode */
   StgssaData      data; /* -stgssa_data, loaded before the ensemble (its times are sample times) */
   StgssaTraces    traces; /* -stgssa_data_traces: per-cell traces, loaded before the ensemble (times, default correlations) */
   PetscBool       have_data;
@@ -30,7 +33,11 @@ struct _p_StgssaRun {
   /* gradient mode with a loss; optimize mode */
   PetscBool  has_loss;
   PetscReal  loss, *grad, *stderr_;
+  /* -stgssa_start_from ode: the rates of the fit of the means, applied before the fit */
+  PetscBool  start_ode;
+  char      *start_assign;
 };
+static const char *const StgssaStartFrom[] = {"none", "ode", "StgssaStartFrom", "STGSSA_START_", NULL};
 
 PetscErrorCode StgssaRunCreate(MPI_Comm comm, StgssaRun *run)
 {
@@ -49,6 +56,7 @@ PetscErrorCode StgssaRunCreate(MPI_Comm comm, StgssaRun *run)
   PetscCall(StgssaObjectiveCreate(comm, &r->obj));
   PetscCall(StgssaOptimizerCreate(comm, &r->opt));
   PetscCall(StgssaFSPCreate(comm, &r->fsp));
+  PetscCall(StgssaODECreate(comm, &r->ode));
   PetscCall(StgssaDataCreate(comm, &r->data));
   *run = r;
   PetscFunctionReturn(0);
@@ -64,6 +72,11 @@ PetscErrorCode StgssaRunSetFromOptions(StgssaRun r)
   PetscCall(PetscOptionsEnum("-stgssa_mode", "What to run", "StgssaRun", StgssaModes, (PetscEnum)r->mode, (PetscEnum *)&r->mode, NULL));
   PetscCall(PetscOptionsString("-stgssa_output", "HDF5 output file (written atomically)", "StgssaRun", r->output, r->output, sizeof(r->output), NULL));
   PetscCall(PetscOptionsBool("-stgssa_view_model", "Print the model as parsed", "StgssaRun", r->view_model, &r->view_model, NULL));
+  {
+    PetscInt start = r->start_ode ? 1 : 0;
+    PetscCall(PetscOptionsEList("-stgssa_start_from", "Optimize mode: none, or ode (first fit the data's means with the mean-field ODE, quietly, and start the fit from its rates)", "StgssaRun", StgssaStartFrom, 2, StgssaStartFrom[start], &start, NULL));
+    r->start_ode = (PetscBool)(start == 1);
+  }
   PetscOptionsEnd();
   PetscCall(PetscOptionsHasHelp(NULL, &help));
   if (help) { /* list every option with its default */
@@ -95,11 +108,11 @@ PetscErrorCode StgssaRunGetMode(StgssaRun r, StgssaMode *mode)
 PetscErrorCode StgssaRunIsExact(StgssaRun r, PetscBool *exact)
 {
   PetscFunctionBegin;
-  *exact = (PetscBool)(r->mode == STGSSA_MODE_FSP);
+  *exact = (PetscBool)(r->mode == STGSSA_MODE_FSP || r->mode == STGSSA_MODE_ODE);
   if (r->setup && (r->mode == STGSSA_MODE_GRADIENT || r->mode == STGSSA_MODE_OPTIMIZE)) {
     StgssaGradientType gt;
     PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
-    *exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP);
+    *exact = (PetscBool)(gt == STGSSA_GRADIENT_FSP || gt == STGSSA_GRADIENT_ODE);
   }
   PetscFunctionReturn(0);
 }
@@ -234,6 +247,81 @@ static PetscErrorCode StgssaRunViewData(StgssaRun r)
   PetscFunctionReturn(0);
 }
 
+/* -stgssa_start_from ode: the same run on a copy of the options as a fit of the means by the
+   mean-field ODE (StgssaODEStartOptions), quiet; one summary line; its rates kept for SetUp. */
+static PetscErrorCode StgssaRunStartFromODE(StgssaRun r)
+{
+  PetscOptions        db;
+  StgssaRun           in = NULL;
+  PetscErrorCode      ierr;
+  const PetscReal    *rates = NULL;
+  const char *const  *names = NULL;
+  PetscReal           loss  = NAN;
+  PetscInt            P = 0, its = 0;
+  Tao                 tao;
+  PetscLogDouble      t0, t1;
+  PetscBool           bounded;
+  PetscReal          *start;
+  PetscInt            nclamp = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(r->mode == STGSSA_MODE_OPTIMIZE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_start_from ode applies to -stgssa_mode optimize (got %s)", StgssaModes[r->mode]);
+  PetscCall(PetscTime(&t0));
+  PetscCall(StgssaODEStartOptions(r->output, &db));
+  PetscCall(PetscOptionsPush(db));
+  PetscCall(StgssaODEQuiet(PETSC_TRUE));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StgssaRunCreate(r->comm, &in);
+  if (!ierr) ierr = StgssaRunSetFromOptions(in);
+  if (!ierr) ierr = StgssaRunSetUp(in);
+  if (!ierr) ierr = StgssaOptimizerSolve(in->opt);
+  if (!ierr) ierr = StgssaOptimizerGetResult(in->opt, &rates, &loss);
+  if (!ierr) ierr = StgssaEvaluatorGetFit(in->ev, &P, &names);
+  if (!ierr) ierr = StgssaOptimizerGetTao(in->opt, &tao);
+  if (!ierr) ierr = TaoGetIterationNumber(tao, &its);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(StgssaODEQuiet(PETSC_FALSE));
+  PetscCall(PetscOptionsPop());
+  PetscCall(PetscOptionsDestroy(&db));
+  if (ierr) {
+    char msg[1536];
+    PetscCall(StgssaErrorText(ierr, msg, sizeof(msg)));
+    PetscCall(StgssaRunDestroy(&in));
+    SETERRQ(r->comm, ierr, "-stgssa_start_from ode: the fit of the means by the mean-field ODE failed: %s", msg);
+  }
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-stgssa_bounds", &bounded));
+  {
+    size_t len = 64 * (size_t)(P + 1) + 1;
+    char   item[128];
+    PetscCall(PetscFree(r->start_assign));
+    PetscCall(PetscCalloc1(len, &r->start_assign));
+    const StgssaModelDef *d;
+    PetscCall(StgssaModelGetDef(r->model_obj, &d));
+    PetscCall(PetscMalloc1(P + 1, &start));
+    for (PetscInt p = 0; p < P; p++) { /* %.17g: the rates round-trip exactly */
+      PetscReal v0 = NAN;
+      start[p]     = rates[p];
+      for (int m = 0; m < d->nparams; m++)
+        if (!strcmp(d->params[m].name, names[p])) v0 = d->params[m].value;
+      if (!bounded && v0 > 0) { /* no -stgssa_bounds: a means-only fit can run off along directions the means do not see (k_on -> 1e7 makes the SSA crawl); keep the start within a factor 100 of the given one */
+        PetscReal c = PetscMin(PetscMax(start[p], v0 / 100), 100 * v0);
+        nclamp += (c != start[p]);
+        start[p] = c;
+      }
+      PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", p ? "," : "", names[p], (double)start[p]));
+      PetscCall(StgssaStrlcat(r->start_assign, item, len));
+    }
+  }
+  PetscCall(PetscTime(&t1));
+  PetscCall(PetscPrintf(r->comm, "start_from ode: the means fitted by the mean-field ODE (%" PetscInt_FMT " iterations, loss %.6g on the means, %.3g s); the fit starts from", its, (double)loss, (double)(t1 - t0)));
+  for (PetscInt p = 0; p < P; p++) PetscCall(PetscPrintf(r->comm, " %s = %.6g", names[p], (double)start[p]));
+  if (nclamp) PetscCall(PetscPrintf(r->comm, " (%" PetscInt_FMT " rate%s clamped to a factor 100 of the start values: without -stgssa_bounds the means-only fit ran off along directions the means do not identify)", nclamp, nclamp > 1 ? "s" : ""));
+  PetscCall(PetscPrintf(r->comm, "\n"));
+  PetscCall(PetscFree(start));
+  PetscCall(StgssaRunDestroy(&in));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaRunSetUp(StgssaRun r)
 {
   PetscFunctionBegin;
@@ -242,6 +330,8 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
   PetscCall(StgssaOutputCheckPath(r->comm, r->output));
   PetscCall(StgssaModelLoad(r->model_obj, r->model));
   PetscCall(StgssaModelSetFromOptions(r->model_obj));
+  if (r->start_ode) PetscCall(StgssaRunStartFromODE(r));
+  if (r->start_assign) PetscCall(StgssaModelSetParameters(r->model_obj, r->start_assign, "-stgssa_start_from ode"));
   if (r->view_model) PetscCall(StgssaModelView(r->model_obj, NULL));
   PetscCall(StgssaEnsembleSetModel(r->ens, r->model_obj));
   PetscCall(StgssaRunLoadData(r));
@@ -252,7 +342,7 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     StgssaSSAMethod method;
     PetscCall(StgssaEnsembleGetSSAMethod(r->ens, &method));
     PetscCheck(method == STGSSA_SSA_DIRECT || method == STGSSA_SSA_AUTO || r->mode == STGSSA_MODE_SIMULATE, r->comm, PETSC_ERR_ARG_INCOMP, "-stgssa_ssa_method %s applies to -stgssa_mode simulate only; mode %s %s", StgssaSSAMethods[method], StgssaModes[r->mode],
-               r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
+               r->mode == STGSSA_MODE_FSP ? "solves the master equation and simulates nothing" : r->mode == STGSSA_MODE_ODE ? "integrates the mean-field ODE and simulates nothing" : "uses the direct method (its derivative estimators are built on the direct method's random numbers): drop the option");
   }
   if (r->mode == STGSSA_MODE_SIMULATE || r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEnsembleSetDefaultBurnin(r->ens)); /* rates fixed: a default burn-in from them holds */
   if (r->mode == STGSSA_MODE_SIMULATE) PetscCall(StgssaEnsembleCheckBurnin(r->ens));
@@ -264,6 +354,8 @@ PetscErrorCode StgssaRunSetUp(StgssaRun r)
     PetscCall(StgssaFSPSetFromOptions(r->fsp));
     PetscCall(StgssaEnsembleSetFSPTimes(r->ens, r->fsp)); /* data times win over the FSP's own reading of the times */
     PetscCall(StgssaFSPSetUp(r->fsp));
+  } else if (r->mode == STGSSA_MODE_ODE) {
+    PetscCall(StgssaODEModeSetUp(r->ode, r->model_obj, r->ens));
   } else if (r->mode != STGSSA_MODE_SIMULATE) {
     PetscCall(StgssaEvaluatorSetEnsemble(r->ev, r->ens, r->model_obj));
     PetscCall(StgssaEvaluatorSetFromOptions(r->ev));
@@ -314,6 +406,19 @@ static PetscErrorCode WriteFSP(hid_t file, void *ctx)
   PetscCall(StgssaRunWriteRunGroup(r, file, &run));
   PetscCallHDF5(H5Gclose(run));
   PetscCall(StgssaFSPWriteHDF5(r->fsp, file));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteODE(hid_t file, void *ctx)
+{
+  StgssaRun r = (StgssaRun)ctx;
+  hid_t     run;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaRunWriteRunGroup(r, file, &run));
+  PetscCall(StgssaH5WriteAttrString(run, "mode", "ode"));
+  PetscCallHDF5(H5Gclose(run));
+  PetscCall(StgssaODEModeWriteHDF5(r->ode, file));
   PetscFunctionReturn(0);
 }
 
@@ -379,7 +484,7 @@ static PetscErrorCode StgssaRunGradient(StgssaRun r)
     PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
     PetscCall(PetscPrintf(r->comm, "loss %.6g\n%-12s %14s %14s\n", (double)r->loss, "parameter", "dL/dlog k", "std. error"));
     for (PetscInt p = 0; p < P; p++) {
-      if (gt == STGSSA_GRADIENT_FSP) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14s\n", names[p], (double)r->grad[p], "exact"));
+      if (gt == STGSSA_GRADIENT_FSP || gt == STGSSA_GRADIENT_ODE) PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14s\n", names[p], (double)r->grad[p], gt == STGSSA_GRADIENT_FSP ? "exact" : "mean-field"));
       else PetscCall(PetscPrintf(r->comm, "%-12s %14.6g %14.6g\n", names[p], (double)r->grad[p], (double)r->stderr_[p]));
     }
     PetscCall(StgssaObjectiveSummarize(r->obj, r->ev, NULL, 0));
@@ -408,7 +513,7 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     StgssaGradientType gt = STGSSA_GRADIENT_SCORE;
     PetscCall(StgssaEnsembleGetBurnin(r->ens, &steady, &T, &rate));
     if (r->mode == STGSSA_MODE_GRADIENT) PetscCall(StgssaEvaluatorGetGradientType(r->ev, &gt));
-    if (steady && rate > 0 && r->mode != STGSSA_MODE_FSP && gt != STGSSA_GRADIENT_FSP)
+    if (steady && rate > 0 && r->mode != STGSSA_MODE_FSP && r->mode != STGSSA_MODE_ODE && gt != STGSSA_GRADIENT_FSP)
       PetscCall(PetscPrintf(r->comm, "initial: steady, by an SSA burn-in of %.6g%s (default: 20 relaxation times 1/lambda, lambda = %.6g the slowest relaxation rate of this first-order network%s; -stgssa_initial_burnin sets another)\n", (double)T, r->mode == STGSSA_MODE_OPTIMIZE ? " at the start values" : "", (double)rate,
                             r->mode == STGSSA_MODE_OPTIMIZE ? ", recomputed at every iterate's rates" : ""));
   }
@@ -425,6 +530,10 @@ PetscErrorCode StgssaRunExecute(StgssaRun r)
     PetscCall(StgssaFSPSolve(r->fsp));
     PetscCall(StgssaFSPView(r->fsp, NULL));
     PetscCall(StgssaOutputWrite(r->comm, r->output, WriteFSP, r));
+    break;
+  case STGSSA_MODE_ODE:
+    PetscCall(StgssaODEModeRun(r->ode));
+    PetscCall(StgssaOutputWrite(r->comm, r->output, WriteODE, r));
     break;
   case STGSSA_MODE_OPTIMIZE:
     PetscCall(StgssaOptimizerSolve(r->opt));
@@ -445,6 +554,7 @@ PetscErrorCode StgssaRunDestroy(StgssaRun *run)
   PetscFunctionBegin;
   if (!r) PetscFunctionReturn(0);
   PetscCall(StgssaFSPDestroy(&r->fsp));
+  PetscCall(StgssaODEDestroy(&r->ode));
   PetscCall(StgssaOptimizerDestroy(&r->opt));
   PetscCall(StgssaObjectiveDestroy(&r->obj));
   PetscCall(StgssaDataDestroy(&r->data));
@@ -452,6 +562,7 @@ PetscErrorCode StgssaRunDestroy(StgssaRun *run)
   PetscCall(StgssaEvaluatorDestroy(&r->ev));
   PetscCall(StgssaEnsembleDestroy(&r->ens));
   PetscCall(StgssaModelDestroy(&r->model_obj));
+  PetscCall(PetscFree(r->start_assign));
   PetscCall(PetscFree(*run));
   PetscFunctionReturn(0);
 }

@@ -18,6 +18,7 @@
 #include <stgssa/stgssa.h>
 #include <stgssa/fsp.h>
 #include <stgssa/run.h>
+#include <stgssa/ode.h>
 #include "../stgssa_impl.h"
 
 /* gradient-mode trajectories per StgssaSSARunTangentMany call (the small-network ST-GS engine interleaves them) */
@@ -64,6 +65,7 @@ struct _p_StgssaEvaluator {
   StgssaNetwork *net_fd; /* [2P]: +h e_p at 2p, -h e_p at 2p+1 */
   PetscInt       nfd;    /* networks allocated in net_fd (2P at SetUp; P may change later) */
   StgssaFSP  fsp;         /* exact evaluation (type fsp) */
+  StgssaODE  ode;         /* mean-field evaluation (type ode) */
   /* results */
   PetscReal  *mu, *dmu;  /* [M], [M*P] */
   PetscReal  *dmu_batch; /* [nbatch*M*P] */
@@ -137,7 +139,7 @@ PetscErrorCode StgssaEvaluatorSetFit(StgssaEvaluator e, PetscInt P, const char *
 PetscErrorCode StgssaEvaluatorSetGradientType(StgssaEvaluator e, StgssaGradientType type)
 {
   PetscFunctionBegin;
-  PetscCheck(type >= STGSSA_GRADIENT_STGS && type <= STGSSA_GRADIENT_AUTO, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown gradient type %d", (int)type);
+  PetscCheck(type >= STGSSA_GRADIENT_STGS && type <= STGSSA_GRADIENT_ODE, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown gradient type %d", (int)type);
   e->type  = type;
   e->req   = type;
   e->setup = PETSC_FALSE;
@@ -223,13 +225,13 @@ PetscErrorCode StgssaEvaluatorSetFromOptions(StgssaEvaluator e)
   PetscErrorCode ierr, ierr_opt = 0;
 
   PetscFunctionBegin;
-  PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_gradient", StgssaGradientTypes, 5));
+  PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_gradient", StgssaGradientTypes, 6));
   PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_kernel", StgssaKernelNames, 3));
   PetscCall(StgssaOptionsCheckEList(e->comm, "-stgssa_reduction", StgssaReductionTypes, 3));
   PetscCall(PetscCalloc1(nfit, &names));
   PetscOptionsBegin(e->comm, NULL, "Derivative evaluation options", "StgssaEvaluator");
   STGSSA_OPT_CALL(PetscOptionsStringArray("-stgssa_fit", "Parameters to differentiate / fit, e.g. k_on,k_off (default: all)", "StgssaEvaluatorSetFit", names, &nfit, &set_fit));
-  STGSSA_OPT_CALL(PetscOptionsEList("-stgssa_gradient", "Derivative estimator: auto (fsp when the reachable projection fits in -stgssa_fsp_max_states and the loss needs state observables only, else score), stgs, score, fd, fsp (exact)", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 5, StgssaGradientTypes[type], &type, NULL));
+  STGSSA_OPT_CALL(PetscOptionsEList("-stgssa_gradient", "Derivative estimator: auto (fsp when the reachable projection fits in -stgssa_fsp_max_states and the loss needs state observables only, else score), stgs, score, fd, fsp (exact), ode (mean-field ODE: means only, for fits of means)", "StgssaEvaluatorSetGradientType", StgssaGradientTypes, 6, StgssaGradientTypes[type], &type, NULL));
   STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_temperature", "ST-GS softmax temperature lambda", "StgssaEvaluator", e->lambda, &e->lambda, NULL));
   STGSSA_OPT_CALL(PetscOptionsReal("-stgssa_fd_h", "Step in log-rate of central finite differences", "StgssaEvaluator", e->fd_h, &e->fd_h, NULL));
   STGSSA_OPT_CALL(PetscOptionsInt("-stgssa_ntraj_grad", "Trajectories that carry derivatives (-1: all of -stgssa_ntraj)", "StgssaEvaluator", e->ntraj_grad, &e->ntraj_grad, NULL));
@@ -312,6 +314,7 @@ static PetscErrorCode StgssaEvaluatorFreeSetUp(StgssaEvaluator e)
   PetscCall(PetscFree(e->mu_batch));
   PetscCall(StgssaEvaluatorFreeTwoPass(e));
   PetscCall(StgssaFSPDestroy(&e->fsp));
+  PetscCall(StgssaODEDestroy(&e->ode));
   PetscCall(PetscFree(e->obs_scratch));
   e->setup = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -353,6 +356,30 @@ static PetscErrorCode StgssaEvaluatorCreateFSP(StgssaEvaluator e, StgssaFSP *fsp
   PetscCall(StgssaFSPSetFromOptions(*fsp));
   PetscCall(StgssaFSPSetGrowthLimit(*fsp, 4.0)); /* a fit's far-out trial point is rejected, not solved on a huge projection */
   PetscCall(StgssaEnsembleSetFSPTimes(e->ens, *fsp)); /* data times win over the FSP's own reading of the times */
+  PetscFunctionReturn(0);
+}
+
+/* -stgssa_gradient ode: the mean-field ODE at the fitted rates (state means only: no time
+   averages, entropy production, histograms or expression observables; starts from x0). */
+static PetscErrorCode StgssaEvaluatorCreateODE(StgssaEvaluator e)
+{
+  PetscBool steady;
+  PetscReal T, rate;
+
+  PetscFunctionBegin;
+  PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient ode gives the means of species and groups at the sample times only: drop -stgssa_window and -stgssa_entropy");
+  PetscCheck(!e->B, e->comm, PETSC_ERR_SUP, "-stgssa_gradient ode gives means only, no distributions: use -stgssa_loss moments -stgssa_moment_orders 1");
+  if (e->smp.obs_rule)
+    for (PetscInt o = 0; o < e->smp.nobs; o++) PetscCheck(e->smp.obs_rule[o] < 0, e->comm, PETSC_ERR_SUP, "-stgssa_gradient ode: %s is an expression observable, whose mean is not a function of the means; observe species or groups", e->smp.obs_names[o]);
+  PetscCall(StgssaEnsembleGetBurnin(e->ens, &steady, &T, &rate));
+  PetscCheck(!steady, e->comm, PETSC_ERR_SUP, "-stgssa_gradient ode starts from the model's initial counts: drop -stgssa_initial steady");
+  PetscCall(StgssaODECreate(e->comm, &e->ode));
+  PetscCall(StgssaODESetModel(e->ode, e->model));
+  PetscCall(StgssaODESetFit(e->ode, e->P, e->fit_param));
+  PetscCall(StgssaODESetTimes(e->ode, e->smp.nsample, e->smp.sample_times));
+  PetscCall(StgssaODESetFromOptions(e->ode));
+  PetscCall(StgssaODESetUp(e->ode));
+  PetscCall(PetscStrncpy(e->choice, "ode (mean-field ODE: means only)", sizeof(e->choice)));
   PetscFunctionReturn(0);
 }
 
@@ -460,6 +487,11 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
   PetscCall(StgssaModelResolveFit(e->model, e->P, (const char *const *)e->fit_names, e->fit_param, e->rxn_param));
   for (PetscInt p = 0; p < e->P; p++) e->theta[p] = PetscLogReal(d->params[e->fit_param[p]].value);
+  {
+    const StgssaNetwork *net;
+    PetscCall(StgssaModelGetNetwork(e->model, &net));
+    PetscCheck(e->type != STGSSA_GRADIENT_SCORE || !StgssaEventsReadFit(net, e->P, e->fit_param), e->comm, PETSC_ERR_SUP, "%s: an event's value reads a fitted parameter; the score estimator cannot differentiate a deterministic jump of the state (its path law has no density in theta): use -stgssa_gradient stgs or fd, or do not fit that parameter", d->filename);
+  }
   for (PetscInt j = 0; j < R; j++) {
     e->rev[j] = d->reactions[j].reverse;
     if (d->reactions[j].reverse > j && d->reactions[j].label) { /* a labelled <-> pair: its net current */
@@ -484,8 +516,8 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
     PetscCheck(!e->window && !e->entropy, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp gives state observables only (counts, moments, distributions): drop -stgssa_window and -stgssa_entropy");
     PetscCheck(!e->smp.corr || StgssaEvaluatorFSPCorrelates, e->comm, PETSC_ERR_SUP, "-stgssa_gradient fsp with -stgssa_correlate: two-time products are not on the FSP route of this build; use -stgssa_gradient score, stgs or fd");
     PetscCall(StgssaEvaluatorCreateFSP(e, &e->fsp));
-  }
-  if (e->type != STGSSA_GRADIENT_FSP) { /* the SSA's steady start is a burn-in; the FSP's is exact */
+  } else if (e->type == STGSSA_GRADIENT_ODE) PetscCall(StgssaEvaluatorCreateODE(e));
+  if (e->type != STGSSA_GRADIENT_FSP && e->type != STGSSA_GRADIENT_ODE) { /* the SSA's steady start is a burn-in; the FSP's is exact */
     PetscErrorCode ierr;
     char           msg[1024];
     PetscBool      steady;
@@ -897,6 +929,47 @@ static PetscErrorCode StgssaEvaluatorEvaluate_FSP(StgssaEvaluator e)
   PetscFunctionReturn(0);
 }
 
+/* Means from the mean-field ODE at the current theta (e->net: rates and parameter values at
+   theta): the quantity's mean m = sum_s w_s x_s and its derivative; the raw moments of a point
+   mass at m (m, m^2, m^3: variance 0), which the loss may read only in column 0 (the objective
+   refuses variance and distribution losses with this route). Path observables are NaN. */
+static PetscErrorCode StgssaEvaluatorEvaluate_ODE(StgssaEvaluator e)
+{
+  const StgssaObsLayout *L = &e->lay;
+  const PetscInt         P = e->P, no = e->smp.nobs, S = e->net0->S;
+  const PetscReal       *x, *dx;
+
+  PetscFunctionBegin;
+  PetscCall(StgssaEvaluatorAllocDerivatives(e));
+  PetscCall(StgssaODESolve(e->ode, &e->net));
+  PetscCall(StgssaODEGetMeans(e->ode, &x, &dx));
+  for (PetscInt m = 0; m < L->M; m++) {
+    e->mu[m] = NAN;
+    for (PetscInt p = 0; p < P; p++) e->dmu[m * P + p] = NAN;
+  }
+  for (PetscInt i = 0; i < e->smp.nsample; i++)
+    for (PetscInt o = 0; o < no; o++) {
+      const PetscInt m0 = L->off_pow + (i * no + o) * 3;
+      double         m  = 0.0;
+      for (PetscInt t = e->smp.obs_ptr[o]; t < e->smp.obs_ptr[o + 1]; t++) m += (double)e->smp.obs_weight[t] * x[i * S + e->smp.obs[t]];
+      e->mu[m0] = m;
+      e->mu[m0 + 1] = m * m;
+      e->mu[m0 + 2] = m * m * m;
+      for (PetscInt p = 0; p < P; p++) {
+        double d = 0.0;
+        for (PetscInt t = e->smp.obs_ptr[o]; t < e->smp.obs_ptr[o + 1]; t++) d += (double)e->smp.obs_weight[t] * dx[(i * S + e->smp.obs[t]) * P + p];
+        e->dmu[m0 * P + p]       = d;
+        e->dmu[(m0 + 1) * P + p] = 2.0 * m * d;
+        e->dmu[(m0 + 2) * P + p] = 3.0 * m * m * d;
+      }
+    }
+  for (PetscInt b = 0; b < e->nbatch; b++) PetscCall(PetscArraycpy(&e->dmu_batch[(size_t)b * L->M * P], e->dmu, L->M * P));
+  e->events               = 0;
+  e->events_max_over_mean = 1.0;
+  e->nabsorbed = e->ncapped = 0;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
 {
   PetscLogDouble t0, t1;
@@ -905,9 +978,10 @@ PetscErrorCode StgssaEvaluatorEvaluate(StgssaEvaluator e)
   PetscCall(StgssaEvaluatorSetUp(e));
   e->deferred = PETSC_FALSE;
   e->two_pass = PETSC_FALSE;
-  if (e->type == STGSSA_GRADIENT_FSP) {
+  if (e->type == STGSSA_GRADIENT_FSP || e->type == STGSSA_GRADIENT_ODE) {
     PetscCall(PetscTime(&t0));
-    PetscCall(StgssaEvaluatorEvaluate_FSP(e));
+    if (e->type == STGSSA_GRADIENT_FSP) PetscCall(StgssaEvaluatorEvaluate_FSP(e));
+    else PetscCall(StgssaEvaluatorEvaluate_ODE(e));
     PetscCall(PetscTime(&t1));
     e->wall = t1 - t0;
     e->done = PETSC_TRUE;
@@ -1090,7 +1164,7 @@ PetscErrorCode StgssaEvaluatorViewReduction(StgssaEvaluator e, PetscViewer viewe
 
   PetscFunctionBegin;
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(e->comm, &viewer));
-  if (e->type == STGSSA_GRADIENT_FSP || n == 0) PetscFunctionReturn(0);
+  if (e->type == STGSSA_GRADIENT_FSP || e->type == STGSSA_GRADIENT_ODE || n == 0) PetscFunctionReturn(0);
   PetscCallMPI(MPI_Allreduce(t, tmin, 2, MPI_DOUBLE, MPI_MIN, e->comm)); /* the last rank to arrive waits least: its time is the reduction's own */
   PetscCallMPI(MPI_Allreduce(&w2, &w2max, 1, MPI_DOUBLE, MPI_MAX, e->comm));
   PetscCallMPI(MPI_Allreduce(&replay, &anyreplay, 1, MPI_INT, MPI_MAX, e->comm));
@@ -1543,6 +1617,8 @@ PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
     PetscInt n = 0;
     if (e->fsp) PetscCall(StgssaFSPGetNumStates(e->fsp, &n));
     PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEvaluator: exact (fsp) derivatives of %" PetscInt_FMT " observables w.r.t. %" PetscInt_FMT " log-rates; projection of %" PetscInt_FMT " states\n", e->lay.M, e->P, n));
+  } else if (e->type == STGSSA_GRADIENT_ODE) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEvaluator: mean-field ODE means (no variances) and their derivatives w.r.t. %" PetscInt_FMT " log-rates\n", e->P));
   } else {
     PetscCall(PetscViewerASCIIPrintf(viewer, "StgssaEvaluator: %s derivatives of %" PetscInt_FMT " observables w.r.t. %" PetscInt_FMT " log-rates; %" PetscInt_FMT " trajectories (%" PetscInt_FMT " with derivatives), %" PetscInt_FMT " batches", StgssaGradientTypes[e->type], e->lay.M, e->P, e->smp.ntraj, e->ntraj_grad, e->nbatch));
     if (e->type == STGSSA_GRADIENT_STGS) PetscCall(PetscViewerASCIIPrintf(viewer, ", temperature %g", (double)e->lambda));
@@ -1551,7 +1627,7 @@ PetscErrorCode StgssaEvaluatorView(StgssaEvaluator e, PetscViewer viewer)
   }
   if (!e->done) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  if (e->type == STGSSA_GRADIENT_FSP) PetscCall(PetscViewerASCIIPrintf(viewer, "solved in %.3f s\n", e->wall));
+  if (e->type == STGSSA_GRADIENT_FSP || e->type == STGSSA_GRADIENT_ODE) PetscCall(PetscViewerASCIIPrintf(viewer, "solved in %.3f s\n", e->wall));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt64_FMT " SSA events in %.3f s; events per rank max/mean %.4f\n", e->events, e->wall, (double)e->events_max_over_mean));
   PetscCall(PetscMalloc1(3 * e->P, &dc));
   for (PetscInt o = 0; o < e->smp.nobs; o++)
