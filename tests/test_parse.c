@@ -906,7 +906,7 @@ static const ErrCase law_errors[] = {
   /* sections */
   {INPUT("  U 1\nend inputs\nbegin inputs\n"), "12:7", "found a second 'inputs' section (the first begins at line 9)"},
   {"begin inputs\n  U 1\n", "1:1", "found end of file in the section 'inputs' opened here; expected 'end inputs'"},
-  {"begin input\n", "1:7", "found unknown section 'input'; expected 'parameters', 'species', 'reactions' or 'inputs'"},
+  {"begin input\n", "1:7", "found unknown section 'input'; expected 'parameters', 'species', 'reactions', 'inputs' or 'events'"},
   /* errors of the first pass before errors of inputs, those before errors of reactions */
   {"begin inputs\n  U k*A\nend inputs\nbegin species\n  A -1\nend species\n", "5:5", "negative number"},
   {"begin reactions\n  A -> 0 q\nend reactions\nbegin inputs\n  U k*A\nend inputs\nbegin species\n  A 1\nend species\n", "5:5", "found unknown name 'k'"},
@@ -929,6 +929,115 @@ START_TEST(test_structure_errors) { run_case("structure_errors", &structure_erro
 END_TEST
 
 START_TEST(test_law_errors) { run_case("law_errors", &law_errors[_i], _i); }
+END_TEST
+
+
+/* ---------------------------------------------------------------- events (issue 18) */
+
+/* A model with parameters k (line 2), c (3), species A (6), B (7), input U (10), then the events
+   section from line 16 on. */
+#define EVMODEL(body) \
+  "begin parameters\n  k 2\n  c 0.25\nend parameters\nbegin species\n  A 3\n  B 0\nend species\nbegin inputs\n  U 1\nend inputs\nbegin reactions\n  0 -> A k\nend reactions\nbegin events\n" body "end events\n"
+
+START_TEST(test_events)
+{
+  StgssaModelDef *def = PARSE_OK(EVMODEL("  every 2: divide          # all species\n"
+                                         "  at 1.5: A = 4*k + 0.5\n"
+                                         "  every 3 from 0.5: divide B, A\n"
+                                         "  at 0: B += c*4\n"
+                                         "  at 7: A -= 3\n"
+                                         "  at 7: scale A c\n"
+                                         "  at 2: divide B\n"));
+  double          pv[2] = {2, 0.25}, dl[2];
+  ck_assert_int_eq(def->nevents, 7);
+  ck_assert_int_eq(def->events[0].kind, STGSSA_EVENT_DIVIDE);
+  ck_assert_int_eq(def->events[0].all, 1);
+  ck_assert_int_eq(def->events[0].nspecies, 2);
+  ck_assert(def->events[0].t_first == 2 && def->events[0].period == 2);
+  ck_assert_int_eq(def->events[0].line, 16);
+  ck_assert_int_eq(def->events[1].kind, STGSSA_EVENT_SET);
+  ck_assert(def->events[1].period == 0 && def->events[1].t_first == 1.5);
+  ck_assert_int_eq(def->events[1].species[0], 0);
+  ck_assert_double_eq(StgssaModelDefEventValue(def, 1, pv, dl, NULL), 8.5);
+  ck_assert_double_eq(dl[0], 8.0); /* k d(4k + 0.5)/dk */
+  ck_assert_double_eq(dl[1], 0.0);
+  ck_assert_int_eq(def->events[2].all, 0);
+  ck_assert_int_eq(def->events[2].nspecies, 2);
+  ck_assert_int_eq(def->events[2].species[0], 1);
+  ck_assert_int_eq(def->events[2].species[1], 0);
+  ck_assert(def->events[2].t_first == 0.5 && def->events[2].period == 3);
+  ck_assert_int_eq(def->events[3].kind, STGSSA_EVENT_ADD);
+  ck_assert_double_eq(StgssaModelDefEventValue(def, 3, pv, NULL, NULL), 1.0);
+  ck_assert_int_eq(def->events[4].kind, STGSSA_EVENT_SUB);
+  ck_assert_int_eq(def->events[5].kind, STGSSA_EVENT_SCALE);
+  ck_assert_double_eq(StgssaModelDefEventValue(def, 5, pv, dl, NULL), 0.25);
+  ck_assert_double_eq(dl[1], 0.25);
+  ck_assert_double_eq(StgssaModelDefEventValue(def, 0, pv, NULL, NULL), 0.5);
+  /* the schedule: strictly after t, in file order at equal times */
+  ck_assert_double_eq(StgssaModelDefNextEventTime(def, -1.0), 0.0);
+  ck_assert_double_eq(StgssaModelDefNextEventTime(def, 0.0), 0.5);
+  ck_assert_double_eq(StgssaModelDefNextEventTime(def, 0.5), 1.5);
+  ck_assert_double_eq(StgssaModelDefNextEventTime(def, 1.5), 2.0);
+  ck_assert_double_eq(StgssaModelDefNextEventTime(def, 2.0), 3.5);
+  ck_assert_double_eq(StgssaModelDefNextEventTime(def, 6.5), 7.0);
+  ck_assert_double_eq(StgssaModelDefEventNext(def, 4, 7.0), INFINITY);
+  ck_assert_double_eq(StgssaModelDefEventNext(def, 0, 1e6 + 1), 1e6 + 2);
+  ck_assert(StgssaModelDefEventAt(def, 0, 2.0) && StgssaModelDefEventAt(def, 6, 2.0) && !StgssaModelDefEventAt(def, 1, 2.0));
+  ck_assert(StgssaModelDefEventAt(def, 2, 3.5) && !StgssaModelDefEventAt(def, 2, 2.0));
+  ck_assert(StgssaModelDefEventAt(def, 4, 7.0) && StgssaModelDefEventAt(def, 5, 7.0));
+  /* a periodic schedule stays on t_first + k P for large k (no drift) */
+  for (int k = 0; k < 1000; k++) ck_assert_double_eq(StgssaModelDefEventNext(def, 2, 0.5 + k * 3.0), 0.5 + (k + 1) * 3.0);
+  StgssaModelDefFree(&def);
+  /* a period far below the resolution of the time: no later occurrence (the engines stop there) */
+  def = PARSE_OK(EVMODEL("  every 1e-320: divide\n"));
+  ck_assert_double_eq(StgssaModelDefEventNext(def, 0, 1.0), INFINITY);
+  ck_assert_double_eq(StgssaModelDefEventNext(def, 0, 1e-320), 2e-320);
+  StgssaModelDefFree(&def);
+  /* no events section: nevents 0, next time +inf */
+  def = PARSE_OK("begin species\n  A 1\nend species\nbegin reactions\n  A -> 0 1\nend reactions\nbegin events\nend events\n");
+  ck_assert_int_eq(def->nevents, 0);
+  ck_assert_double_eq(StgssaModelDefNextEventTime(def, 0.0), INFINITY);
+  StgssaModelDefFree(&def);
+}
+END_TEST
+
+static const ErrCase event_errors[] = {
+  {EVMODEL("  at -1: divide\n"), "16:6", "found negative number '-1'; expected the event time (a finite number >= 0)"},
+  {EVMODEL("  at nan: divide\n"), "16:6", "found 'nan'; expected the event time"},
+  {EVMODEL("  at 1e999: divide\n"), "16:6", "found out-of-range number '1e999'; expected the event time"},
+  {EVMODEL("  every 0: divide\n"), "16:9", "found zero '0'; expected the period (a finite number > 0)"},
+  {EVMODEL("  every -2: divide\n"), "16:9", "found negative number '-2'; expected the period"},
+  {EVMODEL("  every 2 from -1: divide\n"), "16:16", "found negative number '-1'; expected the first time"},
+  {EVMODEL("  every 1 from 1e300: divide\n"), "16:9", "found period 1 below the resolution of the first time 1e+300"},
+  {EVMODEL("  at 1 divide\n"), "16:8", "found 'divide'; expected ':' before the action"},
+  {EVMODEL("  every 1 from 2 from 3: divide\n"), "16:18", "expected ':' (a second 'from')"},
+  {EVMODEL("  when 1: divide\n"), "16:3", "found 'when'; expected 'at TIME: ACTION' or 'every PERIOD [from TIME]: ACTION'"},
+  {EVMODEL("  at 1:\n"), "16:8", "found end of line; expected an action"},
+  {EVMODEL("  at 1: divide Q\n"), "16:16", "found unknown species 'Q'; expected a species defined in the species section"},
+  {EVMODEL("  at 1: divide A k\n"), "16:18", "found parameter 'k'; expected a species name"},
+  {EVMODEL("  at 1: divide A A\n"), "16:18", "found species 'A' twice"},
+  {EVMODEL("  at 1: divide A,\n"), "16:18", "found end of line; expected a species name after ','"},
+  {EVMODEL("  at 1: divide A 2\n"), "16:18", "found '2'; expected a species name, ',' or end of line"},
+  {EVMODEL("  at 1: Q = 2\n"), "16:9", "found unknown species 'Q'; expected an action"},
+  {EVMODEL("  at 1: k = 2\n"), "16:9", "found parameter 'k'; expected an action"},
+  {EVMODEL("  at 1: A * 2\n"), "16:11", "found '*'; expected '=', '+=' or '-=' after the species"},
+  {EVMODEL("  at 1: A =\n"), "16:12", "found end of line; expected an expression of parameters and numbers"},
+  {EVMODEL("  at 1: A = B + 1\n"), "16:13", "found species 'B' in an event's expression; expected parameters and numbers"},
+  {EVMODEL("  at 1: A = U\n"), "16:13", "found input 'U' in an event's expression"},
+  {EVMODEL("  at 1: A = 2*t\n"), "16:15", "found the time 't' in an event's expression"},
+  {EVMODEL("  at 1: A = zz\n"), "16:13", "found unknown name 'zz' in an event's expression; expected parameters and numbers"},
+  {EVMODEL("  at 1: A = 1 - 3\n"), "16:13", "found value -2 of '1 - 3'; expected a value >= 0"},
+  {EVMODEL("  at 1: A += 1e300\n"), "16:14", "found count 1e+300 of '1e300'; expected at most 2^53"},
+  {EVMODEL("  at 1: scale A 1.5\n"), "16:17", "found keep fraction 1.5 of '1.5'; expected a fraction F in [0, 1]"},
+  {EVMODEL("  at 1: scale A -0.5\n"), "16:17", "found value -0.5 of '-0.5'; expected a value >= 0"},
+  {EVMODEL("  at 1: scale A\n"), "16:16", "found end of line; expected the keep fraction F in [0, 1]"},
+  {EVMODEL("  at 1: scale k 0.5\n"), "16:15", "found parameter 'k'; expected a species name"},
+  {EVMODEL("  at 1: A -= (2\n"), "16:16", "found end of expression; expected an operator or ')'"},
+  {"begin species\n  A 1\nend species\nbegin reactions\n  A -> 0 1\nend reactions\nbegin events\n  at 1: divide\n", "7:1",
+   "found end of file in the section 'events' opened here; expected 'end events'"},
+};
+
+START_TEST(test_event_errors) { run_case("event_errors", &event_errors[_i], _i); }
 END_TEST
 
 START_TEST(test_bad_arguments)
@@ -1146,6 +1255,8 @@ static Suite *parse_suite(void)
   tcase_add_test(tc, test_inputs);
   tcase_add_test(tc, test_inputs_order);
   tcase_add_test(tc, test_input_files);
+  tcase_add_test(tc, test_events);
+  tcase_add_loop_test(tc, test_event_errors, 0, (int)(sizeof event_errors / sizeof event_errors[0]));
   tcase_add_loop_test(tc, test_law_errors, 0, (int)(sizeof law_errors / sizeof law_errors[0]));
   suite_add_tcase(s, tc);
 

@@ -40,6 +40,7 @@ typedef struct {
   PetscBool            *tdep;              /* [R] a_j depends on the time t, directly or through an input */
   PetscBool             any_law, any_tdep;
   PetscInt             *lawsp_ptr, *lawsp; /* [R+1] species read by the law of j (full laws), for dependencies and tangents */
+  PetscInt              nevents;           /* scheduled events (def->events, issue 18) */
 } StgssaNetwork;
 
 /* What rate laws read besides the parameters: the state as doubles, the time and the inputs at
@@ -84,6 +85,10 @@ PETSC_EXTERN PetscErrorCode StgssaPropensityCheck(const StgssaNetwork *, PetscIn
    can be proven. */
 PETSC_EXTERN double StgssaPropensityUpper(const StgssaNetwork *, PetscInt j, const int64_t *x, StgssaLawEnv *, double t0, double t1);
 
+/* Value of event e (StgssaModelDefEventValue) at parameter values pv, checked: an error naming the
+   event's file:line when it is not finite, negative, a count above 2^53 or a keep fraction above 1. */
+PETSC_EXTERN PetscErrorCode StgssaEventValueChecked(const StgssaNetwork *, int e, const double *pv, double *dlog, double *work, double *value);
+
 /* Slowest relaxation rate lambda of a first-order network at its current rates, for a default
    burn-in of -stgssa_initial steady: every propensity c_j x_s or c_j (mass action, or a rate law
    that is a rate "constant" of parameters and inputs, taken at the inputs of t = 0). The means
@@ -119,5 +124,30 @@ PETSC_EXTERN PetscErrorCode StgssaModelFindSpecies(StgssaModel, const char[], Pe
    rxn_fit[R] (may be NULL) = fitted index q of reaction j's rate parameter (rate = factor * k_q), or -1. */
 PETSC_EXTERN PetscErrorCode StgssaModelResolveFit(StgssaModel, PetscInt P, const char *const names[], PetscInt fit_param[], PetscInt rxn_fit[]);
 PETSC_EXTERN PetscErrorCode StgssaModelDestroy(StgssaModel *);
+
+/* Scheduled events (issue 18; `begin events`, StgssaEventDef in modeldef.h for the semantics).
+   Several events at the same time apply in index (file) order; a sample at an event time sees the
+   state before the event. Not collective. */
+typedef struct {
+  StgssaEventKind kind;     /* DIVIDE, SET, ADD, SUB (clamped at 0), SCALE */
+  PetscReal       t_first;  /* first (or only) time, >= 0 */
+  PetscReal       period;   /* > 0: every period; 0: once */
+  PetscInt        nspecies; /* species acted on (DIVIDE: the list, every species when none given; else 1) */
+  const int      *species;  /* [nspecies] species indices (read-only, owned by the model) */
+  PetscBool       has_value; /* SET/ADD/SUB/SCALE: a value expression (StgssaModelEventValue); DIVIDE: F = 1/2 */
+  PetscBool       constant;  /* the value reads no parameter */
+  PetscInt        line;     /* line in the model file */
+} StgssaEventInfo;
+PETSC_EXTERN PetscErrorCode StgssaModelGetNumEvents(StgssaModel, PetscInt *n);
+PETSC_EXTERN PetscErrorCode StgssaModelGetEvent(StgssaModel, PetscInt e, StgssaEventInfo *info);
+/* Value of event e at parameter values pv[nparams] (NULL: the model's current values): the count
+   n (SET/ADD/SUB; applied rounded to the nearest integer, halves away from 0) or the keep fraction
+   F (SCALE; 1/2 for DIVIDE). dlog (may be NULL): [nparams] k_m d value / d k_m. Errors (naming the
+   event's line) when the value is not finite, negative, or F > 1. */
+PETSC_EXTERN PetscErrorCode StgssaModelEventValue(StgssaModel, PetscInt e, const PetscReal pv[], PetscReal *value, PetscReal dlog[]);
+/* First event time strictly after t (+inf when none). */
+PETSC_EXTERN PetscErrorCode StgssaModelNextEventTime(StgssaModel, PetscReal t, PetscReal *t_next);
+/* PETSC_TRUE when event e has an occurrence exactly at t (a time from StgssaModelNextEventTime). */
+PETSC_EXTERN PetscErrorCode StgssaModelEventOccursAt(StgssaModel, PetscInt e, PetscReal t, PetscBool *occurs);
 
 #endif

@@ -106,6 +106,27 @@ typedef struct {
   int         line;
 } StgssaRuleDef;
 
+/* A scheduled event (intervention, issue 18; `begin events` section). Occurrences at
+   t_first + k * period, k = 0, 1, ... (period > 0), or once at t_first (period = 0); times are
+   finite and >= 0. Several events at the same time apply in file order (index order here); a
+   sample taken at an event time sees the state before the event.
+     DIVIDE: x_s <- Binomial(x_s, 1/2) for each listed species (all species when none is listed)
+     SET:    x_s <- n,  ADD: x_s <- x_s + n,  SUB: x_s <- max(x_s - n, 0)   (one species)
+             n = value rounded to the nearest integer (halves away from 0), value >= 0 and finite
+     SCALE:  x_s <- Binomial(x_s, F), F = value in [0, 1]                   (one species)
+   value is an expression of parameters and numbers only (no species, inputs or t). */
+typedef enum { STGSSA_EVENT_DIVIDE = 0, STGSSA_EVENT_SET = 1, STGSSA_EVENT_ADD = 2, STGSSA_EVENT_SUB = 3, STGSSA_EVENT_SCALE = 4 } StgssaEventKind;
+typedef struct {
+  StgssaEventKind kind;
+  double          t_first; /* first (or only) time */
+  double          period;  /* > 0: every period from t_first; 0: once */
+  int             nspecies;
+  int            *species; /* [nspecies] species indices (DIVIDE without a list: 0..S-1) */
+  int             all;     /* DIVIDE written without a list */
+  StgssaExpr     *value;   /* SET/ADD/SUB: the count, SCALE: F; NULL for DIVIDE (F = 1/2); owned */
+  int             line;
+} StgssaEventDef;
+
 typedef struct {
   char              *filename; /* name used in messages */
   char              *text;     /* the whole model file as read (stored in the output) */
@@ -119,6 +140,8 @@ typedef struct {
   StgssaInputDef    *inputs;
   int                nrules; /* state-dependent assignment rules that are not groups (SBML; 0 otherwise) */
   StgssaRuleDef     *rules;
+  int                nevents; /* scheduled events (`begin events` section; 0 if none) */
+  StgssaEventDef    *events;
 } StgssaModelDef;
 
 /* Return codes of the functions below; err receives "file:line:column: message". */
@@ -174,6 +197,16 @@ int StgssaModelDefDefaultFit(const StgssaModelDef *def, int *list, int *n);
 int StgssaModelDefHasDerived(const StgssaModelDef *def);
 /* Rate constant k_j of reaction j with the current parameter values (NaN for a reaction with a law). */
 double StgssaModelDefRate(const StgssaModelDef *def, int j);
+/* Events (issue 18). Time of the first occurrence of event e strictly after t (+inf if none). */
+double StgssaModelDefEventNext(const StgssaModelDef *def, int e, double t);
+/* First occurrence of any event strictly after t (+inf when none). */
+double StgssaModelDefNextEventTime(const StgssaModelDef *def, double t);
+/* 1 if event e has an occurrence exactly at t (t as returned by the two functions above). */
+int StgssaModelDefEventAt(const StgssaModelDef *def, int e, double t);
+/* Value of event e's expression at parameter values pv[nparams] (0.5 for DIVIDE); dlog (may be
+   NULL) receives dlog[m] = k_m d value / d k_m for every parameter m (0 where not read); work:
+   NULL (the expression's own work space, not thread safe) or StgssaExprWorkSize doubles. */
+double StgssaModelDefEventValue(const StgssaModelDef *def, int e, const double *pv, double *dlog, double *work);
 void StgssaModelDefFree(StgssaModelDef **def);
 
 #ifdef __cplusplus

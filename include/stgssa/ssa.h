@@ -294,6 +294,21 @@ static inline void StgssaForwardDraws8(uint32_t iteration, uint64_t event0, Stgs
   }
 }
 
+/* Scheduled events (issue 18; src/ssa/events.c). Binomial draws of events from counter block
+   STGSSA_EVENT_BLOCK, event = the trajectory's draw number. */
+#define STGSSA_EVENT_BLOCK 0x40000000u
+/* Binomial(n, F) from one uniform u in (0, 1), by inversion from the mode. */
+PETSC_EXTERN int64_t        StgssaBinomialInversion(int64_t n, double F, double u);
+/* Apply every event occurring at te (in file order) to x; *ndraw counts the binomial draws of the
+   trajectory. With xdot ([S*P], ST-GS tangents) also the tangents: divide/scale by the mean map
+   (xdot <- F xdot + x dF/dtheta), set: dEXPR/dtheta, add/sub: +- dEXPR/dtheta (0 when clamped);
+   fit_param [P] and dlog [nparams] scratch are then needed. The caller recomputes propensities. */
+PETSC_EXTERN PetscErrorCode StgssaEventsApply(const StgssaSSAConfig *, StgssaPhiloxKey key, double te, int64_t *x, uint64_t *ndraw, double *xdot, PetscInt P, const PetscInt *fit_param, double *dlog);
+/* PETSC_TRUE when some event's value reads one of the fitted parameters fit_param[0..P). */
+PETSC_EXTERN PetscBool StgssaEventsReadFit(const StgssaNetwork *, PetscInt P, const PetscInt *fit_param);
+/* First event time at or after t (the engines' start; +inf without events). */
+static inline double StgssaEventsFirst(const StgssaNetwork *net, double t) { return net->nevents ? StgssaModelDefNextEventTime(net->def, nextafter(t, -PETSC_INFINITY)) : PETSC_INFINITY; }
+
 /* Time at which rate laws are read: the burn-in of -stgssa_initial steady (t < 0) sees t = 0. */
 static inline double StgssaLawTime(double t) { return t > 0.0 ? t : 0.0; }
 

@@ -215,7 +215,95 @@ PetscErrorCode StgssaModelView(StgssaModel model, PetscViewer viewer)
       PetscCall(PetscViewerASCIIPrintf(viewer, "reaction %d (line %d): %s = %s%s\n", j, r->line, r->law_full ? "a" : "k", buf, r->law_full ? "" : " (times the mass-action combinatorics)"));
     }
   }
+  for (int e = 0; e < d->nevents; e++) {
+    const StgssaEventDef *ev = &d->events[e];
+    char                  when[128], what[1024] = "", val[512] = "";
+    if (ev->period > 0) PetscCall(PetscSNPrintf(when, sizeof when, "every %g from %g", ev->period, ev->t_first));
+    else PetscCall(PetscSNPrintf(when, sizeof when, "at %g", ev->t_first));
+    if (ev->value) (void)StgssaExprToString(ev->value, StgssaModelNamer, (void *)d, val, sizeof val);
+    switch (ev->kind) {
+    case STGSSA_EVENT_DIVIDE:
+      (void)PetscStrncpy(what, ev->all ? "divide (binomial halving of every species)" : "divide (binomial halving of", sizeof what);
+      if (!ev->all) {
+        for (int i = 0; i < ev->nspecies; i++) {
+          (void)StgssaStrlcat(what, " ", sizeof what);
+          (void)StgssaStrlcat(what, d->species[ev->species[i]].name, sizeof what);
+        }
+        (void)StgssaStrlcat(what, ")", sizeof what);
+      }
+      break;
+    case STGSSA_EVENT_SET:
+      PetscCall(PetscSNPrintf(what, sizeof what, "%s = %s", d->species[ev->species[0]].name, val));
+      break;
+    case STGSSA_EVENT_ADD:
+      PetscCall(PetscSNPrintf(what, sizeof what, "%s += %s", d->species[ev->species[0]].name, val));
+      break;
+    case STGSSA_EVENT_SUB:
+      PetscCall(PetscSNPrintf(what, sizeof what, "%s -= %s (clamped at 0)", d->species[ev->species[0]].name, val));
+      break;
+    case STGSSA_EVENT_SCALE:
+      PetscCall(PetscSNPrintf(what, sizeof what, "scale %s by %s (binomial thinning)", d->species[ev->species[0]].name, val));
+      break;
+    }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "event %d (line %d): %s: %s\n", e, ev->line, when, what));
+  }
   PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelGetNumEvents(StgssaModel model, PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscCheck(model->def, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StgssaModelGetNumEvents: the model is not loaded");
+  *n = model->def->nevents;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelGetEvent(StgssaModel model, PetscInt e, StgssaEventInfo *info)
+{
+  const StgssaEventDef *ev;
+  double                v;
+
+  PetscFunctionBegin;
+  PetscCheck(model->def, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StgssaModelGetEvent: the model is not loaded");
+  PetscCheck(e >= 0 && e < model->def->nevents, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "StgssaModelGetEvent: event %" PetscInt_FMT " of %d", e, model->def->nevents);
+  ev              = &model->def->events[e];
+  info->kind      = ev->kind;
+  info->t_first   = ev->t_first;
+  info->period    = ev->period;
+  info->nspecies  = ev->nspecies;
+  info->species   = ev->species;
+  info->has_value = ev->value ? PETSC_TRUE : PETSC_FALSE;
+  info->constant  = (PetscBool)(!ev->value || StgssaExprIsConstant(ev->value, &v));
+  info->line      = ev->line;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelEventValue(StgssaModel model, PetscInt e, const PetscReal pv[], PetscReal *value, PetscReal dlog[])
+{
+  const StgssaModelDef *d = model->def;
+
+  PetscFunctionBegin;
+  PetscCheck(d, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StgssaModelEventValue: the model is not loaded");
+  PetscCheck(e >= 0 && e < d->nevents, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "StgssaModelEventValue: event %" PetscInt_FMT " of %d", e, d->nevents);
+  PetscCall(StgssaEventValueChecked(&model->net, (int)e, pv ? pv : model->net.pv, dlog, NULL, value));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelNextEventTime(StgssaModel model, PetscReal t, PetscReal *t_next)
+{
+  PetscFunctionBegin;
+  PetscCheck(model->def, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StgssaModelNextEventTime: the model is not loaded");
+  *t_next = StgssaModelDefNextEventTime(model->def, t);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StgssaModelEventOccursAt(StgssaModel model, PetscInt e, PetscReal t, PetscBool *occurs)
+{
+  PetscFunctionBegin;
+  PetscCheck(model->def, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StgssaModelEventOccursAt: the model is not loaded");
+  PetscCheck(e >= 0 && e < model->def->nevents, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "StgssaModelEventOccursAt: event %" PetscInt_FMT " of %d", e, model->def->nevents);
+  *occurs = StgssaModelDefEventAt(model->def, (int)e, t) ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 

@@ -227,10 +227,10 @@ static int next_line(LineIter *it, Lexer *lx)
 
 /* ---------------------------------------------------------------- parser state */
 
-enum { SEC_PARAMETERS, SEC_SPECIES, SEC_REACTIONS, SEC_INPUTS, SEC_COUNT };
-static const char *const section_names[SEC_COUNT] = {"parameters", "species", "reactions", "inputs"};
-#define SECTION_LIST "'parameters', 'species', 'reactions' or 'inputs'"
-#define BEGIN_LIST   "'begin parameters', 'begin species', 'begin reactions' or 'begin inputs'"
+enum { SEC_PARAMETERS, SEC_SPECIES, SEC_REACTIONS, SEC_INPUTS, SEC_EVENTS, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"parameters", "species", "reactions", "inputs", "events"};
+#define SECTION_LIST "'parameters', 'species', 'reactions', 'inputs' or 'events'"
+#define BEGIN_LIST   "'begin parameters', 'begin species', 'begin reactions', 'begin inputs' or 'begin events'"
 
 typedef struct {
   int    seen;
@@ -253,7 +253,7 @@ typedef struct {
   char             *err;
   size_t            errlen;
   StgssaModelDef   *def;
-  int               cap_params, cap_species, cap_reactions, cap_inputs;
+  int               cap_params, cap_species, cap_reactions, cap_inputs, cap_events;
   NameSlot         *names; /* open addressing, size a power of 2, at most half full */
   size_t            names_cap, names_used;
   StgssaStoichTerm *side[2]; /* scratch for the two sides of a reaction, nspecies each */
@@ -892,6 +892,204 @@ static int parse_input_body(Parser *P, int i)
   return compile_expr(P, a, b, u->name, &u->expr);
 }
 
+/* ---------------------------------------------------------------- events (second pass)
+
+   at T: ACTION                    once at time T (a finite number >= 0)
+   every P [from T0]: ACTION       at T0, T0 + P, T0 + 2P, ... (P > 0; T0 >= 0, default P)
+   ACTION := divide [S {[,] S}]    binomial halving of the listed species (all when none listed)
+           | S = EXPR | S += EXPR | S -= EXPR      (set, add, remove clamped at 0; EXPR rounded)
+           | scale S EXPR          binomial thinning, keep probability EXPR in [0, 1]
+   EXPR: parameters and numbers (expr.h), no species, inputs or t. A constant EXPR is checked
+   here (>= 0, F <= 1); one that reads parameters is checked at run time (StgssaModelDefEventValue's
+   callers). */
+
+typedef struct {
+  Parser     *P;
+  const char *bad;
+  size_t      badlen;
+  const char *badwhat;
+} EventResolve;
+
+static StgssaExprVarKind resolve_event_name(void *ctx, const char *s, size_t n, int *index)
+{
+  EventResolve   *R = ctx;
+  const NameSlot *e;
+
+  if (n == 1 && s[0] == 't') {
+    R->bad = s, R->badlen = n, R->badwhat = "the time";
+    return STGSSA_EXPR_UNKNOWN;
+  }
+  if (!(e = names_find(R->P, s, n)) || e->kind != NAME_PARAM) {
+    R->bad = s, R->badlen = n, R->badwhat = !e ? "unknown name" : e->kind == NAME_SPECIES ? "species" : "input";
+    return STGSSA_EXPR_UNKNOWN;
+  }
+  *index = e->index;
+  return STGSSA_EXPR_PARAM;
+}
+
+/* A time or period: a finite number >= 0 (> 0 when positive is set). */
+static int event_time(Parser *P, const char *what, int positive, double *out)
+{
+  const Token *t = &P->tok;
+  char        *end;
+  double       v;
+  char         expected[96];
+
+  snprintf(expected, sizeof expected, "%s (a finite number %s 0)", what, positive ? ">" : ">=");
+  if (t->kind != TOK_NUMBER) return fail_tok(P, t, "", expected);
+  v = strtod(t->s, &end);
+  if (end != t->s + t->n) return fail_tok(P, t, "unparsable number ", expected);
+  if (!isfinite(v)) return fail_tok(P, t, "out-of-range number ", expected);
+  if (v < 0 || (positive && v <= 0)) return fail_tok(P, t, v < 0 ? "negative number " : "zero ", expected);
+  *out = v + 0.0;
+  advance(P);
+  return 0;
+}
+
+static int event_species(Parser *P, int *index)
+{
+  const Token    *t = &P->tok;
+  const NameSlot *e;
+
+  if (t->kind != TOK_NAME) return fail_tok(P, t, "", "a species name");
+  e = names_find(P, t->s, t->n);
+  if (!e) return fail_at(P, t->line, t->col, "found unknown species '%.*s'; expected a species defined in the species section", prec(t->n), t->s);
+  if (e->kind != NAME_SPECIES)
+    return fail_at(P, t->line, t->col, "found %s '%.*s'; expected a species name", e->kind == NAME_PARAM ? "parameter" : "input", prec(t->n), t->s);
+  *index = e->index;
+  advance(P);
+  return 0;
+}
+
+/* EXPR from column a of the current line to the comment or the end: parameters and numbers. */
+static int event_expr(Parser *P, size_t a, StgssaEventDef *ev)
+{
+  EventResolve R = {P, NULL, 0, NULL};
+  size_t       b;
+  double       v;
+  int          rc;
+
+  a = skip_blanks(P, a, P->lx.n);
+  b = trim_blanks(P, a, comment_start(P, a));
+  if (a == b) return fail_at(P, P->lx.line, (int)a + 1, "found end of line; expected an expression of parameters and numbers");
+  rc = StgssaExprCompile(P->lx.s + a, b - a, P->file, P->lx.line, (int)a + 1, resolve_event_name, &R, &ev->value, P->err, P->errlen);
+  if (rc == STGSSA_PARSE_ESYNTAX && R.bad)
+    return fail_at(P, P->lx.line, (int)(R.bad - P->lx.s) + 1, "found %s '%.*s' in an event's expression; expected parameters and numbers (an event's value may not depend on the state, inputs or t)",
+                   R.badwhat, prec(R.badlen), R.bad);
+  if (rc) return rc;
+  if (StgssaExprIsConstant(ev->value, &v)) {
+    if (!(v >= 0)) return fail_at(P, P->lx.line, (int)a + 1, "found value %g of '%.*s'; expected a value >= 0", v, prec(b - a), P->lx.s + a);
+    if (ev->kind == STGSSA_EVENT_SCALE && !(v <= 1))
+      return fail_at(P, P->lx.line, (int)a + 1, "found keep fraction %g of '%.*s'; expected a fraction F in [0, 1]", v, prec(b - a), P->lx.s + a);
+    if (ev->kind != STGSSA_EVENT_SCALE && !(v < 0x1p53))
+      return fail_at(P, P->lx.line, (int)a + 1, "found count %g of '%.*s'; expected at most 2^53", v, prec(b - a), P->lx.s + a);
+  }
+  return 0;
+}
+
+static int parse_event_action(Parser *P, StgssaEventDef *ev)
+{
+  const Token *t = &P->tok;
+  int          sp, rc;
+
+  if (tok_is(t, "divide") && (peek(P) == TOK_END || peek(P) == TOK_NAME)) {
+    StgssaModelDef *d = P->def;
+    ev->kind          = STGSSA_EVENT_DIVIDE;
+    if (!(ev->species = malloc(((size_t)d->nspecies + 1) * sizeof *ev->species))) return fail_nomem(P);
+    advance(P);
+    if (t->kind == TOK_END) {
+      ev->all = 1;
+      for (int s = 0; s < d->nspecies; s++) ev->species[s] = s;
+      ev->nspecies = d->nspecies;
+      return 0;
+    }
+    for (;;) {
+      Token at = *t;
+      if ((rc = event_species(P, &sp))) return rc;
+      for (int i = 0; i < ev->nspecies; i++)
+        if (ev->species[i] == sp) return fail_at(P, at.line, at.col, "found species '%.*s' twice; expected each species once in 'divide'", prec(at.n), at.s);
+      ev->species[ev->nspecies++] = sp;
+      if (t->kind == TOK_COMMA) {
+        advance(P);
+        if (t->kind != TOK_NAME) return fail_tok(P, t, "", "a species name after ','");
+      }
+      if (t->kind == TOK_END) return 0;
+      if (t->kind != TOK_NAME) return fail_tok(P, t, "", "a species name, ',' or end of line");
+    }
+  }
+  if (tok_is(t, "scale") && peek(P) == TOK_NAME) {
+    ev->kind = STGSSA_EVENT_SCALE;
+    advance(P);
+    if (!(ev->species = malloc(sizeof *ev->species))) return fail_nomem(P);
+    if ((rc = event_species(P, &sp))) return rc;
+    ev->species[0] = sp;
+    ev->nspecies   = 1;
+    if (t->kind == TOK_END) return fail_tok(P, t, "", "the keep fraction F in [0, 1] after the species ('scale S F')");
+    return event_expr(P, (size_t)t->col - 1, ev);
+  }
+  if (t->kind != TOK_NAME) return fail_tok(P, t, "", "an action: 'divide', 'divide S ...', 'S = EXPR', 'S += EXPR', 'S -= EXPR' or 'scale S F'");
+  {
+    const NameSlot *e = names_find(P, t->s, t->n);
+    if (!e || e->kind != NAME_SPECIES) {
+      if (e) return fail_at(P, t->line, t->col, "found %s '%.*s'; expected an action: 'divide', 'S = EXPR', 'S += EXPR', 'S -= EXPR' or 'scale S F' with a species S",
+                            e->kind == NAME_PARAM ? "parameter" : "input", prec(t->n), t->s);
+      return fail_at(P, t->line, t->col, "found unknown species '%.*s'; expected an action: 'divide', 'S = EXPR', 'S += EXPR', 'S -= EXPR' or 'scale S F' with a species S",
+                     prec(t->n), t->s);
+    }
+  }
+  if ((rc = event_species(P, &sp))) return rc;
+  if (!(ev->species = malloc(sizeof *ev->species))) return fail_nomem(P);
+  ev->species[0] = sp;
+  ev->nspecies   = 1;
+  {
+    const char *s = P->lx.s;
+    size_t      a = skip_blanks(P, (size_t)t->col - 1, P->lx.n), n = P->lx.n;
+    if (a < n && s[a] == '=') ev->kind = STGSSA_EVENT_SET, a += 1;
+    else if (a + 1 < n && s[a] == '+' && s[a + 1] == '=') ev->kind = STGSSA_EVENT_ADD, a += 2;
+    else if (a + 1 < n && s[a] == '-' && s[a + 1] == '=') ev->kind = STGSSA_EVENT_SUB, a += 2;
+    else return fail_tok(P, t, "", "'=', '+=' or '-=' after the species");
+    return event_expr(P, a, ev);
+  }
+}
+
+static int parse_event_line(Parser *P)
+{
+  StgssaModelDef *d = P->def;
+  StgssaEventDef  ev;
+  void           *tmp;
+  int             rc;
+
+  memset(&ev, 0, sizeof ev);
+  ev.line = P->tok.line;
+  if (tok_is(&P->tok, "at")) {
+    advance(P);
+    if ((rc = event_time(P, "the event time", 0, &ev.t_first))) return rc;
+  } else if (tok_is(&P->tok, "every")) {
+    advance(P);
+    Token pt = P->tok;
+    if ((rc = event_time(P, "the period", 1, &ev.period))) return rc;
+    ev.t_first = ev.period;
+    if (tok_is(&P->tok, "from")) {
+      advance(P);
+      if ((rc = event_time(P, "the first time", 0, &ev.t_first))) return rc;
+    }
+    if (!(ev.t_first + ev.period > ev.t_first * (1 + 0x1p-40)))
+      return fail_at(P, pt.line, pt.col, "found period %g below the resolution of the first time %g; expected a period above 1e-12 times the first time", ev.period, ev.t_first);
+  } else return fail_tok(P, &P->tok, "", "'at TIME: ACTION' or 'every PERIOD [from TIME]: ACTION'");
+  if (P->tok.kind != TOK_COLON) return fail_tok(P, &P->tok, "", tok_is(&P->tok, "from") ? "':' (a second 'from')" : "':' before the action");
+  advance(P);
+  if (!(tmp = grow_array(d->events, &P->cap_events, d->nevents, sizeof *d->events))) return fail_nomem(P);
+  d->events = tmp;
+  rc        = parse_event_action(P, &ev);
+  if (rc) {
+    free(ev.species);
+    StgssaExprFree(&ev.value);
+    return rc;
+  }
+  d->events[d->nevents++] = ev;
+  return 0;
+}
+
 /* ---------------------------------------------------------------- sections */
 
 static int section_index(const Token *t)
@@ -974,6 +1172,22 @@ static int parse_sections(Parser *P, const char *text, size_t len)
   return 0;
 }
 
+/* Second pass, last part: the lines of the events section. */
+static int parse_events(Parser *P, const char *text, size_t len)
+{
+  const Section *s  = &P->sec[SEC_EVENTS];
+  LineIter       it = {text, len, s->body, s->body_line - 1};
+  int            rc;
+
+  if (!s->seen) return 0;
+  while (next_line(&it, &P->lx) && it.line < s->end_line) {
+    advance(P);
+    if (P->tok.kind == TOK_END) continue;
+    if ((rc = parse_event_line(P))) return rc;
+  }
+  return 0;
+}
+
 /* Second pass, first part: the bodies of the inputs (all names are known now). */
 static int parse_inputs(Parser *P, const char *text, size_t len)
 {
@@ -1029,7 +1243,7 @@ static int parse_model(Parser *P, const char *text, size_t len)
   if ((rc = parse_inputs(P, text, len))) return rc;
   if ((rc = parse_reactions(P, text, len))) return rc;
   if (P->def->nreactions == 0) return fail_at(P, rx->line, rx->col, "found a reactions section with no reactions; expected at least one reaction");
-  return 0;
+  return parse_events(P, text, len);
 }
 
 /* Parses text[0..len), text[len] == '\0'; takes ownership of text in all cases. */
@@ -1289,6 +1503,60 @@ double StgssaModelDefRate(const StgssaModelDef *def, int j)
   return r->param >= 0 ? r->factor * def->params[r->param].value : r->factor;
 }
 
+/* ---------------------------------------------------------------- events at run time */
+
+/* t_first + k * period, always computed by this formula so that equal k give equal doubles. */
+static double event_occurrence(const StgssaEventDef *ev, double k) { return ev->t_first + k * ev->period; }
+
+double StgssaModelDefEventNext(const StgssaModelDef *def, int e, double t)
+{
+  const StgssaEventDef *ev = &def->events[e];
+  double                k;
+
+  if (t < ev->t_first || isnan(t)) return ev->t_first;
+  if (ev->period <= 0) return (double)INFINITY;
+  k = floor((t - ev->t_first) / ev->period) + 1; /* rounding may be one off either way */
+  if (!(k < 0x1p52)) return (double)INFINITY;     /* beyond the resolution of the schedule */
+  for (int i = 0; i < 64 && k > 0 && event_occurrence(ev, k - 1) > t; i++) k--;
+  for (int i = 0; i < 64 && event_occurrence(ev, k) <= t; i++) k++;
+  return event_occurrence(ev, k) > t ? event_occurrence(ev, k) : (double)INFINITY; /* a period below the rounding of t: no later time */
+}
+
+double StgssaModelDefNextEventTime(const StgssaModelDef *def, double t)
+{
+  double best = (double)INFINITY;
+  if (!def) return best;
+  for (int e = 0; e < def->nevents; e++) {
+    const double te = StgssaModelDefEventNext(def, e, t);
+    if (te < best) best = te;
+  }
+  return best;
+}
+
+int StgssaModelDefEventAt(const StgssaModelDef *def, int e, double t)
+{
+  return StgssaModelDefEventNext(def, e, nextafter(t, -(double)INFINITY)) == t;
+}
+
+double StgssaModelDefEventValue(const StgssaModelDef *def, int e, const double *pv, double *dlog, double *work)
+{
+  const StgssaEventDef *ev = &def->events[e];
+  double                buf[32], *dp = buf, v;
+  const int            *used;
+  int                   nu;
+
+  if (dlog)
+    for (int m = 0; m < def->nparams; m++) dlog[m] = 0;
+  if (!ev->value) return 0.5;
+  if (!dlog) return work ? StgssaExprEvalWork(ev->value, NULL, pv, NULL, 0.0, work) : StgssaExprEval(ev->value, NULL, pv, NULL, 0.0);
+  used = StgssaExprUsedParams(ev->value, &nu);
+  if (nu > 32 && !(dp = malloc((size_t)nu * sizeof *dp))) return (double)NAN;
+  v = work ? StgssaExprEvalGradWork(ev->value, NULL, pv, NULL, 0.0, NULL, dp, NULL, NULL, work) : StgssaExprEvalGrad(ev->value, NULL, pv, NULL, 0.0, NULL, dp, NULL, NULL);
+  for (int i = 0; i < nu; i++) dlog[used[i]] = pv[used[i]] * dp[i];
+  if (dp != buf) free(dp);
+  return v;
+}
+
 void StgssaModelDefFree(StgssaModelDef **def)
 {
   StgssaModelDef *d;
@@ -1329,6 +1597,11 @@ void StgssaModelDefFree(StgssaModelDef **def)
     StgssaExprFree(&d->rules[i].expr);
   }
   free(d->rules);
+  for (i = 0; i < d->nevents; i++) {
+    free(d->events[i].species);
+    StgssaExprFree(&d->events[i].value);
+  }
+  free(d->events);
   free(d->params);
   free(d->species);
   free(d->reactions);

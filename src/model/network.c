@@ -109,6 +109,7 @@ static PetscErrorCode StgssaNetworkBuildLaws(const StgssaModelDef *d, StgssaNetw
   net->def     = d;
   net->nparams = d->nparams;
   net->ninputs = d->ninputs;
+  net->nevents = d->nevents;
   PetscCall(PetscMalloc4(d->nparams + 1, &net->pv, net->R, &law, net->R, &net->law_full, net->R, &net->tdep));
   net->law = (StgssaExpr *const *)law;
   PetscCall(StgssaNetworkSetParameterValues_Private(d, net));

@@ -70,6 +70,27 @@ static inline double NRMExp(const StgssaSSAConfig *cfg, StgssaPhiloxKey key, Stg
   return -log(StgssaUniformOpen(r.v[0], r.v[1]));
 }
 
+/* Build the heap from scratch (sift every inner node down). */
+static void NRMHeapify(StgssaNRM *h, PetscInt R, const double *tau)
+{
+  for (PetscInt i = 0; i < R; i++) {
+    h->heap[i] = i;
+    h->pos[i]  = i;
+  }
+  for (PetscInt p = R / 2 - 1; p >= 0; p--) {
+    PetscInt q = p;
+    for (;;) {
+      const PetscInt l = 2 * q + 1, r = l + 1;
+      PetscInt       m = q;
+      if (l < R && NRMLess(tau, h->heap[l], h->heap[m])) m = l;
+      if (r < R && NRMLess(tau, h->heap[r], h->heap[m])) m = r;
+      if (m == q) break;
+      NRMSwap(h, q, m);
+      q = m;
+    }
+  }
+}
+
 PetscErrorCode StgssaSSARunNRM(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSAWork *w, int64_t *samples, StgssaTrajInfo *info)
 {
   const StgssaNetwork  *net = cfg->net;
@@ -79,6 +100,8 @@ PetscErrorCode StgssaSSARunNRM(const StgssaSSAConfig *cfg, uint64_t traj, Stgssa
   int64_t              *x   = w->x, n = 0;
   double               *a = w->a, *tau = h->tau, t = cfg->t0;
   PetscInt              next = 0; /* next sample time to record */
+  double                tev  = StgssaEventsFirst(net, cfg->t0); /* next scheduled event (+inf: none) */
+  uint64_t              ndraw = 0;                             /* binomial draws of the events */
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
@@ -96,31 +119,42 @@ PetscErrorCode StgssaSSARunNRM(const StgssaSSAConfig *cfg, uint64_t traj, Stgssa
   for (PetscInt i = 0; i < R; i++) {
     h->ndraw[i] = 0;
     tau[i]      = a[i] > 0.0 ? t + NRMExp(cfg, key, h, i) / a[i] : PETSC_INFINITY;
-    h->heap[i]  = i;
-    h->pos[i]   = i;
   }
-  for (PetscInt p = R / 2 - 1; p >= 0; p--) { /* heapify: sift every inner node down */
-    PetscInt q = p;
-    for (;;) {
-      const PetscInt l = 2 * q + 1, r = l + 1;
-      PetscInt       m = q;
-      if (l < R && NRMLess(tau, h->heap[l], h->heap[m])) m = l;
-      if (r < R && NRMLess(tau, h->heap[r], h->heap[m])) m = r;
-      if (m == q) break;
-      NRMSwap(h, q, m);
-      q = m;
-    }
-  }
+  NRMHeapify(h, R, tau);
   for (;;) {
     const PetscInt j     = R > 0 ? h->heap[0] : -1;
     const double   tnext = j >= 0 ? tau[j] : PETSC_INFINITY;
-    if (!(tnext < PETSC_INFINITY)) { /* every a_i = 0 */
+    if (!(tnext < PETSC_INFINITY) && !(tev <= cfg->tfinal)) { /* every a_i = 0 (and no event to come) */
       info->end = STGSSA_TRAJ_ABSORBED;
       break;
     }
     if (n >= cfg->max_events) {
       info->end = STGSSA_TRAJ_CAPPED;
       break;
+    }
+    if (PetscUnlikely(tev <= tnext && tev <= cfg->tfinal)) {
+      /* a scheduled event first: samples up to it see the state before; then every propensity is
+         recomputed and the putative times rescaled as after a firing (Gibson-Bruck: the unused
+         part a_i^old (tau_i - tev) of each clock is again a unit exponential, by memorylessness) */
+      while (next < ns && cfg->sample_times[next] <= tev) {
+        for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+        next++;
+      }
+      PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, NULL, 0, NULL, NULL));
+      if (net->any_law) StgssaLawEnvSetState(net, &w->env, x);
+      for (PetscInt i = 0; i < R; i++) {
+        const double aold = a[i];
+        a[i]              = StgssaPropensityAt(net, i, x, &w->env);
+        if (net->order1[i] == -3) PetscCall(StgssaPropensityCheck(net, i, x, tev, a[i]));
+        if (a[i] == aold) continue;
+        if (!(a[i] > 0.0)) tau[i] = PETSC_INFINITY;
+        else if (aold > 0.0) tau[i] = tev + (aold / a[i]) * (tau[i] - tev);
+        else tau[i] = tev + NRMExp(cfg, key, h, i) / a[i];
+      }
+      NRMHeapify(h, R, tau);
+      t   = tev;
+      tev = StgssaModelDefNextEventTime(net->def, tev);
+      continue;
     }
     /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
     while (next < ns && cfg->sample_times[next] < tnext) {

@@ -130,6 +130,7 @@ static PetscErrorCode RSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaS
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
+  PetscCheck(!net->nevents, PETSC_COMM_SELF, PETSC_ERR_SUP, "-stgssa_ssa_method rssa: the model has scheduled events (begin events); the rejection method does not take them: use -stgssa_ssa_method direct, nrm, tree or auto");
   PetscCheck(!net->any_tdep && !net->any_law, PETSC_COMM_SELF, PETSC_ERR_SUP, "-stgssa_ssa_method rssa: the model has rate laws; the rejection method needs mass-action propensities (bounded by their value at the top of each count's interval): use -stgssa_ssa_method tree, nrm, direct or auto");
   PetscCheck(P == w->tree.P, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "StgssaSSARunRSSA: work space sized for another network");
   for (PetscInt s = 0; s < S; s++) {

@@ -59,8 +59,10 @@ static PetscErrorCode StgssaSSARunThinning(const StgssaSSAConfig *cfg, uint64_t 
   const PetscInt        S = net->S, ns = cfg->nsample;
   const StgssaPhiloxKey key = StgssaRngKey(cfg->seed, traj);
   int64_t              *x = w->x, n = 0, prop = 0, slot;
-  double                t = cfg->t0, a0;
+  double                t = cfg->t0, a0, tev = StgssaEventsFirst(net, cfg->t0);
   PetscInt              next = 0;
+  uint64_t              ndraw = 0;
+  StgssaSSAConfig       ecfg = *cfg;
 
   PetscFunctionBegin;
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
@@ -72,10 +74,23 @@ static PetscErrorCode StgssaSSARunThinning(const StgssaSSAConfig *cfg, uint64_t 
     double    tnext;
     PetscInt  j;
     PetscBool capped;
-    PetscCall(StgssaThinNext(cfg, key, &w->thin, x, &w->env, t, &prop, &slot, &tnext, &j, &a0, &capped));
+    ecfg.tfinal = PetscMin(cfg->tfinal, tev); /* proposals stop at the next scheduled event */
+    PetscCall(StgssaThinNext(&ecfg, key, &w->thin, x, &w->env, t, &prop, &slot, &tnext, &j, &a0, &capped));
     if (capped) {
       info->end = STGSSA_TRAJ_CAPPED;
       break;
+    }
+    if (j < 0 && tev <= cfg->tfinal) { /* a scheduled event: samples up to it see the state before */
+      while (next < ns && cfg->sample_times[next] <= tev) {
+        for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+        next++;
+      }
+      PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, NULL, 0, NULL, NULL));
+      StgssaLawEnvSetState(net, &w->env, x);
+      t = tev;
+      PetscCall(StgssaThinCell(cfg, &w->thin, x, &w->env, t)); /* fresh bounds from the new state */
+      tev = StgssaModelDefNextEventTime(net->def, tev);
+      continue;
     }
     while (next < ns && cfg->sample_times[next] < tnext) {
       for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
@@ -103,11 +118,13 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
   int64_t               n = 0;
   PetscInt              next = 0; /* next sample time to record */
   double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];
+  double                tev = StgssaEventsFirst(net, cfg->t0); /* next scheduled event (+inf: none) */
+  uint64_t              ndraw = 0;                            /* binomial draws of the events so far */
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
   if (net->any_tdep) PetscFunctionReturn(StgssaSSARunThinning(cfg, traj, w, samples, info));
-  if (!net->any_law && net->nu_dense) PetscFunctionReturn(StgssaSSARunMany(cfg, 1, &traj, w, samples, info)); /* small networks: the branch-free steps of ssa_many.c */
+  if (!net->any_law && net->nu_dense && !net->nevents) PetscFunctionReturn(StgssaSSARunMany(cfg, 1, &traj, w, samples, info)); /* small networks: the branch-free steps of ssa_many.c */
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
   info->end = STGSSA_TRAJ_TFINAL;
   if (net->any_law) { /* laws read the state as doubles and the (constant) inputs */
@@ -116,7 +133,7 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
     PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, t, a, &a0));
     for (;;) {
       double tnext;
-      if (a0 <= 0.0) {
+      if (a0 <= 0.0 && !(tev <= cfg->tfinal)) {
         info->end = STGSSA_TRAJ_ABSORBED;
         break;
       }
@@ -126,7 +143,20 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
       }
       const int lane = (int)(n % STGSSA_PHILOX_LANES);
       if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)n, key, u1b, e2b); /* forward draws of the next 8 events */
-      tnext = t + e2b[lane] / a0;
+      tnext = a0 > 0.0 ? t + e2b[lane] / a0 : PETSC_INFINITY;
+      if (PetscUnlikely(tev <= tnext && tev <= cfg->tfinal)) { /* a scheduled event first: this slot's draws are dropped */
+        while (next < ns && cfg->sample_times[next] <= tev) {
+          for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+          next++;
+        }
+        PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, NULL, 0, NULL, NULL));
+        StgssaLawEnvSetState(net, &w->env, x);
+        PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, tev, a, &a0));
+        t   = tev;
+        tev = StgssaModelDefNextEventTime(net->def, tev);
+        n++;
+        continue;
+      }
       /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
       while (next < ns && cfg->sample_times[next] < tnext) {
         for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
@@ -146,7 +176,7 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
     a0 = StgssaPropensitiesAll(net, x, a);
     for (;;) {
       double tnext;
-      if (a0 <= 0.0) {
+      if (a0 <= 0.0 && !(tev <= tfinal)) {
         info->end = STGSSA_TRAJ_ABSORBED;
         break;
       }
@@ -156,7 +186,20 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
       }
       const int lane = (int)(n % STGSSA_PHILOX_LANES);
       if (lane == 0) StgssaForwardDraws8(iter, (uint64_t)n, key, u1b, e2b); /* forward draws of the next 8 events */
-      tnext = t + e2b[lane] / a0; /* tau = -log(U_2) / a_0 */
+      tnext = a0 > 0.0 ? t + e2b[lane] / a0 : PETSC_INFINITY; /* tau = -log(U_2) / a_0 */
+      if (PetscUnlikely(tev <= tnext && tev <= tfinal)) { /* a scheduled event first: this slot's draws are dropped */
+        while (next < ns && st[next] <= tev) {
+          for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+          next++;
+        }
+        tsample = next < ns ? st[next] : PETSC_INFINITY;
+        PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, NULL, 0, NULL, NULL));
+        a0  = StgssaPropensitiesAll(net, x, a);
+        t   = tev;
+        tev = StgssaModelDefNextEventTime(net->def, tev);
+        n++;
+        continue;
+      }
       /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
       if (PetscUnlikely(tsample < tnext)) {
         while (next < ns && st[next] < tnext) {

@@ -15,7 +15,7 @@
 
 PetscBool StgssaTinyApplies(const StgssaNetwork *net)
 {
-  if (net->any_law || net->any_tdep || net->R > STGSSA_TINY_N || net->S + 1 > STGSSA_TINY_N || !net->nu_dense) return PETSC_FALSE;
+  if (net->any_law || net->any_tdep || net->nevents || net->R > STGSSA_TINY_N || net->S + 1 > STGSSA_TINY_N || !net->nu_dense) return PETSC_FALSE;
   for (PetscInt j = 0; j < net->R; j++)
     if (net->order1[j] < -1) return PETSC_FALSE;
   return PETSC_TRUE;
@@ -130,7 +130,7 @@ PetscErrorCode StgssaSSARunMany(const StgssaSSAConfig *cfg, PetscInt count, cons
   const PetscInt       len = cfg->nsample * net->S;
 
   PetscFunctionBegin;
-  if (net->any_law || net->any_tdep || !net->nu_dense) { /* one at a time */
+  if (net->any_law || net->any_tdep || net->nevents || !net->nu_dense) { /* one at a time (events: StgssaSSARun) */
     for (PetscInt k = 0; k < count; k++) PetscCall(StgssaSSARun(cfg, traj[k], &w[k], &samples[k * len], &info[k]));
     PetscFunctionReturn(0);
   }

@@ -106,7 +106,7 @@ PetscErrorCode StgssaTangentWorkCreate(const StgssaNetwork *net, PetscInt P, Stg
 PetscErrorCode StgssaTangentWorkUseLarge(const StgssaNetwork *net, StgssaTangentWork *w)
 {
   PetscFunctionBegin;
-  if (w->large || net->any_law || net->any_tdep || net->R < STGSSA_SSA_TREE_MIN_R) PetscFunctionReturn(0);
+  if (w->large || net->any_law || net->any_tdep || net->nevents || net->R < STGSSA_SSA_TREE_MIN_R) PetscFunctionReturn(0);
   PetscCall(PetscNew(&w->large));
   PetscCall(StgssaSSAWorkCreate(net, w->large));
   PetscFunctionReturn(0);
@@ -643,6 +643,9 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   /* score on a time-independent network: per-reaction accumulators, O(dependents) per event
      (score_acc.h); with time dependence the a_0 derivative per event, O(R + P) */
   const PetscBool       lazy = (PetscBool)(score && !tdep && w->score_lazy != 0);
+  double                tev = StgssaEventsFirst(net, cfg->t0); /* next scheduled event (+inf: none) */
+  uint64_t              ndraw = 0;                            /* binomial draws of the events so far */
+  StgssaSSAConfig       ecfg = *cfg;                          /* thinning: proposals stop at tev */
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
@@ -657,6 +660,11 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
   if (StgssaStgsSmallApplies(net, tc)) PetscFunctionReturn(StgssaSSARunStgsSmall_Private(cfg, tc, 1, &traj, w, rec, info)); /* the same numbers, faster (it sets what it records) */
   PetscCheck(!stgs || P <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "ST-GS tangents (forward mode, O(R*P) work per event) support at most 64 parameters, got %" PetscInt_FMT "; the score function takes any number", P);
   PetscCheck(!law || tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Rate laws need StgssaTangentConfig.fit_param");
+  if (net->nevents) { /* scheduled events (issue 18) */
+    PetscCheck(tc->fit_param || P == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Scheduled events need StgssaTangentConfig.fit_param");
+    PetscCheck(!score || !StgssaEventsReadFit(net, P, tc->fit_param), PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: an event's value reads a fitted parameter; the score estimator cannot differentiate a deterministic jump of the state (its path law has no density in theta): use -stgssa_gradient stgs or fd, or do not fit that parameter", net->def->filename);
+    PetscCheck(!tc->window && !tc->rev, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: scheduled events are not supported with time-average windows or entropy production", net->def->filename);
+  }
   if (tc->rev)
     for (PetscInt j = 0; j < R; j++) PetscCheck(tc->rev[j] >= 0 && tc->rev[j] < R, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Entropy production needs a reverse for every reaction; reaction %" PetscInt_FMT " has none", j);
   for (PetscInt s = 0; s < S; s++) x[s] = net->x0[s];
@@ -697,7 +705,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
     int       lane;
     if (tdep) { /* next accepted proposal (thinning.c); a = propensities at tnext */
       PetscBool capped;
-      PetscCall(StgssaThinNext(cfg, key, &w->thin, x, &w->env, t, &prop, &slot, &tnext, &j, &a0, &capped));
+      ecfg.tfinal = PetscMin(cfg->tfinal, tev);
+      PetscCall(StgssaThinNext(&ecfg, key, &w->thin, x, &w->env, t, &prop, &slot, &tnext, &j, &a0, &capped));
       if (capped) {
         info->end = STGSSA_TRAJ_CAPPED;
         break;
@@ -706,7 +715,7 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       else tau = tnext - t;
       lane = (int)(slot % STGSSA_PHILOX_LANES);
     } else {
-      if (a0 <= 0.0) {
+      if (a0 <= 0.0 && !(tev <= cfg->tfinal)) {
         info->end = STGSSA_TRAJ_ABSORBED;
         if (lazy) StgssaScoreAccAt(&w->acc, t, S_); /* the path up to its last event */
         break;
@@ -719,10 +728,12 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
       slot = n;
       lane = (int)(n % STGSSA_PHILOX_LANES);
       if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)n, key, u1b, e2b);
-      tau   = e2b[lane] / a0; /* -log(U_2) / a_0 */
+      tau   = a0 > 0.0 ? e2b[lane] / a0 : PETSC_INFINITY; /* -log(U_2) / a_0 */
       tnext = t + tau;
       j     = tnext > cfg->tfinal ? -1 : StgssaSelectReaction(R, a, u1b[lane] * a0);
     }
+    /* a scheduled event before the next reaction (thinning: no proposal accepted before it) */
+    const PetscBool evnow = (PetscBool)(tev <= cfg->tfinal && (tdep ? j < 0 : tev <= tnext));
     if (score && !lazy) { /* d a_0 / d theta_p = sum_i d a_i / d theta_p; with time dependence: of the others */
       /* with thinning, a (thin.at) is refreshed only when a proposal is accepted: when none is
          (j < 0, the last dwell, or a path with no event at all) it still holds the propensities
@@ -737,8 +748,8 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         for (PetscInt i = 0; i < R; i++)
           if (!net->tdep[i] && acur[i] > 0.0) StgssaRateParamGrad(net, tc, w, i, x, acur[i], w->da0);
     }
-    /* samples in [t_n, t_{n+1}) see x_n and its tangent */
-    while (next < ns && cfg->sample_times[next] < tnext) {
+    /* samples in [t_n, t_{n+1}) see x_n and its tangent; samples at an event time, the state before it */
+    while (next < ns && (evnow ? cfg->sample_times[next] <= tev : cfg->sample_times[next] < tnext)) {
       StgssaRecordSample(net, tc, rec, next, x, xdot, P, stgs);
       if (lazy) StgssaScoreAccAt(&w->acc, cfg->sample_times[next], &rec->score_sample[next * P]);
       else if (score) {
@@ -750,6 +761,35 @@ PetscErrorCode StgssaSSARunTangent(const StgssaSSAConfig *cfg, const StgssaTange
         }
       }
       next++;
+    }
+    if (evnow) { /* close the dwell at the event time, apply the events, restart from the new state */
+      if (score && !lazy) {
+        for (PetscInt p = 0; p < P; p++) S_[p] -= (tev - t) * w->da0[p];
+        if (tdep) {
+          for (PetscInt p = 0; p < P; p++) w->gint[p] = 0.0;
+          StgssaTdepIntegral(cfg, tc, w, x, NULL, t, tev, w->gint);
+          for (PetscInt p = 0; p < P; p++) S_[p] -= w->gint[p];
+        }
+      }
+      /* the binomial draws and clamps do not depend on theta: the score gets no term; ST-GS
+         tangents pass through the mean map (events.c) */
+      PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, stgs ? xdot : NULL, P, tc->fit_param, w->dk));
+      if (stgs) {
+        for (PetscInt m = 0; m < net->nparams; m++) w->dk[m] = 0.0; /* zero between uses */
+        PetscCall(PetscArrayzero(tdot, P)); /* the event time does not move with theta */
+      }
+      if (tdep || law) StgssaLawEnvSetState(net, &w->env, x);
+      if (tdep) {
+        PetscCall(StgssaThinCell(cfg, &w->thin, x, &w->env, tev));
+        PetscCall(StgssaActualA0(net, x, &w->env, tev, w->thin.b, &a0start));
+      } else if (law) PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, tev, a, &a0));
+      else a0 = StgssaPropensitiesAll(net, x, a);
+      if (lazy)
+        for (PetscInt i = 0; i < R; i++) StgssaScoreAccChange(net, &w->acc, i, a[i], tev, x, &w->env);
+      t   = tev;
+      tev = StgssaModelDefNextEventTime(net->def, tev);
+      if (!tdep) n++; /* this forward slot's draws are dropped */
+      continue;
     }
     if (j < 0) { /* the next event is beyond tfinal: close the last dwell */
       if (lazy) StgssaScoreAccAt(&w->acc, cfg->tfinal, S_);

@@ -108,7 +108,7 @@ static inline void StgssaRecordSample(const StgssaNetwork *net, const StgssaTang
 #define STGSSA_SMALL_PMAX 8
 static inline PetscBool StgssaStgsSmallApplies(const StgssaNetwork *net, const StgssaTangentConfig *tc)
 {
-  return (PetscBool)(tc->type == STGSSA_GRADIENT_STGS && !net->any_law && !net->any_tdep && !tc->rev && !tc->locate && net->nu_dense && net->R <= STGSSA_SMALL_R && tc->P <= STGSSA_SMALL_PMAX);
+  return (PetscBool)(tc->type == STGSSA_GRADIENT_STGS && !net->any_law && !net->any_tdep && !net->nevents && !tc->rev && !tc->locate && net->nu_dense && net->R <= STGSSA_SMALL_R && tc->P <= STGSSA_SMALL_PMAX);
 }
 
 /* StgssaSSARunTangent of count <= STGSSA_SMALL_K trajectories (traj[k] into w[k], rec[k], info[k])

@@ -80,6 +80,8 @@ PetscErrorCode StgssaSSARunTree(const StgssaSSAConfig *cfg, uint64_t traj, Stgss
   int64_t               n = 0;
   PetscInt              next = 0; /* next sample time to record */
   double                u1b[STGSSA_PHILOX_LANES], e2b[STGSSA_PHILOX_LANES];
+  double                tev   = StgssaEventsFirst(net, cfg->t0); /* next scheduled event (+inf: none) */
+  uint64_t              ndraw = 0;                              /* binomial draws of the events */
 
   PetscFunctionBegin;
   PetscCheck(traj <= UINT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Trajectory index %" PRIu64 " exceeds 2^32-1", traj);
@@ -100,7 +102,7 @@ PetscErrorCode StgssaSSARunTree(const StgssaSSAConfig *cfg, uint64_t traj, Stgss
   for (;;) {
     const double a0 = node[1];
     double       tnext;
-    if (!(a0 > 0.0)) {
+    if (!(a0 > 0.0) && !(tev <= tfinal)) {
       info->end = STGSSA_TRAJ_ABSORBED;
       break;
     }
@@ -110,7 +112,27 @@ PetscErrorCode StgssaSSARunTree(const StgssaSSAConfig *cfg, uint64_t traj, Stgss
     }
     const int lane = (int)(n % STGSSA_PHILOX_LANES);
     if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)n, key, u1b, e2b); /* forward draws of the next 8 events */
-    tnext = t + e2b[lane] / a0; /* tau = -log(U_2) / a_0 */
+    tnext = a0 > 0.0 ? t + e2b[lane] / a0 : PETSC_INFINITY; /* tau = -log(U_2) / a_0 */
+    if (PetscUnlikely(tev <= tnext && tev <= tfinal)) { /* a scheduled event first: this slot's draws are dropped */
+      while (next < ns && st[next] <= tev) {
+        for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+        next++;
+      }
+      tsample = next < ns ? st[next] : PETSC_INFINITY;
+      PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, NULL, 0, NULL, NULL));
+      if (law) {
+        double s0;
+        StgssaLawEnvSetState(net, &w->env, x);
+        PetscCall(StgssaPropensitiesAllAt(net, x, &w->env, tev, a, &s0));
+      } else
+        for (PetscInt i = 0; i < R; i++) a[i] = StgssaPropensity(net, i, x);
+      for (PetscInt i = 0; i < R; i++) node[P + i] = a[i]; /* the whole tree afresh */
+      for (PetscInt k = P - 1; k >= 1; k--) node[k] = node[2 * k] + node[2 * k + 1];
+      t   = tev;
+      tev = StgssaModelDefNextEventTime(net->def, tev);
+      n++;
+      continue;
+    }
     /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
     if (PetscUnlikely(tsample < tnext)) {
       while (next < ns && st[next] < tnext) {
@@ -159,6 +181,7 @@ StgssaSSAMethod StgssaSSAMethodResolve(StgssaSSAMethod m, const StgssaNetwork *n
     if (net->any_tdep) m = STGSSA_SSA_DIRECT, why = "auto: propensities depend on time (thinning)";
     else if (net->R < STGSSA_SSA_TREE_MIN_R) m = STGSSA_SSA_DIRECT, why = "auto: fewer than " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions";
     else if (net->any_law) m = STGSSA_SSA_TREE, why = "auto: at least " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions, rate laws";
+    else if (net->nevents) m = STGSSA_SSA_TREE, why = "auto: at least " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions, scheduled events (rssa does not take them)";
     else m = STGSSA_SSA_RSSA, why = "auto: at least " PetscStringize(STGSSA_SSA_TREE_MIN_R) " reactions, mass action";
   }
   if (reason) *reason = why;
@@ -186,7 +209,7 @@ PetscErrorCode StgssaSSARunTangentLarge(const StgssaSSAConfig *cfg, const Stgssa
 
   PetscFunctionBegin;
   *done = PETSC_FALSE;
-  if (!tw->large || net->any_law || net->any_tdep || tc->window || tc->rev || tc->locate || !(P == 0 || tc->type == STGSSA_GRADIENT_SCORE)) PetscFunctionReturn(0);
+  if (!tw->large || net->any_law || net->any_tdep || net->nevents || tc->window || tc->rev || tc->locate || !(P == 0 || tc->type == STGSSA_GRADIENT_SCORE)) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(rec->nrx, R));
   rec->sigma = 0.0;
   if (tw->nsmp < ns * S) {

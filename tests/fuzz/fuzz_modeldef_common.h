@@ -74,6 +74,21 @@ static inline void fuzz_modeldef(FuzzModelParser parse, const uint8_t *data, siz
   }
   for (int g = 0; g < def->ngroups; g++)
     for (int k = 0; k < def->groups[g].nterms; k++) FUZZ_CHECK(def->groups[g].species[k] >= 0 && def->groups[g].species[k] < def->nspecies);
+  for (int e = 0; e < def->nevents; e++) { /* events (issue 18): valid species, times and a schedule strictly after t */
+    const StgssaEventDef *ev = &def->events[e];
+    double                pv[64], te;
+    FUZZ_CHECK(ev->t_first >= 0 && isfinite(ev->t_first) && ev->period >= 0 && isfinite(ev->period) && ev->nspecies >= (ev->kind == STGSSA_EVENT_DIVIDE ? 0 : 1));
+    for (int k = 0; k < ev->nspecies; k++) FUZZ_CHECK(ev->species[k] >= 0 && ev->species[k] < def->nspecies);
+    FUZZ_CHECK((ev->value == NULL) == (ev->kind == STGSSA_EVENT_DIVIDE));
+    te = StgssaModelDefEventNext(def, e, ev->t_first);
+    FUZZ_CHECK(ev->period > 0 ? te > ev->t_first : isinf(te));
+    FUZZ_CHECK(StgssaModelDefEventAt(def, e, ev->t_first));
+    if (def->nparams <= 64) {
+      for (int m = 0; m < def->nparams; m++) pv[m] = def->params[m].value;
+      (void)StgssaModelDefEventValue(def, e, pv, NULL, NULL);
+    }
+  }
+  (void)StgssaModelDefNextEventTime(def, 0.0);
   (void)StgssaModelDefRate(def, -1);
   (void)StgssaModelDefRate(def, def->nreactions);
   StgssaModelDefFree(&def);
