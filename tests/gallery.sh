@@ -24,6 +24,10 @@
 #                  E[Pw], E[Pc] = 2/79 (closed form of the linear scheme's steady state) and the
 #                  fluxes J_c, J_w to 1e-6; one turnover (products end the run: sed on the model):
 #                  FSP P(first product wrong) = 2/79 to 1e-6, SSA within 4 SE.
+#  growing_cell    (input/gallery/growing_cell.model, from the events part: division every cycle,
+#                  binomial partitioning of M and P) its options file: the means of M and P over
+#                  the last of 20 cycles within 4 SE of the cyclo-stationary closed form (the
+#                  start's effect after 19 halvings: < 1e-5 relative).
 #  every options file runs (simulate ones with few paths).
 # Chi-square: SSA counts against N times the exact probabilities, bins pooled from the left until
 # the expected count is >= 5 (the rest of the tail one bin); pass when the statistic is below the
@@ -216,6 +220,36 @@ sw = h(w, "kp1_ssa", "/simulate/moments/Pw")[0, 0]
 z = (sw - eta) / math.sqrt(eta * (1 - eta) / N)
 print("eta = 2/79 = %.6f: FSP increments %.1e, J_c %.5f J_w %.6f (rel. %.1e); one turnover FSP %.1e, SSA %.5f (z %+.2f)" % (eta, e1, Jc, Jw, e2, e3, sw, z))
 sys.exit(0 if abs(eta - 2 / 79) < 1e-15 and e1 < 1e-6 and e2 < 1e-6 and e3 < 1e-6 and abs(z) < 4 else 1)
+PY
+
+# ---------------------------------------------------------------- growing and dividing cell
+run gc_ssa 2 growing_cell -options_file "$g/growing_cell.opts" -stgssa_ntraj $n -stgssa_seed 17
+check "growing cell: means of M and P over the last cycle vs the cyclo-stationary closed form (4 SE)" << 'PY'
+import os, sys; sys.path.insert(0, sys.argv[1]); from gal import *
+w = sys.argv[1]; N = int(os.environ["NSSA"])
+k_on, k_off, k_tx, k_deg, k_tl, T = 2.0, 4.0, 60.0, 10.0, 5.0, 1.0
+# The network is first order, so the means obey closed linear equations, and halving (binomial
+# with p = 1/2) maps a mean m to m/2 at each division. The gene is not partitioned: E[G_on] =
+# k_on/(k_on + k_off) (stationary after ~20/(k_on + k_off)). mRNA: m' = k_tx E[G_on] - k_deg m,
+# m(s) = mu + (m0 - mu) e^{-k_deg s}, mu = k_tx E[G_on]/k_deg, and m0 = m(T-)/2 gives
+# m0 = mu (1 - e^{-k_deg T})/(2 - e^{-k_deg T}). Protein (no loss but division):
+# P(s) = P0 + k_tl int_0^s m, P0 = P(T-)/2, so P0 = k_tl int_0^T m (= I) and P(T-) = 2 I.
+g_on = k_on / (k_on + k_off); mu = k_tx * g_on / k_deg; e = math.exp(-k_deg * T)
+m0 = mu * (1 - e) / (2 - e)
+M = lambda s: mu + (m0 - mu) * math.exp(-k_deg * s)
+intM = lambda s: mu * s + (m0 - mu) * (1 - math.exp(-k_deg * s)) / k_deg
+I = k_tl * intM(T)
+P = lambda s: I + k_tl * intM(s)
+t = h(w, "gc_ssa", "/simulate/times")
+phase = [T if abs(x - round(x)) < 1e-12 else x - math.floor(x) for x in t]  # a division time: the cell before it divides
+zs, txt = [], []
+for name, f in (("M", M), ("P", P)):
+    a = h(w, "gc_ssa", "/simulate/moments/" + name)
+    for i, s in enumerate(phase):
+        z = (a[i, 0] - f(s)) / math.sqrt(a[i, 1] / N); zs.append(z)
+        txt.append("%s(%g) %.3f vs %.3f (%+.2f SE)" % (name, s, a[i, 0], f(s), z))
+print("; ".join(txt))
+sys.exit(0 if max(abs(z) for z in zs) < 4 and len(zs) == 10 else 1)
 PY
 
 # ---------------------------------------------------------------- the other options files run
