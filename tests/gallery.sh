@@ -14,7 +14,7 @@
 #                  (weight of X <= 28 to 1e-4); the SSA at t = 150 (its options file): weight of
 #                  X <= 28 within 4 SE + 1e-4 of the stationary one, and chi-square vs the FSP at
 #                  t = 10, 150.
-#  lotka_volterra  SSA vs FSP (X <= 72, Y <= 64, lost mass < 1e-6) at t = 0.25, 0.5: means within
+#  lotka_volterra  SSA vs FSP (X <= 72, Y <= 64, lost mass 8e-9) at t = 0.25, 0.5: means within
 #                  4 SE (z from the FSP variance), chi-square of X and Y.
 #  sirs            SSA vs FSP (its options file: the 1326 states of S + I + R = 50, exact) at days
 #                  5..60: chi-square of I; the fraction of paths absorbed in (50, 0, 0) by day 60
