@@ -9,6 +9,7 @@
 #      phase s in [0, T): E[M] = kT + k s; at a division time the sample sees the state before,
 #      2kT. After 19 cycles from M = 0 the transient is 2^-19 kT. d E[M]/d log k = E[M]: checked
 #      for score and fd (direct method, counter-based binomial draws shared by fd's runs).
+#  (1b) the same birth written as a rate law k + 0*M (the rate-law paths): means and score.
 #  (2) the same with a time-dependent birth rate k (1 + e^{-t}) (thinning): means and score
 #      derivatives against the recursion m(t) = m+_n + k (t - n) + k (e^{-n} - e^{-t}), m+_{n+1} = m(n+1)/2.
 #  (3) birth-death (k, g) from 0 with `at 2: M = c` and `at 3: scale M F`: for t in [2, 3)
@@ -18,9 +19,11 @@
 #      `at 1: X = c`, `at 2: scale X f`, `at 3: X += c`, `at 4: X -= 3*c` (clamped at 0), c = 10,
 #      f = 0.5: E[X] = c, c f, c f + c, 0 at t = 1.5, 2.5, 3.5, 4.5; d/d log c = c, c f, c f + c, 0;
 #      d/d log f = 0, c f, c f, 0. The score refuses a fit of c (an event reads it).
+#  (6) input/gallery/growing_cell.model: means against its exact moment equations with halving,
+#      and the score derivative in log k_tl.
 #  (5) nrm and tree: the means of (1) and (3); rssa refuses an events model with one line (auto
 #      takes direct below 64 reactions, tree from 64 on).
-# usage: events.sh STGSSA_HPC
+# usage: events.sh STGSSA_HPC SOURCE_ROOT
 set -u
 exe=$1
 py=/usr/bin/python3
@@ -147,6 +150,19 @@ for est in score fd; do
   grep "max" g1$est.log
 done
 
+# (1b) the same birth rate written as a rate law that reads the state (k + 0*M: the engines'
+#      rate-law paths, the same process)
+sed 's/0 -> M k$/0 -> M k + 0*M/' div.model > divlaw.model
+grep -q "k + 0\*M" divlaw.model || { echo "FAIL divlaw.model"; exit 1; }
+"$exe" -stgssa_model divlaw.model -stgssa_mode simulate -stgssa_ntraj $n -stgssa_seed 12 -stgssa_tfinal 20.5 -stgssa_sample_times $times -stgssa_output s1l.h5 > s1l.log 2>&1 &&
+  $py compare.py s1l.h5 simulate $n "$exact" >> s1l.log 2>&1
+check "(1b) birth as a rate law + divide: means" $? s1l.log
+grep "max" s1l.log
+"$exe" -stgssa_model divlaw.model -stgssa_mode gradient -stgssa_gradient score -stgssa_ntraj $n -stgssa_seed 13 -stgssa_tfinal 20.5 -stgssa_sample_times $times -stgssa_output g1l.h5 > g1l.log 2>&1 &&
+  $py compare.py g1l.h5 gradient $n "$exact" "$exact" >> g1l.log 2>&1
+check "(1b) score through a rate law and divisions" $? g1l.log
+grep "max" g1l.log
+
 # (2) time-dependent birth (thinning) + division
 exact=$($py -c "
 import math
@@ -212,8 +228,12 @@ sys.exit(0 if ok else 1)
 PY
 check "(4) ST-GS tangents: set, scale (mean map), add, clamped sub exact" $? g4.log
 "$exe" -stgssa_model tan.model -stgssa_mode gradient -stgssa_gradient score -stgssa_fit c -stgssa_ntraj 10 -stgssa_tfinal 5 -stgssa_sample_times 4.5 > g4s.log 2>&1
-[ $? -ne 0 ] && grep -q "an event's value reads a fitted parameter; the score estimator cannot" g4s.log
-check "(4) score refuses a fit of a parameter an event reads" $? g4s.log
+[ $? -ne 0 ] && grep -q "^stgssa_hpc: error: tan.model: an event's value reads a fitted parameter; the score estimator cannot" g4s.log && [ "$(wc -l < g4s.log)" -eq 1 ]
+check "(4) score refuses a fit of a parameter an event reads (one line)" $? g4s.log
+# values that read parameters are checked at the start values: one line naming the event's line
+"$exe" -stgssa_model bd.model -stgssa_mode simulate -stgssa_parameters F=1.5 -stgssa_ntraj 10 -stgssa_tfinal 5 > v1.log 2>&1
+[ $? -ne 0 ] && grep -q "^stgssa_hpc: error: bd.model:16: the keep fraction of event 2 ('scale M') is 1.5 with the current parameters; expected a number in \[0, 1\]" v1.log && [ "$(wc -l < v1.log)" -eq 1 ]
+check "(4) a keep fraction above 1 from -stgssa_parameters: one line" $? v1.log
 
 # (5) nrm and tree (events rescale nrm's putative times, rebuild the sum tree): the means of (1)
 #     and (3); rssa refuses events with one line
@@ -231,5 +251,35 @@ done
 "$exe" -stgssa_model div.model -stgssa_mode simulate -stgssa_ssa_method rssa -stgssa_ntraj 10 -stgssa_tfinal 2 > rrssa.log 2>&1
 [ $? -ne 0 ] && grep -q "has scheduled events (begin events); the rejection method does not take them" rrssa.log && [ "$(grep -c "error" rrssa.log)" -eq 1 ]
 check "(5) -stgssa_ssa_method rssa refuses events (one line)" $? rrssa.log
+# (6) the gallery's growing cell (input/gallery/growing_cell.model, its options file): a linear
+#     network, so the means obey the moment equations exactly, g' = k_on (1 - g) - k_off g,
+#     m' = k_tx g - k_deg m, p' = k_tl m, with m and p halved at every division (the gene copy is
+#     not partitioned); solved by the matrix exponential between divisions. Means of M and P over
+#     the last cycle, and the score derivative d E[P]/d log k_tl = E[P] (P is linear in k_tl).
+root=$(cd "$2" && pwd)
+gc="-options_file $root/input/gallery/growing_cell.opts -stgssa_model $root/input/gallery/growing_cell.model -stgssa_ntraj $n -stgssa_seed 14"
+read -r gm gp <<EOF2
+$($py -c "
+import numpy as np
+kon,koff,ktx,kdeg,ktl=2.,4.,60.,10.,5.
+A=np.zeros((4,4)); A[0,0]=-(kon+koff); A[0,3]=kon; A[1,0]=ktx; A[1,1]=-kdeg; A[2,1]=ktl
+def expm(M):
+    s=max(0,int(np.ceil(np.log2(max(np.abs(M).sum(1).max(),1e-300))))+1); X=M/2**s; E=np.eye(4); T=np.eye(4)
+    for k in range(1,30): T=T@X/k; E=E+T
+    for _ in range(s): E=E@E
+    return E
+y=np.array([0.,0.,0.,1.]); ts=(19,19.25,19.5,19.75,20); out={}; t=0.
+for c in range(1,21):
+    for q in ts:
+        if c-1<q<=c: out[q]=expm(A*(q-t))@y
+    y=expm(A*(c-t))@y; y[1]/=2; y[2]/=2; t=c
+print(','.join(str(out[q][1]) for q in ts), ','.join(str(out[q][2]) for q in ts))")
+EOF2
+"$exe" $gc -stgssa_observe M -stgssa_output s6m.h5 > s6m.log 2>&1 && $py compare.py s6m.h5 simulate $n "$gm" >> s6m.log 2>&1
+check "(6) growing cell: E[M] over the last cycle vs the moment equations with halving" $? s6m.log
+grep "max" s6m.log
+"$exe" $gc -stgssa_mode gradient -stgssa_gradient score -stgssa_fit k_tl -stgssa_observe P -stgssa_output g6.h5 > g6.log 2>&1 && $py compare.py g6.h5 gradient $n "$gp" "$gp" >> g6.log 2>&1
+check "(6) growing cell: E[P] and score d E[P]/d log k_tl" $? g6.log
+grep "max" g6.log
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

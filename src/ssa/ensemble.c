@@ -319,6 +319,10 @@ PetscErrorCode StgssaEnsembleSetUp(StgssaEnsemble e)
     PetscCheck(e->method != STGSSA_SSA_RSSA || (!net->any_tdep && !net->any_law), e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method rssa: model %s has rate laws (or propensities that depend on time); the rejection method needs time-independent mass-action propensities: use -stgssa_ssa_method tree or auto", def->filename);
     PetscCheck(e->method != STGSSA_SSA_TREE || !net->any_tdep, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method tree: model %s has propensities that depend on time (rate laws with t or time-varying inputs); the sum tree needs time-independent propensities: use -stgssa_ssa_method direct (exact by thinning) or auto", def->filename);
     PetscCheck(!net->nevents || e->method != STGSSA_SSA_RSSA, e->comm, PETSC_ERR_SUP, "-stgssa_ssa_method rssa: model %s has scheduled events (begin events); the rejection method does not take them: use -stgssa_ssa_method direct, nrm, tree or auto", def->filename);
+    for (PetscInt q = 0; q < net->nevents; q++) { /* event values at the start parameters (every rank the same) */
+      double v;
+      PetscCall(StgssaEventValueChecked(net, (int)q, net->pv, NULL, NULL, &v));
+    }
     e->used = StgssaSSAMethodResolve(e->method, net, &e->used_why);
   }
   PetscCheck((PetscInt64)e->ntraj - 1 <= (PetscInt64)UINT32_MAX, e->comm, PETSC_ERR_ARG_OUTOFRANGE, "-stgssa_ntraj must be at most 2^32");

@@ -454,6 +454,11 @@ PetscErrorCode StgssaEvaluatorSetUp(StgssaEvaluator e)
   PetscCall(PetscMalloc3(R, &e->rxn_param, R, &e->rev, 2 * R, &e->pairs));
   PetscCall(StgssaModelResolveFit(e->model, e->P, (const char *const *)e->fit_names, e->fit_param, e->rxn_param));
   for (PetscInt p = 0; p < e->P; p++) e->theta[p] = PetscLogReal(d->params[e->fit_param[p]].value);
+  {
+    const StgssaNetwork *net;
+    PetscCall(StgssaModelGetNetwork(e->model, &net));
+    PetscCheck(e->type != STGSSA_GRADIENT_SCORE || !StgssaEventsReadFit(net, e->P, e->fit_param), e->comm, PETSC_ERR_SUP, "%s: an event's value reads a fitted parameter; the score estimator cannot differentiate a deterministic jump of the state (its path law has no density in theta): use -stgssa_gradient stgs or fd, or do not fit that parameter", d->filename);
+  }
   for (PetscInt j = 0; j < R; j++) {
     e->rev[j] = d->reactions[j].reverse;
     if (d->reactions[j].reverse > j && d->reactions[j].label) { /* a labelled <-> pair: its net current */

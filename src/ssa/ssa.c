@@ -173,6 +173,7 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
     const uint32_t       iter    = cfg->iteration;
     const PetscInt *restrict dep_ptr = net->dep_ptr, *restrict dep = net->dep;
     double               tsample = ns > 0 ? st[0] : PETSC_INFINITY; /* sample_times[next], or +inf when all are recorded */
+    double               tstop   = PetscMin(tsample, tev);          /* the next sample or event time */
     a0 = StgssaPropensitiesAll(net, x, a);
     for (;;) {
       double tnext;
@@ -186,27 +187,29 @@ PetscErrorCode StgssaSSARun(const StgssaSSAConfig *cfg, uint64_t traj, StgssaSSA
       }
       const int lane = (int)(n % STGSSA_PHILOX_LANES);
       if (lane == 0) StgssaForwardDraws8(iter, (uint64_t)n, key, u1b, e2b); /* forward draws of the next 8 events */
-      tnext = a0 > 0.0 ? t + e2b[lane] / a0 : PETSC_INFINITY; /* tau = -log(U_2) / a_0 */
-      if (PetscUnlikely(tev <= tnext && tev <= tfinal)) { /* a scheduled event first: this slot's draws are dropped */
-        while (next < ns && st[next] <= tev) {
-          for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
-          next++;
+      tnext = t + e2b[lane] / a0; /* tau = -log(U_2) / a_0 (+inf when a_0 = 0 and an event is to come) */
+      if (PetscUnlikely(tstop <= tnext)) { /* a sample time or a scheduled event before the next reaction */
+        if (tev <= tnext && tev <= tfinal) { /* the event first: this slot's draws are dropped */
+          while (next < ns && st[next] <= tev) {
+            for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
+            next++;
+          }
+          tsample = next < ns ? st[next] : PETSC_INFINITY;
+          PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, NULL, 0, NULL, NULL));
+          a0    = StgssaPropensitiesAll(net, x, a);
+          t     = tev;
+          tev   = StgssaModelDefNextEventTime(net->def, tev);
+          tstop = PetscMin(tsample, tev);
+          n++;
+          continue;
         }
-        tsample = next < ns ? st[next] : PETSC_INFINITY;
-        PetscCall(StgssaEventsApply(cfg, key, tev, x, &ndraw, NULL, 0, NULL, NULL));
-        a0  = StgssaPropensitiesAll(net, x, a);
-        t   = tev;
-        tev = StgssaModelDefNextEventTime(net->def, tev);
-        n++;
-        continue;
-      }
-      /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
-      if (PetscUnlikely(tsample < tnext)) {
+        /* the state is piecewise constant: x(t_s) = x_n for t_n <= t_s < t_{n+1} */
         while (next < ns && st[next] < tnext) {
           for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
           next++;
         }
         tsample = next < ns ? st[next] : PETSC_INFINITY;
+        tstop   = PetscMin(tsample, tev);
       }
       if (tnext > tfinal) break;
       const PetscInt j = StgssaSelectReaction(R, a, u1b[lane] * a0);

@@ -112,8 +112,8 @@ PetscErrorCode StgssaSSARunTree(const StgssaSSAConfig *cfg, uint64_t traj, Stgss
     }
     const int lane = (int)(n % STGSSA_PHILOX_LANES);
     if (lane == 0) StgssaForwardDraws8(cfg->iteration, (uint64_t)n, key, u1b, e2b); /* forward draws of the next 8 events */
-    tnext = a0 > 0.0 ? t + e2b[lane] / a0 : PETSC_INFINITY; /* tau = -log(U_2) / a_0 */
-    if (PetscUnlikely(tev <= tnext && tev <= tfinal)) { /* a scheduled event first: this slot's draws are dropped */
+    tnext = t + e2b[lane] / a0; /* tau = -log(U_2) / a_0 (+inf when a_0 = 0 and an event is to come) */
+    if (PetscUnlikely(tev <= tnext) && tev <= tfinal) { /* a scheduled event first: this slot's draws are dropped */
       while (next < ns && st[next] <= tev) {
         for (PetscInt s = 0; s < S; s++) samples[next * S + s] = x[s];
         next++;
