@@ -27,7 +27,8 @@
 #  growing_cell    (input/gallery/growing_cell.model, from the events part: division every cycle,
 #                  binomial partitioning of M and P) its options file: the means of M and P over
 #                  the last of 20 cycles within 4 SE of the cyclo-stationary closed form (the
-#                  start's effect after 19 halvings: < 1e-5 relative).
+#                  start's effect after 19 halvings: < 1e-5 relative); across the first division
+#                  (t = 0.75..1.5) SSA vs the FSP's event map, chi-square of M and P.
 #  every options file runs (simulate ones with few paths).
 # Chi-square: SSA counts against N times the exact probabilities, bins pooled from the left until
 # the expected count is >= 5 (the rest of the tail one bin); pass when the statistic is below the
@@ -250,6 +251,19 @@ for name, f in (("M", M), ("P", P)):
         txt.append("%s(%g) %.3f vs %.3f (%+.2f SE)" % (name, s, a[i, 0], f(s), z))
 print("; ".join(txt))
 sys.exit(0 if max(abs(z) for z in zs) < 4 and len(zs) == 10 else 1)
+PY
+
+# the FSP's event map against the SSA: the first division (t = 1) seen from both sides, chi-square
+# of M and P at t = 0.75, 1 (the mother just before it divides), 1.25, 1.5 (the daughter)
+gct="-stgssa_tfinal 1.5 -stgssa_sample_times 0.75,1,1.25,1.5"
+run gc_ssa1 2 growing_cell -options_file "$g/growing_cell.opts" $gct -stgssa_ntraj $n -stgssa_seed 19
+run gc_fsp1 1 growing_cell -options_file "$g/growing_cell.opts" $gct -stgssa_mode fsp
+check "growing cell: SSA vs FSP (events as maps on the distribution) across the first division, chi-square of M, P" << 'PY'
+import os, sys; sys.path.insert(0, sys.argv[1]); from gal import *
+w = sys.argv[1]; N = int(os.environ["NSSA"])
+worst, txt = compare(w, "gc_ssa1", "gc_fsp1", ("M", "P"), N)
+print("largest chi2/threshold %.2f (%s)" % (worst, ", ".join(txt)))
+sys.exit(0 if worst < 1 and len(txt) == 8 else 1)
 PY
 
 # ---------------------------------------------------------------- the other options files run
