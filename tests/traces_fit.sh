@@ -7,10 +7,10 @@
 # score and Adam). Heavy (~2-6 min on 2 shared cores): suite 'studies'.
 # Tolerance 10% on k_on, k_off, k_tx and k_tx/k_off (issue 18). Why it holds, measured with the exact
 # moments of the telegraph model (a 4x4 linear moment system) minimised in numpy on data sets of the
-# generator, seeds 1-5: the estimator is unbiased (mean error < 1.5%), its spread (sd over seeds) is
-# k_on 2%, k_off 7%, k_tx 4% at 3000 cells (12% on k_off at 1000 cells, ~27% at 200: those sizes
+# generator, seeds 1-5: the estimator is unbiased (mean error < 4%), its spread (sd over seeds) is
+# k_on 2%, k_off 7%, k_tx 4% at 3000 cells (k_off 12% at 1000 cells, seeds 1-9; 25% at 200, seeds 1-12: those sizes
 # cannot meet 10% on k_off, whatever the optimizer does). The exact minimiser for the shipped seed 1
-# is k_on -0.4%, k_off -7.1%, k_tx -6.3%; this run (100 Adam iterations, score) lands near it (see
+# is k_on -0.4%, k_off -7.1%, k_tx -6.3%; this run (100 Adam iterations, score) gave +1.0%, -5.3%, -5.6% (see
 # README "Live-cell traces"). The 10% on k_off is thus 1.4 sd of the data's own spread: a property of
 # the shipped data set (fixed seed), not a guarantee for every seed.
 # usage: traces_fit.sh STGSSA_HPC SOURCE_ROOT
