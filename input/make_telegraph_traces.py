@@ -5,7 +5,7 @@ k_on, k_off; G_on -> G_on + M at k_tx; M -> 0 at k_deg), exact SSA (Gillespie di
 numpy, every cell from the model's initial state (G_off = 1, M = 0) at t = 0 (an induction
 experiment), M read at the times 0, dt, ..., tfinal. Writes CSV cell,time,M.
 
-usage: make_telegraph_traces.py [--cells 200] [--seed 1] [--tfinal 10] [--dt 0.5]
+usage: make_telegraph_traces.py [--cells 3000] [--seed 1] [--tfinal 10] [--dt 0.5]
                                 [--k_on 0.5 --k_off 2 --k_tx 20 --k_deg 1] [--out FILE]
 """
 import argparse
@@ -38,7 +38,7 @@ def trace(rng, k_on, k_off, k_tx, k_deg, times):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cells", type=int, default=200)
+    ap.add_argument("--cells", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tfinal", type=float, default=10.0)
     ap.add_argument("--dt", type=float, default=0.5)
