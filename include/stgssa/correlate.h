@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
-  Time-correlation observables (-stgssa_correlate A:B@lags, DESIGN.md §8; API in API-correlate.md).
+  Time-correlation observables (-stgssa_correlate A:B@lags, DESIGN.md §8; internal API in doc/correlation_api.md).
 
   A specification is a list of pairs (A, B) of observed quantities (species or integer-weight
   groups; A = B: auto-correlation), each with its own lags tau_l >= 0 (ascending, distinct).
