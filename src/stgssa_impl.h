@@ -21,6 +21,13 @@ static inline PetscErrorCode StgssaStrlcat(char s[], const char t[], size_t len)
   return 0;
 }
 
+/* Two times are one sample time when they agree to 1e-9 relative (absolute below 1): the tolerance
+   of sample, data and lag times everywhere (requested vs data times, lags, trace times). */
+static inline PetscBool StgssaSameTime(PetscReal a, PetscReal b)
+{
+  return (PetscBool)(PetscAbsReal(a - b) <= 1e-9 * PetscMax(1.0, PetscMax(PetscAbsReal(a), PetscAbsReal(b))));
+}
+
 /* Replace the string list (*list, *n) by copies of names[0..m-1]; free a list. */
 PETSC_INTERN PetscErrorCode StgssaStringListSet(PetscInt m, const char *const names[], PetscInt *n, char ***list);
 PETSC_INTERN PetscErrorCode StgssaStringListFree(PetscInt *n, char ***list);

@@ -33,11 +33,6 @@ struct _p_StgssaTraces {
   PetscReal *tfull;     /* [nsample] sample times of the run */
 };
 
-static PetscBool StgssaTrSameTime(PetscReal a, PetscReal b)
-{
-  return (PetscBool)(PetscAbsReal(a - b) <= 1e-9 * PetscMax(1.0, PetscMax(PetscAbsReal(a), PetscAbsReal(b))));
-}
-
 /* split line in place at commas into f[0..*nf-1] (trimmed) */
 static void StgssaTrSplit(char *line, char **f, PetscInt max, PetscInt *nf)
 {
@@ -159,7 +154,7 @@ PetscErrorCode StgssaTracesLoad(MPI_Comm comm, const char path[], PetscInt nknow
       }
       t = strtod(f[itime], &end);
       PetscCheck(f[itime][0] && !*end && isfinite(t) && t >= 0, comm, PETSC_ERR_ARG_WRONG, "%s:%" PetscInt_FMT ": time '%s' is not a number >= 0", path, lineno, f[itime]);
-      for (PetscInt r = 0; r < c->nrow; r++) PetscCheck(!StgssaTrSameTime(c->t[r], t), comm, PETSC_ERR_ARG_WRONG, "%s:%" PetscInt_FMT ": cell '%s' has time %g twice", path, lineno, c->id, t);
+      for (PetscInt r = 0; r < c->nrow; r++) PetscCheck(!StgssaSameTime(c->t[r], t), comm, PETSC_ERR_ARG_WRONG, "%s:%" PetscInt_FMT ": cell '%s' has time %g twice", path, lineno, c->id, t);
       if (c->nrow == c->cap) {
         PetscReal *nt, *nv;
         c->cap = c->cap ? 2 * c->cap : 16;
@@ -199,7 +194,7 @@ PetscErrorCode StgssaTracesLoad(MPI_Comm comm, const char path[], PetscInt nknow
         PetscInt lo = 0, hi = tr->T - 1, i = -1;
         while (lo <= hi) {
           const PetscInt mid = (lo + hi) / 2;
-          if (StgssaTrSameTime(tr->times[mid], cl->t[r])) {
+          if (StgssaSameTime(tr->times[mid], cl->t[r])) {
             i = mid;
             break;
           }
@@ -316,7 +311,7 @@ PetscErrorCode StgssaTracesSetUp(StgssaTraces tr, StgssaEvaluator ev)
   for (PetscInt i = 0; i < smp.nsample; i++) {
     tr->tmap[i] = -1;
     for (PetscInt d = 0; d < tr->T; d++)
-      if (StgssaTrSameTime(smp.sample_times[i], tr->times[d])) tr->tmap[i] = d;
+      if (StgssaSameTime(smp.sample_times[i], tr->times[d])) tr->tmap[i] = d;
   }
   for (PetscInt o = 0; o < smp.nobs; o++) {
     tr->omap[o] = -1;

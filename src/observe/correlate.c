@@ -5,13 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include "../stgssa_impl.h"
 
 #define STGSSA_CORR_TEXT_MAX 8192
-
-static PetscBool StgssaCorrSameTime(PetscReal a, PetscReal b)
-{
-  return (PetscBool)(PetscAbsReal(a - b) <= 1e-9 * PetscMax(1.0, PetscMax(PetscAbsReal(a), PetscAbsReal(b))));
-}
 
 static PetscBool StgssaCorrIsName(const char *s)
 {
@@ -80,7 +76,7 @@ static PetscErrorCode StgssaCorrParseLag(MPI_Comm comm, const char *source, cons
       const double t = a + m * h; /* a + m h, not repeated addition: no drift */
       if (t > b + 1e-9 * h) break;
       PetscCheck(*n < STGSSA_CORRELATE_MAX_LAGS, comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: pair %s: more than %d lags", source, pair, STGSSA_CORRELATE_MAX_LAGS);
-      lag[(*n)++] = StgssaCorrSameTime(t, b) ? b : t;
+      lag[(*n)++] = StgssaSameTime(t, b) ? b : t;
     }
   }
   PetscFunctionReturn(0);
@@ -97,7 +93,7 @@ static PetscErrorCode StgssaCorrAppend(MPI_Comm comm, const char *source, Stgssa
   PetscFunctionBegin;
   PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "%s: pair %s:%s has no lags; expected A:B@LAGS, e.g. %s:%s@0,1,2 or %s:%s@0:0.5:10", source, a, b, a, b, a, b);
   qsort(lag, (size_t)n, sizeof(PetscReal), StgssaCorrCompareReal);
-  for (PetscInt l = 1; l < n; l++) PetscCheck(!StgssaCorrSameTime(lag[l], lag[l - 1]), comm, PETSC_ERR_ARG_WRONG, "%s: pair %s:%s: lag %g listed twice", source, a, b, (double)lag[l]);
+  for (PetscInt l = 1; l < n; l++) PetscCheck(!StgssaSameTime(lag[l], lag[l - 1]), comm, PETSC_ERR_ARG_WRONG, "%s: pair %s:%s: lag %g listed twice", source, a, b, (double)lag[l]);
   for (PetscInt q = 0; q < np; q++) PetscCheck(strcmp(c->a[q], a) || strcmp(c->b[q], b), comm, PETSC_ERR_ARG_WRONG, "%s: pair %s:%s given twice; list all its lags in one item", source, a, b);
   PetscCall(PetscMalloc4(np + 1, &na, np + 1, &nb, np + 2, &ptr, nl + n, &lags));
   for (PetscInt q = 0; q < np; q++) {
@@ -209,13 +205,13 @@ PetscErrorCode StgssaCorrelationAddTimes(const StgssaCorrelation *c, PetscReal t
     t[m++] = times[i];
     for (PetscInt l = 0; l < nl; l++) {
       PetscReal s = times[i] + c->lags[l];
-      if (StgssaCorrSameTime(s, tfinal)) s = tfinal;
+      if (StgssaSameTime(s, tfinal)) s = tfinal;
       if (s <= tfinal) t[m++] = s;
     }
   }
   qsort(t, (size_t)m, sizeof(PetscReal), StgssaCorrCompareReal);
   for (PetscInt i = 0; i < m; i++) { /* merge times within 1e-9 relative: a requested time wins over an added one */
-    if (k && StgssaCorrSameTime(t[i], t[k - 1])) {
+    if (k && StgssaSameTime(t[i], t[k - 1])) {
       for (PetscInt q = 0; q < n; q++)
         if (t[i] == times[q]) t[k - 1] = t[i];
       continue;
@@ -255,7 +251,7 @@ PetscErrorCode StgssaCorrelationResolve(MPI_Comm comm, StgssaCorrelation *c, Pet
         PetscInt        lo = i, hi = nsample - 1, j = -1;
         while (lo <= hi) { /* binary search in the ascending times */
           const PetscInt mid = (lo + hi) / 2;
-          if (StgssaCorrSameTime(times[mid], s)) {
+          if (StgssaSameTime(times[mid], s)) {
             j = mid;
             break;
           }

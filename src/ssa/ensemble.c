@@ -118,11 +118,6 @@ static PetscErrorCode StgssaEnsembleCheckTimes(StgssaEnsemble e, PetscInt nsampl
 }
 
 /* Two times that the objective matches as one (StgssaObjectiveMatchTime). */
-static PetscBool StgssaEnsembleSameTime(PetscReal a, PetscReal b)
-{
-  return (PetscBool)(PetscAbsReal(a - b) <= 1e-9 * PetscMax(1.0, PetscMax(a, b)));
-}
-
 /* tfinal and sample_times from what was asked: sample times = -stgssa_sample_times united with
    the data times (a data time within 1e-9 relative of a given time is that time, kept as the
    data has it); tfinal = -stgssa_tfinal if given, else the last of those times when there are
@@ -136,10 +131,10 @@ static PetscErrorCode StgssaEnsembleResolveTimes(StgssaEnsemble e)
   PetscCall(PetscFree(e->sample_times));
   PetscCall(PetscMalloc1(PetscMax(e->nreq + e->ndata, 1), &e->sample_times));
   while (i < e->nreq || j < e->ndata) {
-    if (j == e->ndata || (i < e->nreq && e->req_times[i] < e->data_times[j] && !StgssaEnsembleSameTime(e->req_times[i], e->data_times[j])))
+    if (j == e->ndata || (i < e->nreq && e->req_times[i] < e->data_times[j] && !StgssaSameTime(e->req_times[i], e->data_times[j])))
       e->sample_times[n++] = e->req_times[i++];
     else {
-      if (i < e->nreq && StgssaEnsembleSameTime(e->req_times[i], e->data_times[j])) i++;
+      if (i < e->nreq && StgssaSameTime(e->req_times[i], e->data_times[j])) i++;
       e->sample_times[n++] = e->data_times[j++];
     }
   }
@@ -149,7 +144,7 @@ static PetscErrorCode StgssaEnsembleResolveTimes(StgssaEnsemble e)
       tf = e->sample_times[n - 1];
       PetscCheck(tf > 0, e->comm, PETSC_ERR_ARG_WRONG, "%s: the only data time is 0, so -stgssa_tfinal has no default; expected -stgssa_tfinal T > 0", e->data_source);
     } else {
-      PetscCheck(last <= tf || StgssaEnsembleSameTime(last, tf), e->comm, PETSC_ERR_ARG_OUTOFRANGE,
+      PetscCheck(last <= tf || StgssaSameTime(last, tf), e->comm, PETSC_ERR_ARG_OUTOFRANGE,
                  "-stgssa_tfinal %.6g is before the last data time %.6g of %s; expected -stgssa_tfinal >= %.6g, or no -stgssa_tfinal (it defaults to the last data time)", (double)tf, (double)last, e->data_source, (double)last);
       tf = PetscMax(tf, last);
     }
