@@ -407,7 +407,7 @@ static PetscErrorCode StgssaEvaluatorChooseGradient(StgssaEvaluator e)
   }
   if (e->window) why = "-stgssa_window (time averages) needs trajectories";
   else if (e->entropy) why = "entropy production (-stgssa_entropy) needs trajectories";
-  else if (e->smp.corr && !StgssaEvaluatorFSPCorrelates) why = "-stgssa_correlate: two-time products are computed on the SSA side (the FSP's propagator route is issue 18's src/fsp part)";
+  else if (e->smp.corr && !StgssaEvaluatorFSPCorrelates) why = "-stgssa_correlate: fits take two-time products from the SSA (the FSP computes exact correlations in -stgssa_mode fsp only)";
   else if (e->nofsp[0]) why = e->nofsp;
   if (why) {
     e->type = STGSSA_GRADIENT_SCORE;
